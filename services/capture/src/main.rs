@@ -1,0 +1,7 @@
+use conoceles_kit::ServiceName;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    conoceles_kit::server::run_main(ServiceName::Capture, conoceles_capture::Application::build)
+        .await
+}

@@ -1,0 +1,280 @@
+//! The idempotent consumer: each delivery's effect and its `kit_inbox` row commit in one
+//! transaction, then the message is acknowledged. A redelivered message whose inbox row exists is
+//! acknowledged without running the effect again (at-least-once delivery, exactly-once effect).
+//! A handler that keeps failing gets the message back until the queue's delivery limit, after
+//! which RabbitMQ dead-letters it; a message that can never succeed is rejected straight to the
+//! dead-letter queue. Either way the consumer goes on with the next message.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions,
+};
+use lapin::types::FieldTable;
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::backoff::Backoff;
+use super::{Broker, headers};
+use crate::telemetry::propagation;
+
+/// A delivered event, as a handler sees it.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub message_id: String,
+    pub routing_key: String,
+    pub message_type: Option<String>,
+    pub payload: Vec<u8>,
+    /// How many times the broker delivered it before (0 on the first delivery).
+    pub delivery_count: i64,
+    pub headers: BTreeMap<String, String>,
+}
+
+impl Incoming {
+    /// Decodes the protobuf payload; a payload that does not decode is permanent (poison).
+    pub fn decode<M: prost::Message + Default>(&self) -> Result<M, HandleError> {
+        M::decode(self.payload.as_slice())
+            .map_err(|e| HandleError::Permanent(anyhow::anyhow!("undecodable payload: {e}")))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    /// Worth retrying (a dependency was down); the broker redelivers up to the delivery limit.
+    #[error("transient: {0:#}")]
+    Transient(anyhow::Error),
+    /// Will never succeed (malformed message): dead-lettered at once.
+    #[error("permanent: {0:#}")]
+    Permanent(anyhow::Error),
+}
+
+impl From<sqlx::Error> for HandleError {
+    fn from(e: sqlx::Error) -> Self {
+        HandleError::Transient(e.into())
+    }
+}
+
+/// What a consumer does with one message, inside the transaction that records it in the inbox.
+#[async_trait::async_trait]
+pub trait Handler: Send + Sync + 'static {
+    async fn handle(&self, tx: &mut PgConnection, message: &Incoming) -> Result<(), HandleError>;
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsumerSpec {
+    /// Names the queue (`<ns>.<name>`) and the inbox rows, e.g. `validation.curricular`.
+    pub name: String,
+    pub routing_keys: Vec<String>,
+    pub prefetch: u16,
+    pub delivery_limit: i32,
+}
+
+impl ConsumerSpec {
+    pub fn new(name: impl Into<String>, routing_keys: &[&str]) -> Self {
+        Self {
+            name: name.into(),
+            routing_keys: routing_keys.iter().map(|k| k.to_string()).collect(),
+            prefetch: 32,
+            delivery_limit: 5,
+        }
+    }
+
+    pub fn with_delivery_limit(mut self, limit: i32) -> Self {
+        self.delivery_limit = limit;
+        self
+    }
+}
+
+pub struct Consumer<H> {
+    pool: PgPool,
+    broker: Arc<Broker>,
+    spec: ConsumerSpec,
+    handler: H,
+}
+
+enum Outcome {
+    Done,
+    Duplicate,
+    Retry(String),
+    DeadLetter(String),
+}
+
+impl<H: Handler> Consumer<H> {
+    pub fn new(pool: PgPool, broker: Arc<Broker>, spec: ConsumerSpec, handler: H) -> Self {
+        Self {
+            pool,
+            broker,
+            spec,
+            handler,
+        }
+    }
+
+    /// Declares the consumer's queues (so events published before it first runs are kept).
+    pub async fn declare(&self) -> anyhow::Result<()> {
+        let channel = self.broker.channel().await?;
+        self.broker
+            .topology()
+            .declare_consumer(
+                &channel,
+                &self.spec.name,
+                &self.spec.routing_keys,
+                self.spec.delivery_limit,
+            )
+            .await?;
+        let _ = channel.close(200, "declared".into()).await;
+        Ok(())
+    }
+
+    /// Consumes until `shutdown`; reconnects after broker failures. The message being handled
+    /// when shutdown arrives is finished first.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut backoff = Backoff::new();
+        while !shutdown.is_cancelled() {
+            match self.consume(&shutdown).await {
+                Ok(()) => break,
+                Err(e) => {
+                    tracing::warn!(consumer = %self.spec.name, error = %format!("{e:#}"), "consumer lost its channel; reconnecting");
+                    if backoff.sleep(&shutdown).await {
+                        break;
+                    }
+                }
+            }
+        }
+        tracing::info!(consumer = %self.spec.name, "consumer stopped");
+    }
+
+    async fn consume(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
+        let topology = self.broker.topology().clone();
+        let channel = self.broker.channel().await?;
+        topology
+            .declare_consumer(
+                &channel,
+                &self.spec.name,
+                &self.spec.routing_keys,
+                self.spec.delivery_limit,
+            )
+            .await?;
+        channel
+            .basic_qos(self.spec.prefetch, BasicQosOptions::default())
+            .await?;
+        let mut deliveries = channel
+            .basic_consume(
+                topology.consumer_queue(&self.spec.name).into(),
+                "".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        loop {
+            let next = tokio::select! {
+                _ = shutdown.cancelled() => {
+                    let _ = channel.close(200, "shutdown".into()).await;
+                    return Ok(());
+                }
+                next = deliveries.next() => next,
+            };
+            match next {
+                Some(Ok(delivery)) => self.process(delivery).await?,
+                Some(Err(e)) => return Err(e.into()),
+                None => anyhow::bail!("the broker closed the consumer"),
+            }
+        }
+    }
+
+    async fn process(&self, delivery: Delivery) -> anyhow::Result<()> {
+        let properties = &delivery.properties;
+        let headers_table = properties.headers().as_ref();
+        let message = Incoming {
+            message_id: properties
+                .message_id()
+                .as_ref()
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+            routing_key: delivery.routing_key.to_string(),
+            message_type: properties.kind().as_ref().map(|k| k.to_string()),
+            payload: delivery.data.clone(),
+            delivery_count: headers::delivery_count(headers_table),
+            headers: headers::string_headers(headers_table),
+        };
+        let span = tracing::info_span!(
+            "consume",
+            otel.name = %format!("consume {}", message.routing_key),
+            otel.kind = "consumer",
+            consumer = %self.spec.name,
+            routing_key = %message.routing_key,
+            message_id = %message.message_id,
+            delivery_count = message.delivery_count,
+        );
+        propagation::set_parent_from_map(&span, &message.headers);
+        let outcome = self.apply(&message).instrument(span.clone()).await;
+        let _entered = span.enter();
+        let consumer = self.spec.name.clone();
+        match outcome {
+            Outcome::Done => {
+                metrics::counter!("consumer_processed_total", "consumer" => consumer).increment(1);
+                delivery.ack(BasicAckOptions::default()).await?;
+            }
+            Outcome::Duplicate => {
+                metrics::counter!("consumer_duplicates_total", "consumer" => consumer).increment(1);
+                tracing::debug!("duplicate delivery acknowledged without effect");
+                delivery.ack(BasicAckOptions::default()).await?;
+            }
+            Outcome::Retry(reason) => {
+                metrics::counter!("consumer_redeliveries_total", "consumer" => consumer)
+                    .increment(1);
+                tracing::warn!(%reason, "handler failed; the message will be redelivered");
+                delivery
+                    .nack(BasicNackOptions {
+                        requeue: true,
+                        ..Default::default()
+                    })
+                    .await?;
+            }
+            Outcome::DeadLetter(reason) => {
+                metrics::counter!("consumer_dead_letters_total", "consumer" => consumer)
+                    .increment(1);
+                tracing::error!(%reason, "message dead-lettered");
+                delivery
+                    .reject(BasicRejectOptions { requeue: false })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply(&self, message: &Incoming) -> Outcome {
+        if message.message_id.is_empty() {
+            return Outcome::DeadLetter("message without message_id".into());
+        }
+        let mut tx = match self.pool.begin().await {
+            Ok(tx) => tx,
+            Err(e) => return Outcome::Retry(format!("database unavailable: {e}")),
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO kit_inbox (consumer, message_id, routing_key) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(&self.spec.name)
+        .bind(&message.message_id)
+        .bind(&message.routing_key)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(r) if r.rows_affected() == 0 => return Outcome::Duplicate,
+            Ok(_) => {}
+            Err(e) => return Outcome::Retry(format!("inbox insert failed: {e}")),
+        }
+        match self.handler.handle(&mut tx, message).await {
+            Ok(()) => match tx.commit().await {
+                Ok(()) => Outcome::Done,
+                Err(e) => Outcome::Retry(format!("commit failed: {e}")),
+            },
+            Err(HandleError::Transient(e)) => Outcome::Retry(format!("{e:#}")),
+            Err(HandleError::Permanent(e)) => Outcome::DeadLetter(format!("{e:#}")),
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! Configuration from the environment, with the documented defaults of DESIGN §3.
+//!
+//! Every service reads the same variables (each container has its own environment):
+//!
+//! | variable | default |
+//! |---|---|
+//! | `BIND_ADDRESS` | `127.0.0.1` |
+//! | `HTTP_PORT` | the service's HTTP port (publication 8080, capture 8081, statistics 8082) |
+//! | `OPS_PORT` | the service's ops port (9051–9056) |
+//! | `GRPC_PORT` | the service's gRPC port (50051–50056) |
+//! | `DATABASE_URL` | `postgres://conoceles_<service>:conoceles_<service>@127.0.0.1:5432/conoceles_<service>` |
+//! | `AMQP_URL` | `amqp://guest:guest@127.0.0.1:5672/%2f` |
+//! | `AMQP_NAMESPACE` | `conoceles` (exchanges `<ns>.events`, `<ns>.dead`; queues `<ns>.<service>.<name>`) |
+//! | `REDIS_URL` | `redis://127.0.0.1:6379/` |
+//! | `REDIS_KEY_PREFIX` | `conoceles:<service>:` |
+//! | `SHUTDOWN_GRACE_SECONDS` | `8` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset: traces are not exported |
+//!
+//! A port of `0` asks the operating system for a free one (tests do this). URLs carry passwords,
+//! so they are kept as secrets: `Debug` prints `[REDACTED]`.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// The six services and their default ports (DESIGN §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServiceName {
+    Auth,
+    Identity,
+    Capture,
+    Validation,
+    Publication,
+    Statistics,
+}
+
+/// The ports a service listens on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    /// Only the services with a front or an HTTP API have one.
+    pub http: Option<u16>,
+    pub ops: u16,
+    pub grpc: u16,
+}
+
+impl ServiceName {
+    pub const ALL: [ServiceName; 6] = [
+        ServiceName::Auth,
+        ServiceName::Identity,
+        ServiceName::Capture,
+        ServiceName::Validation,
+        ServiceName::Publication,
+        ServiceName::Statistics,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceName::Auth => "auth",
+            ServiceName::Identity => "identity",
+            ServiceName::Capture => "capture",
+            ServiceName::Validation => "validation",
+            ServiceName::Publication => "publication",
+            ServiceName::Statistics => "statistics",
+        }
+    }
+
+    pub fn default_ports(self) -> Ports {
+        let (http, ops, grpc) = match self {
+            ServiceName::Auth => (None, 9051, 50051),
+            ServiceName::Identity => (None, 9052, 50052),
+            ServiceName::Capture => (Some(8081), 9053, 50053),
+            ServiceName::Validation => (None, 9054, 50054),
+            ServiceName::Publication => (Some(8080), 9055, 50055),
+            ServiceName::Statistics => (Some(8082), 9056, 50056),
+        };
+        Ports { http, ops, grpc }
+    }
+
+    /// The database (and role) the service owns.
+    pub fn database(self) -> String {
+        format!("conoceles_{}", self.as_str())
+    }
+}
+
+impl std::fmt::Display for ServiceName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid configuration: {key}: {reason}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub reason: String,
+}
+
+/// What every service needs to start.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub service: ServiceName,
+    pub bind_address: IpAddr,
+    pub ports: Ports,
+    pub database_url: SecretString,
+    pub amqp_url: SecretString,
+    pub amqp_namespace: String,
+    pub redis_url: SecretString,
+    pub redis_key_prefix: String,
+    pub shutdown_grace: Duration,
+    pub otlp_endpoint: Option<String>,
+}
+
+impl ServiceConfig {
+    /// Reads the process environment.
+    pub fn from_env(service: ServiceName) -> Result<Self, ConfigError> {
+        Self::from_lookup(service, |key| std::env::var(key).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment in production, a map in tests).
+    pub fn from_lookup(
+        service: ServiceName,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+        let defaults = service.default_ports();
+        let port = |key: &'static str, default: u16| -> Result<u16, ConfigError> {
+            match get(key) {
+                None => Ok(default),
+                Some(v) => v.trim().parse().map_err(|_| ConfigError {
+                    key,
+                    reason: format!("expected a port number (0-65535), got {v:?}"),
+                }),
+            }
+        };
+        let bind_address = match get("BIND_ADDRESS") {
+            None => IpAddr::from([127, 0, 0, 1]),
+            Some(v) => v.trim().parse().map_err(|_| ConfigError {
+                key: "BIND_ADDRESS",
+                reason: format!("expected an IP address, got {v:?}"),
+            })?,
+        };
+        let ports = Ports {
+            http: match defaults.http {
+                Some(default) => Some(port("HTTP_PORT", default)?),
+                None => None,
+            },
+            ops: port("OPS_PORT", defaults.ops)?,
+            grpc: port("GRPC_PORT", defaults.grpc)?,
+        };
+        let db = service.database();
+        let database_url = get("DATABASE_URL")
+            .unwrap_or_else(|| format!("postgres://{db}:{db}@127.0.0.1:5432/{db}"));
+        if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://") {
+            return Err(ConfigError {
+                key: "DATABASE_URL",
+                reason: "expected a postgres:// URL".into(),
+            });
+        }
+        let amqp_url =
+            get("AMQP_URL").unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+        if !amqp_url.starts_with("amqp://") && !amqp_url.starts_with("amqps://") {
+            return Err(ConfigError {
+                key: "AMQP_URL",
+                reason: "expected an amqp:// or amqps:// URL".into(),
+            });
+        }
+        let redis_url = get("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379/".into());
+        if !redis_url.starts_with("redis://") && !redis_url.starts_with("rediss://") {
+            return Err(ConfigError {
+                key: "REDIS_URL",
+                reason: "expected a redis:// or rediss:// URL".into(),
+            });
+        }
+        let amqp_namespace = get("AMQP_NAMESPACE").unwrap_or_else(|| "conoceles".into());
+        if !amqp_namespace
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(ConfigError {
+                key: "AMQP_NAMESPACE",
+                reason: "only letters, digits, '-', '_' and '.' are allowed".into(),
+            });
+        }
+        let shutdown_grace = match get("SHUTDOWN_GRACE_SECONDS") {
+            None => Duration::from_secs(8),
+            Some(v) => Duration::from_secs(v.trim().parse().map_err(|_| ConfigError {
+                key: "SHUTDOWN_GRACE_SECONDS",
+                reason: format!("expected whole seconds, got {v:?}"),
+            })?),
+        };
+        Ok(Self {
+            service,
+            bind_address,
+            ports,
+            database_url: database_url.into(),
+            amqp_url: amqp_url.into(),
+            amqp_namespace,
+            redis_url: redis_url.into(),
+            redis_key_prefix: get("REDIS_KEY_PREFIX")
+                .unwrap_or_else(|| format!("conoceles:{}:", service.as_str())),
+            shutdown_grace,
+            otlp_endpoint: get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+        })
+    }
+
+    /// Where the service's dependencies are, without credentials: safe to log.
+    pub fn describe_endpoints(&self) -> String {
+        format!(
+            "database={} broker={} cache={}",
+            strip_credentials(self.database_url.expose_secret()),
+            strip_credentials(self.amqp_url.expose_secret()),
+            strip_credentials(self.redis_url.expose_secret()),
+        )
+    }
+}
+
+/// `scheme://user:password@host/path` → `scheme://host/path`.
+fn strip_credentials(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}{}", &url[..scheme_end + 3], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(service: ServiceName, vars: &[(&str, &str)]) -> Result<ServiceConfig, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ServiceConfig::from_lookup(service, |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_design_port_table() {
+        let publication = config(ServiceName::Publication, &[]).unwrap();
+        assert_eq!(
+            publication.ports,
+            Ports {
+                http: Some(8080),
+                ops: 9055,
+                grpc: 50055
+            }
+        );
+        let identity = config(ServiceName::Identity, &[]).unwrap();
+        assert_eq!(identity.ports.http, None);
+        assert_eq!(identity.ports.grpc, 50052);
+        assert_eq!(
+            identity.database_url.expose_secret(),
+            "postgres://conoceles_identity:conoceles_identity@127.0.0.1:5432/conoceles_identity"
+        );
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let c = config(
+            ServiceName::Capture,
+            &[
+                ("HTTP_PORT", "0"),
+                ("GRPC_PORT", "6000"),
+                ("AMQP_NAMESPACE", "t-1"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.ports.http, Some(0));
+        assert_eq!(c.ports.grpc, 6000);
+        assert_eq!(c.amqp_namespace, "t-1");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = config(ServiceName::Auth, &[("OPS_PORT", "http")]).unwrap_err();
+        assert_eq!(err.key, "OPS_PORT");
+        let err = config(ServiceName::Auth, &[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert_eq!(err.key, "DATABASE_URL");
+        let err = config(ServiceName::Auth, &[("AMQP_NAMESPACE", "a b")]).unwrap_err();
+        assert_eq!(err.key, "AMQP_NAMESPACE");
+    }
+
+    #[test]
+    fn secrets_are_never_printed() {
+        let c = config(
+            ServiceName::Auth,
+            &[
+                ("DATABASE_URL", "postgres://u:hunter2@db:5432/x"),
+                ("AMQP_URL", "amqp://u:s3cret@mq:5672/%2f"),
+                ("REDIS_URL", "redis://:r3dis@cache:6379/"),
+            ],
+        )
+        .unwrap();
+        let printed = format!("{c:?} {}", c.describe_endpoints());
+        for secret in ["hunter2", "s3cret", "r3dis"] {
+            assert!(!printed.contains(secret), "{secret} leaked in {printed}");
+        }
+        assert!(printed.contains("db:5432/x"));
+    }
+}

@@ -1,0 +1,20 @@
+//! Shared runtime of the Conóceles services: configuration, telemetry, graceful shutdown, the
+//! ops endpoints, PostgreSQL, RabbitMQ (outbox and inbox), Redis and the error vocabulary.
+//! Each concern lives here once; the services compose it.
+
+pub mod amqp;
+pub mod cache;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod grpc;
+mod messaging_schema;
+pub mod ops;
+pub mod server;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use config::{ServiceConfig, ServiceName};
+pub use error::{AppError, ErrorCode, FieldViolation};
+pub use server::{Infrastructure, Running, ServiceServer};
+pub use shutdown::Shutdown;

@@ -1,0 +1,128 @@
+//! The ops port: `/healthz` (the process is alive), `/readyz` (database, broker and cache
+//! reachable, and not shutting down) and `/metrics` (Prometheus text format). Kept apart from
+//! public traffic.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use futures::future::BoxFuture;
+use http::{StatusCode, header};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde::Serialize;
+
+use crate::shutdown::Shutdown;
+
+/// A named dependency check for `/readyz`.
+pub type Check = Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct OpsState {
+    checks: Arc<Vec<(&'static str, Check)>>,
+    shutdown: Shutdown,
+    metrics: PrometheusHandle,
+}
+
+impl OpsState {
+    pub fn new(checks: Vec<(&'static str, Check)>, shutdown: Shutdown) -> Self {
+        Self {
+            checks: Arc::new(checks),
+            shutdown,
+            metrics: prometheus_handle(),
+        }
+    }
+}
+
+/// The process-wide Prometheus recorder (installed once, shared by every app in the process).
+pub fn prometheus_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (e.g. by a test harness); then our
+            // handle still renders what is recorded through it.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+pub fn router(state: OpsState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+#[derive(Serialize)]
+struct Readiness {
+    ready: bool,
+    checks: Vec<CheckResult>,
+}
+
+#[derive(Serialize)]
+struct CheckResult {
+    name: &'static str,
+    ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+async fn readyz(State(state): State<OpsState>) -> impl IntoResponse {
+    if state.shutdown.is_triggered() {
+        let body = Readiness {
+            ready: false,
+            checks: vec![CheckResult {
+                name: "shutdown",
+                ok: false,
+                error: Some("shutting down".into()),
+            }],
+        };
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body));
+    }
+    let runs = state.checks.iter().map(|(name, check)| {
+        let fut = check();
+        async move {
+            let outcome = match tokio::time::timeout(Duration::from_secs(3), fut).await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(format!("{e:#}")),
+                Err(_) => Some("timed out".into()),
+            };
+            CheckResult {
+                name,
+                ok: outcome.is_none(),
+                error: outcome,
+            }
+        }
+    });
+    let checks = futures::future::join_all(runs).await;
+    let ready = checks.iter().all(|c| c.ok);
+    for failed in checks.iter().filter(|c| !c.ok) {
+        tracing::warn!(check = failed.name, error = ?failed.error, "readiness check failed");
+    }
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(Readiness { ready, checks }))
+}
+
+async fn metrics_text(State(state): State<OpsState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}

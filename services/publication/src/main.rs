@@ -1,0 +1,10 @@
+use conoceles_kit::ServiceName;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    conoceles_kit::server::run_main(
+        ServiceName::Publication,
+        conoceles_publication::Application::build,
+    )
+    .await
+}

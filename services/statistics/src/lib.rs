@@ -1,0 +1,16 @@
+//! `statistics`: capture-progress reports and suppressed identity-group statistics.
+
+use conoceles_kit::{Infrastructure, Running, ServiceConfig, ServiceServer};
+use sqlx::migrate::Migrator;
+
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+pub struct Application;
+
+impl Application {
+    /// Connects the infrastructure, migrates the database and binds every listener.
+    pub async fn build(config: ServiceConfig) -> anyhow::Result<Running> {
+        let infra = Infrastructure::connect(&config, &MIGRATOR).await?;
+        ServiceServer::new(&config, infra).bind().await
+    }
+}
