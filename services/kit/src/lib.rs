@@ -13,6 +13,7 @@ pub mod ops;
 pub mod server;
 pub mod shutdown;
 pub mod telemetry;
+pub mod testing;
 
 pub use config::{ServiceConfig, ServiceName};
 pub use error::{AppError, ErrorCode, FieldViolation};
