@@ -102,7 +102,9 @@ setup_databases() {
     ensure_role "conoceles_$s" "conoceles_$s"
     ensure_database "conoceles_$s" "conoceles_$s"
     # Lets tests and tools that connect as the development role reach every service database.
-    pg_super -c "GRANT conoceles_$s TO $ADMIN_ROLE" >/dev/null
+    if [ "$(pg_super -tA -c "SELECT pg_has_role('$ADMIN_ROLE', 'conoceles_$s', 'MEMBER')")" != t ]; then
+      pg_super -c "GRANT conoceles_$s TO $ADMIN_ROLE" >/dev/null
+    fi
   done
 }
 
@@ -148,6 +150,7 @@ clean_tests() {
 
 case "${1:-up}" in
   up)
+    command -v curl >/dev/null || apt_install curl
     ensure_postgres
     setup_databases
     ensure_rabbitmq
