@@ -75,6 +75,7 @@ impl ServiceProcess {
                 Ok(line) => line,
                 Err(_) => {
                     let _ = child.kill();
+                    let _ = child.wait();
                     panic!("{name} did not start within 60 s");
                 }
             };
@@ -95,6 +96,7 @@ impl ServiceProcess {
             }
             if fields["message"] == "service failed" {
                 let _ = child.kill();
+                let _ = child.wait();
                 panic!("{name} failed to start: {line}");
             }
         }

@@ -38,7 +38,12 @@ async fn six_services_start_report_ready_and_stop_on_sigterm() {
         let url = format!("http://{}/readyz", process.ops);
         let started = Instant::now();
         loop {
-            let status = client.get(&url).send().await.map(|r| r.status().as_u16()).ok();
+            let status = client
+                .get(&url)
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .ok();
             if status == Some(200) {
                 break;
             }

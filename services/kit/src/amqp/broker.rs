@@ -36,10 +36,10 @@ impl Broker {
     /// The live connection, reconnecting if the previous one died.
     pub async fn connection(&self) -> anyhow::Result<Arc<Connection>> {
         let mut current = self.current.lock().await;
-        if let Some(conn) = current.as_ref() {
-            if conn.status().connected() {
-                return Ok(conn.clone());
-            }
+        if let Some(conn) = current.as_ref()
+            && conn.status().connected()
+        {
+            return Ok(conn.clone());
         }
         *current = None;
         let properties =

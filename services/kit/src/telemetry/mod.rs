@@ -26,10 +26,10 @@ pub struct TelemetryGuard {
 impl TelemetryGuard {
     /// Exports what is pending; call before exiting when drop order is not enough.
     pub fn shutdown(&mut self) {
-        if let Some(provider) = self.provider.take() {
-            if let Err(e) = provider.shutdown() {
-                eprintln!("telemetry shutdown: {e}");
-            }
+        if let Some(provider) = self.provider.take()
+            && let Err(e) = provider.shutdown()
+        {
+            eprintln!("telemetry shutdown: {e}");
         }
     }
 }
