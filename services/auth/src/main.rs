@@ -2,5 +2,15 @@ use conoceles_kit::ServiceName;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    conoceles_kit::server::run_main(ServiceName::Auth, conoceles_auth::Application::build).await
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => {
+            conoceles_kit::server::run_main(ServiceName::Auth, conoceles_auth::Application::build)
+                .await
+        }
+        Some("create-admin") => conoceles_auth::cli::create_admin(&args[1..]).await,
+        Some(other) => {
+            anyhow::bail!("unknown command {other:?}; the only command is create-admin <email>")
+        }
+    }
 }

@@ -14,6 +14,8 @@
 //! | `REDIS_URL` | `redis://127.0.0.1:6379/` |
 //! | `REDIS_KEY_PREFIX` | `conoceles:<service>:` |
 //! | `SHUTDOWN_GRACE_SECONDS` | `8` |
+//! | `AUTH_GRPC_URL` | `http://127.0.0.1:50051` (where service-token verification keys come from) |
+//! | `SERVICE_SECRET` | unset: the service cannot obtain tokens to call other services |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset: traces are not exported |
 //!
 //! A port of `0` asks the operating system for a free one (tests do this). URLs carry passwords,
@@ -109,6 +111,8 @@ pub struct ServiceConfig {
     pub redis_key_prefix: String,
     pub shutdown_grace: Duration,
     pub otlp_endpoint: Option<String>,
+    pub auth_url: String,
+    pub service_secret: Option<SecretString>,
 }
 
 impl ServiceConfig {
@@ -201,6 +205,8 @@ impl ServiceConfig {
                 .unwrap_or_else(|| format!("conoceles:{}:", service.as_str())),
             shutdown_grace,
             otlp_endpoint: get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            auth_url: get("AUTH_GRPC_URL").unwrap_or_else(|| "http://127.0.0.1:50051".into()),
+            service_secret: get("SERVICE_SECRET").map(SecretString::from),
         })
     }
 

@@ -2,8 +2,10 @@
 //! ops endpoints, PostgreSQL, RabbitMQ (outbox and inbox), Redis and the error vocabulary.
 //! Each concern lives here once; the services compose it.
 
+pub mod access;
 pub mod amqp;
 pub mod cache;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -21,6 +21,7 @@ use tonic::service::Routes;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+use crate::access::{GrpcAccessLayer, KeySet, Policy};
 use crate::amqp::{Broker, OutboxRelay};
 use crate::cache::Cache;
 use crate::config::ServiceConfig;
@@ -106,6 +107,7 @@ pub struct ServiceServer {
     routes: Routes,
     http: Option<axum::Router>,
     workers: Vec<(&'static str, Worker)>,
+    access: Option<(Policy, Arc<KeySet>)>,
 }
 
 impl ServiceServer {
@@ -119,7 +121,15 @@ impl ServiceServer {
             routes: Routes::default(),
             http: None,
             workers: Vec::new(),
+            access: None,
         }
+    }
+
+    /// Who may call the gRPC methods, and the keys that verify callers' tokens. Without it,
+    /// every method but health and reflection is refused.
+    pub fn access(mut self, policy: Policy, keys: Arc<KeySet>) -> Self {
+        self.access = Some((policy, keys));
+        self
     }
 
     /// An extra `/readyz` check (e.g. a gRPC dependency).
@@ -187,6 +197,11 @@ impl ServiceServer {
         });
 
         let (routes, health) = crate::grpc::with_health_and_reflection(self.routes)?;
+        let (policy, keys) = match self.access {
+            Some(access) => access,
+            None => (Policy::new(), KeySet::from_auth(&self.config.auth_url)?),
+        };
+        let access = GrpcAccessLayer::new(policy, keys, self.config.service.as_str());
         let incoming =
             tonic::transport::server::TcpIncoming::from(grpc_listener).with_nodelay(Some(true));
         let grpc_task = tokio::spawn({
@@ -194,6 +209,7 @@ impl ServiceServer {
             async move {
                 tonic::transport::Server::builder()
                     .trace_fn(crate::grpc::server_span)
+                    .layer(access)
                     .add_routes(routes)
                     .serve_with_incoming_shutdown(incoming, stop.cancelled_owned())
                     .await

@@ -1,0 +1,7 @@
+//! Values parsed at the edge: the inside of the service only sees valid ones.
+
+mod email;
+mod password;
+
+pub use email::Email;
+pub use password::{Password, PasswordError};

@@ -1,0 +1,573 @@
+//! `auth` over gRPC, started for real on free ports with its own database, against the real
+//! PostgreSQL and Redis, with a clock the tests move.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use conoceles_auth::accounts::Accounts;
+use conoceles_auth::domain::Email;
+use conoceles_auth::settings::AuthSettings;
+use conoceles_kit::access::Role;
+use conoceles_kit::clock::ManualClock;
+use conoceles_kit::testing::{self, TestDatabase};
+use conoceles_kit::{Running, ServiceConfig, ServiceName, Shutdown};
+use conoceles_proto::auth::v1 as pb;
+use conoceles_proto::auth::v1::auth_service_client::AuthServiceClient;
+use conoceles_proto::common::v1 as common;
+use tonic::Code;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+const CAPTURE_SECRET: &str = "capture-secret-for-tests-0123456789";
+
+type Client = AuthServiceClient<InterceptedService<Channel, Bearer>>;
+
+#[derive(Clone)]
+struct Bearer(Option<tonic::metadata::AsciiMetadataValue>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+struct TestApp {
+    db: TestDatabase,
+    namespace: String,
+    clock: ManualClock,
+    settings: AuthSettings,
+    accounts: Accounts,
+    channel: Channel,
+    grpc_addr: std::net::SocketAddr,
+    shutdown: Shutdown,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+fn settings() -> AuthSettings {
+    AuthSettings::from_lookup(|key| match key {
+        "SERVICE_SECRETS" => Some(format!("capture={CAPTURE_SECRET}")),
+        "HASH_CONCURRENCY" => Some("2".into()),
+        _ => None,
+    })
+    .unwrap()
+}
+
+async fn spawn_app_with(config_change: impl FnOnce(ServiceConfig) -> ServiceConfig) -> TestApp {
+    let namespace = testing::unique("t-auth");
+    let db = TestDatabase::named("auth");
+    let config = config_change(testing::service_config(
+        ServiceName::Auth,
+        &db.url,
+        &namespace,
+    ));
+    let clock = ManualClock::at(Utc::now());
+    let settings = settings();
+    let running: Running =
+        conoceles_auth::Application::build_with(config, settings.clone(), Arc::new(clock.clone()))
+            .await
+            .unwrap();
+    let accounts = conoceles_auth::accounts(
+        running.infrastructure(),
+        settings.clone(),
+        Arc::new(clock.clone()),
+    );
+    let grpc_addr = running.grpc_addr();
+    let channel = conoceles_kit::grpc::channel(&format!("http://{grpc_addr}")).unwrap();
+    let shutdown = running.shutdown();
+    let server = tokio::spawn(running.run_until_stopped());
+    TestApp {
+        db,
+        namespace,
+        clock,
+        settings,
+        accounts,
+        channel,
+        grpc_addr,
+        shutdown,
+        server,
+    }
+}
+
+async fn spawn_app() -> TestApp {
+    spawn_app_with(|c| c).await
+}
+
+impl TestApp {
+    fn client(&self, token: Option<&str>) -> Client {
+        let bearer = Bearer(token.map(|t| format!("Bearer {t}").parse().unwrap()));
+        AuthServiceClient::with_interceptor(self.channel.clone(), bearer)
+    }
+
+    /// A token minted the way the capture service gets one.
+    async fn capture_token(&self, session_token: &str) -> String {
+        self.client(None)
+            .mint_service_token(pb::MintServiceTokenRequest {
+                audience: "auth".into(),
+                service: "capture".into(),
+                secret: CAPTURE_SECRET.into(),
+                session_token: session_token.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .token
+    }
+
+    /// The client the capture front uses on its own behalf.
+    async fn front(&self) -> Client {
+        let token = self.capture_token("").await;
+        self.client(Some(&token))
+    }
+
+    async fn create(
+        &self,
+        email: &str,
+        role: Role,
+        party: Option<uuid::Uuid>,
+        candidacy: Option<uuid::Uuid>,
+    ) -> String {
+        let (_, password) = self
+            .accounts
+            .create(
+                None,
+                &Email::parse(email).unwrap(),
+                role,
+                party,
+                candidacy,
+                None,
+            )
+            .await
+            .unwrap();
+        password.expose().to_string()
+    }
+
+    async fn login(&self, email: &str, password: &str) -> Result<pb::LoginResponse, tonic::Status> {
+        self.front()
+            .await
+            .login(pb::LoginRequest {
+                email: email.into(),
+                password: password.into(),
+                client_address: "192.0.2.10".into(),
+            })
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    async fn resolve(&self, session: &str) -> Result<pb::ResolveSessionResponse, tonic::Status> {
+        self.front()
+            .await
+            .resolve_session(pb::ResolveSessionRequest {
+                session_token: session.into(),
+            })
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    async fn stop(self) {
+        self.shutdown.trigger();
+        self.server.await.unwrap().unwrap();
+        self.db.drop_database().await;
+        let _ = self.namespace;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_forces_a_password_change_that_revokes_every_session_then_logout() {
+    let app = spawn_app().await;
+    let password = app.create("ana@iec.org.mx", Role::Admin, None, None).await;
+
+    let first = app.login("ANA@iec.org.mx ", &password).await.unwrap();
+    let second = app.login("ana@iec.org.mx", &password).await.unwrap();
+    let account = first.account.clone().unwrap();
+    assert!(
+        account.must_change_password,
+        "a generated password must be changed"
+    );
+    assert_eq!(account.role(), common::Role::Admin);
+    assert!(first.session_token.len() >= 43, "at least 256 bits");
+    assert!(app.resolve(&first.session_token).await.is_ok());
+
+    let changed = app
+        .front()
+        .await
+        .change_password(pb::ChangePasswordRequest {
+            session_token: first.session_token.clone(),
+            current_password: password.clone(),
+            new_password: "una frase larga y fácil de recordar".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for old in [&first.session_token, &second.session_token] {
+        let err = app.resolve(old).await.unwrap_err();
+        assert_eq!(err.code(), Code::Unauthenticated);
+    }
+    let fresh = app.resolve(&changed.session_token).await.unwrap();
+    assert!(!fresh.account.unwrap().must_change_password);
+
+    assert_eq!(
+        app.login("ana@iec.org.mx", &password)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
+    let again = app
+        .login("ana@iec.org.mx", "una frase larga y fácil de recordar")
+        .await
+        .unwrap();
+
+    app.front()
+        .await
+        .logout(pb::LogoutRequest {
+            session_token: again.session_token.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        app.resolve(&again.session_token).await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
+
+    // The audit has the story, and no password or token in it.
+    let audit: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, detail::text FROM audit_log ORDER BY id")
+            .fetch_all(&app.accounts.pool)
+            .await
+            .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "account_created",
+            "login",
+            "login",
+            "password_changed",
+            "login_failed",
+            "login",
+            "logout"
+        ]
+    );
+    let dump = format!("{audit:?}");
+    assert!(!dump.contains(&password) && !dump.contains(&again.session_token));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_expire_when_idle_and_at_their_absolute_limit() {
+    let app = spawn_app().await;
+    let password = app
+        .create("rev@iec.org.mx", Role::Reviewer, None, None)
+        .await;
+
+    let idle = app.login("rev@iec.org.mx", &password).await.unwrap();
+    app.clock.advance(Duration::minutes(29));
+    assert!(
+        app.resolve(&idle.session_token).await.is_ok(),
+        "29 minutes idle is fine"
+    );
+    app.clock.advance(Duration::minutes(31));
+    assert_eq!(
+        app.resolve(&idle.session_token).await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
+
+    let busy = app.login("rev@iec.org.mx", &password).await.unwrap();
+    for _ in 0..35 {
+        app.clock.advance(Duration::minutes(20));
+        assert!(
+            app.resolve(&busy.session_token).await.is_ok(),
+            "in use: stays alive"
+        );
+    }
+    // 35 × 20 min = 11 h 40 min; past 12 h the session ends however busy it is.
+    app.clock.advance(Duration::minutes(25));
+    assert_eq!(
+        app.resolve(&busy.session_token).await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failures_block_the_account_with_a_retry_time() {
+    let app = spawn_app().await;
+    let password = app
+        .create(
+            "partido@pri.org.mx",
+            Role::Party,
+            Some(uuid::Uuid::now_v7()),
+            None,
+        )
+        .await;
+    for _ in 0..5 {
+        let err = app
+            .login("partido@pri.org.mx", "no es la contraseña")
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::Unauthenticated);
+        assert_eq!(err.message(), "Correo o contraseña incorrectos.");
+    }
+    let blocked = app
+        .login("partido@pri.org.mx", &password)
+        .await
+        .unwrap_err();
+    assert_eq!(blocked.code(), Code::ResourceExhausted);
+    assert!(
+        blocked
+            .message()
+            .starts_with("Demasiados intentos fallidos. Intente de nuevo en"),
+        "{}",
+        blocked.message()
+    );
+    let retry: u64 = blocked
+        .metadata()
+        .get("retry-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=15 * 60).contains(&retry));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logins_fail_closed_when_the_limiter_cannot_reach_redis() {
+    let app = spawn_app_with(|c| ServiceConfig {
+        redis_url: "redis://127.0.0.1:1/".to_string().into(),
+        ..c
+    })
+    .await;
+    let password = app
+        .create("est@iec.org.mx", Role::Statistician, None, None)
+        .await;
+    let err = app.login("est@iec.org.mx", &password).await.unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_creates_and_locks_accounts_and_others_cannot() {
+    let app = spawn_app().await;
+    let admin_password = app
+        .create("admin@iec.org.mx", Role::Admin, None, None)
+        .await;
+    let admin = app
+        .login("admin@iec.org.mx", &admin_password)
+        .await
+        .unwrap();
+    let as_admin = app.client(Some(&app.capture_token(&admin.session_token).await));
+
+    let created = as_admin
+        .clone()
+        .create_account(pb::CreateAccountRequest {
+            email: "revisora@iec.org.mx".into(),
+            role: common::Role::Reviewer as i32,
+            scope: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let reviewer = app
+        .login("revisora@iec.org.mx", &created.initial_password)
+        .await
+        .unwrap();
+    assert_eq!(
+        reviewer.account.clone().unwrap().role(),
+        common::Role::Reviewer
+    );
+
+    let duplicate = as_admin
+        .clone()
+        .create_account(pb::CreateAccountRequest {
+            email: "REVISORA@iec.org.mx".into(),
+            role: common::Role::Reviewer as i32,
+            scope: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(duplicate.code(), Code::AlreadyExists);
+
+    // A reviewer acting through the front cannot create accounts.
+    let as_reviewer = app.client(Some(&app.capture_token(&reviewer.session_token).await));
+    let refused = as_reviewer
+        .clone()
+        .create_account(pb::CreateAccountRequest {
+            email: "otra@iec.org.mx".into(),
+            role: common::Role::Admin as i32,
+            scope: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+
+    // Locking revokes the sessions and refuses logins.
+    as_admin
+        .clone()
+        .lock_account(pb::LockAccountRequest {
+            account_id: created.account.unwrap().id,
+            reason: "prueba".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        app.resolve(&reviewer.session_token)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::Unauthenticated
+    );
+    let locked = app
+        .login("revisora@iec.org.mx", &created.initial_password)
+        .await
+        .unwrap_err();
+    assert_eq!(locked.code(), Code::PermissionDenied);
+    assert!(locked.message().contains("bloqueada"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_tokens_are_checked_on_every_call() {
+    let app = spawn_app().await;
+    // Bad service secret.
+    let err = app
+        .client(None)
+        .mint_service_token(pb::MintServiceTokenRequest {
+            audience: "auth".into(),
+            service: "capture".into(),
+            secret: "wrong-secret-0123456789".into(),
+            session_token: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+
+    let ask = |client: Client| async move {
+        client
+            .clone()
+            .resolve_session(pb::ResolveSessionRequest {
+                session_token: "x".into(),
+            })
+            .await
+            .unwrap_err()
+    };
+    let denied = |status: &tonic::Status| {
+        status
+            .metadata()
+            .get(conoceles_kit::access::DENIED_MARKER)
+            .is_some()
+    };
+
+    // No token.
+    let status = ask(app.client(None)).await;
+    assert!(denied(&status) && status.code() == Code::Unauthenticated);
+
+    // A token for another audience.
+    let for_identity = app
+        .client(None)
+        .mint_service_token(pb::MintServiceTokenRequest {
+            audience: "identity".into(),
+            service: "capture".into(),
+            secret: CAPTURE_SECRET.into(),
+            session_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .token;
+    let status = ask(app.client(Some(&for_identity))).await;
+    assert!(denied(&status) && status.code() == Code::Unauthenticated);
+
+    // Signed by a key auth does not know.
+    let stranger = conoceles_kit::access::TokenSigner::generate();
+    let caller = conoceles_kit::access::Caller {
+        service: Some("capture".into()),
+        actor: None,
+    };
+    let forged = conoceles_kit::access::matrix::token_for(&stranger, &caller, "auth").unwrap();
+    let status = ask(app.client(Some(&forged))).await;
+    assert!(denied(&status) && status.code() == Code::Unauthenticated);
+
+    // Expired: minted, then the server's clock… is the wall clock for tokens; a token whose
+    // exp is in the past is refused.
+    let now = Utc::now().timestamp();
+    let expired = app.settings.signer.sign(&conoceles_kit::access::Claims {
+        iss: conoceles_kit::access::token::ISSUER.into(),
+        sub: "capture".into(),
+        aud: "auth".into(),
+        iat: now - 600,
+        exp: now - 300,
+        jti: "expired".into(),
+        act: None,
+    });
+    let status = ask(app.client(Some(&expired))).await;
+    assert!(denied(&status) && status.code() == Code::Unauthenticated);
+
+    // The right token passes the layer (and the handler says the session is unknown).
+    let good = app.capture_token("").await;
+    let status = ask(app.client(Some(&good))).await;
+    assert!(!denied(&status));
+    assert_eq!(status.code(), Code::Unauthenticated);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_method_admits_exactly_the_callers_its_policy_declares() {
+    let app = spawn_app().await;
+    conoceles_kit::access::matrix::assert_grpc_matrix(
+        app.grpc_addr,
+        &conoceles_auth::policy::policy(),
+        "conoceles.auth.v1",
+        &app.settings.signer,
+        "auth",
+    )
+    .await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_create_admin_command_makes_an_account_that_can_log_in() {
+    let app = spawn_app().await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_conoceles-auth"))
+        .args(["create-admin", "titular@iec.org.mx"])
+        .env("DATABASE_URL", &app.db.url)
+        .env("REDIS_URL", testing::redis_url())
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Password (change it at first login): "))
+        .unwrap();
+    let login = app.login("titular@iec.org.mx", password).await.unwrap();
+    assert_eq!(login.account.unwrap().role(), common::Role::Admin);
+
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_conoceles-auth"))
+        .args(["create-admin", "titular@iec.org.mx"])
+        .env("DATABASE_URL", &app.db.url)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        !again.status.success(),
+        "a second admin with the same email is refused"
+    );
+    let _ = HashMap::<(), ()>::new();
+    app.stop().await;
+}
