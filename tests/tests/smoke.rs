@@ -16,22 +16,42 @@ async fn six_services_start_report_ready_and_stop_on_sigterm() {
         .iter()
         .map(|name| TestDatabase::named(&format!("smoke_{name}")))
         .collect();
-    let mut processes: Vec<ServiceProcess> = SERVICES
+    let secrets: Vec<(String, String)> = SERVICES
         .iter()
-        .zip(&databases)
-        .map(|(name, db)| {
-            ServiceProcess::start(
-                name,
-                &[
-                    ("DATABASE_URL", db.url.clone()),
-                    ("AMQP_URL", testing::amqp_url()),
-                    ("AMQP_NAMESPACE", namespace.clone()),
-                    ("REDIS_URL", testing::redis_url()),
-                    ("REDIS_KEY_PREFIX", format!("{namespace}:{name}:")),
-                ],
+        .map(|name| {
+            (
+                name.to_string(),
+                format!("{name}-secret-{}", testing::unique("s")),
             )
         })
         .collect();
+    let all_secrets = secrets
+        .iter()
+        .map(|(name, secret)| format!("{name}={secret}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    // auth first: the others verify tokens with its keys.
+    let mut auth_url = String::new();
+    let mut processes: Vec<ServiceProcess> = Vec::new();
+    for ((name, db), (_, secret)) in SERVICES.iter().zip(&databases).zip(&secrets) {
+        let mut env = vec![
+            ("DATABASE_URL", db.url.clone()),
+            ("AMQP_URL", testing::amqp_url()),
+            ("AMQP_NAMESPACE", namespace.clone()),
+            ("REDIS_URL", testing::redis_url()),
+            ("REDIS_KEY_PREFIX", format!("{namespace}:{name}:")),
+            ("SERVICE_SECRET", secret.clone()),
+            ("AUTH_GRPC_URL", auth_url.clone()),
+        ];
+        if *name == "auth" {
+            env.push(("SERVICE_SECRETS", all_secrets.clone()));
+        }
+        let process = ServiceProcess::start(name, &env);
+        if *name == "auth" {
+            auth_url = format!("http://{}", process.grpc);
+        }
+        processes.push(process);
+    }
 
     let client = reqwest::Client::new();
     for process in &processes {
@@ -64,6 +84,65 @@ async fn six_services_start_report_ready_and_stop_on_sigterm() {
             .into_inner();
         assert_eq!(answer.status(), ServingStatus::Serving, "{}", process.name);
     }
+
+    // Across processes: an administrator made by the operator command logs in through the
+    // capture front, which asks auth with its own service token.
+    let admin = std::process::Command::new(conoceles_e2e::binaries_dir().join("conoceles-auth"))
+        .args(["create-admin", "admin@smoke.mx"])
+        .env("DATABASE_URL", &databases[0].url)
+        .env("REDIS_URL", testing::redis_url())
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        admin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&admin.stderr)
+    );
+    let password = String::from_utf8(admin.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Password (change it at first login): ")
+                .map(String::from)
+        })
+        .unwrap();
+    let capture = processes.iter().find(|p| p.name == "capture").unwrap();
+    let front = format!("http://{}", capture.http.expect("capture serves HTTP"));
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = browser
+        .get(format!("{front}/ingresar"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 200);
+    let csrf_cookie = form
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = csrf_cookie.split_once('=').unwrap().1.to_string();
+    let login = browser
+        .post(format!("{front}/ingresar"))
+        .header("cookie", &csrf_cookie)
+        .form(&[
+            ("email", "admin@smoke.mx"),
+            ("password", password.as_str()),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    assert_eq!(login.headers()["location"], "/cuenta/contrasena");
 
     for process in &mut processes {
         let started = Instant::now();

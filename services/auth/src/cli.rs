@@ -1,5 +1,8 @@
-//! `conoceles-auth create-admin <email>`: the first administrator of a new installation. Prints
-//! the generated password once; it must be changed at first login.
+//! Commands for operators:
+//! - `conoceles-auth create-admin <email>`: the first administrator of a new installation;
+//! - `conoceles-auth reset-password <email>`: a new generated password for a locked-out person.
+//!
+//! Both print the generated password once; it must be changed at first login.
 
 use std::sync::Arc;
 
@@ -25,6 +28,33 @@ pub async fn create_admin(args: &[String]) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     use std::io::Write;
     writeln!(out, "Administrator account created: {}", account.email)?;
+    writeln!(
+        out,
+        "Password (change it at first login): {}",
+        password.expose()
+    )?;
+    infra.close().await;
+    Ok(())
+}
+
+pub async fn reset_password(args: &[String]) -> anyhow::Result<()> {
+    let [email] = args else {
+        anyhow::bail!("usage: conoceles-auth reset-password <email>");
+    };
+    let email = Email::parse(email).map_err(|m| anyhow::anyhow!("{m}"))?;
+    let config = ServiceConfig::from_env(ServiceName::Auth)?;
+    let infra = Infrastructure::connect(&config, &crate::MIGRATOR).await?;
+    let accounts = crate::accounts(&infra, AuthSettings::from_env()?, Arc::new(SystemClock));
+    let account = crate::store::by_email(&infra.pool, &email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account with email {email}"))?;
+    let password = accounts
+        .reset_password(None, account.id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut out = std::io::stdout().lock();
+    use std::io::Write;
+    writeln!(out, "Password reset: {}", account.email)?;
     writeln!(
         out,
         "Password (change it at first login): {}",

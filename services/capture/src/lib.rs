@@ -1,7 +1,16 @@
-//! `capture`: elections, catalogs, candidacies, the curricular questionnaire and the capture front.
+//! `capture`: elections, catalogs, candidacies and the curricular questionnaire; hosts the
+//! capture front (parties, candidates and the unit's back office).
 
+pub mod auth_client;
+pub mod front;
+
+use std::sync::Arc;
+
+use conoceles_kit::access::TokenSource;
 use conoceles_kit::{Infrastructure, Running, ServiceConfig, ServiceServer};
 use sqlx::migrate::Migrator;
+
+use crate::auth_client::AuthClient;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -11,8 +20,18 @@ impl Application {
     /// Connects the infrastructure, migrates the database and binds every listener.
     pub async fn build(config: ServiceConfig) -> anyhow::Result<Running> {
         let infra = Infrastructure::connect(&config, &MIGRATOR).await?;
+        let auth_channel = conoceles_kit::grpc::channel(&config.auth_url)?;
+        let tokens = Arc::new(TokenSource::new(
+            auth_channel.clone(),
+            config.service.as_str(),
+            config.service_secret.clone(),
+        ));
+        let (front, _policy) = front::router(front::FrontState {
+            auth: AuthClient::new(auth_channel, tokens),
+        });
         ServiceServer::new(&config, infra)
             .with_outbox_relay()
+            .http(front)
             .bind()
             .await
     }

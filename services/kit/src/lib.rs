@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod grpc;
+pub mod http;
 mod messaging_schema;
 pub mod ops;
 pub mod server;

@@ -221,6 +221,9 @@ impl ServiceServer {
             vec![("grpc", grpc_task)];
         if let (Some(listener), Some(router)) = (http_listener, self.http) {
             let stop = stop.clone();
+            let router = router
+                .layer(axum::middleware::from_fn(crate::http::security_headers))
+                .into_make_service_with_connect_info::<SocketAddr>();
             servers.push((
                 "http",
                 tokio::spawn(async move {
@@ -241,7 +244,7 @@ impl ServiceServer {
             service = %self.config.service,
             ops = %ops_addr,
             grpc = %grpc_addr,
-            http = ?http_addr,
+            http = %http_addr.map(|a| a.to_string()).unwrap_or_default(),
             endpoints = %self.config.describe_endpoints(),
             "service started"
         );

@@ -12,12 +12,14 @@ pub mod matrix;
 mod policy;
 mod role;
 pub mod token;
+pub mod tokens;
 
 pub use keys::KeySet;
 pub use layer::GrpcAccessLayer;
 pub use policy::{Denied, Policy, Rule};
 pub use role::{Actor, Caller, Role};
 pub use token::{Claims, TokenSigner};
+pub use tokens::{TokenSource, with_bearer};
 
 /// The gRPC routes every service serves to anyone (health and reflection).
 pub fn is_infrastructure_route(path: &str) -> bool {

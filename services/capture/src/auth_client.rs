@@ -1,0 +1,214 @@
+//! The capture front's calls to `auth`: on its own behalf (login, sessions) or on behalf of the
+//! logged-in person (account administration), always with a service token.
+
+use std::sync::Arc;
+
+use conoceles_kit::access::{TokenSource, with_bearer};
+use conoceles_proto::auth::v1 as pb;
+use conoceles_proto::auth::v1::auth_service_client::AuthServiceClient;
+use tonic::transport::Channel;
+
+#[derive(Clone)]
+pub struct AuthClient {
+    client: AuthServiceClient<Channel>,
+    tokens: Arc<TokenSource>,
+}
+
+const AUDIENCE: &str = "auth";
+
+fn unavailable(e: anyhow::Error) -> tonic::Status {
+    tracing::error!(error = %format!("{e:#}"), "cannot obtain a token for auth");
+    tonic::Status::unavailable("El servicio de cuentas no está disponible.")
+}
+
+impl AuthClient {
+    pub fn new(channel: Channel, tokens: Arc<TokenSource>) -> Self {
+        Self {
+            client: AuthServiceClient::new(channel),
+            tokens,
+        }
+    }
+
+    async fn own<T>(&self, message: T) -> Result<tonic::Request<T>, tonic::Status> {
+        let token = self
+            .tokens
+            .service_token(AUDIENCE)
+            .await
+            .map_err(unavailable)?;
+        Ok(with_bearer(message, &token))
+    }
+
+    async fn acting<T>(
+        &self,
+        session: &str,
+        message: T,
+    ) -> Result<tonic::Request<T>, tonic::Status> {
+        let token = self.tokens.acting_token(AUDIENCE, session).await?;
+        Ok(with_bearer(message, &token))
+    }
+
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        address: &str,
+    ) -> Result<pb::LoginResponse, tonic::Status> {
+        let request = self
+            .own(pb::LoginRequest {
+                email: email.into(),
+                password: password.into(),
+                client_address: address.into(),
+            })
+            .await?;
+        Ok(self.client.clone().login(request).await?.into_inner())
+    }
+
+    pub async fn logout(&self, session: &str) -> Result<(), tonic::Status> {
+        let request = self
+            .own(pb::LogoutRequest {
+                session_token: session.into(),
+            })
+            .await?;
+        self.client.clone().logout(request).await?;
+        Ok(())
+    }
+
+    pub async fn resolve(
+        &self,
+        session: &str,
+    ) -> Result<pb::ResolveSessionResponse, tonic::Status> {
+        let request = self
+            .own(pb::ResolveSessionRequest {
+                session_token: session.into(),
+            })
+            .await?;
+        Ok(self
+            .client
+            .clone()
+            .resolve_session(request)
+            .await?
+            .into_inner())
+    }
+
+    pub async fn change_password(
+        &self,
+        session: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<pb::ChangePasswordResponse, tonic::Status> {
+        let request = self
+            .own(pb::ChangePasswordRequest {
+                session_token: session.into(),
+                current_password: current.into(),
+                new_password: new.into(),
+            })
+            .await?;
+        Ok(self
+            .client
+            .clone()
+            .change_password(request)
+            .await?
+            .into_inner())
+    }
+
+    pub async fn list_accounts(
+        &self,
+        session: &str,
+        page_token: &str,
+    ) -> Result<pb::ListAccountsResponse, tonic::Status> {
+        let request = self
+            .acting(
+                session,
+                pb::ListAccountsRequest {
+                    page: Some(conoceles_proto::common::v1::PageRequest {
+                        page_size: 100,
+                        page_token: page_token.into(),
+                    }),
+                    role: 0,
+                },
+            )
+            .await?;
+        Ok(self
+            .client
+            .clone()
+            .list_accounts(request)
+            .await?
+            .into_inner())
+    }
+
+    pub async fn create_account(
+        &self,
+        session: &str,
+        message: pb::CreateAccountRequest,
+    ) -> Result<pb::CreateAccountResponse, tonic::Status> {
+        let request = self.acting(session, message).await?;
+        Ok(self
+            .client
+            .clone()
+            .create_account(request)
+            .await?
+            .into_inner())
+    }
+
+    pub async fn lock(
+        &self,
+        session: &str,
+        account_id: &str,
+        lock: bool,
+    ) -> Result<(), tonic::Status> {
+        let id = Some(conoceles_proto::common::v1::AccountId {
+            value: account_id.into(),
+        });
+        if lock {
+            let request = self
+                .acting(
+                    session,
+                    pb::LockAccountRequest {
+                        account_id: id,
+                        reason: "bloqueada desde el panel de cuentas".into(),
+                    },
+                )
+                .await?;
+            self.client.clone().lock_account(request).await?;
+        } else {
+            let request = self
+                .acting(session, pb::UnlockAccountRequest { account_id: id })
+                .await?;
+            self.client.clone().unlock_account(request).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn reset_password(
+        &self,
+        session: &str,
+        account_id: &str,
+    ) -> Result<String, tonic::Status> {
+        let request = self
+            .acting(
+                session,
+                pb::ResetPasswordRequest {
+                    account_id: Some(conoceles_proto::common::v1::AccountId {
+                        value: account_id.into(),
+                    }),
+                },
+            )
+            .await?;
+        Ok(self
+            .client
+            .clone()
+            .reset_password(request)
+            .await?
+            .into_inner()
+            .new_password)
+    }
+
+    pub async fn change_role(
+        &self,
+        session: &str,
+        message: pb::ChangeRoleRequest,
+    ) -> Result<pb::ChangeRoleResponse, tonic::Status> {
+        let request = self.acting(session, message).await?;
+        Ok(self.client.clone().change_role(request).await?.into_inner())
+    }
+}

@@ -1,0 +1,27 @@
+//! `GET /`: who is logged in, and where to go. (The capture dashboard arrives with its issue.)
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::response::Response;
+use conoceles_kit::access::Role;
+use http::StatusCode;
+
+use super::password_change_redirect;
+use super::session::SessionInfo;
+use super::views::{HomePage, Nav, render};
+
+pub async fn page(Extension(session): Extension<Arc<SessionInfo>>) -> Response {
+    if let Some(redirect) = password_change_redirect(&session) {
+        return redirect;
+    }
+    render(
+        StatusCode::OK,
+        &HomePage {
+            nav: Some(Nav::of(&session)),
+            email: session.email.clone(),
+            role_label: session.role.label(),
+            is_admin: session.role == Role::Admin,
+        },
+    )
+}

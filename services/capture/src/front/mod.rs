@@ -1,0 +1,152 @@
+//! The capture front: server-rendered Spanish pages that work without JavaScript. Every route is
+//! declared with its access rule; the session cookie is resolved by `auth`.
+
+mod accounts;
+mod home;
+mod login;
+mod password;
+pub mod session;
+mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use conoceles_kit::access::{Policy, Role, Rule};
+use conoceles_kit::http::DeclaredRouter;
+use http::{Method, header};
+
+use crate::auth_client::AuthClient;
+
+#[derive(Clone)]
+pub struct FrontState {
+    pub auth: AuthClient,
+}
+
+const EVERYONE: &[Role] = &Role::ALL;
+const ADMINS: &[Role] = &[Role::Admin];
+
+/// The front's routes, their rules, and the router that enforces them.
+pub fn router(state: FrontState) -> (Router, Policy) {
+    let authenticator = Arc::new(session::SessionAuthenticator {
+        auth: state.auth.clone(),
+    });
+    let (router, policy) = DeclaredRouter::new()
+        .route(
+            Method::GET,
+            "/static/estilo.css",
+            Rule::public(),
+            get(stylesheet),
+        )
+        .route(Method::GET, "/ingresar", Rule::public(), get(login::form))
+        .route(
+            Method::POST,
+            "/ingresar",
+            Rule::public(),
+            post(login::submit),
+        )
+        .route(
+            Method::POST,
+            "/salir",
+            Rule::people(EVERYONE),
+            post(login::logout),
+        )
+        .route(Method::GET, "/", Rule::people(EVERYONE), get(home::page))
+        .route(
+            Method::GET,
+            "/cuenta/contrasena",
+            Rule::people(EVERYONE),
+            get(password::form),
+        )
+        .route(
+            Method::POST,
+            "/cuenta/contrasena",
+            Rule::people(EVERYONE),
+            post(password::submit),
+        )
+        .route(
+            Method::GET,
+            "/admin/cuentas",
+            Rule::people(ADMINS),
+            get(accounts::list),
+        )
+        .route(
+            Method::POST,
+            "/admin/cuentas",
+            Rule::people(ADMINS),
+            post(accounts::create),
+        )
+        .route(
+            Method::POST,
+            "/admin/cuentas/{id}/bloquear",
+            Rule::people(ADMINS),
+            post(accounts::lock),
+        )
+        .route(
+            Method::POST,
+            "/admin/cuentas/{id}/desbloquear",
+            Rule::people(ADMINS),
+            post(accounts::unlock),
+        )
+        .route(
+            Method::POST,
+            "/admin/cuentas/{id}/restablecer",
+            Rule::people(ADMINS),
+            post(accounts::reset),
+        )
+        .route(
+            Method::POST,
+            "/admin/cuentas/{id}/rol",
+            Rule::people(ADMINS),
+            post(accounts::change_role),
+        )
+        .finish(authenticator);
+    let router = router
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(conoceles_kit::http::no_store))
+        .with_state(state);
+    (router, policy)
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/estilo.css"),
+    )
+}
+
+async fn not_found() -> impl IntoResponse {
+    (
+        http::StatusCode::NOT_FOUND,
+        axum::response::Html(
+            "<!doctype html><html lang=\"es-MX\"><head><meta charset=\"utf-8\"><title>No encontrado — Conóceles</title>\
+             <link rel=\"stylesheet\" href=\"/static/estilo.css\"></head><body><main class=\"contenido\">\
+             <h1>No encontramos esta página</h1><p><a href=\"/\">Volver al inicio</a></p></main></body></html>",
+        ),
+    )
+}
+
+/// Spanish messages of a gRPC error: its field violations, or its message.
+pub fn status_messages(status: &tonic::Status) -> Vec<String> {
+    use prost::Message;
+    let detail = conoceles_proto::common::v1::ErrorDetail::decode(status.details()).ok();
+    match detail {
+        Some(d) if !d.violations.is_empty() => {
+            d.violations.into_iter().map(|v| v.message).collect()
+        }
+        _ => vec![status.message().to_string()],
+    }
+}
+
+/// Where a person whose password must change is sent, from any page but the change itself.
+pub fn password_change_redirect(
+    session: &session::SessionInfo,
+) -> Option<axum::response::Response> {
+    session
+        .must_change_password
+        .then(|| axum::response::Redirect::to("/cuenta/contrasena").into_response())
+}

@@ -1,0 +1,144 @@
+//! The session cookie and the person behind it.
+//!
+//! `__Host-conoceles_sesion`: Secure, HttpOnly, SameSite=Strict, Path=/, no Domain: only this
+//! host, only over HTTPS (browsers treat localhost as secure), never sent cross-site.
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use conoceles_kit::access::{Actor, Role};
+use conoceles_kit::error::{AppError, ErrorCode};
+use conoceles_kit::http::Authenticator;
+use http::HeaderMap;
+use uuid::Uuid;
+
+use crate::auth_client::AuthClient;
+
+pub const SESSION_COOKIE: &str = "__Host-conoceles_sesion";
+pub const LOGIN_CSRF_COOKIE: &str = "__Host-conoceles_csrf";
+
+/// What the front knows about the logged-in person for this request.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub token: String,
+    pub csrf_token: String,
+    pub email: String,
+    pub role: Role,
+    pub must_change_password: bool,
+}
+
+/// The value of cookie `name` in the request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> String {
+    format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}")
+}
+
+pub fn clear_cookie(name: &str) -> String {
+    set_cookie(name, "", 0)
+}
+
+pub struct SessionAuthenticator {
+    pub auth: AuthClient,
+}
+
+fn parse_id(value: Option<&str>) -> Option<Uuid> {
+    value.and_then(|v| Uuid::parse_str(v).ok())
+}
+
+#[async_trait::async_trait]
+impl Authenticator for SessionAuthenticator {
+    async fn authenticate(&self, request: &mut Request) -> Result<Option<Actor>, AppError> {
+        let Some(token) = cookie(request.headers(), SESSION_COOKIE).map(str::to_string) else {
+            return Ok(None);
+        };
+        let resolved = match self.auth.resolve(&token).await {
+            Ok(resolved) => resolved,
+            Err(status) if status.code() == tonic::Code::Unauthenticated => return Ok(None),
+            Err(status) => {
+                tracing::error!(code = ?status.code(), "session check failed");
+                return Err(AppError::new(
+                    ErrorCode::Unavailable,
+                    ErrorCode::Unavailable.default_message(),
+                ));
+            }
+        };
+        let Some(account) = resolved.account else {
+            return Ok(None);
+        };
+        let Some(role) = Role::from_proto(account.role) else {
+            return Ok(None);
+        };
+        let scope = account.scope.unwrap_or_default();
+        let actor = Actor {
+            account_id: parse_id(account.id.as_ref().map(|i| i.value.as_str())).unwrap_or_default(),
+            role,
+            party_id: parse_id(scope.party_id.as_ref().map(|p| p.value.as_str())),
+            candidacy_id: parse_id(scope.candidacy_id.as_ref().map(|c| c.value.as_str())),
+        };
+        request.extensions_mut().insert(Arc::new(SessionInfo {
+            token,
+            csrf_token: resolved.csrf_token,
+            email: account.email,
+            role,
+            must_change_password: account.must_change_password,
+        }));
+        Ok(Some(actor))
+    }
+}
+
+/// Compares a submitted CSRF token with the expected one in constant time.
+pub fn csrf_matches(expected: &str, submitted: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    !expected.is_empty()
+        && expected.len() == submitted.len()
+        && bool::from(expected.as_bytes().ct_eq(submitted.as_bytes()))
+}
+
+pub fn random_token() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("operating system randomness");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::COOKIE,
+            "a=1; __Host-conoceles_sesion=abc.def; b=2".parse().unwrap(),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc.def"));
+        assert_eq!(cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn session_cookies_are_host_only_secure_httponly_strict() {
+        let c = set_cookie(SESSION_COOKIE, "t", 60);
+        for part in ["__Host-", "Path=/", "Secure", "HttpOnly", "SameSite=Strict"] {
+            assert!(c.contains(part), "{c}");
+        }
+        assert!(!c.contains("Domain"));
+    }
+
+    #[test]
+    fn csrf_tokens_must_match_exactly() {
+        assert!(csrf_matches("abc", "abc"));
+        assert!(!csrf_matches("abc", "abd"));
+        assert!(!csrf_matches("", ""));
+    }
+}

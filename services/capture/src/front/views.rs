@@ -1,0 +1,102 @@
+//! Page models rendered by the askama templates in `templates/`.
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+use conoceles_kit::access::Role;
+use http::StatusCode;
+
+use super::session::SessionInfo;
+
+/// The logged-in person, for the header of every page.
+pub struct Nav {
+    pub email: String,
+    pub role_label: &'static str,
+    pub csrf: String,
+    pub is_admin: bool,
+}
+
+impl Nav {
+    pub fn of(session: &SessionInfo) -> Self {
+        Self {
+            email: session.email.clone(),
+            role_label: session.role.label(),
+            csrf: session.csrf_token.clone(),
+            is_admin: session.role == Role::Admin,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub email: String,
+    pub next: String,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub struct PasswordPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub forced: bool,
+    pub done: bool,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub nav: Option<Nav>,
+    pub email: String,
+    pub role_label: &'static str,
+    pub is_admin: bool,
+}
+
+pub struct AccountRow {
+    pub id: String,
+    pub email: String,
+    pub role: &'static str,
+    pub locked: bool,
+    pub must_change_password: bool,
+}
+
+pub struct ShownPassword {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts.html")]
+pub struct AccountsPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub roles: Vec<(&'static str, &'static str)>,
+    pub accounts: Vec<AccountRow>,
+    pub total: u64,
+    pub next_page: String,
+    pub notice: Option<String>,
+    pub shown_password: Option<ShownPassword>,
+    pub errors: Vec<String>,
+}
+
+/// Renders a page with a status; a template error is an internal error.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Ocurrió un error interno.",
+            )
+                .into_response()
+        }
+    }
+}
+
+pub fn role_options() -> Vec<(&'static str, &'static str)> {
+    Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect()
+}

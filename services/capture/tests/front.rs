@@ -1,0 +1,445 @@
+//! The capture front's login, password and account screens, with `auth` and `capture` started
+//! for real on free ports, each with its own database, against the real PostgreSQL and Redis.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use conoceles_auth::accounts::Accounts;
+use conoceles_auth::domain::Email;
+use conoceles_auth::settings::AuthSettings;
+use conoceles_kit::access::{DENIED_MARKER, Role};
+use conoceles_kit::clock::SystemClock;
+use conoceles_kit::testing::{self, TestDatabase};
+use conoceles_kit::{ServiceConfig, ServiceName, Shutdown};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+const CAPTURE_SECRET: &str = "capture-secret-for-front-tests-0123";
+
+struct Stack {
+    base: String,
+    accounts: Accounts,
+    policy: conoceles_kit::access::Policy,
+    stops: Vec<(Shutdown, tokio::task::JoinHandle<anyhow::Result<()>>)>,
+    databases: Vec<TestDatabase>,
+}
+
+async fn spawn_stack() -> Stack {
+    let namespace = testing::unique("t-front");
+    let auth_db = TestDatabase::named("front_auth");
+    let capture_db = TestDatabase::named("front_capture");
+    let settings = AuthSettings::from_lookup(|key| match key {
+        "SERVICE_SECRETS" => Some(format!("capture={CAPTURE_SECRET}")),
+        "HASH_CONCURRENCY" => Some("2".into()),
+        _ => None,
+    })
+    .unwrap();
+    let auth = conoceles_auth::Application::build_with(
+        testing::service_config(ServiceName::Auth, &auth_db.url, &namespace),
+        settings.clone(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let accounts = conoceles_auth::accounts(auth.infrastructure(), settings, Arc::new(SystemClock));
+    let capture_config = ServiceConfig {
+        auth_url: format!("http://{}", auth.grpc_addr()),
+        service_secret: Some(CAPTURE_SECRET.to_string().into()),
+        ..testing::service_config(ServiceName::Capture, &capture_db.url, &namespace)
+    };
+    let capture = conoceles_capture::Application::build(capture_config)
+        .await
+        .unwrap();
+    let base = format!("http://{}", capture.http_addr().unwrap());
+    let policy = {
+        // The same declaration the running front uses.
+        let (_, policy) = conoceles_capture::front::router(conoceles_capture::front::FrontState {
+            auth: conoceles_capture::auth_client::AuthClient::new(
+                conoceles_kit::grpc::channel("http://127.0.0.1:1").unwrap(),
+                Arc::new(conoceles_kit::access::TokenSource::new(
+                    conoceles_kit::grpc::channel("http://127.0.0.1:1").unwrap(),
+                    "capture",
+                    None,
+                )),
+            ),
+        });
+        policy
+    };
+    let mut stops = Vec::new();
+    for running in [auth, capture] {
+        let shutdown = running.shutdown();
+        stops.push((shutdown, tokio::spawn(running.run_until_stopped())));
+    }
+    Stack {
+        base,
+        accounts,
+        policy,
+        stops,
+        databases: vec![auth_db, capture_db],
+    }
+}
+
+impl Stack {
+    async fn account(&self, email: &str, role: Role) -> String {
+        let scope_party = matches!(role, Role::Party | Role::Candidate).then(uuid::Uuid::now_v7);
+        let scope_candidacy = (role == Role::Candidate).then(uuid::Uuid::now_v7);
+        let (_, password) = self
+            .accounts
+            .create(
+                None,
+                &Email::parse(email).unwrap(),
+                role,
+                scope_party,
+                scope_candidacy,
+                None,
+            )
+            .await
+            .unwrap();
+        password.expose().to_string()
+    }
+
+    fn browser(&self) -> Browser {
+        Browser {
+            base: self.base.clone(),
+            client: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    async fn stop(self) {
+        for (shutdown, handle) in self.stops.into_iter().rev() {
+            shutdown.trigger();
+            handle.await.unwrap().unwrap();
+        }
+        for db in self.databases {
+            db.drop_database().await;
+        }
+    }
+}
+
+/// A minimal browser: keeps cookies (including `Secure` ones over plain HTTP on loopback, as
+/// browsers do for localhost), does not follow redirects.
+struct Browser {
+    base: String,
+    client: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no field {name} in {}", self.body))
+            + marker.len();
+        self.body[start..].split('"').next().unwrap().to_string()
+    }
+}
+
+impl Browser {
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let response = request
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        for set in response.headers().get_all("set-cookie") {
+            let set = set.to_str().unwrap();
+            let (pair, attributes) = set.split_once(';').unwrap_or((set, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+        Page {
+            status: response.status(),
+            location: response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string()),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self.client.post(format!("{}{path}", self.base)).form(form);
+        self.send(request).await
+    }
+
+    async fn login(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/ingresar").await;
+        let csrf = form.hidden("csrf");
+        self.post(
+            "/ingresar",
+            &[("email", email), ("password", password), ("csrf", &csrf)],
+        )
+        .await
+    }
+
+    /// Logs in and changes the generated password; returns the new one.
+    async fn first_login(&mut self, email: &str, password: &str) -> String {
+        let login = self.login(email, password).await;
+        assert_eq!(login.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            login.location.as_deref(),
+            Some("/cuenta/contrasena"),
+            "first login forces a change"
+        );
+        let page = self.get("/cuenta/contrasena").await;
+        assert!(page.body.contains("cambie la contraseña que recibió"));
+        let new = "mi nueva contraseña segura";
+        let changed = self
+            .post(
+                "/cuenta/contrasena",
+                &[
+                    ("csrf", &page.hidden("csrf")),
+                    ("current", password),
+                    ("new", new),
+                    ("confirm", new),
+                ],
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+        new.to_string()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_logs_in_creates_a_reviewer_and_the_reviewer_logs_in() {
+    let stack = spawn_stack().await;
+    let admin_password = stack.account("admin@iec.org.mx", Role::Admin).await;
+
+    let mut admin = stack.browser();
+    let login_form = admin.get("/ingresar").await;
+    assert_eq!(login_form.status, StatusCode::OK);
+    assert!(
+        login_form.body.contains("<html lang=\"es-MX\">")
+            && login_form.body.contains("Correo electrónico")
+    );
+    admin.first_login("admin@iec.org.mx", &admin_password).await;
+
+    let home = admin.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Administración (Unidad Técnica)"));
+    assert_eq!(
+        home.headers["cache-control"], "no-store",
+        "personal pages are not cached"
+    );
+
+    let list = admin.get("/admin/cuentas").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let created = admin
+        .post(
+            "/admin/cuentas",
+            &[
+                ("csrf", &list.hidden("csrf")),
+                ("email", "revisora@iec.org.mx"),
+                ("role", "reviewer"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    assert!(
+        created
+            .body
+            .contains("Se creó la cuenta revisora@iec.org.mx.")
+    );
+    let start = created.body.find("<code class=\"contrasena\">").unwrap()
+        + "<code class=\"contrasena\">".len();
+    let reviewer_password = created.body[start..].split('<').next().unwrap().to_string();
+
+    let mut reviewer = stack.browser();
+    reviewer
+        .first_login("revisora@iec.org.mx", &reviewer_password)
+        .await;
+    let home = reviewer.get("/").await;
+    assert!(home.body.contains("Revisión"), "{}", home.body);
+    // The reviewer cannot reach the account administration.
+    let refused = reviewer.get("/admin/cuentas").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // Logout ends the session.
+    let csrf = home.hidden("csrf");
+    let out = reviewer.post("/salir", &[("csrf", &csrf)]).await;
+    assert_eq!(out.location.as_deref(), Some("/ingresar"));
+    let after = reviewer.get("/").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.location.as_deref(), Some("/ingresar"));
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_headers_and_csrf_protect_every_form() {
+    let stack = spawn_stack().await;
+    let password = stack.account("partido@pan.org.mx", Role::Party).await;
+    let mut browser = stack.browser();
+
+    let form = browser.get("/ingresar").await;
+    for header in [
+        "content-security-policy",
+        "strict-transport-security",
+        "x-content-type-options",
+        "referrer-policy",
+        "cross-origin-opener-policy",
+        "cross-origin-resource-policy",
+    ] {
+        assert!(form.headers.contains_key(header), "missing {header}");
+    }
+    let csp = form.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'")
+            && csp.contains("frame-ancestors 'none'")
+            && !csp.contains("unsafe-inline")
+    );
+
+    // A login without the form's CSRF token is refused.
+    let forged = browser
+        .post(
+            "/ingresar",
+            &[
+                ("email", "partido@pan.org.mx"),
+                ("password", &password),
+                ("csrf", "forged"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(!browser.cookies.contains_key("__Host-conoceles_sesion"));
+
+    let csrf = browser.get("/ingresar").await.hidden("csrf");
+    let login = browser
+        .post(
+            "/ingresar",
+            &[
+                ("email", "partido@pan.org.mx"),
+                ("password", &password),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER);
+    let cookie = login
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap())
+        .find(|c| c.starts_with("__Host-conoceles_sesion="))
+        .unwrap()
+        .to_string();
+    for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+
+    // Logging out with a wrong CSRF token does nothing.
+    let refused = browser.post("/salir", &[("csrf", "wrong")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.get("/cuenta/contrasena").await.status,
+        StatusCode::OK,
+        "still logged in"
+    );
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failed_logins_get_a_spanish_message_and_retry_after() {
+    let stack = spawn_stack().await;
+    stack.account("candidata@iec.org.mx", Role::Candidate).await;
+    let mut browser = stack.browser();
+    for _ in 0..5 {
+        let page = browser.login("candidata@iec.org.mx", "equivocada123").await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+        assert!(page.body.contains("Correo o contraseña incorrectos."));
+    }
+    let blocked = browser.login("candidata@iec.org.mx", "equivocada123").await;
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(blocked.body.contains("Demasiados intentos fallidos"));
+    assert!(blocked.headers.contains_key("retry-after"));
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_admits_exactly_the_roles_its_rule_declares() {
+    let stack = spawn_stack().await;
+    let mut browsers: Vec<(Option<Role>, Browser)> = vec![(None, stack.browser())];
+    for role in Role::ALL {
+        let email = format!("{}@matriz.mx", role.as_str().replace('_', "-"));
+        let password = stack.account(&email, role).await;
+        let mut browser = stack.browser();
+        browser.first_login(&email, &password).await;
+        browsers.push((Some(role), browser));
+    }
+    let mut routes: Vec<(String, conoceles_kit::access::Rule)> = stack
+        .policy
+        .routes()
+        .map(|(k, r)| (k.to_string(), *r))
+        .collect();
+    // Logging out ends the session the next routes need: last.
+    routes.sort_by_key(|(k, _)| k.ends_with("/salir"));
+    assert!(routes.len() >= 13);
+
+    let mut mismatches = Vec::new();
+    for (key, rule) in &routes {
+        let (method, path) = key.split_once(' ').unwrap();
+        let path = path.replace("{id}", &uuid::Uuid::now_v7().to_string());
+        for (role, browser) in &mut browsers {
+            let page = match method {
+                "GET" => browser.get(&path).await,
+                "POST" => browser.post(&path, &[]).await,
+                other => panic!("unexpected method {other}"),
+            };
+            let refused = page.headers.contains_key(DENIED_MARKER);
+            let caller = conoceles_kit::access::Caller {
+                service: None,
+                actor: role.map(|role| conoceles_kit::access::Actor {
+                    account_id: uuid::Uuid::nil(),
+                    role,
+                    party_id: None,
+                    candidacy_id: None,
+                }),
+            };
+            if refused == rule.admits(&caller) {
+                mismatches.push(format!(
+                    "{key} as {role:?}: refused={refused} ({})",
+                    page.status
+                ));
+            }
+            if role.is_none() && !rule.is_public() {
+                assert_eq!(
+                    page.location.as_deref().map(|l| l.starts_with("/ingresar")),
+                    Some(true),
+                    "{key}"
+                );
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    stack.stop().await;
+}

@@ -1,0 +1,99 @@
+//! The client side of service tokens: a service asks `auth` for tokens with its own secret,
+//! caches the ones it uses on its own behalf, and attaches them to outgoing calls.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use conoceles_proto::auth::v1::MintServiceTokenRequest;
+use conoceles_proto::auth::v1::auth_service_client::AuthServiceClient;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Mutex;
+use tonic::transport::Channel;
+
+/// Tokens are renewed this long before they expire.
+const RENEW_BEFORE: Duration = Duration::from_secs(60);
+
+pub struct TokenSource {
+    auth: AuthServiceClient<Channel>,
+    service: String,
+    secret: Option<SecretString>,
+    cached: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+impl TokenSource {
+    pub fn new(auth: Channel, service: &str, secret: Option<SecretString>) -> Self {
+        Self {
+            auth: AuthServiceClient::new(auth),
+            service: service.to_string(),
+            secret,
+            cached: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn mint(&self, audience: &str, session_token: &str) -> anyhow::Result<(String, Instant)> {
+        let secret = self
+            .secret
+            .as_ref()
+            .context("SERVICE_SECRET is not set: this service cannot call other services")?;
+        let response = self
+            .auth
+            .clone()
+            .mint_service_token(MintServiceTokenRequest {
+                audience: audience.to_string(),
+                service: self.service.clone(),
+                secret: secret.expose_secret().to_string(),
+                session_token: session_token.to_string(),
+            })
+            .await?
+            .into_inner();
+        let lifetime = response
+            .expires_at
+            .map(|t| t.seconds - chrono::Utc::now().timestamp())
+            .unwrap_or(0)
+            .max(0) as u64;
+        Ok((
+            response.token,
+            Instant::now() + Duration::from_secs(lifetime),
+        ))
+    }
+
+    /// A token to call `audience` on the service's own behalf (cached).
+    pub async fn service_token(&self, audience: &str) -> anyhow::Result<String> {
+        let mut cached = self.cached.lock().await;
+        if let Some((token, expires)) = cached.get(audience)
+            && Instant::now() + RENEW_BEFORE < *expires
+        {
+            return Ok(token.clone());
+        }
+        let (token, expires) = self.mint(audience, "").await?;
+        cached.insert(audience.to_string(), (token.clone(), expires));
+        Ok(token)
+    }
+
+    /// A token to call `audience` on behalf of the person whose session this is (not cached:
+    /// the session may end at any time).
+    pub async fn acting_token(
+        &self,
+        audience: &str,
+        session_token: &str,
+    ) -> Result<String, tonic::Status> {
+        self.mint(audience, session_token)
+            .await
+            .map(|(t, _)| t)
+            .map_err(|e| match e.downcast::<tonic::Status>() {
+                Ok(status) => status,
+                Err(e) => tonic::Status::unavailable(format!("{e:#}")),
+            })
+    }
+}
+
+/// `message` as a request carrying `token` (and the caller's trace context).
+pub fn with_bearer<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Ok(value) = format!("Bearer {token}").parse() {
+        request.metadata_mut().insert("authorization", value);
+    }
+    crate::telemetry::propagation::inject_grpc(request.metadata_mut());
+    request
+}

@@ -1,0 +1,188 @@
+//! Routes declared together with their access rule, so no route can exist without one, and the
+//! middleware that enforces the rules with the person behind the request's session.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::MethodRouter;
+use http::{Method, StatusCode};
+
+use crate::access::{Actor, Caller, Denied, Policy, Rule};
+use crate::error::{AppError, ErrorCode};
+
+/// Finds the person behind a request (from a session cookie or a bearer token). It may leave
+/// what else it learned (e.g. the session's CSRF token) in the request's extensions.
+#[async_trait::async_trait]
+pub trait Authenticator: Send + Sync + 'static {
+    async fn authenticate(&self, request: &mut Request) -> Result<Option<Actor>, AppError>;
+}
+
+/// A router whose routes each carry their [`Rule`].
+pub struct DeclaredRouter<S> {
+    router: Router<S>,
+    policy: Policy,
+}
+
+impl<S: Clone + Send + Sync + 'static> Default for DeclaredRouter<S> {
+    fn default() -> Self {
+        Self {
+            router: Router::new(),
+            policy: Policy::new(),
+        }
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> DeclaredRouter<S> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `handler` for `method path`, admitted by `rule`.
+    pub fn route(
+        mut self,
+        method: Method,
+        path: &str,
+        rule: Rule,
+        handler: MethodRouter<S>,
+    ) -> Self {
+        self.policy = self.policy.route(format!("{method} {path}"), rule);
+        self.router = self.router.route(path, handler);
+        self
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The router with the access middleware applied to every route; unmatched paths fall
+    /// through to the router's fallback.
+    pub fn finish(self, authenticator: Arc<dyn Authenticator>) -> (Router<S>, Policy) {
+        let gate = Arc::new(HttpGate {
+            policy: self.policy.clone(),
+            authenticator,
+        });
+        let router = self
+            .router
+            .route_layer(axum::middleware::from_fn_with_state(gate, enforce))
+            .route_layer(axum::middleware::from_fn(super::trace_requests));
+        (router, self.policy)
+    }
+}
+
+struct HttpGate {
+    policy: Policy,
+    authenticator: Arc<dyn Authenticator>,
+}
+
+fn wants_json(request: &Request) -> bool {
+    request.uri().path().starts_with("/api/")
+}
+
+async fn enforce(State(gate): State<Arc<HttpGate>>, mut request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let key = format!("{} {route}", request.method());
+    // HEAD is served by GET routes.
+    let key = match (gate.policy.rule(&key), request.method()) {
+        (None, &Method::HEAD) => format!("GET {route}"),
+        _ => key,
+    };
+    let Some(rule) = gate.policy.rule(&key) else {
+        tracing::error!(route = %key, "route without an access rule refused");
+        return forbidden(wants_json(&request));
+    };
+    if rule.is_public() {
+        // Public pages may still show who is logged in.
+        if let Ok(Some(actor)) = gate.authenticator.authenticate(&mut request).await {
+            request.extensions_mut().insert(Caller {
+                service: None,
+                actor: Some(actor),
+            });
+        }
+        return next.run(request).await;
+    }
+    let actor = match gate.authenticator.authenticate(&mut request).await {
+        Ok(actor) => actor,
+        Err(e) => return e.into_response(),
+    };
+    let caller = Caller {
+        service: None,
+        actor,
+    };
+    match gate.policy.decide(&key, &caller) {
+        Ok(()) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(Denied::Unauthenticated) if wants_json(&request) => marked(
+            AppError::new(
+                ErrorCode::Unauthenticated,
+                ErrorCode::Unauthenticated.default_message(),
+            )
+            .into_response(),
+        ),
+        Err(Denied::Unauthenticated) => {
+            let next_path = request.uri().path();
+            let target = if request.method() == Method::GET && next_path != "/" {
+                format!("/ingresar?siguiente={}", encode(next_path))
+            } else {
+                "/ingresar".to_string()
+            };
+            marked(Redirect::to(&target).into_response())
+        }
+        Err(Denied::Forbidden) => {
+            tracing::info!(route = %key, role = ?caller.role(), "request refused by policy");
+            forbidden(wants_json(&request))
+        }
+    }
+}
+
+/// Tags a refusal made by the access middleware (tests tell it from a handler's own errors).
+fn marked(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        crate::access::DENIED_MARKER,
+        http::HeaderValue::from_static("1"),
+    );
+    response
+}
+
+fn forbidden(json: bool) -> Response {
+    if json {
+        return marked(
+            AppError::new(
+                ErrorCode::PermissionDenied,
+                ErrorCode::PermissionDenied.default_message(),
+            )
+            .into_response(),
+        );
+    }
+    marked((
+        StatusCode::FORBIDDEN,
+        Html(
+            "<!doctype html><html lang=\"es-MX\"><head><meta charset=\"utf-8\"><title>Sin permiso — Conóceles</title>\
+             <link rel=\"stylesheet\" href=\"/static/estilo.css\"></head><body><main class=\"contenido\">\
+             <h1>No tiene permiso para ver esta página</h1>\
+             <p>Su cuenta no tiene acceso a esta sección. <a href=\"/\">Volver al inicio</a>.</p>\
+             </main></body></html>",
+        ),
+    )
+        .into_response())
+}
+
+/// Percent-encodes a path for a query parameter.
+fn encode(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
