@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::accounts::Accounts;
 use crate::domain::{Email, Password};
+use crate::generated;
 use crate::limiter::LimitError;
 use crate::store::{self, Account, Audit};
 
@@ -335,6 +336,70 @@ impl AuthService for AuthApi {
         }))
     }
 
+    async fn list_generated_accounts(
+        &self,
+        request: Request<pb::ListGeneratedAccountsRequest>,
+    ) -> Result<Response<pb::ListGeneratedAccountsResponse>, Status> {
+        let req = request.into_inner();
+        let party = optional_uuid(req.party_id.as_ref().map(|p| p.value.as_str()));
+        let now = self.accounts.clock.now();
+        let accounts = generated::list(&self.accounts.pool, party)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .filter(|g| !req.only_late || g.late(now))
+            .map(|g| generated_message(&g, now))
+            .collect();
+        Ok(Response::new(pb::ListGeneratedAccountsResponse {
+            accounts,
+        }))
+    }
+
+    async fn issue_credential_sheet(
+        &self,
+        request: Request<pb::IssueCredentialSheetRequest>,
+    ) -> Result<Response<pb::IssueCredentialSheetResponse>, Status> {
+        let actor = actor_id(&request);
+        let req = request.into_inner();
+        let party = parse_uuid("party_id", req.party_id.as_ref().map(|p| p.value.as_str()))?;
+        let issued = generated::issue_sheet(
+            &self.accounts.pool,
+            &self.accounts.hasher,
+            &self.accounts.clock,
+            actor,
+            party,
+        )
+        .await
+        .map_err(AppError::Unexpected)?;
+        let now = self.accounts.clock.now();
+        Ok(Response::new(pb::IssueCredentialSheetResponse {
+            credentials: issued
+                .into_iter()
+                .map(|(g, password)| pb::Credential {
+                    account: Some(generated_message(&g, now)),
+                    password: password.expose().to_string(),
+                })
+                .collect(),
+            issued_at: Some(timestamp(now)),
+        }))
+    }
+
+    async fn mark_credentials_delivered(
+        &self,
+        request: Request<pb::MarkCredentialsDeliveredRequest>,
+    ) -> Result<Response<pb::MarkCredentialsDeliveredResponse>, Status> {
+        let actor = actor_id(&request);
+        let req = request.into_inner();
+        let party = parse_uuid("party_id", req.party_id.as_ref().map(|p| p.value.as_str()))?;
+        let marked =
+            generated::mark_delivered(&self.accounts.pool, &self.accounts.clock, actor, party)
+                .await
+                .map_err(AppError::from)?;
+        Ok(Response::new(pb::MarkCredentialsDeliveredResponse {
+            marked: marked as u32,
+        }))
+    }
+
     async fn mint_service_token(
         &self,
         request: Request<pb::MintServiceTokenRequest>,
@@ -409,6 +474,25 @@ impl AuthService for AuthApi {
                 ed25519_public_key: signer.verifying_key().to_bytes().to_vec(),
             }],
         }))
+    }
+}
+
+fn generated_message(g: &generated::Generated, now: DateTime<Utc>) -> pb::GeneratedAccount {
+    pb::GeneratedAccount {
+        account: Some(account_message(&g.account)),
+        kind: g.kind.clone(),
+        party_id: Some(common::PartyId {
+            value: g.party_id.to_string(),
+        }),
+        candidacy_id: g.candidacy_id.map(|id| common::CandidacyId {
+            value: id.to_string(),
+        }),
+        label: g.label.clone(),
+        approved_at: Some(timestamp(g.approved_at)),
+        sheet_issued_at: g.sheet_issued_at.map(timestamp),
+        delivered_at: g.delivered_at.map(timestamp),
+        late: g.late(now),
+        deadline: Some(timestamp(g.deadline())),
     }
 }
 

@@ -50,6 +50,8 @@ impl Hasher {
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> anyhow::Result<bool> {
         let _permit = self.permits.acquire().await?;
         let password = password.to_string();
+        // Accounts whose credentials were never issued carry no usable hash.
+        let stored = stored.filter(|s| s.starts_with("$argon2"));
         let found = stored.is_some();
         let stored = stored
             .map(str::to_string)
@@ -67,6 +69,9 @@ impl Hasher {
         Ok(found && matches)
     }
 }
+
+/// Stored for generated accounts until their credential sheet is issued: matches no password.
+pub const NO_PASSWORD_YET: &str = "!not-issued";
 
 #[cfg(test)]
 mod tests {

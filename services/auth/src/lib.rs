@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod cli;
 pub mod domain;
+pub mod generated;
 pub mod grpc;
 pub mod hashing;
 pub mod limiter;
@@ -16,6 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use conoceles_kit::access::KeySet;
+use conoceles_kit::amqp::{Consumer, ConsumerSpec};
 use conoceles_kit::clock::{SharedClock, SystemClock};
 use conoceles_kit::{Infrastructure, Running, ServiceConfig, ServiceServer};
 use conoceles_proto::auth::v1::auth_service_server::AuthServiceServer;
@@ -51,11 +53,20 @@ impl Application {
             signer.key_id().to_string(),
             signer.verifying_key(),
         )]));
+        let consumer = Consumer::new(
+            infra.pool.clone(),
+            infra.broker.clone(),
+            ConsumerSpec::new(generated::CONSUMER, &generated::ROUTING_KEYS),
+            generated::CandidacyAccounts {
+                domain: accounts.settings.generated_account_domain.clone(),
+            },
+        );
         let routes =
             tonic::service::Routes::new(AuthServiceServer::new(grpc::AuthApi { accounts }));
         ServiceServer::new(&config, infra)
             .access(policy::policy(), keys)
             .grpc(routes)
+            .worker("candidacy-accounts", move |token| consumer.run(token))
             .bind()
             .await
     }

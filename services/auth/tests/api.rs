@@ -571,3 +571,266 @@ async fn the_create_admin_command_makes_an_account_that_can_log_in() {
     let _ = HashMap::<(), ()>::new();
     app.stop().await;
 }
+
+mod generated_accounts {
+    use super::*;
+    use conoceles_kit::amqp::{Broker, OutboxRelay, enqueue_event};
+    use conoceles_proto::events::v1 as events;
+    use conoceles_proto::routing_keys;
+    use std::time::{Duration as StdDuration, Instant};
+    use tokio_util::sync::CancellationToken;
+
+    fn ts(at: chrono::DateTime<Utc>) -> prost_types::Timestamp {
+        prost_types::Timestamp {
+            seconds: at.timestamp(),
+            nanos: 0,
+        }
+    }
+
+    async fn wait_for_accounts(app: &TestApp, expected: i64) {
+        let started = Instant::now();
+        loop {
+            let count: i64 = sqlx::query_scalar("SELECT count(*) FROM generated_accounts")
+                .fetch_one(&app.accounts.pool)
+                .await
+                .unwrap();
+            if count == expected {
+                return;
+            }
+            assert!(
+                started.elapsed() < StdDuration::from_secs(30),
+                "{count} generated accounts, expected {expected}"
+            );
+            tokio::time::sleep(StdDuration::from_millis(100)).await;
+        }
+    }
+
+    async fn wait_for_lock(app: &TestApp, locked: i64) {
+        let started = Instant::now();
+        loop {
+            let count: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM accounts a JOIN generated_accounts g ON g.account_id = a.id WHERE a.locked_at IS NOT NULL",
+            )
+            .fetch_one(&app.accounts.pool)
+            .await
+            .unwrap();
+            if count == locked {
+                return;
+            }
+            assert!(
+                started.elapsed() < StdDuration::from_secs(30),
+                "{count} locked, expected {locked}"
+            );
+            tokio::time::sleep(StdDuration::from_millis(100)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn candidacy_events_generate_accounts_sheets_and_substitution_locks_the_old_one() {
+        let app = spawn_app().await;
+        // A stand-in producer (the capture service's outbox) on the same broker namespace.
+        let (producer_db, producer) = TestDatabase::create("producer").await;
+        let broker = Broker::new(testing::amqp_url().into(), &app.namespace, "test-producer");
+        let stop = CancellationToken::new();
+        let relay =
+            tokio::spawn(OutboxRelay::new(producer.clone(), broker.clone()).run(stop.clone()));
+
+        let party = uuid::Uuid::now_v7();
+        let candidacy = uuid::Uuid::now_v7();
+        let holder = uuid::Uuid::now_v7();
+        let registered = events::CandidacyRegistered {
+            dimensions: Some(common::CandidacyDimensions {
+                candidacy_id: Some(common::CandidacyId {
+                    value: candidacy.to_string(),
+                }),
+                office: "Diputación local MR".into(),
+                constituency: "Distrito 03".into(),
+                postulant: "PAN".into(),
+                ..Default::default()
+            }),
+            holder_id: Some(common::PersonId {
+                value: holder.to_string(),
+            }),
+            responsible_party_id: Some(common::PartyId {
+                value: party.to_string(),
+            }),
+            approved_at: Some(ts(Utc::now() - Duration::days(4))),
+            ..Default::default()
+        };
+        // Published twice (a redelivery after a producer retry): still one set of accounts.
+        for _ in 0..2 {
+            let mut tx = producer.begin().await.unwrap();
+            enqueue_event(&mut tx, routing_keys::CANDIDACY_REGISTERED, &registered)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        wait_for_accounts(&app, 2).await;
+        tokio::time::sleep(StdDuration::from_millis(300)).await;
+        wait_for_accounts(&app, 2).await;
+
+        let admin_password = app
+            .create("admin@iec.org.mx", Role::Admin, None, None)
+            .await;
+        let admin = app
+            .login("admin@iec.org.mx", &admin_password)
+            .await
+            .unwrap();
+        let as_admin = app.client(Some(&app.capture_token(&admin.session_token).await));
+        let party_id = Some(common::PartyId {
+            value: party.to_string(),
+        });
+
+        let late = as_admin
+            .clone()
+            .list_generated_accounts(pb::ListGeneratedAccountsRequest {
+                party_id: None,
+                only_late: true,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .accounts;
+        assert_eq!(late.len(), 2, "approved 4 days ago and not delivered: late");
+        let candidacy_row = late.iter().find(|g| g.kind == "candidacy").unwrap();
+        assert_eq!(candidacy_row.label, "Diputación local MR — Distrito 03");
+
+        // Before the sheet, the generated accounts cannot log in.
+        let candidacy_email = candidacy_row.account.as_ref().unwrap().email.clone();
+        assert_eq!(
+            app.login(&candidacy_email, "cualquier-cosa")
+                .await
+                .unwrap_err()
+                .code(),
+            Code::Unauthenticated
+        );
+
+        let sheet = as_admin
+            .clone()
+            .issue_credential_sheet(pb::IssueCredentialSheetRequest {
+                party_id: party_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(sheet.credentials.len(), 2);
+        let holder_password = sheet
+            .credentials
+            .iter()
+            .find(|c| c.account.as_ref().unwrap().kind == "candidacy")
+            .unwrap()
+            .password
+            .clone();
+        let holder_login = app.login(&candidacy_email, &holder_password).await.unwrap();
+        let scope = holder_login.account.unwrap().scope.unwrap();
+        assert_eq!(scope.candidacy_id.unwrap().value, candidacy.to_string());
+        assert_eq!(scope.party_id.unwrap().value, party.to_string());
+
+        let marked = as_admin
+            .clone()
+            .mark_credentials_delivered(pb::MarkCredentialsDeliveredRequest {
+                party_id: party_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .marked;
+        assert_eq!(marked, 2);
+
+        // Substitution: the old holder's account is locked, the new person gets one.
+        let new_holder = uuid::Uuid::now_v7();
+        let substituted = events::CandidacySubstituted {
+            candidacy_id: Some(common::CandidacyId {
+                value: candidacy.to_string(),
+            }),
+            replaced_person_id: Some(common::PersonId {
+                value: holder.to_string(),
+            }),
+            new_person_id: Some(common::PersonId {
+                value: new_holder.to_string(),
+            }),
+            person_role: common::PersonRole::Holder as i32,
+            reason: "renuncia".into(),
+            occurred_at: Some(ts(Utc::now())),
+            ..Default::default()
+        };
+        let mut tx = producer.begin().await.unwrap();
+        enqueue_event(&mut tx, routing_keys::CANDIDACY_SUBSTITUTED, &substituted)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        wait_for_accounts(&app, 3).await;
+        wait_for_lock(&app, 1).await;
+        assert_eq!(
+            app.resolve(&holder_login.session_token)
+                .await
+                .unwrap_err()
+                .code(),
+            Code::Unauthenticated
+        );
+        assert_eq!(
+            app.login(&candidacy_email, &holder_password)
+                .await
+                .unwrap_err()
+                .code(),
+            Code::PermissionDenied
+        );
+        let second_sheet = as_admin
+            .clone()
+            .issue_credential_sheet(pb::IssueCredentialSheetRequest {
+                party_id: party_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            second_sheet.credentials.len(),
+            1,
+            "only the new person's account is pending"
+        );
+        let new_credential = &second_sheet.credentials[0];
+        let new_email = new_credential
+            .account
+            .as_ref()
+            .unwrap()
+            .account
+            .as_ref()
+            .unwrap()
+            .email
+            .clone();
+        assert_ne!(new_email, candidacy_email);
+        assert!(
+            app.login(&new_email, &new_credential.password)
+                .await
+                .is_ok(),
+            "the new person can log in"
+        );
+
+        // Cancellation locks what is left of the candidacy.
+        let mut tx = producer.begin().await.unwrap();
+        enqueue_event(
+            &mut tx,
+            routing_keys::CANDIDACY_CANCELLED,
+            &events::CandidacyCancelled {
+                candidacy_id: Some(common::CandidacyId {
+                    value: candidacy.to_string(),
+                }),
+                reason: "cancelación".into(),
+                occurred_at: Some(ts(Utc::now())),
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        wait_for_lock(&app, 2).await;
+
+        stop.cancel();
+        relay.await.unwrap();
+        broker.close().await;
+        producer.close().await;
+        producer_db.drop_database().await;
+        let namespace = app.namespace.clone();
+        app.stop().await;
+        testing::delete_namespace(&namespace, &[conoceles_auth::generated::CONSUMER]).await;
+    }
+}

@@ -211,4 +211,74 @@ impl AuthClient {
         let request = self.acting(session, message).await?;
         Ok(self.client.clone().change_role(request).await?.into_inner())
     }
+
+    pub async fn generated_accounts(
+        &self,
+        session: &str,
+        only_late: bool,
+    ) -> Result<Vec<pb::GeneratedAccount>, tonic::Status> {
+        let request = self
+            .acting(
+                session,
+                pb::ListGeneratedAccountsRequest {
+                    party_id: None,
+                    only_late,
+                },
+            )
+            .await?;
+        Ok(self
+            .client
+            .clone()
+            .list_generated_accounts(request)
+            .await?
+            .into_inner()
+            .accounts)
+    }
+
+    pub async fn issue_sheet(
+        &self,
+        session: &str,
+        party_id: &str,
+    ) -> Result<pb::IssueCredentialSheetResponse, tonic::Status> {
+        let request = self
+            .acting(
+                session,
+                pb::IssueCredentialSheetRequest {
+                    party_id: Some(conoceles_proto::common::v1::PartyId {
+                        value: party_id.into(),
+                    }),
+                },
+            )
+            .await?;
+        Ok(self
+            .client
+            .clone()
+            .issue_credential_sheet(request)
+            .await?
+            .into_inner())
+    }
+
+    pub async fn mark_delivered(
+        &self,
+        session: &str,
+        party_id: &str,
+    ) -> Result<u32, tonic::Status> {
+        let request = self
+            .acting(
+                session,
+                pb::MarkCredentialsDeliveredRequest {
+                    party_id: Some(conoceles_proto::common::v1::PartyId {
+                        value: party_id.into(),
+                    }),
+                },
+            )
+            .await?;
+        Ok(self
+            .client
+            .clone()
+            .mark_credentials_delivered(request)
+            .await?
+            .into_inner()
+            .marked)
+    }
 }

@@ -17,6 +17,7 @@ use reqwest::redirect::Policy;
 const CAPTURE_SECRET: &str = "capture-secret-for-front-tests-0123";
 
 struct Stack {
+    namespace: String,
     base: String,
     accounts: Accounts,
     policy: conoceles_kit::access::Policy,
@@ -71,6 +72,7 @@ async fn spawn_stack() -> Stack {
         stops.push((shutdown, tokio::spawn(running.run_until_stopped())));
     }
     Stack {
+        namespace,
         base,
         accounts,
         policy,
@@ -442,4 +444,129 @@ async fn every_route_admits_exactly_the_roles_its_rule_declares() {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_issues_a_credential_sheet_that_lets_a_candidate_log_in() {
+    use conoceles_kit::amqp::{Broker, OutboxRelay, enqueue_event};
+    use conoceles_proto::common::v1 as common;
+    use conoceles_proto::events::v1 as events;
+
+    let stack = spawn_stack().await;
+    let (producer_db, producer) = TestDatabase::create("front_producer").await;
+    let broker = Broker::new(
+        testing::amqp_url().into(),
+        &stack.namespace,
+        "test-producer",
+    );
+    let stop = tokio_util::sync::CancellationToken::new();
+    let relay = tokio::spawn(OutboxRelay::new(producer.clone(), broker.clone()).run(stop.clone()));
+    let party = uuid::Uuid::now_v7();
+    let candidacy = uuid::Uuid::now_v7();
+    let mut tx = producer.begin().await.unwrap();
+    enqueue_event(
+        &mut tx,
+        conoceles_proto::routing_keys::CANDIDACY_REGISTERED,
+        &events::CandidacyRegistered {
+            dimensions: Some(common::CandidacyDimensions {
+                candidacy_id: Some(common::CandidacyId {
+                    value: candidacy.to_string(),
+                }),
+                office: "Diputación local MR".into(),
+                constituency: "Distrito 07".into(),
+                postulant: "Morena".into(),
+                ..Default::default()
+            }),
+            holder_id: Some(common::PersonId {
+                value: uuid::Uuid::now_v7().to_string(),
+            }),
+            responsible_party_id: Some(common::PartyId {
+                value: party.to_string(),
+            }),
+            approved_at: Some(prost_types::Timestamp {
+                seconds: chrono::Utc::now().timestamp(),
+                nanos: 0,
+            }),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let admin_password = stack.account("admin@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin.first_login("admin@iec.org.mx", &admin_password).await;
+    let started = std::time::Instant::now();
+    let list = loop {
+        let page = admin.get("/admin/credenciales").await;
+        if page.body.contains("Diputación local MR — Distrito 07") {
+            break page;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "accounts not generated"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(list.body.contains("Cuenta del partido Morena"));
+    assert!(list.body.contains("En plazo"));
+
+    let sheet = admin
+        .post(
+            &format!("/admin/credenciales/{party}/hoja"),
+            &[("csrf", &list.hidden("csrf"))],
+        )
+        .await;
+    assert_eq!(sheet.status, StatusCode::OK);
+    assert!(sheet.body.contains("Hoja de credenciales"));
+    let section = sheet
+        .body
+        .split("Diputación local MR — Distrito 07")
+        .nth(1)
+        .unwrap();
+    let user = section
+        .split("<dt>Usuario</dt><dd>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let password = section
+        .split("<code class=\"contrasena\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+
+    let mut candidate = stack.browser();
+    candidate.first_login(&user, &password).await;
+    assert!(candidate.get("/").await.body.contains("Persona candidata"));
+
+    let list = admin.get("/admin/credenciales").await;
+    let delivered = admin
+        .post(
+            &format!("/admin/credenciales/{party}/entregada"),
+            &[("csrf", &list.hidden("csrf"))],
+        )
+        .await;
+    assert!(
+        delivered
+            .body
+            .contains("Se registró la entrega de 2 cuenta(s)."),
+        "{}",
+        delivered.body
+    );
+
+    stop.cancel();
+    relay.await.unwrap();
+    broker.close().await;
+    producer.close().await;
+    producer_db.drop_database().await;
+    let namespace = stack.namespace.clone();
+    stack.stop().await;
+    testing::delete_namespace(&namespace, &[conoceles_auth::generated::CONSUMER]).await;
 }

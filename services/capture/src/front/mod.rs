@@ -2,6 +2,7 @@
 //! declared with its access rule; the session cookie is resolved by `auth`.
 
 mod accounts;
+mod credentials;
 mod home;
 mod login;
 mod password;
@@ -100,6 +101,30 @@ pub fn router(state: FrontState) -> (Router, Policy) {
             "/admin/cuentas/{id}/rol",
             Rule::people(ADMINS),
             post(accounts::change_role),
+        )
+        .route(
+            Method::GET,
+            "/admin/credenciales",
+            Rule::people(ADMINS),
+            get(credentials::list),
+        )
+        .route(
+            Method::POST,
+            "/admin/credenciales/{party}/hoja",
+            Rule::people(ADMINS),
+            post(credentials::sheet),
+        )
+        .route(
+            Method::POST,
+            "/admin/credenciales/{party}/hoja.csv",
+            Rule::people(ADMINS),
+            post(credentials::sheet_csv),
+        )
+        .route(
+            Method::POST,
+            "/admin/credenciales/{party}/entregada",
+            Rule::people(ADMINS),
+            post(credentials::delivered),
         )
         .finish(authenticator);
     let router = router

@@ -100,3 +100,56 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
 pub fn role_options() -> Vec<(&'static str, &'static str)> {
     Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect()
 }
+
+pub struct StatusRow {
+    pub label: String,
+    pub email: String,
+    pub approved: String,
+    pub deadline: String,
+    pub issued: String,
+    pub delivered: String,
+    pub late: bool,
+    pub locked: bool,
+}
+
+pub struct PartyCredentials {
+    pub id: String,
+    pub title: String,
+    pub rows: Vec<StatusRow>,
+}
+
+#[derive(Template)]
+#[template(path = "credentials.html")]
+pub struct CredentialsPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub parties: Vec<PartyCredentials>,
+    pub late_count: usize,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
+
+pub struct SheetCredential {
+    pub label: String,
+    pub email: String,
+    pub password: String,
+    pub deadline: String,
+    pub kind: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "sheet.html")]
+pub struct SheetPage {
+    pub issued: String,
+    pub login_url: String,
+    pub credentials: Vec<SheetCredential>,
+}
+
+/// Dates and times as people in the state read them. Coahuila (the demo election) keeps
+/// UTC−6 all year since 2022; per-election time zones arrive with the election set-up.
+pub fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    let offset = chrono::FixedOffset::west_opt(6 * 3600).expect("valid offset");
+    at.with_timezone(&offset)
+        .format("%d/%m/%Y %H:%M (UTC−6)")
+        .to_string()
+}

@@ -1,0 +1,285 @@
+//! Credential sheets of the generated accounts: per party, printable (HTML) or CSV; issuing a
+//! sheet generates new passwords for the party's undelivered accounts; delivery is recorded and
+//! lateness (3 natural days after approval) shown.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use conoceles_proto::auth::v1 as pb;
+use http::{StatusCode, header};
+
+use super::login::CsrfForm;
+use super::session::{SessionInfo, csrf_matches};
+use super::views::{
+    CredentialsPage, Nav, PartyCredentials, SheetCredential, SheetPage, StatusRow, local_time,
+    render,
+};
+use super::{FrontState, password_change_redirect, status_messages};
+
+fn time_of(ts: &Option<prost_types::Timestamp>) -> String {
+    ts.as_ref()
+        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+        .map(local_time)
+        .unwrap_or_else(|| "—".into())
+}
+
+async fn page(
+    state: &FrontState,
+    session: &SessionInfo,
+    status: StatusCode,
+    notice: Option<String>,
+    mut errors: Vec<String>,
+) -> Response {
+    let accounts = match state.auth.generated_accounts(&session.token, false).await {
+        Ok(accounts) => accounts,
+        Err(status) => {
+            errors.extend(status_messages(&status));
+            Vec::new()
+        }
+    };
+    let mut parties: BTreeMap<String, PartyCredentials> = BTreeMap::new();
+    let mut late_count = 0;
+    for g in accounts {
+        let party_id = g
+            .party_id
+            .as_ref()
+            .map(|p| p.value.clone())
+            .unwrap_or_default();
+        let account = g.account.clone().unwrap_or_default();
+        if g.late && !account.locked {
+            late_count += 1;
+        }
+        let entry = parties
+            .entry(party_id.clone())
+            .or_insert_with(|| PartyCredentials {
+                id: party_id.clone(),
+                title: String::new(),
+                rows: Vec::new(),
+            });
+        if g.kind == "party" {
+            entry.title = g.label.clone();
+        }
+        entry.rows.push(StatusRow {
+            label: g.label.clone(),
+            email: account.email,
+            approved: time_of(&g.approved_at),
+            deadline: time_of(&g.deadline),
+            issued: time_of(&g.sheet_issued_at),
+            delivered: time_of(&g.delivered_at),
+            late: g.late,
+            locked: account.locked,
+        });
+    }
+    let parties = parties
+        .into_values()
+        .map(|mut p| {
+            if p.title.is_empty() {
+                p.title = format!("Partido {}", p.id);
+            }
+            p
+        })
+        .collect();
+    render(
+        status,
+        &CredentialsPage {
+            nav: Some(Nav::of(session)),
+            csrf: session.csrf_token.clone(),
+            parties,
+            late_count,
+            notice,
+            errors,
+        },
+    )
+}
+
+pub async fn list(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+) -> Response {
+    if let Some(redirect) = password_change_redirect(&session) {
+        return redirect;
+    }
+    page(&state, &session, StatusCode::OK, None, Vec::new()).await
+}
+
+async fn issue(
+    state: &FrontState,
+    session: &SessionInfo,
+    party_id: &str,
+    csrf: &str,
+) -> Result<pb::IssueCredentialSheetResponse, Response> {
+    if !csrf_matches(&session.csrf_token, csrf) {
+        return Err(page(
+            state,
+            session,
+            StatusCode::FORBIDDEN,
+            None,
+            vec!["La página caducó. Intente de nuevo.".into()],
+        )
+        .await);
+    }
+    match state.auth.issue_sheet(&session.token, party_id).await {
+        Ok(sheet) => Ok(sheet),
+        Err(status) => Err(page(
+            state,
+            session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            status_messages(&status),
+        )
+        .await),
+    }
+}
+
+fn credentials_of(sheet: &pb::IssueCredentialSheetResponse) -> Vec<SheetCredential> {
+    sheet
+        .credentials
+        .iter()
+        .map(|c| {
+            let g = c.account.clone().unwrap_or_default();
+            SheetCredential {
+                label: g.label.clone(),
+                email: g.account.map(|a| a.email).unwrap_or_default(),
+                password: c.password.clone(),
+                deadline: time_of(&g.deadline),
+                kind: if g.kind == "party" {
+                    "partido"
+                } else {
+                    "candidatura"
+                },
+            }
+        })
+        .collect()
+}
+
+pub async fn sheet(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Path(party_id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let sheet = match issue(&state, &session, &party_id, &form.csrf).await {
+        Ok(sheet) => sheet,
+        Err(response) => return response,
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8081");
+    render(
+        StatusCode::OK,
+        &SheetPage {
+            issued: time_of(&sheet.issued_at),
+            login_url: format!("https://{host}/ingresar"),
+            credentials: credentials_of(&sheet),
+        },
+    )
+}
+
+pub async fn sheet_csv(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Path(party_id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let sheet = match issue(&state, &session, &party_id, &form.csrf).await {
+        Ok(sheet) => sheet,
+        Err(response) => return response,
+    };
+    let mut csv = String::from("tipo,cuenta,usuario,contrasena,plazo_de_entrega\r\n");
+    for c in credentials_of(&sheet) {
+        let fields = [c.kind.to_string(), c.label, c.email, c.password, c.deadline];
+        csv.push_str(
+            &fields
+                .iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        csv.push_str("\r\n");
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"credenciales-{}.csv\"",
+                    party_id
+                        .chars()
+                        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                        .collect::<String>()
+                ),
+            ),
+        ],
+        csv,
+    )
+        .into_response()
+}
+
+pub async fn delivered(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Path(party_id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !csrf_matches(&session.csrf_token, &form.csrf) {
+        return page(
+            &state,
+            &session,
+            StatusCode::FORBIDDEN,
+            None,
+            vec!["La página caducó. Intente de nuevo.".into()],
+        )
+        .await;
+    }
+    match state.auth.mark_delivered(&session.token, &party_id).await {
+        Ok(marked) => {
+            let notice = format!("Se registró la entrega de {marked} cuenta(s).");
+            page(&state, &session, StatusCode::OK, Some(notice), Vec::new()).await
+        }
+        Err(status) => {
+            page(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                status_messages(&status),
+            )
+            .await
+        }
+    }
+}
+
+/// One CSV field: quoted when needed; a leading `= + - @` is neutralised so spreadsheets do not
+/// run it as a formula.
+pub fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_neutralised() {
+        assert_eq!(csv_field("simple"), "simple");
+        assert_eq!(csv_field("a, b"), "\"a, b\"");
+        assert_eq!(csv_field("dice \"hola\""), "\"dice \"\"hola\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+    }
+}
