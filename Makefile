@@ -22,6 +22,7 @@ run: infra build
 # Service binaries are built first: the end-to-end tests start them as processes.
 test: infra
 	@deploy/local-infra.sh clean-tests
+	@deploy/browser-deps.sh
 	$(CARGO) build --workspace --bins
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --no-fail-fast; \

@@ -140,7 +140,19 @@ ensure_redis() {
 
 # --- Commands ----------------------------------------------------------------------------------
 
+# Tests use their own RabbitMQ virtual host, emptied before each run: quorum queues left by
+# interrupted tests would otherwise pile up in the broker.
+TEST_VHOST=conoceles-test
+
+reset_test_vhost() {
+  command -v rabbitmqctl >/dev/null || return 0
+  as_root rabbitmqctl -q delete_vhost "$TEST_VHOST" >/dev/null 2>&1 || true
+  as_root rabbitmqctl -q add_vhost "$TEST_VHOST" >/dev/null
+  as_root rabbitmqctl -q set_permissions -p "$TEST_VHOST" guest '.*' '.*' '.*' >/dev/null
+}
+
 clean_tests() {
+  reset_test_vhost
   local dbs
   dbs=$(pg_super -tA -c "SELECT datname FROM pg_database WHERE datname LIKE 'cktest\_%'")
   local db
@@ -159,6 +171,7 @@ case "${1:-up}" in
     ;;
   clean-tests)
     ensure_postgres
+    ensure_rabbitmq
     clean_tests
     ;;
   *)

@@ -119,9 +119,14 @@ impl ServiceProcess {
         None
     }
 
-    /// Log lines printed so far (JSON).
+    /// The rest of the log after the process exited: every line up to the end of its output
+    /// (JSON lines).
     pub fn drain_log(&self) -> Vec<String> {
-        self.log.try_iter().collect()
+        let mut lines = Vec::new();
+        while let Ok(line) = self.log.recv_timeout(Duration::from_secs(5)) {
+            lines.push(line);
+        }
+        lines
     }
 }
 

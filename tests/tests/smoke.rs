@@ -162,5 +162,5 @@ async fn six_services_start_report_ready_and_stop_on_sigterm() {
     for db in &databases {
         db.drop_database().await;
     }
-    testing::delete_namespace(&namespace, &[]).await;
+    testing::delete_namespace(&namespace, &["auth.candidacy-accounts"]).await;
 }

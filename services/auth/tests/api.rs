@@ -176,7 +176,7 @@ impl TestApp {
         self.shutdown.trigger();
         self.server.await.unwrap().unwrap();
         self.db.drop_database().await;
-        let _ = self.namespace;
+        testing::delete_namespace(&self.namespace, &[conoceles_auth::generated::CONSUMER]).await;
     }
 }
 
@@ -829,8 +829,6 @@ mod generated_accounts {
         broker.close().await;
         producer.close().await;
         producer_db.drop_database().await;
-        let namespace = app.namespace.clone();
         app.stop().await;
-        testing::delete_namespace(&namespace, &[conoceles_auth::generated::CONSUMER]).await;
     }
 }

@@ -119,6 +119,7 @@ impl Stack {
         for db in self.databases {
             db.drop_database().await;
         }
+        testing::delete_namespace(&self.namespace, &[conoceles_auth::generated::CONSUMER]).await;
     }
 }
 
@@ -566,7 +567,5 @@ async fn an_admin_issues_a_credential_sheet_that_lets_a_candidate_log_in() {
     broker.close().await;
     producer.close().await;
     producer_db.drop_database().await;
-    let namespace = stack.namespace.clone();
     stack.stop().await;
-    testing::delete_namespace(&namespace, &[conoceles_auth::generated::CONSUMER]).await;
 }

@@ -91,9 +91,21 @@ impl Infrastructure {
         ]
     }
 
+    /// Closes the connections, waiting at most a few seconds for each.
     pub async fn close(&self) {
-        self.broker.close().await;
-        self.pool.close().await;
+        let limit = Duration::from_secs(3);
+        if tokio::time::timeout(limit, self.broker.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("broker connection did not close in time");
+        }
+        if tokio::time::timeout(limit, self.pool.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections still in use at shutdown");
+        }
     }
 }
 
@@ -319,19 +331,28 @@ impl Running {
             .await;
         let deadline = tokio::time::Instant::now() + self.grace;
         let mut failure = None;
-        for (name, handle) in self.servers {
-            match tokio::time::timeout_at(deadline, handle).await {
+        for (name, mut handle) in self.servers {
+            match tokio::time::timeout_at(deadline, &mut handle).await {
                 Ok(Ok(Ok(()))) => {}
                 Ok(Ok(Err(e))) => failure = Some(e),
                 Ok(Err(e)) => failure = Some(anyhow::anyhow!("{name} server panicked: {e}")),
-                Err(_) => tracing::warn!(server = name, "did not drain within the grace period"),
+                Err(_) => {
+                    tracing::warn!(server = name, "did not drain within the grace period");
+                    handle.abort();
+                }
             }
         }
-        for (name, handle) in self.workers {
-            match tokio::time::timeout_at(deadline, handle).await {
+        for (name, mut handle) in self.workers {
+            match tokio::time::timeout_at(deadline, &mut handle).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::error!(worker = name, error = %e, "worker panicked"),
-                Err(_) => tracing::warn!(worker = name, "did not stop within the grace period"),
+                Err(_) => {
+                    tracing::warn!(
+                        worker = name,
+                        "did not stop within the grace period; aborted"
+                    );
+                    handle.abort();
+                }
             }
         }
         self.infra.close().await;

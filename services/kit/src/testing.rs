@@ -4,7 +4,7 @@
 //!
 //! The base URLs come from `TEST_DATABASE_URL` (default
 //! `postgres://conoceles:conoceles@127.0.0.1:5432/postgres`, a role with CREATEDB),
-//! `TEST_AMQP_URL` and `TEST_REDIS_URL`.
+//! `TEST_AMQP_URL` (default: the `conoceles-test` virtual host) and `TEST_REDIS_URL`.
 
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -22,9 +22,10 @@ pub fn database_base_url() -> String {
         .unwrap_or_else(|_| "postgres://conoceles:conoceles@127.0.0.1:5432/postgres".into())
 }
 
+/// Tests use the `conoceles-test` virtual host, which `make test` empties before each run.
 pub fn amqp_url() -> String {
     std::env::var("TEST_AMQP_URL")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/conoceles-test".into())
 }
 
 pub fn redis_url() -> String {

@@ -81,6 +81,7 @@ async fn a_service_creates_its_database_and_reports_ready_then_stops() {
         "the ops port is closed after shutdown"
     );
     db.drop_database().await;
+    testing::delete_namespace(&namespace, &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,4 +116,5 @@ async fn readiness_fails_and_names_the_dependency_that_is_down() {
     shutdown.trigger();
     server.await.unwrap().unwrap();
     db.drop_database().await;
+    testing::delete_namespace(&namespace, &[]).await;
 }

@@ -74,7 +74,8 @@ async fn a_thousand_events_survive_broker_connection_cuts_exactly_once() {
 
     // The producer reaches the broker through a proxy the test can cut.
     let proxy = TcpProxy::start(broker_addr()).await;
-    let proxied_url = format!("amqp://guest:guest@{}/%2f", proxy.addr());
+    let vhost = testing::amqp_url().rsplit('/').next().unwrap().to_string();
+    let proxied_url = format!("amqp://guest:guest@{}/{vhost}", proxy.addr());
     let producer_broker = Broker::new(proxied_url.into(), &namespace, "test-producer");
     let consumer_broker = Broker::new(testing::amqp_url().into(), &namespace, "test-consumer");
 

@@ -149,7 +149,7 @@ async fn not_found() -> impl IntoResponse {
         http::StatusCode::NOT_FOUND,
         axum::response::Html(
             "<!doctype html><html lang=\"es-MX\"><head><meta charset=\"utf-8\"><title>No encontrado — Conóceles</title>\
-             <link rel=\"stylesheet\" href=\"/static/estilo.css\"></head><body><main class=\"contenido\">\
+             <link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/estilo.css\"></head><body><main class=\"contenido\">\
              <h1>No encontramos esta página</h1><p><a href=\"/\">Volver al inicio</a></p></main></body></html>",
         ),
     )

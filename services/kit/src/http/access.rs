@@ -166,7 +166,7 @@ fn forbidden(json: bool) -> Response {
         StatusCode::FORBIDDEN,
         Html(
             "<!doctype html><html lang=\"es-MX\"><head><meta charset=\"utf-8\"><title>Sin permiso — Conóceles</title>\
-             <link rel=\"stylesheet\" href=\"/static/estilo.css\"></head><body><main class=\"contenido\">\
+             <link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/estilo.css\"></head><body><main class=\"contenido\">\
              <h1>No tiene permiso para ver esta página</h1>\
              <p>Su cuenta no tiene acceso a esta sección. <a href=\"/\">Volver al inicio</a>.</p>\
              </main></body></html>",

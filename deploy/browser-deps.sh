@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# What the browser tests need: Debian's Chromium and the npm packages of tests/browser.
+# Idempotent; installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "[browser] installing Chromium (Debian package)" >&2
+  apt_install chromium
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "[browser] installing Node.js and npm (Debian packages)" >&2
+  apt_install nodejs npm
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  echo "[browser] installing playwright-core" >&2
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
+fi
