@@ -75,6 +75,13 @@ for s in "${SERVICES[@]}"; do
   fi
 done
 
+# The demo election (idempotent): its candidacies reach auth as events, which generates
+# the parties' and candidacies' accounts.
+seed_out=$("$PROFILE_DIR/conoceles-capture" seed-demo 2>.run/logs/seed-demo.log) || {
+  echo "Loading the demo election failed; see .run/logs/seed-demo.log" >&2
+  exit 1
+}
+
 # The first administrator: created once; later runs give it a new password.
 admin_email=admin@demo.conoceles.mx
 if ! admin_out=$("$PROFILE_DIR/conoceles-auth" create-admin "$admin_email" 2>/dev/null); then
@@ -85,10 +92,13 @@ admin_password=$(sed -n 's/^Password (change it at first login): //p' <<<"$admin
 cat <<TXT
 
 Conóceles is running. Every service is ready.
+$seed_out (Coahuila 2026, local deputies).
 
   Capture front (parties, candidates, the unit's back office): http://127.0.0.1:8081/ingresar
     administrator: $admin_email  password: ${admin_password:-"(could not be set; see .run/logs)"}
     (a new password each run; you will be asked to change it at first login)
+    The parties' and candidacies' accounts are generated from the demo candidacies: issue their
+    credential sheets at http://127.0.0.1:8081/admin/credenciales
 
   service       gRPC                       ops (health, readiness, metrics)
 TXT

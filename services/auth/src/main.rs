@@ -9,8 +9,9 @@ async fn main() -> anyhow::Result<()> {
                 .await
         }
         Some("create-admin") => conoceles_auth::cli::create_admin(&args[1..]).await,
-        Some(other) => {
-            anyhow::bail!("unknown command {other:?}; the only command is create-admin <email>")
-        }
+        Some("reset-password") => conoceles_auth::cli::reset_password(&args[1..]).await,
+        Some(other) => anyhow::bail!(
+            "unknown command {other:?}; commands: create-admin <email>, reset-password <email>"
+        ),
     }
 }

@@ -832,3 +832,30 @@ mod generated_accounts {
         app.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reset_password_command_gives_a_locked_out_admin_a_new_password() {
+    let app = spawn_app().await;
+    app.create("olvido@iec.org.mx", Role::Admin, None, None)
+        .await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_conoceles-auth"))
+        .args(["reset-password", "olvido@iec.org.mx"])
+        .env("DATABASE_URL", &app.db.url)
+        .env("REDIS_URL", testing::redis_url())
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Password (change it at first login): "))
+        .unwrap();
+    let login = app.login("olvido@iec.org.mx", password).await.unwrap();
+    assert!(login.account.unwrap().must_change_password);
+    app.stop().await;
+}

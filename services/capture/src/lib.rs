@@ -2,7 +2,11 @@
 //! capture front (parties, candidates and the unit's back office).
 
 pub mod auth_client;
+pub mod demo;
+pub mod election;
 pub mod front;
+pub mod generator;
+pub mod import;
 
 use std::sync::Arc;
 

@@ -1,7 +1,31 @@
-use conoceles_kit::ServiceName;
+use conoceles_kit::{Infrastructure, ServiceConfig, ServiceName};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    conoceles_kit::server::run_main(ServiceName::Capture, conoceles_capture::Application::build)
-        .await
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => {
+            conoceles_kit::server::run_main(
+                ServiceName::Capture,
+                conoceles_capture::Application::build,
+            )
+            .await
+        }
+        Some("seed-demo") => {
+            let config = ServiceConfig::from_env(ServiceName::Capture)?;
+            let infra = Infrastructure::connect(&config, &conoceles_capture::MIGRATOR).await?;
+            let summary = conoceles_capture::demo::seed(&infra.pool).await?;
+            use std::io::Write;
+            writeln!(
+                std::io::stdout().lock(),
+                "Demo election loaded: {} candidacies created, {} updated, {} unchanged",
+                summary.created,
+                summary.updated,
+                summary.unchanged
+            )?;
+            infra.close().await;
+            Ok(())
+        }
+        Some(other) => anyhow::bail!("unknown command {other:?}; the only command is seed-demo"),
+    }
 }

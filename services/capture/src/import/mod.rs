@@ -1,0 +1,22 @@
+//! Import of approved candidacies from a CSV export of the national registry.
+//!
+//! Every row is checked against the election's catalogs and **all** errors are reported at once
+//! (row and column, in Spanish); if any row fails nothing is imported. Re-importing the same
+//! file changes nothing; a changed row updates its candidacy. New candidacies emit
+//! `candidacy.registered` through the outbox, in the same transaction.
+//!
+//! Columns (header names, in any order; `docs/import.md` documents them):
+//! `id_registro, cargo, principio, circunscripcion, postulante, posicion_lista,
+//! propietario_nombre, propietario_sexo, propietario_fecha_nacimiento, suplente_nombre,
+//! suplente_sexo, suplente_fecha_nacimiento, accion_afirmativa`.
+
+mod apply;
+mod parse;
+
+pub use apply::{ImportSummary, apply};
+pub use parse::{Catalog, ImportError, PersonRow, Row, normalize as parse_normalize, parse};
+
+/// Files larger than this are refused before parsing.
+pub const MAX_BYTES: usize = 32 * 1024 * 1024;
+/// And files with more rows than this.
+pub const MAX_ROWS: usize = 200_000;

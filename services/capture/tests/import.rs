@@ -1,0 +1,165 @@
+//! Candidacy import and the demo election against a real database: all errors at once, nothing
+//! half imported, idempotent re-import, one `candidacy.registered` per new candidacy.
+
+use conoceles_capture::demo::{DEMO_ELECTION, seed};
+use conoceles_capture::{election, import};
+use conoceles_kit::testing::TestDatabase;
+
+async fn database() -> (TestDatabase, sqlx::PgPool) {
+    let db = TestDatabase::named("import");
+    let pool = conoceles_kit::db::connect_and_migrate(
+        &db.url.clone().into(),
+        5,
+        &conoceles_capture::MIGRATOR,
+    )
+    .await
+    .unwrap();
+    (db, pool)
+}
+
+async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_election_loads_once_with_one_event_per_candidacy() {
+    let (db, pool) = database().await;
+    let first = seed(&pool).await.unwrap();
+    assert_eq!((first.created, first.updated, first.unchanged), (102, 0, 0));
+    assert_eq!(count(&pool, "SELECT count(*) FROM candidacies").await, 102);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM constituencies WHERE kind = 'district'"
+        )
+        .await,
+        16
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM constituencies WHERE kind = 'municipality'"
+        )
+        .await,
+        38
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM kit_outbox WHERE routing_key = 'candidacy.registered'"
+        )
+        .await,
+        102
+    );
+    let again = seed(&pool).await.unwrap();
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 102));
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM kit_outbox").await,
+        102,
+        "no event for an unchanged row"
+    );
+
+    // Coalition candidacies are captured by the responsible party (PRI).
+    let coalition_party: uuid::Uuid =
+        sqlx::query_scalar("SELECT p.id FROM postulants p WHERE p.code = 'PRI'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let catalog = election::catalog(&pool, DEMO_ELECTION).await.unwrap();
+    assert_eq!(catalog.postulants["COA1"], coalition_party);
+    pool.close().await;
+    db.drop_database().await;
+}
+
+const HEADER: &str = "id_registro,cargo,principio,circunscripcion,postulante,posicion_lista,propietario_nombre,propietario_sexo,propietario_fecha_nacimiento,suplente_nombre,suplente_sexo,suplente_fecha_nacimiento,accion_afirmativa\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_errors_are_reported_at_once_and_nothing_is_imported() {
+    let (db, pool) = database().await;
+    seed(&pool).await.unwrap();
+    let before = count(&pool, "SELECT count(*) FROM candidacies").await;
+    let catalog = election::catalog(&pool, DEMO_ELECTION).await.unwrap();
+    let file = format!(
+        "{HEADER}\
+X-1,senaduria,mr,01,PAN,,Ana López Díaz,mujer,1980-01-01,,,,\n\
+X-2,diputacion_mr,rp,01,PAN,,Ana López Díaz,mujer,1980-01-01,,,,\n\
+X-3,diputacion_mr,mr,99,PAN,,Ana López Díaz,mujer,1980-01-01,,,,\n\
+X-4,diputacion_mr,mr,02,PARTIDO_X,,Ana López Díaz,mujer,1980-01-01,,,,\n\
+X-5,diputacion_rp,rp,RP,MORENA,,Ana López Díaz,mujer,1980-01-01,,,,\n\
+X-6,diputacion_mr,mr,04,PAN,,,mujer,1980-01-01,,,,\n\
+X-7,diputacion_mr,mr,05,PAN,,Ana López Díaz,otro,1980-01-01,,,,\n\
+X-8,diputacion_mr,mr,06,PAN,,Ana López Díaz,mujer,01/02/1980,,,,\n\
+X-9,diputacion_mr,mr,07,PAN,,Ana López Díaz,mujer,2015-01-01,,,,\n\
+X-10,diputacion_mr,mr,08,PAN,,Ana López Díaz,mujer,1980-01-01,,,,heroica\n\
+X-10,diputacion_mr,mr,09,PAN,,Ana López Díaz,mujer,1980-01-01,,,,\n\
+X-12,diputacion_rp,rp,RP,PT,200,Ana López Díaz,mujer,1980-01-01,,,,\n\
+X-13,diputacion_mr,mr,10,PAN,,Ana López Díaz,mujer,1980-01-01,,,,\n"
+    );
+    let errors = import::parse(file.as_bytes(), &catalog).unwrap_err();
+    let found: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (2, "cargo"),
+            (3, "principio"),
+            (4, "circunscripcion"),
+            (5, "postulante"),
+            (6, "posicion_lista"),
+            (7, "propietario_nombre"),
+            (8, "propietario_sexo"),
+            (9, "propietario_fecha_nacimiento"),
+            (10, "propietario_fecha_nacimiento"),
+            (11, "accion_afirmativa"),
+            (12, "id_registro"),
+            (13, "posicion_lista"),
+        ],
+        "{errors:#?}"
+    );
+    assert!(errors.iter().all(|e| !e.message.is_empty()));
+    assert_eq!(
+        errors[10].to_string(),
+        "Línea 12, columna «id_registro»: El identificador se repite (ya aparece en la línea 11)."
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM candidacies").await,
+        before,
+        "nothing imported"
+    );
+    pool.close().await;
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_row_updates_its_candidacy_without_a_new_registration() {
+    let (db, pool) = database().await;
+    seed(&pool).await.unwrap();
+    let catalog = election::catalog(&pool, DEMO_ELECTION).await.unwrap();
+    let demo = include_str!("../demo/candidaturas.csv");
+    let first_row = demo.lines().nth(1).unwrap();
+    let mut fields: Vec<&str> = first_row.split(',').collect();
+    fields[6] = "Nombre Corregido Por Registro";
+    let file = format!("{HEADER}{}\n", fields.join(","));
+    let rows = import::parse(file.as_bytes(), &catalog).unwrap();
+    let summary = import::apply(&pool, DEMO_ELECTION, &catalog, &rows, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.created, summary.updated, summary.unchanged),
+        (0, 1, 0)
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM persons WHERE full_name = 'Nombre Corregido Por Registro' AND active").await,
+        1
+    );
+    assert_eq!(count(&pool, "SELECT count(*) FROM kit_outbox").await, 102);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM candidacy_history WHERE action = 'updated_by_import'"
+        )
+        .await,
+        1
+    );
+    pool.close().await;
+    db.drop_database().await;
+}
