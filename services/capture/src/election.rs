@@ -246,3 +246,39 @@ pub async fn catalog(pool: &PgPool, election_id: Uuid) -> sqlx::Result<Catalog> 
         occupied,
     })
 }
+
+/// The election the back office works on (the most recently created one).
+pub struct Current {
+    pub id: Uuid,
+    pub name: String,
+}
+
+pub async fn current(pool: &PgPool) -> sqlx::Result<Option<Current>> {
+    Ok(
+        sqlx::query("SELECT id, name FROM elections ORDER BY created_at DESC LIMIT 1")
+            .fetch_optional(pool)
+            .await?
+            .map(|r| Current {
+                id: r.get("id"),
+                name: r.get("name"),
+            }),
+    )
+}
+
+/// (code, name) of the offices and of the postulants, for filters.
+pub async fn choices(
+    pool: &PgPool,
+    election_id: Uuid,
+) -> sqlx::Result<(Vec<(String, String)>, Vec<(String, String)>)> {
+    let offices =
+        sqlx::query_as("SELECT code, name FROM offices WHERE election_id = $1 ORDER BY code")
+            .bind(election_id)
+            .fetch_all(pool)
+            .await?;
+    let postulants =
+        sqlx::query_as("SELECT code, name FROM postulants WHERE election_id = $1 ORDER BY code")
+            .bind(election_id)
+            .fetch_all(pool)
+            .await?;
+    Ok((offices, postulants))
+}

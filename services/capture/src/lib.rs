@@ -2,6 +2,7 @@
 //! capture front (parties, candidates and the unit's back office).
 
 pub mod auth_client;
+pub mod candidacies;
 pub mod demo;
 pub mod election;
 pub mod front;
@@ -32,6 +33,7 @@ impl Application {
         ));
         let (front, _policy) = front::router(front::FrontState {
             auth: AuthClient::new(auth_channel, tokens),
+            pool: infra.pool.clone(),
         });
         ServiceServer::new(&config, infra)
             .with_outbox_relay()

@@ -17,6 +17,7 @@ use reqwest::redirect::Policy;
 const CAPTURE_SECRET: &str = "capture-secret-for-front-tests-0123";
 
 struct Stack {
+    capture_pool: sqlx::PgPool,
     namespace: String,
     base: String,
     accounts: Accounts,
@@ -52,26 +53,16 @@ async fn spawn_stack() -> Stack {
         .await
         .unwrap();
     let base = format!("http://{}", capture.http_addr().unwrap());
-    let policy = {
-        // The same declaration the running front uses.
-        let (_, policy) = conoceles_capture::front::router(conoceles_capture::front::FrontState {
-            auth: conoceles_capture::auth_client::AuthClient::new(
-                conoceles_kit::grpc::channel("http://127.0.0.1:1").unwrap(),
-                Arc::new(conoceles_kit::access::TokenSource::new(
-                    conoceles_kit::grpc::channel("http://127.0.0.1:1").unwrap(),
-                    "capture",
-                    None,
-                )),
-            ),
-        });
-        policy
-    };
+    let capture_pool = capture.infrastructure().pool.clone();
+    // The same declaration the running front uses.
+    let policy = conoceles_capture::front::policy();
     let mut stops = Vec::new();
     for running in [auth, capture] {
         let shutdown = running.shutdown();
         stops.push((shutdown, tokio::spawn(running.run_until_stopped())));
     }
     Stack {
+        capture_pool,
         namespace,
         base,
         accounts,
@@ -567,5 +558,124 @@ async fn an_admin_issues_a_credential_sheet_that_lets_a_candidate_log_in() {
     broker.close().await;
     producer.close().await;
     producer_db.drop_database().await;
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_imports_lists_substitutes_and_cancels_from_the_browser() {
+    let stack = spawn_stack().await;
+    conoceles_capture::demo::seed(&stack.capture_pool)
+        .await
+        .unwrap();
+    let password = stack.account("admin@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin.first_login("admin@iec.org.mx", &password).await;
+
+    // A file with errors: every one listed, nothing imported.
+    let form = admin.get("/admin/importar").await;
+    let csrf = form.hidden("csrf");
+    let bad = "id_registro,cargo,principio,circunscripcion,postulante,posicion_lista,propietario_nombre,propietario_sexo,propietario_fecha_nacimiento,suplente_nombre,suplente_sexo,suplente_fecha_nacimiento,accion_afirmativa\n\
+N-1,diputacion_mr,mr,01,PAN,,Ana López,mujer,1980-01-01,,,,\n\
+N-2,diputacion_mr,mr,02,PAN,,,hombre,1980-01-01,,,,\n\
+N-3,diputacion_mr,mr,03,PAN,,Luis Pérez,hombre,2020-01-01,,,,\n";
+    let multipart = |csv: &str| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .part(
+                "archivo",
+                reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+                    .file_name("candidaturas.csv"),
+            )
+    };
+    let request = admin
+        .client
+        .post(format!("{}/admin/importar", admin.base))
+        .multipart(multipart(bad));
+    let page = admin.send(request).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body
+            .contains("El archivo tiene 2 error(es); no se importó nada"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Línea 3, columna «propietario_nombre»"));
+    assert!(
+        page.body
+            .contains("Línea 4, columna «propietario_fecha_nacimiento»")
+    );
+
+    let good = bad.lines().take(2).collect::<Vec<_>>().join("\n");
+    let request = admin
+        .client
+        .post(format!("{}/admin/importar", admin.base))
+        .multipart(multipart(&good));
+    let page = admin.send(request).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("1 candidaturas nuevas, 0 actualizadas, 0 sin cambios")
+    );
+
+    let list = admin
+        .get("/admin/candidaturas?postulante=PAN&cargo=diputacion_mr")
+        .await;
+    assert!(
+        list.body.contains("<h2>1 candidaturas</h2>"),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("Ana López"));
+    let id = list
+        .body
+        .split("/admin/candidaturas/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let substituted = admin
+        .post(
+            &format!("/admin/candidaturas/{id}/sustituir"),
+            &[
+                ("csrf", &list.hidden("csrf")),
+                ("rol", "holder"),
+                ("nombre", "Beatriz Sustituta Ruiz"),
+                ("sexo", "mujer"),
+                ("fecha_nacimiento", "1979-05-05"),
+                ("motivo", "renuncia"),
+            ],
+        )
+        .await;
+    assert!(
+        substituted
+            .body
+            .contains("La sustitución quedó registrada."),
+        "{}",
+        substituted.body
+    );
+    assert!(substituted.body.contains("Beatriz Sustituta Ruiz"));
+    let cancelled = admin
+        .post(
+            &format!("/admin/candidaturas/{id}/cancelar"),
+            &[("csrf", &list.hidden("csrf")), ("motivo", "resolución")],
+        )
+        .await;
+    assert!(cancelled.body.contains("La candidatura quedó cancelada."));
+
+    let csv = admin.get("/admin/candidaturas.csv?postulante=PAN").await;
+    assert!(
+        csv.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        csv.body
+            .contains("N-1,diputacion_mr,01,PAN,,Beatriz Sustituta Ruiz,,withdrawn"),
+        "{}",
+        csv.body
+    );
     stack.stop().await;
 }

@@ -163,3 +163,119 @@ async fn a_changed_row_updates_its_candidacy_without_a_new_registration() {
     pool.close().await;
     db.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn substitution_and_cancellation_keep_history_and_emit_their_events() {
+    use conoceles_capture::candidacies::{self, Filters};
+    use conoceles_capture::import::PersonRow;
+    use conoceles_kit::ErrorCode;
+
+    let (db, pool) = database().await;
+    seed(&pool).await.unwrap();
+    let morena = candidacies::list(
+        &pool,
+        DEMO_ELECTION,
+        &Filters {
+            postulant: "morena".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(morena.len(), 16 + 3, "16 districts and 3 list places");
+    let target = &morena[0];
+
+    let new_holder = PersonRow {
+        full_name: "Persona Sustituta Ejemplo".into(),
+        sex: "mujer".into(),
+        birth_date: chrono::NaiveDate::from_ymd_opt(1985, 3, 3).unwrap(),
+    };
+    candidacies::substitute(&pool, target.id, "holder", &new_holder, "renuncia", None)
+        .await
+        .unwrap();
+    let listed = candidacies::list(
+        &pool,
+        DEMO_ELECTION,
+        &Filters {
+            postulant: "MORENA".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        listed.iter().find(|c| c.id == target.id).unwrap().holder,
+        "Persona Sustituta Ejemplo"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            &format!(
+                "SELECT count(*) FROM persons WHERE candidacy_id = '{}' AND role = 'holder'",
+                target.id
+            )
+        )
+        .await,
+        2,
+        "the replaced person stays in the history"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM kit_outbox WHERE routing_key = 'candidacy.substituted'"
+        )
+        .await,
+        1
+    );
+
+    candidacies::cancel(
+        &pool,
+        target.id,
+        "cancelación por resolución del Consejo",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM kit_outbox WHERE routing_key = 'candidacy.cancelled'"
+        )
+        .await,
+        1
+    );
+    let again = candidacies::cancel(&pool, target.id, "otra vez", None)
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), ErrorCode::FailedPrecondition);
+    let late = candidacies::substitute(&pool, target.id, "holder", &new_holder, "tarde", None)
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), ErrorCode::FailedPrecondition);
+    let no_reason = candidacies::cancel(&pool, morena[1].id, " ", None)
+        .await
+        .unwrap_err();
+    assert_eq!(no_reason.code(), ErrorCode::InvalidArgument);
+
+    let withdrawn = candidacies::list(
+        &pool,
+        DEMO_ELECTION,
+        &Filters {
+            status: "withdrawn".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(withdrawn.len(), 1);
+    let history: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT action FROM candidacy_history WHERE candidacy_id = '{}' ORDER BY id",
+        target.id
+    ))
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(history, ["registered", "substituted", "cancelled"]);
+    pool.close().await;
+    db.drop_database().await;
+}

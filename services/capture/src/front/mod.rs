@@ -2,6 +2,7 @@
 //! declared with its access rule; the session cookie is resolved by `auth`.
 
 mod accounts;
+mod candidacies;
 mod credentials;
 mod home;
 mod login;
@@ -23,17 +24,15 @@ use crate::auth_client::AuthClient;
 #[derive(Clone)]
 pub struct FrontState {
     pub auth: AuthClient,
+    pub pool: sqlx::PgPool,
 }
 
 const EVERYONE: &[Role] = &Role::ALL;
 const ADMINS: &[Role] = &[Role::Admin];
 
-/// The front's routes, their rules, and the router that enforces them.
-pub fn router(state: FrontState) -> (Router, Policy) {
-    let authenticator = Arc::new(session::SessionAuthenticator {
-        auth: state.auth.clone(),
-    });
-    let (router, policy) = DeclaredRouter::new()
+/// Every route of the front with its access rule.
+fn declared() -> DeclaredRouter<FrontState> {
+    DeclaredRouter::new()
         .route(
             Method::GET,
             "/static/estilo.css",
@@ -126,7 +125,57 @@ pub fn router(state: FrontState) -> (Router, Policy) {
             Rule::people(ADMINS),
             post(credentials::delivered),
         )
-        .finish(authenticator);
+        .route(
+            Method::GET,
+            "/admin/candidaturas",
+            Rule::people(ADMINS),
+            get(candidacies::list),
+        )
+        .route(
+            Method::GET,
+            "/admin/candidaturas.csv",
+            Rule::people(ADMINS),
+            get(candidacies::export),
+        )
+        .route(
+            Method::POST,
+            "/admin/candidaturas/{id}/sustituir",
+            Rule::people(ADMINS),
+            post(candidacies::substitute),
+        )
+        .route(
+            Method::POST,
+            "/admin/candidaturas/{id}/cancelar",
+            Rule::people(ADMINS),
+            post(candidacies::cancel),
+        )
+        .route(
+            Method::GET,
+            "/admin/importar",
+            Rule::people(ADMINS),
+            get(candidacies::import_form),
+        )
+        .route(
+            Method::POST,
+            "/admin/importar",
+            Rule::people(ADMINS),
+            post(candidacies::import_upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::import::MAX_BYTES + 64 * 1024,
+            )),
+        )
+}
+
+/// The access rules of every route (for the role × route matrix).
+pub fn policy() -> Policy {
+    declared().policy().clone()
+}
+
+/// The front's router, enforcing the rules with sessions resolved by `auth`.
+pub fn router(state: FrontState) -> (Router, Policy) {
+    let authenticator = Arc::new(session::SessionAuthenticator {
+        auth: state.auth.clone(),
+    });
+    let (router, policy) = declared().finish(authenticator);
     let router = router
         .fallback(not_found)
         .layer(axum::middleware::from_fn(conoceles_kit::http::no_store))

@@ -153,3 +153,57 @@ pub fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
         .format("%d/%m/%Y %H:%M (UTC−6)")
         .to_string()
 }
+
+pub struct CandidacyRow {
+    pub id: String,
+    pub external_id: String,
+    pub office: String,
+    pub constituency: String,
+    pub postulant: String,
+    pub list_position: i32,
+    pub holder: String,
+    pub alternate: String,
+    pub status_label: &'static str,
+    pub withdrawn: bool,
+}
+
+#[derive(Template)]
+#[template(path = "candidacies.html")]
+pub struct CandidaciesPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub election_name: String,
+    pub offices: Vec<(String, String)>,
+    pub postulants: Vec<(String, String)>,
+    pub statuses: Vec<(String, &'static str)>,
+    pub rows: Vec<CandidacyRow>,
+    pub filters: crate::candidacies::Filters,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+pub struct ImportPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub election_name: String,
+    pub summary: Option<String>,
+    pub problems: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub nav: Option<Nav>,
+    pub message: String,
+}
+
+impl MessagePage {
+    pub fn new(session: &SessionInfo, message: &str) -> Self {
+        Self {
+            nav: Some(Nav::of(session)),
+            message: message.to_string(),
+        }
+    }
+}

@@ -277,7 +277,7 @@ pub async fn apply(
     Ok(summary)
 }
 
-pub(crate) async fn history(
+pub async fn history(
     tx: &mut sqlx::PgConnection,
     candidacy_id: Uuid,
     at: DateTime<Utc>,

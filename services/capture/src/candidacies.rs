@@ -1,0 +1,299 @@
+//! Substitution and cancellation of candidacies, with their history and events, and the admin's
+//! list with filters and counts.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use conoceles_kit::amqp::enqueue_event;
+use conoceles_kit::error::{AppError, ErrorCode};
+use conoceles_proto::common::v1 as common;
+use conoceles_proto::events::v1 as events;
+use conoceles_proto::routing_keys;
+use sqlx::{PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+use crate::import::PersonRow;
+use crate::import::apply_history as history;
+
+fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: 0,
+    }
+}
+
+fn withdrawn() -> AppError {
+    AppError::new(
+        ErrorCode::FailedPrecondition,
+        "La candidatura está cancelada o sustituida.",
+    )
+}
+
+fn not_found() -> AppError {
+    AppError::new(ErrorCode::NotFound, "No existe esa candidatura.")
+}
+
+/// The candidacy's public dimensions, for events (never names).
+async fn dimensions(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<(common::CandidacyDimensions, String), AppError> {
+    let row = sqlx::query(
+        "SELECT c.election_id, c.office_code, o.principle, c.constituency_code, c.postulant_code, \
+                c.affirmative_action, c.status, e.election_day, h.sex, h.birth_date \
+         FROM candidacies c JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \
+         JOIN elections e ON e.id = c.election_id \
+         LEFT JOIN persons h ON h.candidacy_id = c.id AND h.role = 'holder' AND h.active \
+         WHERE c.id = $1 FOR UPDATE OF c",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(not_found)?;
+    let election_day: NaiveDate = row.get("election_day");
+    let birth: Option<NaiveDate> = row.get("birth_date");
+    let sex: Option<String> = row.get("sex");
+    let principle: String = row.get("principle");
+    Ok((
+        common::CandidacyDimensions {
+            candidacy_id: Some(common::CandidacyId {
+                value: id.to_string(),
+            }),
+            election_id: Some(common::ElectionId {
+                value: row.get::<Uuid, _>("election_id").to_string(),
+            }),
+            office: row.get("office_code"),
+            principle: if principle == "rp" {
+                common::Principle::Rp
+            } else {
+                common::Principle::Mr
+            } as i32,
+            constituency: row.get("constituency_code"),
+            postulant: row.get("postulant_code"),
+            holder_sex: match sex.as_deref() {
+                Some("mujer") => common::Sex::Woman,
+                Some("hombre") => common::Sex::Man,
+                Some("no_binario") => common::Sex::NonBinary,
+                _ => common::Sex::Unspecified,
+            } as i32,
+            holder_age: birth.and_then(|b| election_day.years_since(b)).unwrap_or(0),
+            affirmative_action: row.get("affirmative_action"),
+        },
+        row.get("status"),
+    ))
+}
+
+/// Replaces the active person of `role` (`holder` or `alternate`), keeping the old one in the
+/// history; emits `candidacy.substituted`.
+pub async fn substitute(
+    pool: &PgPool,
+    candidacy_id: Uuid,
+    role: &str,
+    new_person: &PersonRow,
+    reason: &str,
+    actor: Option<Uuid>,
+) -> Result<Uuid, AppError> {
+    if !matches!(role, "holder" | "alternate") {
+        return Err(AppError::new(
+            ErrorCode::InvalidArgument,
+            "Elija propietario o suplente.",
+        ));
+    }
+    if reason.trim().is_empty() {
+        return Err(AppError::invalid(vec![conoceles_kit::FieldViolation::new(
+            "motivo",
+            "required",
+            "Indique el motivo de la sustitución.",
+        )]));
+    }
+    let now = Utc::now();
+    let mut tx = pool.begin().await?;
+    let (dims, status) = dimensions(&mut tx, candidacy_id).await?;
+    if status == "withdrawn" {
+        return Err(withdrawn());
+    }
+    let replaced: Uuid = sqlx::query_scalar(
+        "UPDATE persons SET active = FALSE, replaced_at = $3 WHERE candidacy_id = $1 AND role = $2 AND active RETURNING id",
+    )
+    .bind(candidacy_id)
+    .bind(role)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::new(ErrorCode::FailedPrecondition, "No hay una persona activa en ese lugar."))?;
+    let new_id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO persons (id, candidacy_id, role, full_name, sex, birth_date) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new_id)
+    .bind(candidacy_id)
+    .bind(role)
+    .bind(&new_person.full_name)
+    .bind(&new_person.sex)
+    .bind(new_person.birth_date)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE persons SET replaced_by = $2 WHERE id = $1")
+        .bind(replaced)
+        .bind(new_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE candidacies SET updated_at = $2 WHERE id = $1")
+        .bind(candidacy_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    history(
+        &mut tx,
+        candidacy_id,
+        now,
+        "substituted",
+        actor,
+        serde_json::json!({ "role": role, "replaced": replaced, "new": new_id, "reason": reason }),
+    )
+    .await?;
+    let (dims, _) = if role == "holder" {
+        dimensions(&mut tx, candidacy_id).await?
+    } else {
+        (dims, status)
+    };
+    enqueue_event(
+        &mut tx,
+        routing_keys::CANDIDACY_SUBSTITUTED,
+        &events::CandidacySubstituted {
+            candidacy_id: Some(common::CandidacyId {
+                value: candidacy_id.to_string(),
+            }),
+            replaced_person_id: Some(common::PersonId {
+                value: replaced.to_string(),
+            }),
+            new_person_id: Some(common::PersonId {
+                value: new_id.to_string(),
+            }),
+            person_role: if role == "holder" {
+                common::PersonRole::Holder
+            } else {
+                common::PersonRole::Alternate
+            } as i32,
+            reason: reason.to_string(),
+            dimensions: Some(dims),
+            occurred_at: Some(timestamp(now)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(new_id)
+}
+
+/// Withdraws a candidacy; emits `candidacy.cancelled`.
+pub async fn cancel(
+    pool: &PgPool,
+    candidacy_id: Uuid,
+    reason: &str,
+    actor: Option<Uuid>,
+) -> Result<(), AppError> {
+    if reason.trim().is_empty() {
+        return Err(AppError::invalid(vec![conoceles_kit::FieldViolation::new(
+            "motivo",
+            "required",
+            "Indique el motivo de la cancelación.",
+        )]));
+    }
+    let now = Utc::now();
+    let mut tx = pool.begin().await?;
+    let (_, status) = dimensions(&mut tx, candidacy_id).await?;
+    if status == "withdrawn" {
+        return Err(withdrawn());
+    }
+    sqlx::query("UPDATE candidacies SET status = 'withdrawn', withdrawn_at = $2, updated_at = $2 WHERE id = $1")
+        .bind(candidacy_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    history(
+        &mut tx,
+        candidacy_id,
+        now,
+        "cancelled",
+        actor,
+        serde_json::json!({ "reason": reason }),
+    )
+    .await?;
+    enqueue_event(
+        &mut tx,
+        routing_keys::CANDIDACY_CANCELLED,
+        &events::CandidacyCancelled {
+            candidacy_id: Some(common::CandidacyId {
+                value: candidacy_id.to_string(),
+            }),
+            reason: reason.to_string(),
+            occurred_at: Some(timestamp(now)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One line of the admin's list.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub id: Uuid,
+    pub external_id: String,
+    pub office: String,
+    pub constituency: String,
+    pub postulant: String,
+    pub list_position: i32,
+    pub holder: String,
+    pub alternate: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub office: String,
+    pub constituency: String,
+    pub postulant: String,
+    pub status: String,
+}
+
+pub async fn list(
+    pool: &PgPool,
+    election_id: Uuid,
+    filters: &Filters,
+) -> sqlx::Result<Vec<Listed>> {
+    let empty_none = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
+    sqlx::query(
+        "SELECT c.id, c.external_id, c.office_code, c.constituency_code, c.postulant_code, c.list_position, \
+                c.status, h.full_name AS holder, coalesce(a.full_name, '') AS alternate \
+         FROM candidacies c \
+         LEFT JOIN persons h ON h.candidacy_id = c.id AND h.role = 'holder' AND h.active \
+         LEFT JOIN persons a ON a.candidacy_id = c.id AND a.role = 'alternate' AND a.active \
+         WHERE c.election_id = $1 \
+           AND ($2::text IS NULL OR c.office_code = $2) \
+           AND ($3::text IS NULL OR c.constituency_code = $3) \
+           AND ($4::text IS NULL OR c.postulant_code = $4) \
+           AND ($5::text IS NULL OR c.status = $5) \
+         ORDER BY c.office_code, c.constituency_code, c.list_position, c.postulant_code",
+    )
+    .bind(election_id)
+    .bind(empty_none(&filters.office))
+    .bind(empty_none(&filters.constituency))
+    .bind(empty_none(&filters.postulant).map(|p| p.to_uppercase()))
+    .bind(empty_none(&filters.status))
+    .fetch_all(pool)
+    .await
+    .map(|rows| {
+        rows.into_iter()
+            .map(|r| Listed {
+                id: r.get("id"),
+                external_id: r.get("external_id"),
+                office: r.get("office_code"),
+                constituency: r.get("constituency_code"),
+                postulant: r.get("postulant_code"),
+                list_position: r.get("list_position"),
+                holder: r.get::<Option<String>, _>("holder").unwrap_or_default(),
+                alternate: r.get("alternate"),
+                status: r.get("status"),
+            })
+            .collect()
+    })
+}

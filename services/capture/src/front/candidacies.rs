@@ -1,0 +1,496 @@
+//! The admin's candidacies: list with filters and counts, CSV export, import from the
+//! registry's CSV, substitution and cancellation.
+
+use std::sync::Arc;
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use conoceles_kit::access::Caller;
+use http::{StatusCode, header};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::credentials::csv_field;
+use super::session::{SessionInfo, csrf_matches};
+use super::views::{CandidaciesPage, CandidacyRow, ImportPage, Nav, render};
+use super::{FrontState, password_change_redirect};
+use crate::candidacies::{self, Filters};
+use crate::election;
+use crate::import::{self, PersonRow};
+
+#[derive(Deserialize, Default)]
+pub struct FilterQuery {
+    #[serde(default)]
+    cargo: String,
+    #[serde(default)]
+    circunscripcion: String,
+    #[serde(default)]
+    postulante: String,
+    #[serde(default)]
+    estatus: String,
+}
+
+impl FilterQuery {
+    fn filters(&self) -> Filters {
+        Filters {
+            office: self.cargo.clone(),
+            constituency: self.circunscripcion.clone(),
+            postulant: self.postulante.clone(),
+            status: self.estatus.clone(),
+        }
+    }
+}
+
+pub fn status_label(status: &str) -> &'static str {
+    match status {
+        "not_started" => "Sin iniciar",
+        "draft" => "En captura",
+        "submitted" => "Enviada",
+        "observed" => "Con observaciones",
+        "approved" => "Aprobada",
+        "published" => "Publicada",
+        "withdrawn" => "Cancelada o sustituida",
+        _ => "Desconocido",
+    }
+}
+
+const STATUSES: [&str; 7] = [
+    "not_started",
+    "draft",
+    "submitted",
+    "observed",
+    "approved",
+    "published",
+    "withdrawn",
+];
+
+fn actor(caller: &Caller) -> Option<Uuid> {
+    caller.actor.as_ref().map(|a| a.account_id)
+}
+
+async fn page(
+    state: &FrontState,
+    session: &SessionInfo,
+    filters: Filters,
+    status: StatusCode,
+    notice: Option<String>,
+    errors: Vec<String>,
+) -> Response {
+    let Ok(Some(current)) = election::current(&state.pool).await else {
+        return render(
+            StatusCode::NOT_FOUND,
+            &super::views::MessagePage::new(session, "Aún no hay una elección configurada."),
+        );
+    };
+    let rows = candidacies::list(&state.pool, current.id, &filters)
+        .await
+        .unwrap_or_default();
+    let (offices, postulants) = election::choices(&state.pool, current.id)
+        .await
+        .unwrap_or_default();
+    render(
+        status,
+        &CandidaciesPage {
+            nav: Some(Nav::of(session)),
+            csrf: session.csrf_token.clone(),
+            election_name: current.name,
+            offices,
+            postulants,
+            statuses: STATUSES
+                .iter()
+                .map(|s| (s.to_string(), status_label(s)))
+                .collect(),
+            rows: rows
+                .into_iter()
+                .map(|r| CandidacyRow {
+                    id: r.id.to_string(),
+                    withdrawn: r.status == "withdrawn",
+                    status_label: status_label(&r.status),
+                    external_id: r.external_id,
+                    office: r.office,
+                    constituency: r.constituency,
+                    postulant: r.postulant,
+                    list_position: r.list_position,
+                    holder: r.holder,
+                    alternate: r.alternate,
+                })
+                .collect(),
+            filters,
+            notice,
+            errors,
+        },
+    )
+}
+
+pub async fn list(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Query(query): Query<FilterQuery>,
+) -> Response {
+    if let Some(redirect) = password_change_redirect(&session) {
+        return redirect;
+    }
+    page(
+        &state,
+        &session,
+        query.filters(),
+        StatusCode::OK,
+        None,
+        Vec::new(),
+    )
+    .await
+}
+
+/// The filtered list as CSV (the lists of approved MR and RP candidacies sent to INE).
+pub async fn export(State(state): State<FrontState>, Query(query): Query<FilterQuery>) -> Response {
+    let Ok(Some(current)) = election::current(&state.pool).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let rows = match candidacies::list(&state.pool, current.id, &query.filters()).await {
+        Ok(rows) => rows,
+        Err(e) => return conoceles_kit::AppError::from(e).into_response(),
+    };
+    let mut csv = String::from(
+        "id_registro,cargo,circunscripcion,postulante,posicion_lista,propietario,suplente,estatus\r\n",
+    );
+    for r in rows {
+        let fields = [
+            r.external_id,
+            r.office,
+            r.constituency,
+            r.postulant,
+            if r.list_position > 0 {
+                r.list_position.to_string()
+            } else {
+                String::new()
+            },
+            r.holder,
+            r.alternate,
+            r.status,
+        ];
+        csv.push_str(
+            &fields
+                .iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        csv.push_str("\r\n");
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"candidaturas.csv\"",
+            ),
+        ],
+        csv,
+    )
+        .into_response()
+}
+
+pub async fn import_form(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+) -> Response {
+    if let Some(redirect) = password_change_redirect(&session) {
+        return redirect;
+    }
+    import_page(&state, &session, StatusCode::OK, None, Vec::new()).await
+}
+
+async fn import_page(
+    state: &FrontState,
+    session: &SessionInfo,
+    status: StatusCode,
+    summary: Option<String>,
+    problems: Vec<String>,
+) -> Response {
+    let name = election::current(&state.pool)
+        .await
+        .ok()
+        .flatten()
+        .map(|e| e.name)
+        .unwrap_or_default();
+    render(
+        status,
+        &ImportPage {
+            nav: Some(Nav::of(session)),
+            csrf: session.csrf_token.clone(),
+            election_name: name,
+            summary,
+            problems,
+        },
+    )
+}
+
+pub async fn import_upload(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Extension(caller): Extension<Caller>,
+    mut multipart: Multipart,
+) -> Response {
+    let mut csrf = String::new();
+    let mut file: Option<Vec<u8>> = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                match field.name() {
+                    Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+                    Some("archivo") => match field.bytes().await {
+                        Ok(bytes) => file = Some(bytes.to_vec()),
+                        Err(_) => {
+                            let msg = "El archivo es demasiado grande o no se pudo recibir (máximo 32 MB).".to_string();
+                            return import_page(
+                                &state,
+                                &session,
+                                StatusCode::PAYLOAD_TOO_LARGE,
+                                None,
+                                vec![msg],
+                            )
+                            .await;
+                        }
+                    },
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                let msg = "El formulario no se pudo leer; intente de nuevo.".to_string();
+                return import_page(&state, &session, StatusCode::BAD_REQUEST, None, vec![msg])
+                    .await;
+            }
+        }
+    }
+    if !csrf_matches(&session.csrf_token, &csrf) {
+        return import_page(
+            &state,
+            &session,
+            StatusCode::FORBIDDEN,
+            None,
+            vec!["La página caducó. Intente de nuevo.".into()],
+        )
+        .await;
+    }
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        return import_page(
+            &state,
+            &session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            vec!["Elija un archivo CSV.".into()],
+        )
+        .await;
+    };
+    let Ok(Some(current)) = election::current(&state.pool).await else {
+        return import_page(
+            &state,
+            &session,
+            StatusCode::NOT_FOUND,
+            None,
+            vec!["Aún no hay una elección configurada.".into()],
+        )
+        .await;
+    };
+    let catalog = match election::catalog(&state.pool, current.id).await {
+        Ok(catalog) => catalog,
+        Err(e) => return conoceles_kit::AppError::from(e).into_response(),
+    };
+    match import::parse(&bytes, &catalog) {
+        Err(errors) => {
+            let problems = errors.iter().map(ToString::to_string).collect();
+            import_page(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                problems,
+            )
+            .await
+        }
+        Ok(rows) => {
+            match import::apply(&state.pool, current.id, &catalog, &rows, actor(&caller)).await {
+                Ok(s) => {
+                    let summary = format!(
+                        "Importación terminada: {} candidaturas nuevas, {} actualizadas, {} sin cambios.",
+                        s.created, s.updated, s.unchanged
+                    );
+                    import_page(&state, &session, StatusCode::OK, Some(summary), Vec::new()).await
+                }
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "import failed");
+                    let msg = "La importación no se pudo completar; no se importó nada. Intente de nuevo.".to_string();
+                    import_page(
+                        &state,
+                        &session,
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        None,
+                        vec![msg],
+                    )
+                    .await
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SubstituteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    rol: String,
+    #[serde(default)]
+    nombre: String,
+    #[serde(default)]
+    sexo: String,
+    #[serde(default)]
+    fecha_nacimiento: String,
+    #[serde(default)]
+    motivo: String,
+}
+
+fn outcome_errors(e: conoceles_kit::AppError) -> (StatusCode, Vec<String>) {
+    let status = e.code().http_status();
+    match e {
+        conoceles_kit::AppError::Known {
+            message,
+            violations,
+            ..
+        } if !violations.is_empty() => {
+            let _ = message;
+            (status, violations.into_iter().map(|v| v.message).collect())
+        }
+        conoceles_kit::AppError::Known { message, .. } => (status, vec![message]),
+        other => {
+            tracing::error!(error = %other, "candidacy change failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                vec!["No fue posible guardar el cambio.".into()],
+            )
+        }
+    }
+}
+
+pub async fn substitute(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<Uuid>,
+    Form(form): Form<SubstituteForm>,
+) -> Response {
+    if !csrf_matches(&session.csrf_token, &form.csrf) {
+        return page(
+            &state,
+            &session,
+            Filters::default(),
+            StatusCode::FORBIDDEN,
+            None,
+            vec!["La página caducó. Intente de nuevo.".into()],
+        )
+        .await;
+    }
+    let Ok(birth_date) =
+        chrono::NaiveDate::parse_from_str(form.fecha_nacimiento.trim(), "%Y-%m-%d")
+    else {
+        return page(
+            &state,
+            &session,
+            Filters::default(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            vec!["La fecha de nacimiento debe tener el formato AAAA-MM-DD.".into()],
+        )
+        .await;
+    };
+    let full_name = form.nombre.split_whitespace().collect::<Vec<_>>().join(" ");
+    if full_name.is_empty() || !matches!(form.sexo.as_str(), "mujer" | "hombre" | "no_binario") {
+        return page(
+            &state,
+            &session,
+            Filters::default(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            vec!["Escriba el nombre completo y elija el sexo.".into()],
+        )
+        .await;
+    }
+    let person = PersonRow {
+        full_name,
+        sex: form.sexo.clone(),
+        birth_date,
+    };
+    match candidacies::substitute(
+        &state.pool,
+        id,
+        &form.rol,
+        &person,
+        form.motivo.trim(),
+        actor(&caller),
+    )
+    .await
+    {
+        Ok(_) => {
+            page(
+                &state,
+                &session,
+                Filters::default(),
+                StatusCode::OK,
+                Some("La sustitución quedó registrada.".into()),
+                Vec::new(),
+            )
+            .await
+        }
+        Err(e) => {
+            let (status, errors) = outcome_errors(e);
+            page(&state, &session, Filters::default(), status, None, errors).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CancelForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    motivo: String,
+}
+
+pub async fn cancel(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<Uuid>,
+    Form(form): Form<CancelForm>,
+) -> Response {
+    if !csrf_matches(&session.csrf_token, &form.csrf) {
+        return page(
+            &state,
+            &session,
+            Filters::default(),
+            StatusCode::FORBIDDEN,
+            None,
+            vec!["La página caducó. Intente de nuevo.".into()],
+        )
+        .await;
+    }
+    match candidacies::cancel(&state.pool, id, form.motivo.trim(), actor(&caller)).await {
+        Ok(()) => {
+            page(
+                &state,
+                &session,
+                Filters::default(),
+                StatusCode::OK,
+                Some("La candidatura quedó cancelada.".into()),
+                Vec::new(),
+            )
+            .await
+        }
+        Err(e) => {
+            let (status, errors) = outcome_errors(e);
+            page(&state, &session, Filters::default(), status, None, errors).await
+        }
+    }
+}
