@@ -8,7 +8,7 @@ help:
 	@echo "make run    - infrastructure up, build, start the six services, print their URLs (Ctrl-C stops)"
 	@echo "make test   - infrastructure up, then every test of the workspace"
 	@echo "make lint   - rustfmt check and clippy with warnings denied"
-	@echo "make bench  - benchmarks (not built yet; see docs/benchmarks.md when they are)"
+	@echo "make bench  - benchmarks that exist so far (import at national scale); figures in docs/benchmarks.md"
 
 infra:
 	@deploy/local-infra.sh up
@@ -35,10 +35,8 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-bench:
-	@echo "make bench: no benchmarks exist yet."
-	@echo "They arrive with the publication and statistics services (national-scale load against an nginx baseline)."
-	@echo "Nothing was measured."
+bench: infra
+	@deploy/bench.sh
 
 clean-test-data:
 	@deploy/local-infra.sh clean-tests

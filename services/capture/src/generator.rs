@@ -194,6 +194,23 @@ pub fn candidacies_csv(seed: u64, id_prefix: &str, slots: &[Slot<'_>]) -> String
     out
 }
 
+/// `count` single-member candidacies of `postulants`, one per postulant in each synthetic
+/// district (`00001`, `00002`, …): the shape of a national-scale import.
+pub fn national_slots<'a>(count: usize, postulants: &[&'a str]) -> Vec<Slot<'a>> {
+    (0..count)
+        .map(|i| Slot {
+            office: "diputacion_mr",
+            principle: "mr",
+            constituency: format!("{:05}", i / postulants.len() + 1),
+            postulant: postulants[i % postulants.len()],
+            list_position: 0,
+        })
+        .collect()
+}
+
+/// The parties of the national-scale files.
+pub const NATIONAL_POSTULANTS: [&str; 6] = ["PAN", "PRI", "MORENA", "PT", "PVEM", "MC"];
+
 /// The demo election's candidacies (Coahuila 2026, local deputies).
 pub fn demo_csv() -> String {
     let mut slots = Vec::new();

@@ -2,6 +2,7 @@
 //! capture front (parties, candidates and the unit's back office).
 
 pub mod auth_client;
+pub mod bench;
 pub mod candidacies;
 pub mod demo;
 pub mod election;

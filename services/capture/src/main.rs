@@ -26,6 +26,22 @@ async fn main() -> anyhow::Result<()> {
             infra.close().await;
             Ok(())
         }
-        Some(other) => anyhow::bail!("unknown command {other:?}; the only command is seed-demo"),
+        Some("bench-import") => {
+            let count: usize = args
+                .get(1)
+                .map(|c| c.parse())
+                .transpose()?
+                .unwrap_or(100_000);
+            let config = ServiceConfig::from_env(ServiceName::Capture)?;
+            let infra = Infrastructure::connect(&config, &conoceles_capture::MIGRATOR).await?;
+            let report = conoceles_capture::bench::import(&infra.pool, count).await?;
+            use std::io::Write;
+            writeln!(std::io::stdout().lock(), "{report}")?;
+            infra.close().await;
+            Ok(())
+        }
+        Some(other) => {
+            anyhow::bail!("unknown command {other:?}; commands: seed-demo, bench-import [count]")
+        }
     }
 }

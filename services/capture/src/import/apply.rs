@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use conoceles_kit::amqp::enqueue_event;
+use conoceles_kit::amqp::enqueue_many;
 use conoceles_proto::common::v1 as common;
 use conoceles_proto::events::v1 as events;
 use conoceles_proto::routing_keys;
@@ -163,6 +163,7 @@ pub async fn apply(
 
     let now = Utc::now();
     let mut summary = ImportSummary::default();
+    let mut fresh: Vec<&Row> = Vec::new();
     for row in rows {
         match existing.get(&row.external_id) {
             Some((_, print)) if *print == fingerprint(row) => summary.unchanged += 1,
@@ -193,88 +194,153 @@ pub async fn apply(
                 .await?;
                 summary.updated += 1;
             }
-            None => {
-                let id = Uuid::now_v7();
-                sqlx::query(
-                    "INSERT INTO candidacies (id, election_id, external_id, office_code, constituency_code, \
-                     postulant_code, list_position, affirmative_action, registered_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-                )
-                .bind(id)
-                .bind(election_id)
-                .bind(&row.external_id)
-                .bind(&row.office)
-                .bind(&row.constituency)
-                .bind(&row.postulant)
-                .bind(row.list_position)
-                .bind(&row.affirmative_action)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                let holder_id = insert_person(&mut tx, id, "holder", &row.holder).await?;
-                let alternate_id = match &row.alternate {
-                    Some(a) => Some(insert_person(&mut tx, id, "alternate", a).await?),
-                    None => None,
-                };
-                history(
-                    &mut tx,
-                    id,
-                    now,
-                    "registered",
-                    actor,
-                    serde_json::json!({ "line": row.line }),
-                )
-                .await?;
-                let principle = catalog
-                    .offices
-                    .get(&row.office)
-                    .map(|(p, _)| p.as_str())
-                    .unwrap_or("");
-                let event = events::CandidacyRegistered {
-                    dimensions: Some(common::CandidacyDimensions {
-                        candidacy_id: Some(common::CandidacyId {
-                            value: id.to_string(),
-                        }),
-                        election_id: Some(common::ElectionId {
-                            value: election_id.to_string(),
-                        }),
-                        office: row.office.clone(),
-                        principle: if principle == "rp" {
-                            common::Principle::Rp as i32
-                        } else {
-                            common::Principle::Mr as i32
-                        },
-                        constituency: row.constituency.clone(),
-                        postulant: row.postulant.clone(),
-                        holder_sex: sex_proto(&row.holder.sex) as i32,
-                        holder_age: catalog
-                            .election_day
-                            .years_since(row.holder.birth_date)
-                            .unwrap_or(0),
-                        affirmative_action: row.affirmative_action.clone(),
-                    }),
-                    holder_id: Some(common::PersonId {
-                        value: holder_id.to_string(),
-                    }),
-                    alternate_id: alternate_id.map(|a| common::PersonId {
-                        value: a.to_string(),
-                    }),
-                    responsible_party_id: catalog.postulants.get(&row.postulant).map(|p| {
-                        common::PartyId {
-                            value: p.to_string(),
-                        }
-                    }),
-                    list_position: row.list_position as u32,
-                    approved_at: Some(timestamp(now)),
-                    occurred_at: Some(timestamp(now)),
-                };
-                enqueue_event(&mut tx, routing_keys::CANDIDACY_REGISTERED, &event).await?;
-                summary.created += 1;
-            }
+            None => fresh.push(row),
         }
+    }
+    for chunk in fresh.chunks(2_000) {
+        insert_new(&mut tx, election_id, catalog, chunk, actor, now).await?;
+        summary.created += chunk.len();
     }
     tx.commit().await?;
     Ok(summary)
+}
+
+/// Inserts new candidacies, their persons, history and events with one statement per table.
+async fn insert_new(
+    tx: &mut sqlx::PgConnection,
+    election_id: Uuid,
+    catalog: &Catalog,
+    rows: &[&Row],
+    actor: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
+    let column = |f: fn(&Row) -> String| rows.iter().map(|r| f(r)).collect::<Vec<String>>();
+    sqlx::query(
+        "INSERT INTO candidacies (id, election_id, external_id, office_code, constituency_code, postulant_code, \
+         list_position, affirmative_action, registered_at, updated_at) \
+         SELECT id, $2, ext, office, constituency, postulant, position, aa, $9, $9 \
+         FROM UNNEST($1::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[]) \
+              AS t(id, ext, office, constituency, postulant, position, aa)",
+    )
+    .bind(&ids)
+    .bind(election_id)
+    .bind(column(|r| r.external_id.clone()))
+    .bind(column(|r| r.office.clone()))
+    .bind(column(|r| r.constituency.clone()))
+    .bind(column(|r| r.postulant.clone()))
+    .bind(rows.iter().map(|r| r.list_position).collect::<Vec<i32>>())
+    .bind(column(|r| r.affirmative_action.clone()))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+
+    let mut person_ids = Vec::new();
+    let mut candidacy_ids = Vec::new();
+    let mut roles = Vec::new();
+    let mut names = Vec::new();
+    let mut sexes = Vec::new();
+    let mut births = Vec::new();
+    let mut holder_ids = Vec::with_capacity(rows.len());
+    let mut alternate_ids = Vec::with_capacity(rows.len());
+    for (row, id) in rows.iter().zip(&ids) {
+        for (role, person) in [
+            ("holder", Some(&row.holder)),
+            ("alternate", row.alternate.as_ref()),
+        ] {
+            let Some(person) = person else {
+                alternate_ids.push(None);
+                continue;
+            };
+            let person_id = Uuid::now_v7();
+            if role == "holder" {
+                holder_ids.push(person_id);
+            } else {
+                alternate_ids.push(Some(person_id));
+            }
+            person_ids.push(person_id);
+            candidacy_ids.push(*id);
+            roles.push(role);
+            names.push(person.full_name.clone());
+            sexes.push(person.sex.clone());
+            births.push(person.birth_date);
+        }
+    }
+    sqlx::query(
+        "INSERT INTO persons (id, candidacy_id, role, full_name, sex, birth_date) \
+         SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::date[])",
+    )
+    .bind(&person_ids)
+    .bind(&candidacy_ids)
+    .bind(&roles)
+    .bind(&names)
+    .bind(&sexes)
+    .bind(&births)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO candidacy_history (candidacy_id, at, action, actor, detail) \
+         SELECT id, $2, 'registered', $3, jsonb_build_object('line', line) FROM UNNEST($1::uuid[], $4::int[]) AS t(id, line)",
+    )
+    .bind(&ids)
+    .bind(now)
+    .bind(actor)
+    .bind(rows.iter().map(|r| r.line as i32).collect::<Vec<i32>>())
+    .execute(&mut *tx)
+    .await?;
+
+    let events: Vec<events::CandidacyRegistered> = rows
+        .iter()
+        .zip(&ids)
+        .zip(holder_ids.iter().zip(&alternate_ids))
+        .map(|((row, id), (holder_id, alternate_id))| {
+            let principle = catalog
+                .offices
+                .get(&row.office)
+                .map(|(p, _)| p.as_str())
+                .unwrap_or("");
+            events::CandidacyRegistered {
+                dimensions: Some(common::CandidacyDimensions {
+                    candidacy_id: Some(common::CandidacyId {
+                        value: id.to_string(),
+                    }),
+                    election_id: Some(common::ElectionId {
+                        value: election_id.to_string(),
+                    }),
+                    office: row.office.clone(),
+                    principle: if principle == "rp" {
+                        common::Principle::Rp as i32
+                    } else {
+                        common::Principle::Mr as i32
+                    },
+                    constituency: row.constituency.clone(),
+                    postulant: row.postulant.clone(),
+                    holder_sex: sex_proto(&row.holder.sex) as i32,
+                    holder_age: catalog
+                        .election_day
+                        .years_since(row.holder.birth_date)
+                        .unwrap_or(0),
+                    affirmative_action: row.affirmative_action.clone(),
+                }),
+                holder_id: Some(common::PersonId {
+                    value: holder_id.to_string(),
+                }),
+                alternate_id: alternate_id.map(|a| common::PersonId {
+                    value: a.to_string(),
+                }),
+                responsible_party_id: catalog.postulants.get(&row.postulant).map(|p| {
+                    common::PartyId {
+                        value: p.to_string(),
+                    }
+                }),
+                list_position: row.list_position as u32,
+                approved_at: Some(timestamp(now)),
+                occurred_at: Some(timestamp(now)),
+            }
+        })
+        .collect();
+    enqueue_many(tx, routing_keys::CANDIDACY_REGISTERED, &events).await?;
+    Ok(())
 }
 
 pub async fn history(

@@ -12,7 +12,7 @@ mod topology;
 
 pub use broker::Broker;
 pub use consumer::{Consumer, ConsumerSpec, HandleError, Handler, Incoming};
-pub use outbox::{enqueue, enqueue_event, pending_count};
+pub use outbox::{enqueue, enqueue_event, enqueue_many, pending_count};
 pub use relay::OutboxRelay;
 pub use topology::Topology;
 

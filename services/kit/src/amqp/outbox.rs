@@ -33,10 +33,7 @@ pub async fn enqueue(
     .bind(sqlx::types::Json(&headers))
     .execute(&mut *conn)
     .await?;
-    sqlx::query("SELECT pg_notify($1, '')")
-        .bind(NOTIFY_CHANNEL)
-        .execute(&mut *conn)
-        .await?;
+    wake_relay(conn).await?;
     Ok(message_id)
 }
 
@@ -47,6 +44,44 @@ pub async fn enqueue_event<M: prost::Message + prost::Name>(
     event: &M,
 ) -> sqlx::Result<Uuid> {
     enqueue(conn, routing_key, &M::full_name(), &event.encode_to_vec()).await
+}
+
+/// Adds many events of one kind in a single statement (bulk imports); same guarantees as
+/// [`enqueue`].
+pub async fn enqueue_many<M: prost::Message + prost::Name>(
+    conn: &mut PgConnection,
+    routing_key: &str,
+    events: &[M],
+) -> sqlx::Result<Vec<Uuid>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = events.iter().map(|_| Uuid::now_v7()).collect();
+    let payloads: Vec<Vec<u8>> = events.iter().map(|e| e.encode_to_vec()).collect();
+    let mut headers = BTreeMap::new();
+    propagation::inject_current(&mut headers);
+    sqlx::query(
+        "INSERT INTO kit_outbox (message_id, routing_key, message_type, payload, headers) \
+         SELECT m, $2, $3, p, $5 FROM UNNEST($1::uuid[], $4::bytea[]) AS t(m, p)",
+    )
+    .bind(&ids)
+    .bind(routing_key)
+    .bind(M::full_name())
+    .bind(&payloads)
+    .bind(sqlx::types::Json(&headers))
+    .execute(&mut *conn)
+    .await?;
+    wake_relay(conn).await?;
+    Ok(ids)
+}
+
+/// Wakes the relay at commit, instead of at its next poll.
+async fn wake_relay(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(NOTIFY_CHANNEL)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// How many events wait in the outbox (ops metric, tests).
