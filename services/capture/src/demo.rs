@@ -1,7 +1,7 @@
 //! The demo election (Coahuila 2026, local deputies), loaded by `conoceles-capture seed-demo`
 //! (`make run` does it). Idempotent: a second run changes nothing.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -25,8 +25,8 @@ fn problems(errors: Vec<import::ImportError>) -> anyhow::Error {
 pub async fn seed(pool: &PgPool) -> anyhow::Result<ImportSummary> {
     let now = Utc::now();
     let mut tx = pool.begin().await?;
-    // The capture window is open and publication has started, so every part of the system
-    // has something to show.
+    // The capture window is open, publication has started and election day is ahead, so every
+    // part of the system has something to show.
     election::create(
         &mut tx,
         &NewElection {
@@ -37,7 +37,8 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<ImportSummary> {
             capture_opens_at: now - Duration::days(1),
             capture_closes_at: now + Duration::days(15),
             publication_starts_at: now - Duration::days(1),
-            election_day: NaiveDate::from_ymd_opt(2026, 6, 7).expect("valid date"),
+            // Relative to today, like the windows, so the demo always makes sense.
+            election_day: (now + Duration::days(30)).date_naive(),
         },
     )
     .await?;

@@ -282,3 +282,154 @@ pub async fn choices(
             .await?;
     Ok((offices, postulants))
 }
+
+/// Every setting of an election the back office edits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub id: Uuid,
+    pub name: String,
+    pub state_code: String,
+    pub time_zone: String,
+    pub capture_opens_at: DateTime<Utc>,
+    pub capture_closes_at: DateTime<Utc>,
+    pub publication_starts_at: DateTime<Utc>,
+    pub election_day: NaiveDate,
+    pub photo_max_bytes: i32,
+    pub text_min_chars: i32,
+    pub text_max_chars: i32,
+    pub proposal_min_chars: i32,
+    pub proposal_max_chars: i32,
+    pub retention_days: i32,
+    pub alternate_questionnaire: bool,
+}
+
+pub async fn settings(pool: &PgPool, id: Uuid) -> sqlx::Result<Settings> {
+    let r = sqlx::query("SELECT * FROM elections WHERE id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await?;
+    Ok(Settings {
+        id,
+        name: r.get("name"),
+        state_code: r.get("state_code"),
+        time_zone: r.get("time_zone"),
+        capture_opens_at: r.get("capture_opens_at"),
+        capture_closes_at: r.get("capture_closes_at"),
+        publication_starts_at: r.get("publication_starts_at"),
+        election_day: r.get("election_day"),
+        photo_max_bytes: r.get("photo_max_bytes"),
+        text_min_chars: r.get("text_min_chars"),
+        text_max_chars: r.get("text_max_chars"),
+        proposal_min_chars: r.get("proposal_min_chars"),
+        proposal_max_chars: r.get("proposal_max_chars"),
+        retention_days: r.get("retention_days"),
+        alternate_questionnaire: r.get("alternate_questionnaire"),
+    })
+}
+
+/// Saves `after`; when a date changed, emits `election.updated` in the same transaction.
+/// Returns whether the dates changed.
+pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyhow::Result<bool> {
+    use conoceles_proto::common::v1 as common;
+    use conoceles_proto::events::v1 as events;
+    let dates_changed = (
+        before.capture_opens_at,
+        before.capture_closes_at,
+        before.publication_starts_at,
+        before.election_day,
+    ) != (
+        after.capture_opens_at,
+        after.capture_closes_at,
+        after.publication_starts_at,
+        after.election_day,
+    );
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "UPDATE elections SET name = $2, capture_opens_at = $3, capture_closes_at = $4, publication_starts_at = $5, \
+         election_day = $6, photo_max_bytes = $7, text_min_chars = $8, text_max_chars = $9, proposal_min_chars = $10, \
+         proposal_max_chars = $11, retention_days = $12, alternate_questionnaire = $13, updated_at = now() WHERE id = $1",
+    )
+    .bind(after.id)
+    .bind(&after.name)
+    .bind(after.capture_opens_at)
+    .bind(after.capture_closes_at)
+    .bind(after.publication_starts_at)
+    .bind(after.election_day)
+    .bind(after.photo_max_bytes)
+    .bind(after.text_min_chars)
+    .bind(after.text_max_chars)
+    .bind(after.proposal_min_chars)
+    .bind(after.proposal_max_chars)
+    .bind(after.retention_days)
+    .bind(after.alternate_questionnaire)
+    .execute(&mut *tx)
+    .await?;
+    if dates_changed {
+        let ts = |at: DateTime<Utc>| prost_types::Timestamp {
+            seconds: at.timestamp(),
+            nanos: 0,
+        };
+        let day = after
+            .election_day
+            .and_hms_opt(0, 0, 0)
+            .map(|d| d.and_utc())
+            .unwrap_or_default();
+        conoceles_kit::amqp::enqueue_event(
+            &mut tx,
+            conoceles_proto::routing_keys::ELECTION_UPDATED,
+            &events::ElectionUpdated {
+                election_id: Some(common::ElectionId {
+                    value: after.id.to_string(),
+                }),
+                name: after.name.clone(),
+                state_code: after.state_code.clone(),
+                capture_opens_at: Some(ts(after.capture_opens_at)),
+                capture_closes_at: Some(ts(after.capture_closes_at)),
+                publication_starts_at: Some(ts(after.publication_starts_at)),
+                election_day: Some(ts(day)),
+                time_zone: after.time_zone.clone(),
+                occurred_at: Some(ts(Utc::now())),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(dates_changed)
+}
+
+/// `2026-04-01T09:00` in the election's zone, for `<input type="datetime-local">`.
+pub fn to_local_input(at: DateTime<Utc>, time_zone: &str) -> String {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::America::Mexico_City);
+    at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// The instant a local date and time of the election's zone names (the earlier one when a
+/// clock change makes it ambiguous).
+pub fn from_local_input(value: &str, time_zone: &str) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    let tz: chrono_tz::Tz = time_zone.parse().ok()?;
+    let naive = chrono::NaiveDateTime::parse_from_str(value.trim(), "%Y-%m-%dT%H:%M").ok()?;
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_times_round_trip_in_the_state_time_zone() {
+        let at = from_local_input("2026-04-01T09:00", "America/Monterrey").unwrap();
+        assert_eq!(
+            at.to_rfc3339(),
+            "2026-04-01T15:00:00+00:00",
+            "Coahuila is UTC−6"
+        );
+        assert_eq!(to_local_input(at, "America/Monterrey"), "2026-04-01T09:00");
+        // Tijuana keeps daylight saving time (UTC−7 in April).
+        let tijuana = from_local_input("2026-04-01T09:00", "America/Tijuana").unwrap();
+        assert_eq!(tijuana.to_rfc3339(), "2026-04-01T16:00:00+00:00");
+        assert!(from_local_input("01/04/2026 9:00", "America/Monterrey").is_none());
+    }
+}

@@ -679,3 +679,153 @@ N-3,diputacion_mr,mr,03,PAN,,Luis Pérez,hombre,2020-01-01,,,,\n";
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_edits_the_election_in_local_time_and_date_changes_emit_an_event() {
+    let stack = spawn_stack().await;
+    conoceles_capture::demo::seed(&stack.capture_pool)
+        .await
+        .unwrap();
+    let password = stack.account("admin@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin.first_login("admin@iec.org.mx", &password).await;
+
+    let form = admin.get("/admin/eleccion").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("America/Monterrey"));
+    let field = |name: &str| form.hidden(name);
+    let mut values: Vec<(String, String)> = [
+        "nombre",
+        "captura_inicio",
+        "captura_fin",
+        "publicacion",
+        "jornada",
+        "foto_kb",
+        "texto_min",
+        "texto_max",
+        "propuesta_min",
+        "propuesta_max",
+        "retencion",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), field(n)))
+    .collect();
+    values.push(("csrf".into(), field("csrf")));
+    // Closing before opening is refused with a clear message, nothing saved.
+    let mut bad = values.clone();
+    bad.iter_mut().find(|(k, _)| k == "captura_fin").unwrap().1 = "2000-01-01T00:00".into();
+    let refused = admin
+        .post(
+            "/admin/eleccion",
+            &bad.iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains("La captura debe cerrar después de abrir.")
+    );
+
+    // A queue of the test's own listens for election.updated.
+    let conn =
+        lapin::Connection::connect(&testing::amqp_url(), lapin::ConnectionProperties::default())
+            .await
+            .unwrap();
+    let channel = conn.create_channel().await.unwrap();
+    let topology = conoceles_kit::amqp::Topology::new(&stack.namespace);
+    topology.declare_exchanges(&channel).await.unwrap();
+    let queue = format!("{}.test-election-updated", stack.namespace);
+    channel
+        .queue_declare(
+            queue.as_str().into(),
+            lapin::options::QueueDeclareOptions::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    channel
+        .queue_bind(
+            queue.as_str().into(),
+            topology.events_exchange().into(),
+            "election.updated".into(),
+            Default::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+
+    // Moving the closing date: saved, shown back in local time, event emitted.
+    let new_close =
+        chrono::NaiveDateTime::parse_from_str(&field("captura_inicio"), "%Y-%m-%dT%H:%M")
+            .unwrap()
+            .date()
+            .succ_opt()
+            .unwrap()
+            .and_hms_opt(23, 59, 0)
+            .unwrap();
+    let new_close_text = new_close.format("%Y-%m-%dT%H:%M").to_string();
+    values
+        .iter_mut()
+        .find(|(k, _)| k == "captura_fin")
+        .unwrap()
+        .1 = new_close_text.clone();
+    let saved = admin
+        .post(
+            "/admin/eleccion",
+            &values
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert!(saved.body.contains("las fechas cambiaron"));
+    assert!(saved.body.contains(&format!("value=\"{new_close_text}\"")));
+    let closes: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT capture_closes_at FROM elections")
+            .fetch_one(&stack.capture_pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        closes,
+        (new_close + chrono::Duration::hours(6)).and_utc(),
+        "Coahuila is UTC−6"
+    );
+    let started = std::time::Instant::now();
+    let delivered = loop {
+        if let Some(message) = channel
+            .basic_get(
+                queue.as_str().into(),
+                lapin::options::BasicGetOptions { no_ack: true },
+            )
+            .await
+            .unwrap()
+        {
+            break message;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no election.updated event"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    use prost::Message;
+    let event =
+        conoceles_proto::events::v1::ElectionUpdated::decode(delivered.delivery.data.as_slice())
+            .unwrap();
+    assert_eq!(event.capture_closes_at.unwrap().seconds, closes.timestamp());
+    assert_eq!(event.time_zone, "America/Monterrey");
+    let _ = channel
+        .queue_delete(queue.as_str().into(), Default::default())
+        .await;
+    let _ = conn.close(200, "done".into()).await;
+    stack.stop().await;
+}

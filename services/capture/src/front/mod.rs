@@ -4,6 +4,7 @@
 mod accounts;
 mod candidacies;
 mod credentials;
+mod election;
 mod home;
 mod login;
 mod password;
@@ -124,6 +125,18 @@ fn declared() -> DeclaredRouter<FrontState> {
             "/admin/credenciales/{party}/entregada",
             Rule::people(ADMINS),
             post(credentials::delivered),
+        )
+        .route(
+            Method::GET,
+            "/admin/eleccion",
+            Rule::people(ADMINS),
+            get(election::show),
+        )
+        .route(
+            Method::POST,
+            "/admin/eleccion",
+            Rule::people(ADMINS),
+            post(election::update),
         )
         .route(
             Method::GET,

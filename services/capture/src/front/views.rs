@@ -207,3 +207,29 @@ impl MessagePage {
         }
     }
 }
+
+pub struct ElectionForm {
+    pub name: String,
+    pub time_zone: String,
+    pub capture_opens: String,
+    pub capture_closes: String,
+    pub publication: String,
+    pub election_day: String,
+    pub photo_kb: String,
+    pub text_min: String,
+    pub text_max: String,
+    pub proposal_min: String,
+    pub proposal_max: String,
+    pub retention_days: String,
+    pub alternate: bool,
+}
+
+#[derive(Template)]
+#[template(path = "election.html")]
+pub struct ElectionPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub form: ElectionForm,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
