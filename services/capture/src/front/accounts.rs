@@ -12,6 +12,7 @@ use conoceles_proto::common::v1 as common;
 use http::StatusCode;
 use serde::Deserialize;
 
+use super::PAGE_EXPIRED;
 use super::session::{SessionInfo, csrf_matches};
 use super::views::{AccountRow, AccountsPage, Nav, ShownPassword, render, role_options};
 use super::{FrontState, password_change_redirect, status_messages};
@@ -121,7 +122,7 @@ fn csrf_refused() -> Outcome {
         status: StatusCode::FORBIDDEN,
         notice: None,
         shown_password: None,
-        errors: vec!["La página caducó. Intente de nuevo.".into()],
+        errors: vec![PAGE_EXPIRED.into()],
     }
 }
 

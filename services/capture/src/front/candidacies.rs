@@ -11,6 +11,7 @@ use http::{StatusCode, header};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::PAGE_EXPIRED;
 use super::credentials::csv_field;
 use super::session::{SessionInfo, csrf_matches};
 use super::views::{CandidaciesPage, CandidacyRow, ImportPage, Nav, render};
@@ -270,7 +271,7 @@ pub async fn import_upload(
             &session,
             StatusCode::FORBIDDEN,
             None,
-            vec!["La página caducó. Intente de nuevo.".into()],
+            vec![PAGE_EXPIRED.into()],
         )
         .await;
     }
@@ -388,7 +389,7 @@ pub async fn substitute(
             Filters::default(),
             StatusCode::FORBIDDEN,
             None,
-            vec!["La página caducó. Intente de nuevo.".into()],
+            vec![PAGE_EXPIRED.into()],
         )
         .await;
     }
@@ -472,7 +473,7 @@ pub async fn cancel(
             Filters::default(),
             StatusCode::FORBIDDEN,
             None,
-            vec!["La página caducó. Intente de nuevo.".into()],
+            vec![PAGE_EXPIRED.into()],
         )
         .await;
     }

@@ -12,6 +12,7 @@ use axum::{Extension, Form};
 use conoceles_proto::auth::v1 as pb;
 use http::{StatusCode, header};
 
+use super::PAGE_EXPIRED;
 use super::login::CsrfForm;
 use super::session::{SessionInfo, csrf_matches};
 use super::views::{
@@ -118,7 +119,7 @@ async fn issue(
             session,
             StatusCode::FORBIDDEN,
             None,
-            vec!["La página caducó. Intente de nuevo.".into()],
+            vec![PAGE_EXPIRED.into()],
         )
         .await);
     }
@@ -234,7 +235,7 @@ pub async fn delivered(
             &session,
             StatusCode::FORBIDDEN,
             None,
-            vec!["La página caducó. Intente de nuevo.".into()],
+            vec![PAGE_EXPIRED.into()],
         )
         .await;
     }

@@ -9,6 +9,7 @@ use axum::{Extension, Form};
 use http::StatusCode;
 use serde::Deserialize;
 
+use super::PAGE_EXPIRED;
 use super::session::{SessionInfo, csrf_matches};
 use super::views::{ElectionForm, ElectionPage, Nav, render};
 use super::{FrontState, password_change_redirect};
@@ -112,7 +113,7 @@ pub async fn update(
             &session,
             StatusCode::FORBIDDEN,
             None,
-            vec!["La página caducó. Intente de nuevo.".into()],
+            vec![PAGE_EXPIRED.into()],
         )
         .await;
     }

@@ -28,6 +28,9 @@ pub struct FrontState {
     pub pool: sqlx::PgPool,
 }
 
+/// Shown when a form's CSRF token does not match (an old page, or a forged request).
+pub const PAGE_EXPIRED: &str = "La página caducó. Intente de nuevo.";
+
 const EVERYONE: &[Role] = &Role::ALL;
 const ADMINS: &[Role] = &[Role::Admin];
 

@@ -8,6 +8,7 @@ use axum::{Extension, Form};
 use http::{StatusCode, header};
 use serde::Deserialize;
 
+use super::PAGE_EXPIRED;
 use super::session::{SESSION_COOKIE, SessionInfo, csrf_matches, set_cookie};
 use super::views::{Nav, PasswordPage, render};
 use super::{FrontState, status_messages};
@@ -60,7 +61,7 @@ pub async fn submit(
             &session,
             StatusCode::FORBIDDEN,
             false,
-            vec!["La página caducó. Intente de nuevo.".into()],
+            vec![PAGE_EXPIRED.into()],
         );
     }
     if form.new != form.confirm {
