@@ -626,6 +626,8 @@ N-3,diputacion_mr,mr,03,PAN,,Luis Pérez,hombre,2020-01-01,,,,\n";
         list.body
     );
     assert!(list.body.contains("Ana López"));
+    assert!(list.body.contains("Candidaturas por estatus"));
+    assert!(list.body.contains("<th scope=\"col\">Sin iniciar</th>"));
     let id = list
         .body
         .split("/admin/candidaturas/")

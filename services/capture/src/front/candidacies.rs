@@ -102,6 +102,15 @@ async fn page(
                 .iter()
                 .map(|s| (s.to_string(), status_label(s)))
                 .collect(),
+            counts: STATUSES
+                .iter()
+                .map(|s| {
+                    (
+                        status_label(s),
+                        rows.iter().filter(|r| r.status == *s).count(),
+                    )
+                })
+                .collect(),
             rows: rows
                 .into_iter()
                 .map(|r| CandidacyRow {

@@ -177,6 +177,8 @@ pub struct CandidaciesPage {
     pub postulants: Vec<(String, String)>,
     pub statuses: Vec<(String, &'static str)>,
     pub rows: Vec<CandidacyRow>,
+    /// (status label, how many) in the filtered list.
+    pub counts: Vec<(&'static str, usize)>,
     pub filters: crate::candidacies::Filters,
     pub notice: Option<String>,
     pub errors: Vec<String>,
