@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use conoceles_kit::access::Role;
 use conoceles_kit::amqp::{HandleError, Handler, Incoming};
 use conoceles_kit::clock::SharedClock;
+use conoceles_kit::proto_time::from_proto as timestamp;
 use conoceles_proto::events::v1 as events;
 use conoceles_proto::routing_keys;
 use sqlx::{PgConnection, PgPool, Row};
@@ -35,10 +36,6 @@ fn uuid_of(value: Option<&str>) -> Option<Uuid> {
 
 fn permanent(message: &str) -> HandleError {
     HandleError::Permanent(anyhow::anyhow!("{message}"))
-}
-
-fn timestamp(ts: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
-    ts.and_then(|t| DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
 }
 
 /// The last 12 hex digits of an id: random bits in both v4 and v7 ids (a v7 id begins with
@@ -367,34 +364,35 @@ impl Generated {
 }
 
 pub async fn list(pool: &PgPool, party_id: Option<Uuid>) -> sqlx::Result<Vec<Generated>> {
-    let rows = sqlx::query(
-        "SELECT g.kind, g.party_id, g.candidacy_id, g.label, g.approved_at, g.sheet_issued_at, \
-                g.delivered_at, a.id \
+    // One query: the account's columns (unqualified names are the account's) beside the
+    // generated-account ones.
+    let account_columns = store::COLUMNS
+        .split(',')
+        .map(|c| format!("a.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query(&format!(
+        "SELECT {account_columns}, g.kind, g.party_id AS g_party_id, g.candidacy_id AS g_candidacy_id, \
+                g.label, g.approved_at, g.sheet_issued_at, g.delivered_at \
          FROM generated_accounts g JOIN accounts a ON a.id = g.account_id \
          WHERE ($1::uuid IS NULL OR g.party_id = $1) \
-         ORDER BY g.party_id, g.kind DESC, g.label, a.email",
-    )
+         ORDER BY g.party_id, g.kind DESC, g.label, a.email"
+    ))
     .bind(party_id)
+    .try_map(|row: sqlx::postgres::PgRow| {
+        Ok(Generated {
+            kind: row.try_get("kind")?,
+            party_id: row.try_get("g_party_id")?,
+            candidacy_id: row.try_get("g_candidacy_id")?,
+            label: row.try_get("label")?,
+            approved_at: row.try_get("approved_at")?,
+            sheet_issued_at: row.try_get("sheet_issued_at")?,
+            delivered_at: row.try_get("delivered_at")?,
+            account: store::from_row(row)?,
+        })
+    })
     .fetch_all(pool)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    let mut conn = pool.acquire().await?;
-    for row in rows {
-        let account = store::by_id(&mut conn, row.get("id"))
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)?;
-        out.push(Generated {
-            account,
-            kind: row.get("kind"),
-            party_id: row.get("party_id"),
-            candidacy_id: row.get("candidacy_id"),
-            label: row.get("label"),
-            approved_at: row.get("approved_at"),
-            sheet_issued_at: row.get("sheet_issued_at"),
-            delivered_at: row.get("delivered_at"),
-        });
-    }
-    Ok(out)
+    .await
 }
 
 /// New passwords for the party's undelivered, unlocked generated accounts.

@@ -6,6 +6,7 @@ use conoceles_kit::access::layer::caller_of;
 use conoceles_kit::access::token::{Claims, ISSUER};
 use conoceles_kit::access::{Actor, Role};
 use conoceles_kit::error::{AppError, ErrorCode, FieldViolation};
+use conoceles_kit::proto_time::to_proto as timestamp;
 use conoceles_proto::auth::v1 as pb;
 use conoceles_proto::auth::v1::auth_service_server::AuthService;
 use conoceles_proto::common::v1 as common;
@@ -20,13 +21,6 @@ use crate::store::{self, Account, Audit};
 
 pub struct AuthApi {
     pub accounts: Accounts,
-}
-
-fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
-    }
 }
 
 pub fn account_message(account: &Account) -> pb::Account {
@@ -58,6 +52,10 @@ fn parse_uuid(field: &str, value: Option<&str>) -> Result<Uuid, Status> {
     value
         .and_then(|v| Uuid::parse_str(v).ok())
         .ok_or_else(|| invalid(field, "invalid_format", "El identificador no es válido."))
+}
+
+fn account_id(id: Option<&common::AccountId>) -> Result<Uuid, Status> {
+    parse_uuid("account_id", id.map(|a| a.value.as_str()))
 }
 
 fn optional_uuid(value: Option<&str>) -> Option<Uuid> {
@@ -244,10 +242,7 @@ impl AuthService for AuthApi {
     ) -> Result<Response<pb::LockAccountResponse>, Status> {
         let actor = actor_id(&request);
         let req = request.into_inner();
-        let id = parse_uuid(
-            "account_id",
-            req.account_id.as_ref().map(|a| a.value.as_str()),
-        )?;
+        let id = account_id(req.account_id.as_ref())?;
         let reason = if req.reason.trim().is_empty() {
             "bloqueo administrativo"
         } else {
@@ -263,10 +258,7 @@ impl AuthService for AuthApi {
     ) -> Result<Response<pb::UnlockAccountResponse>, Status> {
         let actor = actor_id(&request);
         let req = request.into_inner();
-        let id = parse_uuid(
-            "account_id",
-            req.account_id.as_ref().map(|a| a.value.as_str()),
-        )?;
+        let id = account_id(req.account_id.as_ref())?;
         self.accounts.unlock(actor, id).await?;
         Ok(Response::new(pb::UnlockAccountResponse {}))
     }
@@ -306,10 +298,7 @@ impl AuthService for AuthApi {
     ) -> Result<Response<pb::ResetPasswordResponse>, Status> {
         let actor = actor_id(&request);
         let req = request.into_inner();
-        let id = parse_uuid(
-            "account_id",
-            req.account_id.as_ref().map(|a| a.value.as_str()),
-        )?;
+        let id = account_id(req.account_id.as_ref())?;
         let password = self.accounts.reset_password(actor, id).await?;
         Ok(Response::new(pb::ResetPasswordResponse {
             new_password: password.expose().to_string(),
@@ -322,10 +311,7 @@ impl AuthService for AuthApi {
     ) -> Result<Response<pb::ChangeRoleResponse>, Status> {
         let actor = actor_id(&request);
         let req = request.into_inner();
-        let id = parse_uuid(
-            "account_id",
-            req.account_id.as_ref().map(|a| a.value.as_str()),
-        )?;
+        let id = account_id(req.account_id.as_ref())?;
         let (role, party_id, candidacy_id) = role_and_scope(req.role, req.scope.as_ref())?;
         let account = self
             .accounts

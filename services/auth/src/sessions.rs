@@ -1,11 +1,10 @@
 //! User sessions: an opaque 256-bit token shown once, stored as its SHA-256 in PostgreSQL and
 //! cached in Redis; idle and absolute timeouts; revocation of one session or all of an account.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use conoceles_kit::cache::Cache;
 use conoceles_kit::clock::SharedClock;
+use conoceles_kit::proto_time::random_token;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -44,12 +43,6 @@ pub struct Sessions {
     clock: SharedClock,
     idle: Duration,
     absolute: Duration,
-}
-
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("operating system randomness");
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn hash(token: &str) -> Vec<u8> {

@@ -22,10 +22,10 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, email, role, party_id, candidacy_id, person_id, password_hash, \
+pub(crate) const COLUMNS: &str = "id, email, role, party_id, candidacy_id, person_id, password_hash, \
                        must_change_password, locked_at, created_at";
 
-fn from_row(row: sqlx::postgres::PgRow) -> Result<Account, sqlx::Error> {
+pub(crate) fn from_row(row: sqlx::postgres::PgRow) -> Result<Account, sqlx::Error> {
     let role: String = row.try_get("role")?;
     Ok(Account {
         id: row.try_get("id")?,

@@ -1,9 +1,10 @@
 //! Substitution and cancellation of candidacies, with their history and events, and the admin's
 //! list with filters and counts.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use conoceles_kit::amqp::enqueue_event;
 use conoceles_kit::error::{AppError, ErrorCode};
+use conoceles_kit::proto_time::to_proto as timestamp;
 use conoceles_proto::common::v1 as common;
 use conoceles_proto::events::v1 as events;
 use conoceles_proto::routing_keys;
@@ -11,14 +12,7 @@ use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 use crate::import::PersonRow;
-use crate::import::apply_history as history;
-
-fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: 0,
-    }
-}
+use crate::import::{apply_history as history, sex_proto};
 
 fn withdrawn() -> AppError {
     AppError::new(
@@ -68,17 +62,33 @@ async fn dimensions(
             } as i32,
             constituency: row.get("constituency_code"),
             postulant: row.get("postulant_code"),
-            holder_sex: match sex.as_deref() {
-                Some("mujer") => common::Sex::Woman,
-                Some("hombre") => common::Sex::Man,
-                Some("no_binario") => common::Sex::NonBinary,
-                _ => common::Sex::Unspecified,
-            } as i32,
+            holder_sex: sex_proto(sex.as_deref().unwrap_or_default()) as i32,
             holder_age: birth.and_then(|b| election_day.years_since(b)).unwrap_or(0),
             affirmative_action: row.get("affirmative_action"),
         },
         row.get("status"),
     ))
+}
+
+fn require_reason(reason: &str, message: &str) -> Result<(), AppError> {
+    if reason.trim().is_empty() {
+        return Err(AppError::invalid(vec![conoceles_kit::FieldViolation::new(
+            "motivo", "required", message,
+        )]));
+    }
+    Ok(())
+}
+
+/// Locks a candidacy that is still live and returns its dimensions.
+async fn live_dimensions(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<common::CandidacyDimensions, AppError> {
+    let (dims, status) = dimensions(conn, id).await?;
+    if status == "withdrawn" {
+        return Err(withdrawn());
+    }
+    Ok(dims)
 }
 
 /// Replaces the active person of `role` (`holder` or `alternate`), keeping the old one in the
@@ -97,19 +107,10 @@ pub async fn substitute(
             "Elija propietario o suplente.",
         ));
     }
-    if reason.trim().is_empty() {
-        return Err(AppError::invalid(vec![conoceles_kit::FieldViolation::new(
-            "motivo",
-            "required",
-            "Indique el motivo de la sustitución.",
-        )]));
-    }
+    require_reason(reason, "Indique el motivo de la sustitución.")?;
     let now = Utc::now();
     let mut tx = pool.begin().await?;
-    let (dims, status) = dimensions(&mut tx, candidacy_id).await?;
-    if status == "withdrawn" {
-        return Err(withdrawn());
-    }
+    let dims = live_dimensions(&mut tx, candidacy_id).await?;
     let replaced: Uuid = sqlx::query_scalar(
         "UPDATE persons SET active = FALSE, replaced_at = $3 WHERE candidacy_id = $1 AND role = $2 AND active RETURNING id",
     )
@@ -150,10 +151,11 @@ pub async fn substitute(
         serde_json::json!({ "role": role, "replaced": replaced, "new": new_id, "reason": reason }),
     )
     .await?;
-    let (dims, _) = if role == "holder" {
-        dimensions(&mut tx, candidacy_id).await?
+    // A new holder changes the sex and age dimensions.
+    let dims = if role == "holder" {
+        dimensions(&mut tx, candidacy_id).await?.0
     } else {
-        (dims, status)
+        dims
     };
     enqueue_event(
         &mut tx,
@@ -190,19 +192,10 @@ pub async fn cancel(
     reason: &str,
     actor: Option<Uuid>,
 ) -> Result<(), AppError> {
-    if reason.trim().is_empty() {
-        return Err(AppError::invalid(vec![conoceles_kit::FieldViolation::new(
-            "motivo",
-            "required",
-            "Indique el motivo de la cancelación.",
-        )]));
-    }
+    require_reason(reason, "Indique el motivo de la cancelación.")?;
     let now = Utc::now();
     let mut tx = pool.begin().await?;
-    let (_, status) = dimensions(&mut tx, candidacy_id).await?;
-    if status == "withdrawn" {
-        return Err(withdrawn());
-    }
+    live_dimensions(&mut tx, candidacy_id).await?;
     sqlx::query("UPDATE candidacies SET status = 'withdrawn', withdrawn_at = $2, updated_at = $2 WHERE id = $1")
         .bind(candidacy_id)
         .bind(now)

@@ -365,10 +365,7 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
     .execute(&mut *tx)
     .await?;
     if dates_changed {
-        let ts = |at: DateTime<Utc>| prost_types::Timestamp {
-            seconds: at.timestamp(),
-            nanos: 0,
-        };
+        let ts = conoceles_kit::proto_time::to_proto;
         let day = after
             .election_day
             .and_hms_opt(0, 0, 0)

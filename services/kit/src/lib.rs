@@ -13,6 +13,7 @@ pub mod grpc;
 pub mod http;
 mod messaging_schema;
 pub mod ops;
+pub mod proto_time;
 pub mod server;
 pub mod shutdown;
 pub mod telemetry;

@@ -22,8 +22,7 @@ use super::views::{
 use super::{FrontState, password_change_redirect, status_messages};
 
 fn time_of(ts: &Option<prost_types::Timestamp>) -> String {
-    ts.as_ref()
-        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+    conoceles_kit::proto_time::from_proto(ts.as_ref())
         .map(local_time)
         .unwrap_or_else(|| "—".into())
 }

@@ -13,6 +13,7 @@ use http::HeaderMap;
 use uuid::Uuid;
 
 use crate::auth_client::AuthClient;
+pub use conoceles_kit::proto_time::random_token;
 
 pub const SESSION_COOKIE: &str = "__Host-conoceles_sesion";
 pub const LOGIN_CSRF_COOKIE: &str = "__Host-conoceles_csrf";
@@ -102,13 +103,6 @@ pub fn csrf_matches(expected: &str, submitted: &str) -> bool {
     !expected.is_empty()
         && expected.len() == submitted.len()
         && bool::from(expected.as_bytes().ct_eq(submitted.as_bytes()))
-}
-
-pub fn random_token() -> String {
-    use base64::Engine;
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("operating system randomness");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use conoceles_kit::amqp::enqueue_many;
+use conoceles_kit::proto_time::to_proto as timestamp;
 use conoceles_proto::common::v1 as common;
 use conoceles_proto::events::v1 as events;
 use conoceles_proto::routing_keys;
@@ -37,19 +38,13 @@ fn fingerprint(row: &Row) -> String {
     )
 }
 
-fn sex_proto(sex: &str) -> common::Sex {
+/// The protobuf sex of a stored one (`mujer`, `hombre`, `no_binario`).
+pub fn sex_proto(sex: &str) -> common::Sex {
     match sex {
         "mujer" => common::Sex::Woman,
         "hombre" => common::Sex::Man,
         "no_binario" => common::Sex::NonBinary,
         _ => common::Sex::Unspecified,
-    }
-}
-
-fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: 0,
     }
 }
 

@@ -13,7 +13,7 @@
 mod apply;
 mod parse;
 
-pub use apply::{ImportSummary, apply, history as apply_history};
+pub use apply::{ImportSummary, apply, history as apply_history, sex_proto};
 pub use parse::{Catalog, ImportError, PersonRow, Row, normalize as parse_normalize, parse};
 
 /// Files larger than this are refused before parsing.
