@@ -4,6 +4,7 @@
 pub mod auth_client;
 pub mod bench;
 pub mod candidacies;
+pub mod curricular;
 pub mod demo;
 pub mod election;
 pub mod front;
