@@ -227,7 +227,7 @@ pub async fn cancel(
 }
 
 /// One line of the admin's list.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Listed {
     pub id: Uuid,
     pub external_id: String,
@@ -240,7 +240,8 @@ pub struct Listed {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct Filters {
     pub office: String,
     pub constituency: String,

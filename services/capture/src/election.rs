@@ -284,7 +284,7 @@ pub async fn choices(
 }
 
 /// Every setting of an election the back office edits.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Settings {
     pub id: Uuid,
     pub name: String,
@@ -325,6 +325,60 @@ pub async fn settings(pool: &PgPool, id: Uuid) -> sqlx::Result<Settings> {
         retention_days: r.get("retention_days"),
         alternate_questionnaire: r.get("alternate_questionnaire"),
     })
+}
+
+/// The rules a whole set of settings must follow, each broken one as a field problem.
+pub fn check(s: &Settings) -> Vec<conoceles_kit::FieldViolation> {
+    use conoceles_kit::FieldViolation;
+    let mut out = Vec::new();
+    let mut rule = |ok: bool, field: &str, message: &str| {
+        if !ok {
+            out.push(FieldViolation::new(field, "invalid", message));
+        }
+    };
+    rule(
+        !s.name.trim().is_empty(),
+        "name",
+        "Escriba el nombre del proceso.",
+    );
+    rule(
+        (50 * 1024..=5000 * 1024).contains(&s.photo_max_bytes),
+        "photo_max_bytes",
+        "Tamaño de la fotografía: entre 50 y 5000 KB.",
+    );
+    for (value, field) in [
+        (s.text_min_chars, "text_min_chars"),
+        (s.text_max_chars, "text_max_chars"),
+        (s.proposal_min_chars, "proposal_min_chars"),
+        (s.proposal_max_chars, "proposal_max_chars"),
+    ] {
+        rule(
+            (0..=20_000).contains(&value),
+            field,
+            "Los límites de caracteres van de 0 a 20000.",
+        );
+    }
+    rule(
+        (0..=3650).contains(&s.retention_days),
+        "retention_days",
+        "Días de retención: entre 0 y 3650.",
+    );
+    rule(
+        s.capture_opens_at < s.capture_closes_at,
+        "capture_closes_at",
+        "La captura debe cerrar después de abrir.",
+    );
+    rule(
+        s.text_min_chars <= s.text_max_chars && s.proposal_min_chars <= s.proposal_max_chars,
+        "text_max_chars",
+        "Cada mínimo de caracteres debe ser menor o igual que su máximo.",
+    );
+    rule(
+        s.publication_starts_at.date_naive() <= s.election_day,
+        "publication_starts_at",
+        "La publicación debe empezar antes de la jornada electoral.",
+    );
+    out
 }
 
 /// Saves `after`; when a date changed, emits `election.updated` in the same transaction.

@@ -1,6 +1,7 @@
 //! `capture`: elections, catalogs, candidacies and the curricular questionnaire; hosts the
 //! capture front (parties, candidates and the unit's back office).
 
+pub mod api;
 pub mod auth_client;
 pub mod bench;
 pub mod candidacies;

@@ -1,229 +1,12 @@
 //! The capture front's login, password and account screens, with `auth` and `capture` started
 //! for real on free ports, each with its own database, against the real PostgreSQL and Redis.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+mod common;
 
-use conoceles_auth::accounts::Accounts;
-use conoceles_auth::domain::Email;
-use conoceles_auth::settings::AuthSettings;
+use common::*;
 use conoceles_kit::access::{DENIED_MARKER, Role};
-use conoceles_kit::clock::SystemClock;
 use conoceles_kit::testing::{self, TestDatabase};
-use conoceles_kit::{ServiceConfig, ServiceName, Shutdown};
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
-
-const CAPTURE_SECRET: &str = "capture-secret-for-front-tests-0123";
-
-struct Stack {
-    capture_pool: sqlx::PgPool,
-    namespace: String,
-    base: String,
-    accounts: Accounts,
-    policy: conoceles_kit::access::Policy,
-    stops: Vec<(Shutdown, tokio::task::JoinHandle<anyhow::Result<()>>)>,
-    databases: Vec<TestDatabase>,
-}
-
-async fn spawn_stack() -> Stack {
-    let namespace = testing::unique("t-front");
-    let auth_db = TestDatabase::named("front_auth");
-    let capture_db = TestDatabase::named("front_capture");
-    let settings = AuthSettings::from_lookup(|key| match key {
-        "SERVICE_SECRETS" => Some(format!("capture={CAPTURE_SECRET}")),
-        "HASH_CONCURRENCY" => Some("2".into()),
-        _ => None,
-    })
-    .unwrap();
-    let auth = conoceles_auth::Application::build_with(
-        testing::service_config(ServiceName::Auth, &auth_db.url, &namespace),
-        settings.clone(),
-        Arc::new(SystemClock),
-    )
-    .await
-    .unwrap();
-    let accounts = conoceles_auth::accounts(auth.infrastructure(), settings, Arc::new(SystemClock));
-    let capture_config = ServiceConfig {
-        auth_url: format!("http://{}", auth.grpc_addr()),
-        service_secret: Some(CAPTURE_SECRET.to_string().into()),
-        ..testing::service_config(ServiceName::Capture, &capture_db.url, &namespace)
-    };
-    let capture = conoceles_capture::Application::build(capture_config)
-        .await
-        .unwrap();
-    let base = format!("http://{}", capture.http_addr().unwrap());
-    let capture_pool = capture.infrastructure().pool.clone();
-    // The same declaration the running front uses.
-    let policy = conoceles_capture::front::policy();
-    let mut stops = Vec::new();
-    for running in [auth, capture] {
-        let shutdown = running.shutdown();
-        stops.push((shutdown, tokio::spawn(running.run_until_stopped())));
-    }
-    Stack {
-        capture_pool,
-        namespace,
-        base,
-        accounts,
-        policy,
-        stops,
-        databases: vec![auth_db, capture_db],
-    }
-}
-
-impl Stack {
-    async fn account(&self, email: &str, role: Role) -> String {
-        let scope_party = matches!(role, Role::Party | Role::Candidate).then(uuid::Uuid::now_v7);
-        let scope_candidacy = (role == Role::Candidate).then(uuid::Uuid::now_v7);
-        let (_, password) = self
-            .accounts
-            .create(
-                None,
-                &Email::parse(email).unwrap(),
-                role,
-                scope_party,
-                scope_candidacy,
-                None,
-            )
-            .await
-            .unwrap();
-        password.expose().to_string()
-    }
-
-    fn browser(&self) -> Browser {
-        Browser {
-            base: self.base.clone(),
-            client: reqwest::Client::builder()
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-            cookies: HashMap::new(),
-        }
-    }
-
-    async fn stop(self) {
-        for (shutdown, handle) in self.stops.into_iter().rev() {
-            shutdown.trigger();
-            handle.await.unwrap().unwrap();
-        }
-        for db in self.databases {
-            db.drop_database().await;
-        }
-        testing::delete_namespace(&self.namespace, &[conoceles_auth::generated::CONSUMER]).await;
-    }
-}
-
-/// A minimal browser: keeps cookies (including `Secure` ones over plain HTTP on loopback, as
-/// browsers do for localhost), does not follow redirects.
-struct Browser {
-    base: String,
-    client: reqwest::Client,
-    cookies: HashMap<String, String>,
-}
-
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn hidden(&self, name: &str) -> String {
-        let marker = format!("name=\"{name}\" value=\"");
-        let start = self
-            .body
-            .find(&marker)
-            .unwrap_or_else(|| panic!("no field {name} in {}", self.body))
-            + marker.len();
-        self.body[start..].split('"').next().unwrap().to_string()
-    }
-}
-
-impl Browser {
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
-        let response = request
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        for set in response.headers().get_all("set-cookie") {
-            let set = set.to_str().unwrap();
-            let (pair, attributes) = set.split_once(';').unwrap_or((set, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            if attributes.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_string(), value.to_string());
-            }
-        }
-        Page {
-            status: response.status(),
-            location: response
-                .headers()
-                .get("location")
-                .map(|l| l.to_str().unwrap().to_string()),
-            headers: response.headers().clone(),
-            body: response.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let request = self.client.get(format!("{}{path}", self.base));
-        self.send(request).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let request = self.client.post(format!("{}{path}", self.base)).form(form);
-        self.send(request).await
-    }
-
-    async fn login(&mut self, email: &str, password: &str) -> Page {
-        let form = self.get("/ingresar").await;
-        let csrf = form.hidden("csrf");
-        self.post(
-            "/ingresar",
-            &[("email", email), ("password", password), ("csrf", &csrf)],
-        )
-        .await
-    }
-
-    /// Logs in and changes the generated password; returns the new one.
-    async fn first_login(&mut self, email: &str, password: &str) -> String {
-        let login = self.login(email, password).await;
-        assert_eq!(login.status, StatusCode::SEE_OTHER);
-        assert_eq!(
-            login.location.as_deref(),
-            Some("/cuenta/contrasena"),
-            "first login forces a change"
-        );
-        let page = self.get("/cuenta/contrasena").await;
-        assert!(page.body.contains("cambie la contraseña que recibió"));
-        let new = "mi nueva contraseña segura";
-        let changed = self
-            .post(
-                "/cuenta/contrasena",
-                &[
-                    ("csrf", &page.hidden("csrf")),
-                    ("current", password),
-                    ("new", new),
-                    ("confirm", new),
-                ],
-            )
-            .await;
-        assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
-        new.to_string()
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_logs_in_creates_a_reviewer_and_the_reviewer_logs_in() {
@@ -402,11 +185,16 @@ async fn every_route_admits_exactly_the_roles_its_rule_declares() {
     let mut mismatches = Vec::new();
     for (key, rule) in &routes {
         let (method, path) = key.split_once(' ').unwrap();
-        let path = path.replace("{id}", &uuid::Uuid::now_v7().to_string());
+        let path = path
+            .replace("{id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{submission}", &uuid::Uuid::now_v7().to_string())
+            .replace("{role}", "holder")
+            .replace("{section}", "general");
         for (role, browser) in &mut browsers {
             let page = match method {
                 "GET" => browser.get(&path).await,
                 "POST" => browser.post(&path, &[]).await,
+                "PUT" => browser.put(&path).await,
                 other => panic!("unexpected method {other}"),
             };
             let refused = page.headers.contains_key(DENIED_MARKER);
@@ -425,7 +213,9 @@ async fn every_route_admits_exactly_the_roles_its_rule_declares() {
                     page.status
                 ));
             }
-            if role.is_none() && !rule.is_public() {
+            if role.is_none() && !rule.is_public() && path.starts_with("/api/") {
+                assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{key}");
+            } else if role.is_none() && !rule.is_public() {
                 assert_eq!(
                     page.location.as_deref().map(|l| l.starts_with("/ingresar")),
                     Some(true),
@@ -536,7 +326,13 @@ async fn an_admin_issues_a_credential_sheet_that_lets_a_candidate_log_in() {
 
     let mut candidate = stack.browser();
     candidate.first_login(&user, &password).await;
-    assert!(candidate.get("/").await.body.contains("Persona candidata"));
+    assert_eq!(
+        candidate.get("/").await.location.as_deref(),
+        Some("/captura")
+    );
+    let dashboard = candidate.get("/captura").await;
+    assert!(dashboard.body.contains("Persona candidata"));
+    assert!(dashboard.body.contains("<h1>Mis candidaturas</h1>"));
 
     let list = admin.get("/admin/credenciales").await;
     let delivered = admin

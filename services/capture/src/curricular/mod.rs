@@ -19,7 +19,7 @@ pub use store::{
     PersonProgress, SavedSection, dashboard, photo_bytes, progress, save_photo, save_section,
     sections_of,
 };
-pub use submit::{Attempt, Receipt, attempts, canonical_json, receipt, submit};
+pub use submit::{Attempt, Receipt, attempts, canonical_json, receipt, receipts_of, submit};
 
 /// `holder` (propietario/a) or `alternate` (suplente).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

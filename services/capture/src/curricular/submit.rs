@@ -312,6 +312,19 @@ pub async fn receipt(
     })
 }
 
+/// (submission id, round, time) of every submission of the candidacy, newest first.
+pub async fn receipts_of(
+    pool: &PgPool,
+    candidacy_id: Uuid,
+) -> sqlx::Result<Vec<(Uuid, i32, DateTime<Utc>)>> {
+    sqlx::query_as(
+        "SELECT id, round, submitted_at FROM submissions WHERE candidacy_id = $1 ORDER BY round DESC",
+    )
+    .bind(candidacy_id)
+    .fetch_all(pool)
+    .await
+}
+
 /// A submission refused because the window was closed, for the admin.
 #[derive(Debug, Clone, Serialize)]
 pub struct Attempt {

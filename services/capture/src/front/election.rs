@@ -160,9 +160,6 @@ pub async fn update(
         errors.push("Jornada electoral: escriba una fecha válida.".into());
     }
     let name = input.nombre.trim().to_string();
-    if name.is_empty() {
-        errors.push("Escriba el nombre del proceso.".into());
-    }
     let (
         Some(capture_opens_at),
         Some(capture_closes_at),
@@ -196,25 +193,6 @@ pub async fn update(
         )
         .await;
     };
-    if capture_opens_at >= capture_closes_at {
-        errors.push("La captura debe cerrar después de abrir.".into());
-    }
-    if text_min > text_max || proposal_min > proposal_max {
-        errors.push("Cada mínimo de caracteres debe ser menor o igual que su máximo.".into());
-    }
-    if publication_starts_at.date_naive() > election_day {
-        errors.push("La publicación debe empezar antes de la jornada electoral.".into());
-    }
-    if !errors.is_empty() {
-        return page(
-            &state,
-            &session,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            errors,
-        )
-        .await;
-    }
     let after = Settings {
         id: before.id,
         name,
@@ -232,6 +210,17 @@ pub async fn update(
         retention_days,
         alternate_questionnaire: input.suplente.is_some(),
     };
+    errors.extend(election::check(&after).into_iter().map(|v| v.message));
+    if !errors.is_empty() {
+        return page(
+            &state,
+            &session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            errors,
+        )
+        .await;
+    }
     match election::update(&state.pool, &before, &after).await {
         Ok(true) => page(&state, &session, StatusCode::OK, Some("Se guardó la configuración; las fechas cambiaron y se avisó a los demás servicios.".into()), Vec::new()).await,
         Ok(false) => page(&state, &session, StatusCode::OK, Some("Se guardó la configuración.".into()), Vec::new()).await,

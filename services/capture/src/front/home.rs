@@ -1,9 +1,9 @@
-//! `GET /`: who is logged in, and where to go. (The capture dashboard arrives with its issue.)
+//! `GET /`: who is logged in, and where to go; parties and candidates go to their dashboard.
 
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use conoceles_kit::access::Role;
 use http::StatusCode;
 
@@ -14,6 +14,9 @@ use super::views::{HomePage, Nav, render};
 pub async fn page(Extension(session): Extension<Arc<SessionInfo>>) -> Response {
     if let Some(redirect) = password_change_redirect(&session) {
         return redirect;
+    }
+    if matches!(session.role, Role::Party | Role::Candidate) {
+        return axum::response::Redirect::to("/captura").into_response();
     }
     render(
         StatusCode::OK,

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod candidacies;
+mod capture;
 mod credentials;
 mod election;
 mod home;
@@ -33,15 +34,29 @@ pub const PAGE_EXPIRED: &str = "La página caducó. Intente de nuevo.";
 
 const EVERYONE: &[Role] = &Role::ALL;
 const ADMINS: &[Role] = &[Role::Admin];
+/// Who captures: parties and candidates (each only within its scope, checked per candidacy).
+const CAPTURERS: &[Role] = &[Role::Party, Role::Candidate];
+/// Who may look at a candidacy's capture: its capturers and the unit's staff.
+const CAPTURE_READERS: &[Role] = &[Role::Party, Role::Candidate, Role::Admin, Role::Reviewer];
 
-/// Every route of the front with its access rule.
+/// Every route of the front (pages and JSON API) with its access rule.
 fn declared() -> DeclaredRouter<FrontState> {
+    crate::api::declare(pages())
+}
+
+fn pages() -> DeclaredRouter<FrontState> {
     DeclaredRouter::new()
         .route(
             Method::GET,
             "/static/estilo.css",
             Rule::public(),
             get(stylesheet),
+        )
+        .route(
+            Method::GET,
+            "/static/contador.js",
+            Rule::public(),
+            get(counter_script),
         )
         .route(Method::GET, "/ingresar", Rule::public(), get(login::form))
         .route(
@@ -57,6 +72,75 @@ fn declared() -> DeclaredRouter<FrontState> {
             post(login::logout),
         )
         .route(Method::GET, "/", Rule::people(EVERYONE), get(home::page))
+        .route(Method::GET, "/ayuda", Rule::public(), get(capture::help))
+        .route(
+            Method::GET,
+            "/captura",
+            Rule::people(CAPTURERS),
+            get(capture::dashboard),
+        )
+        .route(
+            Method::GET,
+            "/captura/{id}",
+            Rule::people(CAPTURE_READERS),
+            get(capture::candidacy),
+        )
+        .route(
+            Method::GET,
+            "/captura/{id}/vista-previa",
+            Rule::people(CAPTURE_READERS),
+            get(capture::preview),
+        )
+        .route(
+            Method::POST,
+            "/captura/{id}/envio",
+            Rule::people(CAPTURERS),
+            post(capture::submit),
+        )
+        .route(
+            Method::GET,
+            "/captura/{id}/acuses/{submission}",
+            Rule::people(CAPTURE_READERS),
+            get(capture::receipt),
+        )
+        .route(
+            Method::GET,
+            "/captura/{id}/{role}/foto",
+            Rule::people(CAPTURE_READERS),
+            get(capture::photo_form),
+        )
+        .route(
+            Method::POST,
+            "/captura/{id}/{role}/foto",
+            Rule::people(CAPTURERS),
+            post(capture::photo_upload).layer(axum::extract::DefaultBodyLimit::max(
+                capture::PHOTO_BODY_LIMIT,
+            )),
+        )
+        .route(
+            Method::GET,
+            "/captura/{id}/{role}/foto.jpg",
+            Rule::people(CAPTURE_READERS),
+            get(capture::photo_image),
+        )
+        .route(
+            Method::GET,
+            "/captura/{id}/{role}/{section}",
+            Rule::people(CAPTURE_READERS),
+            get(capture::section_form),
+        )
+        .route(
+            Method::POST,
+            "/captura/{id}/{role}/{section}",
+            Rule::people(CAPTURERS),
+            post(capture::section_save),
+        )
+        .route(
+            Method::GET,
+            "/admin/envios-fuera-de-plazo",
+            Rule::people(ADMINS),
+            get(capture::attempts),
+        )
         .route(
             Method::GET,
             "/cuenta/contrasena",
@@ -181,6 +265,8 @@ fn declared() -> DeclaredRouter<FrontState> {
         )
 }
 
+pub use capture::PHOTO_BODY_LIMIT;
+
 /// The access rules of every route (for the role × route matrix).
 pub fn policy() -> Policy {
     declared().policy().clone()
@@ -209,7 +295,17 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-async fn not_found() -> impl IntoResponse {
+pub(crate) async fn counter_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/contador.js"),
+    )
+}
+
+pub(crate) async fn not_found() -> impl IntoResponse {
     (
         http::StatusCode::NOT_FOUND,
         axum::response::Html(

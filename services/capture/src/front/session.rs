@@ -1,4 +1,5 @@
-//! The session cookie and the person behind it.
+//! The session (cookie for pages, `Authorization: Bearer` for API clients) and the person
+//! behind it.
 //!
 //! `__Host-conoceles_sesion`: Secure, HttpOnly, SameSite=Strict, Path=/, no Domain: only this
 //! host, only over HTTPS (browsers treat localhost as secure), never sent cross-site.
@@ -40,6 +41,17 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// The token of an `Authorization: Bearer` header (API clients).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> String {
     format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}")
 }
@@ -59,7 +71,10 @@ fn parse_id(value: Option<&str>) -> Option<Uuid> {
 #[async_trait::async_trait]
 impl Authenticator for SessionAuthenticator {
     async fn authenticate(&self, request: &mut Request) -> Result<Option<Actor>, AppError> {
-        let Some(token) = cookie(request.headers(), SESSION_COOKIE).map(str::to_string) else {
+        let Some(token) = bearer(request.headers())
+            .or_else(|| cookie(request.headers(), SESSION_COOKIE))
+            .map(str::to_string)
+        else {
             return Ok(None);
         };
         let resolved = match self.auth.resolve(&token).await {

@@ -13,6 +13,7 @@ pub struct Nav {
     pub role_label: &'static str,
     pub csrf: String,
     pub is_admin: bool,
+    pub is_capturer: bool,
 }
 
 impl Nav {
@@ -22,6 +23,7 @@ impl Nav {
             role_label: session.role.label(),
             csrf: session.csrf_token.clone(),
             is_admin: session.role == Role::Admin,
+            is_capturer: matches!(session.role, Role::Party | Role::Candidate),
         }
     }
 }

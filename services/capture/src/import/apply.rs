@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::parse::{Catalog, PersonRow, Row};
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ImportSummary {
     pub created: usize,
     pub updated: usize,

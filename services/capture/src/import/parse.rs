@@ -34,7 +34,7 @@ pub const AFFIRMATIVE_ACTIONS: [&str; 7] = [
 ];
 
 /// One problem in the file: line number (the header is line 1), column, and what to fix.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ImportError {
     pub line: usize,
     pub column: String,

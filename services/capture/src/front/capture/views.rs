@@ -1,0 +1,178 @@
+//! Page models of the capture pages (askama templates `capture_*.html`).
+
+use askama::Template;
+
+use crate::front::views::Nav;
+
+/// The heading every capture page shows: which candidacy this is.
+pub struct Heading {
+    pub id: String,
+    pub office: String,
+    pub constituency: String,
+    pub postulant: String,
+    pub list_position: i32,
+    pub holder: String,
+    pub status_label: &'static str,
+}
+
+pub struct DashboardLine {
+    pub id: String,
+    pub office: String,
+    pub constituency: String,
+    pub postulant: String,
+    pub list_position: i32,
+    pub holder: String,
+    pub status_label: &'static str,
+    pub done: i64,
+    pub total: i64,
+}
+
+#[derive(Template)]
+#[template(path = "capture_dashboard.html")]
+pub struct DashboardPage {
+    pub nav: Option<Nav>,
+    pub lines: Vec<DashboardLine>,
+    /// "Cierra el 30/04/2026 23:59 (CST) · quedan 3 días y 4 horas", empty without candidacies.
+    pub window: String,
+}
+
+pub struct SectionLine {
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub complete: bool,
+    pub started: bool,
+    pub open: bool,
+}
+
+pub struct PersonLine {
+    pub role: &'static str,
+    pub role_label: &'static str,
+    pub full_name: String,
+    pub sections: Vec<SectionLine>,
+    pub photo: bool,
+    pub photo_open: bool,
+}
+
+pub struct ReceiptLine {
+    pub id: String,
+    pub round: i32,
+    pub at: String,
+}
+
+#[derive(Template)]
+#[template(path = "capture_candidacy.html")]
+pub struct CandidacyPage {
+    pub nav: Option<Nav>,
+    pub heading: Heading,
+    pub persons: Vec<PersonLine>,
+    pub window: String,
+    pub editable: bool,
+    pub receipts: Vec<ReceiptLine>,
+    pub notice: Option<String>,
+}
+
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub help: String,
+    pub value: String,
+    pub error: Option<String>,
+    pub required: bool,
+    pub long: bool,
+    pub max: usize,
+    /// (code, label, selected) for closed lists.
+    pub choices: Vec<(&'static str, &'static str, bool)>,
+}
+
+#[derive(Template)]
+#[template(path = "capture_section.html")]
+pub struct SectionPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub heading: Heading,
+    pub role: &'static str,
+    pub role_label: &'static str,
+    pub person_name: String,
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub intro: &'static str,
+    pub fields: Vec<FieldView>,
+    pub editable: bool,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "capture_photo.html")]
+pub struct PhotoPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub heading: Heading,
+    pub role: &'static str,
+    pub role_label: &'static str,
+    pub person_name: String,
+    pub has_photo: bool,
+    pub taken_on: String,
+    pub max_kb: usize,
+    pub editable: bool,
+    pub errors: Vec<String>,
+}
+
+pub struct PreviewSection {
+    pub title: &'static str,
+    /// (label, value) of the public fields that have a value.
+    pub items: Vec<(&'static str, String)>,
+}
+
+pub struct PreviewPerson {
+    pub role: &'static str,
+    pub role_label: &'static str,
+    pub full_name: String,
+    pub has_photo: bool,
+    pub sections: Vec<PreviewSection>,
+}
+
+#[derive(Template)]
+#[template(path = "capture_preview.html")]
+pub struct PreviewPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub heading: Heading,
+    pub persons: Vec<PreviewPerson>,
+    pub missing: Vec<String>,
+    pub can_submit: bool,
+    pub window: String,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "capture_receipt.html")]
+pub struct ReceiptPage {
+    pub nav: Option<Nav>,
+    pub heading: Heading,
+    pub election: String,
+    pub submission_id: String,
+    pub round: i32,
+    pub at: String,
+    pub sha256: String,
+}
+
+pub struct AttemptLine {
+    pub at: String,
+    pub external_id: String,
+    pub postulant: String,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "capture_attempts.html")]
+pub struct AttemptsPage {
+    pub nav: Option<Nav>,
+    pub attempts: Vec<AttemptLine>,
+}
+
+#[derive(Template)]
+#[template(path = "help.html")]
+pub struct HelpPage {
+    pub nav: Option<Nav>,
+    pub manual: String,
+}

@@ -1,0 +1,639 @@
+//! The capture front end to end: a party fills, previews and submits a candidacy and gets its
+//! receipt; the event reaches the broker; scope, the capture window and photo checks hold — in
+//! the pages and in the JSON API.
+
+mod common;
+
+use std::io::Cursor;
+
+use common::*;
+use conoceles_kit::access::Role;
+use conoceles_kit::testing;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// A text of `words` words, each 7 characters without spaces.
+fn text(words: usize) -> String {
+    vec!["palabra"; words].join(" ")
+}
+
+/// Every section of the questionnaire, valid with the default bounds.
+fn valid_sections() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+    let long = text(60);
+    vec![
+        (
+            "general",
+            vec![
+                ("private_email", "aclaraciones@ejemplo.mx".into()),
+                ("phone_1", "844 123 4567".into()),
+                ("facebook", "https://www.facebook.com/candidata".into()),
+            ],
+        ),
+        (
+            "education",
+            vec![
+                ("level", "licenciatura".into()),
+                ("status", "titulado".into()),
+            ],
+        ),
+        ("professional", vec![("history", long.clone())]),
+        ("political", vec![("trajectory", long.clone())]),
+        ("motivation", vec![("reason", long.clone())]),
+        (
+            "proposals",
+            vec![("proposal_1", long.clone()), ("proposal_2", long.clone())],
+        ),
+        (
+            "gender",
+            vec![
+                ("proposal", long),
+                ("target_population", "Mujeres jóvenes del distrito".into()),
+            ],
+        ),
+    ]
+}
+
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 200) as u8, (y % 200) as u8, 120])
+    });
+    let mut out = Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap();
+    out.into_inner()
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(width, height))
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+fn today() -> String {
+    chrono::Utc::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The demo election, with its capture window open now.
+async fn seeded(stack: &Stack) {
+    conoceles_capture::demo::seed(&stack.capture_pool)
+        .await
+        .unwrap();
+    set_window(
+        stack,
+        "now() - interval '1 day'",
+        "now() + interval '10 days'",
+    )
+    .await;
+}
+
+async fn set_window(stack: &Stack, opens: &str, closes: &str) {
+    sqlx::query(&format!(
+        "UPDATE elections SET capture_opens_at = {opens}, capture_closes_at = {closes}"
+    ))
+    .execute(&stack.capture_pool)
+    .await
+    .unwrap();
+}
+
+async fn party_id(stack: &Stack, code: &str) -> Uuid {
+    sqlx::query_scalar("SELECT id FROM postulants WHERE code = $1")
+        .bind(code)
+        .fetch_one(&stack.capture_pool)
+        .await
+        .unwrap()
+}
+
+/// A live candidacy of the postulant (e.g. `MORENA`, or the coalition `COA1`).
+async fn candidacy_of(stack: &Stack, postulant: &str) -> Uuid {
+    sqlx::query_scalar(
+        "SELECT id FROM candidacies WHERE postulant_code = $1 AND status <> 'withdrawn' ORDER BY external_id LIMIT 1",
+    )
+    .bind(postulant)
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap()
+}
+
+/// A logged-in browser of a party account (password already changed).
+async fn party_browser(stack: &Stack, code: &str) -> Browser {
+    let email = format!("{}@partidos.mx", code.to_lowercase());
+    let party = party_id(stack, code).await;
+    let password = stack
+        .account_scoped(&email, Role::Party, Some(party), None)
+        .await;
+    let mut browser = stack.browser();
+    browser.first_login(&email, &password).await;
+    browser
+}
+
+async fn fill_sections(browser: &mut Browser, candidacy: Uuid) {
+    for (section, fields) in valid_sections() {
+        let path = format!("/captura/{candidacy}/holder/{section}");
+        let form = browser.get(&path).await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        let csrf = form.hidden("csrf");
+        let mut pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        pairs.push(("csrf", &csrf));
+        let saved = browser.post(&path, &pairs).await;
+        assert_eq!(
+            saved.status,
+            StatusCode::SEE_OTHER,
+            "{section}: {}",
+            saved.body
+        );
+    }
+}
+
+async fn upload_photo(browser: &mut Browser, candidacy: Uuid, bytes: Vec<u8>, name: &str) -> Page {
+    let path = format!("/captura/{candidacy}/holder/foto");
+    let csrf = browser.get(&path).await.hidden("csrf");
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf)
+        .text("fecha", today())
+        .part(
+            "foto",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
+    browser.multipart(&path, form).await
+}
+
+async fn count(stack: &Stack, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(&stack.capture_pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_fills_previews_and_submits_and_the_event_reaches_the_broker() {
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    // A queue of the test's own listens for curricular.submitted.
+    let conn =
+        lapin::Connection::connect(&testing::amqp_url(), lapin::ConnectionProperties::default())
+            .await
+            .unwrap();
+    let channel = conn.create_channel().await.unwrap();
+    let topology = conoceles_kit::amqp::Topology::new(&stack.namespace);
+    topology.declare_exchanges(&channel).await.unwrap();
+    let queue = format!("{}.test-curricular-submitted", stack.namespace);
+    channel
+        .queue_declare(
+            queue.as_str().into(),
+            Default::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    channel
+        .queue_bind(
+            queue.as_str().into(),
+            topology.events_exchange().into(),
+            "curricular.submitted".into(),
+            Default::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+
+    // PRI is responsible for the coalition's candidacies: its dashboard lists them.
+    let mut party = party_browser(&stack, "PRI").await;
+    let candidacy = candidacy_of(&stack, "COA1").await;
+    let home = party.get("/").await;
+    assert_eq!(home.location.as_deref(), Some("/captura"));
+    let dashboard = party.get("/captura").await;
+    assert!(dashboard.body.contains(&format!("/captura/{candidacy}")));
+    assert!(dashboard.body.contains("El periodo de captura cierra el"));
+    assert!(
+        !dashboard
+            .body
+            .contains(&candidacy_of(&stack, "MORENA").await.to_string())
+    );
+
+    // A section with problems is kept as a draft and every problem is shown beside its field.
+    let path = format!("/captura/{candidacy}/holder/general");
+    let csrf = party.get(&path).await.hidden("csrf");
+    let bad = party
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("private_email", "aclaraciones@ejemplo.mx"),
+                ("phone_1", "12345"),
+                ("instagram", "https://facebook.com/x"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Debe tener 10 dígitos"), "{}", bad.body);
+    assert!(bad.body.contains("Debe ser una dirección de Instagram"));
+    assert!(
+        bad.body.contains("value=\"12345\""),
+        "what was typed is kept"
+    );
+
+    fill_sections(&mut party, candidacy).await;
+    // Submission before the photo is refused with what is missing.
+    let preview = party
+        .get(&format!("/captura/{candidacy}/vista-previa"))
+        .await;
+    assert!(preview.body.contains("Fotografía"));
+    assert!(!preview.body.contains("Enviar cuestionario definitivo"));
+    let refused = party
+        .post(
+            &format!("/captura/{candidacy}/envio"),
+            &[("csrf", &preview.hidden("csrf"))],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("falta la fotografía"));
+
+    // A PNG named .jpg is accepted as a PNG; the public derivative is a JPEG.
+    let uploaded = upload_photo(&mut party, candidacy, png(800, 1000), "foto.jpg").await;
+    assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.body);
+    let media: String = sqlx::query_scalar(
+        "SELECT f.media_type FROM photos f JOIN persons p ON p.id = f.person_id WHERE p.candidacy_id = $1",
+    )
+    .bind(candidacy)
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap();
+    assert_eq!(media, "image/png");
+    let image = party
+        .get(&format!("/captura/{candidacy}/holder/foto.jpg"))
+        .await;
+    assert_eq!(image.headers["content-type"], "image/jpeg");
+
+    // The preview shows the public profile, not the private email, and offers the submission.
+    let preview = party
+        .get(&format!("/captura/{candidacy}/vista-previa"))
+        .await;
+    assert!(preview.body.contains("https://www.facebook.com/candidata"));
+    assert!(preview.body.contains("Licenciatura"));
+    assert!(!preview.body.contains("aclaraciones@ejemplo.mx"));
+    assert!(preview.body.contains("Enviar cuestionario definitivo"));
+    let submitted = party
+        .post(
+            &format!("/captura/{candidacy}/envio"),
+            &[("csrf", &preview.hidden("csrf"))],
+        )
+        .await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.body
+    );
+    let receipt_path = submitted.location.unwrap();
+    let receipt = party.get(&receipt_path).await;
+    assert!(receipt.body.contains("Acuse de envío"));
+    let (sha, canonical): (String, String) =
+        sqlx::query_as("SELECT content_sha256, canonical FROM submissions WHERE candidacy_id = $1")
+            .bind(candidacy)
+            .fetch_one(&stack.capture_pool)
+            .await
+            .unwrap();
+    assert!(receipt.body.contains(&sha));
+    assert_eq!(hex::encode(Sha256::digest(canonical.as_bytes())), sha);
+    // The receipt through the API: its content hashes to its SHA-256.
+    let submission = receipt_path.rsplit('/').next().unwrap();
+    let (status, api_receipt) = party
+        .api(
+            Method::GET,
+            &format!("/api/v1/candidacies/{candidacy}/submissions/{submission}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let content = api_receipt["content"].as_str().unwrap();
+    assert_eq!(hex::encode(Sha256::digest(content.as_bytes())), sha);
+    let parsed: serde_json::Value = serde_json::from_str(content).unwrap();
+    assert_eq!(
+        parsed["persons"][0]["sections"]["general"]["phone_1"],
+        "8441234567"
+    );
+
+    // After submission the questionnaire is read-only, and a second submission is refused.
+    let csrf = party.get(&path).await.hidden("csrf");
+    let locked = party
+        .post(
+            &path,
+            &[("csrf", &csrf), ("private_email", "otra@ejemplo.mx")],
+        )
+        .await;
+    assert_eq!(locked.status, StatusCode::CONFLICT);
+    assert!(locked.body.contains("ya fue enviado"));
+    let (again, _) = party
+        .api(
+            Method::POST,
+            &format!("/api/v1/candidacies/{candidacy}/submissions"),
+            None,
+        )
+        .await;
+    assert_eq!(again, StatusCode::CONFLICT);
+
+    // Exactly one curricular.submitted reaches the broker, with the receipt's hash.
+    let started = std::time::Instant::now();
+    let delivered = loop {
+        if let Some(message) = channel
+            .basic_get(
+                queue.as_str().into(),
+                lapin::options::BasicGetOptions { no_ack: true },
+            )
+            .await
+            .unwrap()
+        {
+            break message;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no event"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    use prost::Message;
+    let event = conoceles_proto::events::v1::CurricularSubmitted::decode(
+        delivered.delivery.data.as_slice(),
+    )
+    .unwrap();
+    assert_eq!(event.content_sha256, sha);
+    assert_eq!(event.round, 1);
+    assert_eq!(event.candidacy_id.unwrap().value, candidacy.to_string());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let extra = channel
+        .basic_get(
+            queue.as_str().into(),
+            lapin::options::BasicGetOptions { no_ack: true },
+        )
+        .await
+        .unwrap();
+    assert!(extra.is_none(), "exactly one event");
+    let _ = channel
+        .queue_delete(queue.as_str().into(), Default::default())
+        .await;
+    let _ = conn.close(200, "done".into()).await;
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_parties_and_candidates_are_refused_in_pages_and_api() {
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    let theirs = candidacy_of(&stack, "MORENA").await;
+    let ours = candidacy_of(&stack, "PAN").await;
+    let mut pan = party_browser(&stack, "PAN").await;
+    // A candidate account of PAN's candidacy.
+    let email = "candidata@pan.mx";
+    let password = stack
+        .account_scoped(
+            email,
+            Role::Candidate,
+            Some(party_id(&stack, "PAN").await),
+            Some(ours),
+        )
+        .await;
+    let mut candidate = stack.browser();
+    candidate.first_login(email, &password).await;
+    assert_eq!(
+        candidate.get(&format!("/captura/{ours}")).await.status,
+        StatusCode::OK
+    );
+
+    for browser in [&mut pan, &mut candidate] {
+        for path in [
+            format!("/captura/{theirs}"),
+            format!("/captura/{theirs}/holder/general"),
+            format!("/captura/{theirs}/vista-previa"),
+            format!("/captura/{theirs}/holder/foto"),
+        ] {
+            let page = browser.get(&path).await;
+            assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        }
+        let csrf = browser
+            .get(&format!("/captura/{ours}/holder/general"))
+            .await
+            .hidden("csrf");
+        let write = browser
+            .post(
+                &format!("/captura/{theirs}/holder/general"),
+                &[("csrf", &csrf), ("private_email", "intruso@ejemplo.mx")],
+            )
+            .await;
+        assert_eq!(write.status, StatusCode::NOT_FOUND);
+        for (method, path, body) in [
+            (Method::GET, format!("/api/v1/candidacies/{theirs}"), None),
+            (
+                Method::PUT,
+                format!("/api/v1/candidacies/{theirs}/curricula/holder/sections/general"),
+                Some(json!({"fields": {"private_email": "intruso@ejemplo.mx"}})),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/candidacies/{theirs}/submissions"),
+                None,
+            ),
+        ] {
+            let (status, body) = browser.api(method, &path, body).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+            assert_eq!(body["code"], "not_found", "{body}");
+        }
+        let (_, list) = browser.api(Method::GET, "/api/v1/candidacies", None).await;
+        let ids: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap())
+            .collect();
+        assert!(ids.contains(&ours.to_string().as_str()));
+        assert!(!ids.contains(&theirs.to_string().as_str()));
+    }
+    // The candidate sees only its own candidacy.
+    let (_, list) = candidate
+        .api(Method::GET, "/api/v1/candidacies", None)
+        .await;
+    assert_eq!(list["total"], 1);
+    assert_eq!(
+        count(&stack, "SELECT count(*) FROM curricular_sections").await,
+        0,
+        "nothing written by the refused attempts"
+    );
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_captures_with_a_bearer_token_inside_the_window_only() {
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    let candidacy = candidacy_of(&stack, "MC").await;
+    let email = "api@mc.mx";
+    let password = stack
+        .account_scoped(email, Role::Party, Some(party_id(&stack, "MC").await), None)
+        .await;
+    // The password must change at first login; then a bearer token works without cookies.
+    stack.browser().first_login(email, &password).await;
+    let client = reqwest::Client::new();
+    let session: serde_json::Value = client
+        .post(format!("{}/api/v1/sessions", stack.base))
+        .json(&json!({"email": email, "password": "mi nueva contraseña segura"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["token"].as_str().unwrap().to_string();
+    let call = |method: Method, path: String| {
+        client
+            .request(method, format!("{}{path}", stack.base))
+            .bearer_auth(&token)
+    };
+    let base = format!("/api/v1/candidacies/{candidacy}/curricula/holder");
+
+    // Field rules come back as structured violations; the draft is kept.
+    let saved: serde_json::Value = call(Method::PUT, format!("{base}/sections/general"))
+        .json(&json!({"fields": {"private_email": "x", "phone_1": "844 000 1111", "tiktok": "https://tiktok.com/@mc"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(saved["complete"], false);
+    assert_eq!(saved["violations"][0]["field"], "private_email");
+    assert_eq!(saved["fields"]["phone_1"], "8440001111");
+
+    for (section, fields) in valid_sections() {
+        let fields: serde_json::Map<String, serde_json::Value> = fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.into()))
+            .collect();
+        let response: serde_json::Value = call(Method::PUT, format!("{base}/sections/{section}"))
+            .json(&json!({ "fields": fields }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(response["complete"], true, "{section}: {response}");
+    }
+
+    // Photos: refused ones leave nothing stored; a good one is kept.
+    let mut truncated = jpeg(400, 500);
+    truncated.truncate(truncated.len() / 2);
+    let mut polyglot = jpeg(400, 500);
+    polyglot.extend_from_slice(b"<script>alert(1)</script>");
+    let old = (chrono::Utc::now().date_naive() - chrono::Duration::days(120)).to_string();
+    for (bytes, date, expected) in [
+        (
+            b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(),
+            today(),
+            "JPEG o PNG",
+        ),
+        (truncated, today(), "dañado"),
+        (polyglot, today(), "no son de la imagen"),
+        (jpeg(400, 500), old, "tres meses"),
+    ] {
+        let response = call(Method::PUT, format!("{base}/photo?taken_on={date}"))
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(
+            body["violations"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(expected),
+            "{body}"
+        );
+    }
+    assert_eq!(count(&stack, "SELECT count(*) FROM photos").await, 0);
+    let ok = call(Method::PUT, format!("{base}/photo?taken_on={}", today()))
+        .body(jpeg(900, 1200))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::NO_CONTENT);
+
+    // The capture window, on the server's clock: before and after it, refused and recorded.
+    let submissions = format!("/api/v1/candidacies/{candidacy}/submissions");
+    for (opens, closes, expected) in [
+        (
+            "now() + interval '1 day'",
+            "now() + interval '2 days'",
+            "aún no empieza",
+        ),
+        (
+            "now() - interval '2 days'",
+            "now() - interval '1 day'",
+            "terminó",
+        ),
+    ] {
+        set_window(&stack, opens, closes).await;
+        let response = call(Method::POST, submissions.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(
+            body["message"].as_str().unwrap().contains(expected),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        count(&stack, "SELECT count(*) FROM submission_attempts").await,
+        2
+    );
+    assert_eq!(count(&stack, "SELECT count(*) FROM submissions").await, 0);
+    set_window(
+        &stack,
+        "now() - interval '1 day'",
+        "now() + interval '1 day'",
+    )
+    .await;
+    let response = call(Method::POST, submissions).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let receipt: serde_json::Value = response.json().await.unwrap();
+    let content = receipt["content"].as_str().unwrap();
+    assert_eq!(
+        hex::encode(Sha256::digest(content.as_bytes())),
+        receipt["content_sha256"].as_str().unwrap()
+    );
+    assert_eq!(count(&stack, "SELECT count(*) FROM submissions").await, 1);
+    assert_eq!(
+        count(
+            &stack,
+            "SELECT count(*) FROM candidacy_history WHERE action = 'submitted'"
+        )
+        .await,
+        1
+    );
+
+    // The admin sees the refused attempts.
+    let admin_password = stack.account("admin@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin.first_login("admin@iec.org.mx", &admin_password).await;
+    let attempts = admin.get("/admin/envios-fuera-de-plazo").await;
+    assert!(
+        attempts
+            .body
+            .contains("Antes de que abriera el periodo de captura")
+    );
+    assert!(
+        attempts
+            .body
+            .contains("Después de que cerró el periodo de captura")
+    );
+    stack.stop().await;
+}

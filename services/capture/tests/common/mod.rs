@@ -1,0 +1,269 @@
+//! The test stack shared by the front and capture tests: `auth` and `capture` started for real
+//! on free ports, each with its own database, against the real PostgreSQL, Redis and RabbitMQ;
+//! and a minimal browser.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use conoceles_auth::accounts::Accounts;
+use conoceles_auth::domain::Email;
+use conoceles_auth::settings::AuthSettings;
+use conoceles_kit::access::Role;
+use conoceles_kit::clock::SystemClock;
+use conoceles_kit::testing::{self, TestDatabase};
+use conoceles_kit::{ServiceConfig, ServiceName, Shutdown};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+pub const CAPTURE_SECRET: &str = "capture-secret-for-front-tests-0123";
+
+pub struct Stack {
+    pub capture_pool: sqlx::PgPool,
+    pub namespace: String,
+    pub base: String,
+    pub accounts: Accounts,
+    pub policy: conoceles_kit::access::Policy,
+    pub stops: Vec<(Shutdown, tokio::task::JoinHandle<anyhow::Result<()>>)>,
+    pub databases: Vec<TestDatabase>,
+}
+
+pub async fn spawn_stack() -> Stack {
+    let namespace = testing::unique("t-front");
+    let auth_db = TestDatabase::named("front_auth");
+    let capture_db = TestDatabase::named("front_capture");
+    let settings = AuthSettings::from_lookup(|key| match key {
+        "SERVICE_SECRETS" => Some(format!("capture={CAPTURE_SECRET}")),
+        "HASH_CONCURRENCY" => Some("2".into()),
+        _ => None,
+    })
+    .unwrap();
+    let auth = conoceles_auth::Application::build_with(
+        testing::service_config(ServiceName::Auth, &auth_db.url, &namespace),
+        settings.clone(),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let accounts = conoceles_auth::accounts(auth.infrastructure(), settings, Arc::new(SystemClock));
+    let capture_config = ServiceConfig {
+        auth_url: format!("http://{}", auth.grpc_addr()),
+        service_secret: Some(CAPTURE_SECRET.to_string().into()),
+        ..testing::service_config(ServiceName::Capture, &capture_db.url, &namespace)
+    };
+    let capture = conoceles_capture::Application::build(capture_config)
+        .await
+        .unwrap();
+    let base = format!("http://{}", capture.http_addr().unwrap());
+    let capture_pool = capture.infrastructure().pool.clone();
+    // The same declaration the running front uses.
+    let policy = conoceles_capture::front::policy();
+    let mut stops = Vec::new();
+    for running in [auth, capture] {
+        let shutdown = running.shutdown();
+        stops.push((shutdown, tokio::spawn(running.run_until_stopped())));
+    }
+    Stack {
+        capture_pool,
+        namespace,
+        base,
+        accounts,
+        policy,
+        stops,
+        databases: vec![auth_db, capture_db],
+    }
+}
+
+impl Stack {
+    pub async fn account(&self, email: &str, role: Role) -> String {
+        let scope_party = matches!(role, Role::Party | Role::Candidate).then(uuid::Uuid::now_v7);
+        let scope_candidacy = (role == Role::Candidate).then(uuid::Uuid::now_v7);
+        self.account_scoped(email, role, scope_party, scope_candidacy)
+            .await
+    }
+
+    /// An account with the given scope; returns its generated password.
+    pub async fn account_scoped(
+        &self,
+        email: &str,
+        role: Role,
+        scope_party: Option<uuid::Uuid>,
+        scope_candidacy: Option<uuid::Uuid>,
+    ) -> String {
+        let (_, password) = self
+            .accounts
+            .create(
+                None,
+                &Email::parse(email).unwrap(),
+                role,
+                scope_party,
+                scope_candidacy,
+                None,
+            )
+            .await
+            .unwrap();
+        password.expose().to_string()
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser {
+            base: self.base.clone(),
+            client: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    pub async fn stop(self) {
+        for (shutdown, handle) in self.stops.into_iter().rev() {
+            shutdown.trigger();
+            handle.await.unwrap().unwrap();
+        }
+        for db in self.databases {
+            db.drop_database().await;
+        }
+        testing::delete_namespace(&self.namespace, &[conoceles_auth::generated::CONSUMER]).await;
+    }
+}
+
+/// A minimal browser: keeps cookies (including `Secure` ones over plain HTTP on loopback, as
+/// browsers do for localhost), does not follow redirects.
+pub struct Browser {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub cookies: HashMap<String, String>,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no field {name} in {}", self.body))
+            + marker.len();
+        self.body[start..].split('"').next().unwrap().to_string()
+    }
+}
+
+impl Browser {
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let response = request
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        for set in response.headers().get_all("set-cookie") {
+            let set = set.to_str().unwrap();
+            let (pair, attributes) = set.split_once(';').unwrap_or((set, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+        Page {
+            status: response.status(),
+            location: response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string()),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self.client.post(format!("{}{path}", self.base)).form(form);
+        self.send(request).await
+    }
+
+    pub async fn put(&mut self, path: &str) -> Page {
+        let request = self.client.put(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    pub async fn multipart(&mut self, path: &str, form: reqwest::multipart::Form) -> Page {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .multipart(form);
+        self.send(request).await
+    }
+
+    /// A JSON API call with the session cookie; returns the status and the parsed body.
+    pub async fn api(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let page = self.send(request).await;
+        let json = serde_json::from_str(&page.body).unwrap_or(serde_json::Value::Null);
+        (page.status, json)
+    }
+
+    pub async fn login(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/ingresar").await;
+        let csrf = form.hidden("csrf");
+        self.post(
+            "/ingresar",
+            &[("email", email), ("password", password), ("csrf", &csrf)],
+        )
+        .await
+    }
+
+    /// Logs in and changes the generated password; returns the new one.
+    pub async fn first_login(&mut self, email: &str, password: &str) -> String {
+        let login = self.login(email, password).await;
+        assert_eq!(login.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            login.location.as_deref(),
+            Some("/cuenta/contrasena"),
+            "first login forces a change"
+        );
+        let page = self.get("/cuenta/contrasena").await;
+        assert!(page.body.contains("cambie la contraseña que recibió"));
+        let new = "mi nueva contraseña segura";
+        let changed = self
+            .post(
+                "/cuenta/contrasena",
+                &[
+                    ("csrf", &page.hidden("csrf")),
+                    ("current", password),
+                    ("new", new),
+                    ("confirm", new),
+                ],
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+        new.to_string()
+    }
+}
