@@ -138,3 +138,15 @@ impl Drop for ServiceProcess {
         }
     }
 }
+
+/// A small valid JPEG (a colour gradient), for uploads in journeys.
+pub fn sample_jpeg(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 140])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("encoding a JPEG in memory");
+    out.into_inner()
+}

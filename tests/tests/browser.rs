@@ -57,6 +57,37 @@ async fn browser_journeys_pass_in_headless_chromium() {
         })
         .unwrap();
 
+    // The demo election: its candidacies reach auth as events, which generates the parties'
+    // accounts; the journey uses Morena's, with a password set as the admin's reset would.
+    let seeded = Command::new(conoceles_e2e::binaries_dir().join("conoceles-capture"))
+        .arg("seed-demo")
+        .env("DATABASE_URL", &capture_db.url)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let party_email = generated_party_account(&capture_db.url, &auth_db.url, "MORENA").await;
+    let reset = Command::new(conoceles_e2e::binaries_dir().join("conoceles-auth"))
+        .args(["reset-password", &party_email])
+        .env("DATABASE_URL", &auth_db.url)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let party_password = String::from_utf8(reset.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Password (change it at first login): ")
+                .map(String::from)
+        })
+        .expect("reset-password prints the new password");
+    let photo = std::env::temp_dir().join(format!("{namespace}-foto.jpg"));
+    std::fs::write(&photo, conoceles_e2e::sample_jpeg(640, 800)).unwrap();
+
     let output = Command::new("node")
         .args(["--test", "--test-reporter=spec"])
         .current_dir(&browser_dir)
@@ -66,6 +97,9 @@ async fn browser_journeys_pass_in_headless_chromium() {
         )
         .env("ADMIN_EMAIL", "admin@navegador.mx")
         .env("ADMIN_PASSWORD", &password)
+        .env("PARTY_EMAIL", &party_email)
+        .env("PARTY_PASSWORD", &party_password)
+        .env("PHOTO_PATH", &photo)
         .env("SCREENSHOT_DIR", std::env::temp_dir())
         .output()
         .expect("node runs");
@@ -76,6 +110,7 @@ async fn browser_journeys_pass_in_headless_chromium() {
     );
     eprintln!("{report}");
 
+    let _ = std::fs::remove_file(&photo);
     capture.terminate(std::time::Duration::from_secs(10));
     auth.terminate(std::time::Duration::from_secs(10));
     auth_db.drop_database().await;
@@ -85,4 +120,38 @@ async fn browser_journeys_pass_in_headless_chromium() {
         output.status.success(),
         "browser journeys failed:\n{report}"
     );
+}
+
+/// The email of the account auth generated for the party `code`, once the demo's events have
+/// reached it.
+async fn generated_party_account(capture_url: &str, auth_url: &str, code: &str) -> String {
+    let capture = sqlx::PgPool::connect(capture_url).await.unwrap();
+    let party: uuid::Uuid = sqlx::query_scalar("SELECT id FROM postulants WHERE code = $1")
+        .bind(code)
+        .fetch_one(&capture)
+        .await
+        .unwrap();
+    capture.close().await;
+    let auth = sqlx::PgPool::connect(auth_url).await.unwrap();
+    let started = std::time::Instant::now();
+    let email = loop {
+        let found: Option<String> = sqlx::query_scalar(
+            "SELECT a.email FROM accounts a JOIN generated_accounts g ON g.account_id = a.id \
+             WHERE g.kind = 'party' AND g.party_id = $1",
+        )
+        .bind(party)
+        .fetch_optional(&auth)
+        .await
+        .unwrap();
+        if let Some(email) = found {
+            break email;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the party's account was not generated"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    auth.close().await;
+    email
 }

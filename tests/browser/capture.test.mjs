@@ -1,0 +1,109 @@
+// A party logs in with the credentials the electoral body gave it, fills a candidacy's
+// curricular questionnaire, uploads a photo, previews the public profile, submits and sees the
+// receipt. Started by tests/tests/browser.rs with CAPTURE_URL, PARTY_EMAIL, PARTY_PASSWORD and
+// PHOTO_PATH.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+const base = process.env.CAPTURE_URL;
+const shots = process.env.SCREENSHOT_DIR;
+const long = Array(60).fill('palabra').join(' ');
+
+function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+  });
+}
+
+async function saveSection(page, title, fill) {
+  await page.getByRole('link', { name: title, exact: true }).click();
+  await fill();
+  await page.getByRole('button', { name: 'Guardar sección' }).click();
+  await page.getByText(`Se guardó la sección «${title}».`).waitFor();
+}
+
+test('a party captures, previews and submits a candidacy and gets its receipt', async () => {
+  const browser = await launch();
+  const problems = [];
+  try {
+    const page = await (await browser.newContext()).newPage();
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    page.on('pageerror', (e) => problems.push(String(e)));
+
+    await page.goto(`${base}/ingresar`);
+    await page.getByLabel('Correo electrónico').fill(process.env.PARTY_EMAIL);
+    await page.getByLabel('Contraseña', { exact: true }).fill(process.env.PARTY_PASSWORD);
+    await page.getByRole('button', { name: 'Ingresar' }).click();
+    await page.waitForURL('**/cuenta/contrasena');
+    await page.getByLabel('Contraseña actual').fill(process.env.PARTY_PASSWORD);
+    await page.getByLabel('Nueva contraseña', { exact: true }).fill('frase del partido 2026');
+    await page.getByLabel('Confirme la nueva contraseña').fill('frase del partido 2026');
+    await page.getByRole('button', { name: 'Cambiar contraseña' }).click();
+    await page.getByText('Su contraseña se cambió.').waitFor();
+
+    await page.goto(`${base}/`);
+    await page.getByRole('heading', { name: 'Mis candidaturas' }).waitFor();
+    await page.getByText('El periodo de captura cierra el').waitFor();
+    await page.locator('table a').first().click();
+    await page.getByRole('heading', { name: 'Cuestionario curricular' }).waitFor();
+
+    await saveSection(page, 'Datos generales y medios de contacto', async () => {
+      await page.getByLabel('Correo electrónico para aclaraciones').fill('aclaraciones@morena.mx');
+      await page.getByLabel('Teléfono público 1').fill('844 123 4567');
+      await page.getByLabel('Facebook').fill('https://www.facebook.com/candidatura');
+    });
+    await saveSection(page, 'Escolaridad', async () => {
+      await page.getByLabel('Grado máximo de estudios').selectOption('maestria');
+      await page.getByLabel('Situación del grado máximo').selectOption('titulado');
+    });
+    await saveSection(page, 'Trayectoria profesional', async () => {
+      await page.getByLabel('Trayectoria profesional').fill(long);
+      // The counter (a script allowed by the CSP) counts characters without spaces.
+      await page.getByText('420 de 5000 caracteres (sin contar espacios)').waitFor();
+    });
+    await saveSection(page, 'Trayectoria política y participación ciudadana', async () => {
+      await page.getByLabel('Trayectoria política y participación ciudadana').fill(long);
+    });
+    await saveSection(page, '¿Por qué quiere ocupar un cargo público?', async () => {
+      await page.getByLabel('¿Por qué quiere ocupar un cargo público?').fill(long);
+    });
+    await saveSection(page, 'Propuestas', async () => {
+      await page.getByLabel('Propuesta 1').fill(long);
+      await page.getByLabel('Propuesta 2').fill(long);
+    });
+    await saveSection(page, 'Propuesta en materia de género o del grupo que representa', async () => {
+      await page.getByLabel('Propuesta', { exact: false }).first().fill(long);
+      await page.getByLabel('Población a la que se dirige').fill('Mujeres jóvenes del distrito');
+    });
+
+    await page.getByRole('link', { name: 'Fotografía', exact: true }).click();
+    await page.getByLabel('Archivo de la fotografía').setInputFiles(process.env.PHOTO_PATH);
+    await page.getByLabel('Fecha en que se tomó').fill(new Date().toISOString().slice(0, 10));
+    await page.getByRole('button', { name: 'Cargar fotografía' }).click();
+    await page.getByText('Se guardó la fotografía.').waitFor();
+
+    await page.getByRole('link', { name: 'Vista previa y envío' }).click();
+    await page.getByRole('heading', { name: 'Vista previa del perfil público' }).waitFor();
+    await page.getByText('https://www.facebook.com/candidatura').waitFor();
+    assert.equal(await page.getByText('aclaraciones@morena.mx').count(), 0, 'the private email is not shown');
+    const photo = page.locator('article.perfil img');
+    assert.ok(await photo.evaluate((img) => img.complete && img.naturalWidth > 0), 'photo loads');
+    if (shots) await page.screenshot({ path: `${shots}/vista-previa.png`, fullPage: true });
+
+    await page.getByRole('button', { name: 'Enviar cuestionario definitivo' }).click();
+    await page.getByRole('heading', { name: 'Acuse de envío del cuestionario curricular' }).waitFor();
+    const hash = (await page.locator('code.huella').textContent()).trim();
+    assert.match(hash, /^[0-9a-f]{64}$/);
+    if (shots) await page.screenshot({ path: `${shots}/acuse.png`, fullPage: true });
+
+    // Read-only afterwards: the dashboard shows the candidacy as submitted.
+    await page.goto(`${base}/captura`);
+    await page.getByText('Enviada').first().waitFor();
+    assert.deepEqual(problems, [], 'no console errors');
+  } finally {
+    await browser.close();
+  }
+});
