@@ -11,6 +11,7 @@ pub mod election;
 pub mod front;
 pub mod generator;
 pub mod import;
+pub mod spreadsheet;
 
 use std::sync::Arc;
 

@@ -637,3 +637,108 @@ async fn the_api_captures_with_a_bearer_token_inside_the_window_only() {
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_capture_saves_valid_rows_and_reports_every_problem_at_once() {
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    let mut pan = party_browser(&stack, "PAN").await;
+    let template = pan.get("/captura/plantilla.csv").await;
+    assert_eq!(template.status, StatusCode::OK);
+    let mut reader =
+        csv::Reader::from_reader(template.body.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let mut rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    let pan_candidacies: i64 = count(
+        &stack,
+        "SELECT count(*) FROM candidacies WHERE postulant_code = 'PAN' AND status <> 'withdrawn'",
+    )
+    .await;
+    assert_eq!(
+        rows.len() as i64,
+        pan_candidacies,
+        "one row per PAN candidacy (holders)"
+    );
+    assert!(rows.len() >= 3);
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let long = text(60);
+    // Row 2 (line 2): valid. Row 3: two problems. Row 4: someone else's candidacy.
+    rows[0][column("education.level")] = "licenciatura".into();
+    rows[0][column("education.status")] = "titulado".into();
+    rows[0][column("professional.history")] = long.clone();
+    rows[1][column("general.phone_1")] = "12".into();
+    rows[1][column("general.private_email")] = "ok@ejemplo.mx".into();
+    rows[1][column("education.level")] = "kinder".into();
+    rows[1][column("education.status")] = "titulado".into();
+    let theirs = candidacy_of(&stack, "MORENA").await;
+    rows[2][column("candidatura")] = theirs.to_string();
+    rows[2][column("professional.history")] = long;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&headers).unwrap();
+    for row in &rows {
+        writer.write_record(row).unwrap();
+    }
+    let file = writer.into_inner().unwrap();
+
+    let csrf = pan.get("/captura/carga-masiva").await.hidden("csrf");
+    let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+        "archivo",
+        reqwest::multipart::Part::bytes(file).file_name("plantilla.csv"),
+    );
+    let result = pan.multipart("/captura/carga-masiva", form).await;
+    assert_eq!(
+        result.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        result.body
+    );
+    assert!(
+        result
+            .body
+            .contains("Se guardaron 1 filas (2 secciones) como borrador; 3 problemas."),
+        "{}",
+        result.body
+    );
+    assert!(
+        result.body.contains(
+            "Línea 3, columna general.phone_1: Teléfono público 1: Debe tener 10 dígitos"
+        )
+    );
+    assert!(result.body.contains(
+        "Línea 3, columna education.level: Grado máximo de estudios: Elija una de las opciones."
+    ));
+    assert!(
+        result
+            .body
+            .contains("Línea 4, columna candidatura: No existe esa candidatura.")
+    );
+
+    let saved_for = |candidacy: String| {
+        let pool = stack.capture_pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM curricular_sections s JOIN persons p ON p.id = s.person_id \
+                 WHERE p.candidacy_id = $1::uuid AND s.complete",
+            )
+            .bind(candidacy)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(saved_for(rows[0][column("candidatura")].clone()).await, 2);
+    assert_eq!(
+        saved_for(rows[1][column("candidatura")].clone()).await,
+        0,
+        "a row with problems is not touched"
+    );
+    assert_eq!(saved_for(theirs.to_string()).await, 0);
+    assert_eq!(
+        count(&stack, "SELECT count(*) FROM curricular_sections").await,
+        2
+    );
+    stack.stop().await;
+}

@@ -145,6 +145,17 @@ impl AppError {
         }
     }
 
+    /// The Spanish messages a person may see: each field problem, or the message (internal
+    /// errors are logged and shown generically).
+    pub fn messages(&self) -> Vec<String> {
+        let (_, message, violations) = self.public_parts();
+        if violations.is_empty() {
+            vec![message]
+        } else {
+            violations.iter().map(|v| v.message.clone()).collect()
+        }
+    }
+
     /// What the caller may see.
     fn public_parts(&self) -> (ErrorCode, String, &[FieldViolation]) {
         match self {

@@ -81,6 +81,20 @@ pub fn declare(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState>
             get(get_candidacy),
         )
         .route(
+            Method::GET,
+            "/api/v1/bulk/template.csv",
+            Rule::people(CAPTURERS),
+            get(bulk_template),
+        )
+        .route(
+            Method::POST,
+            "/api/v1/bulk",
+            Rule::people(CAPTURERS),
+            post(bulk_upload).layer(axum::extract::DefaultBodyLimit::max(
+                curricular::bulk::MAX_BYTES + 1,
+            )),
+        )
+        .route(
             Method::POST,
             "/api/v1/candidacies/{id}/substitution",
             Rule::people(ADMINS),
@@ -558,4 +572,32 @@ async fn get_submission(
     Ok(Json(
         curricular::receipt(&state.pool, &candidacy, submission).await?,
     ))
+}
+
+async fn bulk_template(
+    State(state): State<FrontState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+) -> ApiResult<Response> {
+    let csv = curricular::bulk::template(&state.pool, &actor(&caller)?).await?;
+    Ok((
+        [(http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        csv,
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/bulk` with the filled template as the body: 200 when every row was saved,
+/// 422 with every problem (rows without problems are saved all the same).
+async fn bulk_upload(
+    State(state): State<FrontState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let outcome = curricular::bulk::apply(&state.pool, &actor(&caller)?, &body, Utc::now()).await?;
+    let status = if outcome.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Json(outcome)).into_response())
 }

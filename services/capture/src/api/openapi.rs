@@ -117,6 +117,21 @@ pub fn spec() -> Value {
                     "created": { "type": "integer" }, "updated": { "type": "integer" }, "unchanged": { "type": "integer" } } }))),
                     &[("404", "Aún no hay elección."), ("413", "Archivo demasiado grande.")])
             }},
+            "/api/v1/bulk/template.csv": { "get": {
+                "summary": "Plantilla CSV de carga masiva: una fila por persona de las candidaturas de la cuenta",
+                "responses": responses(("200", json!({ "description": "CSV", "content": { "text/csv": { "schema": { "type": "string" } } } })), &[])
+            }},
+            "/api/v1/bulk": { "post": {
+                "summary": "Carga masiva: guarda como borrador las filas sin problemas y lista todos los problemas",
+                "requestBody": { "required": true, "content": { "text/csv": { "schema": { "type": "string" } } } },
+                "responses": {
+                    "200": ok("Todas las filas guardadas", schema("BulkOutcome")),
+                    "401": error_response("No hay sesión o caducó."),
+                    "403": error_response("El rol no admite esta operación."),
+                    "413": error_response("Archivo demasiado grande."),
+                    "422": ok("Filas con problemas (las demás se guardaron)", schema("BulkOutcome"))
+                }
+            }},
             "/api/v1/candidacies/{id}": { "get": {
                 "summary": "Una candidatura con el avance de su captura",
                 "parameters": [id],
@@ -197,6 +212,10 @@ pub fn spec() -> Value {
                 "CandidacyItem": { "type": "object", "properties": {
                     "id": uuid(), "office": { "type": "string" }, "constituency": { "type": "string" }, "postulant": { "type": "string" },
                     "list_position": { "type": "integer" }, "holder": { "type": "string" }, "status": { "type": "string" } } },
+                "BulkOutcome": { "type": "object", "required": ["saved_rows", "saved_sections", "errors"], "properties": {
+                    "saved_rows": { "type": "integer" }, "saved_sections": { "type": "integer" },
+                    "errors": { "type": "array", "items": { "type": "object", "required": ["line", "column", "message"], "properties": {
+                        "line": { "type": "integer" }, "column": { "type": "string" }, "message": { "type": "string" } } } } } },
                 "Receipt": { "type": "object", "required": ["submission_id", "candidacy_id", "round", "submitted_at", "content_sha256", "content"], "properties": {
                     "submission_id": uuid(), "candidacy_id": uuid(), "round": { "type": "integer" },
                     "submitted_at": { "type": "string", "format": "date-time" },

@@ -1,6 +1,7 @@
 //! The curricular questionnaire (DESIGN §4.4, §6): who may capture which candidacy, drafts per
 //! person and section, photos, the final submission and its receipt.
 
+pub mod bulk;
 pub mod fields;
 pub mod photo;
 pub mod sections;

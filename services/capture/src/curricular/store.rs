@@ -65,18 +65,7 @@ pub async fn save_section(
     let person = candidacy.person(role)?;
     let (stored, violations) = sections::validate(section, &candidacy.bounds, input);
     let mut tx = pool.begin().await?;
-    // The status is re-read under a lock: a submission racing with this save wins or loses whole.
-    let status: String =
-        sqlx::query_scalar("SELECT status FROM candidacies WHERE id = $1 FOR UPDATE")
-            .bind(candidacy.id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if status != candidacy.status {
-        return Err(AppError::new(
-            conoceles_kit::error::ErrorCode::FailedPrecondition,
-            "La candidatura cambió mientras editaba. Vuelva a abrir la sección.",
-        ));
-    }
+    recheck_locked(&mut tx, actor, candidacy, Some(section), now).await?;
     sqlx::query(
         "INSERT INTO curricular_sections (person_id, section, fields, complete, saved_at, saved_by) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (person_id, section) DO UPDATE \
@@ -97,6 +86,28 @@ pub async fn save_section(
         .await?;
     tx.commit().await?;
     Ok((stored, violations))
+}
+
+/// Locks the candidacy and checks again, on its current status, that the change is allowed: a
+/// submission or an observation racing with a save wins or loses whole.
+async fn recheck_locked(
+    tx: &mut sqlx::PgConnection,
+    actor: &Actor,
+    candidacy: &Candidacy,
+    section: Option<Section>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let row =
+        sqlx::query("SELECT status, reopened_sections FROM candidacies WHERE id = $1 FOR UPDATE")
+            .bind(candidacy.id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let current = Candidacy {
+        status: row.get("status"),
+        reopened_sections: row.get("reopened_sections"),
+        ..candidacy.clone()
+    };
+    check_editable(actor, &current, section, now)
 }
 
 /// Only so many photos are decoded at once, so uploads cannot exhaust memory or both cores.
@@ -133,6 +144,7 @@ pub async fn save_photo(
     }
     .map_err(|PhotoError(message)| invalid("photo", message))?;
     let mut tx = pool.begin().await?;
+    recheck_locked(&mut tx, actor, candidacy, None, now).await?;
     sqlx::query(
         "INSERT INTO photos (person_id, media_type, original, public_jpeg, width, height, taken_on, sha256, uploaded_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (person_id) DO UPDATE SET \

@@ -12,13 +12,13 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::PAGE_EXPIRED;
-use super::credentials::csv_field;
 use super::session::{SessionInfo, csrf_matches};
 use super::views::{CandidaciesPage, CandidacyRow, ImportPage, Nav, render};
 use super::{FrontState, password_change_redirect};
 use crate::candidacies::{self, Filters};
 use crate::election;
 use crate::import::{self, PersonRow};
+use crate::spreadsheet::csv_field;
 
 #[derive(Deserialize, Default)]
 pub struct FilterQuery {

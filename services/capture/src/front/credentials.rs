@@ -20,6 +20,7 @@ use super::views::{
     render,
 };
 use super::{FrontState, password_change_redirect, status_messages};
+use crate::spreadsheet::csv_field;
 
 fn time_of(ts: &Option<prost_types::Timestamp>) -> String {
     conoceles_kit::proto_time::from_proto(ts.as_ref())
@@ -253,33 +254,5 @@ pub async fn delivered(
             )
             .await
         }
-    }
-}
-
-/// One CSV field: quoted when needed; a leading `= + - @` is neutralised so spreadsheets do not
-/// run it as a formula.
-pub fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_neutralised() {
-        assert_eq!(csv_field("simple"), "simple");
-        assert_eq!(csv_field("a, b"), "\"a, b\"");
-        assert_eq!(csv_field("dice \"hola\""), "\"dice \"\"hola\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
     }
 }

@@ -81,6 +81,26 @@ fn pages() -> DeclaredRouter<FrontState> {
         )
         .route(
             Method::GET,
+            "/captura/carga-masiva",
+            Rule::people(CAPTURERS),
+            get(capture::bulk_form),
+        )
+        .route(
+            Method::POST,
+            "/captura/carga-masiva",
+            Rule::people(CAPTURERS),
+            post(capture::bulk_upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::curricular::bulk::MAX_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
+            Method::GET,
+            "/captura/plantilla.csv",
+            Rule::people(CAPTURERS),
+            get(capture::bulk_template),
+        )
+        .route(
+            Method::GET,
             "/captura/{id}",
             Rule::people(CAPTURE_READERS),
             get(capture::candidacy),

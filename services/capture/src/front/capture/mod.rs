@@ -23,34 +23,8 @@ use super::{FrontState, PAGE_EXPIRED, password_change_redirect};
 use crate::curricular::{self, Candidacy, PersonRole, Section, sections::Fields};
 use views::*;
 
-/// The Spanish messages of an error (its field problems, or its message); internal errors are
-/// logged and shown generically.
-pub fn error_messages(err: &AppError) -> Vec<String> {
-    match err {
-        AppError::Known {
-            message,
-            violations,
-            ..
-        } => {
-            if violations.is_empty() {
-                vec![message.clone()]
-            } else {
-                violations.iter().map(|v| v.message.clone()).collect()
-            }
-        }
-        AppError::Unexpected(e) => {
-            tracing::error!(error = ?e, "unexpected error");
-            vec![
-                conoceles_kit::error::ErrorCode::Internal
-                    .default_message()
-                    .into(),
-            ]
-        }
-    }
-}
-
 fn error_page(session: &SessionInfo, err: &AppError) -> Response {
-    let message = error_messages(err).join(" ");
+    let message = err.messages().join(" ");
     render(
         err.code().http_status(),
         &MessagePage::new(session, &message),
@@ -475,7 +449,7 @@ pub async fn section_save(
                 values: &input,
                 violations: &[],
                 editable: false,
-                errors: error_messages(&e),
+                errors: e.messages(),
                 status: e.code().http_status(),
             },
         ),
@@ -632,16 +606,7 @@ pub async fn photo_upload(
         Ok(()) => Redirect::to(&format!("/captura/{id}?guardado=foto")).into_response(),
         Err(e) => {
             let status = e.code().http_status();
-            photo_page(
-                &state,
-                &session,
-                &caller,
-                &c,
-                role,
-                error_messages(&e),
-                status,
-            )
-            .await
+            photo_page(&state, &session, &caller, &c, role, e.messages(), status).await
         }
     }
 }
@@ -782,7 +747,7 @@ pub async fn submit(
         }
         Err(e) => {
             let status = e.code().http_status();
-            preview_page(&state, &session, &caller, &c, error_messages(&e), status).await
+            preview_page(&state, &session, &caller, &c, e.messages(), status).await
         }
     }
 }
@@ -854,4 +819,121 @@ pub async fn help(session: Option<Extension<Arc<SessionInfo>>>) -> Response {
             manual: html,
         },
     )
+}
+
+fn bulk_page(
+    session: &SessionInfo,
+    summary: Option<String>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
+    render(
+        status,
+        &BulkPage {
+            nav: Some(Nav::of(session)),
+            csrf: session.csrf_token.clone(),
+            summary,
+            errors,
+        },
+    )
+}
+
+/// `GET /captura/carga-masiva`
+pub async fn bulk_form(Extension(session): Extension<Arc<SessionInfo>>) -> Response {
+    bulk_page(&session, None, Vec::new(), StatusCode::OK)
+}
+
+/// `GET /captura/plantilla.csv`: the account's candidacies, one row per person.
+pub async fn bulk_template(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Extension(caller): Extension<Caller>,
+) -> Response {
+    match curricular::bulk::template(&state.pool, &actor(&caller)).await {
+        Ok(csv) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"plantilla-captura.csv\"",
+                ),
+            ],
+            format!("\u{feff}{csv}"),
+        )
+            .into_response(),
+        Err(e) => error_page(&session, &e),
+    }
+}
+
+/// `POST /captura/carga-masiva` (multipart: `csrf`, `archivo`).
+pub async fn bulk_upload(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Extension(caller): Extension<Caller>,
+    mut multipart: Multipart,
+) -> Response {
+    let (mut csrf, mut bytes) = (String::new(), Vec::new());
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_string();
+                let Ok(data) = field.bytes().await else {
+                    return bulk_page(
+                        &session,
+                        None,
+                        vec!["El archivo es demasiado grande o el envío se interrumpió.".into()],
+                        StatusCode::BAD_REQUEST,
+                    );
+                };
+                match name.as_str() {
+                    "csrf" => csrf = String::from_utf8_lossy(&data).into_owned(),
+                    "archivo" => bytes = data.to_vec(),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                return bulk_page(
+                    &session,
+                    None,
+                    vec!["El archivo es demasiado grande o el envío se interrumpió.".into()],
+                    StatusCode::BAD_REQUEST,
+                );
+            }
+        }
+    }
+    if !csrf_matches(&session.csrf_token, &csrf) {
+        return bulk_page(
+            &session,
+            None,
+            vec![PAGE_EXPIRED.into()],
+            StatusCode::FORBIDDEN,
+        );
+    }
+    if bytes.is_empty() {
+        return bulk_page(
+            &session,
+            None,
+            vec!["Elija un archivo CSV.".into()],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    match curricular::bulk::apply(&state.pool, &actor(&caller), &bytes, Utc::now()).await {
+        Ok(outcome) => {
+            let summary = format!(
+                "Se guardaron {} filas ({} secciones) como borrador; {} problemas.",
+                outcome.saved_rows,
+                outcome.saved_sections,
+                outcome.errors.len()
+            );
+            let status = if outcome.errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let errors = outcome.errors.iter().map(ToString::to_string).collect();
+            bulk_page(&session, Some(summary), errors, status)
+        }
+        Err(e) => bulk_page(&session, None, e.messages(), e.code().http_status()),
+    }
 }

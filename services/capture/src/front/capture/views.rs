@@ -176,3 +176,12 @@ pub struct HelpPage {
     pub nav: Option<Nav>,
     pub manual: String,
 }
+
+#[derive(Template)]
+#[template(path = "capture_bulk.html")]
+pub struct BulkPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub summary: Option<String>,
+    pub errors: Vec<String>,
+}

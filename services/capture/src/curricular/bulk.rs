@@ -1,0 +1,317 @@
+//! Bulk capture for parties with many candidacies: a CSV template of the account's candidacies
+//! (one row per person, one column per field, prefilled with the drafts), filled in a
+//! spreadsheet and uploaded back. Every row is checked with the same rules; all problems are
+//! reported at once with line and column; rows without problems are saved as drafts; sections
+//! left empty in a row, and rows with problems, are not touched.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use conoceles_kit::access::Actor;
+use conoceles_kit::error::AppError;
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::sections::{self, Bounds, Fields, Section};
+use super::{Candidacy, PersonRole, check_editable, dashboard, load, sections_of};
+use crate::spreadsheet::{csv_field, csv_value};
+
+/// Largest file accepted.
+pub const MAX_BYTES: usize = 8 * 1024 * 1024;
+/// Rows accepted in one file.
+pub const MAX_ROWS: usize = 20_000;
+
+const FIXED: [&str; 5] = [
+    "candidatura",
+    "persona",
+    "cargo",
+    "circunscripcion",
+    "nombre",
+];
+
+/// The `section.field` columns, in questionnaire order (the field names do not depend on the
+/// bounds).
+pub fn field_columns() -> Vec<(Section, &'static str)> {
+    Section::ALL
+        .iter()
+        .flat_map(|s| {
+            s.fields(&Bounds::default())
+                .into_iter()
+                .map(move |f| (*s, f.name))
+        })
+        .collect()
+}
+
+fn column_name(section: Section, field: &str) -> String {
+    format!("{}.{field}", section.slug())
+}
+
+/// The template: the account's candidacies with what is saved so far.
+pub async fn template(pool: &PgPool, actor: &Actor) -> Result<String, AppError> {
+    let columns = field_columns();
+    let mut out = FIXED.join(",");
+    for (section, field) in &columns {
+        out.push(',');
+        out.push_str(&column_name(*section, field));
+    }
+    out.push_str("\r\n");
+    for row in dashboard(pool, actor).await? {
+        let candidacy = load(pool, row.id, actor).await?;
+        for person in &candidacy.persons {
+            let saved = sections_of(pool, person.id).await?;
+            let mut cells = vec![
+                candidacy.id.to_string(),
+                person.role.as_str().to_string(),
+                candidacy.office.clone(),
+                candidacy.constituency.clone(),
+                person.full_name.clone(),
+            ];
+            for (section, field) in &columns {
+                cells.push(
+                    saved
+                        .get(section)
+                        .and_then(|s| s.fields.get(*field))
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+            }
+            let line: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
+            out.push_str(&line.join(","));
+            out.push_str("\r\n");
+        }
+    }
+    Ok(out)
+}
+
+/// One problem of the file: line (the header is line 1), column, and what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BulkError {
+    pub line: usize,
+    pub column: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for BulkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.column.is_empty() {
+            write!(f, "Línea {}: {}", self.line, self.message)
+        } else {
+            write!(
+                f,
+                "Línea {}, columna {}: {}",
+                self.line, self.column, self.message
+            )
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BulkOutcome {
+    /// Rows whose sections were saved.
+    pub saved_rows: usize,
+    /// Sections saved, over all rows.
+    pub saved_sections: usize,
+    pub errors: Vec<BulkError>,
+}
+
+fn file_error(message: &str) -> BulkOutcome {
+    BulkOutcome {
+        errors: vec![BulkError {
+            line: 0,
+            column: String::new(),
+            message: message.into(),
+        }],
+        ..BulkOutcome::default()
+    }
+}
+
+/// A row as read: which person, and the sections it fills.
+struct RowInput {
+    line: usize,
+    candidacy_id: Uuid,
+    role: PersonRole,
+    sections: BTreeMap<Section, Fields>,
+}
+
+/// Checks every row, then saves the rows without problems.
+pub async fn apply(
+    pool: &PgPool,
+    actor: &Actor,
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<BulkOutcome, AppError> {
+    if bytes.len() > MAX_BYTES {
+        return Ok(file_error(
+            "El archivo pesa más de 8 MB; divídalo en varios.",
+        ));
+    }
+    let Ok(text) = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)) else {
+        return Ok(file_error(
+            "El archivo debe estar en UTF-8 (guárdelo como «CSV UTF-8»).",
+        ));
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let Ok(headers) = reader.headers().cloned() else {
+        return Ok(file_error("No se pudo leer el encabezado del archivo."));
+    };
+    let position = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let (Some(id_at), Some(role_at)) = (position("candidatura"), position("persona")) else {
+        return Ok(file_error(
+            "Faltan las columnas «candidatura» y «persona»: use la plantilla.",
+        ));
+    };
+    let known: Vec<(Section, &'static str, usize)> = field_columns()
+        .into_iter()
+        .filter_map(|(s, f)| position(&column_name(s, f)).map(|at| (s, f, at)))
+        .collect();
+    let mut outcome = BulkOutcome::default();
+    for unknown in headers.iter().filter(|h| {
+        !FIXED.contains(&h.trim()) && !known.iter().any(|(s, f, _)| column_name(*s, f) == h.trim())
+    }) {
+        outcome.errors.push(BulkError {
+            line: 1,
+            column: unknown.to_string(),
+            message: "Columna desconocida: use la plantilla.".into(),
+        });
+    }
+
+    // Read and check every row before saving any.
+    let mut loaded: HashMap<Uuid, Result<Candidacy, String>> = HashMap::new();
+    let mut ready: Vec<(RowInput, Bounds)> = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let line = index + 2;
+        if index >= MAX_ROWS {
+            outcome.errors.push(BulkError {
+                line,
+                column: String::new(),
+                message: format!("El archivo tiene más de {MAX_ROWS} filas; divídalo en varios."),
+            });
+            break;
+        }
+        let record = match record {
+            Ok(r) => r,
+            Err(_) => {
+                outcome.errors.push(BulkError {
+                    line,
+                    column: String::new(),
+                    message: "La fila no tiene el número de columnas del encabezado.".into(),
+                });
+                continue;
+            }
+        };
+        let mut row_errors = Vec::new();
+        let error = |column: &str, message: String| BulkError {
+            line,
+            column: column.to_string(),
+            message,
+        };
+        let candidacy_id = Uuid::parse_str(record.get(id_at).unwrap_or_default().trim()).ok();
+        let role = PersonRole::parse(record.get(role_at).unwrap_or_default().trim());
+        if role.is_none() {
+            row_errors.push(error(
+                "persona",
+                "Debe ser «holder» (propietario/a) o «alternate» (suplente).".into(),
+            ));
+        }
+        let candidacy = match candidacy_id {
+            None => {
+                row_errors.push(error(
+                    "candidatura",
+                    "No es un identificador de candidatura válido.".into(),
+                ));
+                None
+            }
+            Some(id) => {
+                let entry = match loaded.get(&id) {
+                    Some(entry) => entry.clone(),
+                    None => {
+                        let entry = match load(pool, id, actor).await {
+                            Ok(c) => Ok(c),
+                            Err(AppError::Known { message, .. }) => Err(message),
+                            Err(e) => return Err(e),
+                        };
+                        loaded.insert(id, entry.clone());
+                        entry
+                    }
+                };
+                match entry {
+                    Ok(c) => Some(c),
+                    Err(message) => {
+                        row_errors.push(error("candidatura", message));
+                        None
+                    }
+                }
+            }
+        };
+        let mut filled: BTreeMap<Section, Fields> = BTreeMap::new();
+        for (section, field, at) in &known {
+            let value = csv_value(record.get(*at).unwrap_or_default());
+            if !value.trim().is_empty() {
+                filled
+                    .entry(*section)
+                    .or_default()
+                    .insert(field.to_string(), value.to_string());
+            }
+        }
+        if let (Some(candidacy), Some(role)) = (&candidacy, role) {
+            if let Err(e) = candidacy.person(role) {
+                row_errors.push(error("persona", e.messages().join(" ")));
+            }
+            for (section, input) in &filled {
+                if let Err(e) = check_editable(actor, candidacy, Some(*section), now) {
+                    row_errors.push(error(section.slug(), e.messages().join(" ")));
+                    continue;
+                }
+                let (_, violations) = sections::validate(*section, &candidacy.bounds, input);
+                for v in violations {
+                    row_errors.push(error(&column_name(*section, &v.field), v.message));
+                }
+            }
+        }
+        if row_errors.is_empty()
+            && let (Some(c), Some(role)) = (candidacy, role)
+        {
+            if !filled.is_empty() {
+                ready.push((
+                    RowInput {
+                        line,
+                        candidacy_id: c.id,
+                        role,
+                        sections: filled,
+                    },
+                    c.bounds,
+                ));
+            }
+        } else {
+            outcome.errors.extend(row_errors);
+        }
+    }
+
+    // Save the rows without problems, each section as its own draft.
+    for (row, _) in ready {
+        let Some(Ok(candidacy)) = loaded.get(&row.candidacy_id) else {
+            continue;
+        };
+        // Re-read: an earlier row of the same candidacy may have changed its status.
+        let candidacy = load(pool, candidacy.id, actor).await?;
+        let mut saved = 0;
+        for (section, input) in &row.sections {
+            match super::save_section(pool, actor, &candidacy, row.role, *section, input, now).await
+            {
+                Ok(_) => saved += 1,
+                Err(AppError::Known { message, .. }) => outcome.errors.push(BulkError {
+                    line: row.line,
+                    column: section.slug().to_string(),
+                    message,
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+        outcome.saved_sections += saved;
+        outcome.saved_rows += usize::from(saved > 0);
+    }
+    Ok(outcome)
+}
