@@ -92,7 +92,8 @@ pub async fn load_constituencies(
     }
     for (code, name) in &rows {
         sqlx::query(
-            "INSERT INTO constituencies (election_id, kind, code, name) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            "INSERT INTO constituencies (election_id, kind, code, name) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (election_id, kind, code) DO UPDATE SET name = EXCLUDED.name",
         )
         .bind(election_id)
         .bind(kind)
@@ -155,7 +156,8 @@ pub async fn load_postulants(
     for (code, name, kind, responsible, members) in &rows {
         sqlx::query(
             "INSERT INTO postulants (id, election_id, code, name, kind, responsible_code, members) \
-             VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7) ON CONFLICT (election_id, code) DO UPDATE \
+             SET name = EXCLUDED.name, responsible_code = EXCLUDED.responsible_code, members = EXCLUDED.members",
         )
         .bind(Uuid::now_v7())
         .bind(election_id)
@@ -170,6 +172,201 @@ pub async fn load_postulants(
     }
     Ok(rows.len())
 }
+
+/// Loads `clave,nombre,principio,circunscripcion` rows of offices (principio: mr or rp;
+/// circunscripcion: distrito, municipio or lista). A known office keeps its principle and kind;
+/// only its name changes.
+pub async fn load_offices(
+    conn: &mut PgConnection,
+    election_id: Uuid,
+    csv: &str,
+) -> Result<usize, Vec<ImportError>> {
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let Ok(r) = record else {
+            errors.push(csv_error(line, "La fila no se pudo leer."));
+            continue;
+        };
+        let get = |n: usize| r.get(n).unwrap_or("").trim().to_string();
+        let (code, name) = (normalize(&get(0)), get(1));
+        let principle = normalize(&get(2));
+        let kind = match normalize(&get(3)).as_str() {
+            "distrito" => "district",
+            "municipio" => "municipality",
+            "lista" => "list",
+            _ => "",
+        };
+        if code.is_empty() || name.is_empty() {
+            errors.push(csv_error(line, "Escriba la clave y el nombre del cargo."));
+        } else if !matches!(principle.as_str(), "mr" | "rp") {
+            errors.push(csv_error(line, "El principio debe ser mr o rp."));
+        } else if kind.is_empty() {
+            errors.push(csv_error(
+                line,
+                "La circunscripción debe ser distrito, municipio o lista.",
+            ));
+        } else {
+            rows.push((code, name, principle, kind));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    for (code, name, principle, kind) in &rows {
+        sqlx::query(
+            "INSERT INTO offices (election_id, code, name, principle, constituency_kind) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (election_id, code) DO UPDATE SET name = EXCLUDED.name",
+        )
+        .bind(election_id)
+        .bind(code)
+        .bind(name)
+        .bind(principle)
+        .bind(kind)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| vec![csv_error(0, format!("database: {e}"))])?;
+    }
+    Ok(rows.len())
+}
+
+/// The catalogs the back office loads from CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatalogKind {
+    Offices,
+    Districts,
+    Municipalities,
+    Lists,
+    Postulants,
+}
+
+impl CatalogKind {
+    pub const ALL: [CatalogKind; 5] = [
+        CatalogKind::Offices,
+        CatalogKind::Districts,
+        CatalogKind::Municipalities,
+        CatalogKind::Lists,
+        CatalogKind::Postulants,
+    ];
+
+    /// The form value and file name (Spanish, as people see it).
+    pub fn slug(self) -> &'static str {
+        match self {
+            CatalogKind::Offices => "cargos",
+            CatalogKind::Districts => "distritos",
+            CatalogKind::Municipalities => "municipios",
+            CatalogKind::Lists => "listas",
+            CatalogKind::Postulants => "partidos",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.slug() == slug)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            CatalogKind::Offices => "Cargos",
+            CatalogKind::Districts => "Distritos",
+            CatalogKind::Municipalities => "Municipios",
+            CatalogKind::Lists => "Listas de representación proporcional",
+            CatalogKind::Postulants => {
+                "Partidos, coaliciones, candidaturas comunes e independientes"
+            }
+        }
+    }
+
+    pub fn columns(self) -> &'static str {
+        match self {
+            CatalogKind::Offices => "clave,nombre,principio,circunscripcion",
+            CatalogKind::Districts | CatalogKind::Municipalities | CatalogKind::Lists => {
+                "clave,nombre"
+            }
+            CatalogKind::Postulants => "clave,nombre,tipo,responsable,integrantes",
+        }
+    }
+}
+
+/// Loads one catalog file: every row checked, all problems reported, nothing stored unless the
+/// whole file is good. Known codes are updated, new ones added.
+pub async fn load_catalog(
+    pool: &PgPool,
+    election_id: Uuid,
+    kind: CatalogKind,
+    bytes: &[u8],
+) -> anyhow::Result<Result<usize, Vec<ImportError>>> {
+    let Ok(text) = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)) else {
+        return Ok(Err(vec![csv_error(0, "El archivo debe estar en UTF-8.")]));
+    };
+    let mut tx = pool.begin().await?;
+    let loaded = match kind {
+        CatalogKind::Offices => load_offices(&mut tx, election_id, text).await,
+        CatalogKind::Districts => load_constituencies(&mut tx, election_id, "district", text).await,
+        CatalogKind::Municipalities => {
+            load_constituencies(&mut tx, election_id, "municipality", text).await
+        }
+        CatalogKind::Lists => load_constituencies(&mut tx, election_id, "list", text).await,
+        CatalogKind::Postulants => load_postulants(&mut tx, election_id, text).await,
+    };
+    if loaded.is_ok() {
+        tx.commit().await?;
+    }
+    Ok(loaded)
+}
+
+/// How many entries each catalog of the election has.
+pub async fn catalog_counts(
+    pool: &PgPool,
+    election_id: Uuid,
+) -> sqlx::Result<Vec<(CatalogKind, i64)>> {
+    let row = sqlx::query(
+        "SELECT (SELECT count(*) FROM offices WHERE election_id = $1) AS offices, \
+                (SELECT count(*) FROM constituencies WHERE election_id = $1 AND kind = 'district') AS districts, \
+                (SELECT count(*) FROM constituencies WHERE election_id = $1 AND kind = 'municipality') AS municipalities, \
+                (SELECT count(*) FROM constituencies WHERE election_id = $1 AND kind = 'list') AS lists, \
+                (SELECT count(*) FROM postulants WHERE election_id = $1) AS postulants",
+    )
+    .bind(election_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(vec![
+        (CatalogKind::Offices, row.get("offices")),
+        (CatalogKind::Districts, row.get("districts")),
+        (CatalogKind::Municipalities, row.get("municipalities")),
+        (CatalogKind::Lists, row.get("lists")),
+        (CatalogKind::Postulants, row.get("postulants")),
+    ])
+}
+
+/// The states of Mexico with their INEGI codes.
+pub fn states() -> Vec<(&'static str, &'static str)> {
+    include_str!("../catalogs/estados.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut parts = l.split(',');
+            Some((parts.next()?, parts.next()?))
+        })
+        .collect()
+}
+
+/// The IANA time zones of Mexico, for the election's dates.
+pub const TIME_ZONES: &[&str] = &[
+    "America/Mexico_City",
+    "America/Monterrey",
+    "America/Matamoros",
+    "America/Merida",
+    "America/Cancun",
+    "America/Chihuahua",
+    "America/Ciudad_Juarez",
+    "America/Ojinaga",
+    "America/Mazatlan",
+    "America/Bahia_Banderas",
+    "America/Hermosillo",
+    "America/Tijuana",
+];
 
 /// What an import is checked against.
 pub async fn catalog(pool: &PgPool, election_id: Uuid) -> sqlx::Result<Catalog> {

@@ -627,3 +627,150 @@ async fn an_admin_edits_the_election_in_local_time_and_date_changes_emit_an_even
     let _ = conn.close(200, "done".into()).await;
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_creates_an_election_and_loads_its_catalogs_from_csv() {
+    let stack = spawn_stack().await;
+    let password = stack.account("admin@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin.first_login("admin@iec.org.mx", &password).await;
+    // Without an election, the catalogs page leads to creating one.
+    let empty = admin.get("/admin/catalogos").await;
+    assert_eq!(empty.location.as_deref(), Some("/admin/elecciones/nueva"));
+    let form = admin.get("/admin/elecciones/nueva").await;
+    assert!(form.body.contains("Coahuila de Zaragoza") || form.body.contains("Coahuila"));
+    let csrf = form.hidden("csrf");
+    let fields = |closes: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            (
+                "nombre",
+                "Proceso Electoral Local 2026-2027 de Durango".to_string(),
+            ),
+            ("entidad", "10".into()),
+            ("zona", "America/Monterrey".into()),
+            ("captura_inicio", "2027-03-01T09:00".into()),
+            ("captura_fin", closes.into()),
+            ("publicacion", "2027-04-15T00:00".into()),
+            ("jornada", "2027-06-06".into()),
+        ]
+    };
+    let bad = fields("2027-02-01T09:00");
+    let refused = admin
+        .post(
+            "/admin/elecciones/nueva",
+            &bad.iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("La captura debe cerrar después de abrir.")
+    );
+    let good = fields("2027-04-30T23:59");
+    let created = admin
+        .post(
+            "/admin/elecciones/nueva",
+            &good
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(
+        created.location.as_deref(),
+        Some("/admin/catalogos?creada=1")
+    );
+    let opens: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT capture_opens_at FROM elections WHERE state_code = '10'")
+            .fetch_one(&stack.capture_pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        opens.to_rfc3339(),
+        "2027-03-01T15:00:00+00:00",
+        "local time of the state"
+    );
+
+    let page = admin.get("/admin/catalogos?creada=1").await;
+    assert!(page.body.contains("Se creó la elección."));
+    let send = |csrf: String, kind: &'static str, file: Vec<u8>| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf)
+            .text("catalogo", kind)
+            .part(
+                "archivo",
+                reqwest::multipart::Part::bytes(file).file_name("catalogo.csv"),
+            )
+    };
+    // A file with problems: all reported, nothing stored.
+    let bad_offices = "clave,nombre,principio,circunscripcion\n\
+                       diputacion_mr,Diputación MR,mr,distrito\n\
+                       ,Sin clave,mr,distrito\n\
+                       regiduria,Regiduría,xx,municipio\n\
+                       sindicatura,Sindicatura,mr,estado\n";
+    let result = admin
+        .multipart(
+            "/admin/catalogos",
+            send(
+                page.hidden("csrf"),
+                "cargos",
+                bad_offices.as_bytes().to_vec(),
+            ),
+        )
+        .await;
+    assert_eq!(result.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for line in ["Línea 3", "Línea 4", "Línea 5"] {
+        assert!(result.body.contains(line), "{line}: {}", result.body);
+    }
+    let offices: i64 = sqlx::query_scalar("SELECT count(*) FROM offices")
+        .fetch_one(&stack.capture_pool)
+        .await
+        .unwrap();
+    assert_eq!(offices, 0, "nothing stored from a file with problems");
+
+    let good_offices = "clave,nombre,principio,circunscripcion\n\
+                        diputacion_mr,Diputación local de mayoría relativa,mr,distrito\n\
+                        diputacion_rp,Diputación local de representación proporcional,rp,lista\n";
+    let files: [(&str, Vec<u8>); 4] = [
+        ("cargos", good_offices.as_bytes().to_vec()),
+        (
+            "distritos",
+            include_bytes!("../demo/distritos.csv").to_vec(),
+        ),
+        (
+            "listas",
+            "clave,nombre\nRP,Lista estatal\n".as_bytes().to_vec(),
+        ),
+        ("partidos", include_bytes!("../demo/partidos.csv").to_vec()),
+    ];
+    for (kind, file) in files {
+        let result = admin
+            .multipart("/admin/catalogos", send(page.hidden("csrf"), kind, file))
+            .await;
+        assert_eq!(result.status, StatusCode::OK, "{kind}: {}", result.body);
+        assert!(result.body.contains("Se cargaron"));
+    }
+    // The demo's candidacies import into the new election.
+    let import = admin.get("/admin/importar").await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", import.hidden("csrf"))
+        .part(
+            "archivo",
+            reqwest::multipart::Part::bytes(include_bytes!("../demo/candidaturas.csv").to_vec())
+                .file_name("candidaturas.csv"),
+        );
+    let imported = admin.multipart("/admin/importar", form).await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+    let candidacies: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM candidacies c JOIN elections e ON e.id = c.election_id WHERE e.state_code = '10'",
+    )
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap();
+    assert_eq!(candidacies, 102);
+    stack.stop().await;
+}

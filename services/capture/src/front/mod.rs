@@ -4,6 +4,7 @@
 mod accounts;
 mod candidacies;
 mod capture;
+mod catalogs;
 mod credentials;
 mod election;
 mod home;
@@ -232,6 +233,32 @@ fn pages() -> DeclaredRouter<FrontState> {
             "/admin/credenciales/{party}/entregada",
             Rule::people(ADMINS),
             post(credentials::delivered),
+        )
+        .route(
+            Method::GET,
+            "/admin/elecciones/nueva",
+            Rule::people(ADMINS),
+            get(catalogs::new_election_form),
+        )
+        .route(
+            Method::POST,
+            "/admin/elecciones/nueva",
+            Rule::people(ADMINS),
+            post(catalogs::create_election),
+        )
+        .route(
+            Method::GET,
+            "/admin/catalogos",
+            Rule::people(ADMINS),
+            get(catalogs::catalogs),
+        )
+        .route(
+            Method::POST,
+            "/admin/catalogos",
+            Rule::people(ADMINS),
+            post(catalogs::upload_catalog).layer(axum::extract::DefaultBodyLimit::max(
+                catalogs::CATALOG_MAX_BYTES + 64 * 1024,
+            )),
         )
         .route(
             Method::GET,

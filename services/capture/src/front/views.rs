@@ -237,3 +237,38 @@ pub struct ElectionPage {
     pub notice: Option<String>,
     pub errors: Vec<String>,
 }
+
+#[derive(Template)]
+#[template(path = "new_election.html")]
+pub struct NewElectionPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub states: Vec<(&'static str, &'static str)>,
+    pub time_zones: &'static [&'static str],
+    pub name: String,
+    pub state: String,
+    pub time_zone: String,
+    pub capture_opens: String,
+    pub capture_closes: String,
+    pub publication: String,
+    pub election_day: String,
+    pub errors: Vec<String>,
+}
+
+pub struct CatalogLine {
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub columns: &'static str,
+    pub count: i64,
+}
+
+#[derive(Template)]
+#[template(path = "catalogs.html")]
+pub struct CatalogsPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub election_name: String,
+    pub lines: Vec<CatalogLine>,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
