@@ -3,6 +3,8 @@
 //! Spanish given names and surnames; sexes alternate for parity; ages, affirmative actions and
 //! list positions follow simple, stated distributions.
 
+pub mod curricula;
+
 use std::fmt::Write as _;
 
 /// SplitMix64: small, fast, and the same numbers on every machine for the same seed.
