@@ -342,7 +342,7 @@ pub async fn catalog_counts(
 
 /// The states of Mexico with their INEGI codes.
 pub fn states() -> Vec<(&'static str, &'static str)> {
-    include_str!("../catalogs/estados.csv")
+    include_str!("../../../catalogs/estados.csv")
         .lines()
         .skip(1)
         .filter_map(|l| {

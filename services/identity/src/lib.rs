@@ -1,5 +1,9 @@
 //! `identity`: the sensitive identity questionnaire, isolated and encrypted.
 
+pub mod crypto;
+pub mod definition;
+pub mod suppress;
+
 use conoceles_kit::{Infrastructure, Running, ServiceConfig, ServiceServer};
 use sqlx::migrate::Migrator;
 
