@@ -578,8 +578,8 @@ pub fn check(s: &Settings) -> Vec<conoceles_kit::FieldViolation> {
     out
 }
 
-/// Saves `after`; when a date changed, emits `election.updated` in the same transaction.
-/// Returns whether the dates changed.
+/// Saves `after`; when a date or the retention changed, emits `election.updated` in the same
+/// transaction. Returns whether the dates changed.
 pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyhow::Result<bool> {
     use conoceles_proto::common::v1 as common;
     use conoceles_proto::events::v1 as events;
@@ -594,6 +594,7 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
         after.publication_starts_at,
         after.election_day,
     );
+    let announce = dates_changed || before.retention_days != after.retention_days;
     let mut tx = pool.begin().await?;
     sqlx::query(
         "UPDATE elections SET name = $2, capture_opens_at = $3, capture_closes_at = $4, publication_starts_at = $5, \
@@ -615,7 +616,7 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
     .bind(after.alternate_questionnaire)
     .execute(&mut *tx)
     .await?;
-    if dates_changed {
+    if announce {
         let ts = conoceles_kit::proto_time::to_proto;
         let day = after
             .election_day
@@ -637,6 +638,7 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
                 election_day: Some(ts(day)),
                 time_zone: after.time_zone.clone(),
                 occurred_at: Some(ts(Utc::now())),
+                retention_days: after.retention_days.max(0) as u32,
             },
         )
         .await?;

@@ -152,7 +152,12 @@ impl DataKey {
     }
 
     /// Returns (nonce, ciphertext) of `plain`, bound to the person and question.
-    pub fn seal(&self, person: Uuid, question: &str, plain: &[u8]) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
+    pub fn seal(
+        &self,
+        person: Uuid,
+        question: &str,
+        plain: &[u8],
+    ) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
         let n = nonce();
         let sealed = self
             .cipher()
@@ -167,7 +172,13 @@ impl DataKey {
         Ok((n.to_vec(), sealed))
     }
 
-    pub fn open(&self, person: Uuid, question: &str, nonce: &[u8], sealed: &[u8]) -> anyhow::Result<Vec<u8>> {
+    pub fn open(
+        &self,
+        person: Uuid,
+        question: &str,
+        nonce: &[u8],
+        sealed: &[u8],
+    ) -> anyhow::Result<Vec<u8>> {
         if nonce.len() != 12 {
             bail!("an answer's nonce has the wrong length");
         }
@@ -199,10 +210,22 @@ mod tests {
         let (n, sealed) = dek.seal(ana, "migrant", b"marker").unwrap();
         assert!(!sealed.windows(6).any(|w| w == b"marker"));
         let reopened = DataKey::unwrap(&keys, ana, &wrapped).unwrap();
-        assert_eq!(reopened.open(ana, "migrant", &n, &sealed).unwrap(), b"marker");
-        assert!(reopened.open(luis, "migrant", &n, &sealed).is_err(), "another person");
-        assert!(reopened.open(ana, "income", &n, &sealed).is_err(), "another question");
-        assert!(DataKey::unwrap(&keys, luis, &wrapped).is_err(), "a key moved to another person");
+        assert_eq!(
+            reopened.open(ana, "migrant", &n, &sealed).unwrap(),
+            b"marker"
+        );
+        assert!(
+            reopened.open(luis, "migrant", &n, &sealed).is_err(),
+            "another person"
+        );
+        assert!(
+            reopened.open(ana, "income", &n, &sealed).is_err(),
+            "another question"
+        );
+        assert!(
+            DataKey::unwrap(&keys, luis, &wrapped).is_err(),
+            "a key moved to another person"
+        );
     }
 
     #[test]

@@ -78,8 +78,8 @@ impl Definition {
 
     /// Parses and checks a definition an electoral body wrote.
     pub fn parse(json: &str) -> Result<Self, String> {
-        let mut d: Definition =
-            serde_json::from_str(json).map_err(|e| format!("La definición no es JSON válido: {e}"))?;
+        let mut d: Definition = serde_json::from_str(json)
+            .map_err(|e| format!("La definición no es JSON válido: {e}"))?;
         d.expand();
         d.check()?;
         Ok(d)
@@ -184,7 +184,13 @@ impl Definition {
                 continue;
             }
             if answer.declined {
-                kept.insert(q.id.clone(), StoredAnswer { declined: true, ..StoredAnswer::default() });
+                kept.insert(
+                    q.id.clone(),
+                    StoredAnswer {
+                        declined: true,
+                        ..StoredAnswer::default()
+                    },
+                );
                 continue;
             }
             let valid = match q.kind {
@@ -197,7 +203,10 @@ impl Definition {
                     let distinct: HashSet<&String> = answer.option_ids.iter().collect();
                     !answer.option_ids.is_empty()
                         && distinct.len() == answer.option_ids.len()
-                        && answer.option_ids.iter().all(|id| q.options.iter().any(|o| o.id == *id))
+                        && answer
+                            .option_ids
+                            .iter()
+                            .all(|id| q.options.iter().any(|o| o.id == *id))
                         && answer.free_text.is_empty()
                 }
                 Kind::Text => {
@@ -215,7 +224,9 @@ impl Definition {
             } else {
                 let message = match q.kind {
                     Kind::Single => format!("«{}»: elija una opción de la lista.", q.text),
-                    Kind::Multiple => format!("«{}»: elija una o más opciones de la lista.", q.text),
+                    Kind::Multiple => {
+                        format!("«{}»: elija una o más opciones de la lista.", q.text)
+                    }
                     Kind::Text => format!(
                         "«{}»: escriba hasta {} caracteres, sin saltos de línea.",
                         q.text,
@@ -225,7 +236,11 @@ impl Definition {
                 problems.push(FieldViolation::new(&q.id, "invalid", message));
             }
         }
-        if problems.is_empty() { Ok(kept) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(kept)
+        } else {
+            Err(problems)
+        }
     }
 }
 
@@ -259,7 +274,16 @@ mod tests {
     #[test]
     fn the_default_covers_the_ine_topics_with_the_states() {
         let d = Definition::default_topics();
-        for id in ["indigenous", "disability", "afro_mexican", "sexual_diversity", "migrant", "age_group", "income", "birth_state"] {
+        for id in [
+            "indigenous",
+            "disability",
+            "afro_mexican",
+            "sexual_diversity",
+            "migrant",
+            "age_group",
+            "income",
+            "birth_state",
+        ] {
             assert!(d.question(id).is_some(), "{id}");
         }
         assert_eq!(d.question("birth_state").unwrap().options.len(), 32);
@@ -278,12 +302,27 @@ mod tests {
         answers.insert("migrant".into(), single("yes"));
         let problems = d.validate(answers.clone()).unwrap_err();
         let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
-        assert_eq!(fields, ["migrant_country", "migrant_years", "migrant_reason"]);
-        answers.insert("migrant_country".into(), StoredAnswer { free_text: "Canadá".into(), ..Default::default() });
+        assert_eq!(
+            fields,
+            ["migrant_country", "migrant_years", "migrant_reason"]
+        );
+        answers.insert(
+            "migrant_country".into(),
+            StoredAnswer {
+                free_text: "Canadá".into(),
+                ..Default::default()
+            },
+        );
         answers.insert("migrant_years".into(), single("1_5"));
         answers.insert("migrant_reason".into(), declined());
         // An answer to a question not asked is dropped.
-        answers.insert("indigenous_language".into(), StoredAnswer { free_text: "náhuatl".into(), ..Default::default() });
+        answers.insert(
+            "indigenous_language".into(),
+            StoredAnswer {
+                free_text: "náhuatl".into(),
+                ..Default::default()
+            },
+        );
         let kept = d.validate(answers).unwrap();
         assert_eq!(kept["migrant_country"].free_text, "Canadá");
         assert!(!kept.contains_key("indigenous_language"));
@@ -297,12 +336,21 @@ mod tests {
         answers.insert("bogus".into(), declined());
         let problems = d.validate(answers).unwrap_err();
         assert_eq!(problems.len(), 2);
-        assert!(problems.iter().all(|p| !p.message.contains("secret-marker")));
+        assert!(
+            problems
+                .iter()
+                .all(|p| !p.message.contains("secret-marker"))
+        );
     }
 
     #[test]
     fn broken_definitions_are_refused() {
-        assert!(Definition::parse(r#"{"title":"x","questions":[{"id":"a","text":"A","type":"single"}]}"#).is_err());
+        assert!(
+            Definition::parse(
+                r#"{"title":"x","questions":[{"id":"a","text":"A","type":"single"}]}"#
+            )
+            .is_err()
+        );
         let bad_condition = r#"{"title":"x","questions":[
             {"id":"b","text":"B","type":"text","max_chars":10,"when":{"question":"a","option":"yes"}},
             {"id":"a","text":"A","type":"single","options":[{"id":"yes","label":"Sí"}]}]}"#;

@@ -2,9 +2,45 @@ use conoceles_kit::ServiceName;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    conoceles_kit::server::run_main(
-        ServiceName::Identity,
-        conoceles_identity::Application::build,
-    )
-    .await
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => {
+            conoceles_kit::server::run_main(
+                ServiceName::Identity,
+                conoceles_identity::Application::build,
+            )
+            .await
+        }
+        // Re-wraps every data key under IDENTITY_KEK (older keys in IDENTITY_KEK_PREVIOUS).
+        Some("rotate-kek") => {
+            let config = conoceles_kit::ServiceConfig::from_env(ServiceName::Identity)?;
+            let pool = conoceles_kit::db::connect_and_migrate(
+                &config.database_url,
+                2,
+                &conoceles_identity::MIGRATOR,
+            )
+            .await?;
+            let identity = conoceles_identity::store::Identity {
+                pool,
+                keys: std::sync::Arc::new(conoceles_identity::keyring_from_env()?),
+            };
+            let n = identity.rotate().await?;
+            use std::io::Write;
+            writeln!(std::io::stdout().lock(), "Re-wrapped {n} data keys")?;
+            Ok(())
+        }
+        Some("generate-kek") => {
+            let id = args.get(1).map(String::as_str).unwrap_or("k1");
+            use std::io::Write;
+            writeln!(
+                std::io::stdout().lock(),
+                "{}",
+                conoceles_identity::crypto::Kek::generate(id).to_env()
+            )?;
+            Ok(())
+        }
+        Some(other) => {
+            anyhow::bail!("unknown command {other:?}; commands: rotate-kek, generate-kek [id]")
+        }
+    }
 }

@@ -81,7 +81,9 @@ impl Table {
 pub fn suppress(cells: Vec<Vec<u64>>, k: u64) -> Table {
     let rows = cells.len();
     let cols = cells.first().map_or(0, Vec::len);
-    let col_totals: Vec<u64> = (0..cols).map(|c| cells.iter().map(|row| row[c]).sum()).collect();
+    let col_totals: Vec<u64> = (0..cols)
+        .map(|c| cells.iter().map(|row| row[c]).sum())
+        .collect();
     let row_totals: Vec<u64> = cells.iter().map(|row| row.iter().sum()).collect();
     let total: u64 = row_totals.iter().sum();
     let hidden = (0..rows)
@@ -95,8 +97,14 @@ pub fn suppress(cells: Vec<Vec<u64>>, k: u64) -> Table {
         })
         .collect();
     let mut table = Table {
-        row_hidden: row_totals.iter().map(|&v| small(v, k) || small(total - v, k)).collect(),
-        col_hidden: col_totals.iter().map(|&v| small(v, k) || small(total - v, k)).collect(),
+        row_hidden: row_totals
+            .iter()
+            .map(|&v| small(v, k) || small(total - v, k))
+            .collect(),
+        col_hidden: col_totals
+            .iter()
+            .map(|&v| small(v, k) || small(total - v, k))
+            .collect(),
         cells,
         hidden,
         row_totals,
@@ -281,7 +289,11 @@ pub mod audit {
             let last = line.len() - 1;
             let total_is_grand = matches!(line[0], At::Row(_) | At::Col(_));
             for (i, at) in line.iter().enumerate() {
-                let sign = if i == last && !total_is_grand { -1.0 } else { 1.0 };
+                let sign = if i == last && !total_is_grand {
+                    -1.0
+                } else {
+                    1.0
+                };
                 if let Some(u) = index(*at) {
                     eq[u] += sign;
                 }
@@ -338,13 +350,17 @@ mod tests {
         // Deterministic pseudo-random tables with many small cells.
         let mut seed = 42u64;
         let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (seed >> 33) % 14
         };
         for _ in 0..300 {
             let rows = 2 + (next() % 4) as usize;
             let cols = 2 + (next() % 5) as usize;
-            let cells: Vec<Vec<u64>> = (0..rows).map(|_| (0..cols).map(|_| next()).collect()).collect();
+            let cells: Vec<Vec<u64>> = (0..rows)
+                .map(|_| (0..cols).map(|_| next()).collect())
+                .collect();
             let t = suppress(cells.clone(), 5);
             let leaks = derivable(&t);
             assert!(leaks.is_empty(), "{cells:?} leaks {leaks:?}");

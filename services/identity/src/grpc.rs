@@ -1,0 +1,228 @@
+//! `conoceles.identity.v1.IdentityService`.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use conoceles_kit::access::layer::caller_of;
+use conoceles_kit::error::{AppError, FieldViolation};
+use conoceles_kit::proto_time::{from_proto, to_proto};
+use conoceles_proto::common::v1 as common;
+use conoceles_proto::identity::v1 as pb;
+use conoceles_proto::identity::v1::identity_service_server::IdentityService;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::definition::StoredAnswer;
+use crate::store::{Answers, Consents, Identity};
+
+pub struct IdentityApi {
+    pub identity: Identity,
+}
+
+fn id(field: &str, value: Option<&str>) -> Result<Uuid, Status> {
+    value.and_then(|v| Uuid::parse_str(v).ok()).ok_or_else(|| {
+        AppError::invalid(vec![FieldViolation::new(
+            field,
+            "invalid_format",
+            "El identificador no es válido.",
+        )])
+        .into()
+    })
+}
+
+fn answers_in(list: Vec<pb::Answer>) -> Answers {
+    list.into_iter()
+        .map(|a| {
+            (
+                a.question_id,
+                StoredAnswer {
+                    option_ids: a.option_ids,
+                    free_text: a.free_text,
+                    declined: a.declined,
+                },
+            )
+        })
+        .collect()
+}
+
+fn answers_out(answers: Answers) -> Vec<pb::Answer> {
+    answers
+        .into_iter()
+        .map(|(question_id, a)| pb::Answer {
+            question_id,
+            option_ids: a.option_ids,
+            free_text: a.free_text,
+            declined: a.declined,
+        })
+        .collect()
+}
+
+#[tonic::async_trait]
+impl IdentityService for IdentityApi {
+    async fn get_definition(
+        &self,
+        request: Request<pb::GetDefinitionRequest>,
+    ) -> Result<Response<pb::GetDefinitionResponse>, Status> {
+        let election = id(
+            "election_id",
+            request
+                .get_ref()
+                .election_id
+                .as_ref()
+                .map(|e| e.value.as_str()),
+        )?;
+        let (version, definition) = self.identity.definition(election).await?;
+        Ok(Response::new(pb::GetDefinitionResponse {
+            version: version as u32,
+            definition_json: serde_json::to_string(&definition)
+                .map_err(|e| AppError::Unexpected(e.into()))?,
+        }))
+    }
+
+    async fn submit_questionnaire(
+        &self,
+        request: Request<pb::SubmitQuestionnaireRequest>,
+    ) -> Result<Response<pb::SubmitQuestionnaireResponse>, Status> {
+        let caller = caller_of(&request);
+        let r = request.into_inner();
+        let candidacy = id(
+            "candidacy_id",
+            r.candidacy_id.as_ref().map(|c| c.value.as_str()),
+        )?;
+        let person = id("person_id", r.person_id.as_ref().map(|p| p.value.as_str()))?;
+        let consents = r.consents.unwrap_or_default();
+        let (sha, at) = self
+            .identity
+            .submit(
+                &caller,
+                candidacy,
+                person,
+                r.definition_version as i32,
+                Consents {
+                    processing_at: from_proto(consents.processing_at.as_ref()),
+                    publication_at: from_proto(consents.publication_at.as_ref()),
+                    statistics_at: from_proto(consents.statistics_at.as_ref()),
+                },
+                answers_in(r.answers),
+                Utc::now(),
+            )
+            .await?;
+        Ok(Response::new(pb::SubmitQuestionnaireResponse {
+            receipt_sha256: sha,
+            submitted_at: Some(to_proto(at)),
+        }))
+    }
+
+    async fn get_completion_status(
+        &self,
+        request: Request<pb::GetCompletionStatusRequest>,
+    ) -> Result<Response<pb::GetCompletionStatusResponse>, Status> {
+        let ids = request
+            .into_inner()
+            .candidacy_ids
+            .iter()
+            .map(|c| id("candidacy_ids", Some(c.value.as_str())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let statuses = self.identity.status(&ids).await?;
+        Ok(Response::new(pb::GetCompletionStatusResponse {
+            statuses: statuses
+                .into_iter()
+                .map(|(candidacy, person, submitted)| pb::CompletionStatus {
+                    candidacy_id: Some(common::CandidacyId {
+                        value: candidacy.to_string(),
+                    }),
+                    person_id: Some(common::PersonId {
+                        value: person.to_string(),
+                    }),
+                    submitted,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn get_publishable_answers(
+        &self,
+        request: Request<pb::GetPublishableAnswersRequest>,
+    ) -> Result<Response<pb::GetPublishableAnswersResponse>, Status> {
+        let caller = caller_of(&request);
+        let candidacy = id(
+            "candidacy_id",
+            request
+                .get_ref()
+                .candidacy_id
+                .as_ref()
+                .map(|c| c.value.as_str()),
+        )?;
+        let (affirmative_action, answers) = self.identity.publishable(&caller, candidacy).await?;
+        Ok(Response::new(pb::GetPublishableAnswersResponse {
+            affirmative_action,
+            answers: answers_out(answers),
+        }))
+    }
+
+    async fn get_aggregate_table(
+        &self,
+        request: Request<pb::GetAggregateTableRequest>,
+    ) -> Result<Response<pb::GetAggregateTableResponse>, Status> {
+        let caller = caller_of(&request);
+        let r = request.into_inner();
+        let election = id(
+            "election_id",
+            r.election_id.as_ref().map(|e| e.value.as_str()),
+        )?;
+        let k: i32 = sqlx::query_scalar("SELECT suppression_k FROM elections WHERE id = $1")
+            .bind(election)
+            .fetch_optional(&self.identity.pool)
+            .await
+            .map_err(AppError::from)?
+            .unwrap_or(5);
+        let filters: BTreeMap<String, String> = r.filters.into_iter().collect();
+        let table = self
+            .identity
+            .aggregate(&caller, election, &r.table, &filters, k.max(2) as u64)
+            .await?;
+        Ok(Response::new(pb::GetAggregateTableResponse {
+            cells: table
+                .cells
+                .into_iter()
+                .map(|c| pb::AggregateCell {
+                    dimensions: c.dimensions.into_iter().collect(),
+                    suppressed: c.count.is_none(),
+                    count: c.count,
+                })
+                .collect(),
+            n: table.n,
+            answered: table.answered,
+            declined: table.declined,
+            cut_off: Some(to_proto(table.cut_off)),
+        }))
+    }
+
+    async fn apply_correction(
+        &self,
+        request: Request<pb::ApplyCorrectionRequest>,
+    ) -> Result<Response<pb::ApplyCorrectionResponse>, Status> {
+        let caller = caller_of(&request);
+        let r = request.into_inner();
+        let candidacy = id(
+            "candidacy_id",
+            r.candidacy_id.as_ref().map(|c| c.value.as_str()),
+        )?;
+        let person = id("person_id", r.person_id.as_ref().map(|p| p.value.as_str()))?;
+        let at = self
+            .identity
+            .correct(
+                &caller,
+                candidacy,
+                person,
+                &r.request_reference,
+                &r.reason,
+                answers_in(r.answers),
+                Utc::now(),
+            )
+            .await?;
+        Ok(Response::new(pb::ApplyCorrectionResponse {
+            corrected_at: Some(to_proto(at)),
+        }))
+    }
+}
