@@ -29,9 +29,14 @@ if [ ! -f .run/secrets.env ]; then
     (IFS=,; echo "SERVICE_SECRETS=${secrets[*]}")
   } >.run/secrets.env
 fi
+# The identity service's key-encryption key, made once and kept apart from its database
+# (production keeps it in a secret store; see docs/identity.md).
+if ! grep -q '^IDENTITY_KEK=' .run/secrets.env; then
+  echo "IDENTITY_KEK=local-1:$(head -c 32 /dev/urandom | base64)" >>.run/secrets.env
+fi
 # shellcheck disable=SC1091
 source .run/secrets.env
-export AUTH_SIGNING_KEY SERVICE_SECRETS
+export AUTH_SIGNING_KEY SERVICE_SECRETS IDENTITY_KEK
 
 stop_all() {
   trap - INT TERM EXIT

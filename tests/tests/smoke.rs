@@ -46,6 +46,10 @@ async fn six_services_start_report_ready_and_stop_on_sigterm() {
         if *name == "auth" {
             env.push(("SERVICE_SECRETS", all_secrets.clone()));
         }
+        if *name == "identity" {
+            // A throw-away key-encryption key (id:base64 of 32 bytes).
+            env.push(("IDENTITY_KEK", format!("smoke:{}", "A".repeat(43) + "=")));
+        }
         let process = ServiceProcess::start(name, &env);
         if *name == "auth" {
             auth_url = format!("http://{}", process.grpc);

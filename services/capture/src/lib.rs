@@ -10,6 +10,7 @@ pub mod demo;
 pub mod election;
 pub mod front;
 pub mod generator;
+pub mod identity_client;
 pub mod import;
 pub mod spreadsheet;
 
@@ -20,6 +21,7 @@ use conoceles_kit::{Infrastructure, Running, ServiceConfig, ServiceServer};
 use sqlx::migrate::Migrator;
 
 use crate::auth_client::AuthClient;
+use crate::identity_client::IdentityClient;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -35,8 +37,10 @@ impl Application {
             config.service.as_str(),
             config.service_secret.clone(),
         ));
+        let identity_channel = conoceles_kit::grpc::channel(&config.identity_url)?;
         let (front, _policy) = front::router(front::FrontState {
-            auth: AuthClient::new(auth_channel, tokens),
+            auth: AuthClient::new(auth_channel, tokens.clone()),
+            identity: IdentityClient::new(identity_channel, tokens),
             pool: infra.pool.clone(),
         });
         ServiceServer::new(&config, infra)

@@ -742,3 +742,203 @@ async fn bulk_capture_saves_valid_rows_and_reports_every_problem_at_once() {
     );
     stack.stop().await;
 }
+
+/// Every place outside `identity` where an answer could leak: the capture database, Redis keys
+/// and values of the test's prefix, and the events waiting on the broker.
+async fn leaks(stack: &Stack, marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let dump = |url: &str| {
+        let out = std::process::Command::new("pg_dump")
+            .arg(url)
+            .output()
+            .expect("pg_dump runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    if dump(&stack.capture_db_url).contains(marker) {
+        found.push("capture database".into());
+    }
+    if dump(&stack.identity_db_url).contains(marker) {
+        found.push("identity database (in clear)".into());
+    }
+    let client = redis::Client::open(testing::redis_url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}*", stack.namespace))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    for key in keys {
+        let value: Option<Vec<u8>> = redis::cmd("GET")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap_or(None);
+        if key.contains(marker)
+            || value.is_some_and(|v| String::from_utf8_lossy(&v).contains(marker))
+        {
+            found.push(format!("redis key {key}"));
+        }
+    }
+    // Events nobody consumes wait in the unroutable queue: read them all.
+    let amqp =
+        lapin::Connection::connect(&testing::amqp_url(), lapin::ConnectionProperties::default())
+            .await
+            .unwrap();
+    let channel = amqp.create_channel().await.unwrap();
+    let queue = format!("{}.unroutable", stack.namespace);
+    while let Ok(Some(message)) = channel
+        .basic_get(
+            queue.as_str().into(),
+            lapin::options::BasicGetOptions { no_ack: true },
+        )
+        .await
+    {
+        if String::from_utf8_lossy(&message.delivery.data).contains(marker) {
+            found.push(format!("event {:?}", message.delivery.routing_key));
+        }
+    }
+    let _ = amqp.close(200, "done".into()).await;
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outside_identity() {
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    let candidacy = candidacy_of(&stack, "PVEM").await;
+    // The candidacy reaches identity as an event.
+    let started = std::time::Instant::now();
+    loop {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM candidacies WHERE id = $1")
+            .bind(candidacy)
+            .fetch_one(&stack.identity_pool)
+            .await
+            .unwrap();
+        if n == 1 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "identity never heard of it"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut party = party_browser(&stack, "PVEM").await;
+    let path = format!("/captura/{candidacy}/holder/identidad");
+    let form = party.get(&path).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("Aviso de privacidad simplificado"));
+    assert!(form.body.contains("Prefiero no contestar"));
+    let csrf = form.hidden("csrf");
+    let marker = format!("canario{}", Uuid::now_v7().simple());
+    let mut answers: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.clone()),
+        ("version".into(), "1".into()),
+        ("q.indigenous".into(), "no".into()),
+        ("q.disability".into(), "__decline".into()),
+        ("q.afro_mexican".into(), "no".into()),
+        ("q.sexual_diversity".into(), "__decline".into()),
+        ("q.migrant".into(), "yes".into()),
+        ("q.migrant_country.text".into(), marker.clone()),
+        ("q.migrant_years".into(), "6_10".into()),
+        ("q.migrant_reason".into(), "work".into()),
+        ("q.age_group".into(), "neither".into()),
+        ("q.income".into(), "__decline".into()),
+        ("q.birth_state".into(), "05".into()),
+    ];
+    let post = |pairs: &Vec<(String, String)>, action: &str| {
+        let mut pairs = pairs.clone();
+        pairs.push(("accion".into(), action.into()));
+        pairs
+    };
+    // Without consent to processing, nothing goes further.
+    let refused = party
+        .post(
+            &path,
+            &post(&answers, "verificar")
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("consentimiento para el tratamiento"));
+    answers.push(("consent_processing".into(), "si".into()));
+    answers.push(("consent_statistics".into(), "si".into()));
+    // A follow-up left empty is named; the answers typed come back.
+    let mut missing = answers.clone();
+    missing.retain(|(k, _)| k != "q.migrant_years");
+    let incomplete = party
+        .post(
+            &path,
+            &post(&missing, "verificar")
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(incomplete.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(incomplete.body.contains("Años vividos en el extranjero"));
+    // The verification screen shows every answer and carries them to the final submission.
+    let check = party
+        .post(
+            &path,
+            &post(&answers, "verificar")
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(check.status, StatusCode::OK, "{}", check.body);
+    assert!(check.body.contains("Revise sus respuestas"));
+    assert!(check.body.contains("De 6 a 10"));
+    let sent = party
+        .post(
+            &path,
+            &post(&answers, "enviar")
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    assert!(sent.body.contains("Cuestionario de identidad enviado"));
+    assert!(sent.body.contains("Huella SHA-256"));
+    assert!(!sent.body.contains(&marker));
+
+    // One opportunity: afterwards the page only says it was sent, and a replay is refused.
+    let after = party.get(&path).await;
+    assert!(
+        after.body.contains("Cuestionario de identidad enviado") && !after.body.contains(&marker)
+    );
+    let replay = party
+        .post(
+            &path,
+            &post(&answers, "enviar")
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(replay.status, StatusCode::CONFLICT);
+    let overview = party.get(&format!("/captura/{candidacy}")).await;
+    assert!(overview.body.contains("Cuestionario de identidad"));
+    assert!(overview.body.contains("enviado"));
+
+    // The answer is in identity, sealed; nowhere else.
+    let sealed: i64 = sqlx::query_scalar("SELECT count(*) FROM answers")
+        .fetch_one(&stack.identity_pool)
+        .await
+        .unwrap();
+    assert!(sealed >= 10);
+    // Give the relay time to publish identity.submitted, then look everywhere.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let found = leaks(&stack, &marker).await;
+    assert!(found.is_empty(), "the marker leaked to: {found:?}");
+    stack.stop().await;
+}

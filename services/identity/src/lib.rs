@@ -3,7 +3,8 @@
 
 pub mod aggregates;
 pub mod crypto;
-pub mod definition;
+/// The questionnaire as data (shared with the capture front, which renders it).
+pub use conoceles_questionnaire as definition;
 pub mod events;
 pub mod grpc;
 pub mod policy;

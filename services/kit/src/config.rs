@@ -15,6 +15,7 @@
 //! | `REDIS_KEY_PREFIX` | `conoceles:<service>:` |
 //! | `SHUTDOWN_GRACE_SECONDS` | `8` |
 //! | `AUTH_GRPC_URL` | `http://127.0.0.1:50051` (where service-token verification keys come from) |
+//! | `IDENTITY_GRPC_URL` | `http://127.0.0.1:50052` (for the services that may call `identity`) |
 //! | `SERVICE_SECRET` | unset: the service cannot obtain tokens to call other services |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset: traces are not exported |
 //!
@@ -112,6 +113,8 @@ pub struct ServiceConfig {
     pub shutdown_grace: Duration,
     pub otlp_endpoint: Option<String>,
     pub auth_url: String,
+    /// Where `identity` answers (for the services allowed to call it).
+    pub identity_url: String,
     pub service_secret: Option<SecretString>,
 }
 
@@ -206,6 +209,8 @@ impl ServiceConfig {
             shutdown_grace,
             otlp_endpoint: get("OTEL_EXPORTER_OTLP_ENDPOINT"),
             auth_url: get("AUTH_GRPC_URL").unwrap_or_else(|| "http://127.0.0.1:50051".into()),
+            identity_url: get("IDENTITY_GRPC_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:50052".into()),
             service_secret: get("SERVICE_SECRET").map(SecretString::from),
         })
     }

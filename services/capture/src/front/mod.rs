@@ -27,6 +27,7 @@ use crate::auth_client::AuthClient;
 #[derive(Clone)]
 pub struct FrontState {
     pub auth: AuthClient,
+    pub identity: crate::identity_client::IdentityClient,
     pub pool: sqlx::PgPool,
 }
 
@@ -74,6 +75,24 @@ fn pages() -> DeclaredRouter<FrontState> {
         )
         .route(Method::GET, "/", Rule::people(EVERYONE), get(home::page))
         .route(Method::GET, "/ayuda", Rule::public(), get(capture::help))
+        .route(
+            Method::GET,
+            "/aviso-de-privacidad",
+            Rule::public(),
+            get(capture::privacy_notice),
+        )
+        .route(
+            Method::GET,
+            "/captura/{id}/{role}/identidad",
+            Rule::people(CAPTURERS),
+            get(capture::identity_form),
+        )
+        .route(
+            Method::POST,
+            "/captura/{id}/{role}/identidad",
+            Rule::people(CAPTURERS),
+            post(capture::identity_post),
+        )
         .route(
             Method::GET,
             "/captura",

@@ -23,6 +23,9 @@ pub struct Stack {
     pub namespace: String,
     pub base: String,
     pub accounts: Accounts,
+    pub identity_pool: sqlx::PgPool,
+    pub identity_db_url: String,
+    pub capture_db_url: String,
     pub policy: conoceles_kit::access::Policy,
     pub stops: Vec<(Shutdown, tokio::task::JoinHandle<anyhow::Result<()>>)>,
     pub databases: Vec<TestDatabase>,
@@ -46,8 +49,23 @@ pub async fn spawn_stack() -> Stack {
     .await
     .unwrap();
     let accounts = conoceles_auth::accounts(auth.infrastructure(), settings, Arc::new(SystemClock));
+    let identity_db = TestDatabase::named("front_identity");
+    let identity = conoceles_identity::Application::build_with(
+        ServiceConfig {
+            auth_url: format!("http://{}", auth.grpc_addr()),
+            ..testing::service_config(ServiceName::Identity, &identity_db.url, &namespace)
+        },
+        conoceles_identity::crypto::Keyring {
+            current: conoceles_identity::crypto::Kek::generate("test"),
+            previous: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    let identity_pool = identity.infrastructure().pool.clone();
     let capture_config = ServiceConfig {
         auth_url: format!("http://{}", auth.grpc_addr()),
+        identity_url: format!("http://{}", identity.grpc_addr()),
         service_secret: Some(CAPTURE_SECRET.to_string().into()),
         ..testing::service_config(ServiceName::Capture, &capture_db.url, &namespace)
     };
@@ -59,7 +77,7 @@ pub async fn spawn_stack() -> Stack {
     // The same declaration the running front uses.
     let policy = conoceles_capture::front::policy();
     let mut stops = Vec::new();
-    for running in [auth, capture] {
+    for running in [auth, identity, capture] {
         let shutdown = running.shutdown();
         stops.push((shutdown, tokio::spawn(running.run_until_stopped())));
     }
@@ -68,9 +86,12 @@ pub async fn spawn_stack() -> Stack {
         namespace,
         base,
         accounts,
+        identity_pool,
+        identity_db_url: identity_db.url.clone(),
+        capture_db_url: capture_db.url.clone(),
         policy,
         stops,
-        databases: vec![auth_db, capture_db],
+        databases: vec![auth_db, identity_db, capture_db],
     }
 }
 
@@ -124,7 +145,14 @@ impl Stack {
         for db in self.databases {
             db.drop_database().await;
         }
-        testing::delete_namespace(&self.namespace, &[conoceles_auth::generated::CONSUMER]).await;
+        testing::delete_namespace(
+            &self.namespace,
+            &[
+                conoceles_auth::generated::CONSUMER,
+                conoceles_identity::events::CONSUMER,
+            ],
+        )
+        .await;
     }
 }
 

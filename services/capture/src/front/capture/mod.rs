@@ -2,7 +2,10 @@
 //! preview, final submission and receipts. Every page loads the candidacy through
 //! `curricular::load`, which answers "not found" to anyone outside its scope.
 
+mod identity;
 mod views;
+
+pub use identity::{form as identity_form, post as identity_post, privacy_notice};
 
 use std::sync::Arc;
 
@@ -194,6 +197,8 @@ pub async fn candidacy(
     };
     let now = Utc::now();
     let editable = curricular::may_edit(&actor(&caller), &c) && now < c.capture_closes_at;
+    // Only whether it was sent: capture never sees identity answers.
+    let identity_sent = state.identity.submitted(&[c.id]).await.ok();
     let mut persons = Vec::new();
     for person in &c.persons {
         let saved = match curricular::sections_of(&state.pool, person.id).await {
@@ -206,6 +211,7 @@ pub async fn candidacy(
         );
         persons.push(PersonLine {
             role: person.role.as_str(),
+            identity_sent: identity_sent.as_ref().map(|sent| sent.contains(&person.id)),
             role_label: person.role.label(),
             full_name: person.full_name.clone(),
             sections: Section::ALL
@@ -808,17 +814,22 @@ pub async fn attempts(
 /// The user manual, kept once in `docs/manual-captura.md`.
 static MANUAL: &str = include_str!("../../../../../docs/manual-captura.md");
 
-/// `GET /ayuda`
-pub async fn help(session: Option<Extension<Arc<SessionInfo>>>) -> Response {
+/// A page from a Markdown document of the repository (trusted content).
+fn markdown_page(session: Option<Arc<SessionInfo>>, markdown: &str) -> Response {
     let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(MANUAL));
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(markdown));
     render(
         StatusCode::OK,
         &HelpPage {
-            nav: session.map(|Extension(s)| Nav::of(&s)),
+            nav: session.map(|s| Nav::of(&s)),
             manual: html,
         },
     )
+}
+
+/// `GET /ayuda`
+pub async fn help(session: Option<Extension<Arc<SessionInfo>>>) -> Response {
+    markdown_page(session.map(|Extension(s)| s), MANUAL)
 }
 
 fn bulk_page(

@@ -5,6 +5,7 @@ use askama::Template;
 use crate::front::views::Nav;
 
 /// The heading every capture page shows: which candidacy this is.
+#[derive(Clone)]
 pub struct Heading {
     pub id: String,
     pub office: String,
@@ -46,6 +47,8 @@ pub struct SectionLine {
 
 pub struct PersonLine {
     pub role: &'static str,
+    /// Whether the identity questionnaire was sent (`None`: the service did not answer).
+    pub identity_sent: Option<bool>,
     pub role_label: &'static str,
     pub full_name: String,
     pub sections: Vec<SectionLine>,
@@ -184,4 +187,64 @@ pub struct BulkPage {
     pub csrf: String,
     pub summary: Option<String>,
     pub errors: Vec<String>,
+}
+
+pub struct QuestionView {
+    pub id: String,
+    pub text: String,
+    pub kind: &'static str,
+    /// (id, label, chosen)
+    pub options: Vec<(String, String, bool)>,
+    pub declined: bool,
+    pub text_value: String,
+    pub max: usize,
+    /// When the question applies, in Spanish (empty: always).
+    pub condition: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "capture_identity.html")]
+pub struct IdentityPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub heading: Heading,
+    pub role: &'static str,
+    pub role_label: &'static str,
+    pub person_name: String,
+    pub title: String,
+    pub description: String,
+    pub version: u32,
+    pub questions: Vec<QuestionView>,
+    pub processing: bool,
+    pub publication: bool,
+    pub statistics: bool,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "capture_identity_check.html")]
+pub struct IdentityCheckPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub heading: Heading,
+    pub role: &'static str,
+    pub role_label: &'static str,
+    pub person_name: String,
+    /// (question, answer as shown)
+    pub items: Vec<(String, String)>,
+    pub consents: Vec<(&'static str, bool)>,
+    /// The form as sent, carried to the final submission.
+    pub hidden: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "capture_identity_done.html")]
+pub struct IdentityDonePage {
+    pub nav: Option<Nav>,
+    pub heading: Heading,
+    pub role_label: &'static str,
+    pub person_name: String,
+    /// (SHA-256, time) right after the submission; `None` when seen later.
+    pub receipt: Option<(String, String)>,
 }

@@ -1,4 +1,4 @@
-//! The questionnaire as data: a versioned definition (questions, types, options, conditions) and
+//! The identity questionnaire as data: a versioned definition (questions, types, options, conditions) and
 //! the rules answers must follow. Every question also accepts "Prefiero no contestar".
 //! Messages never repeat an answer: they name the question only.
 

@@ -1,0 +1,103 @@
+//! The capture front's calls to `identity`: the definition and completion status on its own
+//! behalf, the submission on behalf of the logged-in party or candidate. Answers pass through
+//! this process only in memory, on their way to `identity`; they are never stored or logged here.
+
+use std::sync::Arc;
+
+use conoceles_kit::access::{TokenSource, with_bearer};
+use conoceles_proto::common::v1 as common;
+use conoceles_proto::identity::v1 as pb;
+use conoceles_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use conoceles_questionnaire::Definition;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct IdentityClient {
+    client: IdentityServiceClient<Channel>,
+    tokens: Arc<TokenSource>,
+}
+
+const AUDIENCE: &str = "identity";
+
+fn unavailable(e: anyhow::Error) -> tonic::Status {
+    tracing::error!(error = %format!("{e:#}"), "cannot obtain a token for identity");
+    tonic::Status::unavailable("El servicio del cuestionario de identidad no está disponible.")
+}
+
+impl IdentityClient {
+    pub fn new(channel: Channel, tokens: Arc<TokenSource>) -> Self {
+        Self {
+            client: IdentityServiceClient::new(channel),
+            tokens,
+        }
+    }
+
+    async fn own<T>(&self, message: T) -> Result<tonic::Request<T>, tonic::Status> {
+        let token = self
+            .tokens
+            .service_token(AUDIENCE)
+            .await
+            .map_err(unavailable)?;
+        Ok(with_bearer(message, &token))
+    }
+
+    pub async fn definition(&self, election: Uuid) -> Result<(u32, Definition), tonic::Status> {
+        let request = self
+            .own(pb::GetDefinitionRequest {
+                election_id: Some(common::ElectionId {
+                    value: election.to_string(),
+                }),
+            })
+            .await?;
+        let response = self
+            .client
+            .clone()
+            .get_definition(request)
+            .await?
+            .into_inner();
+        let definition = Definition::parse(&response.definition_json)
+            .map_err(|_| tonic::Status::internal("La definición del cuestionario no es válida."))?;
+        Ok((response.version, definition))
+    }
+
+    /// Persons of the candidacies whose questionnaire was submitted.
+    pub async fn submitted(&self, candidacies: &[Uuid]) -> Result<Vec<Uuid>, tonic::Status> {
+        let request = self
+            .own(pb::GetCompletionStatusRequest {
+                candidacy_ids: candidacies
+                    .iter()
+                    .map(|c| common::CandidacyId {
+                        value: c.to_string(),
+                    })
+                    .collect(),
+            })
+            .await?;
+        let response = self
+            .client
+            .clone()
+            .get_completion_status(request)
+            .await?
+            .into_inner();
+        Ok(response
+            .statuses
+            .into_iter()
+            .filter(|s| s.submitted)
+            .filter_map(|s| s.person_id.and_then(|p| Uuid::parse_str(&p.value).ok()))
+            .collect())
+    }
+
+    pub async fn submit(
+        &self,
+        session: &str,
+        request: pb::SubmitQuestionnaireRequest,
+    ) -> Result<pb::SubmitQuestionnaireResponse, tonic::Status> {
+        let token = self.tokens.acting_token(AUDIENCE, session).await?;
+        Ok(self
+            .client
+            .clone()
+            .submit_questionnaire(with_bearer(request, &token))
+            .await?
+            .into_inner())
+    }
+}
