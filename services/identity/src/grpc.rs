@@ -13,7 +13,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::definition::StoredAnswer;
-use crate::store::{Answers, Consents, Identity};
+use crate::store::{Answers, Consents, Correction, Identity, Submission};
 
 pub struct IdentityApi {
     pub identity: Identity,
@@ -95,15 +95,17 @@ impl IdentityService for IdentityApi {
             .identity
             .submit(
                 &caller,
-                candidacy,
-                person,
-                r.definition_version as i32,
-                Consents {
-                    processing_at: from_proto(consents.processing_at.as_ref()),
-                    publication_at: from_proto(consents.publication_at.as_ref()),
-                    statistics_at: from_proto(consents.statistics_at.as_ref()),
+                Submission {
+                    candidacy,
+                    person,
+                    version: r.definition_version as i32,
+                    consents: Consents {
+                        processing_at: from_proto(consents.processing_at.as_ref()),
+                        publication_at: from_proto(consents.publication_at.as_ref()),
+                        statistics_at: from_proto(consents.statistics_at.as_ref()),
+                    },
+                    answers: answers_in(r.answers),
                 },
-                answers_in(r.answers),
                 Utc::now(),
             )
             .await?;
@@ -213,11 +215,13 @@ impl IdentityService for IdentityApi {
             .identity
             .correct(
                 &caller,
-                candidacy,
-                person,
-                &r.request_reference,
-                &r.reason,
-                answers_in(r.answers),
+                Correction {
+                    candidacy,
+                    person,
+                    reference: r.request_reference,
+                    reason: r.reason,
+                    answers: answers_in(r.answers),
+                },
                 Utc::now(),
             )
             .await?;

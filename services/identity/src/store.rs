@@ -31,6 +31,24 @@ pub struct Consents {
     pub statistics_at: Option<DateTime<Utc>>,
 }
 
+/// A person's questionnaire as submitted.
+pub struct Submission {
+    pub candidacy: Uuid,
+    pub person: Uuid,
+    pub version: i32,
+    pub consents: Consents,
+    pub answers: Answers,
+}
+
+/// The admin's one correction of a person's answers.
+pub struct Correction {
+    pub candidacy: Uuid,
+    pub person: Uuid,
+    pub reference: String,
+    pub reason: String,
+    pub answers: Answers,
+}
+
 #[derive(Clone)]
 pub struct Identity {
     pub pool: PgPool,
@@ -194,13 +212,16 @@ impl Identity {
     pub async fn submit(
         &self,
         caller: &Caller,
-        candidacy: Uuid,
-        person: Uuid,
-        version: i32,
-        consents: Consents,
-        answers: Answers,
+        submission: Submission,
         now: DateTime<Utc>,
     ) -> Result<(String, DateTime<Utc>), AppError> {
+        let Submission {
+            candidacy,
+            person,
+            version,
+            consents,
+            answers,
+        } = submission;
         let Some(_) = consents.processing_at else {
             return Err(AppError::invalid(vec![conoceles_kit::FieldViolation::new(
                 "consents.processing",
@@ -384,13 +405,17 @@ impl Identity {
     pub async fn correct(
         &self,
         caller: &Caller,
-        candidacy: Uuid,
-        person: Uuid,
-        reference: &str,
-        reason: &str,
-        answers: Answers,
+        correction: Correction,
         now: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, AppError> {
+        let Correction {
+            candidacy,
+            person,
+            reference,
+            reason,
+            answers,
+        } = correction;
+        let (reference, reason) = (reference.as_str(), reason.as_str());
         if reference.trim().is_empty() || reason.trim().is_empty() {
             return Err(AppError::invalid(vec![conoceles_kit::FieldViolation::new(
                 "request_reference",

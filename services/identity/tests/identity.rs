@@ -41,7 +41,6 @@ struct Stack {
 struct Candidacy {
     id: Uuid,
     holder: Uuid,
-    party: Uuid,
 }
 
 async fn spawn() -> Stack {
@@ -132,7 +131,6 @@ impl Stack {
             let c = Candidacy {
                 id: Uuid::now_v7(),
                 holder: Uuid::now_v7(),
-                party,
             };
             enqueue_event(
                 &mut tx,

@@ -152,7 +152,7 @@ impl Definition {
             None => true,
             Some(c) => answers
                 .get(&c.question)
-                .is_some_and(|a| !a.declined && a.option_ids.iter().any(|o| *o == c.option)),
+                .is_some_and(|a| !a.declined && a.option_ids.contains(&c.option)),
         }
     }
 

@@ -224,16 +224,26 @@ fn unavailable(session: &SessionInfo, status: &tonic::Status) -> Response {
     )
 }
 
+/// What the questions page shows besides its definition: the answers so far and problems.
+struct Shown<'a> {
+    submitted: &'a Submitted,
+    problems: &'a [conoceles_kit::FieldViolation],
+    errors: Vec<String>,
+    status: StatusCode,
+}
+
 fn form_page(
     session: &SessionInfo,
     cx: &Context,
-    definition: &Definition,
-    version: u32,
-    s: &Submitted,
-    problems: &[conoceles_kit::FieldViolation],
-    errors: Vec<String>,
-    status: StatusCode,
+    (version, definition): (u32, &Definition),
+    shown: Shown<'_>,
 ) -> Response {
+    let Shown {
+        submitted: s,
+        problems,
+        errors,
+        status,
+    } = shown;
     render(
         status,
         &IdentityPage {
@@ -286,12 +296,13 @@ pub async fn form(
         Ok((version, definition)) => form_page(
             &session,
             &cx,
-            &definition,
-            version,
-            &Submitted::default(),
-            &[],
-            Vec::new(),
-            StatusCode::OK,
+            (version, &definition),
+            Shown {
+                submitted: &Submitted::default(),
+                problems: &[],
+                errors: Vec::new(),
+                status: StatusCode::OK,
+            },
         ),
         Err(status) => unavailable(&session, &status),
     }
@@ -327,24 +338,26 @@ pub async fn post(
         return form_page(
             &session,
             &cx,
-            &definition,
-            version,
-            &submitted,
-            &[],
-            vec![PAGE_EXPIRED.into()],
-            StatusCode::FORBIDDEN,
+            (version, &definition),
+            Shown {
+                submitted: &submitted,
+                problems: &[],
+                errors: vec![PAGE_EXPIRED.into()],
+                status: StatusCode::FORBIDDEN,
+            },
         );
     }
     if action == "corregir" {
         return form_page(
             &session,
             &cx,
-            &definition,
-            version,
-            &submitted,
-            &[],
-            Vec::new(),
-            StatusCode::OK,
+            (version, &definition),
+            Shown {
+                submitted: &submitted,
+                problems: &[],
+                errors: Vec::new(),
+                status: StatusCode::OK,
+            },
         );
     }
     let mut errors = Vec::new();
@@ -358,12 +371,13 @@ pub async fn post(
             return form_page(
                 &session,
                 &cx,
-                &definition,
-                version,
-                &submitted,
-                &[],
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                (version, &definition),
+                Shown {
+                    submitted: &submitted,
+                    problems: &[],
+                    errors,
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                },
             );
         }
         Err(problems) => {
@@ -371,12 +385,13 @@ pub async fn post(
             return form_page(
                 &session,
                 &cx,
-                &definition,
-                version,
-                &submitted,
-                &problems,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                (version, &definition),
+                Shown {
+                    submitted: &submitted,
+                    problems: &problems,
+                    errors,
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                },
             );
         }
     };
