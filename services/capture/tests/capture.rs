@@ -940,5 +940,23 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let found = leaks(&stack, &marker).await;
     assert!(found.is_empty(), "the marker leaked to: {found:?}");
+
+    // The parity reviewer sees completion by postulant and office, never answers.
+    let email = "paridad@iec.org.mx";
+    let password = stack.account(email, Role::ParityReviewer).await;
+    let mut reviewer = stack.browser();
+    reviewer.first_login(email, &password).await;
+    let parity = reviewer.get("/revision/identidad").await;
+    assert_eq!(parity.status, StatusCode::OK);
+    assert!(
+        parity.body.contains(
+            "<td>Partido Verde Ecologista de México</td><td>Diputación local de mayoría relativa</td><td>16</td><td>1</td>"
+        ),
+        "{}",
+        parity.body
+    );
+    assert!(!parity.body.contains(&marker));
+    let refused = party.get("/revision/identidad").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
     stack.stop().await;
 }

@@ -29,6 +29,36 @@ async fn main() -> anyhow::Result<()> {
             writeln!(std::io::stdout().lock(), "Re-wrapped {n} data keys")?;
             Ok(())
         }
+        // A new version of an election's questionnaire definition (versions in use never change).
+        Some("add-definition") => {
+            let (Some(election), Some(file)) = (args.get(1), args.get(2)) else {
+                anyhow::bail!(
+                    "usage: conoceles-identity add-definition <election-id> <definition.json>"
+                );
+            };
+            let config = conoceles_kit::ServiceConfig::from_env(ServiceName::Identity)?;
+            let pool = conoceles_kit::db::connect_and_migrate(
+                &config.database_url,
+                2,
+                &conoceles_identity::MIGRATOR,
+            )
+            .await?;
+            let identity = conoceles_identity::store::Identity {
+                pool,
+                keys: std::sync::Arc::new(conoceles_identity::keyring_from_env()?),
+            };
+            let json = std::fs::read_to_string(file)?;
+            let version = identity
+                .add_definition(election.parse()?, &json)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
+            use std::io::Write;
+            writeln!(
+                std::io::stdout().lock(),
+                "Definition version {version} added"
+            )?;
+            Ok(())
+        }
         Some("generate-kek") => {
             let id = args.get(1).map(String::as_str).unwrap_or("k1");
             use std::io::Write;
@@ -40,7 +70,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(other) => {
-            anyhow::bail!("unknown command {other:?}; commands: rotate-kek, generate-kek [id]")
+            anyhow::bail!(
+                "unknown command {other:?}; commands: rotate-kek, add-definition <election> <file>, generate-kek [id]"
+            )
         }
     }
 }

@@ -9,6 +9,7 @@ mod credentials;
 mod election;
 mod home;
 mod login;
+mod parity;
 mod password;
 pub mod session;
 mod views;
@@ -174,6 +175,12 @@ fn pages() -> DeclaredRouter<FrontState> {
             "/captura/{id}/{role}/{section}",
             Rule::people(CAPTURERS),
             post(capture::section_save),
+        )
+        .route(
+            Method::GET,
+            "/revision/identidad",
+            Rule::people(&[Role::ParityReviewer, Role::Admin]),
+            get(parity::page),
         )
         .route(
             Method::GET,

@@ -14,6 +14,7 @@ pub struct Nav {
     pub csrf: String,
     pub is_admin: bool,
     pub is_capturer: bool,
+    pub is_parity: bool,
 }
 
 impl Nav {
@@ -24,6 +25,7 @@ impl Nav {
             csrf: session.csrf_token.clone(),
             is_admin: session.role == Role::Admin,
             is_capturer: matches!(session.role, Role::Party | Role::Candidate),
+            is_parity: matches!(session.role, Role::ParityReviewer | Role::Admin),
         }
     }
 }
@@ -271,4 +273,20 @@ pub struct CatalogsPage {
     pub lines: Vec<CatalogLine>,
     pub notice: Option<String>,
     pub errors: Vec<String>,
+}
+
+pub struct ParityLine {
+    pub postulant: String,
+    pub office: String,
+    pub persons: usize,
+    pub done: usize,
+    pub percent: usize,
+}
+
+#[derive(Template)]
+#[template(path = "parity.html")]
+pub struct ParityPage {
+    pub nav: Option<Nav>,
+    pub election_name: String,
+    pub lines: Vec<ParityLine>,
 }

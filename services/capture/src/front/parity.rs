@@ -1,0 +1,103 @@
+//! `GET /revision/identidad`: completion of the identity questionnaire by postulant and office,
+//! for the parity reviewers and the unit. Only counts, from `identity`'s completion status:
+//! never an answer.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::State;
+use axum::response::Response;
+use http::StatusCode;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::views::{MessagePage, Nav, ParityLine, ParityPage, render};
+use super::{FrontState, session::SessionInfo, status_messages};
+use crate::election;
+
+/// Candidacies asked at once (keeps each gRPC message small at national scale).
+const CHUNK: usize = 2000;
+
+pub async fn page(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+) -> Response {
+    let Ok(Some(current)) = election::current(&state.pool).await else {
+        return render(
+            StatusCode::NOT_FOUND,
+            &MessagePage::new(&session, "Aún no hay una elección configurada."),
+        );
+    };
+    let rows = match sqlx::query(
+        "SELECT p.id, c.id AS candidacy, pos.name AS postulant, o.name AS office FROM persons p \
+         JOIN candidacies c ON c.id = p.candidacy_id JOIN elections e ON e.id = c.election_id \
+         JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \
+         JOIN postulants pos ON pos.election_id = c.election_id AND pos.code = c.postulant_code \
+         WHERE c.election_id = $1 AND c.status <> 'withdrawn' AND p.active \
+           AND (p.role = 'holder' OR e.alternate_questionnaire)",
+    )
+    .bind(current.id)
+    .fetch_all(&state.pool)
+    .await
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!(error = %e, "listing persons for the parity view failed");
+            return render(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &MessagePage::new(&session, "No fue posible leer las candidaturas."),
+            );
+        }
+    };
+    let candidacies: Vec<Uuid> = rows
+        .iter()
+        .map(|r| r.get::<Uuid, _>("candidacy"))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut sent: HashSet<Uuid> = HashSet::new();
+    for chunk in candidacies.chunks(CHUNK) {
+        match state.identity.submitted(chunk).await {
+            Ok(persons) => sent.extend(persons),
+            Err(status) => {
+                return render(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &MessagePage::new(&session, &status_messages(&status).join(" ")),
+                );
+            }
+        }
+    }
+    let mut groups: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+    for r in &rows {
+        let entry = groups
+            .entry((r.get("postulant"), r.get("office")))
+            .or_default();
+        entry.0 += 1;
+        if sent.contains(&r.get::<Uuid, _>("id")) {
+            entry.1 += 1;
+        }
+    }
+    let lines = groups
+        .into_iter()
+        .map(|((postulant, office), (persons, done))| ParityLine {
+            postulant,
+            office,
+            persons,
+            done,
+            percent: if persons == 0 {
+                0
+            } else {
+                done * 100 / persons
+            },
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &ParityPage {
+            nav: Some(Nav::of(&session)),
+            election_name: current.name,
+            lines,
+        },
+    )
+}
