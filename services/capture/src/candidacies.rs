@@ -26,7 +26,7 @@ fn not_found() -> AppError {
 }
 
 /// The candidacy's public dimensions, for events (never names).
-async fn dimensions(
+pub(crate) async fn dimensions(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<(common::CandidacyDimensions, String), AppError> {

@@ -10,9 +10,12 @@ pub mod demo;
 pub mod election;
 pub mod front;
 pub mod generator;
+pub mod grpc;
 pub mod identity_client;
 pub mod import;
+pub mod reviews;
 pub mod spreadsheet;
+pub mod validation_client;
 
 use std::sync::Arc;
 
@@ -40,12 +43,33 @@ impl Application {
         let identity_channel = conoceles_kit::grpc::channel(&config.identity_url)?;
         let (front, _policy) = front::router(front::FrontState {
             auth: AuthClient::new(auth_channel, tokens.clone()),
-            identity: IdentityClient::new(identity_channel, tokens),
+            identity: IdentityClient::new(identity_channel, tokens.clone()),
+            validation: crate::validation_client::ValidationClient::new(
+                conoceles_kit::grpc::channel(&config.validation_url)?,
+                tokens,
+            ),
             pool: infra.pool.clone(),
         });
+        let keys = conoceles_kit::access::KeySet::from_auth(&config.auth_url)?;
+        let routes = tonic::service::Routes::new(
+            conoceles_proto::capture::v1::capture_service_server::CaptureServiceServer::new(
+                grpc::CaptureApi {
+                    pool: infra.pool.clone(),
+                },
+            ),
+        );
+        let consumer = conoceles_kit::amqp::Consumer::new(
+            infra.pool.clone(),
+            infra.broker.clone(),
+            conoceles_kit::amqp::ConsumerSpec::new(reviews::CONSUMER, &reviews::ROUTING_KEYS),
+            reviews::Reviews,
+        );
         ServiceServer::new(&config, infra)
+            .access(grpc::policy(), keys)
+            .grpc(routes)
             .with_outbox_relay()
             .http(front)
+            .worker("reviews", move |token| consumer.run(token))
             .bind()
             .await
     }

@@ -960,3 +960,234 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     stack.stop().await;
 }
+
+/// Waits until `path` (for `browser`) contains `needle`.
+async fn eventually(browser: &mut Browser, path: &str, needle: &str) -> Page {
+    let started = std::time::Instant::now();
+    loop {
+        let page = browser.get(path).await;
+        if page.body.contains(needle) {
+            return page;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{path} never showed {needle:?}: {}",
+            page.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+async fn submit_html(browser: &mut Browser, candidacy: Uuid) -> Page {
+    let preview = browser
+        .get(&format!("/captura/{candidacy}/vista-previa"))
+        .await;
+    browser
+        .post(
+            &format!("/captura/{candidacy}/envio"),
+            &[("csrf", &preview.hidden("csrf"))],
+        )
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reaches_the_broker() {
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    let conn =
+        lapin::Connection::connect(&testing::amqp_url(), lapin::ConnectionProperties::default())
+            .await
+            .unwrap();
+    let channel = conn.create_channel().await.unwrap();
+    let topology = conoceles_kit::amqp::Topology::new(&stack.namespace);
+    topology.declare_exchanges(&channel).await.unwrap();
+    let queue = format!("{}.test-approved", stack.namespace);
+    channel
+        .queue_declare(
+            queue.as_str().into(),
+            Default::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+    channel
+        .queue_bind(
+            queue.as_str().into(),
+            topology.events_exchange().into(),
+            "candidacy.approved".into(),
+            Default::default(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
+
+    let candidacy = candidacy_of(&stack, "PT").await;
+    let mut party = party_browser(&stack, "PT").await;
+    fill_sections(&mut party, candidacy).await;
+    let photo = upload_photo(&mut party, candidacy, jpeg(600, 800), "foto.jpg").await;
+    assert_eq!(photo.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        submit_html(&mut party, candidacy).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    let email = "revisora@iec.org.mx";
+    let password = stack.account(email, Role::Reviewer).await;
+    let mut reviewer = stack.browser();
+    reviewer.first_login(email, &password).await;
+    // A party cannot see the queue.
+    assert_eq!(party.get("/revision").await.status, StatusCode::FORBIDDEN);
+    // The submission reaches the queue with its automatic findings.
+    let holder: String = sqlx::query_scalar(
+        "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'holder'",
+    )
+    .bind(candidacy)
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap();
+    let queue_page = eventually(&mut reviewer, "/revision", &holder).await;
+    let link = queue_page
+        .body
+        .split("href=\"/revision/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let review = reviewer.get(&format!("/revision/{link}")).await;
+    assert!(review.body.contains("Trayectoria profesional"));
+    assert!(
+        review
+            .body
+            .contains("no ha enviado su cuestionario de identidad"),
+        "identity finding shown"
+    );
+    let observed = reviewer
+        .post(
+            &format!("/revision/{link}/observar"),
+            &[
+                ("csrf", &review.hidden("csrf")),
+                ("ronda", "1"),
+                ("seccion", "professional"),
+                ("mensaje.professional", "Indique los años de cada cargo."),
+            ],
+        )
+        .await;
+    assert_eq!(observed.status, StatusCode::SEE_OTHER, "{}", observed.body);
+    // Deciding the same round twice is refused.
+    let twice = reviewer
+        .post(
+            &format!("/revision/{link}/aprobar"),
+            &[("csrf", &review.hidden("csrf")), ("ronda", "1")],
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+
+    // The party sees the observation; only that section reopens.
+    let overview = eventually(
+        &mut party,
+        &format!("/captura/{candidacy}"),
+        "Indique los años de cada cargo.",
+    )
+    .await;
+    assert!(overview.body.contains("Observaciones por atender"));
+    let general = party
+        .get(&format!("/captura/{candidacy}/holder/general"))
+        .await;
+    let refused = party
+        .post(
+            &format!("/captura/{candidacy}/holder/general"),
+            &[
+                ("csrf", &general.hidden("csrf")),
+                ("private_email", "otra@ejemplo.mx"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(
+        refused
+            .body
+            .contains("solo se corrigen las secciones observadas")
+    );
+    let path = format!("/captura/{candidacy}/holder/professional");
+    let form = party.get(&path).await;
+    let fixed = format!("{} De 2010 a 2020 fui directora.", text(60));
+    let saved = party
+        .post(
+            &path,
+            &[("csrf", &form.hidden("csrf")), ("history", &fixed)],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(
+        submit_html(&mut party, candidacy).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // Round 2 reaches the queue; the reviewer approves it.
+    let queue_page = eventually(&mut reviewer, "/revision", &holder).await;
+    let link2 = queue_page
+        .body
+        .split("href=\"/revision/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_ne!(link, link2, "a new round");
+    let review = reviewer.get(&format!("/revision/{link2}")).await;
+    assert!(review.body.contains("ronda 2"));
+    let approved = reviewer
+        .post(
+            &format!("/revision/{link2}/aprobar"),
+            &[("csrf", &review.hidden("csrf")), ("ronda", "2")],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+    eventually(&mut party, "/captura", "Aprobada").await;
+
+    // Exactly one candidacy.approved on the broker.
+    let started = std::time::Instant::now();
+    let delivered = loop {
+        if let Some(m) = channel
+            .basic_get(
+                queue.as_str().into(),
+                lapin::options::BasicGetOptions { no_ack: true },
+            )
+            .await
+            .unwrap()
+        {
+            break m;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no approval event"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    use prost::Message;
+    let event =
+        conoceles_proto::events::v1::CandidacyApproved::decode(delivered.delivery.data.as_slice())
+            .unwrap();
+    assert_eq!(event.round, 2);
+    assert_eq!(event.candidacy_id.unwrap().value, candidacy.to_string());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        channel
+            .basic_get(
+                queue.as_str().into(),
+                lapin::options::BasicGetOptions { no_ack: true }
+            )
+            .await
+            .unwrap()
+            .is_none(),
+        "exactly one approval"
+    );
+    let _ = channel
+        .queue_delete(queue.as_str().into(), Default::default())
+        .await;
+    let _ = conn.close(200, "done".into()).await;
+    stack.stop().await;
+}

@@ -16,6 +16,8 @@
 //! | `SHUTDOWN_GRACE_SECONDS` | `8` |
 //! | `AUTH_GRPC_URL` | `http://127.0.0.1:50051` (where service-token verification keys come from) |
 //! | `IDENTITY_GRPC_URL` | `http://127.0.0.1:50052` (for the services that may call `identity`) |
+//! | `CAPTURE_GRPC_URL` | `http://127.0.0.1:50053` (for the services that read from `capture`) |
+//! | `VALIDATION_GRPC_URL` | `http://127.0.0.1:50054` (for the capture front's review pages) |
 //! | `SERVICE_SECRET` | unset: the service cannot obtain tokens to call other services |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset: traces are not exported |
 //!
@@ -115,6 +117,10 @@ pub struct ServiceConfig {
     pub auth_url: String,
     /// Where `identity` answers (for the services allowed to call it).
     pub identity_url: String,
+    /// Where `capture` answers (for the services that read from it).
+    pub capture_url: String,
+    /// Where `validation` answers (for the capture front's review pages).
+    pub validation_url: String,
     pub service_secret: Option<SecretString>,
 }
 
@@ -211,6 +217,9 @@ impl ServiceConfig {
             auth_url: get("AUTH_GRPC_URL").unwrap_or_else(|| "http://127.0.0.1:50051".into()),
             identity_url: get("IDENTITY_GRPC_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:50052".into()),
+            capture_url: get("CAPTURE_GRPC_URL").unwrap_or_else(|| "http://127.0.0.1:50053".into()),
+            validation_url: get("VALIDATION_GRPC_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:50054".into()),
             service_secret: get("SERVICE_SECRET").map(SecretString::from),
         })
     }

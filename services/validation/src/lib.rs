@@ -1,6 +1,16 @@
 //! `validation`: the rules of the Lineamientos, the review queue, observations and approvals.
 
+pub mod grpc;
+pub mod reviews;
+pub mod rules;
+pub mod submitted;
+
+use std::sync::Arc;
+
+use conoceles_kit::access::{KeySet, TokenSource};
+use conoceles_kit::amqp::{Consumer, ConsumerSpec};
 use conoceles_kit::{Infrastructure, Running, ServiceConfig, ServiceServer};
+use conoceles_proto::validation::v1::validation_service_server::ValidationServiceServer;
 use sqlx::migrate::Migrator;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -11,8 +21,32 @@ impl Application {
     /// Connects the infrastructure, migrates the database and binds every listener.
     pub async fn build(config: ServiceConfig) -> anyhow::Result<Running> {
         let infra = Infrastructure::connect(&config, &MIGRATOR).await?;
+        let auth = conoceles_kit::grpc::channel(&config.auth_url)?;
+        let tokens = Arc::new(TokenSource::new(
+            auth,
+            config.service.as_str(),
+            config.service_secret.clone(),
+        ));
+        let consumer = Consumer::new(
+            infra.pool.clone(),
+            infra.broker.clone(),
+            ConsumerSpec::new(submitted::CONSUMER, &submitted::ROUTING_KEYS),
+            submitted::Submitted {
+                capture: conoceles_kit::grpc::channel(&config.capture_url)?,
+                identity: conoceles_kit::grpc::channel(&config.identity_url)?,
+                tokens,
+            },
+        );
+        let keys = KeySet::from_auth(&config.auth_url)?;
+        let routes =
+            tonic::service::Routes::new(ValidationServiceServer::new(grpc::ValidationApi {
+                pool: infra.pool.clone(),
+            }));
         ServiceServer::new(&config, infra)
+            .access(grpc::policy(), keys)
+            .grpc(routes)
             .with_outbox_relay()
+            .worker("curricular", move |token| consumer.run(token))
             .bind()
             .await
     }

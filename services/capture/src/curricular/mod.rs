@@ -2,9 +2,10 @@
 //! person and section, photos, the final submission and its receipt.
 
 pub mod bulk;
-pub mod fields;
 pub mod photo;
-pub mod sections;
+
+/// The sections and field rules, shared with `validation`.
+pub use conoceles_curricular::{fields, sections};
 mod store;
 mod submit;
 

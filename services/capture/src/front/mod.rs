@@ -11,6 +11,7 @@ mod home;
 mod login;
 mod parity;
 mod password;
+mod review;
 pub mod session;
 mod views;
 
@@ -29,6 +30,7 @@ use crate::auth_client::AuthClient;
 pub struct FrontState {
     pub auth: AuthClient,
     pub identity: crate::identity_client::IdentityClient,
+    pub validation: crate::validation_client::ValidationClient,
     pub pool: sqlx::PgPool,
 }
 
@@ -39,6 +41,8 @@ const EVERYONE: &[Role] = &Role::ALL;
 const ADMINS: &[Role] = &[Role::Admin];
 /// Who captures: parties and candidates (each only within its scope, checked per candidacy).
 const CAPTURERS: &[Role] = &[Role::Party, Role::Candidate];
+/// The unit's reviewers (and its admins).
+const REVIEWERS: &[Role] = &[Role::Reviewer, Role::Admin];
 /// Who may look at a candidacy's capture: its capturers and the unit's staff.
 const CAPTURE_READERS: &[Role] = &[Role::Party, Role::Candidate, Role::Admin, Role::Reviewer];
 
@@ -175,6 +179,30 @@ fn pages() -> DeclaredRouter<FrontState> {
             "/captura/{id}/{role}/{section}",
             Rule::people(CAPTURERS),
             post(capture::section_save),
+        )
+        .route(
+            Method::GET,
+            "/revision",
+            Rule::people(REVIEWERS),
+            get(review::queue),
+        )
+        .route(
+            Method::GET,
+            "/revision/{submission}",
+            Rule::people(REVIEWERS),
+            get(review::show),
+        )
+        .route(
+            Method::POST,
+            "/revision/{submission}/aprobar",
+            Rule::people(REVIEWERS),
+            post(review::approve),
+        )
+        .route(
+            Method::POST,
+            "/revision/{submission}/observar",
+            Rule::people(REVIEWERS),
+            post(review::observe),
         )
         .route(
             Method::GET,

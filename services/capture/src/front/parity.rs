@@ -85,11 +85,7 @@ pub async fn page(
             office,
             persons,
             done,
-            percent: if persons == 0 {
-                0
-            } else {
-                done * 100 / persons
-            },
+            percent: (done * 100).checked_div(persons).unwrap_or(0),
         })
         .collect();
     render(

@@ -15,6 +15,7 @@ pub struct Nav {
     pub is_admin: bool,
     pub is_capturer: bool,
     pub is_parity: bool,
+    pub is_reviewer: bool,
 }
 
 impl Nav {
@@ -26,6 +27,7 @@ impl Nav {
             is_admin: session.role == Role::Admin,
             is_capturer: matches!(session.role, Role::Party | Role::Candidate),
             is_parity: matches!(session.role, Role::ParityReviewer | Role::Admin),
+            is_reviewer: matches!(session.role, Role::Reviewer | Role::Admin),
         }
     }
 }
@@ -289,4 +291,55 @@ pub struct ParityPage {
     pub nav: Option<Nav>,
     pub election_name: String,
     pub lines: Vec<ParityLine>,
+}
+
+pub struct QueueLine {
+    pub submission: String,
+    pub holder: String,
+    pub postulant: String,
+    pub office: String,
+    pub constituency: String,
+    pub round: u32,
+    pub submitted: String,
+    pub waiting_hours: i64,
+    pub failing: usize,
+}
+
+#[derive(Template)]
+#[template(path = "review_queue.html")]
+pub struct QueuePage {
+    pub nav: Option<Nav>,
+    pub lines: Vec<QueueLine>,
+    pub office: String,
+    pub postulant: String,
+    pub state: String,
+}
+
+pub struct ReviewSection {
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub items: Vec<(&'static str, String)>,
+    pub passed: bool,
+    pub reason: String,
+}
+
+pub struct ReviewPerson {
+    pub role_label: &'static str,
+    pub full_name: String,
+    pub sections: Vec<ReviewSection>,
+}
+
+#[derive(Template)]
+#[template(path = "review.html")]
+pub struct ReviewPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub submission: String,
+    pub round: u32,
+    pub postulant: String,
+    pub office: String,
+    pub constituency: String,
+    pub sha256: String,
+    pub pending: bool,
+    pub persons: Vec<ReviewPerson>,
 }

@@ -16,6 +16,7 @@ use conoceles_kit::{ServiceConfig, ServiceName, Shutdown};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 
+pub const VALIDATION_SECRET: &str = "validation-secret-for-front-tests-01";
 pub const CAPTURE_SECRET: &str = "capture-secret-for-front-tests-0123";
 
 pub struct Stack {
@@ -36,7 +37,9 @@ pub async fn spawn_stack() -> Stack {
     let auth_db = TestDatabase::named("front_auth");
     let capture_db = TestDatabase::named("front_capture");
     let settings = AuthSettings::from_lookup(|key| match key {
-        "SERVICE_SECRETS" => Some(format!("capture={CAPTURE_SECRET}")),
+        "SERVICE_SECRETS" => Some(format!(
+            "capture={CAPTURE_SECRET},validation={VALIDATION_SECRET}"
+        )),
         "HASH_CONCURRENCY" => Some("2".into()),
         _ => None,
     })
@@ -63,13 +66,32 @@ pub async fn spawn_stack() -> Stack {
     .await
     .unwrap();
     let identity_pool = identity.infrastructure().pool.clone();
+    // validation and capture call each other: validation's port is chosen first.
+    let validation_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let capture_config = ServiceConfig {
         auth_url: format!("http://{}", auth.grpc_addr()),
         identity_url: format!("http://{}", identity.grpc_addr()),
+        validation_url: format!("http://127.0.0.1:{validation_port}"),
         service_secret: Some(CAPTURE_SECRET.to_string().into()),
         ..testing::service_config(ServiceName::Capture, &capture_db.url, &namespace)
     };
     let capture = conoceles_capture::Application::build(capture_config)
+        .await
+        .unwrap();
+    let validation_db = TestDatabase::named("front_validation");
+    let mut validation_config = ServiceConfig {
+        auth_url: format!("http://{}", auth.grpc_addr()),
+        identity_url: format!("http://{}", identity.grpc_addr()),
+        capture_url: format!("http://{}", capture.grpc_addr()),
+        service_secret: Some(VALIDATION_SECRET.to_string().into()),
+        ..testing::service_config(ServiceName::Validation, &validation_db.url, &namespace)
+    };
+    validation_config.ports.grpc = validation_port;
+    let validation = conoceles_validation::Application::build(validation_config)
         .await
         .unwrap();
     let base = format!("http://{}", capture.http_addr().unwrap());
@@ -77,7 +99,7 @@ pub async fn spawn_stack() -> Stack {
     // The same declaration the running front uses.
     let policy = conoceles_capture::front::policy();
     let mut stops = Vec::new();
-    for running in [auth, identity, capture] {
+    for running in [auth, identity, capture, validation] {
         let shutdown = running.shutdown();
         stops.push((shutdown, tokio::spawn(running.run_until_stopped())));
     }
@@ -91,7 +113,7 @@ pub async fn spawn_stack() -> Stack {
         capture_db_url: capture_db.url.clone(),
         policy,
         stops,
-        databases: vec![auth_db, identity_db, capture_db],
+        databases: vec![auth_db, identity_db, capture_db, validation_db],
     }
 }
 

@@ -238,6 +238,21 @@ pub async fn candidacy(
             at: local(at, &c.time_zone),
         })
         .collect();
+    let observations = if c.status == "observed" {
+        crate::reviews::latest_observations(&state.pool, c.id)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(section, message)| {
+                let title = Section::from_slug(&section)
+                    .map(|s| s.title().to_string())
+                    .unwrap_or(section);
+                (title, message)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let notice = Section::from_slug(&query.guardado)
         .map(|s| format!("Se guardó la sección «{}».", s.title()))
         .or_else(|| (query.guardado == "foto").then(|| "Se guardó la fotografía.".to_string()));
@@ -251,6 +266,7 @@ pub async fn candidacy(
             editable,
             receipts,
             notice,
+            observations,
         },
     )
 }

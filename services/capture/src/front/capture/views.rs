@@ -72,6 +72,8 @@ pub struct CandidacyPage {
     pub editable: bool,
     pub receipts: Vec<ReceiptLine>,
     pub notice: Option<String>,
+    /// The reviewers' observations to answer: (section title, message).
+    pub observations: Vec<(String, String)>,
 }
 
 pub struct FieldView {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use conoceles_kit::FieldViolation;
 use serde::Serialize;
 
-use super::fields::{self, Network};
+use crate::fields::{self, Network};
 
 /// The content of one section.
 pub type Fields = BTreeMap<String, String>;

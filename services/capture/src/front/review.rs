@@ -1,0 +1,285 @@
+//! The reviewers' pages (`/revision`): the queue, one submission with the automatic findings
+//! beside each section, approval or observations per section. Decisions are `validation`'s; the
+//! content shown is capture's own record of the submission.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use conoceles_proto::common::v1 as common;
+use http::StatusCode;
+use serde::Deserialize;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::session::{SessionInfo, csrf_matches};
+use super::views::{
+    MessagePage, Nav, QueueLine, QueuePage, ReviewPage, ReviewPerson, ReviewSection, local_time,
+    render,
+};
+use super::{FrontState, PAGE_EXPIRED, status_messages};
+use crate::curricular::{Bounds, Section};
+
+fn failed(session: &SessionInfo, status: &tonic::Status) -> Response {
+    let code = match status.code() {
+        tonic::Code::NotFound => StatusCode::NOT_FOUND,
+        tonic::Code::FailedPrecondition | tonic::Code::AlreadyExists => StatusCode::CONFLICT,
+        tonic::Code::InvalidArgument => StatusCode::UNPROCESSABLE_ENTITY,
+        tonic::Code::PermissionDenied => StatusCode::FORBIDDEN,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    render(
+        code,
+        &MessagePage::new(session, &status_messages(status).join(" ")),
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    #[serde(default)]
+    cargo: String,
+    #[serde(default)]
+    postulante: String,
+    #[serde(default)]
+    estado: String,
+}
+
+/// `GET /revision`
+pub async fn queue(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Query(q): Query<QueueQuery>,
+) -> Response {
+    let status = match q.estado.as_str() {
+        "observadas" => common::CandidacyStatus::Observed,
+        "aprobadas" => common::CandidacyStatus::Approved,
+        _ => common::CandidacyStatus::Submitted,
+    };
+    let items = match state
+        .validation
+        .queue(
+            &session.token,
+            &q.cargo,
+            &q.postulante.to_uppercase(),
+            status,
+        )
+        .await
+    {
+        Ok(items) => items,
+        Err(s) => return failed(&session, &s),
+    };
+    let ids: Vec<Uuid> = items
+        .iter()
+        .filter_map(|i| i.dimensions.as_ref()?.candidacy_id.as_ref())
+        .filter_map(|c| Uuid::parse_str(&c.value).ok())
+        .collect();
+    let names: HashMap<Uuid, String> = sqlx::query(
+        "SELECT candidacy_id, full_name FROM persons WHERE candidacy_id = ANY($1) AND role = 'holder' AND active",
+    )
+    .bind(&ids)
+    .fetch_all(&state.pool)
+    .await
+    .unwrap_or_default()
+    .into_iter()
+    .map(|r| (r.get("candidacy_id"), r.get("full_name")))
+    .collect();
+    let now = chrono::Utc::now();
+    let lines = items
+        .into_iter()
+        .map(|i| {
+            let d = i.dimensions.unwrap_or_default();
+            let candidacy = d
+                .candidacy_id
+                .as_ref()
+                .and_then(|c| Uuid::parse_str(&c.value).ok())
+                .unwrap_or_default();
+            let at = conoceles_kit::proto_time::from_proto(i.submitted_at.as_ref()).unwrap_or(now);
+            QueueLine {
+                submission: i.submission_id,
+                holder: names.get(&candidacy).cloned().unwrap_or_default(),
+                postulant: d.postulant,
+                office: d.office,
+                constituency: d.constituency,
+                round: i.round,
+                submitted: local_time(at),
+                waiting_hours: (now - at).num_hours(),
+                failing: i.findings.iter().filter(|f| !f.passed).count(),
+            }
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &QueuePage {
+            nav: Some(Nav::of(&session)),
+            lines,
+            office: q.cargo,
+            postulant: q.postulante,
+            state: q.estado,
+        },
+    )
+}
+
+/// `GET /revision/{submission}`
+pub async fn show(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Path(submission): Path<Uuid>,
+) -> Response {
+    let item = match state
+        .validation
+        .review(&session.token, &submission.to_string())
+        .await
+    {
+        Ok(item) => item,
+        Err(s) => return failed(&session, &s),
+    };
+    let Ok(Some(row)) = sqlx::query(
+        "SELECT s.canonical, s.content_sha256, c.status FROM submissions s JOIN candidacies c ON c.id = s.candidacy_id WHERE s.id = $1",
+    )
+    .bind(submission)
+    .fetch_optional(&state.pool)
+    .await
+    else {
+        return render(StatusCode::NOT_FOUND, &MessagePage::new(&session, "No existe ese envío."));
+    };
+    let content: serde_json::Value =
+        serde_json::from_str(row.get::<&str, _>("canonical")).unwrap_or_default();
+    let finding = |section: &str| item.findings.iter().find(|f| f.section == section);
+    let mut persons = Vec::new();
+    for person in content["persons"].as_array().cloned().unwrap_or_default() {
+        let prefix = if person["role"] == "alternate" {
+            "alternate."
+        } else {
+            ""
+        };
+        let mut sections: Vec<ReviewSection> = Section::ALL
+            .iter()
+            .map(|s| {
+                let fields = &person["sections"][s.slug()];
+                let f = finding(&format!("{prefix}{}", s.slug()));
+                ReviewSection {
+                    slug: s.slug(),
+                    title: s.title(),
+                    items: s
+                        .fields(&Bounds::default())
+                        .into_iter()
+                        .filter_map(|spec| {
+                            let v = fields.get(spec.name)?.as_str()?;
+                            Some((spec.label, spec.display(v)))
+                        })
+                        .collect(),
+                    passed: f.is_none_or(|f| f.passed),
+                    reason: f.map(|f| f.reason.clone()).unwrap_or_default(),
+                }
+            })
+            .collect();
+        for (slug, title) in [
+            ("photo", "Fotografía"),
+            ("identity", "Cuestionario de identidad"),
+        ] {
+            let f = finding(&format!("{prefix}{slug}"));
+            sections.push(ReviewSection {
+                slug,
+                title,
+                items: Vec::new(),
+                passed: f.is_none_or(|f| f.passed),
+                reason: f.map(|f| f.reason.clone()).unwrap_or_default(),
+            });
+        }
+        persons.push(ReviewPerson {
+            role_label: if prefix.is_empty() {
+                "Propietaria o propietario"
+            } else {
+                "Suplente"
+            },
+            full_name: person["full_name"].as_str().unwrap_or_default().to_string(),
+            sections,
+        });
+    }
+    let d = item.dimensions.clone().unwrap_or_default();
+    render(
+        StatusCode::OK,
+        &ReviewPage {
+            nav: Some(Nav::of(&session)),
+            csrf: session.csrf_token.clone(),
+            submission: submission.to_string(),
+            round: item.round,
+            postulant: d.postulant,
+            office: d.office,
+            constituency: d.constituency,
+            sha256: row.get("content_sha256"),
+            pending: item.status == common::CandidacyStatus::Submitted as i32,
+            persons,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ronda: u32,
+}
+
+/// `POST /revision/{submission}/aprobar`
+pub async fn approve(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Path(submission): Path<Uuid>,
+    Form(form): Form<DecisionForm>,
+) -> Response {
+    if !csrf_matches(&session.csrf_token, &form.csrf) {
+        return render(
+            StatusCode::FORBIDDEN,
+            &MessagePage::new(&session, PAGE_EXPIRED),
+        );
+    }
+    match state
+        .validation
+        .approve(&session.token, &submission.to_string(), form.ronda)
+        .await
+    {
+        Ok(()) => Redirect::to("/revision?resuelta=aprobada").into_response(),
+        Err(s) => failed(&session, &s),
+    }
+}
+
+/// `POST /revision/{submission}/observar`: `seccion` (repeated) and `mensaje.<section>`.
+pub async fn observe(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Path(submission): Path<Uuid>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    if !csrf_matches(&session.csrf_token, &field("csrf")) {
+        return render(
+            StatusCode::FORBIDDEN,
+            &MessagePage::new(&session, PAGE_EXPIRED),
+        );
+    }
+    let round: u32 = field("ronda").parse().unwrap_or(0);
+    let observations: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| k == "seccion")
+        .map(|(_, section)| (section.clone(), field(&format!("mensaje.{section}"))))
+        .collect();
+    match state
+        .validation
+        .observe(&session.token, &submission.to_string(), round, observations)
+        .await
+    {
+        Ok(()) => Redirect::to("/revision?resuelta=observada").into_response(),
+        Err(s) => failed(&session, &s),
+    }
+}

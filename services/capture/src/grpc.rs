@@ -1,0 +1,121 @@
+//! `conoceles.capture.v1.CaptureService`: what the other services may read from capture. The
+//! submission content carries the private email for the reviewers; the public projection for
+//! publication never does.
+
+use conoceles_kit::access::{Policy, Rule};
+use conoceles_kit::error::{AppError, ErrorCode, FieldViolation};
+use conoceles_kit::proto_time::to_proto;
+use conoceles_proto::capture::v1 as pb;
+use conoceles_proto::capture::v1::capture_service_server::CaptureService;
+use sqlx::{PgPool, Row};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+const SERVICE: &str = "conoceles.capture.v1.CaptureService";
+
+/// Who may call each method.
+pub fn policy() -> Policy {
+    let readers = Rule::services(&["validation", "publication", "statistics"]);
+    Policy::new().grpc_methods(
+        SERVICE,
+        &[
+            ("GetElection", readers),
+            ("ListCandidacies", readers),
+            ("GetCandidacy", readers),
+            ("GetPublicProfile", Rule::services(&["publication"])),
+            ("GetSubmission", Rule::services(&["validation"])),
+            ("CountByStatus", Rule::services(&["statistics"])),
+        ],
+    )
+}
+
+pub struct CaptureApi {
+    pub pool: PgPool,
+}
+
+fn not_yet(what: &str) -> Status {
+    Status::unimplemented(format!("{what} is not available yet"))
+}
+
+#[tonic::async_trait]
+impl CaptureService for CaptureApi {
+    async fn get_election(
+        &self,
+        _request: Request<pb::GetElectionRequest>,
+    ) -> Result<Response<pb::GetElectionResponse>, Status> {
+        Err(not_yet("GetElection"))
+    }
+
+    async fn list_candidacies(
+        &self,
+        _request: Request<pb::ListCandidaciesRequest>,
+    ) -> Result<Response<pb::ListCandidaciesResponse>, Status> {
+        Err(not_yet("ListCandidacies"))
+    }
+
+    async fn get_candidacy(
+        &self,
+        _request: Request<pb::GetCandidacyRequest>,
+    ) -> Result<Response<pb::GetCandidacyResponse>, Status> {
+        Err(not_yet("GetCandidacy"))
+    }
+
+    async fn get_public_profile(
+        &self,
+        _request: Request<pb::GetPublicProfileRequest>,
+    ) -> Result<Response<pb::GetPublicProfileResponse>, Status> {
+        Err(not_yet("GetPublicProfile"))
+    }
+
+    async fn get_submission(
+        &self,
+        request: Request<pb::GetSubmissionRequest>,
+    ) -> Result<Response<pb::GetSubmissionResponse>, Status> {
+        let id = Uuid::parse_str(&request.get_ref().submission_id).map_err(|_| {
+            AppError::invalid(vec![FieldViolation::new(
+                "submission_id",
+                "invalid_format",
+                "El identificador no es válido.",
+            )])
+        })?;
+        let row = sqlx::query(
+            "SELECT s.candidacy_id, s.round, s.canonical, s.content_sha256, s.submitted_at, e.text_min_chars, \
+                    e.text_max_chars, e.proposal_min_chars, e.proposal_max_chars, h.full_name \
+             FROM submissions s JOIN candidacies c ON c.id = s.candidacy_id JOIN elections e ON e.id = c.election_id \
+             LEFT JOIN persons h ON h.candidacy_id = c.id AND h.role = 'holder' AND h.active WHERE s.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(AppError::from)?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound, "No existe ese envío."))?;
+        let candidacy: Uuid = row.get("candidacy_id");
+        let mut tx = self.pool.begin().await.map_err(AppError::from)?;
+        let (dimensions, _) = crate::candidacies::dimensions(&mut tx, candidacy).await?;
+        tx.commit().await.map_err(AppError::from)?;
+        let n = |name: &str| row.get::<i32, _>(name).max(0) as u32;
+        Ok(Response::new(pb::GetSubmissionResponse {
+            submission_id: id.to_string(),
+            candidacy_id: dimensions.candidacy_id.clone(),
+            round: row.get::<i32, _>("round") as u32,
+            content_json: row.get("canonical"),
+            content_sha256: row.get("content_sha256"),
+            submitted_at: Some(to_proto(row.get("submitted_at"))),
+            dimensions: Some(dimensions),
+            text_min_chars: n("text_min_chars"),
+            text_max_chars: n("text_max_chars"),
+            proposal_min_chars: n("proposal_min_chars"),
+            proposal_max_chars: n("proposal_max_chars"),
+            holder_name: row
+                .get::<Option<String>, _>("full_name")
+                .unwrap_or_default(),
+        }))
+    }
+
+    async fn count_by_status(
+        &self,
+        _request: Request<pb::CountByStatusRequest>,
+    ) -> Result<Response<pb::CountByStatusResponse>, Status> {
+        Err(not_yet("CountByStatus"))
+    }
+}

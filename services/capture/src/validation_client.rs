@@ -1,0 +1,131 @@
+//! The back office's calls to `validation`, always on behalf of the logged-in reviewer.
+
+use std::sync::Arc;
+
+use conoceles_kit::access::{TokenSource, with_bearer};
+use conoceles_proto::common::v1 as common;
+use conoceles_proto::validation::v1 as pb;
+use conoceles_proto::validation::v1::validation_service_client::ValidationServiceClient;
+use tonic::transport::Channel;
+
+#[derive(Clone)]
+pub struct ValidationClient {
+    client: ValidationServiceClient<Channel>,
+    tokens: Arc<TokenSource>,
+}
+
+const AUDIENCE: &str = "validation";
+
+impl ValidationClient {
+    pub fn new(channel: Channel, tokens: Arc<TokenSource>) -> Self {
+        Self {
+            client: ValidationServiceClient::new(channel),
+            tokens,
+        }
+    }
+
+    async fn acting<T>(
+        &self,
+        session: &str,
+        message: T,
+    ) -> Result<tonic::Request<T>, tonic::Status> {
+        let token = self.tokens.acting_token(AUDIENCE, session).await?;
+        Ok(with_bearer(message, &token))
+    }
+
+    pub async fn queue(
+        &self,
+        session: &str,
+        office: &str,
+        postulant: &str,
+        status: common::CandidacyStatus,
+    ) -> Result<Vec<pb::ReviewItem>, tonic::Status> {
+        let request = self
+            .acting(
+                session,
+                pb::ListReviewQueueRequest {
+                    office: office.into(),
+                    postulant: postulant.into(),
+                    status: status as i32,
+                    page: Some(common::PageRequest {
+                        page_size: 500,
+                        page_token: String::new(),
+                    }),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(self
+            .client
+            .clone()
+            .list_review_queue(request)
+            .await?
+            .into_inner()
+            .items)
+    }
+
+    pub async fn review(
+        &self,
+        session: &str,
+        submission: &str,
+    ) -> Result<pb::ReviewItem, tonic::Status> {
+        let request = self
+            .acting(
+                session,
+                pb::GetReviewRequest {
+                    submission_id: submission.into(),
+                },
+            )
+            .await?;
+        self.client
+            .clone()
+            .get_review(request)
+            .await?
+            .into_inner()
+            .item
+            .ok_or_else(|| tonic::Status::not_found("No existe esa revisión."))
+    }
+
+    pub async fn approve(
+        &self,
+        session: &str,
+        submission: &str,
+        round: u32,
+    ) -> Result<(), tonic::Status> {
+        let request = self
+            .acting(
+                session,
+                pb::ApproveRequest {
+                    submission_id: submission.into(),
+                    round,
+                },
+            )
+            .await?;
+        self.client.clone().approve(request).await?;
+        Ok(())
+    }
+
+    pub async fn observe(
+        &self,
+        session: &str,
+        submission: &str,
+        round: u32,
+        observations: Vec<(String, String)>,
+    ) -> Result<(), tonic::Status> {
+        let request = self
+            .acting(
+                session,
+                pb::ObserveRequest {
+                    submission_id: submission.into(),
+                    round,
+                    observations: observations
+                        .into_iter()
+                        .map(|(section, message)| pb::SectionObservation { section, message })
+                        .collect(),
+                },
+            )
+            .await?;
+        self.client.clone().observe(request).await?;
+        Ok(())
+    }
+}
