@@ -1,7 +1,8 @@
 // A party logs in with the credentials the electoral body gave it, fills a candidacy's
 // curricular questionnaire, uploads a photo, previews the public profile, submits and sees the
-// receipt. Started by tests/tests/browser.rs with CAPTURE_URL, PARTY_EMAIL, PARTY_PASSWORD and
-// PHOTO_PATH.
+// receipt; a reviewer observes a section, the party fixes it, the reviewer approves. Started by
+// tests/tests/browser.rs with CAPTURE_URL, PARTY_EMAIL, PARTY_PASSWORD, PHOTO_PATH,
+// REVIEWER_EMAIL and REVIEWER_PASSWORD.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
@@ -102,6 +103,63 @@ test('a party captures, previews and submits a candidacy and gets its receipt', 
     // Read-only afterwards: the dashboard shows the candidacy as submitted.
     await page.goto(`${base}/captura`);
     await page.getByText('Enviada').first().waitFor();
+    const candidacyUrl = await page.locator('table a').first().getAttribute('href');
+    const holder = (await page.locator('table tbody tr').first().locator('td').nth(3).textContent()).trim();
+
+    // A reviewer observes one section.
+    const reviewer = await (await browser.newContext()).newPage();
+    reviewer.on('pageerror', (e) => problems.push(String(e)));
+    await reviewer.goto(`${base}/ingresar`);
+    await reviewer.getByLabel('Correo electrónico').fill(process.env.REVIEWER_EMAIL);
+    await reviewer.getByLabel('Contraseña', { exact: true }).fill(process.env.REVIEWER_PASSWORD);
+    await reviewer.getByRole('button', { name: 'Ingresar' }).click();
+    await reviewer.waitForURL('**/cuenta/contrasena');
+    await reviewer.getByLabel('Contraseña actual').fill(process.env.REVIEWER_PASSWORD);
+    await reviewer.getByLabel('Nueva contraseña', { exact: true }).fill('frase de la revisión 2026');
+    await reviewer.getByLabel('Confirme la nueva contraseña').fill('frase de la revisión 2026');
+    await reviewer.getByRole('button', { name: 'Cambiar contraseña' }).click();
+    await reviewer.getByText('Su contraseña se cambió.').waitFor();
+    const openInQueue = async () => {
+      for (let i = 0; i < 60; i++) {
+        await reviewer.goto(`${base}/revision`);
+        if (await reviewer.getByRole('link', { name: holder }).count()) break;
+        await reviewer.waitForTimeout(500);
+      }
+      await reviewer.getByRole('link', { name: holder }).click();
+    };
+    await openInQueue();
+    await reviewer.getByRole('heading', { name: /Revisión del envío \(ronda 1\)/ }).waitFor();
+    await reviewer.locator('#obs-professional').check();
+    await reviewer.locator('#msg-professional').fill('Indique los años de cada cargo.');
+    await reviewer.getByRole('button', { name: 'Enviar observaciones' }).click();
+    await reviewer.getByRole('heading', { name: 'Envíos por revisar' }).waitFor();
+
+    // The party sees it, fixes that section and submits again.
+    for (let i = 0; i < 60; i++) {
+      await page.goto(`${base}${candidacyUrl}`);
+      if (await page.getByText('Indique los años de cada cargo.').count()) break;
+      await page.waitForTimeout(500);
+    }
+    await page.getByRole('heading', { name: 'Observaciones por atender' }).waitFor();
+    await saveSection(page, 'Trayectoria profesional', async () => {
+      await page.getByLabel('Trayectoria profesional').fill(`${long} De 2010 a 2020 fui directora.`);
+    });
+    await page.getByRole('link', { name: 'Vista previa y envío' }).click();
+    await page.getByRole('button', { name: 'Enviar cuestionario definitivo' }).click();
+    await page.getByRole('heading', { name: 'Acuse de envío del cuestionario curricular' }).waitFor();
+
+    // The reviewer approves the new round; the party sees it approved.
+    await openInQueue();
+    await reviewer.getByRole('heading', { name: /Revisión del envío \(ronda 2\)/ }).waitFor();
+    await reviewer.getByRole('button', { name: 'Aprobar' }).click();
+    await reviewer.getByRole('heading', { name: 'Envíos por revisar' }).waitFor();
+    for (let i = 0; i < 60; i++) {
+      await page.goto(`${base}/captura`);
+      if (await page.getByText('Aprobada').count()) break;
+      await page.waitForTimeout(500);
+    }
+    await page.getByText('Aprobada').first().waitFor();
+    if (shots) await reviewer.screenshot({ path: `${shots}/revision.png`, fullPage: true });
     assert.deepEqual(problems, [], 'no console errors');
   } finally {
     await browser.close();

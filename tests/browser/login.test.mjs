@@ -65,7 +65,8 @@ test('an admin creates a reviewer in the browser and the reviewer logs in', asyn
     await login(reviewer, 'revisor@navegador.mx', generated);
     await changePassword(reviewer, generated, 'frase de quien revisa 2026');
     await reviewer.goto(`${base}/`);
-    await reviewer.getByText('Revisión', { exact: true }).waitFor();
+    await reviewer.locator('#contenido').getByText('Revisión', { exact: true }).waitFor();
+    await reviewer.getByRole('link', { name: 'Revisión', exact: true }).waitFor();
     assert.deepEqual(problems, [], 'no console errors so far');
     const refused = await reviewer.goto(`${base}/admin/cuentas`);
     assert.equal(refused.status(), 403);

@@ -19,7 +19,10 @@ async fn browser_journeys_pass_in_headless_chromium() {
     let namespace = testing::unique("t-browser");
     let auth_db = TestDatabase::named("browser_auth");
     let capture_db = TestDatabase::named("browser_capture");
+    let identity_db = TestDatabase::named("browser_identity");
+    let validation_db = TestDatabase::named("browser_validation");
     let secret = format!("capture-secret-{}", testing::unique("b"));
+    let validation_secret = format!("validation-secret-{}", testing::unique("b"));
     let common = |db: &TestDatabase, name: &str| {
         vec![
             ("DATABASE_URL", db.url.clone()),
@@ -30,12 +33,38 @@ async fn browser_journeys_pass_in_headless_chromium() {
         ]
     };
     let mut auth_env = common(&auth_db, "auth");
-    auth_env.push(("SERVICE_SECRETS", format!("capture={secret}")));
+    auth_env.push((
+        "SERVICE_SECRETS",
+        format!("capture={secret},validation={validation_secret}"),
+    ));
     let mut auth = ServiceProcess::start("auth", &auth_env);
+    let auth_url = format!("http://{}", auth.grpc);
+    let mut identity_env = common(&identity_db, "identity");
+    identity_env.push(("AUTH_GRPC_URL", auth_url.clone()));
+    identity_env.push(("IDENTITY_KEK", format!("browser:{}", "A".repeat(43) + "=")));
+    let mut identity = ServiceProcess::start("identity", &identity_env);
+    // capture and validation call each other: validation's gRPC port is chosen first.
+    let validation_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut capture_env = common(&capture_db, "capture");
     capture_env.push(("SERVICE_SECRET", secret.clone()));
-    capture_env.push(("AUTH_GRPC_URL", format!("http://{}", auth.grpc)));
+    capture_env.push(("AUTH_GRPC_URL", auth_url.clone()));
+    capture_env.push(("IDENTITY_GRPC_URL", format!("http://{}", identity.grpc)));
+    capture_env.push((
+        "VALIDATION_GRPC_URL",
+        format!("http://127.0.0.1:{validation_port}"),
+    ));
     let mut capture = ServiceProcess::start("capture", &capture_env);
+    let mut validation_env = common(&validation_db, "validation");
+    validation_env.push(("SERVICE_SECRET", validation_secret.clone()));
+    validation_env.push(("AUTH_GRPC_URL", auth_url.clone()));
+    validation_env.push(("IDENTITY_GRPC_URL", format!("http://{}", identity.grpc)));
+    validation_env.push(("CAPTURE_GRPC_URL", format!("http://{}", capture.grpc)));
+    validation_env.push(("GRPC_PORT", validation_port.to_string()));
+    let mut validation = ServiceProcess::start("validation", &validation_env);
 
     let admin = Command::new(conoceles_e2e::binaries_dir().join("conoceles-auth"))
         .args(["create-admin", "admin@navegador.mx"])
@@ -85,6 +114,21 @@ async fn browser_journeys_pass_in_headless_chromium() {
                 .map(String::from)
         })
         .expect("reset-password prints the new password");
+    // A second admin reviews the submissions (admins may review).
+    let reviewer = Command::new(conoceles_e2e::binaries_dir().join("conoceles-auth"))
+        .args(["create-admin", "revision@navegador.mx"])
+        .env("DATABASE_URL", &auth_db.url)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let reviewer_password = String::from_utf8(reviewer.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Password (change it at first login): ")
+                .map(String::from)
+        })
+        .expect("create-admin prints the password");
     let photo = std::env::temp_dir().join(format!("{namespace}-foto.jpg"));
     std::fs::write(&photo, conoceles_e2e::sample_jpeg(640, 800)).unwrap();
 
@@ -100,6 +144,8 @@ async fn browser_journeys_pass_in_headless_chromium() {
         .env("PARTY_EMAIL", &party_email)
         .env("PARTY_PASSWORD", &party_password)
         .env("PHOTO_PATH", &photo)
+        .env("REVIEWER_EMAIL", "revision@navegador.mx")
+        .env("REVIEWER_PASSWORD", &reviewer_password)
         .env("SCREENSHOT_DIR", std::env::temp_dir())
         .output()
         .expect("node runs");
@@ -111,11 +157,23 @@ async fn browser_journeys_pass_in_headless_chromium() {
     eprintln!("{report}");
 
     let _ = std::fs::remove_file(&photo);
+    validation.terminate(std::time::Duration::from_secs(10));
     capture.terminate(std::time::Duration::from_secs(10));
+    identity.terminate(std::time::Duration::from_secs(10));
     auth.terminate(std::time::Duration::from_secs(10));
-    auth_db.drop_database().await;
-    capture_db.drop_database().await;
-    testing::delete_namespace(&namespace, &["auth.candidacy-accounts"]).await;
+    for db in [auth_db, capture_db, identity_db, validation_db] {
+        db.drop_database().await;
+    }
+    testing::delete_namespace(
+        &namespace,
+        &[
+            "auth.candidacy-accounts",
+            "identity.candidacies",
+            "capture.reviews",
+            "validation.curricular",
+        ],
+    )
+    .await;
     assert!(
         output.status.success(),
         "browser journeys failed:\n{report}"
