@@ -956,6 +956,20 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
         parity.body
     );
     assert!(!parity.body.contains(&marker));
+    // Compliance: PVEM's MR candidacies, one identity questionnaire sent.
+    let compliance = stack.account("cumplimiento@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin
+        .first_login("cumplimiento@iec.org.mx", &compliance)
+        .await;
+    let csv = admin.get("/admin/cumplimiento.csv").await;
+    assert!(
+        csv.body.contains(
+            "Partido Verde Ecologista de México,Diputación local de mayoría relativa,16,16,0,0,15"
+        ),
+        "{}",
+        csv.body
+    );
     let refused = party.get("/revision/identidad").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     stack.stop().await;

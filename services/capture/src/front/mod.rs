@@ -5,6 +5,7 @@ mod accounts;
 mod candidacies;
 mod capture;
 mod catalogs;
+mod compliance;
 mod credentials;
 mod election;
 mod home;
@@ -209,6 +210,18 @@ fn pages() -> DeclaredRouter<FrontState> {
             "/revision/identidad",
             Rule::people(&[Role::ParityReviewer, Role::Admin]),
             get(parity::page),
+        )
+        .route(
+            Method::GET,
+            "/admin/cumplimiento",
+            Rule::people(REVIEWERS),
+            get(compliance::page),
+        )
+        .route(
+            Method::GET,
+            "/admin/cumplimiento.csv",
+            Rule::people(REVIEWERS),
+            get(compliance::csv),
         )
         .route(
             Method::GET,

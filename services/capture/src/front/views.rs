@@ -343,3 +343,23 @@ pub struct ReviewPage {
     pub pending: bool,
     pub persons: Vec<ReviewPerson>,
 }
+
+#[derive(Default)]
+pub struct ComplianceLine {
+    pub postulant: String,
+    pub office: String,
+    pub total: usize,
+    pub not_started: usize,
+    pub incomplete: usize,
+    pub observed: usize,
+    pub identity_missing: usize,
+}
+
+#[derive(Template)]
+#[template(path = "compliance.html")]
+pub struct CompliancePage {
+    pub nav: Option<Nav>,
+    pub election_name: String,
+    pub at: String,
+    pub lines: Vec<ComplianceLine>,
+}
