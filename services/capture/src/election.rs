@@ -34,9 +34,59 @@ pub async fn create(conn: &mut PgConnection, e: &NewElection<'_>) -> sqlx::Resul
     .bind(e.capture_closes_at)
     .bind(e.publication_starts_at)
     .bind(e.election_day)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    if created.rows_affected() == 1 {
+        // The other services learn of the election (dates, time zone) from this event.
+        conoceles_kit::amqp::enqueue_event(
+            conn,
+            conoceles_proto::routing_keys::ELECTION_UPDATED,
+            &election_event(&Settings {
+                id: e.id,
+                name: e.name.to_string(),
+                state_code: e.state_code.to_string(),
+                time_zone: e.time_zone.to_string(),
+                capture_opens_at: e.capture_opens_at,
+                capture_closes_at: e.capture_closes_at,
+                publication_starts_at: e.publication_starts_at,
+                election_day: e.election_day,
+                photo_max_bytes: 700 * 1024,
+                text_min_chars: 280,
+                text_max_chars: 5000,
+                proposal_min_chars: 280,
+                proposal_max_chars: 1600,
+                retention_days: 90,
+                alternate_questionnaire: false,
+            }),
+        )
+        .await?;
+    }
     Ok(created.rows_affected() == 1)
+}
+
+/// `election.updated` for these settings.
+fn election_event(s: &Settings) -> conoceles_proto::events::v1::ElectionUpdated {
+    use conoceles_proto::common::v1 as common;
+    let ts = conoceles_kit::proto_time::to_proto;
+    let day = s
+        .election_day
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc())
+        .unwrap_or_default();
+    conoceles_proto::events::v1::ElectionUpdated {
+        election_id: Some(common::ElectionId {
+            value: s.id.to_string(),
+        }),
+        name: s.name.clone(),
+        state_code: s.state_code.clone(),
+        capture_opens_at: Some(ts(s.capture_opens_at)),
+        capture_closes_at: Some(ts(s.capture_closes_at)),
+        publication_starts_at: Some(ts(s.publication_starts_at)),
+        election_day: Some(ts(day)),
+        time_zone: s.time_zone.clone(),
+        occurred_at: Some(ts(Utc::now())),
+        retention_days: s.retention_days.max(0) as u32,
+    }
 }
 
 pub async fn add_office(
@@ -581,8 +631,6 @@ pub fn check(s: &Settings) -> Vec<conoceles_kit::FieldViolation> {
 /// Saves `after`; when a date or the retention changed, emits `election.updated` in the same
 /// transaction. Returns whether the dates changed.
 pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyhow::Result<bool> {
-    use conoceles_proto::common::v1 as common;
-    use conoceles_proto::events::v1 as events;
     let dates_changed = (
         before.capture_opens_at,
         before.capture_closes_at,
@@ -617,29 +665,10 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
     .execute(&mut *tx)
     .await?;
     if announce {
-        let ts = conoceles_kit::proto_time::to_proto;
-        let day = after
-            .election_day
-            .and_hms_opt(0, 0, 0)
-            .map(|d| d.and_utc())
-            .unwrap_or_default();
         conoceles_kit::amqp::enqueue_event(
             &mut tx,
             conoceles_proto::routing_keys::ELECTION_UPDATED,
-            &events::ElectionUpdated {
-                election_id: Some(common::ElectionId {
-                    value: after.id.to_string(),
-                }),
-                name: after.name.clone(),
-                state_code: after.state_code.clone(),
-                capture_opens_at: Some(ts(after.capture_opens_at)),
-                capture_closes_at: Some(ts(after.capture_closes_at)),
-                publication_starts_at: Some(ts(after.publication_starts_at)),
-                election_day: Some(ts(day)),
-                time_zone: after.time_zone.clone(),
-                occurred_at: Some(ts(Utc::now())),
-                retention_days: after.retention_days.max(0) as u32,
-            },
+            &election_event(after),
         )
         .await?;
     }

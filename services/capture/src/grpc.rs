@@ -62,9 +62,31 @@ impl CaptureService for CaptureApi {
 
     async fn get_public_profile(
         &self,
-        _request: Request<pb::GetPublicProfileRequest>,
+        request: Request<pb::GetPublicProfileRequest>,
     ) -> Result<Response<pb::GetPublicProfileResponse>, Status> {
-        Err(not_yet("GetPublicProfile"))
+        let r = request.into_inner();
+        let candidacy = Uuid::parse_str(
+            r.candidacy_id
+                .as_ref()
+                .map(|c| c.value.as_str())
+                .unwrap_or_default(),
+        )
+        .map_err(|_| {
+            AppError::invalid(vec![FieldViolation::new(
+                "candidacy_id",
+                "invalid_format",
+                "El identificador no es válido.",
+            )])
+        })?;
+        let submission = Uuid::parse_str(&r.submission_id).ok();
+        let (profile, sha) =
+            crate::profile::public_profile(&self.pool, candidacy, submission).await?;
+        Ok(Response::new(pb::GetPublicProfileResponse {
+            candidacy_id: r.candidacy_id,
+            profile_json: profile.to_string(),
+            schema_version: crate::profile::SCHEMA_VERSION,
+            content_sha256: sha,
+        }))
     }
 
     async fn get_submission(

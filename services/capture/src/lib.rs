@@ -13,6 +13,7 @@ pub mod generator;
 pub mod grpc;
 pub mod identity_client;
 pub mod import;
+pub mod profile;
 pub mod reviews;
 pub mod spreadsheet;
 pub mod validation_client;

@@ -11,7 +11,7 @@ pub fn policy() -> Policy {
     Policy::new().grpc_methods(
         SERVICE,
         &[
-            ("GetDefinition", Rule::services(&["capture"])),
+            ("GetDefinition", Rule::services(&["capture", "publication"])),
             (
                 "SubmitQuestionnaire",
                 Rule::acting_for(&["capture"], &[Role::Party, Role::Candidate]),

@@ -1,0 +1,110 @@
+//! The public projection of a submitted curricular questionnaire, for `publication`: the
+//! candidacy's public data, each person's public fields (never the private email, never the
+//! birth date: only the age on election day) and the photo's public derivative.
+
+use base64::Engine;
+use chrono::NaiveDate;
+use conoceles_kit::error::{AppError, ErrorCode};
+use serde_json::{Map, Value, json};
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use crate::curricular::{Bounds, Section};
+
+/// Bumped when the shape below changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The profile as JSON and the submission's SHA-256. Without a submission id, the candidacy's
+/// latest submission.
+pub async fn public_profile(
+    pool: &PgPool,
+    candidacy: Uuid,
+    submission: Option<Uuid>,
+) -> Result<(Value, String), AppError> {
+    let not_found = || AppError::new(ErrorCode::NotFound, "No hay un envío de esa candidatura.");
+    let row = sqlx::query(
+        "SELECT s.id, s.canonical, s.content_sha256, s.submitted_at, c.election_id, c.office_code, o.name AS office, \
+                o.principle, c.constituency_code, COALESCE(k.name, c.constituency_code) AS constituency, \
+                c.postulant_code, p.name AS postulant, p.kind AS postulant_kind, c.list_position, c.affirmative_action, \
+                e.election_day \
+         FROM submissions s JOIN candidacies c ON c.id = s.candidacy_id JOIN elections e ON e.id = c.election_id \
+         JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \
+         JOIN postulants p ON p.election_id = c.election_id AND p.code = c.postulant_code \
+         LEFT JOIN constituencies k ON k.election_id = c.election_id AND k.kind = o.constituency_kind AND k.code = c.constituency_code \
+         WHERE s.candidacy_id = $1 AND ($2::uuid IS NULL OR s.id = $2) ORDER BY s.round DESC LIMIT 1",
+    )
+    .bind(candidacy)
+    .bind(submission)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(not_found)?;
+    let content: Value =
+        serde_json::from_str(row.get::<&str, _>("canonical")).map_err(anyhow::Error::from)?;
+    let election_day: NaiveDate = row.get("election_day");
+    let mut persons = Vec::new();
+    for person in content["persons"].as_array().cloned().unwrap_or_default() {
+        let id = person["person_id"]
+            .as_str()
+            .and_then(|p| Uuid::parse_str(p).ok())
+            .ok_or_else(not_found)?;
+        let p = sqlx::query(
+            "SELECT p.sex, p.birth_date, f.public_jpeg FROM persons p LEFT JOIN photos f ON f.person_id = p.id WHERE p.id = $1",
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await?;
+        let birth: NaiveDate = p.get("birth_date");
+        let mut sections = Map::new();
+        for section in Section::ALL {
+            let mut fields = Map::new();
+            for spec in section
+                .fields(&Bounds::default())
+                .into_iter()
+                .filter(|f| f.public)
+            {
+                if let Some(v) = person["sections"][section.slug()]
+                    .get(spec.name)
+                    .and_then(Value::as_str)
+                {
+                    fields.insert(
+                        spec.name.into(),
+                        json!({ "label": spec.label, "value": v, "shown": spec.display(v) }),
+                    );
+                }
+            }
+            sections.insert(
+                section.slug().into(),
+                json!({ "title": section.title(), "fields": fields }),
+            );
+        }
+        let photo: Option<Vec<u8>> = p.get("public_jpeg");
+        persons.push(json!({
+            "person_id": id.to_string(),
+            "role": person["role"],
+            "full_name": person["full_name"],
+            "sex": p.get::<String, _>("sex"),
+            "age": election_day.years_since(birth).unwrap_or(0),
+            "sections": sections,
+            "photo_jpeg_base64": photo.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+        }));
+    }
+    let profile = json!({
+        "schema_version": SCHEMA_VERSION,
+        "candidacy_id": candidacy.to_string(),
+        "election_id": row.get::<Uuid, _>("election_id").to_string(),
+        "submission_id": row.get::<Uuid, _>("id").to_string(),
+        "office_code": row.get::<String, _>("office_code"),
+        "office": row.get::<String, _>("office"),
+        "principle": row.get::<String, _>("principle"),
+        "constituency_code": row.get::<String, _>("constituency_code"),
+        "constituency": row.get::<String, _>("constituency"),
+        "postulant_code": row.get::<String, _>("postulant_code"),
+        "postulant": row.get::<String, _>("postulant"),
+        "postulant_kind": row.get::<String, _>("postulant_kind"),
+        "list_position": row.get::<i32, _>("list_position"),
+        "affirmative_action": row.get::<String, _>("affirmative_action"),
+        "submitted_at": row.get::<chrono::DateTime<chrono::Utc>, _>("submitted_at").to_rfc3339(),
+        "persons": persons,
+    });
+    Ok((profile, row.get("content_sha256")))
+}

@@ -1,0 +1,235 @@
+//! The consumer `publication.profiles`: builds the read model from events. An approval fetches
+//! the public projection from `capture` and the publishable identity subset from `identity`
+//! (answers with publication consent only); a substitution or cancellation withdraws the
+//! profile at once; `election.updated` keeps the publication window.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use conoceles_kit::access::{TokenSource, with_bearer};
+use conoceles_kit::amqp::{HandleError, Handler, Incoming};
+use conoceles_kit::proto_time::from_proto;
+use conoceles_proto::capture::v1 as capture;
+use conoceles_proto::capture::v1::capture_service_client::CaptureServiceClient;
+use conoceles_proto::common::v1 as common;
+use conoceles_proto::events::v1 as events;
+use conoceles_proto::identity::v1 as identity;
+use conoceles_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use conoceles_proto::routing_keys;
+use conoceles_questionnaire::Definition;
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+use crate::model::{NewProfile, upsert};
+
+pub const CONSUMER: &str = "publication.profiles";
+pub const ROUTING_KEYS: [&str; 5] = [
+    routing_keys::ELECTION_UPDATED,
+    routing_keys::CANDIDACY_APPROVED,
+    routing_keys::CANDIDACY_SUBSTITUTED,
+    routing_keys::CANDIDACY_CANCELLED,
+    routing_keys::IDENTITY_CORRECTED,
+];
+
+pub struct Profiles {
+    pub capture: Channel,
+    pub identity: Channel,
+    pub tokens: Arc<TokenSource>,
+}
+
+fn transient(e: impl std::fmt::Display) -> HandleError {
+    HandleError::Transient(anyhow::anyhow!("{e}"))
+}
+
+fn permanent(message: &str) -> HandleError {
+    HandleError::Permanent(anyhow::anyhow!("{message}"))
+}
+
+fn id(value: Option<&str>) -> Result<Uuid, HandleError> {
+    value
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .ok_or_else(|| permanent("event without a valid id"))
+}
+
+impl Profiles {
+    /// The holder's publishable identity answers, as (question, answer) texts.
+    async fn identity(&self, candidacy: Uuid, election: Uuid) -> Result<Value, HandleError> {
+        let token = self
+            .tokens
+            .service_token("identity")
+            .await
+            .map_err(transient)?;
+        let mut client = IdentityServiceClient::new(self.identity.clone());
+        let answers = client
+            .get_publishable_answers(with_bearer(
+                identity::GetPublishableAnswersRequest {
+                    candidacy_id: Some(common::CandidacyId {
+                        value: candidacy.to_string(),
+                    }),
+                },
+                &token,
+            ))
+            .await;
+        let answers = match answers {
+            Ok(a) => a.into_inner().answers,
+            // Not registered in identity (yet): nothing to publish from there.
+            Err(s) if s.code() == tonic::Code::NotFound => return Ok(json!([])),
+            Err(s) => return Err(transient(s)),
+        };
+        if answers.is_empty() {
+            return Ok(json!([]));
+        }
+        let token = self
+            .tokens
+            .service_token("identity")
+            .await
+            .map_err(transient)?;
+        let definition = client
+            .get_definition(with_bearer(
+                identity::GetDefinitionRequest {
+                    election_id: Some(common::ElectionId {
+                        value: election.to_string(),
+                    }),
+                },
+                &token,
+            ))
+            .await
+            .map_err(transient)?
+            .into_inner();
+        let definition =
+            Definition::parse(&definition.definition_json).map_err(|e| transient(e))?;
+        let shown: Vec<Value> = definition
+            .questions
+            .iter()
+            .filter_map(|q| {
+                let a = answers.iter().find(|a| a.question_id == q.id)?;
+                let text = if a.declined {
+                    "Prefirió no contestar".to_string()
+                } else if !a.free_text.is_empty() {
+                    a.free_text.clone()
+                } else {
+                    q.options
+                        .iter()
+                        .filter(|o| a.option_ids.contains(&o.id))
+                        .map(|o| o.label.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                Some(json!({ "question": q.text, "answer": text }))
+            })
+            .collect();
+        Ok(Value::Array(shown))
+    }
+
+    async fn approved(
+        &self,
+        tx: &mut PgConnection,
+        e: events::CandidacyApproved,
+    ) -> Result<(), HandleError> {
+        let candidacy = id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?;
+        let token = self
+            .tokens
+            .service_token("capture")
+            .await
+            .map_err(transient)?;
+        let response = CaptureServiceClient::new(self.capture.clone())
+            .get_public_profile(with_bearer(
+                capture::GetPublicProfileRequest {
+                    candidacy_id: e.candidacy_id.clone(),
+                    submission_id: e.submission_id.clone(),
+                },
+                &token,
+            ))
+            .await;
+        let response = match response {
+            Ok(r) => r.into_inner(),
+            Err(s) if s.code() == tonic::Code::NotFound => {
+                return Err(permanent("capture has no such submission"));
+            }
+            Err(s) => return Err(transient(s)),
+        };
+        let profile: Value = serde_json::from_str(&response.profile_json)
+            .map_err(|_| permanent("profile is not JSON"))?;
+        let election = id(profile["election_id"].as_str())?;
+        let submission = id(profile["submission_id"].as_str())?;
+        let identity = self.identity(candidacy, election).await?;
+        upsert(
+            tx,
+            &NewProfile {
+                candidacy,
+                election,
+                submission,
+                content_sha256: &response.content_sha256,
+                profile: &profile,
+                identity: &identity,
+                at: from_proto(e.occurred_at.as_ref()).unwrap_or_else(Utc::now),
+            },
+        )
+        .await
+        .map_err(transient)
+    }
+}
+
+#[async_trait::async_trait]
+impl Handler for Profiles {
+    async fn handle(&self, tx: &mut PgConnection, message: &Incoming) -> Result<(), HandleError> {
+        match message.routing_key.as_str() {
+            routing_keys::ELECTION_UPDATED => {
+                let e: events::ElectionUpdated = message.decode()?;
+                let election = id(e.election_id.as_ref().map(|x| x.value.as_str()))?;
+                let publication = from_proto(e.publication_starts_at.as_ref())
+                    .ok_or_else(|| permanent("no publication start"))?;
+                let day = from_proto(e.election_day.as_ref())
+                    .map(|d| d.date_naive())
+                    .ok_or_else(|| permanent("no election day"))?;
+                sqlx::query(
+                    "INSERT INTO elections (id, name, time_zone, publication_starts_at, election_day) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, time_zone = EXCLUDED.time_zone, \
+                     publication_starts_at = EXCLUDED.publication_starts_at, election_day = EXCLUDED.election_day",
+                )
+                .bind(election)
+                .bind(&e.name)
+                .bind(&e.time_zone)
+                .bind(publication)
+                .bind(day)
+                .execute(&mut *tx)
+                .await?;
+            }
+            routing_keys::CANDIDACY_APPROVED => self.approved(tx, message.decode()?).await?,
+            routing_keys::CANDIDACY_SUBSTITUTED | routing_keys::CANDIDACY_CANCELLED => {
+                let candidacy = if message.routing_key == routing_keys::CANDIDACY_CANCELLED {
+                    let e: events::CandidacyCancelled = message.decode()?;
+                    id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?
+                } else {
+                    let e: events::CandidacySubstituted = message.decode()?;
+                    id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?
+                };
+                sqlx::query("UPDATE profiles SET withdrawn_at = now() WHERE candidacy_id = $1")
+                    .bind(candidacy)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            routing_keys::IDENTITY_CORRECTED => {
+                let e: events::IdentityCorrected = message.decode()?;
+                let candidacy = id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?;
+                let election: Option<Uuid> =
+                    sqlx::query_scalar("SELECT election_id FROM profiles WHERE candidacy_id = $1")
+                        .bind(candidacy)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if let Some(election) = election {
+                    let identity = self.identity(candidacy, election).await?;
+                    sqlx::query("UPDATE profiles SET identity = $2, corrected_at = now() WHERE candidacy_id = $1")
+                        .bind(candidacy)
+                        .bind(identity)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}

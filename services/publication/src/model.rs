@@ -1,0 +1,324 @@
+//! The read model: one row per published candidacy, with the public profile as JSON.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+/// Lower case without accents, for accent- and case-insensitive search.
+pub fn fold(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'á' | 'à' | 'ä' | 'â' => 'a',
+            'é' | 'è' | 'ë' | 'ê' => 'e',
+            'í' | 'ì' | 'ï' | 'î' => 'i',
+            'ó' | 'ò' | 'ö' | 'ô' => 'o',
+            'ú' | 'ù' | 'ü' | 'û' => 'u',
+            'ñ' => 'n',
+            other => other,
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Election {
+    pub id: Uuid,
+    pub name: String,
+    pub time_zone: String,
+    pub publication_starts_at: DateTime<Utc>,
+    pub election_day: NaiveDate,
+}
+
+impl Election {
+    pub fn open(&self, now: DateTime<Utc>) -> bool {
+        now >= self.publication_starts_at
+    }
+
+    pub fn local(&self, at: DateTime<Utc>) -> String {
+        let tz: chrono_tz::Tz = self
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::America::Mexico_City);
+        at.with_timezone(&tz)
+            .format("%d/%m/%Y %H:%M (%Z)")
+            .to_string()
+    }
+}
+
+/// The election the site shows (the most recent one known).
+pub async fn election(pool: &PgPool) -> sqlx::Result<Option<Election>> {
+    Ok(
+        sqlx::query("SELECT * FROM elections ORDER BY publication_starts_at DESC LIMIT 1")
+            .fetch_optional(pool)
+            .await?
+            .map(|r| Election {
+                id: r.get("id"),
+                name: r.get("name"),
+                time_zone: r.get("time_zone"),
+                publication_starts_at: r.get("publication_starts_at"),
+                election_day: r.get("election_day"),
+            }),
+    )
+}
+
+/// A line of the list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listed {
+    pub id: Uuid,
+    pub office_code: String,
+    pub office: String,
+    pub principle: String,
+    pub constituency_code: String,
+    pub constituency: String,
+    pub postulant_code: String,
+    pub postulant: String,
+    pub list_position: i32,
+    pub holder_name: String,
+    pub holder_sex: String,
+    pub holder_age: i32,
+    pub education_level: String,
+    pub affirmative_action: String,
+    pub corrected_at: Option<DateTime<Utc>>,
+}
+
+fn listed(r: &sqlx::postgres::PgRow) -> Listed {
+    Listed {
+        id: r.get("candidacy_id"),
+        office_code: r.get("office_code"),
+        office: r.get("office"),
+        principle: r.get("principle"),
+        constituency_code: r.get("constituency_code"),
+        constituency: r.get("constituency"),
+        postulant_code: r.get("postulant_code"),
+        postulant: r.get("postulant"),
+        list_position: r.get("list_position"),
+        holder_name: r.get("holder_name"),
+        holder_sex: r.get("holder_sex"),
+        holder_age: r.get("holder_age"),
+        education_level: r.get("education_level"),
+        affirmative_action: r.get("affirmative_action"),
+        corrected_at: r.get("corrected_at"),
+    }
+}
+
+/// The list's filters (DESIGN §11), as query parameters.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct Filters {
+    pub cargo: String,
+    pub principio: String,
+    pub distrito: String,
+    pub municipio: String,
+    pub postulante: String,
+    pub sexo: String,
+    pub edad: String,
+    pub escolaridad: String,
+    pub accion_afirmativa: String,
+    pub q: String,
+    pub pagina: u32,
+}
+
+fn some(v: &str) -> Option<String> {
+    (!v.trim().is_empty()).then(|| v.trim().to_string())
+}
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// One page of the filtered list in the neutral order, and the total.
+pub async fn list(pool: &PgPool, election: Uuid, f: &Filters) -> sqlx::Result<(Vec<Listed>, i64)> {
+    let (age_min, age_max) = match f.edad.as_str() {
+        "18-29" => (Some(18), Some(29)),
+        "30-44" => (Some(30), Some(44)),
+        "45-59" => (Some(45), Some(59)),
+        "60+" => (Some(60), None),
+        _ => (None, None),
+    };
+    let constituency = some(&f.distrito).or_else(|| some(&f.municipio));
+    let q = some(&f.q).map(|q| fold(&q));
+    let page = i64::from(f.pagina.max(1) - 1);
+    let rows = sqlx::query(
+        "SELECT *, count(*) OVER () AS total FROM profiles WHERE election_id = $1 AND withdrawn_at IS NULL \
+           AND ($2::text IS NULL OR office_code = $2) AND ($3::text IS NULL OR principle = $3) \
+           AND ($4::text IS NULL OR constituency_code = $4) AND ($5::text IS NULL OR postulant_code = $5) \
+           AND ($6::text IS NULL OR holder_sex = $6) AND ($7::int IS NULL OR holder_age >= $7) \
+           AND ($8::int IS NULL OR holder_age <= $8) AND ($9::text IS NULL OR education_level = $9) \
+           AND ($10::text IS NULL OR ($10 = 'si' AND affirmative_action <> '') OR affirmative_action = $10) \
+           AND ($11::text IS NULL OR search LIKE '%' || $11 || '%') \
+         ORDER BY neutral_rank LIMIT $12 OFFSET $13",
+    )
+    .bind(election)
+    .bind(some(&f.cargo))
+    .bind(some(&f.principio))
+    .bind(constituency)
+    .bind(some(&f.postulante).map(|p| p.to_uppercase()))
+    .bind(some(&f.sexo))
+    .bind(age_min)
+    .bind(age_max)
+    .bind(some(&f.escolaridad))
+    .bind(some(&f.accion_afirmativa))
+    .bind(q)
+    .bind(PAGE_SIZE)
+    .bind(page * PAGE_SIZE)
+    .fetch_all(pool)
+    .await?;
+    let total = rows.first().map(|r| r.get::<i64, _>("total")).unwrap_or(0);
+    Ok((rows.iter().map(listed).collect(), total))
+}
+
+/// A published candidacy with its profile and publishable identity information.
+#[derive(Debug, Clone, Serialize)]
+pub struct Published {
+    #[serde(flatten)]
+    pub listed: Listed,
+    pub profile: Value,
+    pub identity: Value,
+    pub approved_at: DateTime<Utc>,
+}
+
+pub async fn get(pool: &PgPool, election: Uuid, id: Uuid) -> sqlx::Result<Option<Published>> {
+    Ok(sqlx::query("SELECT * FROM profiles WHERE candidacy_id = $1 AND election_id = $2 AND withdrawn_at IS NULL")
+        .bind(id)
+        .bind(election)
+        .fetch_optional(pool)
+        .await?
+        .map(|r| Published {
+            listed: listed(&r),
+            profile: r.get("profile"),
+            identity: r.get("identity"),
+            approved_at: r.get("approved_at"),
+        }))
+}
+
+pub async fn photo(pool: &PgPool, person: Uuid) -> sqlx::Result<Option<Vec<u8>>> {
+    sqlx::query_scalar(
+        "SELECT f.jpeg FROM photos f JOIN profiles p ON p.candidacy_id = f.candidacy_id \
+         WHERE f.person_id = $1 AND p.withdrawn_at IS NULL",
+    )
+    .bind(person)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Everything published, in the neutral order (open data).
+pub async fn all(pool: &PgPool, election: Uuid) -> sqlx::Result<Vec<Published>> {
+    Ok(sqlx::query("SELECT * FROM profiles WHERE election_id = $1 AND withdrawn_at IS NULL ORDER BY neutral_rank")
+        .bind(election)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| Published {
+            listed: listed(r),
+            profile: r.get("profile"),
+            identity: r.get("identity"),
+            approved_at: r.get("approved_at"),
+        })
+        .collect())
+}
+
+/// (code, name) choices for the filters, from what is published.
+pub async fn choices(
+    pool: &PgPool,
+    election: Uuid,
+    code: &str,
+    name: &str,
+) -> sqlx::Result<Vec<(String, String)>> {
+    sqlx::query_as(&format!(
+        "SELECT DISTINCT {code}, {name} FROM profiles WHERE election_id = $1 AND withdrawn_at IS NULL ORDER BY {code}"
+    ))
+    .bind(election)
+    .fetch_all(pool)
+    .await
+}
+
+pub struct NewProfile<'a> {
+    pub candidacy: Uuid,
+    pub election: Uuid,
+    pub submission: Uuid,
+    pub content_sha256: &'a str,
+    pub profile: &'a Value,
+    pub identity: &'a Value,
+    pub at: DateTime<Utc>,
+}
+
+/// Stores (or replaces) a candidacy's published profile; a second approval stamps "corrected on".
+pub async fn upsert(conn: &mut PgConnection, p: &NewProfile<'_>) -> anyhow::Result<()> {
+    use base64::Engine;
+    let v = p.profile;
+    let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+    let persons = v["persons"].as_array().cloned().unwrap_or_default();
+    let holder = persons
+        .iter()
+        .find(|x| x["role"] == "holder")
+        .cloned()
+        .unwrap_or_default();
+    let names: Vec<String> = persons
+        .iter()
+        .filter_map(|x| x["full_name"].as_str().map(str::to_string))
+        .collect();
+    let mut stored = v.clone();
+    for person in stored["persons"].as_array_mut().into_iter().flatten() {
+        if let Some(o) = person.as_object_mut() {
+            let has_photo = o.remove("photo_jpeg_base64").is_some_and(|p| !p.is_null());
+            o.insert("has_photo".into(), Value::Bool(has_photo));
+        }
+    }
+    sqlx::query(
+        "INSERT INTO profiles (candidacy_id, election_id, submission_id, content_sha256, office_code, office, principle, \
+         constituency_code, constituency, postulant_code, postulant, list_position, affirmative_action, holder_name, \
+         holder_sex, holder_age, education_level, search, neutral_rank, profile, identity, approved_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, md5($1::text || $2::text), $19, $20, $21) \
+         ON CONFLICT (candidacy_id) DO UPDATE SET submission_id = EXCLUDED.submission_id, \
+         content_sha256 = EXCLUDED.content_sha256, office = EXCLUDED.office, constituency = EXCLUDED.constituency, \
+         postulant = EXCLUDED.postulant, affirmative_action = EXCLUDED.affirmative_action, holder_name = EXCLUDED.holder_name, \
+         holder_sex = EXCLUDED.holder_sex, holder_age = EXCLUDED.holder_age, education_level = EXCLUDED.education_level, \
+         search = EXCLUDED.search, profile = EXCLUDED.profile, identity = EXCLUDED.identity, \
+         corrected_at = CASE WHEN profiles.submission_id <> EXCLUDED.submission_id THEN EXCLUDED.approved_at ELSE profiles.corrected_at END, \
+         withdrawn_at = NULL",
+    )
+    .bind(p.candidacy)
+    .bind(p.election)
+    .bind(p.submission)
+    .bind(p.content_sha256)
+    .bind(s("office_code"))
+    .bind(s("office"))
+    .bind(s("principle"))
+    .bind(s("constituency_code"))
+    .bind(s("constituency"))
+    .bind(s("postulant_code"))
+    .bind(s("postulant"))
+    .bind(v["list_position"].as_i64().unwrap_or(0) as i32)
+    .bind(s("affirmative_action"))
+    .bind(holder["full_name"].as_str().unwrap_or_default())
+    .bind(holder["sex"].as_str().unwrap_or_default())
+    .bind(holder["age"].as_i64().unwrap_or(0) as i32)
+    .bind(holder["sections"]["education"]["fields"]["level"]["value"].as_str().unwrap_or_default())
+    .bind(fold(&names.join(" ")))
+    .bind(&stored)
+    .bind(p.identity)
+    .bind(p.at)
+    .execute(&mut *conn)
+    .await?;
+    for person in &persons {
+        let (Some(id), Some(photo)) = (
+            person["person_id"]
+                .as_str()
+                .and_then(|i| Uuid::parse_str(i).ok()),
+            person["photo_jpeg_base64"].as_str(),
+        ) else {
+            continue;
+        };
+        let jpeg = base64::engine::general_purpose::STANDARD.decode(photo)?;
+        sqlx::query(
+            "INSERT INTO photos (person_id, candidacy_id, jpeg) VALUES ($1, $2, $3) \
+             ON CONFLICT (person_id) DO UPDATE SET jpeg = EXCLUDED.jpeg",
+        )
+        .bind(id)
+        .bind(p.candidacy)
+        .bind(jpeg)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

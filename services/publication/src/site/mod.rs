@@ -1,0 +1,99 @@
+//! The citizens' site: server-rendered Spanish pages that work without JavaScript, open data and
+//! the JSON API. Every route is public and declared; nothing of a candidacy is served before the
+//! election's publication start.
+
+mod data;
+mod pages;
+mod views;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use conoceles_kit::access::{Actor, Policy, Rule};
+use conoceles_kit::error::AppError;
+use conoceles_kit::http::{Authenticator, DeclaredRouter};
+use http::{Method, header};
+
+#[derive(Clone)]
+pub struct SiteState {
+    pub pool: sqlx::PgPool,
+}
+
+/// Citizens do not log in.
+struct Anonymous;
+
+#[async_trait::async_trait]
+impl Authenticator for Anonymous {
+    async fn authenticate(&self, _request: &mut Request) -> Result<Option<Actor>, AppError> {
+        Ok(None)
+    }
+}
+
+fn declared() -> DeclaredRouter<SiteState> {
+    let public = Rule::public();
+    DeclaredRouter::new()
+        .route(Method::GET, "/static/sitio.css", public, get(stylesheet))
+        .route(Method::GET, "/", public, get(pages::home))
+        .route(Method::GET, "/candidaturas", public, get(pages::list))
+        .route(
+            Method::GET,
+            "/candidaturas/{id}",
+            public,
+            get(pages::profile),
+        )
+        .route(Method::GET, "/fotos/{person}", public, get(pages::photo))
+        .route(Method::GET, "/comparar", public, get(pages::compare))
+        .route(Method::GET, "/datos", public, get(data::page))
+        .route(
+            Method::GET,
+            "/datos/candidaturas.csv",
+            public,
+            get(data::csv),
+        )
+        .route(
+            Method::GET,
+            "/datos/candidaturas.json",
+            public,
+            get(data::json),
+        )
+        .route(
+            Method::GET,
+            "/api/v1/candidacies",
+            public,
+            get(data::api_list),
+        )
+        .route(
+            Method::GET,
+            "/api/v1/candidacies/{id}",
+            public,
+            get(data::api_get),
+        )
+        .route(
+            Method::GET,
+            "/api/v1/openapi.json",
+            public,
+            get(data::openapi),
+        )
+}
+
+pub fn policy() -> Policy {
+    declared().policy().clone()
+}
+
+pub fn router(state: SiteState) -> Router {
+    let (router, _) = declared().finish(Arc::new(Anonymous));
+    router.fallback(pages::not_found).with_state(state)
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/sitio.css"),
+    )
+}

@@ -1,0 +1,399 @@
+//! The pages: home ("who runs where I vote"), the list with filters in the declared neutral
+//! order, a profile, the comparison of up to four candidacies of one contest.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::Utc;
+use http::{StatusCode, header};
+use serde::Deserialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::SiteState;
+use super::views::*;
+use crate::model::{self, Election, Filters, PAGE_SIZE};
+
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (
+            status,
+            [(header::CACHE_CONTROL, "public, max-age=30")],
+            Html(html),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+pub fn message(status: StatusCode, title: &str, message: &str) -> Response {
+    render(
+        status,
+        &MessagePage {
+            title: title.into(),
+            message: message.into(),
+        },
+    )
+}
+
+pub async fn not_found() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "No encontrado",
+        "No encontramos esta página.",
+    )
+}
+
+fn unavailable() -> Response {
+    message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "No disponible",
+        "El sitio no está disponible en este momento. Intente más tarde.",
+    )
+}
+
+/// The election, if its publication has started; otherwise the page that says from when.
+pub async fn open_election(state: &SiteState) -> Result<Election, Response> {
+    match model::election(&state.pool).await {
+        Ok(Some(e)) if e.open(Utc::now()) => Ok(e),
+        Ok(Some(e)) => Err(message(
+            StatusCode::OK,
+            "Próximamente",
+            &format!(
+                "La información de las candidaturas de «{}» se publicará a partir del {}.",
+                e.name,
+                e.local(e.publication_starts_at)
+            ),
+        )),
+        Ok(None) => Err(message(
+            StatusCode::OK,
+            "Próximamente",
+            "Aún no hay candidaturas publicadas.",
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "reading the election failed");
+            Err(unavailable())
+        }
+    }
+}
+
+pub async fn home(State(state): State<SiteState>) -> Response {
+    let election = match open_election(&state).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let constituencies = model::choices(
+        &state.pool,
+        election.id,
+        "constituency_code",
+        "constituency",
+    )
+    .await
+    .unwrap_or_default();
+    let total = model::list(&state.pool, election.id, &Filters::default())
+        .await
+        .map(|(_, t)| t)
+        .unwrap_or(0);
+    render(
+        StatusCode::OK,
+        &HomePage {
+            election: election.name,
+            constituencies,
+            total,
+        },
+    )
+}
+
+fn photo_of(person: &Value) -> Option<String> {
+    person["has_photo"]
+        .as_bool()
+        .unwrap_or(true)
+        .then(|| person["person_id"].as_str().map(|p| format!("/fotos/{p}")))
+        .flatten()
+}
+
+pub async fn list(State(state): State<SiteState>, Query(filters): Query<Filters>) -> Response {
+    let election = match open_election(&state).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let Ok((items, total)) = model::list(&state.pool, election.id, &filters).await else {
+        return unavailable();
+    };
+    let choices = |code, name| model::choices(&state.pool, election.id, code, name);
+    let offices = choices("office_code", "office").await.unwrap_or_default();
+    let postulants = choices("postulant_code", "postulant")
+        .await
+        .unwrap_or_default();
+    let constituencies = choices("constituency_code", "constituency")
+        .await
+        .unwrap_or_default();
+    let mut query: Vec<String> = Vec::new();
+    for (k, v) in [
+        ("cargo", &filters.cargo),
+        ("principio", &filters.principio),
+        ("distrito", &filters.distrito),
+        ("municipio", &filters.municipio),
+        ("postulante", &filters.postulante),
+        ("sexo", &filters.sexo),
+        ("edad", &filters.edad),
+        ("escolaridad", &filters.escolaridad),
+        ("accion_afirmativa", &filters.accion_afirmativa),
+        ("q", &filters.q),
+    ] {
+        if !v.is_empty() {
+            query.push(format!("{k}={}", urlencode(v)));
+        }
+    }
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1) as u32;
+    render(
+        StatusCode::OK,
+        &ListPage {
+            election: election.name,
+            page: filters.pagina.max(1),
+            filters,
+            offices,
+            postulants,
+            constituencies,
+            cards: items
+                .into_iter()
+                .map(|item| Card { item })
+                .collect(),
+            total,
+            pages,
+            query: query.join("&"),
+        },
+    )
+}
+
+fn urlencode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn persons(profile: &Value) -> Vec<ShownPerson> {
+    profile["persons"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| ShownPerson {
+            role_label: if p["role"] == "alternate" {
+                "Suplente"
+            } else {
+                "Propietaria o propietario"
+            },
+            full_name: p["full_name"].as_str().unwrap_or_default().to_string(),
+            age: p["age"].as_i64().unwrap_or(0),
+            photo: photo_of(p),
+            sections: p["sections"]
+                .as_object()
+                .map(|sections| {
+                    [
+                        "general",
+                        "education",
+                        "professional",
+                        "political",
+                        "motivation",
+                        "proposals",
+                        "gender",
+                    ]
+                    .iter()
+                    .filter_map(|slug| sections.get(*slug))
+                    .map(|s| {
+                        let fields = s["fields"]
+                            .as_object()
+                            .map(|f| {
+                                f.values()
+                                    .map(|v| {
+                                        let shown =
+                                            v["shown"].as_str().unwrap_or_default().to_string();
+                                        let link = shown.starts_with("https://");
+                                        (
+                                            v["label"].as_str().unwrap_or_default().to_string(),
+                                            shown,
+                                            link,
+                                        )
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        (s["title"].as_str().unwrap_or_default().to_string(), fields)
+                    })
+                    .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+pub async fn profile(State(state): State<SiteState>, Path(id): Path<String>) -> Response {
+    let election = match open_election(&state).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return not_found().await;
+    };
+    match model::get(&state.pool, election.id, id).await {
+        Ok(Some(p)) => render(
+            StatusCode::OK,
+            &ProfilePage {
+                persons: persons(&p.profile),
+                identity: p
+                    .identity
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|a| {
+                        (
+                            a["question"].as_str().unwrap_or_default().to_string(),
+                            a["answer"].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect(),
+                corrected: p.listed.corrected_at.map(|c| election.local(c)),
+                sha256: p.profile["content_sha256"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                item: p.listed,
+            },
+        ),
+        Ok(None) => not_found().await,
+        Err(_) => unavailable(),
+    }
+}
+
+pub async fn photo(State(state): State<SiteState>, Path(person): Path<String>) -> Response {
+    let Ok(person) = Uuid::parse_str(&person) else {
+        return not_found().await;
+    };
+    if open_election(&state).await.is_err() {
+        return not_found().await;
+    }
+    match model::photo(&state.pool, person).await {
+        Ok(Some(jpeg)) => (
+            [
+                (header::CONTENT_TYPE, "image/jpeg"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            jpeg,
+        )
+            .into_response(),
+        Ok(None) => not_found().await,
+        Err(_) => unavailable(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct CompareQuery {
+    #[serde(default)]
+    ids: String,
+}
+
+/// Up to four candidacies of one contest (office and constituency), side by side.
+pub async fn compare(State(state): State<SiteState>, Query(q): Query<CompareQuery>) -> Response {
+    let election = match open_election(&state).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let ids: Vec<Uuid> = q
+        .ids
+        .split(',')
+        .filter_map(|i| Uuid::parse_str(i.trim()).ok())
+        .collect();
+    if ids.is_empty() || ids.len() > 4 {
+        return message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Comparar candidaturas",
+            "Elija de una a cuatro candidaturas de la misma contienda para compararlas.",
+        );
+    }
+    let mut found = Vec::new();
+    for id in &ids {
+        match model::get(&state.pool, election.id, *id).await {
+            Ok(Some(p)) => found.push(p),
+            Ok(None) => return not_found().await,
+            Err(_) => return unavailable(),
+        }
+    }
+    let contest = |p: &model::Published| {
+        (
+            p.listed.office_code.clone(),
+            p.listed.constituency_code.clone(),
+        )
+    };
+    if found.iter().any(|p| contest(p) != contest(&found[0])) {
+        return message(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Comparar candidaturas",
+            "Solo se comparan candidaturas de la misma contienda (mismo cargo y circunscripción).",
+        );
+    }
+    let shown: Vec<Vec<ShownPerson>> = found.iter().map(|p| persons(&p.profile)).collect();
+    let mut labels: Vec<String> = Vec::new();
+    for person in shown.iter().filter_map(|s| s.first()) {
+        for (_, fields) in &person.sections {
+            for (label, _, _) in fields {
+                if !labels.contains(label) {
+                    labels.push(label.clone());
+                }
+            }
+        }
+    }
+    let mut rows = vec![(
+        "Edad".to_string(),
+        shown
+            .iter()
+            .map(|s| s.first().map(|p| p.age.to_string()).unwrap_or_default())
+            .collect(),
+    )];
+    for label in labels {
+        rows.push((
+            label.clone(),
+            shown
+                .iter()
+                .map(|s| {
+                    s.first()
+                        .and_then(|p| {
+                            p.sections
+                                .iter()
+                                .flat_map(|(_, f)| f)
+                                .find(|(l, _, _)| *l == label)
+                        })
+                        .map(|(_, v, _)| v.clone())
+                        .unwrap_or_else(|| "—".into())
+                })
+                .collect(),
+        ));
+    }
+    render(
+        StatusCode::OK,
+        &ComparePage {
+            contest: format!(
+                "{} · {}",
+                found[0].listed.office, found[0].listed.constituency
+            ),
+            columns: found
+                .iter()
+                .zip(&shown)
+                .map(|(p, s)| ProfileColumn {
+                    id: p.listed.id.to_string(),
+                    name: p.listed.holder_name.clone(),
+                    postulant: p.listed.postulant.clone(),
+                    photo: s.first().and_then(|x| x.photo.clone()),
+                })
+                .collect(),
+            rows,
+        },
+    )
+}

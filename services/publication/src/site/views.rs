@@ -1,0 +1,83 @@
+//! Page models of the citizens' site (askama templates in `templates/`).
+
+use askama::Template;
+
+use crate::model::{Filters, Listed};
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub title: String,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub election: String,
+    pub constituencies: Vec<(String, String)>,
+    pub total: i64,
+}
+
+pub struct Card {
+    pub item: Listed,
+}
+
+#[derive(Template)]
+#[template(path = "list.html")]
+pub struct ListPage {
+    pub election: String,
+    pub filters: Filters,
+    pub offices: Vec<(String, String)>,
+    pub postulants: Vec<(String, String)>,
+    pub constituencies: Vec<(String, String)>,
+    pub cards: Vec<Card>,
+    pub total: i64,
+    pub page: u32,
+    pub pages: u32,
+    /// The query string without the page, for the pagination links.
+    pub query: String,
+}
+
+pub struct ShownPerson {
+    pub role_label: &'static str,
+    pub full_name: String,
+    pub age: i64,
+    pub photo: Option<String>,
+    /// (section title, [(label, value, is_link)])
+    pub sections: Vec<(String, Vec<(String, String, bool)>)>,
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+pub struct ProfilePage {
+    pub item: Listed,
+    pub persons: Vec<ShownPerson>,
+    pub identity: Vec<(String, String)>,
+    pub corrected: Option<String>,
+    pub sha256: String,
+}
+
+#[derive(Template)]
+#[template(path = "compare.html")]
+pub struct ComparePage {
+    pub contest: String,
+    pub columns: Vec<ProfileColumn>,
+    /// Rows: (label, one value per column)
+    pub rows: Vec<(String, Vec<String>)>,
+}
+
+pub struct ProfileColumn {
+    pub id: String,
+    pub name: String,
+    pub postulant: String,
+    pub photo: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "data.html")]
+pub struct DataPage {
+    pub election: String,
+    pub total: usize,
+    pub columns: Vec<(&'static str, &'static str)>,
+}
