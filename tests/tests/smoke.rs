@@ -166,5 +166,15 @@ async fn six_services_start_report_ready_and_stop_on_sigterm() {
     for db in &databases {
         db.drop_database().await;
     }
-    testing::delete_namespace(&namespace, &["auth.candidacy-accounts"]).await;
+    testing::delete_namespace(
+        &namespace,
+        &[
+            "auth.candidacy-accounts",
+            "identity.candidacies",
+            "capture.reviews",
+            "validation.curricular",
+            "publication.profiles",
+        ],
+    )
+    .await;
 }

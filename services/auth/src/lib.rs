@@ -61,6 +61,7 @@ impl Application {
                 domain: accounts.settings.generated_account_domain.clone(),
             },
         );
+        consumer.declare_at_start().await;
         let routes =
             tonic::service::Routes::new(AuthServiceServer::new(grpc::AuthApi { accounts }));
         ServiceServer::new(&config, infra)

@@ -65,6 +65,7 @@ impl Application {
             conoceles_kit::amqp::ConsumerSpec::new(reviews::CONSUMER, &reviews::ROUTING_KEYS),
             reviews::Reviews,
         );
+        consumer.declare_at_start().await;
         ServiceServer::new(&config, infra)
             .access(grpc::policy(), keys)
             .grpc(routes)

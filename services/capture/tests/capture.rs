@@ -1203,5 +1203,89 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
         .queue_delete(queue.as_str().into(), Default::default())
         .await;
     let _ = conn.close(200, "done".into()).await;
+
+    // The approved profile reaches the citizens' site: list, accent-insensitive search,
+    // profile, comparison, open data and API; never the private email.
+    let mut citizen = Browser {
+        base: stack.site.clone(),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        cookies: Default::default(),
+    };
+    let profile_path = format!("/candidaturas/{candidacy}");
+    let profile = eventually(&mut citizen, &profile_path, &holder).await;
+    assert!(profile.body.contains("https://www.facebook.com/candidata"));
+    assert!(
+        profile.body.contains("De 2010 a 2020 fui directora."),
+        "the approved round"
+    );
+    assert!(!profile.body.contains("aclaraciones@ejemplo.mx"));
+    assert!(
+        profile.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    let folded: String = holder
+        .to_lowercase()
+        .replace('á', "a")
+        .replace('é', "e")
+        .replace('í', "i")
+        .replace('ó', "o")
+        .replace('ú', "u");
+    let q = folded.split_whitespace().next().unwrap().to_uppercase();
+    let list = citizen.get(&format!("/candidaturas?q={q}")).await;
+    assert!(
+        list.body.contains(&holder),
+        "accent- and case-insensitive search for {q}"
+    );
+    assert!(list.body.contains("Orden neutral declarado"));
+    let compare = citizen.get(&format!("/comparar?ids={candidacy}")).await;
+    assert_eq!(compare.status, StatusCode::OK);
+    let csv = citizen.get("/datos/candidaturas.csv").await;
+    assert!(
+        csv.body
+            .starts_with("ID_CANDIDATURA,ID_PERSONA,PARTIDO_COALICION,CARGO")
+    );
+    assert!(csv.body.contains(&holder) && !csv.body.contains("aclaraciones@ejemplo.mx"));
+    let (status, api) = citizen
+        .api(
+            Method::GET,
+            &format!("/api/v1/candidacies/{candidacy}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let person = api["persons"][0]["person_id"].as_str().unwrap().to_string();
+    let image = citizen.get(&format!("/fotos/{person}")).await;
+    assert_eq!(image.headers["content-type"], "image/jpeg");
+
+    // A cancellation withdraws the profile at once.
+    let admin_password = stack.account("cancela@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin
+        .first_login("cancela@iec.org.mx", &admin_password)
+        .await;
+    let list = admin.get("/admin/candidaturas").await;
+    let cancelled = admin
+        .post(
+            &format!("/admin/candidaturas/{candidacy}/cancelar"),
+            &[
+                ("csrf", &list.hidden("csrf")),
+                ("motivo", "Renuncia de la persona candidata."),
+            ],
+        )
+        .await;
+    assert!(cancelled.status.is_success(), "{}", cancelled.body);
+    let started = std::time::Instant::now();
+    while citizen.get(&profile_path).await.status != StatusCode::NOT_FOUND {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "still published"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     stack.stop().await;
 }

@@ -54,9 +54,22 @@ async fn the_demo_election_loads_once_with_one_event_per_candidacy() {
     let again = seed(&pool).await.unwrap();
     assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 102));
     assert_eq!(
-        count(&pool, "SELECT count(*) FROM kit_outbox").await,
+        count(
+            &pool,
+            "SELECT count(*) FROM kit_outbox WHERE routing_key = 'candidacy.registered'"
+        )
+        .await,
         102,
         "no event for an unchanged row"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM kit_outbox WHERE routing_key = 'election.updated'"
+        )
+        .await,
+        1,
+        "the new election is announced once"
     );
 
     // Coalition candidacies are captured by the responsible party (PRI).
@@ -151,7 +164,14 @@ async fn a_changed_row_updates_its_candidacy_without_a_new_registration() {
         count(&pool, "SELECT count(*) FROM persons WHERE full_name = 'Nombre Corregido Por Registro' AND active").await,
         1
     );
-    assert_eq!(count(&pool, "SELECT count(*) FROM kit_outbox").await, 102);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM kit_outbox WHERE routing_key = 'candidacy.registered'"
+        )
+        .await,
+        102
+    );
     assert_eq!(
         count(
             &pool,

@@ -69,6 +69,7 @@ impl Application {
             ConsumerSpec::new(events::CONSUMER, &events::ROUTING_KEYS),
             events::Candidacies,
         );
+        consumer.declare_at_start().await;
         let keys = KeySet::from_auth(&config.auth_url)?;
         let routes = tonic::service::Routes::new(IdentityServiceServer::new(grpc::IdentityApi {
             identity: identity.clone(),

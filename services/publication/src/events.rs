@@ -98,8 +98,7 @@ impl Profiles {
             .await
             .map_err(transient)?
             .into_inner();
-        let definition =
-            Definition::parse(&definition.definition_json).map_err(|e| transient(e))?;
+        let definition = Definition::parse(&definition.definition_json).map_err(transient)?;
         let shown: Vec<Value> = definition
             .questions
             .iter()

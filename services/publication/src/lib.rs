@@ -34,6 +34,7 @@ impl Application {
                 tokens,
             },
         );
+        consumer.declare_at_start().await;
         let site = site::router(site::SiteState {
             pool: infra.pool.clone(),
         });

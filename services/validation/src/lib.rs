@@ -37,6 +37,7 @@ impl Application {
                 tokens,
             },
         );
+        consumer.declare_at_start().await;
         let keys = KeySet::from_auth(&config.auth_url)?;
         let routes =
             tonic::service::Routes::new(ValidationServiceServer::new(grpc::ValidationApi {

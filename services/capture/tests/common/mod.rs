@@ -16,6 +16,7 @@ use conoceles_kit::{ServiceConfig, ServiceName, Shutdown};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 
+pub const PUBLICATION_SECRET: &str = "publication-secret-for-front-test-01";
 pub const VALIDATION_SECRET: &str = "validation-secret-for-front-tests-01";
 pub const CAPTURE_SECRET: &str = "capture-secret-for-front-tests-0123";
 
@@ -27,6 +28,8 @@ pub struct Stack {
     pub identity_pool: sqlx::PgPool,
     pub identity_db_url: String,
     pub capture_db_url: String,
+    /// The citizens' site.
+    pub site: String,
     pub policy: conoceles_kit::access::Policy,
     pub stops: Vec<(Shutdown, tokio::task::JoinHandle<anyhow::Result<()>>)>,
     pub databases: Vec<TestDatabase>,
@@ -38,7 +41,7 @@ pub async fn spawn_stack() -> Stack {
     let capture_db = TestDatabase::named("front_capture");
     let settings = AuthSettings::from_lookup(|key| match key {
         "SERVICE_SECRETS" => Some(format!(
-            "capture={CAPTURE_SECRET},validation={VALIDATION_SECRET}"
+            "capture={CAPTURE_SECRET},validation={VALIDATION_SECRET},publication={PUBLICATION_SECRET}"
         )),
         "HASH_CONCURRENCY" => Some("2".into()),
         _ => None,
@@ -94,12 +97,23 @@ pub async fn spawn_stack() -> Stack {
     let validation = conoceles_validation::Application::build(validation_config)
         .await
         .unwrap();
+    let publication_db = TestDatabase::named("front_publication");
+    let publication = conoceles_publication::Application::build(ServiceConfig {
+        auth_url: format!("http://{}", auth.grpc_addr()),
+        identity_url: format!("http://{}", identity.grpc_addr()),
+        capture_url: format!("http://{}", capture.grpc_addr()),
+        service_secret: Some(PUBLICATION_SECRET.to_string().into()),
+        ..testing::service_config(ServiceName::Publication, &publication_db.url, &namespace)
+    })
+    .await
+    .unwrap();
+    let site = format!("http://{}", publication.http_addr().unwrap());
     let base = format!("http://{}", capture.http_addr().unwrap());
     let capture_pool = capture.infrastructure().pool.clone();
     // The same declaration the running front uses.
     let policy = conoceles_capture::front::policy();
     let mut stops = Vec::new();
-    for running in [auth, identity, capture, validation] {
+    for running in [auth, identity, capture, validation, publication] {
         let shutdown = running.shutdown();
         stops.push((shutdown, tokio::spawn(running.run_until_stopped())));
     }
@@ -113,7 +127,14 @@ pub async fn spawn_stack() -> Stack {
         capture_db_url: capture_db.url.clone(),
         policy,
         stops,
-        databases: vec![auth_db, identity_db, capture_db, validation_db],
+        site,
+        databases: vec![
+            auth_db,
+            identity_db,
+            capture_db,
+            validation_db,
+            publication_db,
+        ],
     }
 }
 
@@ -172,6 +193,9 @@ impl Stack {
             &[
                 conoceles_auth::generated::CONSUMER,
                 conoceles_identity::events::CONSUMER,
+                conoceles_capture::reviews::CONSUMER,
+                conoceles_validation::submitted::CONSUMER,
+                conoceles_publication::events::CONSUMER,
             ],
         )
         .await;

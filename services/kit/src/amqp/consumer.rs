@@ -129,6 +129,21 @@ impl<H: Handler> Consumer<H> {
         Ok(())
     }
 
+    /// Declares the queues while the service starts, so events published as soon as it is
+    /// ready are kept for it. A broker that does not answer in a few seconds is only logged: the
+    /// consumer declares again when it connects.
+    pub async fn declare_at_start(&self) {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), self.declare()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(consumer = %self.spec.name, error = %format!("{e:#}"), "queues not declared at start")
+            }
+            Err(_) => {
+                tracing::warn!(consumer = %self.spec.name, "queues not declared at start: broker too slow")
+            }
+        }
+    }
+
     /// Consumes until `shutdown`; reconnects after broker failures. The message being handled
     /// when shutdown arrives is finished first.
     pub async fn run(self, shutdown: CancellationToken) {

@@ -158,10 +158,7 @@ pub async fn list(State(state): State<SiteState>, Query(filters): Query<Filters>
             offices,
             postulants,
             constituencies,
-            cards: items
-                .into_iter()
-                .map(|item| Card { item })
-                .collect(),
+            cards: items.into_iter().map(|item| Card { item }).collect(),
             total,
             pages,
             query: query.join("&"),

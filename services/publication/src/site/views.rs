@@ -39,13 +39,16 @@ pub struct ListPage {
     pub query: String,
 }
 
+/// A labelled value of a profile: (label, value, whether the value is a link).
+pub type Shown = (String, String, bool);
+
 pub struct ShownPerson {
     pub role_label: &'static str,
     pub full_name: String,
     pub age: i64,
     pub photo: Option<String>,
     /// (section title, [(label, value, is_link)])
-    pub sections: Vec<(String, Vec<(String, String, bool)>)>,
+    pub sections: Vec<(String, Vec<Shown>)>,
 }
 
 #[derive(Template)]
