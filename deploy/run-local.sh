@@ -87,6 +87,18 @@ seed_out=$("$PROFILE_DIR/conoceles-capture" seed-demo 2>.run/logs/seed-demo.log)
   exit 1
 }
 
+# The demo goes through the real pipeline: capture submitted the questionnaires above;
+# validation reviews each as its event arrives; here the automatic approval stands in for the
+# unit's reviewers, and publication builds the public site from the approvals.
+submitted=$(sed -n 's/.*; \([0-9]*\) questionnaires submitted.*/\1/p' <<<"$seed_out")
+approved=0
+for _ in $(seq 1 60); do
+  n=$("$PROFILE_DIR/conoceles-validation" approve-passing 2>>.run/logs/approve-demo.log | sed -n 's/^Approved \([0-9]*\).*/\1/p')
+  approved=$((approved + ${n:-0}))
+  [ "$approved" -ge "${submitted:-0}" ] && break
+  sleep 1
+done
+
 # The first administrator: created once; later runs give it a new password.
 admin_email=admin@demo.conoceles.mx
 if ! admin_out=$("$PROFILE_DIR/conoceles-auth" create-admin "$admin_email" 2>/dev/null); then
@@ -119,6 +131,9 @@ cat <<TXT
 
 Conóceles is running. Every service is ready.
 $seed_out (Coahuila 2026, local deputies).
+Approved for publication in this run: $approved.
+
+  Public site (citizens): http://127.0.0.1:8080/  ·  open data: http://127.0.0.1:8080/datos
 
   Capture front (parties, candidates, the unit's back office): http://127.0.0.1:8081/ingresar
     administrator: $admin_email  password: ${admin_password:-"(could not be set; see .run/logs)"}
@@ -137,9 +152,8 @@ for s in "${SERVICES[@]}"; do
 done
 cat <<TXT
 
-  The public site (publication, http://127.0.0.1:8080), the statistics API
-  (http://127.0.0.1:8082) and the demo election arrive with their issues; until then those
-  HTTP ports are not opened.
+  The statistics API (http://127.0.0.1:8082) arrives with its issue; until then that port is
+  not opened.
 
   Logs: .run/logs/<service>.log (JSON, one line per event, with trace ids)
   Press Ctrl-C to stop everything.

@@ -27,7 +27,7 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<ImportSummary> {
     let mut tx = pool.begin().await?;
     // The capture window is open, publication has started and election day is ahead, so every
     // part of the system has something to show.
-    election::create(
+    let created = election::create(
         &mut tx,
         &NewElection {
             id: DEMO_ELECTION,
@@ -89,8 +89,98 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<ImportSummary> {
         .map_err(problems)?;
     tx.commit().await?;
 
+    if !created {
+        election::announce(pool, DEMO_ELECTION).await?;
+    }
     let catalog = election::catalog(pool, DEMO_ELECTION).await?;
     let rows =
         import::parse(include_bytes!("../demo/candidaturas.csv"), &catalog).map_err(problems)?;
     import::apply(pool, DEMO_ELECTION, &catalog, &rows, None).await
+}
+
+/// The demo's capture: every party fills its candidacies through the bulk-capture path with
+/// generated answers and photos, and submits them, except every seventh candidacy, left not
+/// started so the back office has something to chase. Only candidacies not started are touched,
+/// so running it again changes nothing. Returns how many were submitted.
+pub async fn capture_answers(pool: &PgPool) -> anyhow::Result<usize> {
+    use conoceles_kit::access::{Actor, Role};
+
+    use crate::curricular::{self, bulk};
+    use crate::generator::curricula::{fill_template, photo_jpeg};
+
+    let now = Utc::now();
+    let parties: Vec<Uuid> = sqlx::query_scalar(&format!(
+        "SELECT DISTINCT {} FROM candidacies c WHERE c.election_id = $1",
+        curricular::RESPONSIBLE_PARTY
+    ))
+    .bind(DEMO_ELECTION)
+    .fetch_all(pool)
+    .await?;
+    let mut submitted = 0;
+    for party in parties {
+        let actor = Actor {
+            account_id: Uuid::nil(),
+            role: Role::Party,
+            party_id: Some(party),
+            candidacy_id: None,
+        };
+        let rows = curricular::dashboard(pool, &actor).await?;
+        let pending: Vec<Uuid> = rows
+            .iter()
+            .filter(|r| r.status == "not_started")
+            .map(|r| r.id)
+            .filter(|id| id.as_u128() % 7 != 0)
+            .collect();
+        if pending.is_empty() {
+            continue;
+        }
+        let template = bulk::template(pool, &actor)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
+        let seed = party.as_u128() as u64;
+        let filled = fill_template(&template, seed)?;
+        // Keep only the rows of the candidacies to capture.
+        let mut lines = filled.lines();
+        let mut chosen = String::from(lines.next().unwrap_or_default());
+        chosen.push_str("\r\n");
+        for line in lines.filter(|l| pending.iter().any(|id| l.starts_with(&id.to_string()))) {
+            chosen.push_str(line);
+            chosen.push_str("\r\n");
+        }
+        let outcome = bulk::apply(pool, &actor, chosen.as_bytes(), now)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
+        anyhow::ensure!(
+            outcome.errors.is_empty(),
+            "demo answers rejected: {:?}",
+            outcome.errors
+        );
+        for id in pending {
+            let candidacy = curricular::load(pool, id, &actor)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
+            for person in candidacy.persons.clone() {
+                let photo = photo_jpeg(person.id.as_u128() as u64, 480, 600);
+                curricular::save_photo(
+                    pool,
+                    &actor,
+                    &candidacy,
+                    person.role,
+                    photo,
+                    Some(now.date_naive()),
+                    now,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
+            }
+            let candidacy = curricular::load(pool, id, &actor)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
+            curricular::submit(pool, &actor, &candidacy, now)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
+            submitted += 1;
+        }
+    }
+    Ok(submitted)
 }

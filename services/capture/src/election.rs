@@ -64,6 +64,21 @@ pub async fn create(conn: &mut PgConnection, e: &NewElection<'_>) -> sqlx::Resul
     Ok(created.rows_affected() == 1)
 }
 
+/// Announces the election's current settings again (`election.updated`): consumers upsert, so
+/// a service that started after the election was created catches up.
+pub async fn announce(pool: &PgPool, id: Uuid) -> anyhow::Result<()> {
+    let current = settings(pool, id).await?;
+    let mut tx = pool.begin().await?;
+    conoceles_kit::amqp::enqueue_event(
+        &mut tx,
+        conoceles_proto::routing_keys::ELECTION_UPDATED,
+        &election_event(&current),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// `election.updated` for these settings.
 fn election_event(s: &Settings) -> conoceles_proto::events::v1::ElectionUpdated {
     use conoceles_proto::common::v1 as common;

@@ -15,13 +15,15 @@ async fn main() -> anyhow::Result<()> {
             let config = ServiceConfig::from_env(ServiceName::Capture)?;
             let infra = Infrastructure::connect(&config, &conoceles_capture::MIGRATOR).await?;
             let summary = conoceles_capture::demo::seed(&infra.pool).await?;
+            let submitted = conoceles_capture::demo::capture_answers(&infra.pool).await?;
             use std::io::Write;
             writeln!(
                 std::io::stdout().lock(),
-                "Demo election loaded: {} candidacies created, {} updated, {} unchanged",
+                "Demo election loaded: {} candidacies created, {} updated, {} unchanged; {} questionnaires submitted",
                 summary.created,
                 summary.updated,
-                summary.unchanged
+                summary.unchanged,
+                submitted
             )?;
             infra.close().await;
             Ok(())

@@ -68,8 +68,8 @@ async fn the_demo_election_loads_once_with_one_event_per_candidacy() {
             "SELECT count(*) FROM kit_outbox WHERE routing_key = 'election.updated'"
         )
         .await,
-        1,
-        "the new election is announced once"
+        2,
+        "the new election is announced, and announced again by each later seed"
     );
 
     // Coalition candidacies are captured by the responsible party (PRI).

@@ -161,7 +161,7 @@ pub fn may_edit(actor: &Actor, candidacy: &Candidacy) -> bool {
 
 /// The SQL giving the id of the party responsible for a candidacy `c` (its postulant, or for a
 /// coalition or common candidacy the party named responsible).
-pub(crate) const RESPONSIBLE_PARTY: &str = "(SELECT r.id FROM postulants p \
+pub const RESPONSIBLE_PARTY: &str = "(SELECT r.id FROM postulants p \
      JOIN postulants r ON r.election_id = p.election_id AND r.code = COALESCE(p.responsible_code, p.code) \
      WHERE p.election_id = c.election_id AND p.code = c.postulant_code)";
 
