@@ -89,7 +89,7 @@ async fn browser_journeys_pass_in_headless_chromium() {
     // The demo election: its candidacies reach auth as events, which generates the parties'
     // accounts; the journey uses Morena's, with a password set as the admin's reset would.
     let seeded = Command::new(conoceles_e2e::binaries_dir().join("conoceles-capture"))
-        .arg("seed-demo")
+        .args(["seed-demo", "--without-answers"])
         .env("DATABASE_URL", &capture_db.url)
         .env("RUST_LOG", "error")
         .output()

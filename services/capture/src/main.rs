@@ -15,7 +15,13 @@ async fn main() -> anyhow::Result<()> {
             let config = ServiceConfig::from_env(ServiceName::Capture)?;
             let infra = Infrastructure::connect(&config, &conoceles_capture::MIGRATOR).await?;
             let summary = conoceles_capture::demo::seed(&infra.pool).await?;
-            let submitted = conoceles_capture::demo::capture_answers(&infra.pool).await?;
+            // `--without-answers`: the election and its candidacies only (for journeys that
+            // capture in the browser themselves).
+            let submitted = if args.iter().any(|a| a == "--without-answers") {
+                0
+            } else {
+                conoceles_capture::demo::capture_answers(&infra.pool).await?
+            };
             use std::io::Write;
             writeln!(
                 std::io::stdout().lock(),
