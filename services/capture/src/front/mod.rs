@@ -405,7 +405,7 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../../static/estilo.css"),
+        conoceles_kit::http::BASE_STYLESHEET,
     )
 }
 

@@ -8,3 +8,7 @@ mod trace;
 pub use access::{Authenticator, DeclaredRouter};
 pub use headers::{no_store, security_headers};
 pub use trace::trace_requests;
+
+/// The look both fronts share (colours, layout, forms, notices, tables); each front serves it
+/// with its own additions.
+pub const BASE_STYLESHEET: &str = include_str!("../../static/base.css");

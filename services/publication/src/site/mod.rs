@@ -94,6 +94,10 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../../static/sitio.css"),
+        [
+            conoceles_kit::http::BASE_STYLESHEET,
+            include_str!("../../static/sitio.css"),
+        ]
+        .concat(),
     )
 }
