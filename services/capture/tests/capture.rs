@@ -177,32 +177,7 @@ async fn a_party_fills_previews_and_submits_and_the_event_reaches_the_broker() {
     let stack = spawn_stack().await;
     seeded(&stack).await;
     // A queue of the test's own listens for curricular.submitted.
-    let conn =
-        lapin::Connection::connect(&testing::amqp_url(), lapin::ConnectionProperties::default())
-            .await
-            .unwrap();
-    let channel = conn.create_channel().await.unwrap();
-    let topology = conoceles_kit::amqp::Topology::new(&stack.namespace);
-    topology.declare_exchanges(&channel).await.unwrap();
-    let queue = format!("{}.test-curricular-submitted", stack.namespace);
-    channel
-        .queue_declare(
-            queue.as_str().into(),
-            Default::default(),
-            Default::default(),
-        )
-        .await
-        .unwrap();
-    channel
-        .queue_bind(
-            queue.as_str().into(),
-            topology.events_exchange().into(),
-            "curricular.submitted".into(),
-            Default::default(),
-            Default::default(),
-        )
-        .await
-        .unwrap();
+    let tap = EventTap::bind(&stack.namespace, "curricular.submitted").await;
 
     // PRI is responsible for the coalition's candidacies: its dashboard lists them.
     let mut party = party_browser(&stack, "PRI").await;
@@ -341,45 +316,15 @@ async fn a_party_fills_previews_and_submits_and_the_event_reaches_the_broker() {
     assert_eq!(again, StatusCode::CONFLICT);
 
     // Exactly one curricular.submitted reaches the broker, with the receipt's hash.
-    let started = std::time::Instant::now();
-    let delivered = loop {
-        if let Some(message) = channel
-            .basic_get(
-                queue.as_str().into(),
-                lapin::options::BasicGetOptions { no_ack: true },
-            )
-            .await
-            .unwrap()
-        {
-            break message;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "no event"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let delivered = tap.next().await;
     use prost::Message;
-    let event = conoceles_proto::events::v1::CurricularSubmitted::decode(
-        delivered.delivery.data.as_slice(),
-    )
-    .unwrap();
+    let event =
+        conoceles_proto::events::v1::CurricularSubmitted::decode(delivered.as_slice()).unwrap();
     assert_eq!(event.content_sha256, sha);
     assert_eq!(event.round, 1);
     assert_eq!(event.candidacy_id.unwrap().value, candidacy.to_string());
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let extra = channel
-        .basic_get(
-            queue.as_str().into(),
-            lapin::options::BasicGetOptions { no_ack: true },
-        )
-        .await
-        .unwrap();
-    assert!(extra.is_none(), "exactly one event");
-    let _ = channel
-        .queue_delete(queue.as_str().into(), Default::default())
-        .await;
-    let _ = conn.close(200, "done".into()).await;
+    assert!(tap.nothing_more().await, "exactly one event");
+    tap.close().await;
     stack.stop().await;
 }
 
@@ -1008,32 +953,8 @@ async fn submit_html(browser: &mut Browser, candidacy: Uuid) -> Page {
 async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reaches_the_broker() {
     let stack = spawn_stack().await;
     seeded(&stack).await;
-    let conn =
-        lapin::Connection::connect(&testing::amqp_url(), lapin::ConnectionProperties::default())
-            .await
-            .unwrap();
-    let channel = conn.create_channel().await.unwrap();
-    let topology = conoceles_kit::amqp::Topology::new(&stack.namespace);
-    topology.declare_exchanges(&channel).await.unwrap();
-    let queue = format!("{}.test-approved", stack.namespace);
-    channel
-        .queue_declare(
-            queue.as_str().into(),
-            Default::default(),
-            Default::default(),
-        )
-        .await
-        .unwrap();
-    channel
-        .queue_bind(
-            queue.as_str().into(),
-            topology.events_exchange().into(),
-            "candidacy.approved".into(),
-            Default::default(),
-            Default::default(),
-        )
-        .await
-        .unwrap();
+    // A queue of the test's own listens for candidacy.approved.
+    let tap = EventTap::bind(&stack.namespace, "candidacy.approved").await;
 
     let candidacy = candidacy_of(&stack, "PT").await;
     let mut party = party_browser(&stack, "PT").await;
@@ -1163,46 +1084,14 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     eventually(&mut party, "/captura", "Aprobada").await;
 
     // Exactly one candidacy.approved on the broker.
-    let started = std::time::Instant::now();
-    let delivered = loop {
-        if let Some(m) = channel
-            .basic_get(
-                queue.as_str().into(),
-                lapin::options::BasicGetOptions { no_ack: true },
-            )
-            .await
-            .unwrap()
-        {
-            break m;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "no approval event"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let delivered = tap.next().await;
     use prost::Message;
     let event =
-        conoceles_proto::events::v1::CandidacyApproved::decode(delivered.delivery.data.as_slice())
-            .unwrap();
+        conoceles_proto::events::v1::CandidacyApproved::decode(delivered.as_slice()).unwrap();
     assert_eq!(event.round, 2);
     assert_eq!(event.candidacy_id.unwrap().value, candidacy.to_string());
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert!(
-        channel
-            .basic_get(
-                queue.as_str().into(),
-                lapin::options::BasicGetOptions { no_ack: true }
-            )
-            .await
-            .unwrap()
-            .is_none(),
-        "exactly one approval"
-    );
-    let _ = channel
-        .queue_delete(queue.as_str().into(), Default::default())
-        .await;
-    let _ = conn.close(200, "done".into()).await;
+    assert!(tap.nothing_more().await, "exactly one approval");
+    tap.close().await;
 
     // The approved profile reaches the citizens' site: list, accent-insensitive search,
     // profile, comparison, open data and API; never the private email.

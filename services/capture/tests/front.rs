@@ -533,32 +533,7 @@ async fn an_admin_edits_the_election_in_local_time_and_date_changes_emit_an_even
     );
 
     // A queue of the test's own listens for election.updated.
-    let conn =
-        lapin::Connection::connect(&testing::amqp_url(), lapin::ConnectionProperties::default())
-            .await
-            .unwrap();
-    let channel = conn.create_channel().await.unwrap();
-    let topology = conoceles_kit::amqp::Topology::new(&stack.namespace);
-    topology.declare_exchanges(&channel).await.unwrap();
-    let queue = format!("{}.test-election-updated", stack.namespace);
-    channel
-        .queue_declare(
-            queue.as_str().into(),
-            lapin::options::QueueDeclareOptions::default(),
-            Default::default(),
-        )
-        .await
-        .unwrap();
-    channel
-        .queue_bind(
-            queue.as_str().into(),
-            topology.events_exchange().into(),
-            "election.updated".into(),
-            Default::default(),
-            Default::default(),
-        )
-        .await
-        .unwrap();
+    let tap = EventTap::bind(&stack.namespace, "election.updated").await;
 
     // Moving the closing date: saved, shown back in local time, event emitted.
     let new_close =
@@ -597,34 +572,12 @@ async fn an_admin_edits_the_election_in_local_time_and_date_changes_emit_an_even
         (new_close + chrono::Duration::hours(6)).and_utc(),
         "Coahuila is UTC−6"
     );
-    let started = std::time::Instant::now();
-    let delivered = loop {
-        if let Some(message) = channel
-            .basic_get(
-                queue.as_str().into(),
-                lapin::options::BasicGetOptions { no_ack: true },
-            )
-            .await
-            .unwrap()
-        {
-            break message;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "no election.updated event"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let delivered = tap.next().await;
     use prost::Message;
-    let event =
-        conoceles_proto::events::v1::ElectionUpdated::decode(delivered.delivery.data.as_slice())
-            .unwrap();
+    let event = conoceles_proto::events::v1::ElectionUpdated::decode(delivered.as_slice()).unwrap();
     assert_eq!(event.capture_closes_at.unwrap().seconds, closes.timestamp());
     assert_eq!(event.time_zone, "America/Monterrey");
-    let _ = channel
-        .queue_delete(queue.as_str().into(), Default::default())
-        .await;
-    let _ = conn.close(200, "done".into()).await;
+    tap.close().await;
     stack.stop().await;
 }
 

@@ -341,3 +341,91 @@ impl Browser {
         new.to_string()
     }
 }
+
+/// A queue of the test's own bound to one routing key of the namespace's events exchange.
+pub struct EventTap {
+    conn: lapin::Connection,
+    channel: lapin::Channel,
+    queue: String,
+    routing_key: String,
+}
+
+impl EventTap {
+    pub async fn bind(namespace: &str, routing_key: &str) -> Self {
+        let conn = lapin::Connection::connect(
+            &testing::amqp_url(),
+            lapin::ConnectionProperties::default(),
+        )
+        .await
+        .unwrap();
+        let channel = conn.create_channel().await.unwrap();
+        let topology = conoceles_kit::amqp::Topology::new(namespace);
+        topology.declare_exchanges(&channel).await.unwrap();
+        let queue = format!("{namespace}.test-{}", routing_key.replace('.', "-"));
+        channel
+            .queue_declare(
+                queue.as_str().into(),
+                Default::default(),
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        channel
+            .queue_bind(
+                queue.as_str().into(),
+                topology.events_exchange().into(),
+                routing_key.into(),
+                Default::default(),
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        Self {
+            conn,
+            channel,
+            queue,
+            routing_key: routing_key.to_string(),
+        }
+    }
+
+    async fn get(&self) -> Option<Vec<u8>> {
+        self.channel
+            .basic_get(
+                self.queue.as_str().into(),
+                lapin::options::BasicGetOptions { no_ack: true },
+            )
+            .await
+            .unwrap()
+            .map(|m| m.delivery.data)
+    }
+
+    /// The next event's payload, waiting up to 20 s.
+    pub async fn next(&self) -> Vec<u8> {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(data) = self.get().await {
+                return data;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "no {} event",
+                self.routing_key
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Whether no further event arrives within half a second.
+    pub async fn nothing_more(&self) -> bool {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        self.get().await.is_none()
+    }
+
+    pub async fn close(self) {
+        let _ = self
+            .channel
+            .queue_delete(self.queue.as_str().into(), Default::default())
+            .await;
+        let _ = self.conn.close(200, "done".into()).await;
+    }
+}
