@@ -87,6 +87,28 @@ async fn six_services_start_report_ready_and_stop_on_sigterm() {
             .unwrap_or_else(|e| panic!("{} gRPC health: {e}", process.name))
             .into_inner();
         assert_eq!(answer.status(), ServingStatus::Serving, "{}", process.name);
+        // The container healthcheck: the binary's own `healthcheck` command asks the ops port.
+        let healthcheck = |port: u16| {
+            std::process::Command::new(
+                conoceles_e2e::binaries_dir().join(format!("conoceles-{}", process.name)),
+            )
+            .arg("healthcheck")
+            .env("OPS_PORT", port.to_string())
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap()
+        };
+        let healthy = healthcheck(process.ops.port());
+        assert!(
+            healthy.status.success(),
+            "{}: {}",
+            process.name,
+            String::from_utf8_lossy(&healthy.stderr)
+        );
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let nobody = closed.local_addr().unwrap().port();
+        drop(closed);
+        assert!(!healthcheck(nobody).status.success(), "{}", process.name);
     }
 
     // Across processes: an administrator made by the operator command logs in through the

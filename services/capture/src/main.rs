@@ -48,8 +48,17 @@ async fn main() -> anyhow::Result<()> {
             infra.close().await;
             Ok(())
         }
+        Some(command @ ("healthcheck" | "migrate")) => conoceles_kit::server::builtin_command(
+            ServiceName::Capture,
+            &conoceles_capture::MIGRATOR,
+            command,
+        )
+        .await
+        .expect("a built-in command"),
         Some(other) => {
-            anyhow::bail!("unknown command {other:?}; commands: seed-demo, bench-import [count]")
+            anyhow::bail!(
+                "unknown command {other:?}; commands: seed-demo, bench-import [count], healthcheck, migrate"
+            )
         }
     }
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::crypto::{DataKey, WrappedKey};
 use crate::definition::{Definition, Kind, StoredAnswer};
 use crate::store::{Identity, audit};
-use crate::suppress::{Table, suppress};
+use crate::suppress::{Released, Table, suppress_since};
 
 pub const DIMENSIONS: [&str; 6] = [
     "sex",
@@ -165,7 +165,6 @@ impl Identity {
             }
         }
         audit(&mut tx, caller, None, None, "statistics", table).await?;
-        tx.commit().await?;
 
         let options: Vec<&str> = question.options.iter().map(|o| o.id.as_str()).collect();
         let groups: Vec<String> = groups.into_iter().collect();
@@ -183,7 +182,47 @@ impl Identity {
                     .collect()
             })
             .collect();
-        let t: Table = suppress(matrix, k);
+        // The differencing guard: compare with what this table (same filters) last published.
+        let table_key = std::iter::once(table.to_string())
+            .chain(filters.iter().map(|(k, v)| format!("{k}={v}")))
+            .collect::<Vec<_>>()
+            .join("&");
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1 || $2))")
+            .bind(election.to_string())
+            .bind(&table_key)
+            .execute(&mut *tx)
+            .await?;
+        let before: BTreeMap<String, u64> = sqlx::query_as::<_, (String, i64)>(
+            "SELECT value_key, count FROM released_values WHERE election_id = $1 AND table_key = $2",
+        )
+        .bind(election)
+        .bind(&table_key)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|(key, count)| (key, count as u64))
+        .collect();
+        let key = |option: &str, group: &str| format!("{option}|{group}");
+        let released = Released {
+            cells: options
+                .iter()
+                .map(|o| {
+                    groups
+                        .iter()
+                        .map(|g| before.get(&key(o, g)).copied())
+                        .collect()
+                })
+                .collect(),
+            rows: options
+                .iter()
+                .map(|o| before.get(&key(o, "*")).copied())
+                .collect(),
+            cols: groups
+                .iter()
+                .map(|g| before.get(&key("*", g)).copied())
+                .collect(),
+        };
+        let t: Table = suppress_since(matrix, k, &released);
         let mut cells = Vec::new();
         for (r, option) in options.iter().enumerate() {
             for (c, group) in groups.iter().enumerate() {
@@ -213,6 +252,30 @@ impl Identity {
             ));
         }
         cells.push(cell("*", dimension, "*", t.total, false));
+        let (keys, counts): (Vec<String>, Vec<i64>) = cells
+            .iter()
+            .filter_map(|c| {
+                let count = c.count?;
+                Some((
+                    key(&c.dimensions["option"], &c.dimensions[dimension]),
+                    count as i64,
+                ))
+            })
+            .unzip();
+        sqlx::query(
+            "INSERT INTO released_values (election_id, table_key, value_key, count, released_at) \
+             SELECT $1, $2, v.key, v.count, $5 FROM UNNEST($3::text[], $4::bigint[]) AS v(key, count) \
+             ON CONFLICT (election_id, table_key, value_key) \
+             DO UPDATE SET count = EXCLUDED.count, released_at = EXCLUDED.released_at",
+        )
+        .bind(election)
+        .bind(&table_key)
+        .bind(&keys)
+        .bind(&counts)
+        .bind(cut_off)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(Aggregate {
             cells,
             n,

@@ -69,9 +69,16 @@ async fn main() -> anyhow::Result<()> {
             )?;
             Ok(())
         }
+        Some(command @ ("healthcheck" | "migrate")) => conoceles_kit::server::builtin_command(
+            ServiceName::Identity,
+            &conoceles_identity::MIGRATOR,
+            command,
+        )
+        .await
+        .expect("a built-in command"),
         Some(other) => {
             anyhow::bail!(
-                "unknown command {other:?}; commands: rotate-kek, add-definition <election> <file>, generate-kek [id]"
+                "unknown command {other:?}; commands: rotate-kek, add-definition <election> <file>, generate-kek [id], healthcheck, migrate"
             )
         }
     }

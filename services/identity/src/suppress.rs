@@ -77,8 +77,44 @@ impl Table {
     }
 }
 
+/// The values of the same table published before (`None`: never published), by position.
+#[derive(Debug, Clone, Default)]
+pub struct Released {
+    pub cells: Vec<Vec<Option<u64>>>,
+    pub rows: Vec<Option<u64>>,
+    pub cols: Vec<Option<u64>>,
+}
+
+impl Released {
+    fn get(&self, at: At) -> Option<u64> {
+        match at {
+            At::Cell(r, c) => self
+                .cells
+                .get(r)
+                .and_then(|row| row.get(c))
+                .copied()
+                .flatten(),
+            At::Row(r) => self.rows.get(r).copied().flatten(),
+            At::Col(c) => self.cols.get(c).copied().flatten(),
+        }
+    }
+}
+
 /// Counts by row and column; suppression with threshold `k`.
 pub fn suppress(cells: Vec<Vec<u64>>, k: u64) -> Table {
+    suppress_since(cells, k, &Released::default())
+}
+
+/// Suppression that also guards against differencing: a value that moved by 1 to k−1 since it
+/// was last published would tell, subtracted from it, what those few persons answered; it is
+/// hidden like a small cell (and gets its complementary partners), until it has moved by k or
+/// more. Values never published before are judged on their own.
+pub fn suppress_since(cells: Vec<Vec<u64>>, k: u64, released: &Released) -> Table {
+    let moved = |at: At, value: u64| {
+        released
+            .get(at)
+            .is_some_and(|p| small(p.abs_diff(value), k))
+    };
     let rows = cells.len();
     let cols = cells.first().map_or(0, Vec::len);
     let col_totals: Vec<u64> = (0..cols)
@@ -91,7 +127,7 @@ pub fn suppress(cells: Vec<Vec<u64>>, k: u64) -> Table {
             (0..cols)
                 .map(|c| {
                     let (v, n) = (cells[r][c], col_totals[c]);
-                    small(v, k) || small(n - v, k)
+                    small(v, k) || small(n - v, k) || moved(At::Cell(r, c), v)
                 })
                 .collect()
         })
@@ -99,11 +135,13 @@ pub fn suppress(cells: Vec<Vec<u64>>, k: u64) -> Table {
     let mut table = Table {
         row_hidden: row_totals
             .iter()
-            .map(|&v| small(v, k) || small(total - v, k))
+            .enumerate()
+            .map(|(r, &v)| small(v, k) || small(total - v, k) || moved(At::Row(r), v))
             .collect(),
         col_hidden: col_totals
             .iter()
-            .map(|&v| small(v, k) || small(total - v, k))
+            .enumerate()
+            .map(|(c, &v)| small(v, k) || small(total - v, k) || moved(At::Col(c), v))
             .collect(),
         cells,
         hidden,
@@ -365,6 +403,70 @@ mod tests {
             let leaks = derivable(&t);
             assert!(leaks.is_empty(), "{cells:?} leaks {leaks:?}");
         }
+    }
+
+    /// What `t` published, as the next request's memory of it.
+    fn released(t: &Table) -> Released {
+        let shown = |v: u64, hidden: bool| (!hidden).then_some(v);
+        Released {
+            cells: (0..t.cells.len())
+                .map(|r| {
+                    (0..t.cells[r].len())
+                        .map(|c| shown(t.cells[r][c], t.hidden[r][c]))
+                        .collect()
+                })
+                .collect(),
+            rows: (0..t.row_totals.len())
+                .map(|r| shown(t.row_totals[r], t.row_hidden[r]))
+                .collect(),
+            cols: (0..t.col_totals.len())
+                .map(|c| shown(t.col_totals[c], t.col_hidden[c]))
+                .collect(),
+        }
+    }
+
+    /// Every value published in both tables, with its two values.
+    fn published_in_both(a: &Table, b: &Table) -> Vec<(At, u64, u64)> {
+        let mut both = Vec::new();
+        for line in a.lines() {
+            for at in line {
+                if !a.is_hidden(at) && !b.is_hidden(at) {
+                    both.push((at, a.value(at), b.value(at)));
+                }
+            }
+        }
+        both
+    }
+
+    #[test]
+    fn two_tables_one_person_apart_show_no_exact_difference() {
+        let before = vec![vec![40, 22, 31], vec![18, 27, 35], vec![25, 30, 12]];
+        let first = suppress(before.clone(), 5);
+        assert!(first.hidden.iter().flatten().all(|h| !h), "all large");
+        // Each single person leaving, in turn: nothing published in both tables differs,
+        // and nothing hidden can be recomputed from the second table.
+        for r in 0..3 {
+            for c in 0..3 {
+                let mut after = before.clone();
+                after[r][c] -= 1;
+                let second = suppress_since(after, 5, &released(&first));
+                assert!(second.hidden[r][c], "the person's cell ({r},{c}) is hidden");
+                for (at, a, b) in published_in_both(&first, &second) {
+                    assert_eq!(a, b, "{at:?} moved by {} and was published", a.abs_diff(b));
+                }
+                assert!(derivable(&second).is_empty(), "{:?}", derivable(&second));
+                // Without the memory of the first table, the difference would show.
+                let naive = suppress(second.cells.clone(), 5);
+                assert!(!naive.hidden[r][c]);
+            }
+        }
+    }
+
+    #[test]
+    fn a_value_that_moved_by_k_or_more_is_published_again() {
+        let first = suppress(vec![vec![40, 22], vec![18, 27]], 5);
+        let second = suppress_since(vec![vec![45, 22], vec![18, 27]], 5, &released(&first));
+        assert!(!second.hidden[0][0] && second.cells[0][0] == 45);
     }
 
     #[test]

@@ -635,7 +635,28 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
             1,
         )
         .await;
-    assert_eq!(table(HashMap::new()).await.unwrap().n, 13);
+    let after = table(HashMap::new()).await.unwrap();
+    assert_eq!(after.n, 13);
+    // Differencing: the two tables are one person apart. Subtracting one from the other must
+    // not tell what that person answered: every value published in both is the same (only the
+    // stated totals n and answered move), and what moved is hidden.
+    let mut now_hidden = 0;
+    for cell in after
+        .cells
+        .iter()
+        .filter(|c| c.dimensions["option"] != "*" || c.dimensions["sex"] != "*")
+    {
+        let before = find(&t, &cell.dimensions["option"], &cell.dimensions["sex"]);
+        match (before.count, cell.count) {
+            (Some(a), Some(b)) => assert_eq!(a, b, "{:?} moved and was published", cell.dimensions),
+            (Some(_), None) => now_hidden += 1,
+            _ => {}
+        }
+    }
+    assert!(
+        now_hidden > 0,
+        "the values that moved were published before and are hidden now"
+    );
     let status = stack
         .client()
         .await

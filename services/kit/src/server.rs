@@ -387,3 +387,51 @@ where
     telemetry.shutdown();
     result
 }
+
+/// The commands every service binary answers besides running: `healthcheck` (exit 0 when the
+/// ops port answers `/healthz`; container images have no shell or curl) and `migrate` (apply
+/// the service's migrations and exit, for a deployment's init step). `None` for other words.
+pub async fn builtin_command(
+    service: crate::ServiceName,
+    migrator: &'static Migrator,
+    command: &str,
+) -> Option<anyhow::Result<()>> {
+    match command {
+        "healthcheck" => Some(healthcheck(service).await),
+        "migrate" => Some(
+            async {
+                let config = ServiceConfig::from_env(service)?;
+                let pool =
+                    crate::db::connect_and_migrate(&config.database_url, 1, migrator).await?;
+                pool.close().await;
+                Ok(())
+            }
+            .await,
+        ),
+        _ => None,
+    }
+}
+
+async fn healthcheck(service: crate::ServiceName) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = ServiceConfig::from_env(service)?;
+    let address = SocketAddr::from(([127, 0, 0, 1], config.ports.ops));
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(address).await?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .await?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await?;
+        anyhow::Ok(head)
+    };
+    let head = tokio::time::timeout(Duration::from_secs(3), probe)
+        .await
+        .context("healthcheck timed out")??;
+    anyhow::ensure!(
+        head.ends_with(b" 200"),
+        "ops port answered {:?}",
+        String::from_utf8_lossy(&head)
+    );
+    Ok(())
+}

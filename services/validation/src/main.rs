@@ -27,6 +27,15 @@ async fn main() -> anyhow::Result<()> {
             writeln!(std::io::stdout().lock(), "Approved {n} submissions")?;
             Ok(())
         }
-        Some(other) => anyhow::bail!("unknown command {other:?}; commands: approve-passing"),
+        Some(command @ ("healthcheck" | "migrate")) => conoceles_kit::server::builtin_command(
+            ServiceName::Validation,
+            &conoceles_validation::MIGRATOR,
+            command,
+        )
+        .await
+        .expect("a built-in command"),
+        Some(other) => anyhow::bail!(
+            "unknown command {other:?}; commands: approve-passing, healthcheck, migrate"
+        ),
     }
 }
