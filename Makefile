@@ -7,7 +7,7 @@ CARGO ?= cargo
 help:
 	@echo "make run    - infrastructure up, build, start the six services, print their URLs (Ctrl-C stops)"
 	@echo "make test   - infrastructure up, then every test of the workspace"
-	@echo "make lint   - rustfmt check and clippy with warnings denied"
+	@echo "make lint   - rustfmt, clippy with warnings denied, and the deployment files (Dockerfile, compose, Kubernetes) checked offline"
 	@echo "make bench  - benchmarks that exist so far (import at national scale); figures in docs/benchmarks.md"
 
 infra:
@@ -34,6 +34,7 @@ test: infra
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@deploy/lint-ops.sh
 
 bench: infra
 	@deploy/bench.sh

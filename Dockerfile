@@ -1,0 +1,70 @@
+# syntax=docker/dockerfile:1
+#
+# One image per service, all from this file:
+#
+#   docker build --build-arg SERVICE=publication -t conoceles/publication .
+#
+# SERVICE is one of auth, identity, capture, validation, publication, statistics; the image runs
+# the binary `conoceles-$SERVICE`, installed as /usr/local/bin/service. Stages:
+#
+#   chef     the Rust toolchain plus cargo-chef
+#   planner  reduces the workspace to a recipe (manifests and lock file only)
+#   builder  builds the service's dependencies from the recipe (a layer that stays cached until
+#            Cargo.toml or Cargo.lock change), then the service itself
+#   runtime  distroless, non-root, no shell: the binary and nothing else
+#
+# Everything the binary needs at run time is compiled into it: migrations (sqlx::migrate!),
+# templates (askama), style sheets, scripts, the demo data, the states catalog and the texts of
+# docs/ it serves (include_str!). Configuration comes only from the environment
+# (services/kit/src/config.rs); BIND_ADDRESS is 0.0.0.0 here so other containers reach it.
+
+ARG RUST_IMAGE=rust:1.95-bookworm
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
+
+FROM ${RUST_IMAGE} AS chef
+ARG CARGO_CHEF_VERSION=0.1.77
+WORKDIR /src
+RUN cargo install cargo-chef --locked --version "${CARGO_CHEF_VERSION}"
+
+FROM chef AS planner
+# The sources the workspace needs to build; keep this list in step with the builder's below.
+COPY Cargo.toml Cargo.lock ./
+COPY proto proto
+COPY services services
+COPY tests tests
+RUN cargo chef prepare --recipe-path recipe.json
+
+FROM chef AS builder
+ARG SERVICE
+RUN case "${SERVICE}" in \
+      auth|identity|capture|validation|publication|statistics) ;; \
+      *) echo "SERVICE must be one of auth, identity, capture, validation, publication, statistics (got '${SERVICE}')" >&2; exit 1 ;; \
+    esac
+COPY --from=planner /src/recipe.json recipe.json
+# Dependencies only (workspace crates are stubs here): cached while the manifests do not change.
+RUN cargo chef cook --release --locked --recipe-path recipe.json -p "conoceles-${SERVICE}"
+# The real sources. catalogs/ and docs/ are read by include_str! at compile time.
+COPY Cargo.toml Cargo.lock ./
+COPY proto proto
+COPY services services
+COPY tests tests
+COPY catalogs catalogs
+COPY docs docs
+RUN cargo build --release --locked -p "conoceles-${SERVICE}" --bin "conoceles-${SERVICE}" \
+ && install -D -m 0755 "target/release/conoceles-${SERVICE}" /out/service
+
+FROM ${RUNTIME_IMAGE} AS runtime
+ARG SERVICE
+LABEL org.opencontainers.image.title="conoceles-${SERVICE}" \
+      org.opencontainers.image.description="Conóceles ${SERVICE} service" \
+      org.opencontainers.image.licenses="AGPL-3.0-or-later"
+COPY --from=builder /out/service /usr/local/bin/service
+ENV BIND_ADDRESS=0.0.0.0
+# The distroless "nonroot" user (uid 65532); the root filesystem can be mounted read-only.
+USER 65532:65532
+# `healthcheck` asks the service's own ops port for /healthz (the image has no shell or curl).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["/usr/local/bin/service", "healthcheck"]
+# With no argument the service runs; `migrate` applies its migrations and exits; each binary
+# lists its other commands (e.g. capture's seed-demo) when given an unknown one.
+ENTRYPOINT ["/usr/local/bin/service"]
