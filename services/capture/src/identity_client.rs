@@ -100,4 +100,19 @@ impl IdentityClient {
             .await?
             .into_inner())
     }
+
+    /// The one correction, on behalf of the logged-in admin.
+    pub async fn correct(
+        &self,
+        session: &str,
+        request: pb::ApplyCorrectionRequest,
+    ) -> Result<pb::ApplyCorrectionResponse, tonic::Status> {
+        let token = self.tokens.acting_token(AUDIENCE, session).await?;
+        Ok(self
+            .client
+            .clone()
+            .apply_correction(with_bearer(request, &token))
+            .await?
+            .into_inner())
+    }
 }

@@ -751,12 +751,8 @@ async fn leaks(stack: &Stack, marker: &str) -> Vec<String> {
     found
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outside_identity() {
-    let stack = spawn_stack().await;
-    seeded(&stack).await;
-    let candidacy = candidacy_of(&stack, "PVEM").await;
-    // The candidacy reaches identity as an event.
+/// Waits until the candidacy has reached identity as an event.
+async fn known_to_identity(stack: &Stack, candidacy: Uuid) {
     let started = std::time::Instant::now();
     loop {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM candidacies WHERE id = $1")
@@ -765,7 +761,7 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
             .await
             .unwrap();
         if n == 1 {
-            break;
+            return;
         }
         assert!(
             started.elapsed() < std::time::Duration::from_secs(30),
@@ -773,6 +769,189 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// A complete, valid set of identity answers with the three consents' boxes as given.
+fn identity_answers(csrf: &str, consents: &[&str]) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = [
+        ("csrf", csrf),
+        ("version", "1"),
+        ("q.indigenous", "no"),
+        ("q.disability", "__decline"),
+        ("q.afro_mexican", "no"),
+        ("q.sexual_diversity", "__decline"),
+        ("q.migrant", "no"),
+        ("q.age_group", "neither"),
+        ("q.income", "__decline"),
+        ("q.birth_state", "05"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for consent in consents {
+        pairs.push((format!("consent_{consent}"), "si".into()));
+    }
+    pairs
+}
+
+fn with_action(pairs: &[(String, String)], action: &str) -> Vec<(String, String)> {
+    let mut pairs = pairs.to_vec();
+    pairs.push(("accion".into(), action.into()));
+    pairs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_independent_sends_the_signed_consent_form_and_reads_the_election_notices() {
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    let election: Uuid = sqlx::query_scalar("SELECT id FROM elections")
+        .fetch_one(&stack.capture_pool)
+        .await
+        .unwrap();
+    // The admin writes the election's notices; markup stays text, overlong text is refused.
+    let password = stack.account("avisos@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin.first_login("avisos@iec.org.mx", &password).await;
+    let form = admin.get("/admin/avisos").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let csrf = form.hidden("csrf");
+    let long = "a".repeat(4001);
+    let refused = admin
+        .post(
+            "/admin/avisos",
+            &[
+                ("csrf", csrf.as_str()),
+                ("simplificado", long.as_str()),
+                ("integral", ""),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("hasta 4000 caracteres"));
+    let saved = admin
+        .post(
+            "/admin/avisos",
+            &[
+                ("csrf", csrf.as_str()),
+                ("simplificado", "El Instituto trata sus datos <script>x</script>.\r\n\r\nSegundo párrafo del aviso."),
+                ("integral", "Aviso integral del Instituto Electoral de Coahuila."),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert!(saved.body.contains("Se guardaron los avisos"));
+    let full = stack
+        .browser()
+        .get(&format!("/aviso-de-privacidad?eleccion={election}"))
+        .await;
+    assert!(
+        full.body
+            .contains("Aviso integral del Instituto Electoral de Coahuila.")
+    );
+    let default = stack.browser().get("/aviso-de-privacidad").await;
+    assert!(
+        !default
+            .body
+            .contains("Aviso integral del Instituto Electoral de Coahuila.")
+    );
+
+    // The independent candidacy: the notice shows, and sending needs the signed form.
+    let candidacy = candidacy_of(&stack, "IND1").await;
+    known_to_identity(&stack, candidacy).await;
+    let mut independent = party_browser(&stack, "IND1").await;
+    let path = format!("/captura/{candidacy}/holder/identidad");
+    let page = independent.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("El Instituto trata sus datos &#60;script&#62;x&#60;/script&#62;.")
+            || page
+                .body
+                .contains("El Instituto trata sus datos &lt;script&gt;x&lt;/script&gt;."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<p>Segundo párrafo del aviso.</p>"));
+    assert!(
+        page.body
+            .contains(&format!("/aviso-de-privacidad?eleccion={election}"))
+    );
+    assert!(
+        page.body
+            .contains("imprima el formato de consentimiento expreso")
+    );
+    let answers = identity_answers(
+        &page.hidden("csrf"),
+        &["processing", "publication", "statistics"],
+    );
+    let without_form = independent
+        .post_pairs(&path, &with_action(&answers, "enviar"))
+        .await;
+    assert_eq!(without_form.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        without_form
+            .body
+            .contains("formato de consentimiento expreso firmado")
+    );
+
+    // The printable form, then uploads checked by content.
+    let consent = format!("{path}/consentimiento");
+    let printable = independent.get(&consent).await;
+    assert_eq!(printable.status, StatusCode::OK);
+    assert!(printable.body.contains("Firma autógrafa"));
+    let upload = |bytes: Vec<u8>, name: &str| {
+        reqwest::multipart::Form::new()
+            .text("csrf", printable.hidden("csrf"))
+            .part(
+                "archivo",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+            )
+    };
+    let gif = independent
+        .multipart(&consent, upload(b"GIF89a\x01\x00".to_vec(), "formato.pdf"))
+        .await;
+    assert_eq!(gif.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(gif.body.contains("PDF, JPEG o PNG"));
+    let pdf =
+        b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+            .to_vec();
+    let accepted = independent
+        .multipart(&consent, upload(pdf, "formato.pdf"))
+        .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+    assert!(accepted.body.contains("Se recibió el formato firmado"));
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM consent_forms WHERE candidacy_id = $1")
+            .bind(candidacy)
+            .fetch_one(&stack.capture_pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, 1);
+
+    let sent = independent
+        .post_pairs(&path, &with_action(&answers, "enviar"))
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    assert!(sent.body.contains("Cuestionario de identidad enviado"));
+    // After sending, the signed form can no longer be replaced.
+    let pdf = b"%PDF-1.4\ntrailer\n%%EOF\n".to_vec();
+    let late = independent
+        .multipart(&consent, upload(pdf, "otro.pdf"))
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+    // Other parties cannot reach it.
+    let mut other = party_browser(&stack, "PVEM").await;
+    assert_eq!(other.get(&consent).await.status, StatusCode::NOT_FOUND);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outside_identity() {
+    let logs = common::LogCapture::install();
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    let candidacy = candidacy_of(&stack, "PVEM").await;
+    known_to_identity(&stack, candidacy).await;
     let mut party = party_browser(&stack, "PVEM").await;
     let path = format!("/captura/{candidacy}/holder/identidad");
     let form = party.get(&path).await;
@@ -796,20 +975,9 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
         ("q.income".into(), "__decline".into()),
         ("q.birth_state".into(), "05".into()),
     ];
-    let post = |pairs: &Vec<(String, String)>, action: &str| {
-        let mut pairs = pairs.clone();
-        pairs.push(("accion".into(), action.into()));
-        pairs
-    };
     // Without consent to processing, nothing goes further.
     let refused = party
-        .post(
-            &path,
-            &post(&answers, "verificar")
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect::<Vec<_>>(),
-        )
+        .post_pairs(&path, &with_action(&answers, "verificar"))
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body.contains("consentimiento para el tratamiento"));
@@ -819,37 +987,19 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
     let mut missing = answers.clone();
     missing.retain(|(k, _)| k != "q.migrant_years");
     let incomplete = party
-        .post(
-            &path,
-            &post(&missing, "verificar")
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect::<Vec<_>>(),
-        )
+        .post_pairs(&path, &with_action(&missing, "verificar"))
         .await;
     assert_eq!(incomplete.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(incomplete.body.contains("Años vividos en el extranjero"));
     // The verification screen shows every answer and carries them to the final submission.
     let check = party
-        .post(
-            &path,
-            &post(&answers, "verificar")
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect::<Vec<_>>(),
-        )
+        .post_pairs(&path, &with_action(&answers, "verificar"))
         .await;
     assert_eq!(check.status, StatusCode::OK, "{}", check.body);
     assert!(check.body.contains("Revise sus respuestas"));
     assert!(check.body.contains("De 6 a 10"));
     let sent = party
-        .post(
-            &path,
-            &post(&answers, "enviar")
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect::<Vec<_>>(),
-        )
+        .post_pairs(&path, &with_action(&answers, "enviar"))
         .await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
     assert!(sent.body.contains("Cuestionario de identidad enviado"));
@@ -862,13 +1012,7 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
         after.body.contains("Cuestionario de identidad enviado") && !after.body.contains(&marker)
     );
     let replay = party
-        .post(
-            &path,
-            &post(&answers, "enviar")
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect::<Vec<_>>(),
-        )
+        .post_pairs(&path, &with_action(&answers, "enviar"))
         .await;
     assert_eq!(replay.status, StatusCode::CONFLICT);
     let overview = party.get(&format!("/captura/{candidacy}")).await;
@@ -885,6 +1029,81 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let found = leaks(&stack, &marker).await;
     assert!(found.is_empty(), "the marker leaked to: {found:?}");
+
+    // The admin applies the one correction the person asked for, with a new marker; the old
+    // answers are not shown, and a second correction is refused.
+    let corrector = stack.account("correcciones@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin
+        .first_login("correcciones@iec.org.mx", &corrector)
+        .await;
+    let overview = admin.get(&format!("/captura/{candidacy}")).await;
+    let correction = format!("/admin/identidad/{candidacy}/holder/correccion");
+    assert!(overview.body.contains(&correction), "{}", overview.body);
+    let form = admin.get(&correction).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(
+        !form.body.contains(&marker),
+        "the earlier answers are not shown"
+    );
+    let second_marker = format!("canario{}", Uuid::now_v7().simple());
+    let mut corrected: Vec<(String, String)> = answers
+        .iter()
+        .filter(|(k, _)| k.starts_with("q.") || k == "version")
+        .map(|(k, v)| {
+            let v = if k == "q.migrant_country.text" {
+                second_marker.clone()
+            } else {
+                v.clone()
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    corrected.push(("csrf".into(), form.hidden("csrf")));
+    let without_reason = admin.post_pairs(&correction, &corrected).await;
+    assert_eq!(without_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(without_reason.body.contains("referencia de la solicitud"));
+    corrected.push(("referencia".into(), "IEC/UTP/0042/2027".into()));
+    corrected.push((
+        "motivo".into(),
+        "La candidata corrigió el país de residencia.".into(),
+    ));
+    let applied = admin.post_pairs(&correction, &corrected).await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.body);
+    assert!(applied.body.contains("Se aplicó la corrección"));
+    assert!(!applied.body.contains(&second_marker));
+    let again = admin.post_pairs(&correction, &corrected).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(again.body.contains("única corrección"));
+    let reference: String = sqlx::query_scalar("SELECT correction_reference FROM questionnaires")
+        .fetch_one(&stack.identity_pool)
+        .await
+        .unwrap();
+    assert_eq!(reference, "IEC/UTP/0042/2027");
+    // The party cannot reach the correction screen.
+    assert_eq!(party.get(&correction).await.status, StatusCode::FORBIDDEN);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let found = leaks(&stack, &second_marker).await;
+    assert!(
+        found.is_empty(),
+        "the corrected answer leaked to: {found:?}"
+    );
+
+    // No log line of any service (capture, identity, auth, validation, publication, all in
+    // this process, at debug level with span fields) carries either marker.
+    let written = logs.text();
+    assert!(
+        written.contains("conoceles_identity") || written.contains("identity"),
+        "logs were captured"
+    );
+    assert!(
+        written.lines().count() > 50,
+        "logs were captured: {written}"
+    );
+    for m in [&marker, &second_marker] {
+        let lines: Vec<&str> = written.lines().filter(|l| l.contains(m.as_str())).collect();
+        assert!(lines.is_empty(), "a log line carries a marker: {lines:?}");
+    }
 
     // The parity reviewer sees completion by postulant and office, never answers.
     let email = "paridad@iec.org.mx";

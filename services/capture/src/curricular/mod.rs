@@ -17,6 +17,7 @@ use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 pub use sections::{Bounds, Fields, Section};
+pub(crate) use store::DECODING;
 pub use store::{
     PersonProgress, SavedSection, dashboard, photo_bytes, progress, save_photo, save_section,
     sections_of,
@@ -75,6 +76,9 @@ pub struct Candidacy {
     pub postulant: String,
     pub list_position: i32,
     pub affirmative_action: String,
+    /// An independent candidacy (no party): its identity questionnaire needs the signed
+    /// express-consent form.
+    pub independent: bool,
     pub status: String,
     pub reopened_sections: Vec<String>,
     #[serde(skip)]
@@ -171,7 +175,7 @@ pub async fn load(pool: &PgPool, id: Uuid, actor: &Actor) -> Result<Candidacy, A
     let row = sqlx::query(&format!(
         "SELECT c.id, c.election_id, e.name AS election_name, o.name AS office, o.principle, \
                 COALESCE(k.name, c.constituency_code) AS constituency, p.name AS postulant, c.list_position, \
-                c.affirmative_action, c.status, c.reopened_sections, {RESPONSIBLE_PARTY} AS responsible, \
+                c.affirmative_action, p.kind = 'independent' AS independent, c.status, c.reopened_sections, {RESPONSIBLE_PARTY} AS responsible, \
                 e.capture_opens_at, e.capture_closes_at, e.time_zone, e.text_min_chars, e.text_max_chars, \
                 e.proposal_min_chars, e.proposal_max_chars, e.photo_max_bytes, e.alternate_questionnaire \
          FROM candidacies c JOIN elections e ON e.id = c.election_id \
@@ -218,6 +222,7 @@ pub async fn load(pool: &PgPool, id: Uuid, actor: &Actor) -> Result<Candidacy, A
         postulant: row.get("postulant"),
         list_position: row.get("list_position"),
         affirmative_action: row.get("affirmative_action"),
+        independent: row.get("independent"),
         status: row.get("status"),
         reopened_sections: row.get("reopened_sections"),
         responsible_party_id: responsible,

@@ -120,7 +120,10 @@ pub fn check(bytes: &[u8], max_bytes: usize) -> Result<CheckedPhoto, PhotoError>
     })
 }
 
-fn reader(bytes: &[u8], format: image::ImageFormat) -> image::ImageReader<Cursor<&[u8]>> {
+pub(crate) fn reader(
+    bytes: &[u8],
+    format: image::ImageFormat,
+) -> image::ImageReader<Cursor<&[u8]>> {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
@@ -131,7 +134,7 @@ fn reader(bytes: &[u8], format: image::ImageFormat) -> image::ImageReader<Cursor
 }
 
 /// Where the PNG's `IEND` chunk ends, walking the chunks.
-fn png_end(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn png_end(bytes: &[u8]) -> Option<usize> {
     let mut at = 8;
     loop {
         let len = u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize;
@@ -148,7 +151,7 @@ fn png_end(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Where the JPEG's end-of-image marker ends, walking the segments and entropy-coded data.
-fn jpeg_end(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn jpeg_end(bytes: &[u8]) -> Option<usize> {
     let mut at = 2;
     loop {
         if *bytes.get(at)? != 0xFF {
@@ -190,7 +193,7 @@ fn jpeg_end(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Markup a browser could run if it ever sniffed the file as a page.
-fn contains_markup(bytes: &[u8]) -> bool {
+pub(crate) fn contains_markup(bytes: &[u8]) -> bool {
     const NEEDLES: [&[u8]; 5] = [b"<script", b"<html", b"<?php", b"<svg", b"<iframe"];
     bytes.windows(7).any(|w| {
         NEEDLES

@@ -111,7 +111,7 @@ async fn recheck_locked(
 }
 
 /// Only so many photos are decoded at once, so uploads cannot exhaust memory or both cores.
-static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+pub(crate) static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Checks and stores a person's photo with its declared date; nothing is stored if any check fails.
 pub async fn save_photo(

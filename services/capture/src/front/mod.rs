@@ -10,6 +10,7 @@ mod credentials;
 mod election;
 mod home;
 mod login;
+mod notices;
 mod parity;
 mod password;
 mod review;
@@ -98,6 +99,44 @@ fn pages() -> DeclaredRouter<FrontState> {
             "/captura/{id}/{role}/identidad",
             Rule::people(CAPTURERS),
             post(capture::identity_post),
+        )
+        .route(
+            Method::GET,
+            "/captura/{id}/{role}/identidad/consentimiento",
+            Rule::people(CAPTURERS),
+            get(capture::consent_form),
+        )
+        .route(
+            Method::POST,
+            "/captura/{id}/{role}/identidad/consentimiento",
+            Rule::people(CAPTURERS),
+            post(capture::consent_upload).layer(axum::extract::DefaultBodyLimit::max(
+                capture::CONSENT_BODY_LIMIT,
+            )),
+        )
+        .route(
+            Method::GET,
+            "/admin/identidad/{id}/{role}/correccion",
+            Rule::people(ADMINS),
+            get(capture::correction_form),
+        )
+        .route(
+            Method::POST,
+            "/admin/identidad/{id}/{role}/correccion",
+            Rule::people(ADMINS),
+            post(capture::correction_apply),
+        )
+        .route(
+            Method::GET,
+            "/admin/avisos",
+            Rule::people(ADMINS),
+            get(notices::show),
+        )
+        .route(
+            Method::POST,
+            "/admin/avisos",
+            Rule::people(ADMINS),
+            post(notices::update),
         )
         .route(
             Method::GET,

@@ -363,3 +363,16 @@ pub struct CompliancePage {
     pub at: String,
     pub lines: Vec<ComplianceLine>,
 }
+
+#[derive(Template)]
+#[template(path = "notices.html")]
+pub struct NoticesPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub election_id: String,
+    pub election_name: String,
+    pub simplified: String,
+    pub full: String,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}

@@ -275,6 +275,12 @@ impl Browser {
         self.send(request).await
     }
 
+    /// A form post of owned pairs (forms built in the test).
+    pub async fn post_pairs(&mut self, path: &str, form: &[(String, String)]) -> Page {
+        let request = self.client.post(format!("{}{path}", self.base)).form(form);
+        self.send(request).await
+    }
+
     pub async fn put(&mut self, path: &str) -> Page {
         let request = self.client.put(format!("{}{path}", self.base));
         self.send(request).await
@@ -427,5 +433,38 @@ impl EventTap {
             .queue_delete(self.queue.as_str().into(), Default::default())
             .await;
         let _ = self.conn.close(200, "done".into()).await;
+    }
+}
+
+/// Every log line the in-process services write, at debug level and above, with span fields:
+/// installed once per test process (each test runs in its own process).
+#[derive(Clone)]
+pub struct LogCapture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogCapture {
+    pub fn install() -> Self {
+        let capture = LogCapture(Arc::default());
+        let writer = capture.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init()
+            .expect("no other subscriber in this test process");
+        capture
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }

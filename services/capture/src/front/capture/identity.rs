@@ -30,16 +30,16 @@ const DECLINE: &str = "__decline";
 
 /// What the form carried: consents and answers as typed (not yet checked).
 #[derive(Default, Clone)]
-struct Submitted {
+pub(super) struct Submitted {
     pairs: Vec<(String, String)>,
     processing: bool,
     publication: bool,
     statistics: bool,
     version: u32,
-    answers: BTreeMap<String, StoredAnswer>,
+    pub answers: BTreeMap<String, StoredAnswer>,
 }
 
-fn parse(definition: &Definition, pairs: Vec<(String, String)>) -> Submitted {
+pub(super) fn parse(definition: &Definition, pairs: Vec<(String, String)>) -> Submitted {
     let mut s = Submitted::default();
     let values = |name: &str| -> Vec<String> {
         pairs
@@ -117,7 +117,7 @@ fn parse(definition: &Definition, pairs: Vec<(String, String)>) -> Submitted {
     s
 }
 
-fn questions(
+pub(super) fn questions(
     definition: &Definition,
     s: &Submitted,
     problems: &[conoceles_kit::FieldViolation],
@@ -168,26 +168,28 @@ fn questions(
         .collect()
 }
 
-struct Context {
-    candidacy: Candidacy,
-    role: PersonRole,
-    person: Uuid,
-    person_name: String,
-    heading: Heading,
+pub(super) struct Context {
+    pub candidacy: Candidacy,
+    pub role: PersonRole,
+    pub person: Uuid,
+    pub person_name: String,
+    pub heading: Heading,
 }
 
-async fn context(
+/// The candidacy and person of the page, for the party or candidate who answers (or, with
+/// `correcting`, for the admin who applies the one correction).
+pub(super) async fn context(
     state: &FrontState,
     session: &SessionInfo,
     caller: &Caller,
-    id: Uuid,
-    role: &str,
+    (id, role): (Uuid, &str),
+    correcting: bool,
 ) -> Result<Context, Response> {
     let Some(role) = role_of(role) else {
         return Err(crate::front::not_found().await.into_response());
     };
     let candidacy = load(state, session, caller, id).await?;
-    if !curricular::may_edit(&actor(caller), &candidacy) {
+    if !correcting && !curricular::may_edit(&actor(caller), &candidacy) {
         return Err(error_page(
             session,
             &conoceles_kit::AppError::new(
@@ -209,7 +211,7 @@ async fn context(
     })
 }
 
-fn unavailable(session: &SessionInfo, status: &tonic::Status) -> Response {
+pub(super) fn unavailable(session: &SessionInfo, status: &tonic::Status) -> Response {
     let message = status_messages(status).join(" ");
     let code = match status.code() {
         tonic::Code::NotFound => StatusCode::NOT_FOUND,
@@ -232,9 +234,39 @@ struct Shown<'a> {
     status: StatusCode,
 }
 
+/// What the electoral body and the candidacy add around the questions: the election's
+/// simplified notice (empty: the default) and, for independents, the signed form's receipt.
+struct Paperwork {
+    notice: Vec<String>,
+    consent_form: Option<String>,
+}
+
+async fn paperwork(state: &FrontState, cx: &Context) -> Paperwork {
+    let notice = crate::notices::of(&state.pool, cx.candidacy.election_id)
+        .await
+        .ok()
+        .and_then(|n| n.simplified)
+        .map(|text| crate::notices::paragraphs(&text))
+        .unwrap_or_default();
+    let consent_form = if cx.candidacy.independent {
+        crate::consent_form::received(&state.pool, cx.person)
+            .await
+            .ok()
+            .flatten()
+            .map(|(at, sha)| format!("{} · SHA-256 {sha}", local(at, &cx.candidacy.time_zone)))
+    } else {
+        None
+    };
+    Paperwork {
+        notice,
+        consent_form,
+    }
+}
+
 fn form_page(
     session: &SessionInfo,
     cx: &Context,
+    paperwork: &Paperwork,
     (version, definition): (u32, &Definition),
     shown: Shown<'_>,
 ) -> Response {
@@ -253,6 +285,10 @@ fn form_page(
             role: cx.role.as_str(),
             role_label: cx.role.label(),
             person_name: cx.person_name.clone(),
+            election_id: cx.candidacy.election_id.to_string(),
+            notice: paperwork.notice.clone(),
+            independent: cx.candidacy.independent,
+            consent_form: paperwork.consent_form.clone(),
             title: definition.title.clone(),
             description: definition.description.clone(),
             version,
@@ -272,7 +308,7 @@ pub async fn form(
     Extension(caller): Extension<Caller>,
     Path((id, role)): Path<(Uuid, String)>,
 ) -> Response {
-    let cx = match context(&state, &session, &caller, id, &role).await {
+    let cx = match context(&state, &session, &caller, (id, &role), false).await {
         Ok(cx) => cx,
         Err(r) => return r,
     };
@@ -296,6 +332,7 @@ pub async fn form(
         Ok((version, definition)) => form_page(
             &session,
             &cx,
+            &paperwork(&state, &cx).await,
             (version, &definition),
             Shown {
                 submitted: &Submitted::default(),
@@ -317,7 +354,7 @@ pub async fn post(
     Path((id, role)): Path<(Uuid, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let cx = match context(&state, &session, &caller, id, &role).await {
+    let cx = match context(&state, &session, &caller, (id, &role), false).await {
         Ok(cx) => cx,
         Err(r) => return r,
     };
@@ -334,10 +371,12 @@ pub async fn post(
         Err(status) => return unavailable(&session, &status),
     };
     let submitted = parse(&definition, pairs);
+    let paperwork = paperwork(&state, &cx).await;
     if !csrf_matches(&session.csrf_token, &csrf) {
         return form_page(
             &session,
             &cx,
+            &paperwork,
             (version, &definition),
             Shown {
                 submitted: &submitted,
@@ -351,6 +390,7 @@ pub async fn post(
         return form_page(
             &session,
             &cx,
+            &paperwork,
             (version, &definition),
             Shown {
                 submitted: &submitted,
@@ -364,6 +404,9 @@ pub async fn post(
     if !submitted.processing {
         errors.push("Para guardar el cuestionario necesitamos su consentimiento para el tratamiento de sus datos.".to_string());
     }
+    if cx.candidacy.independent && paperwork.consent_form.is_none() {
+        errors.push("Las candidaturas independientes deben subir el formato de consentimiento expreso firmado antes de enviar.".to_string());
+    }
     let checked = definition.validate(submitted.answers.clone());
     let answers = match checked {
         Ok(answers) if errors.is_empty() => answers,
@@ -371,6 +414,7 @@ pub async fn post(
             return form_page(
                 &session,
                 &cx,
+                &paperwork,
                 (version, &definition),
                 Shown {
                     submitted: &submitted,
@@ -385,6 +429,7 @@ pub async fn post(
             return form_page(
                 &session,
                 &cx,
+                &paperwork,
                 (version, &definition),
                 Shown {
                     submitted: &submitted,
@@ -490,7 +535,35 @@ pub async fn post(
 /// The full privacy notice, kept once in `docs/aviso-de-privacidad.md`.
 static NOTICE: &str = include_str!("../../../../../docs/aviso-de-privacidad.md");
 
-/// `GET /aviso-de-privacidad`
-pub async fn privacy_notice(session: Option<Extension<Arc<SessionInfo>>>) -> Response {
-    super::markdown_page(session.map(|Extension(s)| s), NOTICE)
+#[derive(serde::Deserialize)]
+pub struct NoticeQuery {
+    eleccion: Option<String>,
+}
+
+/// `GET /aviso-de-privacidad[?eleccion=<id>]`: the election's own full notice where its admin
+/// wrote one, the default otherwise. The admin's text is shown as escaped paragraphs.
+pub async fn privacy_notice(
+    State(state): State<FrontState>,
+    session: Option<Extension<Arc<SessionInfo>>>,
+    axum::extract::Query(query): axum::extract::Query<NoticeQuery>,
+) -> Response {
+    let session = session.map(|Extension(s)| s);
+    let election = query.eleccion.and_then(|e| Uuid::parse_str(&e).ok());
+    let own = match election {
+        Some(election) => crate::notices::of(&state.pool, election)
+            .await
+            .ok()
+            .and_then(|n| n.full),
+        None => None,
+    };
+    match own {
+        Some(text) => render(
+            StatusCode::OK,
+            &super::views::NoticePage {
+                nav: session.map(|s| Nav::of(&s)),
+                paragraphs: crate::notices::paragraphs(&text),
+            },
+        ),
+        None => super::markdown_page(session, NOTICE),
+    }
 }

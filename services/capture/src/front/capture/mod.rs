@@ -2,9 +2,15 @@
 //! preview, final submission and receipts. Every page loads the candidacy through
 //! `curricular::load`, which answers "not found" to anyone outside its scope.
 
+mod consent;
+mod correction;
 mod identity;
 mod views;
 
+pub use consent::{
+    BODY_LIMIT as CONSENT_BODY_LIMIT, form as consent_form, upload as consent_upload,
+};
+pub use correction::{apply as correction_apply, form as correction_form};
 pub use identity::{form as identity_form, post as identity_post, privacy_notice};
 
 use std::sync::Arc;
@@ -264,6 +270,7 @@ pub async fn candidacy(
             persons,
             window: window_text(c.capture_opens_at, c.capture_closes_at, &c.time_zone, now),
             editable,
+            corrector: caller.role() == Some(conoceles_kit::access::Role::Admin),
             receipts,
             notice,
             observations,

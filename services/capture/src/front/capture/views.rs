@@ -70,6 +70,8 @@ pub struct CandidacyPage {
     pub persons: Vec<PersonLine>,
     pub window: String,
     pub editable: bool,
+    /// An admin, who may apply the one identity correction.
+    pub corrector: bool,
     pub receipts: Vec<ReceiptLine>,
     pub notice: Option<String>,
     /// The reviewers' observations to answer: (section title, message).
@@ -214,6 +216,12 @@ pub struct IdentityPage {
     pub role: &'static str,
     pub role_label: &'static str,
     pub person_name: String,
+    pub election_id: String,
+    /// The election's simplified privacy notice in paragraphs (empty: the default text).
+    pub notice: Vec<String>,
+    pub independent: bool,
+    /// For independents: when the signed consent form was received, and its hash.
+    pub consent_form: Option<String>,
     pub title: String,
     pub description: String,
     pub version: u32,
@@ -249,4 +257,41 @@ pub struct IdentityDonePage {
     pub person_name: String,
     /// (SHA-256, time) right after the submission; `None` when seen later.
     pub receipt: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "privacy_notice.html")]
+pub struct NoticePage {
+    pub nav: Option<Nav>,
+    pub paragraphs: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "capture_consent.html")]
+pub struct ConsentPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub heading: Heading,
+    pub election_name: String,
+    pub role: &'static str,
+    pub role_label: &'static str,
+    pub person_name: String,
+    pub received: Option<String>,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "identity_correction.html")]
+pub struct CorrectionPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub heading: Heading,
+    pub role: &'static str,
+    pub role_label: &'static str,
+    pub person_name: String,
+    pub reference: String,
+    pub reason: String,
+    pub questions: Vec<QuestionView>,
+    pub errors: Vec<String>,
 }
