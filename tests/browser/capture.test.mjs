@@ -1,6 +1,6 @@
 // A party logs in with the credentials the electoral body gave it, fills a candidacy's
 // curricular questionnaire, uploads a photo, previews the public profile, submits and sees the
-// receipt; a reviewer observes a section, the party fixes it, the reviewer approves. Started by
+// receipt, answers the identity questionnaire with its consents; a reviewer observes a section, the party fixes it, the reviewer approves. Started by
 // tests/tests/browser.rs with CAPTURE_URL, PARTY_EMAIL, PARTY_PASSWORD, PHOTO_PATH,
 // REVIEWER_EMAIL and REVIEWER_PASSWORD.
 import { test } from 'node:test';
@@ -85,6 +85,27 @@ test('a party captures, previews and submits a candidacy and gets its receipt', 
     await page.getByLabel('Fecha en que se tomó').fill(new Date().toISOString().slice(0, 10));
     await page.getByRole('button', { name: 'Cargar fotografía' }).click();
     await page.getByText('Se guardó la fotografía.').waitFor();
+
+    // The identity questionnaire: notice, three separate consents, the questions, the
+    // verification screen, one final submission with its receipt.
+    await page.getByRole('link', { name: 'Cuestionario de identidad' }).click();
+    await page.getByRole('heading', { name: 'Aviso de privacidad simplificado' }).waitFor();
+    await page.getByLabel(/Consiento el tratamiento de mis datos personales sensibles/).check();
+    await page.getByLabel(/Consiento el uso de mis respuestas en estadísticas/).check();
+    for (const id of ['indigenous-no', 'disability-no', 'afro_mexican-no', 'migrant-no',
+      'age_group-neither', 'birth_state-05']) {
+      await page.locator(`#q-${id}`).check();
+    }
+    await page.locator('#q-sexual_diversity-declina').check();
+    await page.locator('#q-income-declina').check();
+    await page.getByRole('button', { name: 'Revisar mis respuestas' }).click();
+    await page.getByRole('heading', { name: 'Revise sus respuestas antes de enviar' }).waitFor();
+    await page.getByText('Prefiero no contestar').first().waitFor();
+    await page.getByRole('button', { name: 'Enviar definitivamente' }).click();
+    await page.getByRole('heading', { name: 'Cuestionario de identidad enviado' }).waitFor();
+    assert.match((await page.locator('code.huella').textContent()).trim(), /^[0-9a-f]{64}$/);
+    await page.goto(page.url().replace(/\/holder\/identidad.*$/, ''));
+    await page.getByText('enviado').first().waitFor();
 
     await page.getByRole('link', { name: 'Vista previa y envío' }).click();
     await page.getByRole('heading', { name: 'Vista previa del perfil público' }).waitFor();
