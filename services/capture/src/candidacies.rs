@@ -226,6 +226,124 @@ pub async fn cancel(
     Ok(())
 }
 
+/// Reopens a published (approved) candidacy once, at its party's request, so that the party
+/// corrects it and submits again (even after the capture window); the corrected version goes
+/// through review again and publication stamps "corrected on" when it is approved. Emits
+/// `candidacy.corrected` with the request's reference.
+pub async fn reopen_for_correction(
+    pool: &PgPool,
+    candidacy_id: Uuid,
+    reference: &str,
+    reason: &str,
+    actor: Uuid,
+) -> Result<(), AppError> {
+    let (reference, reason) = (reference.trim(), reason.trim());
+    if reference.is_empty() || reason.is_empty() {
+        return Err(AppError::invalid(vec![conoceles_kit::FieldViolation::new(
+            "referencia",
+            "required",
+            "Indique la referencia de la solicitud del partido y el motivo.",
+        )]));
+    }
+    let now = Utc::now();
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query(
+        "SELECT c.status, c.correction_reopened_at, s.id AS submission, s.round FROM candidacies c \
+         LEFT JOIN LATERAL (SELECT id, round FROM submissions WHERE candidacy_id = c.id ORDER BY round DESC LIMIT 1) s ON TRUE \
+         WHERE c.id = $1 FOR UPDATE OF c",
+    )
+    .bind(candidacy_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(not_found)?;
+    if row
+        .get::<Option<chrono::DateTime<Utc>>, _>("correction_reopened_at")
+        .is_some()
+    {
+        return Err(AppError::new(
+            ErrorCode::FailedPrecondition,
+            "Esta candidatura ya se reabrió una vez para corrección; no se permite otra.",
+        ));
+    }
+    let (Some(submission), Some(round)) = (
+        row.get::<Option<Uuid>, _>("submission"),
+        row.get::<Option<i32>, _>("round"),
+    ) else {
+        return Err(AppError::new(
+            ErrorCode::FailedPrecondition,
+            "Solo se reabre para corrección una candidatura aprobada y publicada.",
+        ));
+    };
+    if !matches!(row.get::<&str, _>("status"), "approved" | "published") {
+        return Err(AppError::new(
+            ErrorCode::FailedPrecondition,
+            "Solo se reabre para corrección una candidatura aprobada y publicada.",
+        ));
+    }
+    sqlx::query(
+        "UPDATE candidacies SET status = 'observed', reopened_sections = '{}', updated_at = $2, \
+         correction_reference = $3, correction_reason = $4, correction_reopened_at = $2, correction_reopened_by = $5 \
+         WHERE id = $1",
+    )
+    .bind(candidacy_id)
+    .bind(now)
+    .bind(reference)
+    .bind(reason)
+    .bind(actor)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO observations (candidacy_id, submission_id, round, section, message, observed_at) \
+         VALUES ($1, $2, $3, 'correccion', $4, $5)",
+    )
+    .bind(candidacy_id)
+    .bind(submission)
+    .bind(round)
+    .bind(format!(
+        "Reabierta para corrección a solicitud del partido (referencia {reference}): {reason} Corrija lo necesario y envíe de nuevo; la versión publicada sigue visible hasta que se apruebe la corrección."
+    ))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    history(
+        &mut tx,
+        candidacy_id,
+        now,
+        "reopened_for_correction",
+        Some(actor),
+        serde_json::json!({ "reference": reference, "reason": reason }),
+    )
+    .await?;
+    enqueue_event(
+        &mut tx,
+        routing_keys::CANDIDACY_CORRECTED,
+        &events::CandidacyCorrected {
+            candidacy_id: Some(common::CandidacyId {
+                value: candidacy_id.to_string(),
+            }),
+            submission_id: submission.to_string(),
+            request_reference: reference.to_string(),
+            occurred_at: Some(timestamp(now)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether the candidacy already had its one reopening for a correction.
+pub async fn was_reopened(pool: &PgPool, candidacy_id: Uuid) -> bool {
+    sqlx::query_scalar::<_, bool>(
+        "SELECT correction_reopened_at IS NOT NULL FROM candidacies WHERE id = $1",
+    )
+    .bind(candidacy_id)
+    .fetch_optional(pool)
+    .await
+    .ok()
+    .flatten()
+    .unwrap_or(true)
+}
+
 /// One line of the admin's list.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Listed {

@@ -1370,12 +1370,114 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     let image = citizen.get(&format!("/fotos/{person}")).await;
     assert_eq!(image.headers["content-type"], "image/jpeg");
 
-    // A cancellation withdraws the profile at once.
+    // After publication and after the capture window, the admin reopens it once at the
+    // party's request; the party corrects and sends again; a new review round approves it and
+    // the public profile says it was corrected.
+    set_window(
+        &stack,
+        "now() - interval '10 days'",
+        "now() - interval '1 day'",
+    )
+    .await;
     let admin_password = stack.account("cancela@iec.org.mx", Role::Admin).await;
     let mut admin = stack.browser();
     admin
         .first_login("cancela@iec.org.mx", &admin_password)
         .await;
+    let page = admin.get(&format!("/captura/{candidacy}")).await;
+    assert!(
+        page.body.contains("Reabrir para corrección"),
+        "{}",
+        page.body
+    );
+    let reopen = format!("/admin/candidaturas/{candidacy}/reabrir");
+    let csrf = page.hidden("csrf");
+    let missing = admin
+        .post(
+            &reopen,
+            &[("csrf", csrf.as_str()), ("motivo", "Cambio de teléfono.")],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let reopened = admin
+        .post(
+            &reopen,
+            &[
+                ("csrf", csrf.as_str()),
+                ("referencia", "PT/REP/017/2027"),
+                ("motivo", "El partido pidió corregir la trayectoria."),
+            ],
+        )
+        .await;
+    assert_eq!(reopened.status, StatusCode::OK, "{}", reopened.body);
+    assert!(reopened.body.contains("se reabrió para corrección"));
+    let again = admin
+        .post(
+            &reopen,
+            &[
+                ("csrf", csrf.as_str()),
+                ("referencia", "PT/REP/018/2027"),
+                ("motivo", "Otra vez."),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("no se permite otra"));
+    // The published version stays public meanwhile.
+    assert!(
+        citizen
+            .get(&profile_path)
+            .await
+            .body
+            .contains("De 2010 a 2020 fui directora.")
+    );
+    let overview = party.get(&format!("/captura/{candidacy}")).await;
+    assert!(
+        overview.body.contains("Corrección solicitada"),
+        "{}",
+        overview.body
+    );
+    assert!(overview.body.contains("PT/REP/017/2027"));
+    let form = party.get(&path).await;
+    let corrected_text = format!("{} De 2010 a 2021 fui directora general.", text(60));
+    let saved = party
+        .post(
+            &path,
+            &[("csrf", &form.hidden("csrf")), ("history", &corrected_text)],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(
+        submit_html(&mut party, candidacy).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let queue_page = eventually(&mut reviewer, "/revision", &holder).await;
+    let link3 = queue_page
+        .body
+        .split("href=\"/revision/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let review = reviewer.get(&format!("/revision/{link3}")).await;
+    assert!(review.body.contains("ronda 3"), "{}", review.body);
+    let approved = reviewer
+        .post(
+            &format!("/revision/{link3}/aprobar"),
+            &[("csrf", &review.hidden("csrf")), ("ronda", "3")],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+    let profile = eventually(&mut citizen, &profile_path, "Información corregida el").await;
+    assert!(
+        profile
+            .body
+            .contains("De 2010 a 2021 fui directora general.")
+    );
+
+    // A cancellation withdraws the profile at once.
     let list = admin.get("/admin/candidaturas").await;
     let cancelled = admin
         .post(

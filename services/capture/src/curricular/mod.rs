@@ -81,6 +81,9 @@ pub struct Candidacy {
     pub independent: bool,
     pub status: String,
     pub reopened_sections: Vec<String>,
+    /// Reopened after publication for the one correction and not yet sent again: it may be
+    /// edited and sent after the capture window.
+    pub correcting: bool,
     #[serde(skip)]
     pub responsible_party_id: Option<Uuid>,
     /// The persons whose questionnaire is captured: the holder, and the alternate where the
@@ -175,7 +178,8 @@ pub async fn load(pool: &PgPool, id: Uuid, actor: &Actor) -> Result<Candidacy, A
     let row = sqlx::query(&format!(
         "SELECT c.id, c.election_id, e.name AS election_name, o.name AS office, o.principle, \
                 COALESCE(k.name, c.constituency_code) AS constituency, p.name AS postulant, c.list_position, \
-                c.affirmative_action, p.kind = 'independent' AS independent, c.status, c.reopened_sections, {RESPONSIBLE_PARTY} AS responsible, \
+                c.affirmative_action, p.kind = 'independent' AS independent, c.status, c.reopened_sections, \
+                (c.correction_reopened_at IS NOT NULL AND c.status = 'observed') AS correcting, {RESPONSIBLE_PARTY} AS responsible, \
                 e.capture_opens_at, e.capture_closes_at, e.time_zone, e.text_min_chars, e.text_max_chars, \
                 e.proposal_min_chars, e.proposal_max_chars, e.photo_max_bytes, e.alternate_questionnaire \
          FROM candidacies c JOIN elections e ON e.id = c.election_id \
@@ -225,6 +229,7 @@ pub async fn load(pool: &PgPool, id: Uuid, actor: &Actor) -> Result<Candidacy, A
         independent: row.get("independent"),
         status: row.get("status"),
         reopened_sections: row.get("reopened_sections"),
+        correcting: row.get("correcting"),
         responsible_party_id: responsible,
         persons,
         capture_opens_at: row.get("capture_opens_at"),
@@ -253,7 +258,7 @@ pub fn check_editable(
             "Solo el partido responsable o la persona candidata capturan esta candidatura.",
         ));
     }
-    if now >= candidacy.capture_closes_at {
+    if now >= candidacy.capture_closes_at && !candidacy.correcting {
         return Err(AppError::new(
             ErrorCode::FailedPrecondition,
             "El periodo de captura terminó; ya no se pueden hacer cambios.",

@@ -98,12 +98,14 @@ async fn recheck_locked(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let row =
-        sqlx::query("SELECT status, reopened_sections FROM candidacies WHERE id = $1 FOR UPDATE")
+        sqlx::query("SELECT status, reopened_sections, correction_reopened_at IS NOT NULL AS reopened FROM candidacies WHERE id = $1 FOR UPDATE")
             .bind(candidacy.id)
             .fetch_one(&mut *tx)
             .await?;
+    let status: String = row.get("status");
     let current = Candidacy {
-        status: row.get("status"),
+        correcting: row.get::<bool, _>("reopened") && status == "observed",
+        status,
         reopened_sections: row.get("reopened_sections"),
         ..candidacy.clone()
     };

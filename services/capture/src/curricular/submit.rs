@@ -117,7 +117,7 @@ pub async fn submit(
             ),
         ));
     }
-    if now >= candidacy.capture_closes_at {
+    if now >= candidacy.capture_closes_at && !candidacy.correcting {
         record_attempt(pool, candidacy, actor, now, "after_closing").await?;
         return Err(AppError::new(
             ErrorCode::FailedPrecondition,

@@ -504,3 +504,58 @@ pub async fn cancel(
         }
     }
 }
+
+#[derive(Deserialize)]
+pub struct ReopenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    referencia: String,
+    #[serde(default)]
+    motivo: String,
+}
+
+/// `POST /admin/candidaturas/{id}/reabrir`: the one reopening of a published candidacy for a
+/// correction the party asked for.
+pub async fn reopen(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<Uuid>,
+    Form(form): Form<ReopenForm>,
+) -> Response {
+    if !csrf_matches(&session.csrf_token, &form.csrf) {
+        return page(
+            &state,
+            &session,
+            Filters::default(),
+            StatusCode::FORBIDDEN,
+            None,
+            vec![PAGE_EXPIRED.into()],
+        )
+        .await;
+    }
+    let account = actor(&caller).unwrap_or_default();
+    match candidacies::reopen_for_correction(&state.pool, id, &form.referencia, &form.motivo, account)
+        .await
+    {
+        Ok(()) => {
+            page(
+                &state,
+                &session,
+                Filters::default(),
+                StatusCode::OK,
+                Some(
+                    "La candidatura se reabrió para corrección; el partido ya puede corregirla y enviarla de nuevo."
+                        .into(),
+                ),
+                Vec::new(),
+            )
+            .await
+        }
+        Err(e) => {
+            let (status, errors) = outcome_errors(e);
+            page(&state, &session, Filters::default(), status, None, errors).await
+        }
+    }
+}

@@ -398,6 +398,12 @@ fn pages() -> DeclaredRouter<FrontState> {
         )
         .route(
             Method::POST,
+            "/admin/candidaturas/{id}/reabrir",
+            Rule::people(ADMINS),
+            post(candidacies::reopen),
+        )
+        .route(
+            Method::POST,
             "/admin/candidaturas/{id}/cancelar",
             Rule::people(ADMINS),
             post(candidacies::cancel),

@@ -202,7 +202,8 @@ pub async fn candidacy(
         Err(r) => return r,
     };
     let now = Utc::now();
-    let editable = curricular::may_edit(&actor(&caller), &c) && now < c.capture_closes_at;
+    let editable =
+        curricular::may_edit(&actor(&caller), &c) && (now < c.capture_closes_at || c.correcting);
     // Only whether it was sent: capture never sees identity answers.
     let identity_sent = state.identity.submitted(&[c.id]).await.ok();
     let mut persons = Vec::new();
@@ -250,9 +251,11 @@ pub async fn candidacy(
             .unwrap_or_default()
             .into_iter()
             .map(|(section, message)| {
-                let title = Section::from_slug(&section)
-                    .map(|s| s.title().to_string())
-                    .unwrap_or(section);
+                let title = match Section::from_slug(&section) {
+                    Some(s) => s.title().to_string(),
+                    None if section == "correccion" => "Corrección solicitada".to_string(),
+                    None => section,
+                };
                 (title, message)
             })
             .collect()
@@ -266,11 +269,15 @@ pub async fn candidacy(
         StatusCode::OK,
         &CandidacyPage {
             nav: Some(Nav::of(&session)),
+            csrf: session.csrf_token.clone(),
             heading: heading(&c),
             persons,
             window: window_text(c.capture_opens_at, c.capture_closes_at, &c.time_zone, now),
             editable,
             corrector: caller.role() == Some(conoceles_kit::access::Role::Admin),
+            reopenable: caller.role() == Some(conoceles_kit::access::Role::Admin)
+                && matches!(c.status.as_str(), "approved" | "published")
+                && !crate::candidacies::was_reopened(&state.pool, c.id).await,
             receipts,
             notice,
             observations,
@@ -711,7 +718,7 @@ async fn preview_page(
     let now = Utc::now();
     let can_submit = missing.is_empty()
         && curricular::may_edit(&actor(caller), c)
-        && c.window_open(now)
+        && (c.window_open(now) || c.correcting)
         && matches!(c.status.as_str(), "draft" | "observed");
     render(
         status,

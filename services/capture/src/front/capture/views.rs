@@ -66,12 +66,15 @@ pub struct ReceiptLine {
 #[template(path = "capture_candidacy.html")]
 pub struct CandidacyPage {
     pub nav: Option<Nav>,
+    pub csrf: String,
     pub heading: Heading,
     pub persons: Vec<PersonLine>,
     pub window: String,
     pub editable: bool,
     /// An admin, who may apply the one identity correction.
     pub corrector: bool,
+    /// An admin, and the candidacy is published and was never reopened for a correction.
+    pub reopenable: bool,
     pub receipts: Vec<ReceiptLine>,
     pub notice: Option<String>,
     /// The reviewers' observations to answer: (section title, message).
