@@ -39,6 +39,7 @@ impl ValidationClient {
         office: &str,
         postulant: &str,
         status: common::CandidacyStatus,
+        submitted_before: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Vec<pb::ReviewItem>, tonic::Status> {
         let request = self
             .acting(
@@ -47,11 +48,12 @@ impl ValidationClient {
                     office: office.into(),
                     postulant: postulant.into(),
                     status: status as i32,
+                    submitted_before: submitted_before.map(conoceles_kit::proto_time::to_proto),
                     page: Some(common::PageRequest {
                         page_size: 500,
                         page_token: String::new(),
                     }),
-                    ..Default::default()
+                    election_id: None,
                 },
             )
             .await?;

@@ -1191,6 +1191,9 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     reviewer.first_login(email, &password).await;
     // A party cannot see the queue.
     assert_eq!(party.get("/revision").await.status, StatusCode::FORBIDDEN);
+    // Each finds its own manual at /ayuda.
+    assert!(reviewer.get("/ayuda").await.body.contains("Manual de revisión y administración"));
+    assert!(party.get("/ayuda").await.body.contains("Manual de captura para partidos"));
     // The submission reaches the queue with its automatic findings.
     let holder: String = sqlx::query_scalar(
         "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'holder'",
@@ -1200,6 +1203,11 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     .await
     .unwrap();
     let queue_page = eventually(&mut reviewer, "/revision", &holder).await;
+    // Filtered by age, a submission sent a moment ago is not among those waiting over a day.
+    let old_ones = reviewer.get("/revision?antiguedad=24").await;
+    assert_eq!(old_ones.status, StatusCode::OK);
+    assert!(!old_ones.body.contains(&holder), "{}", old_ones.body);
+    assert!(old_ones.body.contains("No hay envíos con estos filtros."));
     let link = queue_page
         .body
         .split("href=\"/revision/")
@@ -1224,7 +1232,7 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
                 ("csrf", &review.hidden("csrf")),
                 ("ronda", "1"),
                 ("seccion", "professional"),
-                ("mensaje.professional", "Indique los años de cada cargo."),
+                ("mensaje.holder.professional", "Indique los años de cada cargo."),
             ],
         )
         .await;

@@ -77,18 +77,22 @@ pub struct QueueFilters {
     pub office: Option<String>,
     pub postulant: Option<String>,
     pub status: Option<String>,
+    /// Only submissions sent before this instant.
+    pub submitted_before: Option<DateTime<Utc>>,
 }
 
 /// The queue, oldest submission first (the one waiting longest).
 pub async fn queue(pool: &PgPool, filters: &QueueFilters, limit: i64) -> sqlx::Result<Vec<Review>> {
     let rows = sqlx::query(
         "SELECT * FROM reviews WHERE ($1::text IS NULL OR office = $1) AND ($2::text IS NULL OR postulant = $2) \
-         AND status = COALESCE($3, 'pending') ORDER BY submitted_at LIMIT $4",
+         AND status = COALESCE($3, 'pending') AND ($5::timestamptz IS NULL OR submitted_at < $5) \
+         ORDER BY submitted_at LIMIT $4",
     )
     .bind(&filters.office)
     .bind(&filters.postulant)
     .bind(&filters.status)
     .bind(limit)
+    .bind(filters.submitted_before)
     .fetch_all(pool)
     .await?;
     Ok(rows.iter().map(review_of).collect())

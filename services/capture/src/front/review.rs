@@ -45,6 +45,9 @@ pub struct QueueQuery {
     postulante: String,
     #[serde(default)]
     estado: String,
+    /// Minimum hours waiting: `24` or `72`; empty: any.
+    #[serde(default)]
+    antiguedad: String,
 }
 
 /// `GET /revision`
@@ -65,6 +68,11 @@ pub async fn queue(
             &q.cargo,
             &q.postulante.to_uppercase(),
             status,
+            q.antiguedad
+                .parse::<i64>()
+                .ok()
+                .filter(|h| *h > 0)
+                .map(|h| chrono::Utc::now() - chrono::Duration::hours(h)),
         )
         .await
     {
@@ -118,6 +126,7 @@ pub async fn queue(
             office: q.cargo,
             postulant: q.postulante,
             state: q.estado,
+            age: q.antiguedad,
         },
     )
 }
@@ -190,6 +199,7 @@ pub async fn show(
             });
         }
         persons.push(ReviewPerson {
+            role: if prefix.is_empty() { "holder" } else { "alternate" },
             role_label: if prefix.is_empty() {
                 "Propietaria o propietario"
             } else {
@@ -269,10 +279,26 @@ pub async fn observe(
         );
     }
     let round: u32 = field("ronda").parse().unwrap_or(0);
-    let observations: Vec<(String, String)> = pairs
-        .iter()
-        .filter(|(k, _)| k == "seccion")
-        .map(|(_, section)| (section.clone(), field(&format!("mensaje.{section}"))))
+    // A section is observed once even when both persons' copies are ticked; the messages
+    // typed for the holder and the alternate are joined.
+    let mut sections: Vec<String> = Vec::new();
+    for (k, v) in &pairs {
+        if k == "seccion" && !sections.contains(v) {
+            sections.push(v.clone());
+        }
+    }
+    let observations: Vec<(String, String)> = sections
+        .into_iter()
+        .map(|section| {
+            let holder = field(&format!("mensaje.holder.{section}"));
+            let alternate = field(&format!("mensaje.alternate.{section}"));
+            let message = match (holder.trim().is_empty(), alternate.trim().is_empty()) {
+                (false, true) | (true, true) => holder,
+                (true, false) => format!("Suplente: {alternate}"),
+                (false, false) => format!("{holder} Suplente: {alternate}"),
+            };
+            (section, message)
+        })
         .collect();
     match state
         .validation

@@ -313,6 +313,8 @@ pub struct QueuePage {
     pub office: String,
     pub postulant: String,
     pub state: String,
+    /// The age filter as typed: "", "24" or "72".
+    pub age: String,
 }
 
 pub struct ReviewSection {
@@ -324,6 +326,8 @@ pub struct ReviewSection {
 }
 
 pub struct ReviewPerson {
+    /// `holder` or `alternate`: names the form fields of this person's sections.
+    pub role: &'static str,
     pub role_label: &'static str,
     pub full_name: String,
     pub sections: Vec<ReviewSection>,

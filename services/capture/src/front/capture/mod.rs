@@ -841,8 +841,9 @@ pub async fn attempts(
     }
 }
 
-/// The user manual, kept once in `docs/manual-captura.md`.
+/// The manuals, kept once in `docs/`: parties and candidates, and the electoral body's staff.
 static MANUAL: &str = include_str!("../../../../../docs/manual-captura.md");
+static STAFF_MANUAL: &str = include_str!("../../../../../docs/manual-revision.md");
 
 /// A page from a Markdown document of the repository (trusted content).
 fn markdown_page(session: Option<Arc<SessionInfo>>, markdown: &str) -> Response {
@@ -857,9 +858,30 @@ fn markdown_page(session: Option<Arc<SessionInfo>>, markdown: &str) -> Response 
     )
 }
 
-/// `GET /ayuda`
-pub async fn help(session: Option<Extension<Arc<SessionInfo>>>) -> Response {
-    markdown_page(session.map(|Extension(s)| s), MANUAL)
+#[derive(serde::Deserialize, Default)]
+pub struct HelpQuery {
+    #[serde(default)]
+    manual: String,
+}
+
+/// `GET /ayuda[?manual=captura|revision]`: the staff's manual for reviewers, parity reviewers
+/// and admins, the capture manual for everyone else (either one on request).
+pub async fn help(
+    session: Option<Extension<Arc<SessionInfo>>>,
+    Query(query): Query<HelpQuery>,
+) -> Response {
+    use conoceles_kit::access::Role;
+    let session = session.map(|Extension(s)| s);
+    let staff = session.as_ref().is_some_and(|s| {
+        matches!(s.role, Role::Reviewer | Role::ParityReviewer | Role::Admin)
+    });
+    let manual = match query.manual.as_str() {
+        "revision" => STAFF_MANUAL,
+        "captura" => MANUAL,
+        _ if staff => STAFF_MANUAL,
+        _ => MANUAL,
+    };
+    markdown_page(session, manual)
 }
 
 fn bulk_page(
