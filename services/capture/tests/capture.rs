@@ -1192,8 +1192,20 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     // A party cannot see the queue.
     assert_eq!(party.get("/revision").await.status, StatusCode::FORBIDDEN);
     // Each finds its own manual at /ayuda.
-    assert!(reviewer.get("/ayuda").await.body.contains("Manual de revisión y administración"));
-    assert!(party.get("/ayuda").await.body.contains("Manual de captura para partidos"));
+    assert!(
+        reviewer
+            .get("/ayuda")
+            .await
+            .body
+            .contains("Manual de revisión y administración")
+    );
+    assert!(
+        party
+            .get("/ayuda")
+            .await
+            .body
+            .contains("Manual de captura para partidos")
+    );
     // The submission reaches the queue with its automatic findings.
     let holder: String = sqlx::query_scalar(
         "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'holder'",
@@ -1232,7 +1244,10 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
                 ("csrf", &review.hidden("csrf")),
                 ("ronda", "1"),
                 ("seccion", "professional"),
-                ("mensaje.holder.professional", "Indique los años de cada cargo."),
+                (
+                    "mensaje.holder.professional",
+                    "Indique los años de cada cargo.",
+                ),
             ],
         )
         .await;
@@ -1505,5 +1520,73 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_submission_event_is_dead_lettered_and_reviews_keep_flowing() {
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    // A message that is not a CurricularSubmitted reaches validation's queue.
+    let amqp =
+        lapin::Connection::connect(&testing::amqp_url(), lapin::ConnectionProperties::default())
+            .await
+            .unwrap();
+    let channel = amqp.create_channel().await.unwrap();
+    channel
+        .basic_publish(
+            format!("{}.events", stack.namespace).as_str().into(),
+            "curricular.submitted".into(),
+            lapin::options::BasicPublishOptions::default(),
+            b"\xff\xff\xff not a protobuf message",
+            lapin::BasicProperties::default()
+                .with_message_id(Uuid::now_v7().to_string().into())
+                .with_delivery_mode(2),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let dead = format!("{}.validation.curricular.dead", stack.namespace);
+    let started = std::time::Instant::now();
+    let poisoned = loop {
+        if let Ok(Some(message)) = channel
+            .basic_get(
+                dead.as_str().into(),
+                lapin::options::BasicGetOptions { no_ack: true },
+            )
+            .await
+        {
+            break message.delivery.data.clone();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "never dead-lettered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(poisoned.starts_with(b"\xff\xff\xff"));
+    let _ = amqp.close(200, "done".into()).await;
+
+    // The queue keeps flowing: a real submission behind it reaches the reviewers.
+    let candidacy = candidacy_of(&stack, "PAN").await;
+    let mut party = party_browser(&stack, "PAN").await;
+    fill_sections(&mut party, candidacy).await;
+    upload_photo(&mut party, candidacy, jpeg(600, 800), "foto.jpg").await;
+    assert_eq!(
+        submit_html(&mut party, candidacy).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let holder: String = sqlx::query_scalar(
+        "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'holder'",
+    )
+    .bind(candidacy)
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap();
+    let password = stack.account("cola@iec.org.mx", Role::Reviewer).await;
+    let mut reviewer = stack.browser();
+    reviewer.first_login("cola@iec.org.mx", &password).await;
+    eventually(&mut reviewer, "/revision", &holder).await;
     stack.stop().await;
 }

@@ -120,7 +120,9 @@ impl ValidationService for ValidationApi {
                 office: non_empty(&r.office),
                 postulant: non_empty(&r.postulant),
                 status,
-                submitted_before: conoceles_kit::proto_time::from_proto(r.submitted_before.as_ref()),
+                submitted_before: conoceles_kit::proto_time::from_proto(
+                    r.submitted_before.as_ref(),
+                ),
             },
             i64::from(limit),
         )

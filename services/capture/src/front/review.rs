@@ -199,7 +199,11 @@ pub async fn show(
             });
         }
         persons.push(ReviewPerson {
-            role: if prefix.is_empty() { "holder" } else { "alternate" },
+            role: if prefix.is_empty() {
+                "holder"
+            } else {
+                "alternate"
+            },
             role_label: if prefix.is_empty() {
                 "Propietaria o propietario"
             } else {

@@ -872,9 +872,9 @@ pub async fn help(
 ) -> Response {
     use conoceles_kit::access::Role;
     let session = session.map(|Extension(s)| s);
-    let staff = session.as_ref().is_some_and(|s| {
-        matches!(s.role, Role::Reviewer | Role::ParityReviewer | Role::Admin)
-    });
+    let staff = session
+        .as_ref()
+        .is_some_and(|s| matches!(s.role, Role::Reviewer | Role::ParityReviewer | Role::Admin));
     let manual = match query.manual.as_str() {
         "revision" => STAFF_MANUAL,
         "captura" => MANUAL,
