@@ -24,7 +24,10 @@ pub fn policy() -> Policy {
             ("GetCandidacy", readers),
             ("GetPublicProfile", Rule::services(&["publication"])),
             ("GetSubmission", Rule::services(&["validation"])),
-            ("CountByStatus", Rule::services(&["statistics"])),
+            (
+                "CountByStatus",
+                Rule::services(&["validation", "statistics"]),
+            ),
         ],
     )
 }
@@ -136,8 +139,36 @@ impl CaptureService for CaptureApi {
 
     async fn count_by_status(
         &self,
-        _request: Request<pb::CountByStatusRequest>,
+        request: Request<pb::CountByStatusRequest>,
     ) -> Result<Response<pb::CountByStatusResponse>, Status> {
-        Err(not_yet("CountByStatus"))
+        let r = request.into_inner();
+        let election = match r.election_id.as_ref().map(|e| e.value.as_str()) {
+            Some(value) if !value.is_empty() => Uuid::parse_str(value).map_err(|_| {
+                AppError::invalid(vec![FieldViolation::new(
+                    "election_id",
+                    "invalid_format",
+                    "El identificador no es válido.",
+                )])
+            })?,
+            _ => {
+                crate::election::current(&self.pool)
+                    .await
+                    .map_err(AppError::from)?
+                    .ok_or_else(|| AppError::new(ErrorCode::NotFound, "Aún no hay una elección."))?
+                    .id
+            }
+        };
+        let at =
+            conoceles_kit::proto_time::from_proto(r.at.as_ref()).unwrap_or_else(chrono::Utc::now);
+        let rows = crate::progress::counts(&self.pool, election, at)
+            .await
+            .map_err(AppError::from)?;
+        Ok(Response::new(pb::CountByStatusResponse {
+            rows,
+            election_id: Some(conoceles_proto::common::v1::ElectionId {
+                value: election.to_string(),
+            }),
+            at: Some(to_proto(at)),
+        }))
     }
 }

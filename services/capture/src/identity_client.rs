@@ -20,11 +20,6 @@ pub struct IdentityClient {
 
 const AUDIENCE: &str = "identity";
 
-fn unavailable(e: anyhow::Error) -> tonic::Status {
-    tracing::error!(error = %format!("{e:#}"), "cannot obtain a token for identity");
-    tonic::Status::unavailable("El servicio del cuestionario de identidad no está disponible.")
-}
-
 impl IdentityClient {
     pub fn new(channel: Channel, tokens: Arc<TokenSource>) -> Self {
         Self {
@@ -34,12 +29,7 @@ impl IdentityClient {
     }
 
     async fn own<T>(&self, message: T) -> Result<tonic::Request<T>, tonic::Status> {
-        let token = self
-            .tokens
-            .service_token(AUDIENCE)
-            .await
-            .map_err(unavailable)?;
-        Ok(with_bearer(message, &token))
+        self.tokens.own_request(AUDIENCE, message).await
     }
 
     pub async fn definition(&self, election: Uuid) -> Result<(u32, Definition), tonic::Status> {

@@ -16,6 +16,7 @@ pub mod identity_client;
 pub mod import;
 pub mod notices;
 pub mod profile;
+pub mod progress;
 pub mod reviews;
 pub mod spreadsheet;
 pub mod validation_client;

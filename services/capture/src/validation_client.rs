@@ -24,6 +24,30 @@ impl ValidationClient {
         }
     }
 
+    /// Compliance by postulant and office as of `at` (the capture front asks on its own
+    /// behalf, behind its staff-only pages).
+    pub async fn compliance(
+        &self,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<pb::GetComplianceResponse, tonic::Status> {
+        let request = self
+            .tokens
+            .own_request(
+                AUDIENCE,
+                pb::GetComplianceRequest {
+                    election_id: None,
+                    at: Some(conoceles_kit::proto_time::to_proto(at)),
+                },
+            )
+            .await?;
+        Ok(self
+            .client
+            .clone()
+            .get_compliance(request)
+            .await?
+            .into_inner())
+    }
+
     async fn acting<T>(
         &self,
         session: &str,

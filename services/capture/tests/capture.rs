@@ -1590,3 +1590,82 @@ async fn a_malformed_submission_event_is_dead_lettered_and_reviews_keep_flowing(
     eventually(&mut reviewer, "/revision", &holder).await;
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compliance_counts_known_gaps_now_and_as_of_an_earlier_cut_off() {
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    // The election was loaded ten days ago (its candidacies' first statuses are dated then).
+    sqlx::query("UPDATE status_changes SET changed_at = changed_at - interval '10 days'")
+        .execute(&stack.capture_pool)
+        .await
+        .unwrap();
+    let (office, office_name): (String, String) = sqlx::query_as(
+        "SELECT o.code, o.name FROM offices o JOIN candidacies c ON c.office_code = o.code \
+         WHERE c.postulant_code = 'PVEM' AND o.principle = 'mr' LIMIT 1",
+    )
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap();
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM candidacies WHERE postulant_code = 'PVEM' AND office_code = $1 AND status <> 'withdrawn'",
+    )
+    .bind(&office)
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap();
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM candidacies WHERE postulant_code = 'PVEM' AND office_code = $1 ORDER BY external_id LIMIT 2",
+    )
+    .bind(&office)
+    .fetch_all(&stack.capture_pool)
+    .await
+    .unwrap();
+    // Today: one candidacy left as a draft, one submitted.
+    let mut party = party_browser(&stack, "PVEM").await;
+    fill_sections(&mut party, ids[0]).await;
+    fill_sections(&mut party, ids[1]).await;
+    upload_photo(&mut party, ids[1], jpeg(600, 800), "foto.jpg").await;
+    assert_eq!(
+        submit_html(&mut party, ids[1]).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    let password = stack.account("informe@iec.org.mx", Role::Reviewer).await;
+    let mut reviewer = stack.browser();
+    reviewer.first_login("informe@iec.org.mx", &password).await;
+    let line = |not_started: i64, incomplete: i64| {
+        format!(
+            "Partido Verde Ecologista de México,{office_name},{total},{not_started},{incomplete},0,{total},"
+        )
+    };
+    let now = reviewer.get("/admin/cumplimiento.csv").await;
+    assert_eq!(now.status, StatusCode::OK, "{}", now.body);
+    assert!(now.body.contains(&line(total - 2, 1)), "{}", now.body);
+    // Five days ago nothing had started: the counts of that day, not today's.
+    let day = (chrono::Utc::now() - chrono::Duration::days(5))
+        .format("%Y-%m-%d")
+        .to_string();
+    let earlier = reviewer
+        .get(&format!("/admin/cumplimiento.csv?al={day}"))
+        .await;
+    assert!(earlier.body.contains(&line(total, 0)), "{}", earlier.body);
+    let page = reviewer.get(&format!("/admin/cumplimiento?al={day}")).await;
+    assert!(page.body.contains("Cierre del periodo de captura"));
+    // Twelve days ago the election had no candidacies yet.
+    let before = (chrono::Utc::now() - chrono::Duration::days(12))
+        .format("%Y-%m-%d")
+        .to_string();
+    let empty = reviewer
+        .get(&format!("/admin/cumplimiento.csv?al={before}"))
+        .await;
+    assert_eq!(empty.body.lines().count(), 1, "{}", empty.body);
+    let bad = reviewer.get("/admin/cumplimiento?al=ayer").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A party cannot read it.
+    assert_eq!(
+        party.get("/admin/cumplimiento").await.status,
+        StatusCode::FORBIDDEN
+    );
+    stack.stop().await;
+}

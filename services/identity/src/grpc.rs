@@ -142,6 +142,30 @@ impl IdentityService for IdentityApi {
         }))
     }
 
+    async fn count_completion(
+        &self,
+        request: Request<pb::CountCompletionRequest>,
+    ) -> Result<Response<pb::CountCompletionResponse>, Status> {
+        let r = request.into_inner();
+        let election = id(
+            "election_id",
+            r.election_id.as_ref().map(|e| e.value.as_str()),
+        )?;
+        let at =
+            conoceles_kit::proto_time::from_proto(r.at.as_ref()).unwrap_or_else(chrono::Utc::now);
+        let rows = self.identity.completion_counts(election, at).await?;
+        Ok(Response::new(pb::CountCompletionResponse {
+            rows: rows
+                .into_iter()
+                .map(|(postulant, office, submitted)| pb::CompletionCount {
+                    postulant,
+                    office,
+                    submitted,
+                })
+                .collect(),
+        }))
+    }
+
     async fn get_publishable_answers(
         &self,
         request: Request<pb::GetPublishableAnswersRequest>,

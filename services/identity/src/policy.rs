@@ -20,6 +20,10 @@ pub fn policy() -> Policy {
                 "GetCompletionStatus",
                 Rule::services(&["capture", "validation", "statistics"]),
             ),
+            (
+                "CountCompletion",
+                Rule::services(&["validation", "statistics"]),
+            ),
             ("GetPublishableAnswers", Rule::services(&["publication"])),
             ("GetAggregateTable", Rule::services(&["statistics"])),
             (

@@ -402,6 +402,30 @@ impl Identity {
 
     /// The one correction the admin may apply to a person's answers, with the request's
     /// reference and reason.
+    /// Holders who had sent the questionnaire at `at` and were not blocked then, by postulant
+    /// and office codes. Counts only.
+    pub async fn completion_counts(
+        &self,
+        election: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<(String, String, u64)>, AppError> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT c.postulant, c.office, count(*) FROM questionnaires q \
+             JOIN persons p ON p.id = q.person_id JOIN candidacies c ON c.id = p.candidacy_id \
+             WHERE c.election_id = $1 AND p.role = 'holder' AND q.submitted_at <= $2 \
+               AND (p.blocked_at IS NULL OR p.blocked_at > $2) \
+             GROUP BY c.postulant, c.office",
+        )
+        .bind(election)
+        .bind(at)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(p, o, n)| (p, o, n.max(0) as u64))
+            .collect())
+    }
+
     pub async fn correct(
         &self,
         caller: &Caller,

@@ -27,13 +27,15 @@ pub fn policy() -> Policy {
             ("GetReview", staff),
             ("Approve", staff),
             ("Observe", staff),
-            ("GetCompliance", staff),
+            // The capture front asks on its own behalf behind its staff-only page.
+            ("GetCompliance", Rule::services(&["capture", "statistics"])),
         ],
     )
 }
 
 pub struct ValidationApi {
     pub pool: PgPool,
+    pub upstream: crate::compliance::Upstream,
 }
 
 fn submission_id(value: &str) -> Result<Uuid, Status> {
@@ -194,8 +196,12 @@ impl ValidationService for ValidationApi {
 
     async fn get_compliance(
         &self,
-        _request: Request<pb::GetComplianceRequest>,
+        request: Request<pb::GetComplianceRequest>,
     ) -> Result<Response<pb::GetComplianceResponse>, Status> {
-        Err(Status::unimplemented("GetCompliance is not available yet"))
+        let r = request.into_inner();
+        let at = conoceles_kit::proto_time::from_proto(r.at.as_ref()).unwrap_or_else(Utc::now);
+        Ok(Response::new(
+            self.upstream.compliance(r.election_id, at).await?,
+        ))
     }
 }

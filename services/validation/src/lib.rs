@@ -1,5 +1,6 @@
 //! `validation`: the rules of the Lineamientos, the review queue, observations and approvals.
 
+pub mod compliance;
 pub mod grpc;
 pub mod reviews;
 pub mod rules;
@@ -27,14 +28,17 @@ impl Application {
             config.service.as_str(),
             config.service_secret.clone(),
         ));
+        let upstream = compliance::Upstream {
+            capture: conoceles_kit::grpc::channel(&config.capture_url)?,
+            identity: conoceles_kit::grpc::channel(&config.identity_url)?,
+            tokens,
+        };
         let consumer = Consumer::new(
             infra.pool.clone(),
             infra.broker.clone(),
             ConsumerSpec::new(submitted::CONSUMER, &submitted::ROUTING_KEYS),
             submitted::Submitted {
-                capture: conoceles_kit::grpc::channel(&config.capture_url)?,
-                identity: conoceles_kit::grpc::channel(&config.identity_url)?,
-                tokens,
+                upstream: upstream.clone(),
             },
         );
         consumer.declare_at_start().await;
@@ -42,6 +46,7 @@ impl Application {
         let routes =
             tonic::service::Routes::new(ValidationServiceServer::new(grpc::ValidationApi {
                 pool: infra.pool.clone(),
+                upstream,
             }));
         ServiceServer::new(&config, infra)
             .access(grpc::policy(), keys)

@@ -4,10 +4,9 @@
 //! poison message and goes to the dead-letter queue.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use conoceles_curricular::Bounds;
-use conoceles_kit::access::{TokenSource, with_bearer};
+use conoceles_kit::access::with_bearer;
 use conoceles_kit::amqp::{HandleError, Handler, Incoming};
 use conoceles_kit::proto_time::from_proto;
 use conoceles_proto::capture::v1 as capture;
@@ -18,7 +17,6 @@ use conoceles_proto::identity::v1 as identity;
 use conoceles_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use conoceles_proto::routing_keys;
 use sqlx::PgConnection;
-use tonic::transport::Channel;
 use uuid::Uuid;
 
 use crate::reviews::{Review, record};
@@ -28,9 +26,7 @@ pub const CONSUMER: &str = "validation.curricular";
 pub const ROUTING_KEYS: [&str; 1] = [routing_keys::CURRICULAR_SUBMITTED];
 
 pub struct Submitted {
-    pub capture: Channel,
-    pub identity: Channel,
-    pub tokens: Arc<TokenSource>,
+    pub upstream: crate::compliance::Upstream,
 }
 
 fn transient(e: impl std::fmt::Display) -> HandleError {
@@ -46,11 +42,12 @@ impl Handler for Submitted {
     async fn handle(&self, tx: &mut PgConnection, message: &Incoming) -> Result<(), HandleError> {
         let event: events::CurricularSubmitted = message.decode()?;
         let token = self
+            .upstream
             .tokens
             .service_token("capture")
             .await
             .map_err(transient)?;
-        let submission = CaptureServiceClient::new(self.capture.clone())
+        let submission = CaptureServiceClient::new(self.upstream.capture.clone())
             .get_submission(with_bearer(
                 capture::GetSubmissionRequest {
                     submission_id: event.submission_id.clone(),
@@ -89,11 +86,12 @@ impl Handler for Submitted {
         )
         .map_err(|_| permanent("submission without election id"))?;
         let token = self
+            .upstream
             .tokens
             .service_token("identity")
             .await
             .map_err(transient)?;
-        let sent: HashSet<Uuid> = IdentityServiceClient::new(self.identity.clone())
+        let sent: HashSet<Uuid> = IdentityServiceClient::new(self.upstream.identity.clone())
             .get_completion_status(with_bearer(
                 identity::GetCompletionStatusRequest {
                     candidacy_ids: vec![common::CandidacyId {

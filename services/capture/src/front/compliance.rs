@@ -1,109 +1,140 @@
-//! `GET /admin/cumplimiento` (and `.csv`): per postulant and office, the candidacies not started,
-//! incomplete (drafts), observed and not answered, and without the identity questionnaire — what
-//! the unit reports to the General Council.
+//! `GET /admin/cumplimiento[?al=AAAA-MM-DD]` (and `.csv`): per postulant and office, the
+//! candidacies not started, incomplete (drafts), observed and not answered, and without the
+//! identity questionnaire, as of a cut-off (the end of the chosen day in the state's time zone,
+//! or now) — computed by `validation`; what the unit reports to the General Council, with the
+//! election's deadlines as references.
 
-use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
 use http::{StatusCode, header};
-use sqlx::Row;
-use uuid::Uuid;
+use serde::Deserialize;
 
 use super::views::{ComplianceLine, CompliancePage, MessagePage, Nav, render};
 use super::{FrontState, session::SessionInfo, status_messages};
 use crate::election;
 use crate::spreadsheet::csv_field;
 
-async fn lines(state: &FrontState) -> Result<(String, Vec<ComplianceLine>), String> {
+#[derive(Deserialize, Default)]
+pub struct CutOff {
+    /// A day (`AAAA-MM-DD`); the cut-off is its end in the state's time zone.
+    #[serde(default)]
+    al: String,
+}
+
+struct Report {
+    election: election::Settings,
+    at: DateTime<Utc>,
+    lines: Vec<ComplianceLine>,
+}
+
+fn local(at: DateTime<Utc>, time_zone: &str) -> String {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::America::Mexico_City);
+    at.with_timezone(&tz)
+        .format("%d/%m/%Y %H:%M (%Z)")
+        .to_string()
+}
+
+async fn report(state: &FrontState, cut_off: &CutOff) -> Result<Report, (StatusCode, String)> {
+    let unavailable = |m: &str| (StatusCode::SERVICE_UNAVAILABLE, m.to_string());
     let current = election::current(&state.pool)
         .await
-        .ok()
-        .flatten()
-        .ok_or("Aún no hay una elección configurada.")?;
-    let rows = sqlx::query(
-        "SELECT c.id, h.id AS holder, c.status, p.name AS postulant, o.name AS office FROM candidacies c \
-         JOIN postulants p ON p.election_id = c.election_id AND p.code = c.postulant_code \
-         JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \
-         LEFT JOIN persons h ON h.candidacy_id = c.id AND h.role = 'holder' AND h.active \
-         WHERE c.election_id = $1 AND c.status <> 'withdrawn'",
-    )
-    .bind(current.id)
-    .fetch_all(&state.pool)
-    .await
-    .map_err(|_| "No fue posible leer las candidaturas.".to_string())?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.get("id")).collect();
-    let mut sent: HashSet<Uuid> = HashSet::new();
-    for chunk in ids.chunks(2000) {
-        let persons = state
-            .identity
-            .submitted(chunk)
-            .await
-            .map_err(|s| status_messages(&s).join(" "))?;
-        sent.extend(persons);
-    }
-    let mut groups: BTreeMap<(String, String), ComplianceLine> = BTreeMap::new();
-    for r in &rows {
-        let (postulant, office): (String, String) = (r.get("postulant"), r.get("office"));
-        let line = groups
-            .entry((postulant.clone(), office.clone()))
-            .or_insert_with(|| ComplianceLine {
-                postulant,
-                office,
-                ..ComplianceLine::default()
-            });
-        line.total += 1;
-        match r.get::<&str, _>("status") {
-            "not_started" => line.not_started += 1,
-            "draft" => line.incomplete += 1,
-            "observed" => line.observed += 1,
-            _ => {}
-        }
-        if !r
-            .get::<Option<Uuid>, _>("holder")
-            .is_some_and(|h| sent.contains(&h))
-        {
-            line.identity_missing += 1;
-        }
-    }
-    Ok((current.name, groups.into_values().collect()))
+        .map_err(|_| unavailable("No fue posible leer la elección."))?
+        .ok_or((
+            StatusCode::NOT_FOUND,
+            "Aún no hay una elección configurada.".to_string(),
+        ))?;
+    let settings = election::settings(&state.pool, current.id)
+        .await
+        .map_err(|_| unavailable("No fue posible leer la elección."))?;
+    let at = if cut_off.al.trim().is_empty() {
+        Utc::now()
+    } else {
+        let day = NaiveDate::parse_from_str(cut_off.al.trim(), "%Y-%m-%d").map_err(|_| {
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "La fecha de corte debe tener la forma AAAA-MM-DD.".to_string(),
+            )
+        })?;
+        let end = day
+            .and_hms_opt(23, 59, 59)
+            .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+            .and_then(|s| election::from_local_input(&s, &settings.time_zone))
+            .ok_or((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "La fecha de corte no es válida.".to_string(),
+            ))?;
+        end.min(Utc::now())
+    };
+    let response = state.validation.compliance(at).await.map_err(|s| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            status_messages(&s).join(" "),
+        )
+    })?;
+    let lines = response
+        .rows
+        .into_iter()
+        .map(|r| ComplianceLine {
+            postulant: r.postulant,
+            office: r.office,
+            total: r.total as usize,
+            not_started: r.not_started as usize,
+            incomplete: r.incomplete as usize,
+            observed: r.observed_unanswered as usize,
+            identity_missing: r.identity_missing as usize,
+        })
+        .collect();
+    Ok(Report {
+        election: settings,
+        at,
+        lines,
+    })
 }
 
 pub async fn page(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
+    Query(cut_off): Query<CutOff>,
 ) -> Response {
-    match lines(&state).await {
-        Ok((election_name, lines)) => render(
-            StatusCode::OK,
-            &CompliancePage {
-                nav: Some(Nav::of(&session)),
-                election_name,
-                at: super::views::local_time(chrono::Utc::now()),
-                lines,
-            },
-        ),
-        Err(message) => render(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &MessagePage::new(&session, &message),
-        ),
+    match report(&state, &cut_off).await {
+        Ok(r) => {
+            let tz = &r.election.time_zone;
+            render(
+                StatusCode::OK,
+                &CompliancePage {
+                    nav: Some(Nav::of(&session)),
+                    election_name: r.election.name.clone(),
+                    at: local(r.at, tz),
+                    day: cut_off.al.clone(),
+                    capture_closes: local(r.election.capture_closes_at, tz),
+                    publication_starts: local(r.election.publication_starts_at, tz),
+                    election_day: r.election.election_day.format("%d/%m/%Y").to_string(),
+                    lines: r.lines,
+                },
+            )
+        }
+        Err((status, message)) => render(status, &MessagePage::new(&session, &message)),
     }
 }
 
 pub async fn csv(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
+    Query(cut_off): Query<CutOff>,
 ) -> Response {
-    match lines(&state).await {
-        Ok((_, lines)) => {
+    match report(&state, &cut_off).await {
+        Ok(r) => {
             let mut out = String::from(
-                "postulante,cargo,candidaturas,sin_iniciar,incompletas,observadas_sin_atender,sin_cuestionario_identidad\r\n",
+                "postulante,cargo,candidaturas,sin_iniciar,incompletas,observadas_sin_atender,sin_cuestionario_identidad,corte\r\n",
             );
-            for l in lines {
+            let at = r.at.to_rfc3339();
+            for l in r.lines {
                 out.push_str(&format!(
-                    "{},{},{},{},{},{},{}\r\n",
+                    "{},{},{},{},{},{},{},{at}\r\n",
                     csv_field(&l.postulant),
                     csv_field(&l.office),
                     l.total,
@@ -125,9 +156,6 @@ pub async fn csv(
             )
                 .into_response()
         }
-        Err(message) => render(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &MessagePage::new(&session, &message),
-        ),
+        Err((status, message)) => render(status, &MessagePage::new(&session, &message)),
     }
 }

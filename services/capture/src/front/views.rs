@@ -365,6 +365,11 @@ pub struct CompliancePage {
     pub nav: Option<Nav>,
     pub election_name: String,
     pub at: String,
+    /// The day typed for the cut-off (empty: now).
+    pub day: String,
+    pub capture_closes: String,
+    pub publication_starts: String,
+    pub election_day: String,
     pub lines: Vec<ComplianceLine>,
 }
 

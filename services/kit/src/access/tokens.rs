@@ -71,6 +71,24 @@ impl TokenSource {
         Ok(token)
     }
 
+    /// `message` as a request to `audience` carrying this service's own token; a token that
+    /// cannot be obtained is logged and answered as "unavailable".
+    pub async fn own_request<T>(
+        &self,
+        audience: &str,
+        message: T,
+    ) -> Result<tonic::Request<T>, tonic::Status> {
+        match self.service_token(audience).await {
+            Ok(token) => Ok(with_bearer(message, &token)),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), audience, "cannot obtain a service token");
+                Err(tonic::Status::unavailable(
+                    "Un servicio necesario no está disponible.",
+                ))
+            }
+        }
+    }
+
     /// A token to call `audience` on behalf of the person whose session this is (not cached:
     /// the session may end at any time).
     pub async fn acting_token(
