@@ -26,7 +26,7 @@ pub async fn public_profile(
         "SELECT s.id, s.canonical, s.content_sha256, s.submitted_at, c.election_id, c.office_code, o.name AS office, \
                 o.principle, c.constituency_code, COALESCE(k.name, c.constituency_code) AS constituency, \
                 c.postulant_code, p.name AS postulant, p.kind AS postulant_kind, c.list_position, c.affirmative_action, \
-                e.election_day \
+                e.election_day, e.state_code, o.constituency_kind \
          FROM submissions s JOIN candidacies c ON c.id = s.candidacy_id JOIN elections e ON e.id = c.election_id \
          JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \
          JOIN postulants p ON p.election_id = c.election_id AND p.code = c.postulant_code \
@@ -98,6 +98,13 @@ pub async fn public_profile(
         "principle": row.get::<String, _>("principle"),
         "constituency_code": row.get::<String, _>("constituency_code"),
         "constituency": row.get::<String, _>("constituency"),
+        "constituency_kind": row.get::<String, _>("constituency_kind"),
+        "state_code": row.get::<String, _>("state_code"),
+        "state": crate::election::states()
+            .into_iter()
+            .find(|(code, _)| *code == row.get::<&str, _>("state_code"))
+            .map(|(_, name)| name)
+            .unwrap_or_default(),
         "postulant_code": row.get::<String, _>("postulant_code"),
         "postulant": row.get::<String, _>("postulant"),
         "postulant_kind": row.get::<String, _>("postulant_kind"),

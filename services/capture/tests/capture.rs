@@ -704,8 +704,14 @@ async fn leaks(stack: &Stack, marker: &str) -> Vec<String> {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    if dump(&stack.capture_db_url).contains(marker) {
-        found.push("capture database".into());
+    for (name, url) in [
+        ("capture", &stack.capture_db_url),
+        ("validation", &stack.validation_db_url),
+        ("publication", &stack.publication_db_url),
+    ] {
+        if dump(url).contains(marker) {
+            found.push(format!("{name} database"));
+        }
     }
     if dump(&stack.identity_db_url).contains(marker) {
         found.push("identity database (in clear)".into());
@@ -1392,6 +1398,105 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     let person = api["persons"][0]["person_id"].as_str().unwrap().to_string();
     let image = citizen.get(&format!("/fotos/{person}")).await;
     assert_eq!(image.headers["content-type"], "image/jpeg");
+
+    // Open data: regenerated after the change, signed; the served key verifies it and a
+    // changed byte does not; the CSV reads with a standard reader; Popolo links up.
+    let csv = eventually(&mut citizen, "/datos/candidaturas.csv", &holder).await;
+    let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    for column in [
+        "ENTIDAD",
+        "DISTRITO_LOCAL",
+        "MUNICIPIO",
+        "REDES_FACEBOOK",
+        "PROPUESTA_1",
+        "PROPUESTA_2",
+        "PROPUESTA_GENERO",
+    ] {
+        assert!(headers.iter().any(|h| h == column), "column {column}");
+    }
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let row = rows.iter().find(|r| r.iter().any(|c| c == holder)).unwrap();
+    let col = |name: &str| {
+        row.get(headers.iter().position(|h| h == name).unwrap())
+            .unwrap()
+    };
+    assert_eq!(col("ENTIDAD"), "Coahuila de Zaragoza");
+    assert_eq!(col("REDES_FACEBOOK"), "https://www.facebook.com/candidata");
+    assert!(!col("PROPUESTA_1").is_empty() && !col("PROPUESTA_1").contains(" | "));
+    let sums = citizen.get("/datos/SHA256SUMS").await;
+    let pem = citizen.get("/datos/clave-publica").await;
+    let signature = citizen
+        .client
+        .get(format!("{}/datos/SHA256SUMS.sig", stack.site))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let key = conoceles_publication::open_data::verifying_key_from_pem(&pem.body).unwrap();
+    let json = citizen.get("/datos/candidaturas.json").await;
+    let popolo = citizen.get("/datos/popolo.json").await;
+    let files: [(&str, &[u8]); 3] = [
+        ("candidaturas.csv", csv.body.as_bytes()),
+        ("candidaturas.json", json.body.as_bytes()),
+        ("popolo.json", popolo.body.as_bytes()),
+    ];
+    conoceles_publication::open_data::verify(&key, &files, sums.body.as_bytes(), &signature)
+        .expect("the release verifies with the served key");
+    let mut changed = csv.body.clone().into_bytes();
+    changed[10] ^= 1;
+    let tampered: [(&str, &[u8]); 3] = [
+        ("candidaturas.csv", &changed),
+        ("candidaturas.json", json.body.as_bytes()),
+        ("popolo.json", popolo.body.as_bytes()),
+    ];
+    assert!(
+        conoceles_publication::open_data::verify(&key, &tampered, sums.body.as_bytes(), &signature)
+            .is_err()
+    );
+    let popolo: serde_json::Value = serde_json::from_str(&popolo.body).unwrap();
+    let ids = |list: &str| -> Vec<String> {
+        popolo[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (persons, organizations, posts) = (ids("persons"), ids("organizations"), ids("posts"));
+    for m in popolo["memberships"].as_array().unwrap() {
+        assert!(persons.contains(&m["person_id"].as_str().unwrap().to_string()));
+        assert!(organizations.contains(&m["organization_id"].as_str().unwrap().to_string()));
+        assert!(posts.contains(&m["post_id"].as_str().unwrap().to_string()));
+    }
+    assert!(!popolo.to_string().contains("aclaraciones@ejemplo.mx"));
+    // Cached pages carry an ETag; revalidating gets 304.
+    let page = citizen.get(&profile_path).await;
+    let etag = page.headers["etag"].to_str().unwrap().to_string();
+    let revalidated = citizen
+        .client
+        .get(format!("{}{profile_path}", stack.site))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+    let api = citizen
+        .client
+        .get(format!("{}/api/v1/candidacies", stack.site))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.headers()["access-control-allow-origin"], "*");
+    // The hash chain of changes is intact.
+    assert!(
+        conoceles_publication::log::verify(&stack.publication_pool)
+            .await
+            .unwrap()
+            >= 1
+    );
 
     // After publication and after the capture window, the admin reopens it once at the
     // party's request; the party corrects and sends again; a new review round approves it and

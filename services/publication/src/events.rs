@@ -205,10 +205,16 @@ impl Handler for Profiles {
                     let e: events::CandidacySubstituted = message.decode()?;
                     id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?
                 };
-                sqlx::query("UPDATE profiles SET withdrawn_at = now() WHERE candidacy_id = $1")
-                    .bind(candidacy)
-                    .execute(&mut *tx)
-                    .await?;
+                let withdrawn: Option<String> = sqlx::query_scalar(
+                    "UPDATE profiles SET withdrawn_at = now() WHERE candidacy_id = $1 AND withdrawn_at IS NULL \
+                     RETURNING content_sha256",
+                )
+                .bind(candidacy)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(content) = withdrawn {
+                    crate::log::append(tx, candidacy, "withdrawn", &content, Utc::now()).await?;
+                }
             }
             routing_keys::IDENTITY_CORRECTED => {
                 let e: events::IdentityCorrected = message.decode()?;
@@ -220,10 +226,14 @@ impl Handler for Profiles {
                         .await?;
                 if let Some(election) = election {
                     let identity = self.identity(candidacy, election).await?;
-                    sqlx::query("UPDATE profiles SET identity = $2, corrected_at = now() WHERE candidacy_id = $1")
-                        .bind(candidacy)
-                        .bind(identity)
-                        .execute(&mut *tx)
+                    let content: String = sqlx::query_scalar(
+                        "UPDATE profiles SET identity = $2, corrected_at = now() WHERE candidacy_id = $1 RETURNING content_sha256",
+                    )
+                    .bind(candidacy)
+                    .bind(identity)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    crate::log::append(tx, candidacy, "identity_corrected", &content, Utc::now())
                         .await?;
                 }
             }

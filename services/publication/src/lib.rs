@@ -1,7 +1,9 @@
 //! `publication`: the public read model and the citizens' site.
 
 pub mod events;
+pub mod log;
 pub mod model;
+pub mod open_data;
 pub mod site;
 
 use std::sync::Arc;
@@ -35,12 +37,25 @@ impl Application {
             },
         );
         consumer.declare_at_start().await;
-        let site = site::router(site::SiteState {
-            pool: infra.pool.clone(),
-        });
+        let cache = Arc::new(site::cache::PageCache::default());
+        let site = site::router(
+            site::SiteState {
+                pool: infra.pool.clone(),
+            },
+            cache.clone(),
+        );
+        let watched = infra.pool.clone();
+        let key = open_data::signing_key(&infra.pool).await?;
+        let pool = infra.pool.clone();
         ServiceServer::new(&config, infra)
             .http(site)
             .worker("profiles", move |token| consumer.run(token))
+            .worker("open-data", move |token| {
+                open_data::worker(pool, key, std::time::Duration::from_secs(1), token)
+            })
+            .worker("page-cache", move |token| {
+                cache.watch(watched, std::time::Duration::from_millis(500), token)
+            })
             .bind()
             .await
     }

@@ -300,6 +300,7 @@ pub async fn upsert(conn: &mut PgConnection, p: &NewProfile<'_>) -> anyhow::Resu
     .bind(p.at)
     .execute(&mut *conn)
     .await?;
+    crate::log::append(conn, p.candidacy, "published", p.content_sha256, p.at).await?;
     for person in &persons {
         let (Some(id), Some(photo)) = (
             person["person_id"]

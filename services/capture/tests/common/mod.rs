@@ -28,6 +28,9 @@ pub struct Stack {
     pub identity_pool: sqlx::PgPool,
     pub identity_db_url: String,
     pub capture_db_url: String,
+    pub validation_db_url: String,
+    pub publication_db_url: String,
+    pub publication_pool: sqlx::PgPool,
     /// The citizens' site.
     pub site: String,
     pub policy: conoceles_kit::access::Policy,
@@ -110,6 +113,7 @@ pub async fn spawn_stack() -> Stack {
     let site = format!("http://{}", publication.http_addr().unwrap());
     let base = format!("http://{}", capture.http_addr().unwrap());
     let capture_pool = capture.infrastructure().pool.clone();
+    let publication_pool = publication.infrastructure().pool.clone();
     // The same declaration the running front uses.
     let policy = conoceles_capture::front::policy();
     let mut stops = Vec::new();
@@ -125,6 +129,9 @@ pub async fn spawn_stack() -> Stack {
         identity_pool,
         identity_db_url: identity_db.url.clone(),
         capture_db_url: capture_db.url.clone(),
+        validation_db_url: validation_db.url.clone(),
+        publication_db_url: publication_db.url.clone(),
+        publication_pool,
         policy,
         stops,
         site,

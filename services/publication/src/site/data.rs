@@ -4,148 +4,15 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use http::{StatusCode, header};
+use http::{HeaderMap, StatusCode, header};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::SiteState;
+use super::open_data_files::{COLUMNS, public_json};
 use super::pages::{open_election, render};
 use super::views::DataPage;
-use crate::model::{self, Filters, Published};
-
-/// The CSV's columns and what each holds (the data dictionary).
-pub const COLUMNS: [(&str, &str); 24] = [
-    ("ID_CANDIDATURA", "Identificador estable de la candidatura"),
-    ("ID_PERSONA", "Identificador estable de la persona"),
-    (
-        "PARTIDO_COALICION",
-        "Partido, coalición, candidatura común o independiente",
-    ),
-    ("CARGO", "Cargo"),
-    (
-        "PRINCIPIO",
-        "mr (mayoría relativa) o rp (representación proporcional)",
-    ),
-    ("DISTRITO_LOCAL", "Distrito o lista"),
-    ("NUM_LISTA_O_FORMULA", "Lugar en la lista (RP)"),
-    ("NOMBRE_CANDIDATO", "Nombre completo"),
-    ("TIPO_CANDIDATO", "PROPIETARIO o SUPLENTE"),
-    ("EDAD", "Edad el día de la jornada electoral"),
-    ("SEXO", "mujer, hombre o no_binario"),
-    ("ACCION_AFIRMATIVA", "Tipo de acción afirmativa, si la hay"),
-    ("DIRECCION_CASA_CAMPANA", "Domicilio de casa de campaña"),
-    ("TELEFONO", "Teléfono público"),
-    ("CORREO_ELECTRONICO", "Correo electrónico público"),
-    ("PAGINA_WEB", "Página web"),
-    ("REDES", "Redes sociales (separadas por espacio)"),
-    ("ESCOLARIDAD", "Grado máximo de estudios"),
-    ("ESTATUS_ESCOLARIDAD", "Situación del grado máximo"),
-    ("CURSOS", "Otra formación"),
-    ("HISTORIA_PROFESIONAL", "Trayectoria profesional"),
-    (
-        "TRAYECTORIA_POLITICA",
-        "Trayectoria política y participación ciudadana",
-    ),
-    (
-        "MOTIVO_CARGO_PUBLICO",
-        "Por qué quiere ocupar un cargo público",
-    ),
-    (
-        "PROPUESTAS",
-        "Propuesta 1, propuesta 2 y propuesta en materia de género",
-    ),
-];
-
-fn field(person: &Value, section: &str, name: &str) -> String {
-    person["sections"][section]["fields"][name]["shown"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn rows(p: &Published) -> Vec<Vec<String>> {
-    let l = &p.listed;
-    p.profile["persons"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|person| {
-            let networks = [
-                "website",
-                "facebook",
-                "x",
-                "youtube",
-                "instagram",
-                "tiktok",
-                "other_network",
-            ]
-            .iter()
-            .skip(1)
-            .map(|n| field(person, "general", n))
-            .filter(|v| !v.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-            let proposals = [
-                field(person, "proposals", "proposal_1"),
-                field(person, "proposals", "proposal_2"),
-                field(person, "gender", "proposal"),
-            ]
-            .into_iter()
-            .filter(|v| !v.is_empty())
-            .collect::<Vec<_>>()
-            .join(" | ");
-            vec![
-                l.id.to_string(),
-                person["person_id"].as_str().unwrap_or_default().to_string(),
-                l.postulant.clone(),
-                l.office.clone(),
-                l.principle.clone(),
-                l.constituency.clone(),
-                if l.list_position > 0 {
-                    l.list_position.to_string()
-                } else {
-                    String::new()
-                },
-                person["full_name"].as_str().unwrap_or_default().to_string(),
-                if person["role"] == "alternate" {
-                    "SUPLENTE"
-                } else {
-                    "PROPIETARIO"
-                }
-                .to_string(),
-                person["age"].as_i64().unwrap_or(0).to_string(),
-                person["sex"].as_str().unwrap_or_default().to_string(),
-                l.affirmative_action.clone(),
-                field(person, "general", "campaign_address_1"),
-                field(person, "general", "phone_1"),
-                field(person, "general", "public_email_1"),
-                field(person, "general", "website"),
-                networks,
-                field(person, "education", "level"),
-                field(person, "education", "status"),
-                field(person, "education", "other_training"),
-                field(person, "professional", "history"),
-                field(person, "political", "trajectory"),
-                field(person, "motivation", "reason"),
-                proposals,
-            ]
-        })
-        .collect()
-}
-
-fn csv_cell(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) {
-        format!("'{v}")
-    } else {
-        v.to_string()
-    };
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
-}
+use crate::model::{self, Filters};
 
 pub async fn page(State(state): State<SiteState>) -> Response {
     let election = match open_election(&state).await {
@@ -166,76 +33,78 @@ pub async fn page(State(state): State<SiteState>) -> Response {
     )
 }
 
-pub async fn csv(State(state): State<SiteState>) -> Response {
-    let election = match open_election(&state).await {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
-    let Ok(all) = model::all(&state.pool, election.id).await else {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    };
-    let mut out = COLUMNS
-        .iter()
-        .map(|(c, _)| *c)
-        .collect::<Vec<_>>()
-        .join(",");
-    out.push_str("\r\n");
-    for p in &all {
-        for row in rows(p) {
-            out.push_str(
-                &row.iter()
-                    .map(|c| csv_cell(c))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            out.push_str("\r\n");
-        }
+/// A stored open-data file, as generated from the read model's last version; `ETag` is its
+/// SHA-256, so a client revalidating gets `304 Not Modified` until the next change.
+async fn file(state: &SiteState, headers: &HeaderMap, name: &str) -> Response {
+    if let Err(r) = open_election(state).await {
+        return r;
     }
+    let stored: Option<(Vec<u8>, String)> =
+        sqlx::query_as("SELECT content, sha256 FROM open_data_files WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&state.pool)
+            .await
+            .ok()
+            .flatten();
+    let Some((content, sha256)) = stored else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            "Los datos abiertos se están generando; intente en unos segundos.",
+        )
+            .into_response();
+    };
+    let etag = format!("\"{sha256}\"");
+    let content_type = match name {
+        n if n.ends_with(".csv") => "text/csv; charset=utf-8",
+        n if n.ends_with(".json") => "application/json",
+        crate::open_data::SIGNATURE => "application/octet-stream",
+        crate::open_data::PUBLIC_KEY => "application/x-pem-file",
+        _ => "text/plain; charset=utf-8",
+    };
+    let revalidated = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let common = [
+        (header::ETAG, etag.clone()),
+        (header::CACHE_CONTROL, "public, max-age=60".to_string()),
+        (header::CONTENT_TYPE, content_type.to_string()),
+    ];
+    if revalidated {
+        return (StatusCode::NOT_MODIFIED, common).into_response();
+    }
+    let disposition = format!("attachment; filename=\"{name}\"");
     (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"candidaturas.csv\"",
-            ),
-        ],
-        out,
+        common,
+        [(header::CONTENT_DISPOSITION, disposition)],
+        content,
     )
         .into_response()
 }
 
-fn public_json(p: &Published) -> Value {
-    json!({
-        "id": p.listed.id,
-        "office": p.listed.office,
-        "office_code": p.listed.office_code,
-        "principle": p.listed.principle,
-        "constituency": p.listed.constituency,
-        "constituency_code": p.listed.constituency_code,
-        "postulant": p.listed.postulant,
-        "postulant_code": p.listed.postulant_code,
-        "list_position": p.listed.list_position,
-        "affirmative_action": p.listed.affirmative_action,
-        "corrected_at": p.listed.corrected_at,
-        "persons": p.profile["persons"],
-        "identity": p.identity,
-        "content_sha256": p.profile["content_sha256"],
-    })
+pub async fn csv(State(state): State<SiteState>, headers: HeaderMap) -> Response {
+    file(&state, &headers, "candidaturas.csv").await
 }
 
-pub async fn json(State(state): State<SiteState>) -> Response {
-    let election = match open_election(&state).await {
-        Ok(e) => e,
-        Err(r) => return r,
-    };
-    match model::all(&state.pool, election.id).await {
-        Ok(all) => Json(json!({
-            "election": election.name,
-            "candidacies": all.iter().map(public_json).collect::<Vec<_>>(),
-        }))
-        .into_response(),
-        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
+pub async fn json(State(state): State<SiteState>, headers: HeaderMap) -> Response {
+    file(&state, &headers, "candidaturas.json").await
+}
+
+pub async fn popolo(State(state): State<SiteState>, headers: HeaderMap) -> Response {
+    file(&state, &headers, "popolo.json").await
+}
+
+pub async fn sums(State(state): State<SiteState>, headers: HeaderMap) -> Response {
+    file(&state, &headers, crate::open_data::SUMS).await
+}
+
+pub async fn signature(State(state): State<SiteState>, headers: HeaderMap) -> Response {
+    file(&state, &headers, crate::open_data::SIGNATURE).await
+}
+
+pub async fn public_key(State(state): State<SiteState>, headers: HeaderMap) -> Response {
+    file(&state, &headers, crate::open_data::PUBLIC_KEY).await
 }
 
 fn api_error(status: StatusCode, code: &str, message: &str) -> Response {

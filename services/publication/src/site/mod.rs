@@ -2,7 +2,9 @@
 //! the JSON API. Every route is public and declared; nothing of a candidacy is served before the
 //! election's publication start.
 
+pub mod cache;
 mod data;
+pub mod open_data_files;
 mod pages;
 mod views;
 
@@ -59,6 +61,20 @@ fn declared() -> DeclaredRouter<SiteState> {
             public,
             get(data::json),
         )
+        .route(Method::GET, "/datos/popolo.json", public, get(data::popolo))
+        .route(Method::GET, "/datos/SHA256SUMS", public, get(data::sums))
+        .route(
+            Method::GET,
+            "/datos/SHA256SUMS.sig",
+            public,
+            get(data::signature),
+        )
+        .route(
+            Method::GET,
+            "/datos/clave-publica",
+            public,
+            get(data::public_key),
+        )
         .route(
             Method::GET,
             "/api/v1/candidacies",
@@ -83,9 +99,29 @@ pub fn policy() -> Policy {
     declared().policy().clone()
 }
 
-pub fn router(state: SiteState) -> Router {
+/// The site with its layers: compression inside, the page cache outside (it keeps compressed
+/// answers apart from plain ones), and CORS open for reading the JSON API.
+pub fn router(state: SiteState, cache: Arc<cache::PageCache>) -> Router {
     let (router, _) = declared().finish(Arc::new(Anonymous));
-    router.fallback(pages::not_found).with_state(state)
+    router
+        .fallback(pages::not_found)
+        .with_state(state)
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(cache, cache::layer))
+        .layer(axum::middleware::map_response(open_api_to_every_origin))
+}
+
+async fn open_api_to_every_origin(
+    uri: http::Uri,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    if uri.path().starts_with("/api/v1/") {
+        response.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            http::HeaderValue::from_static("*"),
+        );
+    }
+    response
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -1,0 +1,228 @@
+//! The open-data release (DESIGN §11): `candidaturas.csv`, `candidaturas.json`, `popolo.json`,
+//! and `SHA256SUMS` over them signed with Ed25519 (`SHA256SUMS.sig`, raw 64 bytes; the public
+//! key at `clave-publica`, PEM). A worker regenerates the release whenever the read model's
+//! version moves, and the site serves the stored bytes as they are.
+//!
+//! Check a download with OpenSSL:
+//! `sha256sum -c SHA256SUMS` and
+//! `openssl pkeyutl -verify -pubin -inkey clave-publica -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig`.
+
+use std::time::Duration;
+
+use base64::Engine;
+use chrono::Utc;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::model::{self, Published};
+use crate::site::open_data_files;
+
+pub const DATA_FILES: [&str; 3] = ["candidaturas.csv", "candidaturas.json", "popolo.json"];
+pub const SUMS: &str = "SHA256SUMS";
+pub const SIGNATURE: &str = "SHA256SUMS.sig";
+pub const PUBLIC_KEY: &str = "clave-publica";
+
+/// The key that signs releases: `PUBLICATION_SIGNING_KEY` (base64 of a 32-byte seed) in
+/// production; otherwise one made on first start and kept in the database (development).
+pub async fn signing_key(pool: &PgPool) -> anyhow::Result<SigningKey> {
+    if let Ok(value) = std::env::var("PUBLICATION_SIGNING_KEY") {
+        let seed: [u8; 32] = base64::engine::general_purpose::STANDARD
+            .decode(value.trim())?
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("PUBLICATION_SIGNING_KEY must be 32 bytes in base64"))?;
+        return Ok(SigningKey::from_bytes(&seed));
+    }
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("randomness: {e}"))?;
+    sqlx::query("INSERT INTO signing_keys (seed) VALUES ($1) ON CONFLICT (id) DO NOTHING")
+        .bind(seed.as_slice())
+        .execute(pool)
+        .await?;
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT seed FROM signing_keys")
+        .fetch_one(pool)
+        .await?;
+    let seed: [u8; 32] = stored
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("stored signing key is not 32 bytes"))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// The public key as PEM (SubjectPublicKeyInfo), readable by OpenSSL.
+pub fn public_key_pem(key: &VerifyingKey) -> String {
+    // DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410), then the 32-byte key.
+    let mut der = vec![
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    der.extend_from_slice(key.as_bytes());
+    format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(der)
+    )
+}
+
+/// Reads the PEM that [`public_key_pem`] writes.
+pub fn verifying_key_from_pem(pem: &str) -> anyhow::Result<VerifyingKey> {
+    let der = base64::engine::general_purpose::STANDARD.decode(
+        pem.lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<String>(),
+    )?;
+    let raw: [u8; 32] = der
+        .get(12..)
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(|| anyhow::anyhow!("the public key is not an Ed25519 key"))?;
+    Ok(VerifyingKey::from_bytes(&raw)?)
+}
+
+/// The `SHA256SUMS` text of some files, in the order given.
+pub fn sums(files: &[(&str, &[u8])]) -> String {
+    files
+        .iter()
+        .map(|(name, bytes)| format!("{}  {name}\n", hex::encode(Sha256::digest(bytes))))
+        .collect()
+}
+
+/// Checks `SHA256SUMS` against the files and its signature against the key.
+pub fn verify(
+    key: &VerifyingKey,
+    files: &[(&str, &[u8])],
+    sums_text: &[u8],
+    signature: &[u8],
+) -> anyhow::Result<()> {
+    let signature = Signature::from_slice(signature)?;
+    key.verify(sums_text, &signature)
+        .map_err(|_| anyhow::anyhow!("SHA256SUMS.sig does not match SHA256SUMS"))?;
+    anyhow::ensure!(
+        sums(files).as_bytes() == sums_text,
+        "a file does not match SHA256SUMS"
+    );
+    Ok(())
+}
+
+/// Checks the stored release: every data file against `SHA256SUMS`, and `SHA256SUMS` against
+/// its signature with the stored public key. Returns how many data files were checked.
+pub async fn verify_stored(pool: &PgPool) -> anyhow::Result<usize> {
+    let stored: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT name, content FROM open_data_files")
+            .fetch_all(pool)
+            .await?;
+    let get = |name: &str| {
+        stored
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c.as_slice())
+            .ok_or_else(|| anyhow::anyhow!("{name} has not been generated"))
+    };
+    let key = verifying_key_from_pem(std::str::from_utf8(get(PUBLIC_KEY)?)?)?;
+    let mut files = Vec::new();
+    for name in DATA_FILES {
+        files.push((name, get(name)?));
+    }
+    verify(&key, &files, get(SUMS)?, get(SIGNATURE)?)?;
+    Ok(files.len())
+}
+
+/// The current read-model version.
+pub async fn version(pool: &PgPool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT version FROM read_model_version")
+        .fetch_one(pool)
+        .await
+}
+
+/// Builds, signs and stores the release of the published candidacies as of `version`.
+pub async fn regenerate(pool: &PgPool, key: &SigningKey) -> anyhow::Result<i64> {
+    let version = version(pool).await?;
+    let (election_name, all): (String, Vec<Published>) = match model::election(pool).await? {
+        Some(e) => (e.name.clone(), model::all(pool, e.id).await?),
+        None => (String::new(), Vec::new()),
+    };
+    let csv = open_data_files::csv(&all).into_bytes();
+    let json = serde_json::to_vec_pretty(&open_data_files::json(&election_name, &all))?;
+    let popolo = serde_json::to_vec_pretty(&open_data_files::popolo(&election_name, &all))?;
+    let files: [(&str, &[u8]); 3] = [
+        (DATA_FILES[0], &csv),
+        (DATA_FILES[1], &json),
+        (DATA_FILES[2], &popolo),
+    ];
+    let sums_text = sums(&files);
+    let signature = key.sign(sums_text.as_bytes()).to_bytes();
+    let pem = public_key_pem(&key.verifying_key());
+    let now = Utc::now();
+    let mut tx = pool.begin().await?;
+    for (name, bytes) in files.iter().copied().chain([
+        (SUMS, sums_text.as_bytes()),
+        (SIGNATURE, signature.as_slice()),
+        (PUBLIC_KEY, pem.as_bytes()),
+    ]) {
+        sqlx::query(
+            "INSERT INTO open_data_files (name, content, sha256, version, generated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (name) DO UPDATE SET content = EXCLUDED.content, sha256 = EXCLUDED.sha256, \
+             version = EXCLUDED.version, generated_at = EXCLUDED.generated_at",
+        )
+        .bind(name)
+        .bind(bytes)
+        .bind(hex::encode(Sha256::digest(bytes)))
+        .bind(version)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// Regenerates the release whenever the read model moved (checked every `every`).
+pub async fn worker(pool: PgPool, key: SigningKey, every: Duration, stop: CancellationToken) {
+    let mut built: Option<i64> = sqlx::query_scalar("SELECT min(version) FROM open_data_files")
+        .fetch_one(&pool)
+        .await
+        .ok()
+        .flatten();
+    loop {
+        match version(&pool).await {
+            Ok(current) if built != Some(current) => match regenerate(&pool, &key).await {
+                Ok(v) => {
+                    tracing::info!(version = v, "open data regenerated");
+                    built = Some(v);
+                }
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "open data not regenerated"),
+            },
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "read model version unavailable"),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signed_release_verifies_and_a_changed_byte_does_not() {
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        let csv = b"ID_CANDIDATURA\r\n1\r\n".to_vec();
+        let json = b"{}".to_vec();
+        let files: [(&str, &[u8]); 2] = [("candidaturas.csv", &csv), ("candidaturas.json", &json)];
+        let text = sums(&files);
+        let signature = key.sign(text.as_bytes()).to_bytes();
+        verify(&key.verifying_key(), &files, text.as_bytes(), &signature).unwrap();
+        let mut changed = csv.clone();
+        changed[0] ^= 1;
+        let tampered: [(&str, &[u8]); 2] =
+            [("candidaturas.csv", &changed), ("candidaturas.json", &json)];
+        assert!(verify(&key.verifying_key(), &tampered, text.as_bytes(), &signature).is_err());
+        let mut forged = text.clone().into_bytes();
+        forged[0] ^= 1;
+        assert!(verify(&key.verifying_key(), &files, &forged, &signature).is_err());
+        assert!(
+            public_key_pem(&key.verifying_key())
+                .starts_with("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA")
+        );
+    }
+}

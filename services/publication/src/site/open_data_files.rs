@@ -1,0 +1,286 @@
+//! The contents of the open-data files: the CSV (one row per person, the columns of INE's
+//! historic export, multi-valued fields in their own columns), the JSON, and Popolo (Person,
+//! Organization, Post, Membership). Only what the public profile holds: never a private field.
+
+use serde_json::{Value, json};
+
+use crate::model::Published;
+
+/// The CSV's columns and what each holds (the data dictionary on `/datos`).
+pub const COLUMNS: [(&str, &str); 36] = [
+    ("ID_CANDIDATURA", "Identificador estable de la candidatura"),
+    ("ID_PERSONA", "Identificador estable de la persona"),
+    (
+        "PARTIDO_COALICION",
+        "Partido, coalición, candidatura común o independiente",
+    ),
+    ("CARGO", "Cargo"),
+    (
+        "PRINCIPIO",
+        "mr (mayoría relativa) o rp (representación proporcional)",
+    ),
+    ("ENTIDAD", "Entidad federativa"),
+    ("DISTRITO_LOCAL", "Distrito local (cargos de distrito)"),
+    (
+        "CIRCUNSCRIPCION",
+        "Circunscripción o lista (representación proporcional)",
+    ),
+    ("MUNICIPIO", "Municipio (cargos municipales)"),
+    ("NUM_LISTA_O_FORMULA", "Lugar en la lista o fórmula (RP)"),
+    ("NOMBRE_CANDIDATO", "Nombre completo"),
+    ("TIPO_CANDIDATO", "PROPIETARIO o SUPLENTE"),
+    ("EDAD", "Edad el día de la jornada electoral"),
+    ("SEXO", "mujer, hombre o no_binario"),
+    ("ACCION_AFIRMATIVA", "Tipo de acción afirmativa, si la hay"),
+    ("DIRECCION_CASA_CAMPANA", "Domicilio de casa de campaña"),
+    ("TELEFONO", "Teléfono público"),
+    ("CORREO_ELECTRONICO", "Correo electrónico público"),
+    ("PAGINA_WEB", "Página web"),
+    ("REDES_FACEBOOK", "Facebook"),
+    ("REDES_X", "X (Twitter)"),
+    ("REDES_YOUTUBE", "YouTube"),
+    ("REDES_INSTAGRAM", "Instagram"),
+    ("REDES_TIKTOK", "TikTok"),
+    ("REDES_OTRA", "Otra red social"),
+    ("ESCOLARIDAD", "Grado máximo de estudios"),
+    ("ESTATUS_ESCOLARIDAD", "Situación del grado máximo"),
+    ("CURSOS", "Otra formación"),
+    ("HISTORIA_PROFESIONAL", "Trayectoria profesional"),
+    (
+        "TRAYECTORIA_POLITICA",
+        "Trayectoria política y participación ciudadana",
+    ),
+    (
+        "MOTIVO_CARGO_PUBLICO",
+        "Por qué quiere ocupar un cargo público",
+    ),
+    ("PROPUESTA_1", "Propuesta 1"),
+    ("PROPUESTA_2", "Propuesta 2"),
+    (
+        "PROPUESTA_GENERO",
+        "Propuesta en materia de género o del grupo que representa",
+    ),
+    (
+        "FECHA_CORRECCION",
+        "Fecha de la última corrección (vacía si no la hubo)",
+    ),
+    ("HUELLA_SHA256", "Huella SHA-256 del contenido publicado"),
+];
+
+fn field(person: &Value, section: &str, name: &str) -> String {
+    person["sections"][section]["fields"][name]["shown"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn persons(p: &Published) -> Vec<Value> {
+    p.profile["persons"].as_array().cloned().unwrap_or_default()
+}
+
+fn rows(p: &Published) -> Vec<Vec<String>> {
+    let l = &p.listed;
+    let kind = p.profile["constituency_kind"].as_str().unwrap_or_default();
+    let in_kind = |k: &str| {
+        if kind == k {
+            l.constituency.clone()
+        } else {
+            String::new()
+        }
+    };
+    persons(p)
+        .iter()
+        .map(|person| {
+            let mut row = vec![
+                l.id.to_string(),
+                person["person_id"].as_str().unwrap_or_default().to_string(),
+                l.postulant.clone(),
+                l.office.clone(),
+                l.principle.clone(),
+                p.profile["state"].as_str().unwrap_or_default().to_string(),
+                in_kind("district"),
+                in_kind("list"),
+                in_kind("municipality"),
+                if l.list_position > 0 {
+                    l.list_position.to_string()
+                } else {
+                    String::new()
+                },
+                person["full_name"].as_str().unwrap_or_default().to_string(),
+                if person["role"] == "alternate" {
+                    "SUPLENTE"
+                } else {
+                    "PROPIETARIO"
+                }
+                .to_string(),
+                person["age"].as_i64().unwrap_or(0).to_string(),
+                person["sex"].as_str().unwrap_or_default().to_string(),
+                l.affirmative_action.clone(),
+                field(person, "general", "campaign_address_1"),
+                field(person, "general", "phone_1"),
+                field(person, "general", "public_email_1"),
+                field(person, "general", "website"),
+            ];
+            for network in [
+                "facebook",
+                "x",
+                "youtube",
+                "instagram",
+                "tiktok",
+                "other_network",
+            ] {
+                row.push(field(person, "general", network));
+            }
+            row.extend([
+                field(person, "education", "level"),
+                field(person, "education", "status"),
+                field(person, "education", "other_training"),
+                field(person, "professional", "history"),
+                field(person, "political", "trajectory"),
+                field(person, "motivation", "reason"),
+                field(person, "proposals", "proposal_1"),
+                field(person, "proposals", "proposal_2"),
+                field(person, "gender", "proposal"),
+                l.corrected_at.map(|c| c.to_rfc3339()).unwrap_or_default(),
+                p.profile["content_sha256"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            ]);
+            row
+        })
+        .collect()
+}
+
+/// A cell as CSV, with spreadsheet formulas neutralised.
+fn csv_cell(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+pub fn csv(all: &[Published]) -> String {
+    let mut out = COLUMNS
+        .iter()
+        .map(|(c, _)| *c)
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push_str("\r\n");
+    for p in all {
+        for row in rows(p) {
+            out.push_str(
+                &row.iter()
+                    .map(|c| csv_cell(c))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+            out.push_str("\r\n");
+        }
+    }
+    out
+}
+
+/// One candidacy as the JSON API and the JSON file give it.
+pub fn public_json(p: &Published) -> Value {
+    json!({
+        "id": p.listed.id,
+        "office": p.listed.office,
+        "office_code": p.listed.office_code,
+        "principle": p.listed.principle,
+        "constituency": p.listed.constituency,
+        "constituency_code": p.listed.constituency_code,
+        "postulant": p.listed.postulant,
+        "postulant_code": p.listed.postulant_code,
+        "list_position": p.listed.list_position,
+        "affirmative_action": p.listed.affirmative_action,
+        "corrected_at": p.listed.corrected_at,
+        "persons": p.profile["persons"],
+        "identity": p.identity,
+        "content_sha256": p.profile["content_sha256"],
+    })
+}
+
+pub fn json(election: &str, all: &[Published]) -> Value {
+    json!({
+        "election": election,
+        "candidacies": all.iter().map(public_json).collect::<Vec<_>>(),
+    })
+}
+
+/// Popolo (popoloproject.com): persons, the postulants as organizations, the contested seats
+/// as posts, and one membership per person and candidacy.
+pub fn popolo(election: &str, all: &[Published]) -> Value {
+    use std::collections::BTreeMap;
+    let mut organizations: BTreeMap<String, Value> = BTreeMap::new();
+    let mut posts: BTreeMap<String, Value> = BTreeMap::new();
+    let mut people = Vec::new();
+    let mut memberships = Vec::new();
+    for p in all {
+        let l = &p.listed;
+        let organization = format!("postulante/{}", l.postulant_code);
+        organizations.entry(organization.clone()).or_insert_with(
+            || json!({ "id": organization, "name": l.postulant, "classification": "party" }),
+        );
+        let post = format!("cargo/{}/{}", l.office_code, l.constituency_code);
+        posts.entry(post.clone()).or_insert_with(|| {
+            json!({ "id": post, "label": format!("{} · {}", l.office, l.constituency), "role": l.office })
+        });
+        for person in persons(p) {
+            let id = format!(
+                "persona/{}",
+                person["person_id"].as_str().unwrap_or_default()
+            );
+            let mut contact_details = Vec::new();
+            for (kind, value) in [
+                ("email", field(&person, "general", "public_email_1")),
+                ("voice", field(&person, "general", "phone_1")),
+            ] {
+                if !value.is_empty() {
+                    contact_details.push(json!({ "type": kind, "value": value }));
+                }
+            }
+            let links: Vec<Value> = [
+                "website",
+                "facebook",
+                "x",
+                "youtube",
+                "instagram",
+                "tiktok",
+                "other_network",
+            ]
+            .iter()
+            .map(|n| field(&person, "general", n))
+            .filter(|u| !u.is_empty())
+            .map(|u| json!({ "url": u }))
+            .collect();
+            people.push(json!({
+                "id": id,
+                "name": person["full_name"],
+                "gender": person["sex"],
+                "contact_details": contact_details,
+                "links": links,
+            }));
+            memberships.push(json!({
+                "id": format!("candidatura/{}/{}", l.id, person["role"].as_str().unwrap_or_default()),
+                "person_id": id,
+                "organization_id": organization,
+                "post_id": post,
+                "role": if person["role"] == "alternate" { "suplente" } else { "propietario" },
+                "label": format!("Candidatura en {election}"),
+            }));
+        }
+    }
+    json!({
+        "persons": people,
+        "organizations": organizations.into_values().collect::<Vec<_>>(),
+        "posts": posts.into_values().collect::<Vec<_>>(),
+        "memberships": memberships,
+    })
+}
