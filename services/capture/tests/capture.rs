@@ -1381,7 +1381,8 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     assert!(list.body.contains("Orden neutral declarado"));
     let compare = citizen.get(&format!("/comparar?ids={candidacy}")).await;
     assert_eq!(compare.status, StatusCode::OK);
-    let csv = citizen.get("/datos/candidaturas.csv").await;
+    // Open data is regenerated within a second or two of a change.
+    let csv = eventually(&mut citizen, "/datos/candidaturas.csv", &holder).await;
     assert!(
         csv.body
             .starts_with("ID_CANDIDATURA,ID_PERSONA,PARTIDO_COALICION,CARGO")
