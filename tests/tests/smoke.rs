@@ -170,6 +170,29 @@ async fn six_services_start_report_ready_and_stop_on_sigterm() {
     assert_eq!(login.status(), 303);
     assert_eq!(login.headers()["location"], "/cuenta/contrasena");
 
+    // Every service exposes the named series: the front's HTTP traffic, auth's gRPC traffic
+    // (capture asked it to log the admin in), latency buckets, outbox depth and age, pool use.
+    let metrics = |name: &'static str| {
+        let process = processes.iter().find(|p| p.name == name).unwrap();
+        let url = format!("http://{}/metrics", process.ops);
+        let client = client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let front_metrics = metrics("capture").await;
+    for series in [
+        "http_requests_total",
+        "http_request_duration_seconds_bucket",
+        "outbox_pending{service=\"capture\"}",
+        "outbox_oldest_age_seconds{service=\"capture\"}",
+        "db_pool_connections{service=\"capture\",state=\"idle\"}",
+    ] {
+        assert!(front_metrics.contains(series), "capture lacks {series}:\n{front_metrics}");
+    }
+    let auth_metrics = metrics("auth").await;
+    for series in ["grpc_requests_total", "grpc_request_duration_seconds_bucket"] {
+        assert!(auth_metrics.contains(series), "auth lacks {series}:\n{auth_metrics}");
+    }
+
     for process in &mut processes {
         let started = Instant::now();
         let status = process

@@ -24,6 +24,8 @@ pub struct OpsState {
     checks: Arc<Vec<(&'static str, Check)>>,
     shutdown: Shutdown,
     metrics: PrometheusHandle,
+    /// Sampled at each scrape: outbox depth and age, connection pool use.
+    sampled: Option<(sqlx::PgPool, &'static str)>,
 }
 
 impl OpsState {
@@ -32,8 +34,37 @@ impl OpsState {
             checks: Arc::new(checks),
             shutdown,
             metrics: prometheus_handle(),
+            sampled: None,
         }
     }
+
+    /// Also reports the service's outbox and connection pool, labelled with its name.
+    pub fn sampling(mut self, pool: sqlx::PgPool, service: &'static str) -> Self {
+        self.sampled = Some((pool, service));
+        self
+    }
+}
+
+/// Latency buckets (seconds) for every `*_duration_seconds` histogram.
+const BUCKETS: [f64; 13] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+async fn sample(pool: &sqlx::PgPool, service: &'static str) {
+    let outbox: Result<(i64, Option<f64>), _> = sqlx::query_as(
+        "SELECT count(*), EXTRACT(EPOCH FROM now() - min(created_at))::float8 FROM kit_outbox",
+    )
+    .fetch_one(pool)
+    .await;
+    if let Ok((pending, oldest)) = outbox {
+        metrics::gauge!("outbox_pending", "service" => service).set(pending as f64);
+        metrics::gauge!("outbox_oldest_age_seconds", "service" => service)
+            .set(oldest.unwrap_or(0.0));
+    }
+    let (size, idle) = (pool.size() as f64, pool.num_idle() as f64);
+    metrics::gauge!("db_pool_connections", "service" => service, "state" => "idle").set(idle);
+    metrics::gauge!("db_pool_connections", "service" => service, "state" => "in_use")
+        .set(size - idle);
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every app in the process).
@@ -41,7 +72,10 @@ pub fn prometheus_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&BUCKETS)
+                .expect("non-empty buckets")
+                .build_recorder();
             let handle = recorder.handle();
             // Another recorder may already be installed (e.g. by a test harness); then our
             // handle still renders what is recorded through it.
@@ -118,6 +152,9 @@ async fn readyz(State(state): State<OpsState>) -> impl IntoResponse {
 }
 
 async fn metrics_text(State(state): State<OpsState>) -> impl IntoResponse {
+    if let Some((pool, service)) = &state.sampled {
+        let _ = tokio::time::timeout(Duration::from_secs(2), sample(pool, service)).await;
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -196,7 +196,8 @@ impl ServiceServer {
         let stop = self.shutdown.token();
         // The ops port outlives the others so `/readyz` says 503 while they drain.
         let ops_stop = CancellationToken::new();
-        let ops_state = OpsState::new(self.checks, self.shutdown.clone());
+        let ops_state = OpsState::new(self.checks, self.shutdown.clone())
+            .sampling(self.infra.pool.clone(), self.config.service.as_str());
         let ops_router = ops::router(ops_state);
         let ops_task = tokio::spawn({
             let ops_stop = ops_stop.clone();

@@ -126,13 +126,29 @@ where
         let gate = self.gate.clone();
         Box::pin(async move {
             let path = request.uri().path().to_string();
-            match gate.admit(&path, request.headers()).await {
+            let started = std::time::Instant::now();
+            let response = match gate.admit(&path, request.headers()).await {
                 Ok(caller) => {
                     request.extensions_mut().insert(caller);
                     inner.call(request).await
                 }
                 Err(status) => Ok(status.into_http()),
+            };
+            // A unary success carries its status in the trailers; errors carry it in the
+            // headers (trailers-only responses).
+            if let Ok(r) = &response {
+                let code = r
+                    .headers()
+                    .get("grpc-status")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("0")
+                    .to_string();
+                metrics::counter!("grpc_requests_total", "method" => path.clone(), "code" => code)
+                    .increment(1);
+                metrics::histogram!("grpc_request_duration_seconds", "method" => path)
+                    .record(started.elapsed().as_secs_f64());
             }
+            response
         })
     }
 }
