@@ -186,11 +186,20 @@ async fn six_services_start_report_ready_and_stop_on_sigterm() {
         "outbox_oldest_age_seconds{service=\"capture\"}",
         "db_pool_connections{service=\"capture\",state=\"idle\"}",
     ] {
-        assert!(front_metrics.contains(series), "capture lacks {series}:\n{front_metrics}");
+        assert!(
+            front_metrics.contains(series),
+            "capture lacks {series}:\n{front_metrics}"
+        );
     }
     let auth_metrics = metrics("auth").await;
-    for series in ["grpc_requests_total", "grpc_request_duration_seconds_bucket"] {
-        assert!(auth_metrics.contains(series), "auth lacks {series}:\n{auth_metrics}");
+    for series in [
+        "grpc_requests_total",
+        "grpc_request_duration_seconds_bucket",
+    ] {
+        assert!(
+            auth_metrics.contains(series),
+            "auth lacks {series}:\n{auth_metrics}"
+        );
     }
 
     for process in &mut processes {

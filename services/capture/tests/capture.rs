@@ -1775,3 +1775,69 @@ async fn compliance_counts_known_gaps_now_and_as_of_an_earlier_cut_off() {
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_trace_follows_a_submission_from_the_browser_to_its_review() {
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let _telemetry = conoceles_kit::telemetry::init_with_provider("test", provider.clone());
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    let candidacy = candidacy_of(&stack, "MC").await;
+    let mut party = party_browser(&stack, "MC").await;
+    fill_sections(&mut party, candidacy).await;
+    upload_photo(&mut party, candidacy, jpeg(600, 800), "foto.jpg").await;
+    assert_eq!(
+        submit_html(&mut party, candidacy).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let holder: String = sqlx::query_scalar(
+        "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'holder'",
+    )
+    .bind(candidacy)
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap();
+    let password = stack.account("trazas@iec.org.mx", Role::Reviewer).await;
+    let mut reviewer = stack.browser();
+    reviewer.first_login("trazas@iec.org.mx", &password).await;
+    eventually(&mut reviewer, "/revision", &holder).await;
+    let _ = provider.force_flush();
+
+    let spans = exporter.get_finished_spans().unwrap();
+    let submit = spans
+        .iter()
+        .find(|s| s.name == "POST /captura/{id}/envio")
+        .expect("the browser's submission span");
+    let trace = submit.span_context.trace_id();
+    let in_trace: Vec<&str> = spans
+        .iter()
+        .filter(|s| s.span_context.trace_id() == trace)
+        .map(|s| s.name.as_ref())
+        .collect();
+    // capture (HTTP) → outbox → RabbitMQ → validation (consumer) → capture and identity (gRPC).
+    for expected in [
+        "consume curricular.submitted",
+        "conoceles.capture.v1.CaptureService/GetSubmission",
+        "conoceles.identity.v1.IdentityService/GetCompletionStatus",
+    ] {
+        assert!(
+            in_trace.contains(&expected),
+            "{expected} not in the trace: {in_trace:?}"
+        );
+    }
+    // Span attributes carry routes, methods and ids, never a person's data.
+    for span in spans.iter().filter(|s| s.span_context.trace_id() == trace) {
+        for kv in &span.attributes {
+            assert!(
+                !kv.value.as_str().contains(&holder),
+                "{} carries a name",
+                span.name
+            );
+        }
+    }
+    stack.stop().await;
+}
