@@ -191,6 +191,16 @@ async fn six_services_start_report_ready_and_stop_on_sigterm() {
             "capture lacks {series}:\n{front_metrics}"
         );
     }
+    let validation_metrics = metrics("validation").await;
+    for series in [
+        "consumer_queue_depth{consumer=\"validation.curricular\"}",
+        "consumer_dead_letter_depth{consumer=\"validation.curricular\"}",
+    ] {
+        assert!(
+            validation_metrics.contains(series),
+            "validation lacks {series}:\n{validation_metrics}"
+        );
+    }
     let auth_metrics = metrics("auth").await;
     for series in [
         "grpc_requests_total",

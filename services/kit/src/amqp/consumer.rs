@@ -184,11 +184,16 @@ impl<H: Handler> Consumer<H> {
                 FieldTable::default(),
             )
             .await?;
+        let mut depth_every = tokio::time::interval(std::time::Duration::from_secs(15));
         loop {
             let next = tokio::select! {
                 _ = shutdown.cancelled() => {
                     let _ = channel.close(200, "shutdown".into()).await;
                     return Ok(());
+                }
+                _ = depth_every.tick() => {
+                    self.report_depth().await;
+                    continue;
                 }
                 next = deliveries.next() => next,
             };
@@ -198,6 +203,37 @@ impl<H: Handler> Consumer<H> {
                 None => anyhow::bail!("the broker closed the consumer"),
             }
         }
+    }
+
+    /// Consumer lag: messages waiting in the queue and in its dead-letter queue (asked on a
+    /// channel of its own, so a refusal cannot close the consuming one).
+    async fn report_depth(&self) {
+        let Ok(channel) = self.broker.channel().await else {
+            return;
+        };
+        let topology = self.broker.topology();
+        let name = self.spec.name.clone();
+        for (queue, gauge) in [
+            (topology.consumer_queue(&name), "consumer_queue_depth"),
+            (
+                topology.dead_letter_queue(&name),
+                "consumer_dead_letter_depth",
+            ),
+        ] {
+            let passive = lapin::options::QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            };
+            match channel
+                .queue_declare(queue.as_str().into(), passive, FieldTable::default())
+                .await
+            {
+                Ok(q) => metrics::gauge!(gauge, "consumer" => name.clone())
+                    .set(f64::from(q.message_count())),
+                Err(_) => break,
+            }
+        }
+        let _ = channel.close(200, "depth".into()).await;
     }
 
     async fn process(&self, delivery: Delivery) -> anyhow::Result<()> {
