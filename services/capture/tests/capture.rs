@@ -1841,3 +1841,221 @@ async fn one_trace_follows_a_submission_from_the_browser_to_its_review() {
     }
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_count_a_known_dataset_now_and_as_of_an_earlier_cut_off() {
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    sqlx::query("UPDATE status_changes SET changed_at = changed_at - interval '10 days'")
+        .execute(&stack.capture_pool)
+        .await
+        .unwrap();
+    let (total, women): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE h.sex = 'mujer') FROM candidacies c \
+         JOIN persons h ON h.candidacy_id = c.id AND h.role = 'holder' AND h.active \
+         WHERE c.postulant_code = 'PVEM' AND c.status <> 'withdrawn'",
+    )
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap();
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM candidacies WHERE postulant_code = 'PVEM' ORDER BY external_id LIMIT 2",
+    )
+    .fetch_all(&stack.capture_pool)
+    .await
+    .unwrap();
+    let mut party = party_browser(&stack, "PVEM").await;
+    fill_sections(&mut party, ids[0]).await;
+    fill_sections(&mut party, ids[1]).await;
+    upload_photo(&mut party, ids[1], jpeg(600, 800), "foto.jpg").await;
+    assert_eq!(
+        submit_html(&mut party, ids[1]).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // A statistician's bearer token from the capture API.
+    let password = stack
+        .account("estadistica@iec.org.mx", Role::Statistician)
+        .await;
+    let client = reqwest::Client::new();
+    let session: serde_json::Value = client
+        .post(format!("{}/api/v1/sessions", stack.base))
+        .json(&serde_json::json!({ "email": "estadistica@iec.org.mx", "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["token"].as_str().unwrap().to_string();
+    let get = |path: String| {
+        let (client, token, base) = (client.clone(), token.clone(), stack.statistics.clone());
+        async move {
+            client
+                .get(format!("{base}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let catalog: serde_json::Value = get("/api/v1/tables".into()).await.json().await.unwrap();
+    let names: Vec<&str> = catalog["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "progress.by_postulant",
+        "progress.by_sex",
+        "compliance.by_postulant_office",
+        "identity.indigenous.by_sex",
+    ] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+    let count = |table: &serde_json::Value, status: &str, dim: &str, value: &str| {
+        table["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["dimensions"]["status"] == status && c["dimensions"][dim] == value)
+            .and_then(|c| c["count"].as_i64())
+            .unwrap_or(0)
+    };
+    // Now: PVEM has one draft, one submitted, the rest not started.
+    let now: serde_json::Value = get("/api/v1/tables/progress.by_sex?postulant=PVEM".into())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(count(&now, "*", "sex", "*"), total);
+    assert_eq!(count(&now, "draft", "sex", "*"), 1);
+    assert_eq!(count(&now, "submitted", "sex", "*"), 1);
+    assert_eq!(count(&now, "not_started", "sex", "*"), total - 2);
+    assert_eq!(count(&now, "*", "sex", "mujer"), women);
+    // A submission's event invalidates the cached table at once (not after its 30 s).
+    upload_photo(&mut party, ids[0], jpeg(600, 800), "foto.jpg").await;
+    assert_eq!(
+        submit_html(&mut party, ids[0]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let started = std::time::Instant::now();
+    loop {
+        let fresh: serde_json::Value = get("/api/v1/tables/progress.by_sex?postulant=PVEM".into())
+            .await
+            .json()
+            .await
+            .unwrap();
+        if count(&fresh, "submitted", "sex", "*") == 2 {
+            assert_eq!(count(&fresh, "draft", "sex", "*"), 0);
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "still cached: {fresh}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // Five days ago: the historical counts, not today's.
+    let day = (chrono::Utc::now() - chrono::Duration::days(5))
+        .format("%Y-%m-%d")
+        .to_string();
+    let earlier: serde_json::Value = get(format!(
+        "/api/v1/tables/progress.by_sex?postulant=PVEM&at={day}"
+    ))
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(count(&earlier, "not_started", "sex", "*"), total);
+    assert_eq!(count(&earlier, "draft", "sex", "*"), 0);
+    // CSV, unknown filters, unknown tables.
+    let csv = get("/api/v1/tables/progress.by_postulant?format=csv".into())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.starts_with("status,postulant,count,suppressed,cut_off"),
+        "{csv}"
+    );
+    assert_eq!(
+        get("/api/v1/tables/progress.by_sex?color=azul".into())
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        get("/api/v1/tables/progress.by_nada".into()).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // Identity tables come suppressed from identity (nobody consented here: n = 0).
+    let identity: serde_json::Value = get("/api/v1/tables/identity.indigenous.by_sex".into())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(identity["n"], 0);
+
+    // A report snapshot is served again byte for byte with its hash.
+    let created = client
+        .post(format!(
+            "{}/api/v1/reports/progress?at={day}",
+            stack.statistics
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: serde_json::Value = created.json().await.unwrap();
+    let stored = get(format!(
+        "/api/v1/reports/{}",
+        created["id"].as_str().unwrap()
+    ))
+    .await;
+    let hash = stored.headers()["x-content-sha256"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let bytes = stored.bytes().await.unwrap();
+    use sha2::Digest;
+    assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), hash);
+    assert_eq!(created["content_sha256"], hash);
+    let again = get(format!(
+        "/api/v1/reports/{}",
+        created["id"].as_str().unwrap()
+    ))
+    .await
+    .bytes()
+    .await
+    .unwrap();
+    assert_eq!(bytes, again);
+
+    // Only statisticians and admins; a party's token is refused, no token is refused.
+    let party_password = stack.account("otro@partidos.mx", Role::Party).await;
+    let party_session: serde_json::Value = client
+        .post(format!("{}/api/v1/sessions", stack.base))
+        .json(&serde_json::json!({ "email": "otro@partidos.mx", "password": party_password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refused = client
+        .get(format!("{}/api/v1/tables", stack.statistics))
+        .bearer_auth(party_session["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let anonymous = client
+        .get(format!("{}/api/v1/tables", stack.statistics))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    stack.stop().await;
+}

@@ -12,18 +12,11 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::crypto::{DataKey, WrappedKey};
-use crate::definition::{Definition, Kind, StoredAnswer};
+use crate::definition::{Definition, StoredAnswer};
 use crate::store::{Identity, audit};
 use crate::suppress::{Released, Table, suppress_since};
 
-pub const DIMENSIONS: [&str; 6] = [
-    "sex",
-    "office",
-    "principle",
-    "postulant",
-    "constituency",
-    "age_band",
-];
+pub use conoceles_questionnaire::AGGREGATE_DIMENSIONS as DIMENSIONS;
 
 /// One published value: its coordinates (`option` and the dimension; `*` for a total) and its
 /// count, absent when suppressed.
@@ -45,16 +38,7 @@ pub struct Aggregate {
 
 /// The predeclared table names of a definition.
 pub fn table_names(definition: &Definition) -> Vec<String> {
-    definition
-        .questions
-        .iter()
-        .filter(|q| q.kind == Kind::Single)
-        .flat_map(|q| {
-            DIMENSIONS
-                .iter()
-                .map(move |d| format!("identity.{}.by_{d}", q.id))
-        })
-        .collect()
+    definition.aggregate_tables()
 }
 
 fn age_band(age: i32) -> &'static str {

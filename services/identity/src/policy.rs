@@ -11,7 +11,10 @@ pub fn policy() -> Policy {
     Policy::new().grpc_methods(
         SERVICE,
         &[
-            ("GetDefinition", Rule::services(&["capture", "publication"])),
+            (
+                "GetDefinition",
+                Rule::services(&["capture", "publication", "statistics"]),
+            ),
             (
                 "SubmitQuestionnaire",
                 Rule::acting_for(&["capture"], &[Role::Party, Role::Candidate]),

@@ -66,7 +66,31 @@ pub struct StoredAnswer {
 
 const STATES: &str = include_str!("../../../catalogs/estados.csv");
 
+/// The dimensions the identity aggregate tables cross each question with.
+pub const AGGREGATE_DIMENSIONS: [&str; 6] = [
+    "sex",
+    "office",
+    "principle",
+    "postulant",
+    "constituency",
+    "age_band",
+];
+
 impl Definition {
+    /// The predeclared aggregate tables: `identity.<question>.by_<dimension>` for every
+    /// single-choice question (free text is never tabulated).
+    pub fn aggregate_tables(&self) -> Vec<String> {
+        self.questions
+            .iter()
+            .filter(|q| q.kind == Kind::Single)
+            .flat_map(|q| {
+                AGGREGATE_DIMENSIONS
+                    .iter()
+                    .map(move |d| format!("identity.{}.by_{d}", q.id))
+            })
+            .collect()
+    }
+
     /// The default: the INE topics of DESIGN §6, with the states of Mexico for birth state.
     pub fn default_topics() -> Self {
         let mut d: Definition = serde_json::from_str(include_str!("../definitions/default.json"))

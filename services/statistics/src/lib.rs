@@ -1,6 +1,19 @@
-//! `statistics`: capture-progress reports and suppressed identity-group statistics.
+//! `statistics`: the statisticians' service — capture progress as of any cut-off, compliance,
+//! and the identity-group tables `identity` computes and suppresses — over an HTTP API with
+//! results cached in Redis and report snapshots kept with their hash.
 
+pub mod api;
+pub mod cache;
+pub mod sources;
+pub mod tables;
+
+use std::sync::Arc;
+
+use conoceles_kit::access::TokenSource;
+use conoceles_kit::amqp::{Consumer, ConsumerSpec};
+use conoceles_kit::http::session::BearerAuthenticator;
 use conoceles_kit::{Infrastructure, Running, ServiceConfig, ServiceServer};
+use conoceles_proto::auth::v1::auth_service_client::AuthServiceClient;
 use sqlx::migrate::Migrator;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -11,6 +24,42 @@ impl Application {
     /// Connects the infrastructure, migrates the database and binds every listener.
     pub async fn build(config: ServiceConfig) -> anyhow::Result<Running> {
         let infra = Infrastructure::connect(&config, &MIGRATOR).await?;
-        ServiceServer::new(&config, infra).bind().await
+        let auth = conoceles_kit::grpc::channel(&config.auth_url)?;
+        let tokens = Arc::new(TokenSource::new(
+            auth.clone(),
+            config.service.as_str(),
+            config.service_secret.clone(),
+        ));
+        let results = cache::Results {
+            cache: infra.cache.clone(),
+        };
+        let consumer = Consumer::new(
+            infra.pool.clone(),
+            infra.broker.clone(),
+            ConsumerSpec::new(cache::CONSUMER, &cache::ROUTING_KEYS),
+            cache::Changes {
+                results: results.clone(),
+            },
+        );
+        consumer.declare_at_start().await;
+        let state = api::ApiState {
+            sources: sources::Sources {
+                capture: conoceles_kit::grpc::channel(&config.capture_url)?,
+                identity: conoceles_kit::grpc::channel(&config.identity_url)?,
+                validation: conoceles_kit::grpc::channel(&config.validation_url)?,
+                tokens: tokens.clone(),
+            },
+            results,
+            pool: infra.pool.clone(),
+        };
+        let authenticator = Arc::new(BearerAuthenticator {
+            auth: AuthServiceClient::new(auth),
+            tokens,
+        });
+        ServiceServer::new(&config, infra)
+            .http(api::router(state, authenticator))
+            .worker("changes", move |token| consumer.run(token))
+            .bind()
+            .await
     }
 }

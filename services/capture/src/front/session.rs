@@ -11,7 +11,6 @@ use conoceles_kit::access::{Actor, Role};
 use conoceles_kit::error::{AppError, ErrorCode};
 use conoceles_kit::http::Authenticator;
 use http::HeaderMap;
-use uuid::Uuid;
 
 use crate::auth_client::AuthClient;
 pub use conoceles_kit::proto_time::random_token;
@@ -41,16 +40,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The token of an `Authorization: Bearer` header (API clients).
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-}
+pub use conoceles_kit::http::session::bearer;
 
 pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> String {
     format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}")
@@ -62,10 +52,6 @@ pub fn clear_cookie(name: &str) -> String {
 
 pub struct SessionAuthenticator {
     pub auth: AuthClient,
-}
-
-fn parse_id(value: Option<&str>) -> Option<Uuid> {
-    value.and_then(|v| Uuid::parse_str(v).ok())
 }
 
 #[async_trait::async_trait]
@@ -91,16 +77,10 @@ impl Authenticator for SessionAuthenticator {
         let Some(account) = resolved.account else {
             return Ok(None);
         };
-        let Some(role) = Role::from_proto(account.role) else {
+        let Some(actor) = conoceles_kit::http::session::actor_of(&account) else {
             return Ok(None);
         };
-        let scope = account.scope.unwrap_or_default();
-        let actor = Actor {
-            account_id: parse_id(account.id.as_ref().map(|i| i.value.as_str())).unwrap_or_default(),
-            role,
-            party_id: parse_id(scope.party_id.as_ref().map(|p| p.value.as_str())),
-            candidacy_id: parse_id(scope.candidacy_id.as_ref().map(|c| c.value.as_str())),
-        };
+        let role = actor.role;
         request.extensions_mut().insert(Arc::new(SessionInfo {
             token,
             csrf_token: resolved.csrf_token,

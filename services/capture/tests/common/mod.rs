@@ -19,6 +19,7 @@ use reqwest::redirect::Policy;
 pub const PUBLICATION_SECRET: &str = "publication-secret-for-front-test-01";
 pub const VALIDATION_SECRET: &str = "validation-secret-for-front-tests-01";
 pub const CAPTURE_SECRET: &str = "capture-secret-for-front-tests-0123";
+pub const STATISTICS_SECRET: &str = "statistics-secret-for-front-tests-01";
 
 pub struct Stack {
     pub capture_pool: sqlx::PgPool,
@@ -33,6 +34,8 @@ pub struct Stack {
     pub publication_pool: sqlx::PgPool,
     /// The citizens' site.
     pub site: String,
+    /// The statisticians' API.
+    pub statistics: String,
     pub policy: conoceles_kit::access::Policy,
     pub stops: Vec<(Shutdown, tokio::task::JoinHandle<anyhow::Result<()>>)>,
     pub databases: Vec<TestDatabase>,
@@ -44,7 +47,7 @@ pub async fn spawn_stack() -> Stack {
     let capture_db = TestDatabase::named("front_capture");
     let settings = AuthSettings::from_lookup(|key| match key {
         "SERVICE_SECRETS" => Some(format!(
-            "capture={CAPTURE_SECRET},validation={VALIDATION_SECRET},publication={PUBLICATION_SECRET}"
+            "capture={CAPTURE_SECRET},validation={VALIDATION_SECRET},publication={PUBLICATION_SECRET},statistics={STATISTICS_SECRET}"
         )),
         "HASH_CONCURRENCY" => Some("2".into()),
         _ => None,
@@ -110,6 +113,18 @@ pub async fn spawn_stack() -> Stack {
     })
     .await
     .unwrap();
+    let statistics_db = TestDatabase::named("front_statistics");
+    let statistics = conoceles_statistics::Application::build(ServiceConfig {
+        auth_url: format!("http://{}", auth.grpc_addr()),
+        identity_url: format!("http://{}", identity.grpc_addr()),
+        capture_url: format!("http://{}", capture.grpc_addr()),
+        validation_url: format!("http://127.0.0.1:{validation_port}"),
+        service_secret: Some(STATISTICS_SECRET.to_string().into()),
+        ..testing::service_config(ServiceName::Statistics, &statistics_db.url, &namespace)
+    })
+    .await
+    .unwrap();
+    let statistics_base = format!("http://{}", statistics.http_addr().unwrap());
     let site = format!("http://{}", publication.http_addr().unwrap());
     let base = format!("http://{}", capture.http_addr().unwrap());
     let capture_pool = capture.infrastructure().pool.clone();
@@ -117,7 +132,7 @@ pub async fn spawn_stack() -> Stack {
     // The same declaration the running front uses.
     let policy = conoceles_capture::front::policy();
     let mut stops = Vec::new();
-    for running in [auth, identity, capture, validation, publication] {
+    for running in [auth, identity, capture, validation, publication, statistics] {
         let shutdown = running.shutdown();
         stops.push((shutdown, tokio::spawn(running.run_until_stopped())));
     }
@@ -135,12 +150,14 @@ pub async fn spawn_stack() -> Stack {
         policy,
         stops,
         site,
+        statistics: statistics_base,
         databases: vec![
             auth_db,
             identity_db,
             capture_db,
             validation_db,
             publication_db,
+            statistics_db,
         ],
     }
 }
@@ -203,6 +220,7 @@ impl Stack {
                 conoceles_capture::reviews::CONSUMER,
                 conoceles_validation::submitted::CONSUMER,
                 conoceles_publication::events::CONSUMER,
+                conoceles_statistics::cache::CONSUMER,
             ],
         )
         .await;

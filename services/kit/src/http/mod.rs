@@ -3,6 +3,7 @@
 
 mod access;
 mod headers;
+pub mod session;
 mod trace;
 
 pub use access::{Authenticator, DeclaredRouter};

@@ -1,0 +1,415 @@
+//! The statisticians' HTTP API (DESIGN §11): `GET /api/v1/tables`, `GET /api/v1/tables/{name}`
+//! (`?format=json|csv`, `?at=` cut-off, dimension filters), `GET|POST /api/v1/reports/progress`,
+//! `GET /api/v1/reports/{id}` (a stored snapshot, byte for byte), `GET /api/v1/openapi.json`.
+//! `statistician` or `admin` bearer tokens (from the capture API's `POST /api/v1/sessions`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use conoceles_kit::access::{Caller, Role, Rule};
+use conoceles_kit::error::{AppError, ErrorCode, FieldViolation};
+use conoceles_kit::http::DeclaredRouter;
+use http::{Method, header};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::cache::Results;
+use crate::sources::Sources;
+use crate::tables::{self, COMPLIANCE, PROGRESS_DIMENSIONS, Table};
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub sources: Sources,
+    pub results: Results,
+    pub pool: sqlx::PgPool,
+}
+
+const STATISTICIANS: &[Role] = &[Role::Statistician, Role::Admin];
+
+pub fn declared() -> DeclaredRouter<ApiState> {
+    let people = Rule::people(STATISTICIANS);
+    DeclaredRouter::new()
+        .route(
+            Method::GET,
+            "/api/v1/tables",
+            people,
+            axum::routing::get(list),
+        )
+        .route(
+            Method::GET,
+            "/api/v1/tables/{name}",
+            people,
+            axum::routing::get(table),
+        )
+        .route(
+            Method::GET,
+            "/api/v1/reports/progress",
+            people,
+            axum::routing::get(progress_report),
+        )
+        .route(
+            Method::POST,
+            "/api/v1/reports/progress",
+            people,
+            axum::routing::post(snapshot),
+        )
+        .route(
+            Method::GET,
+            "/api/v1/reports/{id}",
+            people,
+            axum::routing::get(stored_report),
+        )
+        .route(
+            Method::GET,
+            "/api/v1/openapi.json",
+            Rule::public(),
+            axum::routing::get(openapi),
+        )
+}
+
+fn upstream(status: tonic::Status) -> AppError {
+    match status.code() {
+        tonic::Code::NotFound => AppError::new(ErrorCode::NotFound, status.message()),
+        tonic::Code::InvalidArgument => AppError::new(ErrorCode::InvalidArgument, status.message()),
+        _ => {
+            tracing::warn!(code = ?status.code(), "a source of the statistics is unavailable");
+            AppError::new(
+                ErrorCode::Unavailable,
+                ErrorCode::Unavailable.default_message(),
+            )
+        }
+    }
+}
+
+fn invalid(field: &str, reason: &str, message: &str) -> AppError {
+    AppError::invalid(vec![FieldViolation::new(field, reason, message)])
+}
+
+/// `at` (RFC 3339 or a day `AAAA-MM-DD`, its end in UTC), not in the future; absent: now.
+fn cut_off(query: &HashMap<String, String>) -> Result<(DateTime<Utc>, bool), AppError> {
+    let now = Utc::now();
+    let Some(value) = query.get("at").map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+        return Ok((now, true));
+    };
+    let at = DateTime::parse_from_rfc3339(value)
+        .map(|d| d.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(23, 59, 59))
+                .map(|d| d.and_utc())
+        })
+        .ok_or_else(|| {
+            invalid(
+                "at",
+                "invalid_format",
+                "Use una fecha RFC 3339 o AAAA-MM-DD.",
+            )
+        })?;
+    Ok((at.min(now), at >= now - Duration::seconds(60)))
+}
+
+async fn identity_tables(state: &ApiState) -> Result<(String, Vec<String>), AppError> {
+    let election = state.sources.election().await.map_err(upstream)?;
+    let definition = state
+        .sources
+        .definition(&election)
+        .await
+        .map_err(upstream)?;
+    let definition = conoceles_questionnaire::Definition::parse(&definition)
+        .map_err(|e| anyhow::anyhow!("identity's definition does not parse: {e}"))?;
+    Ok((election, definition.aggregate_tables()))
+}
+
+async fn list(State(state): State<ApiState>) -> Response {
+    match identity_tables(&state).await {
+        Ok((_, names)) => Json(json!({ "tables": tables::catalog(&names) })).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Computes (or finds in the cache) one table.
+async fn compute(
+    state: &ApiState,
+    name: &str,
+    query: &HashMap<String, String>,
+) -> Result<Table, AppError> {
+    let (at, live) = cut_off(query)?;
+    let filters: BTreeMap<String, String> = query
+        .iter()
+        .filter(|(k, _)| k.as_str() != "at" && k.as_str() != "format")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let filter_key = filters
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let key = if live {
+        format!(
+            "table:{name}:{filter_key}:now:v{}",
+            state.results.version().await
+        )
+    } else {
+        format!("table:{name}:{filter_key}:{}", at.timestamp())
+    };
+    if let Some(hit) = state.results.get(&key).await
+        && let Ok(table) = serde_json::from_str::<Table>(&hit)
+    {
+        return Ok(table);
+    }
+    let (_, identity_names) = identity_tables(state).await?;
+    let definition = tables::catalog(&identity_names)
+        .into_iter()
+        .find(|d| d.name == name)
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound, "No existe esa tabla predeclarada."))?;
+    let table = if let Some(dimension) = name.strip_prefix("progress.by_") {
+        for key in filters.keys() {
+            if !PROGRESS_DIMENSIONS.contains(&key.as_str()) || key == dimension {
+                return Err(invalid(
+                    key,
+                    "unknown_filter",
+                    "Filtro desconocido para esta tabla.",
+                ));
+            }
+        }
+        let rows = state.sources.progress(at).await.map_err(upstream)?;
+        Table {
+            definition,
+            cut_off: at,
+            n: None,
+            answered: None,
+            declined: None,
+            cells: tables::progress(&rows.rows, dimension, &filters),
+        }
+    } else if name == COMPLIANCE {
+        if let Some(key) = filters.keys().next() {
+            return Err(invalid(
+                key,
+                "unknown_filter",
+                "Esta tabla no tiene filtros.",
+            ));
+        }
+        let rows = state.sources.compliance(at).await.map_err(upstream)?;
+        Table {
+            definition,
+            cut_off: at,
+            n: None,
+            answered: None,
+            declined: None,
+            cells: tables::compliance(&rows.rows),
+        }
+    } else {
+        if !live {
+            return Err(invalid(
+                "at",
+                "not_supported",
+                "Las tablas de identidad se calculan al momento de la consulta.",
+            ));
+        }
+        let (election, _) = identity_tables(state).await?;
+        let t = state
+            .sources
+            .identity_table(&election, name, filters.clone().into_iter().collect())
+            .await
+            .map_err(upstream)?;
+        Table {
+            definition,
+            cut_off: conoceles_kit::proto_time::from_proto(t.cut_off.as_ref()).unwrap_or(at),
+            n: Some(t.n),
+            answered: Some(t.answered),
+            declined: Some(t.declined),
+            cells: t
+                .cells
+                .into_iter()
+                .map(|c| tables::Cell {
+                    dimensions: c.dimensions.into_iter().collect(),
+                    count: c.count,
+                    suppressed: c.suppressed,
+                })
+                .collect(),
+        }
+    };
+    if let Ok(text) = serde_json::to_string(&table) {
+        state
+            .results
+            .put(&key, &text, if live { 30 } else { 86_400 })
+            .await;
+    }
+    Ok(table)
+}
+
+fn respond(table: &Table, query: &HashMap<String, String>) -> Response {
+    if query.get("format").map(String::as_str) == Some("csv") {
+        (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{}.csv\"", table.definition.name),
+                ),
+            ],
+            tables::csv(table),
+        )
+            .into_response()
+    } else {
+        Json(table).into_response()
+    }
+}
+
+async fn table(
+    State(state): State<ApiState>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(format) = query.get("format")
+        && format != "json"
+        && format != "csv"
+    {
+        return invalid("format", "invalid", "El formato debe ser json o csv.").into_response();
+    }
+    match compute(&state, &name, &query).await {
+        Ok(t) => respond(&t, &query),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The progress report: progress by postulant, office and sex, and compliance, at one cut-off.
+async fn report(state: &ApiState, query: &HashMap<String, String>) -> Result<Value, AppError> {
+    let (at, _) = cut_off(query)?;
+    let mut fixed = HashMap::new();
+    fixed.insert("at".to_string(), at.to_rfc3339());
+    let mut parts = Vec::new();
+    for name in [
+        "progress.by_postulant",
+        "progress.by_office",
+        "progress.by_sex",
+        COMPLIANCE,
+    ] {
+        parts.push(
+            serde_json::to_value(compute(state, name, &fixed).await?)
+                .map_err(anyhow::Error::from)?,
+        );
+    }
+    Ok(json!({ "kind": "progress", "cut_off": at, "tables": parts }))
+}
+
+async fn progress_report(
+    State(state): State<ApiState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    match report(&state, &query).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /api/v1/reports/progress[?at=]`: stores the report as produced, with its SHA-256.
+async fn snapshot(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let content = match report(&state, &query).await {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let bytes = match serde_json::to_vec(&content) {
+        Ok(b) => b,
+        Err(e) => return AppError::from(anyhow::Error::from(e)).into_response(),
+    };
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let id = Uuid::now_v7();
+    let cut_off = content["cut_off"]
+        .as_str()
+        .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or_else(Utc::now);
+    let stored = sqlx::query(
+        "INSERT INTO reports (id, kind, cut_off, content, content_sha256, created_at, created_by) VALUES ($1, 'progress', $2, $3, $4, now(), $5)",
+    )
+    .bind(id)
+    .bind(cut_off)
+    .bind(&bytes)
+    .bind(&sha256)
+    .bind(caller.actor.as_ref().map(|a| a.account_id))
+    .execute(&state.pool)
+    .await;
+    match stored {
+        Ok(_) => (
+            http::StatusCode::CREATED,
+            [(header::LOCATION, format!("/api/v1/reports/{id}"))],
+            Json(json!({ "id": id, "content_sha256": sha256, "cut_off": cut_off })),
+        )
+            .into_response(),
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+async fn stored_report(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
+    let not_found = || AppError::new(ErrorCode::NotFound, "No existe ese reporte.").into_response();
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return not_found();
+    };
+    let row: Option<(Vec<u8>, String)> =
+        sqlx::query_as("SELECT content, content_sha256 FROM reports WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&state.pool)
+            .await
+            .ok()
+            .flatten();
+    match row {
+        Some((content, sha256)) => (
+            [
+                (header::CONTENT_TYPE, "application/json".to_string()),
+                (header::HeaderName::from_static("x-content-sha256"), sha256),
+            ],
+            content,
+        )
+            .into_response(),
+        None => not_found(),
+    }
+}
+
+async fn openapi() -> Json<Value> {
+    let error = json!({ "description": "Error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    let at = json!({ "name": "at", "in": "query", "required": false, "schema": { "type": "string" }, "description": "Corte: RFC 3339 o AAAA-MM-DD (por omisión, ahora)" });
+    let format = json!({ "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "csv"] } });
+    let bearer = json!([{ "bearer": [] }]);
+    Json(json!({
+        "openapi": "3.1.0",
+        "info": { "title": "Conóceles — API de estadística", "version": "1.0.0" },
+        "security": bearer,
+        "paths": {
+            "/api/v1/tables": { "get": { "summary": "Tablas predeclaradas", "responses": { "200": { "description": "Catálogo" }, "401": error.clone(), "403": error.clone() } } },
+            "/api/v1/tables/{name}": { "get": {
+                "summary": "Una tabla al corte, con filtros por dimensión (códigos)",
+                "parameters": [{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }, at.clone(), format],
+                "responses": { "200": { "description": "Tabla" }, "401": error.clone(), "403": error.clone(), "404": error.clone(), "422": error.clone(), "503": error.clone() } } },
+            "/api/v1/reports/progress": {
+                "get": { "summary": "Reporte de avance al corte", "parameters": [at.clone()], "responses": { "200": { "description": "Reporte" }, "401": error.clone(), "422": error.clone() } },
+                "post": { "summary": "Guarda el reporte al corte, con su huella SHA-256", "parameters": [at], "responses": { "201": { "description": "Guardado" }, "401": error.clone(), "422": error.clone() } } },
+            "/api/v1/reports/{id}": { "get": { "summary": "Un reporte guardado, byte por byte", "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }], "responses": { "200": { "description": "Reporte" }, "404": error } } },
+            "/api/v1/openapi.json": { "get": { "summary": "Este documento", "security": [], "responses": { "200": { "description": "OpenAPI" } } } }
+        },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": { "Error": { "type": "object", "required": ["code", "message"], "properties": { "code": { "type": "string" }, "message": { "type": "string" }, "violations": { "type": "array" } } } }
+        }
+    }))
+}
+
+pub fn router(
+    state: ApiState,
+    authenticator: Arc<dyn conoceles_kit::http::Authenticator>,
+) -> axum::Router {
+    let (router, _) = declared().finish(authenticator);
+    router.with_state(state)
+}

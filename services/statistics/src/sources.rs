@@ -1,0 +1,127 @@
+//! Where the numbers come from: `capture` (candidacies by status as of a cut-off), `validation`
+//! (compliance), `identity` (its suppressed aggregate tables and the questionnaire definition).
+//! Never a person's answers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use conoceles_kit::access::TokenSource;
+use conoceles_kit::proto_time::to_proto;
+use conoceles_proto::capture::v1 as capture;
+use conoceles_proto::capture::v1::capture_service_client::CaptureServiceClient;
+use conoceles_proto::identity::v1 as identity;
+use conoceles_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use conoceles_proto::validation::v1 as validation;
+use conoceles_proto::validation::v1::validation_service_client::ValidationServiceClient;
+use tonic::Status;
+use tonic::transport::Channel;
+
+#[derive(Clone)]
+pub struct Sources {
+    pub capture: Channel,
+    pub identity: Channel,
+    pub validation: Channel,
+    pub tokens: Arc<TokenSource>,
+}
+
+const LARGE: usize = 64 * 1024 * 1024;
+
+impl Sources {
+    pub async fn progress(
+        &self,
+        at: DateTime<Utc>,
+    ) -> Result<capture::CountByStatusResponse, Status> {
+        let request = self
+            .tokens
+            .own_request(
+                "capture",
+                capture::CountByStatusRequest {
+                    election_id: None,
+                    at: Some(to_proto(at)),
+                },
+            )
+            .await?;
+        Ok(CaptureServiceClient::new(self.capture.clone())
+            .max_decoding_message_size(LARGE)
+            .count_by_status(request)
+            .await?
+            .into_inner())
+    }
+
+    pub async fn compliance(
+        &self,
+        at: DateTime<Utc>,
+    ) -> Result<validation::GetComplianceResponse, Status> {
+        let request = self
+            .tokens
+            .own_request(
+                "validation",
+                validation::GetComplianceRequest {
+                    election_id: None,
+                    at: Some(to_proto(at)),
+                },
+            )
+            .await?;
+        Ok(ValidationServiceClient::new(self.validation.clone())
+            .max_decoding_message_size(LARGE)
+            .get_compliance(request)
+            .await?
+            .into_inner())
+    }
+
+    /// The election the back office works on (as `capture` reports it).
+    pub async fn election(&self) -> Result<String, Status> {
+        self.progress(Utc::now())
+            .await?
+            .election_id
+            .map(|e| e.value)
+            .ok_or_else(|| Status::not_found("Aún no hay una elección."))
+    }
+
+    /// The questionnaire definition of the election (to name the identity tables).
+    pub async fn definition(&self, election: &str) -> Result<String, Status> {
+        let request = self
+            .tokens
+            .own_request(
+                "identity",
+                identity::GetDefinitionRequest {
+                    election_id: Some(conoceles_proto::common::v1::ElectionId {
+                        value: election.to_string(),
+                    }),
+                },
+            )
+            .await?;
+        Ok(IdentityServiceClient::new(self.identity.clone())
+            .get_definition(request)
+            .await?
+            .into_inner()
+            .definition_json)
+    }
+
+    pub async fn identity_table(
+        &self,
+        election: &str,
+        table: &str,
+        filters: HashMap<String, String>,
+    ) -> Result<identity::GetAggregateTableResponse, Status> {
+        let request = self
+            .tokens
+            .own_request(
+                "identity",
+                identity::GetAggregateTableRequest {
+                    election_id: Some(conoceles_proto::common::v1::ElectionId {
+                        value: election.to_string(),
+                    }),
+                    table: table.to_string(),
+                    filters,
+                },
+            )
+            .await?;
+        Ok(IdentityServiceClient::new(self.identity.clone())
+            .max_decoding_message_size(LARGE)
+            .get_aggregate_table(request)
+            .await?
+            .into_inner())
+    }
+}

@@ -1,0 +1,262 @@
+//! The predeclared tables (DESIGN §4.7): capture progress by status and one dimension, the
+//! compliance of each postulant and office, and the identity-group tables `identity` computes
+//! and suppresses. Every table states its cut-off.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use conoceles_proto::capture::v1::StatusCount;
+use conoceles_proto::common::v1 as common;
+use conoceles_proto::validation::v1::ComplianceRow;
+use serde::{Deserialize, Serialize};
+
+/// The dimensions of the progress tables (also their filters).
+pub const PROGRESS_DIMENSIONS: [&str; 5] =
+    ["postulant", "office", "principle", "sex", "constituency"];
+pub const COMPLIANCE: &str = "compliance.by_postulant_office";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Definition {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub dimensions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Cell {
+    pub dimensions: BTreeMap<String, String>,
+    /// Absent when suppressed.
+    pub count: Option<u64>,
+    pub suppressed: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Table {
+    pub definition: Definition,
+    pub cut_off: DateTime<Utc>,
+    /// For identity tables: persons counted, answered and declined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answered: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declined: Option<u64>,
+    pub cells: Vec<Cell>,
+}
+
+/// Every predeclared table, the identity ones named by `identity` for the election.
+pub fn catalog(identity_tables: &[String]) -> Vec<Definition> {
+    let mut all: Vec<Definition> = PROGRESS_DIMENSIONS
+        .iter()
+        .map(|d| Definition {
+            name: format!("progress.by_{d}"),
+            title: format!("Avance de la captura por estado y {}", label(d)),
+            description: "Candidaturas por estado (not_started, draft, submitted, observed, approved, withdrawn) al corte `at`, con totales (`*`).".into(),
+            dimensions: vec!["status".into(), (*d).into()],
+        })
+        .collect();
+    all.push(Definition {
+        name: COMPLIANCE.into(),
+        title: "Cumplimiento por postulante y cargo".into(),
+        description: "Candidaturas vigentes, sin iniciar, incompletas, observadas sin atender y sin cuestionario de identidad, al corte `at`.".into(),
+        dimensions: vec!["postulant".into(), "office".into(), "measure".into()],
+    });
+    for name in identity_tables {
+        let dimension = name.rsplit_once(".by_").map(|(_, d)| d).unwrap_or_default();
+        all.push(Definition {
+            name: name.clone(),
+            title: format!("Grupos del cuestionario de identidad: {name}"),
+            description: "Calculada y suprimida por el servicio de identidad (k, supresión complementaria y diferencias), solo con consentimiento estadístico; corte: el momento de la consulta.".into(),
+            dimensions: vec!["option".into(), dimension.into()],
+        });
+    }
+    all
+}
+
+fn label(dimension: &str) -> &'static str {
+    match dimension {
+        "postulant" => "postulante",
+        "office" => "cargo",
+        "principle" => "principio",
+        "sex" => "sexo",
+        "constituency" => "demarcación",
+        _ => "dimensión",
+    }
+}
+
+pub fn status_name(status: i32) -> &'static str {
+    use common::CandidacyStatus as S;
+    match S::try_from(status).unwrap_or(S::Unspecified) {
+        S::NotStarted => "not_started",
+        S::Draft => "draft",
+        S::Submitted => "submitted",
+        S::Observed => "observed",
+        S::Approved => "approved",
+        S::Published => "published",
+        S::Withdrawn => "withdrawn",
+        S::Unspecified => "unknown",
+    }
+}
+
+fn value_of(row: &StatusCount, dimension: &str) -> String {
+    let d = row.dimensions.clone().unwrap_or_default();
+    match dimension {
+        "postulant" => d.postulant,
+        "office" => d.office,
+        "constituency" => d.constituency,
+        "principle" => if d.principle == common::Principle::Rp as i32 {
+            "rp"
+        } else {
+            "mr"
+        }
+        .into(),
+        "sex" => match common::Sex::try_from(d.holder_sex).unwrap_or(common::Sex::Unspecified) {
+            common::Sex::Woman => "mujer",
+            common::Sex::Man => "hombre",
+            common::Sex::NonBinary => "no_binario",
+            common::Sex::Unspecified => "sin_dato",
+        }
+        .into(),
+        _ => String::new(),
+    }
+}
+
+/// Candidacies by status and `dimension`, with margins; `filters` restrict the other
+/// dimensions (codes).
+pub fn progress(
+    rows: &[StatusCount],
+    dimension: &str,
+    filters: &BTreeMap<String, String>,
+) -> Vec<Cell> {
+    let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for row in rows {
+        if filters.iter().any(|(k, v)| value_of(row, k) != *v) {
+            continue;
+        }
+        let status = status_name(row.status).to_string();
+        let group = value_of(row, dimension);
+        for key in [
+            (status.clone(), group.clone()),
+            (status, "*".into()),
+            ("*".into(), group),
+            ("*".into(), "*".into()),
+        ] {
+            *counts.entry(key).or_default() += row.count;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|((status, group), count)| Cell {
+            dimensions: BTreeMap::from([("status".into(), status), (dimension.to_string(), group)]),
+            count: Some(count),
+            suppressed: false,
+        })
+        .collect()
+}
+
+pub fn compliance(rows: &[ComplianceRow]) -> Vec<Cell> {
+    rows.iter()
+        .flat_map(|r| {
+            [
+                ("total", r.total),
+                ("not_started", r.not_started),
+                ("incomplete", r.incomplete),
+                ("observed_unanswered", r.observed_unanswered),
+                ("identity_missing", r.identity_missing),
+            ]
+            .into_iter()
+            .map(|(measure, count)| Cell {
+                dimensions: BTreeMap::from([
+                    ("postulant".into(), r.postulant_code.clone()),
+                    ("office".into(), r.office_code.clone()),
+                    ("measure".into(), measure.into()),
+                ]),
+                count: Some(count),
+                suppressed: false,
+            })
+        })
+        .collect()
+}
+
+/// The table as CSV: its dimensions, `count` (empty when suppressed), `suppressed`, `cut_off`.
+pub fn csv(table: &Table) -> String {
+    let dims = &table.definition.dimensions;
+    let mut out = dims.join(",");
+    out.push_str(",count,suppressed,cut_off\r\n");
+    let cut_off = table.cut_off.to_rfc3339();
+    for cell in &table.cells {
+        for d in dims {
+            let v = cell.dimensions.get(d).cloned().unwrap_or_default();
+            if v.contains([',', '"', '\n']) {
+                out.push_str(&format!("\"{}\"", v.replace('"', "\"\"")));
+            } else {
+                out.push_str(&v);
+            }
+            out.push(',');
+        }
+        out.push_str(&format!(
+            "{},{},{cut_off}\r\n",
+            cell.count.map(|c| c.to_string()).unwrap_or_default(),
+            cell.suppressed
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(
+        postulant: &str,
+        sex: common::Sex,
+        status: common::CandidacyStatus,
+        count: u64,
+    ) -> StatusCount {
+        StatusCount {
+            dimensions: Some(common::CandidacyDimensions {
+                postulant: postulant.into(),
+                office: "DMR".into(),
+                holder_sex: sex as i32,
+                ..Default::default()
+            }),
+            status: status as i32,
+            count,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn progress_counts_add_up_to_their_margins_and_filters_apply() {
+        use common::CandidacyStatus as S;
+        let rows = vec![
+            row("PAN", common::Sex::Woman, S::NotStarted, 3),
+            row("PAN", common::Sex::Man, S::Draft, 2),
+            row("PRI", common::Sex::Woman, S::Approved, 4),
+        ];
+        let cells = progress(&rows, "sex", &BTreeMap::new());
+        let get = |status: &str, sex: &str| {
+            cells
+                .iter()
+                .find(|c| c.dimensions["status"] == status && c.dimensions["sex"] == sex)
+                .and_then(|c| c.count)
+        };
+        assert_eq!(get("not_started", "mujer"), Some(3));
+        assert_eq!(get("*", "mujer"), Some(7));
+        assert_eq!(get("draft", "*"), Some(2));
+        assert_eq!(get("*", "*"), Some(9));
+        let pan = progress(
+            &rows,
+            "sex",
+            &BTreeMap::from([("postulant".into(), "PAN".into())]),
+        );
+        assert_eq!(
+            pan.iter()
+                .find(|c| c.dimensions["status"] == "*" && c.dimensions["sex"] == "*")
+                .unwrap()
+                .count,
+            Some(5)
+        );
+    }
+}
