@@ -152,8 +152,10 @@ for s in "${SERVICES[@]}"; do
 done
 cat <<TXT
 
-  The statistics API (http://127.0.0.1:8082) arrives with its issue; until then that port is
-  not opened.
+  Statistics API (statisticians and admins): http://127.0.0.1:8082/api/v1/openapi.json
+    token: curl -s -X POST http://127.0.0.1:8081/api/v1/sessions -H 'content-type: application/json' \
+             -d '{"email":"$admin_email","password":"<password>"}'
+    then:  curl -H "Authorization: Bearer <token>" http://127.0.0.1:8082/api/v1/tables/progress.by_postulant?format=csv
 
   Logs: .run/logs/<service>.log (JSON, one line per event, with trace ids)
   Press Ctrl-C to stop everything.

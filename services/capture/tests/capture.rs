@@ -1998,6 +1998,35 @@ async fn statistics_count_a_known_dataset_now_and_as_of_an_earlier_cut_off() {
         .unwrap();
     assert_eq!(identity["n"], 0);
 
+    // The statistician's session of docs/statistics.md runs as written.
+    let doc = include_str!("../../../docs/statistics.md");
+    let session_code = doc
+        .split("```python\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a python block in docs/statistics.md");
+    let python = std::process::Command::new("python3")
+        .args(["-c", session_code])
+        .env("STATISTICS_URL", &stack.statistics)
+        .env("STATISTICS_TOKEN", &token)
+        .output()
+        .expect("python3 runs");
+    let printed = String::from_utf8_lossy(&python.stdout);
+    assert!(
+        python.status.success(),
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    let everyone: i64 = sqlx::query_scalar("SELECT count(*) FROM candidacies")
+        .fetch_one(&stack.capture_pool)
+        .await
+        .unwrap();
+    assert!(
+        printed.contains(&format!("total candidaturas: {everyone}\n")),
+        "{printed}"
+    );
+    assert!(printed.contains("\"submitted\": "), "{printed}");
+
     // A report snapshot is served again byte for byte with its hash.
     let created = client
         .post(format!(
