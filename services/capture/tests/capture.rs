@@ -1473,6 +1473,19 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
         assert!(posts.contains(&m["post_id"].as_str().unwrap().to_string()));
     }
     assert!(!popolo.to_string().contains("aclaraciones@ejemplo.mx"));
+    // The public statistics: progress by postulant with its table and chart, identity groups.
+    let stats = citizen.get("/estadisticas").await;
+    assert_eq!(stats.status, StatusCode::OK, "{}", stats.body);
+    assert!(stats.body.contains("Avance de la captura por postulante"));
+    assert!(stats.body.contains("<svg class=\"grafica\""));
+    assert!(
+        stats
+            .body
+            .contains("<th scope=\"row\">Partido del Trabajo</th>"),
+        "{}",
+        stats.body
+    );
+    assert!(stats.body.contains("¿Se considera una persona indígena?"));
     // Cached pages carry an ETag; revalidating gets 304.
     let page = citizen.get(&profile_path).await;
     let etag = page.headers["etag"].to_str().unwrap().to_string();

@@ -18,6 +18,7 @@
 //! | `IDENTITY_GRPC_URL` | `http://127.0.0.1:50052` (for the services that may call `identity`) |
 //! | `CAPTURE_GRPC_URL` | `http://127.0.0.1:50053` (for the services that read from `capture`) |
 //! | `VALIDATION_GRPC_URL` | `http://127.0.0.1:50054` (for the capture front's review pages) |
+//! | `STATISTICS_GRPC_URL` | `http://127.0.0.1:50056` (for the public site's statistics page) |
 //! | `SERVICE_SECRET` | unset: the service cannot obtain tokens to call other services |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset: traces are not exported |
 //!
@@ -121,6 +122,8 @@ pub struct ServiceConfig {
     pub capture_url: String,
     /// Where `validation` answers (for the capture front's review pages).
     pub validation_url: String,
+    /// Where `statistics` answers (for the public site's statistics page).
+    pub statistics_url: String,
     pub service_secret: Option<SecretString>,
 }
 
@@ -220,6 +223,8 @@ impl ServiceConfig {
             capture_url: get("CAPTURE_GRPC_URL").unwrap_or_else(|| "http://127.0.0.1:50053".into()),
             validation_url: get("VALIDATION_GRPC_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:50054".into()),
+            statistics_url: get("STATISTICS_GRPC_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:50056".into()),
             service_secret: get("SERVICE_SECRET").map(SecretString::from),
         })
     }

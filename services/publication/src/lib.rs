@@ -33,7 +33,7 @@ impl Application {
             events::Profiles {
                 capture: conoceles_kit::grpc::channel(&config.capture_url)?,
                 identity: conoceles_kit::grpc::channel(&config.identity_url)?,
-                tokens,
+                tokens: tokens.clone(),
             },
         );
         consumer.declare_at_start().await;
@@ -41,6 +41,11 @@ impl Application {
         let site = site::router(
             site::SiteState {
                 pool: infra.pool.clone(),
+                statistics: Some(Arc::new(site::statistics::Sources {
+                    statistics: conoceles_kit::grpc::channel(&config.statistics_url)?,
+                    identity: conoceles_kit::grpc::channel(&config.identity_url)?,
+                    tokens: tokens.clone(),
+                })),
             },
             cache.clone(),
         );

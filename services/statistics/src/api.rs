@@ -116,7 +116,7 @@ fn cut_off(query: &HashMap<String, String>) -> Result<(DateTime<Utc>, bool), App
     Ok((at.min(now), at >= now - Duration::seconds(60)))
 }
 
-async fn identity_tables(state: &ApiState) -> Result<(String, Vec<String>), AppError> {
+pub async fn identity_tables(state: &ApiState) -> Result<(String, Vec<String>), AppError> {
     let election = state.sources.election().await.map_err(upstream)?;
     let definition = state
         .sources
@@ -136,7 +136,7 @@ async fn list(State(state): State<ApiState>) -> Response {
 }
 
 /// Computes (or finds in the cache) one table.
-async fn compute(
+pub async fn compute(
     state: &ApiState,
     name: &str,
     query: &HashMap<String, String>,

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod cache;
+pub mod grpc;
 pub mod sources;
 pub mod tables;
 
@@ -52,11 +53,21 @@ impl Application {
             results,
             pool: infra.pool.clone(),
         };
+        let routes = tonic::service::Routes::new(
+            conoceles_proto::statistics::v1::statistics_service_server::StatisticsServiceServer::new(
+                grpc::StatisticsApi {
+                    state: state.clone(),
+                },
+            ),
+        );
+        let keys = conoceles_kit::access::KeySet::from_auth(&config.auth_url)?;
         let authenticator = Arc::new(BearerAuthenticator {
             auth: AuthServiceClient::new(auth),
             tokens,
         });
         ServiceServer::new(&config, infra)
+            .access(grpc::policy(), keys)
+            .grpc(routes)
             .http(api::router(state, authenticator))
             .worker("changes", move |token| consumer.run(token))
             .bind()

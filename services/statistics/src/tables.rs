@@ -45,6 +45,12 @@ pub struct Table {
     pub cells: Vec<Cell>,
 }
 
+/// Whether the public site may show the table: progress counts and the identity groups (which
+/// come suppressed); compliance stays in the back office.
+pub fn is_public(name: &str) -> bool {
+    name.starts_with("progress.") || name.starts_with("identity.")
+}
+
 /// Every predeclared table, the identity ones named by `identity` for the election.
 pub fn catalog(identity_tables: &[String]) -> Vec<Definition> {
     let mut all: Vec<Definition> = PROGRESS_DIMENSIONS

@@ -103,16 +103,6 @@ pub async fn spawn_stack() -> Stack {
     let validation = conoceles_validation::Application::build(validation_config)
         .await
         .unwrap();
-    let publication_db = TestDatabase::named("front_publication");
-    let publication = conoceles_publication::Application::build(ServiceConfig {
-        auth_url: format!("http://{}", auth.grpc_addr()),
-        identity_url: format!("http://{}", identity.grpc_addr()),
-        capture_url: format!("http://{}", capture.grpc_addr()),
-        service_secret: Some(PUBLICATION_SECRET.to_string().into()),
-        ..testing::service_config(ServiceName::Publication, &publication_db.url, &namespace)
-    })
-    .await
-    .unwrap();
     let statistics_db = TestDatabase::named("front_statistics");
     let statistics = conoceles_statistics::Application::build(ServiceConfig {
         auth_url: format!("http://{}", auth.grpc_addr()),
@@ -125,6 +115,17 @@ pub async fn spawn_stack() -> Stack {
     .await
     .unwrap();
     let statistics_base = format!("http://{}", statistics.http_addr().unwrap());
+    let publication_db = TestDatabase::named("front_publication");
+    let publication = conoceles_publication::Application::build(ServiceConfig {
+        auth_url: format!("http://{}", auth.grpc_addr()),
+        identity_url: format!("http://{}", identity.grpc_addr()),
+        capture_url: format!("http://{}", capture.grpc_addr()),
+        statistics_url: format!("http://{}", statistics.grpc_addr()),
+        service_secret: Some(PUBLICATION_SECRET.to_string().into()),
+        ..testing::service_config(ServiceName::Publication, &publication_db.url, &namespace)
+    })
+    .await
+    .unwrap();
     let site = format!("http://{}", publication.http_addr().unwrap());
     let base = format!("http://{}", capture.http_addr().unwrap());
     let capture_pool = capture.infrastructure().pool.clone();

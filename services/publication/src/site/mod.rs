@@ -6,6 +6,7 @@ pub mod cache;
 mod data;
 pub mod open_data_files;
 mod pages;
+pub mod statistics;
 mod views;
 
 use std::sync::Arc;
@@ -22,6 +23,8 @@ use http::{Method, header};
 #[derive(Clone)]
 pub struct SiteState {
     pub pool: sqlx::PgPool,
+    /// Where the statistics page's figures come from (`None`: the page says it is unavailable).
+    pub statistics: Option<Arc<statistics::Sources>>,
 }
 
 /// Citizens do not log in.
@@ -49,6 +52,7 @@ fn declared() -> DeclaredRouter<SiteState> {
         .route(Method::GET, "/fotos/{person}", public, get(pages::photo))
         .route(Method::GET, "/comparar", public, get(pages::compare))
         .route(Method::GET, "/datos", public, get(data::page))
+        .route(Method::GET, "/estadisticas", public, get(statistics::page))
         .route(
             Method::GET,
             "/datos/candidaturas.csv",

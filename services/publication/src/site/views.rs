@@ -84,3 +84,43 @@ pub struct DataPage {
     pub total: usize,
     pub columns: Vec<(&'static str, &'static str)>,
 }
+
+/// One bar of a chart (SVG units: the label column is 40 wide, bars up to 60).
+pub struct Bar {
+    pub label: String,
+    pub value: u64,
+    pub width: u32,
+    pub y: u32,
+    pub text_y: u32,
+}
+
+pub struct ProgressLine {
+    pub postulant: String,
+    pub total: u64,
+    pub not_started: u64,
+    pub draft: u64,
+    pub submitted: u64,
+    pub observed: u64,
+    pub approved: u64,
+}
+
+pub struct GroupTable {
+    pub chart_id: String,
+    pub question: String,
+    pub n: u64,
+    pub answered: u64,
+    pub declined: u64,
+    /// Option label and its counts for mujer, hombre, no binario and total ("suprimido" where hidden).
+    pub rows: Vec<(String, Vec<String>)>,
+    pub bars: Vec<Bar>,
+}
+
+#[derive(Template)]
+#[template(path = "statistics.html")]
+pub struct StatisticsPage {
+    pub election: String,
+    pub cut_off: String,
+    pub lines: Vec<ProgressLine>,
+    pub progress_bars: Vec<Bar>,
+    pub groups: Vec<GroupTable>,
+}
