@@ -262,39 +262,46 @@ impl<H: Handler> Consumer<H> {
         );
         propagation::set_parent_from_map(&span, &message.headers);
         let outcome = self.apply(&message).instrument(span.clone()).await;
-        let _entered = span.enter();
         let consumer = self.spec.name.clone();
-        match outcome {
-            Outcome::Done => {
-                metrics::counter!("consumer_processed_total", "consumer" => consumer).increment(1);
-                delivery.ack(BasicAckOptions::default()).await?;
+        // The acknowledgement awaits: the span is attached to the future, never entered across
+        // an await (a guard held over an await corrupts the span registry).
+        async move {
+            match outcome {
+                Outcome::Done => {
+                    metrics::counter!("consumer_processed_total", "consumer" => consumer)
+                        .increment(1);
+                    delivery.ack(BasicAckOptions::default()).await?;
+                }
+                Outcome::Duplicate => {
+                    metrics::counter!("consumer_duplicates_total", "consumer" => consumer)
+                        .increment(1);
+                    tracing::debug!("duplicate delivery acknowledged without effect");
+                    delivery.ack(BasicAckOptions::default()).await?;
+                }
+                Outcome::Retry(reason) => {
+                    metrics::counter!("consumer_redeliveries_total", "consumer" => consumer)
+                        .increment(1);
+                    tracing::warn!(%reason, "handler failed; the message will be redelivered");
+                    delivery
+                        .nack(BasicNackOptions {
+                            requeue: true,
+                            ..Default::default()
+                        })
+                        .await?;
+                }
+                Outcome::DeadLetter(reason) => {
+                    metrics::counter!("consumer_dead_letters_total", "consumer" => consumer)
+                        .increment(1);
+                    tracing::error!(%reason, "message dead-lettered");
+                    delivery
+                        .reject(BasicRejectOptions { requeue: false })
+                        .await?;
+                }
             }
-            Outcome::Duplicate => {
-                metrics::counter!("consumer_duplicates_total", "consumer" => consumer).increment(1);
-                tracing::debug!("duplicate delivery acknowledged without effect");
-                delivery.ack(BasicAckOptions::default()).await?;
-            }
-            Outcome::Retry(reason) => {
-                metrics::counter!("consumer_redeliveries_total", "consumer" => consumer)
-                    .increment(1);
-                tracing::warn!(%reason, "handler failed; the message will be redelivered");
-                delivery
-                    .nack(BasicNackOptions {
-                        requeue: true,
-                        ..Default::default()
-                    })
-                    .await?;
-            }
-            Outcome::DeadLetter(reason) => {
-                metrics::counter!("consumer_dead_letters_total", "consumer" => consumer)
-                    .increment(1);
-                tracing::error!(%reason, "message dead-lettered");
-                delivery
-                    .reject(BasicRejectOptions { requeue: false })
-                    .await?;
-            }
+            anyhow::Ok(())
         }
-        Ok(())
+        .instrument(span)
+        .await
     }
 
     async fn apply(&self, message: &Incoming) -> Outcome {
