@@ -19,7 +19,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "[browser] installing Node.js and npm (Debian packages)" >&2
   apt_install nodejs npm
 fi
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
-  echo "[browser] installing playwright-core" >&2
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
+  echo "[browser] installing playwright-core and axe-core" >&2
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
 fi

@@ -21,6 +21,10 @@ async fn browser_journeys_pass_in_headless_chromium() {
     let capture_db = TestDatabase::named("browser_capture");
     let identity_db = TestDatabase::named("browser_identity");
     let validation_db = TestDatabase::named("browser_validation");
+    let publication_db = TestDatabase::named("browser_publication");
+    let statistics_db = TestDatabase::named("browser_statistics");
+    let publication_secret = format!("publication-secret-{}", testing::unique("b"));
+    let statistics_secret = format!("statistics-secret-{}", testing::unique("b"));
     let secret = format!("capture-secret-{}", testing::unique("b"));
     let validation_secret = format!("validation-secret-{}", testing::unique("b"));
     let common = |db: &TestDatabase, name: &str| {
@@ -35,7 +39,9 @@ async fn browser_journeys_pass_in_headless_chromium() {
     let mut auth_env = common(&auth_db, "auth");
     auth_env.push((
         "SERVICE_SECRETS",
-        format!("capture={secret},validation={validation_secret}"),
+        format!(
+            "capture={secret},validation={validation_secret},publication={publication_secret},statistics={statistics_secret}"
+        ),
     ));
     let mut auth = ServiceProcess::start("auth", &auth_env);
     let auth_url = format!("http://{}", auth.grpc);
@@ -65,6 +71,23 @@ async fn browser_journeys_pass_in_headless_chromium() {
     validation_env.push(("CAPTURE_GRPC_URL", format!("http://{}", capture.grpc)));
     validation_env.push(("GRPC_PORT", validation_port.to_string()));
     let mut validation = ServiceProcess::start("validation", &validation_env);
+    let mut statistics_env = common(&statistics_db, "statistics");
+    statistics_env.push(("SERVICE_SECRET", statistics_secret.clone()));
+    statistics_env.push(("AUTH_GRPC_URL", auth_url.clone()));
+    statistics_env.push(("IDENTITY_GRPC_URL", format!("http://{}", identity.grpc)));
+    statistics_env.push(("CAPTURE_GRPC_URL", format!("http://{}", capture.grpc)));
+    statistics_env.push((
+        "VALIDATION_GRPC_URL",
+        format!("http://127.0.0.1:{validation_port}"),
+    ));
+    let mut statistics = ServiceProcess::start("statistics", &statistics_env);
+    let mut publication_env = common(&publication_db, "publication");
+    publication_env.push(("SERVICE_SECRET", publication_secret.clone()));
+    publication_env.push(("AUTH_GRPC_URL", auth_url.clone()));
+    publication_env.push(("IDENTITY_GRPC_URL", format!("http://{}", identity.grpc)));
+    publication_env.push(("CAPTURE_GRPC_URL", format!("http://{}", capture.grpc)));
+    publication_env.push(("STATISTICS_GRPC_URL", format!("http://{}", statistics.grpc)));
+    let mut publication = ServiceProcess::start("publication", &publication_env);
 
     let admin = Command::new(conoceles_e2e::binaries_dir().join("conoceles-auth"))
         .args(["create-admin", "admin@navegador.mx"])
@@ -133,7 +156,12 @@ async fn browser_journeys_pass_in_headless_chromium() {
     std::fs::write(&photo, conoceles_e2e::sample_jpeg(640, 800)).unwrap();
 
     let output = Command::new("node")
-        .args(["--test", "--test-reporter=spec"])
+        .args([
+            "--test",
+            "--test-reporter=spec",
+            "login.test.mjs",
+            "capture.test.mjs",
+        ])
         .current_dir(&browser_dir)
         .env(
             "CAPTURE_URL",
@@ -156,12 +184,93 @@ async fn browser_journeys_pass_in_headless_chromium() {
     );
     eprintln!("{report}");
 
+    // The citizens' journey: the demo's other questionnaires are captured and submitted, the
+    // passing ones approved, and the public site shows them.
+    let site = format!("http://{}", publication.http.expect("publication HTTP"));
+    let citizen = if output.status.success() {
+        let seeded = Command::new(conoceles_e2e::binaries_dir().join("conoceles-capture"))
+            .arg("seed-demo")
+            .env("DATABASE_URL", &capture_db.url)
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        assert!(
+            seeded.status.success(),
+            "{}",
+            String::from_utf8_lossy(&seeded.stderr)
+        );
+        let client = reqwest::Client::new();
+        let started = std::time::Instant::now();
+        loop {
+            let approved = Command::new(conoceles_e2e::binaries_dir().join("conoceles-validation"))
+                .arg("approve-passing")
+                .env("DATABASE_URL", &validation_db.url)
+                .env("RUST_LOG", "error")
+                .output()
+                .unwrap();
+            assert!(
+                approved.status.success(),
+                "{}",
+                String::from_utf8_lossy(&approved.stderr)
+            );
+            let total = client
+                .get(format!("{site}/api/v1/candidacies"))
+                .send()
+                .await
+                .ok()
+                .and_then(|r| r.status().is_success().then_some(r));
+            let total = match total {
+                Some(r) => r
+                    .json::<serde_json::Value>()
+                    .await
+                    .ok()
+                    .and_then(|v| v["total"].as_i64())
+                    .unwrap_or(0),
+                None => 0,
+            };
+            if total >= 40 {
+                break;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(90),
+                "only {total} published"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        // Open data is regenerated within a second or two.
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        let run = Command::new("node")
+            .args(["--test", "--test-reporter=spec", "citizen.test.mjs"])
+            .current_dir(&browser_dir)
+            .env("SITE_URL", &site)
+            .output()
+            .expect("node runs");
+        let citizen_report = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        eprintln!("{citizen_report}");
+        Some((run.status.success(), citizen_report))
+    } else {
+        None
+    };
+
     let _ = std::fs::remove_file(&photo);
+    publication.terminate(std::time::Duration::from_secs(10));
+    statistics.terminate(std::time::Duration::from_secs(10));
     validation.terminate(std::time::Duration::from_secs(10));
     capture.terminate(std::time::Duration::from_secs(10));
     identity.terminate(std::time::Duration::from_secs(10));
     auth.terminate(std::time::Duration::from_secs(10));
-    for db in [auth_db, capture_db, identity_db, validation_db] {
+    for db in [
+        auth_db,
+        capture_db,
+        identity_db,
+        validation_db,
+        publication_db,
+        statistics_db,
+    ] {
         db.drop_database().await;
     }
     testing::delete_namespace(
@@ -171,6 +280,8 @@ async fn browser_journeys_pass_in_headless_chromium() {
             "identity.candidacies",
             "capture.reviews",
             "validation.curricular",
+            "publication.profiles",
+            "statistics.changes",
         ],
     )
     .await;
@@ -178,6 +289,8 @@ async fn browser_journeys_pass_in_headless_chromium() {
         output.status.success(),
         "browser journeys failed:\n{report}"
     );
+    let (ok, citizen_report) = citizen.expect("the citizens' journey ran");
+    assert!(ok, "the citizens' journey failed:\n{citizen_report}");
 }
 
 /// The email of the account auth generated for the party `code`, once the demo's events have

@@ -6,7 +6,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::Utc;
 use http::{StatusCode, header};
-use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -291,23 +290,23 @@ pub async fn photo(State(state): State<SiteState>, Path(person): Path<String>) -
     }
 }
 
-#[derive(Deserialize, Default)]
-pub struct CompareQuery {
-    #[serde(default)]
-    ids: String,
-}
-
-/// Up to four candidacies of one contest (office and constituency), side by side.
-pub async fn compare(State(state): State<SiteState>, Query(q): Query<CompareQuery>) -> Response {
+/// Up to four candidacies of one contest (office and constituency), side by side:
+/// `?ids=a,b` or, as the list's form sends it without JavaScript, `?ids=a&ids=b`.
+pub async fn compare(
+    State(state): State<SiteState>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
     let election = match open_election(&state).await {
         Ok(e) => e,
         Err(r) => return r,
     };
-    let ids: Vec<Uuid> = q
-        .ids
-        .split(',')
+    let mut ids: Vec<Uuid> = pairs
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .flat_map(|(_, v)| v.split(','))
         .filter_map(|i| Uuid::parse_str(i.trim()).ok())
         .collect();
+    ids.dedup();
     if ids.is_empty() || ids.len() > 4 {
         return message(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,0 +1,78 @@
+// A citizen picks a district, opens a profile, compares two candidates of one contest, reads the
+// statistics and downloads the open data; every public page is checked with axe-core (no
+// serious or critical WCAG 2.2 AA violation). Started by tests/tests/browser.rs with SITE_URL,
+// after the demo's questionnaires were submitted and approved.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve('axe-core/axe.min.js');
+const site = process.env.SITE_URL;
+
+async function accessible(page, name) {
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+  }));
+  const serious = result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  assert.deepEqual(serious, [], `${name} has accessibility violations`);
+}
+
+test('a citizen finds who runs where they vote, compares, and downloads the data', async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+  });
+  const problems = [];
+  try {
+    // axe is injected as a script: the site's CSP (rightly) forbids that, so only here it is bypassed.
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => problems.push(String(e)));
+
+    await page.goto(`${site}/`);
+    await page.getByRole('heading', { name: 'Conoce a quién compite donde votas' }).waitFor();
+    await accessible(page, 'home');
+    const district = page.getByLabel('Tu distrito o circunscripción');
+    const options = await district.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+    assert.ok(options.length > 0, 'districts to choose from');
+    await district.selectOption(options[0]);
+    await page.getByRole('button', { name: 'Ver candidaturas' }).click();
+    await page.waitForURL(/\/candidaturas\?/);
+    await accessible(page, 'list');
+    const boxes = page.getByLabel('Comparar', { exact: true });
+    assert.ok(await boxes.count() >= 2, 'at least two candidacies in the district');
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await page.getByRole('button', { name: /Comparar/ }).click();
+    await page.waitForURL(/\/comparar\?/);
+    await accessible(page, 'comparison');
+    assert.equal(await page.locator('table thead th[scope="col"]').count() >= 3, true, 'two candidates side by side');
+
+    await page.goto(`${site}/candidaturas?distrito=${encodeURIComponent(options[0])}`);
+    await page.locator('main a[href^="/candidaturas/"]').first().click();
+    await page.waitForURL(/\/candidaturas\/[0-9a-f-]+$/);
+    await page.getByText('Huella SHA-256').waitFor();
+    await accessible(page, 'profile');
+
+    await page.goto(`${site}/estadisticas`);
+    await page.getByRole('heading', { name: 'Avance de la captura por postulante' }).waitFor();
+    await accessible(page, 'statistics');
+
+    await page.goto(`${site}/datos`);
+    await accessible(page, 'open data');
+    const csv = await page.request.get(`${site}/datos/candidaturas.csv`);
+    assert.equal(csv.status(), 200);
+    const text = await csv.text();
+    assert.ok(text.startsWith('ID_CANDIDATURA,ID_PERSONA,PARTIDO_COALICION,CARGO'), 'the CSV header');
+    assert.ok(text.split('\r\n').length > 3, 'rows of published candidacies');
+    assert.deepEqual(problems, [], 'no page errors');
+  } finally {
+    await browser.close();
+  }
+});
