@@ -28,6 +28,7 @@ pub fn policy() -> Policy {
                 "CountByStatus",
                 Rule::services(&["validation", "statistics"]),
             ),
+            ("ListApproved", Rule::services(&["publication"])),
         ],
     )
 }
@@ -40,13 +41,98 @@ fn not_yet(what: &str) -> Status {
     Status::unimplemented(format!("{what} is not available yet"))
 }
 
+impl CaptureApi {
+    /// The election asked for, or the one the back office works on.
+    async fn election(
+        &self,
+        id: Option<conoceles_proto::common::v1::ElectionId>,
+    ) -> Result<Uuid, AppError> {
+        match id.map(|e| e.value).filter(|v| !v.is_empty()) {
+            Some(value) => Uuid::parse_str(&value).map_err(|_| {
+                AppError::invalid(vec![FieldViolation::new(
+                    "election_id",
+                    "invalid_format",
+                    "El identificador no es válido.",
+                )])
+            }),
+            None => Ok(crate::election::current(&self.pool)
+                .await?
+                .ok_or_else(|| AppError::new(ErrorCode::NotFound, "Aún no hay una elección."))?
+                .id),
+        }
+    }
+}
+
 #[tonic::async_trait]
 impl CaptureService for CaptureApi {
     async fn get_election(
         &self,
-        _request: Request<pb::GetElectionRequest>,
+        request: Request<pb::GetElectionRequest>,
     ) -> Result<Response<pb::GetElectionResponse>, Status> {
-        Err(not_yet("GetElection"))
+        let election = self.election(request.into_inner().election_id).await?;
+        let s = crate::election::settings(&self.pool, election)
+            .await
+            .map_err(AppError::from)?;
+        Ok(Response::new(pb::GetElectionResponse {
+            election: Some(pb::Election {
+                id: Some(conoceles_proto::common::v1::ElectionId {
+                    value: s.id.to_string(),
+                }),
+                name: s.name,
+                state_code: s.state_code,
+                time_zone: s.time_zone,
+                capture_opens_at: Some(to_proto(s.capture_opens_at)),
+                capture_closes_at: Some(to_proto(s.capture_closes_at)),
+                publication_starts_at: Some(to_proto(s.publication_starts_at)),
+                election_day: s
+                    .election_day
+                    .and_hms_opt(12, 0, 0)
+                    .map(|d| to_proto(d.and_utc())),
+                photo_max_bytes: s.photo_max_bytes.max(0) as u32,
+            }),
+        }))
+    }
+
+    async fn list_approved(
+        &self,
+        request: Request<pb::ListApprovedRequest>,
+    ) -> Result<Response<pb::ListApprovedResponse>, Status> {
+        let election = self.election(request.into_inner().election_id).await?;
+        // The last approval of each live candidacy; "corrected" when an earlier round had been
+        // approved before it.
+        let rows: Vec<(Uuid, Uuid, chrono::DateTime<chrono::Utc>, i64)> = sqlx::query_as(
+            "WITH approvals AS ( \
+                 SELECT h.candidacy_id, (h.detail->>'round')::int AS round, h.at, \
+                        row_number() OVER (PARTITION BY h.candidacy_id ORDER BY h.at DESC, h.id DESC) AS latest, \
+                        count(*) OVER (PARTITION BY h.candidacy_id) AS approvals \
+                 FROM candidacy_history h JOIN candidacies c ON c.id = h.candidacy_id \
+                 WHERE h.action = 'approved' AND c.election_id = $1 AND c.status <> 'withdrawn') \
+             SELECT a.candidacy_id, s.id, a.at, a.approvals FROM approvals a \
+             JOIN submissions s ON s.candidacy_id = a.candidacy_id AND s.round = a.round \
+             WHERE a.latest = 1 ORDER BY a.candidacy_id",
+        )
+        .bind(election)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(AppError::from)?;
+        Ok(Response::new(pb::ListApprovedResponse {
+            election_id: Some(conoceles_proto::common::v1::ElectionId {
+                value: election.to_string(),
+            }),
+            approved: rows
+                .into_iter()
+                .map(
+                    |(candidacy, submission, at, approvals)| pb::ApprovedVersion {
+                        candidacy_id: Some(conoceles_proto::common::v1::CandidacyId {
+                            value: candidacy.to_string(),
+                        }),
+                        submission_id: submission.to_string(),
+                        approved_at: Some(to_proto(at)),
+                        corrected_at: (approvals > 1).then(|| to_proto(at)),
+                    },
+                )
+                .collect(),
+        }))
     }
 
     async fn list_candidacies(
@@ -142,22 +228,7 @@ impl CaptureService for CaptureApi {
         request: Request<pb::CountByStatusRequest>,
     ) -> Result<Response<pb::CountByStatusResponse>, Status> {
         let r = request.into_inner();
-        let election = match r.election_id.as_ref().map(|e| e.value.as_str()) {
-            Some(value) if !value.is_empty() => Uuid::parse_str(value).map_err(|_| {
-                AppError::invalid(vec![FieldViolation::new(
-                    "election_id",
-                    "invalid_format",
-                    "El identificador no es válido.",
-                )])
-            })?,
-            _ => {
-                crate::election::current(&self.pool)
-                    .await
-                    .map_err(AppError::from)?
-                    .ok_or_else(|| AppError::new(ErrorCode::NotFound, "Aún no hay una elección."))?
-                    .id
-            }
-        };
+        let election = self.election(r.election_id).await?;
         let at =
             conoceles_kit::proto_time::from_proto(r.at.as_ref()).unwrap_or_else(chrono::Utc::now);
         let rows = crate::progress::counts(&self.pool, election, at)

@@ -1619,6 +1619,44 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
             .contains("De 2010 a 2021 fui directora general.")
     );
 
+    // The read model is rebuilt from its sources alone (no events): after losing it, the same
+    // pages come back, "corrected on" included.
+    let before = profile.body.clone();
+    let list_before = citizen.get("/candidaturas").await.body;
+    sqlx::query("DELETE FROM photos")
+        .execute(&stack.publication_pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM profiles")
+        .execute(&stack.publication_pool)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    while citizen.get(&profile_path).await.status != StatusCode::NOT_FOUND {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "cache never emptied"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let channel = |url: &str| conoceles_kit::grpc::channel(url).unwrap();
+    let profiles = conoceles_publication::events::Profiles {
+        capture: channel(&stack.capture_grpc),
+        identity: channel(&stack.identity_grpc),
+        tokens: std::sync::Arc::new(conoceles_kit::access::TokenSource::new(
+            channel(&stack.auth_grpc),
+            "publication",
+            Some(common::PUBLICATION_SECRET.to_string().into()),
+        )),
+    };
+    let rebuilt = conoceles_publication::rebuild::rebuild(&stack.publication_pool, &profiles)
+        .await
+        .unwrap();
+    assert_eq!(rebuilt.published, 1);
+    let after = eventually(&mut citizen, &profile_path, "Información corregida el").await;
+    assert_eq!(after.body, before, "the rebuilt profile page is the same");
+    assert_eq!(citizen.get("/candidaturas").await.body, list_before);
+
     // A cancellation withdraws the profile at once.
     let list = admin.get("/admin/candidaturas").await;
     let cancelled = admin

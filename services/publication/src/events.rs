@@ -54,6 +54,19 @@ fn id(value: Option<&str>) -> Result<Uuid, HandleError> {
 }
 
 impl Profiles {
+    /// The sources as the service's configuration names them.
+    pub fn from_config(config: &conoceles_kit::ServiceConfig) -> anyhow::Result<Self> {
+        Ok(Self {
+            capture: conoceles_kit::grpc::channel(&config.capture_url)?,
+            identity: conoceles_kit::grpc::channel(&config.identity_url)?,
+            tokens: Arc::new(TokenSource::new(
+                conoceles_kit::grpc::channel(&config.auth_url)?,
+                config.service.as_str(),
+                config.service_secret.clone(),
+            )),
+        })
+    }
+
     /// The holder's publishable identity answers, as (question, answer) texts.
     async fn identity(&self, candidacy: Uuid, election: Uuid) -> Result<Value, HandleError> {
         let token = self
@@ -128,6 +141,19 @@ impl Profiles {
         e: events::CandidacyApproved,
     ) -> Result<(), HandleError> {
         let candidacy = id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?;
+        let at = from_proto(e.occurred_at.as_ref()).unwrap_or_else(Utc::now);
+        self.publish(tx, candidacy, &e.submission_id, at).await
+    }
+
+    /// Publishes the approved version `submission` of a candidacy: its public projection from
+    /// `capture`, the publishable identity subset from `identity`.
+    pub async fn publish(
+        &self,
+        tx: &mut PgConnection,
+        candidacy: Uuid,
+        submission: &str,
+        at: chrono::DateTime<Utc>,
+    ) -> Result<(), HandleError> {
         let token = self
             .tokens
             .service_token("capture")
@@ -136,8 +162,10 @@ impl Profiles {
         let response = CaptureServiceClient::new(self.capture.clone())
             .get_public_profile(with_bearer(
                 capture::GetPublicProfileRequest {
-                    candidacy_id: e.candidacy_id.clone(),
-                    submission_id: e.submission_id.clone(),
+                    candidacy_id: Some(common::CandidacyId {
+                        value: candidacy.to_string(),
+                    }),
+                    submission_id: submission.to_string(),
                 },
                 &token,
             ))
@@ -163,7 +191,7 @@ impl Profiles {
                 content_sha256: &response.content_sha256,
                 profile: &profile,
                 identity: &identity,
-                at: from_proto(e.occurred_at.as_ref()).unwrap_or_else(Utc::now),
+                at,
             },
         )
         .await

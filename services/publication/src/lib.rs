@@ -4,6 +4,7 @@ pub mod events;
 pub mod log;
 pub mod model;
 pub mod open_data;
+pub mod rebuild;
 pub mod site;
 
 use std::sync::Arc;

@@ -30,6 +30,26 @@ async fn main() -> anyhow::Result<()> {
             )?;
             Ok(())
         }
+        // Rebuilds the read model from capture and identity (after a loss, or to check it).
+        Some("rebuild") => {
+            let config = conoceles_kit::ServiceConfig::from_env(ServiceName::Publication)?;
+            let pool = conoceles_kit::db::connect_and_migrate(
+                &config.database_url,
+                4,
+                &conoceles_publication::MIGRATOR,
+            )
+            .await?;
+            let profiles = conoceles_publication::events::Profiles::from_config(&config)?;
+            let done = conoceles_publication::rebuild::rebuild(&pool, &profiles).await?;
+            use std::io::Write;
+            writeln!(
+                std::io::stdout().lock(),
+                "Rebuilt: {} profiles published, {} withdrawn",
+                done.published,
+                done.withdrawn
+            )?;
+            Ok(())
+        }
         Some(command) => conoceles_kit::server::builtin_command(
             ServiceName::Publication,
             &conoceles_publication::MIGRATOR,
@@ -38,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .unwrap_or_else(|| {
             Err(anyhow::anyhow!(
-                "unknown command {command:?}; commands: verify, healthcheck, migrate"
+                "unknown command {command:?}; commands: verify, rebuild, healthcheck, migrate"
             ))
         }),
     }

@@ -36,6 +36,10 @@ pub struct Stack {
     pub site: String,
     /// The statisticians' API.
     pub statistics: String,
+    /// gRPC addresses (`http://…`) of auth, identity and capture, for tests that call them.
+    pub auth_grpc: String,
+    pub identity_grpc: String,
+    pub capture_grpc: String,
     pub policy: conoceles_kit::access::Policy,
     pub stops: Vec<(Shutdown, tokio::task::JoinHandle<anyhow::Result<()>>)>,
     pub databases: Vec<TestDatabase>,
@@ -128,6 +132,9 @@ pub async fn spawn_stack() -> Stack {
     .unwrap();
     let site = format!("http://{}", publication.http_addr().unwrap());
     let base = format!("http://{}", capture.http_addr().unwrap());
+    let auth_grpc = format!("http://{}", auth.grpc_addr());
+    let identity_grpc = format!("http://{}", identity.grpc_addr());
+    let capture_grpc = format!("http://{}", capture.grpc_addr());
     let capture_pool = capture.infrastructure().pool.clone();
     let publication_pool = publication.infrastructure().pool.clone();
     // The same declaration the running front uses.
@@ -152,6 +159,9 @@ pub async fn spawn_stack() -> Stack {
         stops,
         site,
         statistics: statistics_base,
+        auth_grpc,
+        identity_grpc,
+        capture_grpc,
         databases: vec![
             auth_db,
             identity_db,
