@@ -50,9 +50,14 @@ impl Application {
             identity: IdentityClient::new(identity_channel, tokens.clone()),
             validation: crate::validation_client::ValidationClient::new(
                 conoceles_kit::grpc::channel(&config.validation_url)?,
-                tokens,
+                tokens.clone(),
             ),
             pool: infra.pool.clone(),
+            site_preview: front::SitePreview {
+                url: std::env::var("PUBLIC_SITE_URL")
+                    .unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
+                tokens,
+            },
         });
         let keys = conoceles_kit::access::KeySet::from_auth(&config.auth_url)?;
         let routes = tonic::service::Routes::new(

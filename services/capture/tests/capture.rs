@@ -1657,6 +1657,52 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     assert_eq!(after.body, before, "the rebuilt profile page is the same");
     assert_eq!(citizen.get("/candidaturas").await.body, list_before);
 
+    // Before the publication start nothing is served, except to an admin's preview (marked,
+    // never cached, never shown to anyone else).
+    sqlx::query("UPDATE elections SET publication_starts_at = now() + interval '10 days'")
+        .execute(&stack.publication_pool)
+        .await
+        .unwrap();
+    let closed = eventually(&mut citizen, &profile_path, "se publicará a partir del").await;
+    assert!(!closed.body.contains(&holder));
+    let go = admin.get("/admin/vista-previa-sitio").await;
+    assert_eq!(go.status, StatusCode::SEE_OTHER, "{}", go.body);
+    let location = go.headers["location"].to_str().unwrap().to_string();
+    let path_and_query = &location[location.find("/vista-previa").unwrap()..];
+    let mut previewer = Browser {
+        base: stack.site.clone(),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        cookies: Default::default(),
+    };
+    assert_eq!(
+        previewer.get("/vista-previa?token=forged").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        previewer.get(path_and_query).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let preview = previewer.get(&profile_path).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(preview.body.contains(&holder));
+    assert!(preview.body.contains("Vista previa para la administración"));
+    assert_eq!(preview.headers["cache-control"], "private, no-store");
+    let still_closed = citizen.get(&profile_path).await;
+    assert!(
+        !still_closed.body.contains(&holder),
+        "the preview leaked to a citizen"
+    );
+    // A party's acting token does not open it.
+    let party_go = party.get("/admin/vista-previa-sitio").await;
+    assert_eq!(party_go.status, StatusCode::FORBIDDEN);
+    sqlx::query("UPDATE elections SET publication_starts_at = now() - interval '1 day'")
+        .execute(&stack.publication_pool)
+        .await
+        .unwrap();
+
     // A cancellation withdraws the profile at once.
     let list = admin.get("/admin/candidaturas").await;
     let cancelled = admin

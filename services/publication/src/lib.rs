@@ -38,6 +38,7 @@ impl Application {
             },
         );
         consumer.declare_at_start().await;
+        let key = open_data::signing_key(&infra.pool).await?;
         let cache = Arc::new(site::cache::PageCache::default());
         let site = site::router(
             site::SiteState {
@@ -47,11 +48,14 @@ impl Application {
                     identity: conoceles_kit::grpc::channel(&config.identity_url)?,
                     tokens: tokens.clone(),
                 })),
+                preview: site::preview::Preview {
+                    keys: conoceles_kit::access::KeySet::from_auth(&config.auth_url)?,
+                    key: Arc::new(key.clone()),
+                },
             },
             cache.clone(),
         );
         let watched = infra.pool.clone();
-        let key = open_data::signing_key(&infra.pool).await?;
         let pool = infra.pool.clone();
         ServiceServer::new(&config, infra)
             .http(site)

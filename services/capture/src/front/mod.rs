@@ -34,6 +34,41 @@ pub struct FrontState {
     pub identity: crate::identity_client::IdentityClient,
     pub validation: crate::validation_client::ValidationClient,
     pub pool: sqlx::PgPool,
+    /// For the admin's preview of the public site.
+    pub site_preview: SitePreview,
+}
+
+/// Where the public site is (`PUBLIC_SITE_URL`, default `http://127.0.0.1:8080`) and the
+/// tokens to open its preview on an admin's behalf.
+#[derive(Clone)]
+pub struct SitePreview {
+    pub url: String,
+    pub tokens: std::sync::Arc<conoceles_kit::access::TokenSource>,
+}
+
+/// `GET /admin/vista-previa-sitio`: sends the admin to the public site's preview with a
+/// short-lived token `auth` signs for the site on the admin's behalf.
+async fn site_preview(
+    axum::extract::State(state): axum::extract::State<FrontState>,
+    axum::Extension(session): axum::Extension<std::sync::Arc<session::SessionInfo>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state
+        .site_preview
+        .tokens
+        .acting_token("publication", &session.token)
+        .await
+    {
+        Ok(token) => axum::response::Redirect::to(&format!(
+            "{}/vista-previa?token={token}",
+            state.site_preview.url.trim_end_matches('/')
+        ))
+        .into_response(),
+        Err(status) => views::render(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            &views::MessagePage::new(&session, &status_messages(&status).join(" ")),
+        ),
+    }
 }
 
 /// Shown when a form's CSRF token does not match (an old page, or a forged request).
@@ -125,6 +160,12 @@ fn pages() -> DeclaredRouter<FrontState> {
             "/admin/identidad/{id}/{role}/correccion",
             Rule::people(ADMINS),
             post(capture::correction_apply),
+        )
+        .route(
+            Method::GET,
+            "/admin/vista-previa-sitio",
+            Rule::people(ADMINS),
+            get(site_preview),
         )
         .route(
             Method::GET,

@@ -72,7 +72,11 @@ impl PageCache {
 
 fn cacheable(request: &Request) -> bool {
     let path = request.uri().path();
-    request.method() == Method::GET && !path.starts_with("/datos/") && !path.starts_with("/static/")
+    request.method() == Method::GET
+        && !path.starts_with("/datos/")
+        && !path.starts_with("/static/")
+        && !path.starts_with("/vista-previa")
+        && super::preview::cookie_of(request.headers()).is_none()
 }
 
 fn replay(entry: &Entry, request_headers: &HeaderMap) -> Response {

@@ -6,6 +6,7 @@ pub mod cache;
 mod data;
 pub mod open_data_files;
 mod pages;
+pub mod preview;
 pub mod statistics;
 mod views;
 
@@ -25,6 +26,7 @@ pub struct SiteState {
     pub pool: sqlx::PgPool,
     /// Where the statistics page's figures come from (`None`: the page says it is unavailable).
     pub statistics: Option<Arc<statistics::Sources>>,
+    pub preview: preview::Preview,
 }
 
 /// Citizens do not log in.
@@ -53,6 +55,13 @@ fn declared() -> DeclaredRouter<SiteState> {
         .route(Method::GET, "/comparar", public, get(pages::compare))
         .route(Method::GET, "/datos", public, get(data::page))
         .route(Method::GET, "/estadisticas", public, get(statistics::page))
+        .route(Method::GET, "/vista-previa", public, get(preview::start))
+        .route(
+            Method::GET,
+            "/vista-previa/salir",
+            public,
+            get(preview::stop),
+        )
         .route(
             Method::GET,
             "/datos/candidaturas.csv",
@@ -109,10 +118,11 @@ pub fn router(state: SiteState, cache: Arc<cache::PageCache>) -> Router {
     let (router, _) = declared().finish(Arc::new(Anonymous));
     router
         .fallback(pages::not_found)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(cache, cache::layer))
         .layer(axum::middleware::map_response(open_api_to_every_origin))
+        .layer(axum::middleware::from_fn_with_state(state, preview::layer))
 }
 
 async fn open_api_to_every_origin(
