@@ -47,9 +47,9 @@ fn bars(items: &[(String, u64)]) -> Vec<Bar> {
         .map(|(i, (label, value))| Bar {
             label: label.clone(),
             value: *value,
-            width: (value * 60 / max) as u32,
-            y: (i as u32) * 24,
-            text_y: (i as u32) * 24 + 15,
+            width: (value * 480 / max) as u32,
+            y: (i as u32) * 40,
+            text_y: (i as u32) * 40 + 13,
         })
         .collect()
 }

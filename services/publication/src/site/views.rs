@@ -85,7 +85,7 @@ pub struct DataPage {
     pub columns: Vec<(&'static str, &'static str)>,
 }
 
-/// One bar of a chart (SVG units: the label column is 40 wide, bars up to 60).
+/// One bar of a chart (SVG units, 600 wide: the label above, the bar up to 480 below it).
 pub struct Bar {
     pub label: String,
     pub value: u64,
