@@ -211,17 +211,16 @@ impl Handler for Profiles {
                 let day = from_proto(e.election_day.as_ref())
                     .map(|d| d.date_naive())
                     .ok_or_else(|| permanent("no election day"))?;
-                sqlx::query(
-                    "INSERT INTO elections (id, name, time_zone, publication_starts_at, election_day) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, time_zone = EXCLUDED.time_zone, \
-                     publication_starts_at = EXCLUDED.publication_starts_at, election_day = EXCLUDED.election_day",
+                crate::model::upsert_election(
+                    tx,
+                    &crate::model::Election {
+                        id: election,
+                        name: e.name.clone(),
+                        time_zone: e.time_zone.clone(),
+                        publication_starts_at: publication,
+                        election_day: day,
+                    },
                 )
-                .bind(election)
-                .bind(&e.name)
-                .bind(&e.time_zone)
-                .bind(publication)
-                .bind(day)
-                .execute(&mut *tx)
                 .await?;
             }
             routing_keys::CANDIDACY_APPROVED => self.approved(tx, message.decode()?).await?,

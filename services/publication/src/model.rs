@@ -63,6 +63,23 @@ pub async fn election(pool: &PgPool) -> sqlx::Result<Option<Election>> {
     )
 }
 
+/// Stores (or updates) the election the site shows.
+pub async fn upsert_election(conn: &mut PgConnection, e: &Election) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO elections (id, name, time_zone, publication_starts_at, election_day) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, time_zone = EXCLUDED.time_zone, \
+         publication_starts_at = EXCLUDED.publication_starts_at, election_day = EXCLUDED.election_day",
+    )
+    .bind(e.id)
+    .bind(&e.name)
+    .bind(&e.time_zone)
+    .bind(e.publication_starts_at)
+    .bind(e.election_day)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// A line of the list.
 #[derive(Debug, Clone, Serialize)]
 pub struct Listed {

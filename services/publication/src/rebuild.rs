@@ -34,22 +34,22 @@ pub async fn rebuild(pool: &PgPool, profiles: &Profiles) -> anyhow::Result<Rebui
         .election
         .ok_or_else(|| anyhow::anyhow!("capture has no election"))?;
     let election_id = Uuid::parse_str(&election.id.clone().unwrap_or_default().value)?;
-    sqlx::query(
-        "INSERT INTO elections (id, name, time_zone, publication_starts_at, election_day) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, time_zone = EXCLUDED.time_zone, \
-         publication_starts_at = EXCLUDED.publication_starts_at, election_day = EXCLUDED.election_day",
+    let mut conn = pool.acquire().await?;
+    crate::model::upsert_election(
+        &mut conn,
+        &crate::model::Election {
+            id: election_id,
+            name: election.name.clone(),
+            time_zone: election.time_zone.clone(),
+            publication_starts_at: from_proto(election.publication_starts_at.as_ref())
+                .ok_or_else(|| anyhow::anyhow!("no publication start"))?,
+            election_day: from_proto(election.election_day.as_ref())
+                .map(|d| d.date_naive())
+                .ok_or_else(|| anyhow::anyhow!("no election day"))?,
+        },
     )
-    .bind(election_id)
-    .bind(&election.name)
-    .bind(&election.time_zone)
-    .bind(from_proto(election.publication_starts_at.as_ref()).ok_or_else(|| anyhow::anyhow!("no publication start"))?)
-    .bind(
-        from_proto(election.election_day.as_ref())
-            .map(|d| d.date_naive())
-            .ok_or_else(|| anyhow::anyhow!("no election day"))?,
-    )
-    .execute(pool)
     .await?;
+    drop(conn);
 
     let request = profiles
         .tokens

@@ -67,6 +67,17 @@ pub const COLUMNS: [(&str, &str); 36] = [
     ("HUELLA_SHA256", "Huella SHA-256 del contenido publicado"),
 ];
 
+/// The web page and the social networks of the general section, in the CSV's column order.
+const NETWORKS: [&str; 7] = [
+    "website",
+    "facebook",
+    "x",
+    "youtube",
+    "instagram",
+    "tiktok",
+    "other_network",
+];
+
 fn field(person: &Value, section: &str, name: &str) -> String {
     person["sections"][section]["fields"][name]["shown"]
         .as_str()
@@ -121,14 +132,7 @@ fn rows(p: &Published) -> Vec<Vec<String>> {
                 field(person, "general", "public_email_1"),
                 field(person, "general", "website"),
             ];
-            for network in [
-                "facebook",
-                "x",
-                "youtube",
-                "instagram",
-                "tiktok",
-                "other_network",
-            ] {
+            for network in &NETWORKS[1..] {
                 row.push(field(person, "general", network));
             }
             row.extend([
@@ -246,20 +250,12 @@ pub fn popolo(election: &str, all: &[Published]) -> Value {
                     contact_details.push(json!({ "type": kind, "value": value }));
                 }
             }
-            let links: Vec<Value> = [
-                "website",
-                "facebook",
-                "x",
-                "youtube",
-                "instagram",
-                "tiktok",
-                "other_network",
-            ]
-            .iter()
-            .map(|n| field(&person, "general", n))
-            .filter(|u| !u.is_empty())
-            .map(|u| json!({ "url": u }))
-            .collect();
+            let links: Vec<Value> = NETWORKS
+                .iter()
+                .map(|n| field(&person, "general", n))
+                .filter(|u| !u.is_empty())
+                .map(|u| json!({ "url": u }))
+                .collect();
             people.push(json!({
                 "id": id,
                 "name": person["full_name"],

@@ -17,7 +17,7 @@ use conoceles_questionnaire::Definition;
 use http::StatusCode;
 use uuid::Uuid;
 
-use super::identity::{Context, context, parse, questions, unavailable};
+use super::identity::{Context, context, parse, questions, to_proto_answers, unavailable};
 use super::local;
 use super::views::CorrectionPage;
 use crate::front::session::{SessionInfo, csrf_matches};
@@ -163,15 +163,7 @@ pub async fn apply(
         }),
         request_reference: reference.clone(),
         reason,
-        answers: answers
-            .into_iter()
-            .map(|(question_id, a)| pb::Answer {
-                question_id,
-                option_ids: a.option_ids,
-                free_text: a.free_text,
-                declined: a.declined,
-            })
-            .collect(),
+        answers: to_proto_answers(answers),
     };
     match state.identity.correct(&session.token, request).await {
         Ok(done) => {

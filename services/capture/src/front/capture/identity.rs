@@ -117,6 +117,19 @@ pub(super) fn parse(definition: &Definition, pairs: Vec<(String, String)>) -> Su
     s
 }
 
+/// Checked answers as `identity` takes them.
+pub(super) fn to_proto_answers(answers: BTreeMap<String, StoredAnswer>) -> Vec<pb::Answer> {
+    answers
+        .into_iter()
+        .map(|(question_id, a)| pb::Answer {
+            question_id,
+            option_ids: a.option_ids,
+            free_text: a.free_text,
+            declined: a.declined,
+        })
+        .collect()
+}
+
 pub(super) fn questions(
     definition: &Definition,
     s: &Submitted,
@@ -503,15 +516,7 @@ pub async fn post(
             publication_at: if submitted.publication { now } else { None },
             statistics_at: if submitted.statistics { now } else { None },
         }),
-        answers: answers
-            .into_iter()
-            .map(|(question_id, a)| pb::Answer {
-                question_id,
-                option_ids: a.option_ids,
-                free_text: a.free_text,
-                declined: a.declined,
-            })
-            .collect(),
+        answers: to_proto_answers(answers),
     };
     match state.identity.submit(&session.token, request).await {
         Ok(receipt) => {
