@@ -11,6 +11,23 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
+        // Recomputes the access audit's hash chain.
+        Some("verify-audit") => {
+            let config = conoceles_kit::ServiceConfig::from_env(ServiceName::Identity)?;
+            let pool = conoceles_kit::db::connect_and_migrate(
+                &config.database_url,
+                2,
+                &conoceles_identity::MIGRATOR,
+            )
+            .await?;
+            let lines = conoceles_identity::store::verify_audit(&pool).await?;
+            use std::io::Write;
+            writeln!(
+                std::io::stdout().lock(),
+                "Access audit intact: {lines} lines"
+            )?;
+            Ok(())
+        }
         // Re-wraps every data key under IDENTITY_KEK (older keys in IDENTITY_KEK_PREVIOUS).
         Some("rotate-kek") => {
             let config = conoceles_kit::ServiceConfig::from_env(ServiceName::Identity)?;
@@ -78,7 +95,7 @@ async fn main() -> anyhow::Result<()> {
         .expect("a built-in command"),
         Some(other) => {
             anyhow::bail!(
-                "unknown command {other:?}; commands: rotate-kek, add-definition <election> <file>, generate-kek [id], healthcheck, migrate"
+                "unknown command {other:?}; commands: rotate-kek, verify-audit, add-definition <election> <file>, generate-kek [id], healthcheck, migrate"
             )
         }
     }

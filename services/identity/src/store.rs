@@ -610,3 +610,15 @@ pub async fn block(
     .await?;
     Ok(())
 }
+
+/// Recomputes the access audit's hash chain: the number of lines, or the first broken one.
+pub async fn verify_audit(pool: &PgPool) -> anyhow::Result<u64> {
+    let (lines, broken): (i64, Option<i64>) =
+        sqlx::query_as("SELECT lines, broken FROM verify_access_audit()")
+            .fetch_one(pool)
+            .await?;
+    match broken {
+        None => Ok(lines.max(0) as u64),
+        Some(line) => anyhow::bail!("the access audit is broken at line {line}"),
+    }
+}

@@ -495,6 +495,28 @@ async fn answers_are_sealed_submitted_once_published_only_with_consent_and_survi
     .await
     .unwrap();
     assert!(k2_only.publishable(&caller, c[1].id).await.is_err());
+    // Every read and change of answers went to the access audit, an append-only hash chain:
+    // rewriting is refused, and a line changed behind the refusal breaks the chain.
+    let lines = conoceles_identity::store::verify_audit(&stack.pool)
+        .await
+        .unwrap();
+    assert!(lines >= 3, "{lines} audit lines");
+    let rewrite = sqlx::query("UPDATE access_audit SET purpose = 'nada'")
+        .execute(&stack.pool)
+        .await;
+    assert!(rewrite.is_err(), "the audit is append-only");
+    sqlx::query("ALTER TABLE access_audit DISABLE TRIGGER access_audit_no_rewrite")
+        .execute(&stack.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE access_audit SET detail = 'borrado' WHERE chain_seq = 2")
+        .execute(&stack.pool)
+        .await
+        .unwrap();
+    let broken = conoceles_identity::store::verify_audit(&stack.pool)
+        .await
+        .unwrap_err();
+    assert!(broken.to_string().contains("line 2"), "{broken}");
     stack.stop().await;
 }
 
