@@ -692,6 +692,14 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
 }
 
 /// `2026-04-01T09:00` in the election's zone, for `<input type="datetime-local">`.
+/// A moment in the election's time zone, for people: `30/04/2026 23:59 (CST)`.
+pub fn local(at: DateTime<Utc>, time_zone: &str) -> String {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::America::Mexico_City);
+    at.with_timezone(&tz)
+        .format("%d/%m/%Y %H:%M (%Z)")
+        .to_string()
+}
+
 pub fn to_local_input(at: DateTime<Utc>, time_zone: &str) -> String {
     let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::America::Mexico_City);
     at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()

@@ -165,7 +165,7 @@ pub async fn compute(
     {
         return Ok(table);
     }
-    let (_, identity_names) = identity_tables(state).await?;
+    let (election, identity_names) = identity_tables(state).await?;
     let definition = tables::catalog(&identity_names)
         .into_iter()
         .find(|d| d.name == name)
@@ -181,14 +181,11 @@ pub async fn compute(
             }
         }
         let rows = state.sources.progress(at).await.map_err(upstream)?;
-        Table {
+        Table::counts(
             definition,
-            cut_off: at,
-            n: None,
-            answered: None,
-            declined: None,
-            cells: tables::progress(&rows.rows, dimension, &filters),
-        }
+            at,
+            tables::progress(&rows.rows, dimension, &filters),
+        )
     } else if name == COMPLIANCE {
         if let Some(key) = filters.keys().next() {
             return Err(invalid(
@@ -198,14 +195,7 @@ pub async fn compute(
             ));
         }
         let rows = state.sources.compliance(at).await.map_err(upstream)?;
-        Table {
-            definition,
-            cut_off: at,
-            n: None,
-            answered: None,
-            declined: None,
-            cells: tables::compliance(&rows.rows),
-        }
+        Table::counts(definition, at, tables::compliance(&rows.rows))
     } else {
         if !live {
             return Err(invalid(
@@ -214,7 +204,6 @@ pub async fn compute(
                 "Las tablas de identidad se calculan al momento de la consulta.",
             ));
         }
-        let (election, _) = identity_tables(state).await?;
         let t = state
             .sources
             .identity_table(&election, name, filters.clone().into_iter().collect())

@@ -72,9 +72,16 @@ impl Sources {
 
     /// The election the back office works on (as `capture` reports it).
     pub async fn election(&self) -> Result<String, Status> {
-        self.progress(Utc::now())
+        let request = self
+            .tokens
+            .own_request("capture", capture::GetElectionRequest::default())
+            .await?;
+        CaptureServiceClient::new(self.capture.clone())
+            .get_election(request)
             .await?
-            .election_id
+            .into_inner()
+            .election
+            .and_then(|e| e.id)
             .map(|e| e.value)
             .ok_or_else(|| Status::not_found("Aún no hay una elección."))
     }

@@ -45,6 +45,20 @@ pub struct Table {
     pub cells: Vec<Cell>,
 }
 
+impl Table {
+    /// A table of plain counts (no persons' denominators).
+    pub fn counts(definition: Definition, cut_off: DateTime<Utc>, cells: Vec<Cell>) -> Self {
+        Self {
+            definition,
+            cut_off,
+            n: None,
+            answered: None,
+            declined: None,
+            cells,
+        }
+    }
+}
+
 /// Whether the public site may show the table: progress counts and the identity groups (which
 /// come suppressed); compliance stays in the back office.
 pub fn is_public(name: &str) -> bool {

@@ -67,12 +67,7 @@ pub fn canonical_json(value: &Value) -> String {
     out
 }
 
-fn local(at: DateTime<Utc>, time_zone: &str) -> String {
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::America::Mexico_City);
-    at.with_timezone(&tz)
-        .format("%d/%m/%Y %H:%M (%Z)")
-        .to_string()
-}
+use crate::election::local;
 
 /// Records a submission refused by the window, for the admin.
 async fn record_attempt(

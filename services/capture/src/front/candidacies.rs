@@ -240,40 +240,28 @@ pub async fn import_upload(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Response {
-    let mut csrf = String::new();
-    let mut file: Option<Vec<u8>> = None;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                match field.name() {
-                    Some("csrf") => csrf = field.text().await.unwrap_or_default(),
-                    Some("archivo") => match field.bytes().await {
-                        Ok(bytes) => file = Some(bytes.to_vec()),
-                        Err(_) => {
-                            let msg = "El archivo es demasiado grande o no se pudo recibir (máximo 32 MB).".to_string();
-                            return import_page(
-                                &state,
-                                &session,
-                                StatusCode::PAYLOAD_TOO_LARGE,
-                                None,
-                                vec![msg],
-                            )
-                            .await;
-                        }
-                    },
-                    _ => {}
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                let msg = "El formulario no se pudo leer; intente de nuevo.".to_string();
-                return import_page(&state, &session, StatusCode::BAD_REQUEST, None, vec![msg])
-                    .await;
-            }
+    let form = match super::upload::Uploaded::read(multipart).await {
+        Ok(form) => form,
+        Err(super::upload::UploadError::Field) => {
+            let msg =
+                "El archivo es demasiado grande o no se pudo recibir (máximo 32 MB).".to_string();
+            return import_page(
+                &state,
+                &session,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                None,
+                vec![msg],
+            )
+            .await;
         }
-    }
+        Err(super::upload::UploadError::Form) => {
+            let msg = "El formulario no se pudo leer; intente de nuevo.".to_string();
+            return import_page(&state, &session, StatusCode::BAD_REQUEST, None, vec![msg]).await;
+        }
+    };
+    let (csrf, file) = (form.text("csrf"), form.file("archivo"));
     if !csrf_matches(&session.csrf_token, &csrf) {
         return import_page(
             &state,
@@ -432,7 +420,7 @@ pub async fn substitute(
         sex: form.sexo.clone(),
         birth_date,
     };
-    match candidacies::substitute(
+    let outcome = candidacies::substitute(
         &state.pool,
         id,
         &form.rol,
@@ -440,22 +428,38 @@ pub async fn substitute(
         form.motivo.trim(),
         actor(&caller),
     )
+    .await;
+    after_action(
+        &state,
+        &session,
+        outcome,
+        "La sustitución quedó registrada.",
+    )
     .await
-    {
+}
+
+/// The list again after an admin's action on a candidacy: its notice, or why it was refused.
+async fn after_action<T>(
+    state: &FrontState,
+    session: &SessionInfo,
+    outcome: Result<T, conoceles_kit::AppError>,
+    done: &str,
+) -> Response {
+    match outcome {
         Ok(_) => {
             page(
-                &state,
-                &session,
+                state,
+                session,
                 Filters::default(),
                 StatusCode::OK,
-                Some("La sustitución quedó registrada.".into()),
+                Some(done.into()),
                 Vec::new(),
             )
             .await
         }
         Err(e) => {
             let (status, errors) = outcome_errors(e);
-            page(&state, &session, Filters::default(), status, None, errors).await
+            page(state, session, Filters::default(), status, None, errors).await
         }
     }
 }
@@ -486,23 +490,8 @@ pub async fn cancel(
         )
         .await;
     }
-    match candidacies::cancel(&state.pool, id, form.motivo.trim(), actor(&caller)).await {
-        Ok(()) => {
-            page(
-                &state,
-                &session,
-                Filters::default(),
-                StatusCode::OK,
-                Some("La candidatura quedó cancelada.".into()),
-                Vec::new(),
-            )
-            .await
-        }
-        Err(e) => {
-            let (status, errors) = outcome_errors(e);
-            page(&state, &session, Filters::default(), status, None, errors).await
-        }
-    }
+    let outcome = candidacies::cancel(&state.pool, id, form.motivo.trim(), actor(&caller)).await;
+    after_action(&state, &session, outcome, "La candidatura quedó cancelada.").await
 }
 
 #[derive(Deserialize)]
@@ -536,26 +525,19 @@ pub async fn reopen(
         .await;
     }
     let account = actor(&caller).unwrap_or_default();
-    match candidacies::reopen_for_correction(&state.pool, id, &form.referencia, &form.motivo, account)
-        .await
-    {
-        Ok(()) => {
-            page(
-                &state,
-                &session,
-                Filters::default(),
-                StatusCode::OK,
-                Some(
-                    "La candidatura se reabrió para corrección; el partido ya puede corregirla y enviarla de nuevo."
-                        .into(),
-                ),
-                Vec::new(),
-            )
-            .await
-        }
-        Err(e) => {
-            let (status, errors) = outcome_errors(e);
-            page(&state, &session, Filters::default(), status, None, errors).await
-        }
-    }
+    let outcome = candidacies::reopen_for_correction(
+        &state.pool,
+        id,
+        &form.referencia,
+        &form.motivo,
+        account,
+    )
+    .await;
+    after_action(
+        &state,
+        &session,
+        outcome,
+        "La candidatura se reabrió para corrección; el partido ya puede corregirla y enviarla de nuevo.",
+    )
+    .await
 }

@@ -227,43 +227,23 @@ pub const CATALOG_MAX_BYTES: usize = 2 * 1024 * 1024;
 pub async fn upload_catalog(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Response {
-    let (mut csrf, mut kind, mut bytes) = (String::new(), String::new(), Vec::new());
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_string();
-                let Ok(data) = field.bytes().await else {
-                    return catalogs_page(
-                        &state,
-                        &session,
-                        None,
-                        vec!["El archivo es demasiado grande (máximo 2 MB).".into()],
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                    )
-                    .await;
-                };
-                match name.as_str() {
-                    "csrf" => csrf = String::from_utf8_lossy(&data).into_owned(),
-                    "catalogo" => kind = String::from_utf8_lossy(&data).into_owned(),
-                    "archivo" => bytes = data.to_vec(),
-                    _ => {}
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                return catalogs_page(
-                    &state,
-                    &session,
-                    None,
-                    vec!["El archivo es demasiado grande (máximo 2 MB).".into()],
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                )
-                .await;
-            }
-        }
-    }
+    let Ok(form) = super::upload::Uploaded::read(multipart).await else {
+        return catalogs_page(
+            &state,
+            &session,
+            None,
+            vec!["El archivo es demasiado grande (máximo 2 MB).".into()],
+            StatusCode::PAYLOAD_TOO_LARGE,
+        )
+        .await;
+    };
+    let (csrf, kind, bytes) = (
+        form.text("csrf"),
+        form.text("catalogo"),
+        form.file("archivo").unwrap_or_default(),
+    );
     if !csrf_matches(&session.csrf_token, &csrf) {
         return catalogs_page(
             &state,

@@ -31,12 +31,7 @@ struct Report {
     lines: Vec<ComplianceLine>,
 }
 
-fn local(at: DateTime<Utc>, time_zone: &str) -> String {
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::America::Mexico_City);
-    at.with_timezone(&tz)
-        .format("%d/%m/%Y %H:%M (%Z)")
-        .to_string()
-}
+use crate::election::local;
 
 async fn report(state: &FrontState, cut_off: &CutOff) -> Result<Report, (StatusCode, String)> {
     let unavailable = |m: &str| (StatusCode::SERVICE_UNAVAILABLE, m.to_string());

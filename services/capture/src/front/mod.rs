@@ -15,6 +15,7 @@ mod parity;
 mod password;
 mod review;
 pub mod session;
+pub(crate) mod upload;
 mod views;
 
 use std::sync::Arc;

@@ -71,7 +71,7 @@ pub async fn upload(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path((id, role)): Path<(Uuid, String)>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Response {
     let cx = match context(&state, &session, &caller, (id, &role), false).await {
         Ok(cx) => cx,
@@ -81,34 +81,21 @@ pub async fn upload(
         let (state, session, cx) = (&state, &session, &cx);
         async move { page(state, session, cx, (None, vec![message]), status).await }
     };
-    let (mut csrf, mut bytes) = (String::new(), Vec::new());
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_string();
-                let Ok(data) = field.bytes().await else {
-                    return refused(
-                        "No se pudo leer el archivo. Intente de nuevo.".into(),
-                        StatusCode::BAD_REQUEST,
-                    )
-                    .await;
-                };
-                match name.as_str() {
-                    "csrf" => csrf = String::from_utf8_lossy(&data).into_owned(),
-                    "archivo" => bytes = data.to_vec(),
-                    _ => {}
+    let form = match crate::front::upload::Uploaded::read(multipart).await {
+        Ok(form) => form,
+        Err(e) => {
+            let message = match e {
+                crate::front::upload::UploadError::Field => {
+                    "No se pudo leer el archivo. Intente de nuevo."
                 }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                return refused(
-                    "El archivo es demasiado grande o el envío se interrumpió.".into(),
-                    StatusCode::BAD_REQUEST,
-                )
-                .await;
-            }
+                crate::front::upload::UploadError::Form => {
+                    "El archivo es demasiado grande o el envío se interrumpió."
+                }
+            };
+            return refused(message.into(), StatusCode::BAD_REQUEST).await;
         }
-    }
+    };
+    let (csrf, bytes) = (form.text("csrf"), form.file("archivo").unwrap_or_default());
     if !csrf_matches(&session.csrf_token, &csrf) {
         return refused(PAGE_EXPIRED.into(), StatusCode::FORBIDDEN).await;
     }

@@ -51,13 +51,7 @@ fn actor(caller: &Caller) -> Actor {
     })
 }
 
-/// Local time of the election's zone, for people.
-fn local(at: DateTime<Utc>, time_zone: &str) -> String {
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::America::Mexico_City);
-    at.with_timezone(&tz)
-        .format("%d/%m/%Y %H:%M (%Z)")
-        .to_string()
-}
+pub(crate) use crate::election::local;
 
 /// "abre el …", "cierra el … · quedan 3 días y 4 horas", or "terminó el …".
 fn window_text(
@@ -567,7 +561,7 @@ pub async fn photo_upload(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path((id, role)): Path<(Uuid, String)>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Response {
     let Some(role) = role_of(&role) else {
         return super::not_found().await.into_response();
@@ -576,45 +570,34 @@ pub async fn photo_upload(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (mut csrf, mut date, mut bytes) = (String::new(), String::new(), Vec::new());
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_string();
-                let Ok(data) = field.bytes().await else {
-                    return photo_page(
-                        &state,
-                        &session,
-                        &caller,
-                        &c,
-                        role,
-                        vec!["No se pudo leer el archivo. Intente de nuevo.".into()],
-                        StatusCode::BAD_REQUEST,
-                    )
-                    .await;
-                };
-                match name.as_str() {
-                    "csrf" => csrf = String::from_utf8_lossy(&data).into_owned(),
-                    "fecha" => date = String::from_utf8_lossy(&data).into_owned(),
-                    "foto" => bytes = data.to_vec(),
-                    _ => {}
+    let form = match super::upload::Uploaded::read(multipart).await {
+        Ok(form) => form,
+        Err(e) => {
+            let message = match e {
+                super::upload::UploadError::Field => {
+                    "No se pudo leer el archivo. Intente de nuevo."
                 }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                return photo_page(
-                    &state,
-                    &session,
-                    &caller,
-                    &c,
-                    role,
-                    vec!["El archivo es demasiado grande o el envío se interrumpió.".into()],
-                    StatusCode::BAD_REQUEST,
-                )
-                .await;
-            }
+                super::upload::UploadError::Form => {
+                    "El archivo es demasiado grande o el envío se interrumpió."
+                }
+            };
+            return photo_page(
+                &state,
+                &session,
+                &caller,
+                &c,
+                role,
+                vec![message.into()],
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
         }
-    }
+    };
+    let (csrf, date, bytes) = (
+        form.text("csrf"),
+        form.text("fecha"),
+        form.file("foto").unwrap_or_default(),
+    );
     if !csrf_matches(&session.csrf_token, &csrf) {
         return photo_page(
             &state,
@@ -933,38 +916,17 @@ pub async fn bulk_upload(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Response {
-    let (mut csrf, mut bytes) = (String::new(), Vec::new());
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or_default().to_string();
-                let Ok(data) = field.bytes().await else {
-                    return bulk_page(
-                        &session,
-                        None,
-                        vec!["El archivo es demasiado grande o el envío se interrumpió.".into()],
-                        StatusCode::BAD_REQUEST,
-                    );
-                };
-                match name.as_str() {
-                    "csrf" => csrf = String::from_utf8_lossy(&data).into_owned(),
-                    "archivo" => bytes = data.to_vec(),
-                    _ => {}
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                return bulk_page(
-                    &session,
-                    None,
-                    vec!["El archivo es demasiado grande o el envío se interrumpió.".into()],
-                    StatusCode::BAD_REQUEST,
-                );
-            }
-        }
-    }
+    let Ok(form) = super::upload::Uploaded::read(multipart).await else {
+        return bulk_page(
+            &session,
+            None,
+            vec!["El archivo es demasiado grande o el envío se interrumpió.".into()],
+            StatusCode::BAD_REQUEST,
+        );
+    };
+    let (csrf, bytes) = (form.text("csrf"), form.file("archivo").unwrap_or_default());
     if !csrf_matches(&session.csrf_token, &csrf) {
         return bulk_page(
             &session,
