@@ -23,6 +23,7 @@ run: infra build
 test: infra
 	@deploy/local-infra.sh clean-tests
 	@deploy/browser-deps.sh
+	@deploy/python-deps.sh
 	$(CARGO) build --workspace --bins
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --no-fail-fast; \

@@ -29,6 +29,7 @@ pub fn policy() -> Policy {
                 Rule::services(&["validation", "statistics"]),
             ),
             ("ListApproved", Rule::services(&["publication"])),
+            ("CountCurricularProfile", Rule::services(&["statistics"])),
         ],
     )
 }
@@ -240,6 +241,20 @@ impl CaptureService for CaptureApi {
                 value: election.to_string(),
             }),
             at: Some(to_proto(at)),
+        }))
+    }
+
+    async fn count_curricular_profile(
+        &self,
+        request: Request<pb::CountCurricularProfileRequest>,
+    ) -> Result<Response<pb::CountCurricularProfileResponse>, Status> {
+        let election = self.election(request.into_inner().election_id).await?;
+        let rows = crate::profile_counts::counts(&self.pool, election)
+            .await
+            .map_err(AppError::from)?;
+        Ok(Response::new(pb::CountCurricularProfileResponse {
+            rows,
+            computed_at: Some(to_proto(chrono::Utc::now())),
         }))
     }
 }

@@ -16,9 +16,11 @@ pub mod identity_client;
 pub mod import;
 pub mod notices;
 pub mod profile;
+pub mod profile_counts;
 pub mod progress;
 pub mod reviews;
 pub mod spreadsheet;
+pub mod statistics_client;
 pub mod validation_client;
 
 use std::sync::Arc;
@@ -50,6 +52,10 @@ impl Application {
             identity: IdentityClient::new(identity_channel, tokens.clone()),
             validation: crate::validation_client::ValidationClient::new(
                 conoceles_kit::grpc::channel(&config.validation_url)?,
+                tokens.clone(),
+            ),
+            statistics: crate::statistics_client::StatisticsClient::new(
+                conoceles_kit::grpc::channel(&config.statistics_url)?,
                 tokens.clone(),
             ),
             pool: infra.pool.clone(),

@@ -2102,12 +2102,20 @@ async fn statistics_count_a_known_dataset_now_and_as_of_an_earlier_cut_off() {
         .nth(1)
         .and_then(|rest| rest.split("```").next())
         .expect("a python block in docs/statistics.md");
-    let python = std::process::Command::new("python3")
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let prepared = std::process::Command::new("bash")
+        .arg(root.join("deploy/python-deps.sh"))
+        .status()
+        .expect("deploy/python-deps.sh runs");
+    assert!(prepared.success());
+    let python = std::process::Command::new(root.join(".run/python/bin/python"))
         .args(["-c", session_code])
+        .current_dir(&root)
         .env("STATISTICS_URL", &stack.statistics)
+        .env("STATISTICS_GRPC", &stack.statistics_grpc)
         .env("STATISTICS_TOKEN", &token)
         .output()
-        .expect("python3 runs");
+        .expect("the session's python runs");
     let printed = String::from_utf8_lossy(&python.stdout);
     assert!(
         python.status.success(),
@@ -2123,6 +2131,17 @@ async fn statistics_count_a_known_dataset_now_and_as_of_an_earlier_cut_off() {
         "{printed}"
     );
     assert!(printed.contains("\"submitted\": "), "{printed}");
+    assert!(
+        printed.contains("grupos de identidad: identity."),
+        "{printed}"
+    );
+    let grpc_cells: usize = printed
+        .split("celdas de cumplimiento por gRPC: ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .and_then(|n| n.trim().parse().ok())
+        .expect("the gRPC part printed its cells");
+    assert!(grpc_cells > 0, "{printed}");
 
     // A report snapshot is served again byte for byte with its hash.
     let created = client
@@ -2183,5 +2202,225 @@ async fn statistics_count_a_known_dataset_now_and_as_of_an_earlier_cut_off() {
         .await
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    stack.stop().await;
+}
+
+/// A session token from the capture API (`POST /api/v1/sessions`).
+async fn api_session(stack: &Stack, email: &str, role: Role) -> String {
+    let password = stack.account(email, role).await;
+    let session: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/sessions", stack.base))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    session["token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_unit_produces_the_april_report_and_statisticians_read_every_table_over_grpc() {
+    use conoceles_proto::statistics::v1 as spb;
+    use conoceles_proto::statistics::v1::statistics_service_client::StatisticsServiceClient;
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    sqlx::query("UPDATE status_changes SET changed_at = changed_at - interval '10 days'")
+        .execute(&stack.capture_pool)
+        .await
+        .unwrap();
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM candidacies WHERE postulant_code = 'PVEM' ORDER BY external_id LIMIT 2",
+    )
+    .fetch_all(&stack.capture_pool)
+    .await
+    .unwrap();
+    let mut party = party_browser(&stack, "PVEM").await;
+    fill_sections(&mut party, ids[0]).await;
+    fill_sections(&mut party, ids[1]).await;
+
+    // The admin produces the April report at a cut-off five days ago, from the back office.
+    let password = stack.account("unidad@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin.first_login("unidad@iec.org.mx", &password).await;
+    let form = admin.get("/admin/informes").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains("Aún no hay informes guardados."));
+    let day = (chrono::Utc::now() - chrono::Duration::days(5))
+        .format("%Y-%m-%d")
+        .to_string();
+    let created = admin
+        .post(
+            "/admin/informes",
+            &[
+                ("csrf", &form.hidden("csrf")),
+                ("tipo", "april"),
+                ("al", &day),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let location = created.location.unwrap();
+    let id = location.rsplit('/').next().unwrap().to_string();
+    let report = admin.get(&location).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    for expected in [
+        "Informe cuantitativo de avance de abril",
+        "<svg role=\"img\"",
+        "Cumplimiento por postulante y cargo",
+        "Sin iniciar",
+        "Guardar como PDF",
+    ] {
+        assert!(
+            report.body.contains(expected),
+            "{expected}: {}",
+            report.body
+        );
+    }
+    // As of five days ago every candidacy of the election was still not started.
+    let everyone: i64 = sqlx::query_scalar("SELECT count(*) FROM candidacies")
+        .fetch_one(&stack.capture_pool)
+        .await
+        .unwrap();
+    let csv = admin.get(&format!("{location}/csv")).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.body
+            .starts_with("table,status,postulant,office,sex,measure,count,"),
+        "{}",
+        csv.body
+    );
+    assert!(
+        csv.body.contains(&format!(
+            "progress.by_postulant,not_started,*,,,,{everyone},false,"
+        )),
+        "{}",
+        csv.body
+    );
+    assert!(
+        !csv.body.contains("progress.by_postulant,draft,"),
+        "{}",
+        csv.body
+    );
+    // Shown again after the capture moved on: the same page and the same CSV.
+    upload_photo(&mut party, ids[1], jpeg(600, 800), "foto.jpg").await;
+    assert_eq!(
+        submit_html(&mut party, ids[1]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(admin.get(&location).await.body, report.body);
+    assert_eq!(admin.get(&format!("{location}/csv")).await.body, csv.body);
+    let listed = admin.get("/admin/informes").await;
+    assert!(listed.body.contains(&id), "{}", listed.body);
+    assert!(listed.body.contains("Informe cuantitativo de abril"));
+    // The hash shown is the hash of the stored JSON the statistics API serves.
+    let token = api_session(&stack, "estadistica@iec.org.mx", Role::Statistician).await;
+    let stored = reqwest::Client::new()
+        .get(format!("{}/api/v1/reports/{id}", stack.statistics))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let hash = stored.headers()["x-content-sha256"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    use sha2::Digest;
+    assert_eq!(
+        hex::encode(sha2::Sha256::digest(stored.bytes().await.unwrap())),
+        hash
+    );
+    assert!(report.body.contains(&hash));
+    // A party reaches neither the page nor the report.
+    assert_eq!(
+        party.get("/admin/informes").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(party.get(&location).await.status, StatusCode::FORBIDDEN);
+
+    // Statisticians call gRPC with their session token and get every table; others do not.
+    let channel =
+        tonic::transport::Endpoint::from_shared(format!("http://{}", stack.statistics_grpc))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+    let mut client = StatisticsServiceClient::new(channel);
+    let ask = |token: Option<&str>, name: &str| {
+        let mut request = tonic::Request::new(spb::GetTableRequest {
+            name: name.into(),
+            ..Default::default()
+        });
+        if let Some(t) = token {
+            request
+                .metadata_mut()
+                .insert("authorization", format!("Bearer {t}").parse().unwrap());
+        }
+        request
+    };
+    let compliance = client
+        .get_table(ask(Some(&token), "compliance.by_postulant_office"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!compliance.cells.is_empty());
+    let listed = client
+        .list_tables({
+            let mut r = tonic::Request::new(spb::ListTablesRequest {});
+            r.metadata_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+            r
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.tables.iter().any(|t| !t.public));
+    // The curricular profile: persons of the candidacies in force by education level,
+    // matching the database; the two filled questionnaires carry their level.
+    let profile = client
+        .get_table(ask(Some(&token), "curricular.education_level.by_postulant"))
+        .await
+        .unwrap()
+        .into_inner();
+    let cell = |level: &str, postulant: &str| {
+        profile
+            .cells
+            .iter()
+            .find(|c| {
+                c.dimensions["education_level"] == level && c.dimensions["postulant"] == postulant
+            })
+            .and_then(|c| c.count)
+            .unwrap_or(0) as i64
+    };
+    let (persons, pvem_level): (i64, String) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM persons p JOIN candidacies c ON c.id = p.candidacy_id \
+                 WHERE p.active AND c.status <> 'withdrawn'), \
+                (SELECT fields->>'level' FROM curricular_sections s JOIN persons p ON p.id = s.person_id \
+                 WHERE p.candidacy_id = $1 AND s.section = 'education')",
+    )
+    .bind(ids[0])
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap();
+    assert_eq!(cell("*", "*"), persons);
+    assert_eq!(cell(&pvem_level, "PVEM"), 2);
+    assert_eq!(cell("sin_dato", "*"), persons - 2);
+    let party_token = api_session(&stack, "partido-grpc@partidos.mx", Role::Party).await;
+    let refused = client
+        .get_table(ask(Some(&party_token), "progress.by_sex"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    let anonymous = client
+        .get_table(ask(None, "progress.by_sex"))
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+    let forged = client
+        .get_table(ask(Some("not-a-session"), "progress.by_sex"))
+        .await
+        .unwrap_err();
+    assert_eq!(forged.code(), tonic::Code::Unauthenticated);
     stack.stop().await;
 }

@@ -18,7 +18,7 @@
 //! | `IDENTITY_GRPC_URL` | `http://127.0.0.1:50052` (for the services that may call `identity`) |
 //! | `CAPTURE_GRPC_URL` | `http://127.0.0.1:50053` (for the services that read from `capture`) |
 //! | `VALIDATION_GRPC_URL` | `http://127.0.0.1:50054` (for the capture front's review pages) |
-//! | `STATISTICS_GRPC_URL` | `http://127.0.0.1:50056` (for the public site's statistics page) |
+//! | `STATISTICS_GRPC_URL` | `http://127.0.0.1:50056` (the public site's statistics page, the back office's reports) |
 //! | `SERVICE_SECRET` | unset: the service cannot obtain tokens to call other services |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset: traces are not exported |
 //!

@@ -21,7 +21,7 @@ use tonic::service::Routes;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
-use crate::access::{GrpcAccessLayer, KeySet, Policy};
+use crate::access::{GrpcAccessLayer, KeySet, PersonSessions, Policy};
 use crate::amqp::{Broker, OutboxRelay};
 use crate::cache::Cache;
 use crate::config::ServiceConfig;
@@ -120,6 +120,7 @@ pub struct ServiceServer {
     http: Option<axum::Router>,
     workers: Vec<(&'static str, Worker)>,
     access: Option<(Policy, Arc<KeySet>)>,
+    sessions: Option<Arc<dyn PersonSessions>>,
 }
 
 impl ServiceServer {
@@ -134,7 +135,14 @@ impl ServiceServer {
             http: None,
             workers: Vec::new(),
             access: None,
+            sessions: None,
         }
+    }
+
+    /// gRPC also admits people's session tokens (for rules with [`crate::access::Rule::or_people`]).
+    pub fn grpc_sessions(mut self, sessions: Arc<dyn PersonSessions>) -> Self {
+        self.sessions = Some(sessions);
+        self
     }
 
     /// Who may call the gRPC methods, and the keys that verify callers' tokens. Without it,
@@ -214,7 +222,12 @@ impl ServiceServer {
             Some(access) => access,
             None => (Policy::new(), KeySet::from_auth(&self.config.auth_url)?),
         };
-        let access = GrpcAccessLayer::new(policy, keys, self.config.service.as_str());
+        let access = GrpcAccessLayer::with_sessions(
+            policy,
+            keys,
+            self.config.service.as_str(),
+            self.sessions,
+        );
         let incoming =
             tonic::transport::server::TcpIncoming::from(grpc_listener).with_nodelay(Some(true));
         let grpc_task = tokio::spawn({

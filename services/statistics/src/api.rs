@@ -16,12 +16,12 @@ use conoceles_kit::error::{AppError, ErrorCode, FieldViolation};
 use conoceles_kit::http::DeclaredRouter;
 use http::{Method, header};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::cache::Results;
+use crate::report::{self, Kind};
 use crate::sources::Sources;
-use crate::tables::{self, COMPLIANCE, PROGRESS_DIMENSIONS, Table};
+use crate::tables::{self, COMPLIANCE, CURRICULAR_FILTERS, PROGRESS_DIMENSIONS, Table};
+use conoceles_proto::statistics::v1::ReportFormat;
 
 #[derive(Clone)]
 pub struct ApiState {
@@ -61,6 +61,12 @@ pub fn declared() -> DeclaredRouter<ApiState> {
         )
         .route(
             Method::GET,
+            "/api/v1/reports",
+            people,
+            axum::routing::get(stored_reports),
+        )
+        .route(
+            Method::GET,
             "/api/v1/reports/{id}",
             people,
             axum::routing::get(stored_report),
@@ -92,7 +98,7 @@ fn invalid(field: &str, reason: &str, message: &str) -> AppError {
 }
 
 /// `at` (RFC 3339 or a day `AAAA-MM-DD`, its end in UTC), not in the future; absent: now.
-fn cut_off(query: &HashMap<String, String>) -> Result<(DateTime<Utc>, bool), AppError> {
+pub fn cut_off(query: &HashMap<String, String>) -> Result<(DateTime<Utc>, bool), AppError> {
     let now = Utc::now();
     let Some(value) = query.get("at").map(|v| v.trim()).filter(|v| !v.is_empty()) else {
         return Ok((now, true));
@@ -186,6 +192,34 @@ pub async fn compute(
             at,
             tables::progress(&rows.rows, dimension, &filters),
         )
+    } else if let Some((measure, dimension)) = name
+        .strip_prefix("curricular.")
+        .and_then(|rest| rest.split_once(".by_"))
+    {
+        if !live {
+            return Err(invalid(
+                "at",
+                "not_supported",
+                "El perfil curricular se calcula al momento de la consulta.",
+            ));
+        }
+        for key in filters.keys() {
+            if !CURRICULAR_FILTERS.contains(&key.as_str()) || key == dimension || key == measure {
+                return Err(invalid(
+                    key,
+                    "unknown_filter",
+                    "Filtro desconocido para esta tabla.",
+                ));
+            }
+        }
+        let rows = state.sources.curricular_profile().await.map_err(upstream)?;
+        let cut_off =
+            conoceles_kit::proto_time::from_proto(rows.computed_at.as_ref()).unwrap_or(at);
+        Table::counts(
+            definition,
+            cut_off,
+            tables::curricular(&rows.rows, measure, dimension, &filters),
+        )
     } else if name == COMPLIANCE {
         if let Some(key) = filters.keys().next() {
             return Err(invalid(
@@ -270,100 +304,98 @@ async fn table(
     }
 }
 
-/// The progress report: progress by postulant, office and sex, and compliance, at one cut-off.
-async fn report(state: &ApiState, query: &HashMap<String, String>) -> Result<Value, AppError> {
-    let (at, _) = cut_off(query)?;
-    let mut fixed = HashMap::new();
-    fixed.insert("at".to_string(), at.to_rfc3339());
-    let mut parts = Vec::new();
-    for name in [
-        "progress.by_postulant",
-        "progress.by_office",
-        "progress.by_sex",
-        COMPLIANCE,
-    ] {
-        parts.push(
-            serde_json::to_value(compute(state, name, &fixed).await?)
-                .map_err(anyhow::Error::from)?,
-        );
+fn kind_of(query: &HashMap<String, String>) -> Result<Kind, AppError> {
+    match query.get("kind").map(String::as_str) {
+        None | Some("") => Ok(Kind::Progress),
+        Some(k) => Kind::parse(k).ok_or_else(|| {
+            invalid(
+                "kind",
+                "invalid",
+                "El tipo de informe debe ser april, may, final o progress.",
+            )
+        }),
     }
-    Ok(json!({ "kind": "progress", "cut_off": at, "tables": parts }))
 }
 
+/// `GET /api/v1/reports/progress[?at=&kind=]`: the report as it would be produced now.
 async fn progress_report(
     State(state): State<ApiState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    match report(&state, &query).await {
+    let produced = match kind_of(&query) {
+        Ok(kind) => report::produce(&state, kind, &query).await,
+        Err(e) => Err(e),
+    };
+    match produced {
         Ok(v) => Json(v).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-/// `POST /api/v1/reports/progress[?at=]`: stores the report as produced, with its SHA-256.
+/// `POST /api/v1/reports/progress[?at=&kind=]`: stores the report as produced, with its SHA-256.
 async fn snapshot(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let content = match report(&state, &query).await {
-        Ok(v) => v,
+    let kind = match kind_of(&query) {
+        Ok(k) => k,
         Err(e) => return e.into_response(),
     };
-    let bytes = match serde_json::to_vec(&content) {
-        Ok(b) => b,
-        Err(e) => return AppError::from(anyhow::Error::from(e)).into_response(),
-    };
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    let id = Uuid::now_v7();
-    let cut_off = content["cut_off"]
-        .as_str()
-        .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
-        .map(|d| d.with_timezone(&Utc))
-        .unwrap_or_else(Utc::now);
-    let stored = sqlx::query(
-        "INSERT INTO reports (id, kind, cut_off, content, content_sha256, created_at, created_by) VALUES ($1, 'progress', $2, $3, $4, now(), $5)",
-    )
-    .bind(id)
-    .bind(cut_off)
-    .bind(&bytes)
-    .bind(&sha256)
-    .bind(caller.actor.as_ref().map(|a| a.account_id))
-    .execute(&state.pool)
-    .await;
-    match stored {
-        Ok(_) => (
+    let by = caller.actor.as_ref().map(|a| a.account_id);
+    match report::create(&state, kind, &query, by).await {
+        Ok(r) => (
             http::StatusCode::CREATED,
-            [(header::LOCATION, format!("/api/v1/reports/{id}"))],
-            Json(json!({ "id": id, "content_sha256": sha256, "cut_off": cut_off })),
+            [(header::LOCATION, format!("/api/v1/reports/{}", r.id))],
+            Json(json!({ "id": r.id, "kind": r.kind, "content_sha256": r.content_sha256, "cut_off": r.cut_off })),
         )
             .into_response(),
-        Err(e) => AppError::from(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
-async fn stored_report(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
-    let not_found = || AppError::new(ErrorCode::NotFound, "No existe ese reporte.").into_response();
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return not_found();
+/// `GET /api/v1/reports`: the stored reports, newest first.
+async fn stored_reports(State(state): State<ApiState>) -> Response {
+    match report::list(&state.pool).await {
+        Ok(all) => Json(json!({ "reports": all.iter().map(|r| json!({
+            "id": r.id, "kind": r.kind, "cut_off": r.cut_off, "created_at": r.created_at,
+            "content_sha256": r.content_sha256,
+        })).collect::<Vec<_>>() }))
+        .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /api/v1/reports/{id}[?format=json|csv]`: a stored report, byte for byte (JSON) or as CSV.
+async fn stored_report(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let format = match query.get("format").map(String::as_str) {
+        None | Some("json") => ReportFormat::Json,
+        Some("csv") => ReportFormat::Csv,
+        Some(_) => {
+            return invalid("format", "invalid", "El formato debe ser json o csv.").into_response();
+        }
     };
-    let row: Option<(Vec<u8>, String)> =
-        sqlx::query_as("SELECT content, content_sha256 FROM reports WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&state.pool)
-            .await
-            .ok()
-            .flatten();
-    match row {
-        Some((content, sha256)) => (
+    let rendered = match report::find(&state.pool, &id).await {
+        Ok(r) => report::render(&r, format).map(|(bytes, content_type)| (r, bytes, content_type)),
+        Err(e) => Err(e),
+    };
+    match rendered {
+        Ok((r, bytes, content_type)) => (
             [
-                (header::CONTENT_TYPE, "application/json".to_string()),
-                (header::HeaderName::from_static("x-content-sha256"), sha256),
+                (header::CONTENT_TYPE, content_type.to_string()),
+                (
+                    header::HeaderName::from_static("x-content-sha256"),
+                    r.content_sha256,
+                ),
             ],
-            content,
+            bytes,
         )
             .into_response(),
-        None => not_found(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -372,6 +404,8 @@ async fn openapi() -> Json<Value> {
     let at = json!({ "name": "at", "in": "query", "required": false, "schema": { "type": "string" }, "description": "Corte: RFC 3339 o AAAA-MM-DD (por omisión, ahora)" });
     let format = json!({ "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "csv"] } });
     let bearer = json!([{ "bearer": [] }]);
+    let kind = json!({ "name": "kind", "in": "query", "required": false, "schema": { "type": "string", "enum": ["april", "may", "final", "progress"] } });
+    let report_format = json!({ "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "csv"] } });
     Json(json!({
         "openapi": "3.1.0",
         "info": { "title": "Conóceles — API de estadística", "version": "1.0.0" },
@@ -383,9 +417,10 @@ async fn openapi() -> Json<Value> {
                 "parameters": [{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }, at.clone(), format],
                 "responses": { "200": { "description": "Tabla" }, "401": error.clone(), "403": error.clone(), "404": error.clone(), "422": error.clone(), "503": error.clone() } } },
             "/api/v1/reports/progress": {
-                "get": { "summary": "Reporte de avance al corte", "parameters": [at.clone()], "responses": { "200": { "description": "Reporte" }, "401": error.clone(), "422": error.clone() } },
-                "post": { "summary": "Guarda el reporte al corte, con su huella SHA-256", "parameters": [at], "responses": { "201": { "description": "Guardado" }, "401": error.clone(), "422": error.clone() } } },
-            "/api/v1/reports/{id}": { "get": { "summary": "Un reporte guardado, byte por byte", "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }], "responses": { "200": { "description": "Reporte" }, "404": error } } },
+                "get": { "summary": "Reporte de avance al corte", "parameters": [at.clone(), kind.clone()], "responses": { "200": { "description": "Reporte" }, "401": error.clone(), "422": error.clone() } },
+                "post": { "summary": "Guarda el reporte al corte, con su huella SHA-256", "parameters": [at, kind], "responses": { "201": { "description": "Guardado" }, "401": error.clone(), "422": error.clone() } } },
+            "/api/v1/reports": { "get": { "summary": "Reportes guardados, del más reciente al más antiguo", "responses": { "200": { "description": "Reportes" }, "401": error.clone(), "403": error.clone() } } },
+            "/api/v1/reports/{id}": { "get": { "summary": "Un reporte guardado, byte por byte (JSON) o como CSV", "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }, report_format], "responses": { "200": { "description": "Reporte" }, "404": error.clone(), "422": error } } },
             "/api/v1/openapi.json": { "get": { "summary": "Este documento", "security": [], "responses": { "200": { "description": "OpenAPI" } } } }
         },
         "components": {

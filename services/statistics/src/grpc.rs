@@ -1,30 +1,45 @@
-//! `conoceles.statistics.v1.StatisticsService`: the public subset of the tables, for the
-//! citizens' site (`publication`). Statisticians use the HTTP API.
+//! `conoceles.statistics.v1.StatisticsService`: every table for statisticians and admins
+//! calling with their session token (their scripts), the public subset for the citizens' site
+//! (`publication`), and the General Council's reports for the back office (`capture` acting
+//! for an admin or statistician).
 
 use std::collections::HashMap;
 
-use conoceles_kit::access::{Policy, Rule};
-use conoceles_kit::error::{AppError, ErrorCode};
+use conoceles_kit::access::layer::caller_of;
+use conoceles_kit::access::{Caller, Policy, Role, Rule};
+use conoceles_kit::error::{AppError, ErrorCode, FieldViolation};
 use conoceles_kit::proto_time::{from_proto, to_proto};
 use conoceles_proto::statistics::v1 as pb;
 use conoceles_proto::statistics::v1::statistics_service_server::StatisticsService;
 use tonic::{Request, Response, Status};
 
 use crate::api::{ApiState, compute, identity_tables};
+use crate::report::{self, Kind};
 use crate::tables::{self, Table, is_public};
 
 const SERVICE: &str = "conoceles.statistics.v1.StatisticsService";
 
+const STATISTICIANS: &[Role] = &[Role::Statistician, Role::Admin];
+
 pub fn policy() -> Policy {
-    let site = Rule::services(&["publication"]);
+    let site = Rule::services(&["publication"]).or_people(STATISTICIANS);
+    let reports = Rule::acting_for(&["capture"], STATISTICIANS).or_people(STATISTICIANS);
     Policy::new().grpc_methods(
         SERVICE,
         &[
             ("ListTables", site),
             ("GetTable", site),
             ("GetProgressReport", site),
+            ("CreateReport", reports),
+            ("ListReports", reports),
+            ("GetReport", reports),
         ],
     )
+}
+
+/// Whether the caller sees every table (a statistician or admin) or the public subset only.
+fn sees_all(caller: &Caller) -> bool {
+    caller.role().is_some_and(|r| STATISTICIANS.contains(&r))
 }
 
 pub struct StatisticsApi {
@@ -64,13 +79,14 @@ fn response(t: Table) -> pb::GetTableResponse {
 impl StatisticsService for StatisticsApi {
     async fn list_tables(
         &self,
-        _request: Request<pb::ListTablesRequest>,
+        request: Request<pb::ListTablesRequest>,
     ) -> Result<Response<pb::ListTablesResponse>, Status> {
+        let all = sees_all(&caller_of(&request));
         let (_, names) = identity_tables(&self.state).await?;
         Ok(Response::new(pb::ListTablesResponse {
             tables: tables::catalog(&names)
                 .into_iter()
-                .filter(|d| is_public(&d.name))
+                .filter(|d| all || is_public(&d.name))
                 .map(definition)
                 .collect(),
         }))
@@ -80,8 +96,9 @@ impl StatisticsService for StatisticsApi {
         &self,
         request: Request<pb::GetTableRequest>,
     ) -> Result<Response<pb::GetTableResponse>, Status> {
+        let all = sees_all(&caller_of(&request));
         let r = request.into_inner();
-        if !is_public(&r.name) {
+        if !all && !is_public(&r.name) {
             return Err(
                 AppError::new(ErrorCode::PermissionDenied, "Esa tabla no es pública.").into(),
             );
@@ -112,6 +129,57 @@ impl StatisticsService for StatisticsApi {
             content_sha256: hex::encode(sha2::Sha256::digest(&bytes)),
             cut_off,
             cells: response(t).cells,
+        }))
+    }
+
+    async fn create_report(
+        &self,
+        request: Request<pb::CreateReportRequest>,
+    ) -> Result<Response<pb::CreateReportResponse>, Status> {
+        let by = caller_of(&request).actor.map(|a| a.account_id);
+        let r = request.into_inner();
+        let kind = Kind::from_proto(r.kind).ok_or_else(|| {
+            AppError::invalid(vec![FieldViolation::new(
+                "kind",
+                "required",
+                "Elija el tipo de informe.",
+            )])
+        })?;
+        let mut query = HashMap::new();
+        if let Some(at) = from_proto(r.at.as_ref()) {
+            query.insert("at".to_string(), at.to_rfc3339());
+        }
+        let stored = report::create(&self.state, kind, &query, by).await?;
+        Ok(Response::new(pb::CreateReportResponse {
+            report: Some(stored.summary()),
+        }))
+    }
+
+    async fn list_reports(
+        &self,
+        _request: Request<pb::ListReportsRequest>,
+    ) -> Result<Response<pb::ListReportsResponse>, Status> {
+        Ok(Response::new(pb::ListReportsResponse {
+            reports: report::list(&self.state.pool)
+                .await?
+                .iter()
+                .map(report::Stored::summary)
+                .collect(),
+        }))
+    }
+
+    async fn get_report(
+        &self,
+        request: Request<pb::GetReportRequest>,
+    ) -> Result<Response<pb::GetReportResponse>, Status> {
+        let r = request.into_inner();
+        let stored = report::find(&self.state.pool, &r.id).await?;
+        let format = pb::ReportFormat::try_from(r.format).unwrap_or(pb::ReportFormat::Json);
+        let (content, content_type) = report::render(&stored, format)?;
+        Ok(Response::new(pb::GetReportResponse {
+            report: Some(stored.summary()),
+            content,
+            content_type: content_type.into(),
         }))
     }
 }

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod cache;
 pub mod grpc;
+pub mod report;
 pub mod sources;
 pub mod tables;
 
@@ -67,6 +68,7 @@ impl Application {
         });
         ServiceServer::new(&config, infra)
             .access(grpc::policy(), keys)
+            .grpc_sessions(authenticator.clone())
             .grpc(routes)
             .http(api::router(state, authenticator))
             .worker("changes", move |token| consumer.run(token))

@@ -70,6 +70,20 @@ impl Sources {
             .into_inner())
     }
 
+    pub async fn curricular_profile(
+        &self,
+    ) -> Result<capture::CountCurricularProfileResponse, Status> {
+        let request = self
+            .tokens
+            .own_request("capture", capture::CountCurricularProfileRequest::default())
+            .await?;
+        Ok(CaptureServiceClient::new(self.capture.clone())
+            .max_decoding_message_size(LARGE)
+            .count_curricular_profile(request)
+            .await?
+            .into_inner())
+    }
+
     /// The election the back office works on (as `capture` reports it).
     pub async fn election(&self) -> Result<String, Status> {
         let request = self

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use conoceles_proto::capture::v1::StatusCount;
+use conoceles_proto::capture::v1::{ProfileCount, StatusCount};
 use conoceles_proto::common::v1 as common;
 use conoceles_proto::validation::v1::ComplianceRow;
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,12 @@ use serde::{Deserialize, Serialize};
 pub const PROGRESS_DIMENSIONS: [&str; 5] =
     ["postulant", "office", "principle", "sex", "constituency"];
 pub const COMPLIANCE: &str = "compliance.by_postulant_office";
+/// What the curricular tables count (`curricular.<measure>.by_<dimension>`).
+pub const CURRICULAR_MEASURES: [&str; 4] =
+    ["education_level", "education_status", "age_band", "sex"];
+pub const CURRICULAR_DIMENSIONS: [&str; 2] = ["office", "postulant"];
+/// The filters of the curricular tables.
+pub const CURRICULAR_FILTERS: [&str; 4] = ["office", "postulant", "sex", "role"];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Definition {
@@ -76,6 +82,16 @@ pub fn catalog(identity_tables: &[String]) -> Vec<Definition> {
             dimensions: vec!["status".into(), (*d).into()],
         })
         .collect();
+    for measure in CURRICULAR_MEASURES {
+        for d in CURRICULAR_DIMENSIONS {
+            all.push(Definition {
+                name: format!("curricular.{measure}.by_{d}"),
+                title: format!("Perfil curricular: {} por {}", label(measure), label(d)),
+                description: "Personas candidatas vigentes (propietarias y suplentes) según su cuestionario curricular; `sin_dato` si aún no guardan su escolaridad; edad al cierre de la captura; con totales (`*`). Filtros: office, postulant, sex, role.".into(),
+                dimensions: vec![measure.into(), d.into()],
+            });
+        }
+    }
     all.push(Definition {
         name: COMPLIANCE.into(),
         title: "Cumplimiento por postulante y cargo".into(),
@@ -101,6 +117,9 @@ fn label(dimension: &str) -> &'static str {
         "principle" => "principio",
         "sex" => "sexo",
         "constituency" => "demarcación",
+        "education_level" => "escolaridad",
+        "education_status" => "estado de los estudios",
+        "age_band" => "grupo de edad",
         _ => "dimensión",
     }
 }
@@ -149,30 +168,76 @@ pub fn progress(
     dimension: &str,
     filters: &BTreeMap<String, String>,
 ) -> Vec<Cell> {
+    crosstab(
+        ("status", dimension),
+        rows.iter()
+            .filter(|row| filters.iter().all(|(k, v)| value_of(row, k) == *v))
+            .map(|row| {
+                (
+                    status_name(row.status).to_string(),
+                    value_of(row, dimension),
+                    row.count,
+                )
+            }),
+    )
+}
+
+/// Counts of `(a, b)` pairs with both margins and the total (`*`), as cells named `names`.
+fn crosstab(names: (&str, &str), items: impl Iterator<Item = (String, String, u64)>) -> Vec<Cell> {
     let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for row in rows {
-        if filters.iter().any(|(k, v)| value_of(row, k) != *v) {
-            continue;
-        }
-        let status = status_name(row.status).to_string();
-        let group = value_of(row, dimension);
+    for (a, b, count) in items {
         for key in [
-            (status.clone(), group.clone()),
-            (status, "*".into()),
-            ("*".into(), group),
+            (a.clone(), b.clone()),
+            (a, "*".into()),
+            ("*".into(), b),
             ("*".into(), "*".into()),
         ] {
-            *counts.entry(key).or_default() += row.count;
+            *counts.entry(key).or_default() += count;
         }
     }
     counts
         .into_iter()
-        .map(|((status, group), count)| Cell {
-            dimensions: BTreeMap::from([("status".into(), status), (dimension.to_string(), group)]),
+        .map(|((a, b), count)| Cell {
+            dimensions: BTreeMap::from([(names.0.to_string(), a), (names.1.to_string(), b)]),
             count: Some(count),
             suppressed: false,
         })
         .collect()
+}
+
+fn profile_value(row: &ProfileCount, key: &str) -> String {
+    match key {
+        "office" => row.office.clone(),
+        "postulant" => row.postulant.clone(),
+        "sex" => row.sex.clone(),
+        "role" => row.role.clone(),
+        "education_level" => row.education_level.clone(),
+        "education_status" => row.education_status.clone(),
+        "age_band" => row.age_band.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Persons by `measure` and `dimension` (a curricular table), with margins; `filters` restrict
+/// office, postulant, sex or role (codes).
+pub fn curricular(
+    rows: &[ProfileCount],
+    measure: &str,
+    dimension: &str,
+    filters: &BTreeMap<String, String>,
+) -> Vec<Cell> {
+    crosstab(
+        (measure, dimension),
+        rows.iter()
+            .filter(|row| filters.iter().all(|(k, v)| profile_value(row, k) == *v))
+            .map(|row| {
+                (
+                    profile_value(row, measure),
+                    profile_value(row, dimension),
+                    row.count,
+                )
+            }),
+    )
 }
 
 pub fn compliance(rows: &[ComplianceRow]) -> Vec<Cell> {
@@ -207,12 +272,9 @@ pub fn csv(table: &Table) -> String {
     let cut_off = table.cut_off.to_rfc3339();
     for cell in &table.cells {
         for d in dims {
-            let v = cell.dimensions.get(d).cloned().unwrap_or_default();
-            if v.contains([',', '"', '\n']) {
-                out.push_str(&format!("\"{}\"", v.replace('"', "\"\"")));
-            } else {
-                out.push_str(&v);
-            }
+            out.push_str(&csv_field(
+                cell.dimensions.get(d).map_or("", String::as_str),
+            ));
             out.push(',');
         }
         out.push_str(&format!(
@@ -222,6 +284,15 @@ pub fn csv(table: &Table) -> String {
         ));
     }
     out
+}
+
+/// One CSV field, quoted when it must be.
+pub fn csv_field(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -245,6 +316,44 @@ mod tests {
             count,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn curricular_tables_count_persons_with_margins_and_filters() {
+        let p = |office: &str, sex: &str, level: &str, band: &str, count: u64| ProfileCount {
+            office: office.into(),
+            postulant: "PAN".into(),
+            sex: sex.into(),
+            role: "holder".into(),
+            education_level: level.into(),
+            education_status: "titulado".into(),
+            age_band: band.into(),
+            count,
+        };
+        let rows = vec![
+            p("DMR", "mujer", "licenciatura", "30-39", 4),
+            p("DMR", "hombre", "maestria", "40-49", 2),
+            p("AYU", "mujer", "licenciatura", "60+", 1),
+        ];
+        let cells = curricular(&rows, "education_level", "office", &BTreeMap::new());
+        let get = |cells: &[Cell], a: &str, b: &str| {
+            cells
+                .iter()
+                .find(|c| c.dimensions["education_level"] == a && c.dimensions["office"] == b)
+                .and_then(|c| c.count)
+        };
+        assert_eq!(get(&cells, "licenciatura", "DMR"), Some(4));
+        assert_eq!(get(&cells, "licenciatura", "*"), Some(5));
+        assert_eq!(get(&cells, "*", "DMR"), Some(6));
+        assert_eq!(get(&cells, "*", "*"), Some(7));
+        let women = curricular(
+            &rows,
+            "education_level",
+            "office",
+            &BTreeMap::from([("sex".into(), "mujer".into())]),
+        );
+        assert_eq!(get(&women, "*", "*"), Some(5));
+        assert_eq!(get(&women, "maestria", "*"), None);
     }
 
     #[test]

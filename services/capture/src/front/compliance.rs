@@ -45,25 +45,7 @@ async fn report(state: &FrontState, cut_off: &CutOff) -> Result<Report, (StatusC
     let settings = election::settings(&state.pool, current.id)
         .await
         .map_err(|_| unavailable("No fue posible leer la elección."))?;
-    let at = if cut_off.al.trim().is_empty() {
-        Utc::now()
-    } else {
-        let day = NaiveDate::parse_from_str(cut_off.al.trim(), "%Y-%m-%d").map_err(|_| {
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "La fecha de corte debe tener la forma AAAA-MM-DD.".to_string(),
-            )
-        })?;
-        let end = day
-            .and_hms_opt(23, 59, 59)
-            .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
-            .and_then(|s| election::from_local_input(&s, &settings.time_zone))
-            .ok_or((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "La fecha de corte no es válida.".to_string(),
-            ))?;
-        end.min(Utc::now())
-    };
+    let at = end_of_day(&cut_off.al, &settings.time_zone)?.unwrap_or_else(Utc::now);
     let response = state.validation.compliance(at).await.map_err(|s| {
         (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -88,6 +70,32 @@ async fn report(state: &FrontState, cut_off: &CutOff) -> Result<Report, (StatusC
         at,
         lines,
     })
+}
+
+/// The end of the day `al` (`AAAA-MM-DD`) in the state's time zone, never in the future;
+/// `None` when `al` is empty (now).
+pub(super) fn end_of_day(
+    al: &str,
+    time_zone: &str,
+) -> Result<Option<DateTime<Utc>>, (StatusCode, String)> {
+    if al.trim().is_empty() {
+        return Ok(None);
+    }
+    let day = NaiveDate::parse_from_str(al.trim(), "%Y-%m-%d").map_err(|_| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "La fecha de corte debe tener la forma AAAA-MM-DD.".to_string(),
+        )
+    })?;
+    let end = day
+        .and_hms_opt(23, 59, 59)
+        .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+        .and_then(|s| election::from_local_input(&s, time_zone))
+        .ok_or((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "La fecha de corte no es válida.".to_string(),
+        ))?;
+    Ok(Some(end.min(Utc::now())))
 }
 
 pub async fn page(

@@ -25,6 +25,7 @@ pub async fn page(Extension(session): Extension<Arc<SessionInfo>>) -> Response {
             email: session.email.clone(),
             role_label: session.role.label(),
             is_admin: session.role == Role::Admin,
+            is_statistician: session.role == Role::Statistician,
         },
     )
 }

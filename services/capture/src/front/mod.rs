@@ -13,6 +13,7 @@ mod login;
 mod notices;
 mod parity;
 mod password;
+mod reports;
 mod review;
 pub mod session;
 pub(crate) mod upload;
@@ -34,6 +35,7 @@ pub struct FrontState {
     pub auth: AuthClient,
     pub identity: crate::identity_client::IdentityClient,
     pub validation: crate::validation_client::ValidationClient,
+    pub statistics: crate::statistics_client::StatisticsClient,
     pub pool: sqlx::PgPool,
     /// For the admin's preview of the public site.
     pub site_preview: SitePreview,
@@ -81,6 +83,8 @@ const ADMINS: &[Role] = &[Role::Admin];
 const CAPTURERS: &[Role] = &[Role::Party, Role::Candidate];
 /// The unit's reviewers (and its admins).
 const REVIEWERS: &[Role] = &[Role::Reviewer, Role::Admin];
+/// Who produces the General Council's reports.
+const REPORTERS: &[Role] = &[Role::Admin, Role::Statistician];
 /// Who may look at a candidacy's capture: its capturers and the unit's staff.
 const CAPTURE_READERS: &[Role] = &[Role::Party, Role::Candidate, Role::Admin, Role::Reviewer];
 
@@ -303,6 +307,30 @@ fn pages() -> DeclaredRouter<FrontState> {
             "/admin/cumplimiento.csv",
             Rule::people(REVIEWERS),
             get(compliance::csv),
+        )
+        .route(
+            Method::GET,
+            "/admin/informes",
+            Rule::people(REPORTERS),
+            get(reports::page),
+        )
+        .route(
+            Method::POST,
+            "/admin/informes",
+            Rule::people(REPORTERS),
+            post(reports::create),
+        )
+        .route(
+            Method::GET,
+            "/admin/informes/{id}",
+            Rule::people(REPORTERS),
+            get(reports::show),
+        )
+        .route(
+            Method::GET,
+            "/admin/informes/{id}/csv",
+            Rule::people(REPORTERS),
+            get(reports::csv),
         )
         .route(
             Method::GET,

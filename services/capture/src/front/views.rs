@@ -59,6 +59,7 @@ pub struct HomePage {
     pub email: String,
     pub role_label: &'static str,
     pub is_admin: bool,
+    pub is_statistician: bool,
 }
 
 pub struct AccountRow {
@@ -371,6 +372,34 @@ pub struct CompliancePage {
     pub publication_starts: String,
     pub election_day: String,
     pub lines: Vec<ComplianceLine>,
+}
+
+pub struct ReportLine {
+    pub id: String,
+    pub kind: &'static str,
+    pub cut_off: String,
+    pub created_at: String,
+    pub sha256: String,
+    pub sha_short: String,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+pub struct ReportsPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub errors: Vec<String>,
+    pub kinds: Vec<(&'static str, &'static str)>,
+    pub reports: Vec<ReportLine>,
+}
+
+/// A stored report: `body` is the fragment `statistics` rendered (escaped there).
+#[derive(Template)]
+#[template(path = "report.html")]
+pub struct ReportPage {
+    pub nav: Option<Nav>,
+    pub summary: ReportLine,
+    pub body: String,
 }
 
 #[derive(Template)]

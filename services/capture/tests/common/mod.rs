@@ -36,6 +36,8 @@ pub struct Stack {
     pub site: String,
     /// The statisticians' API.
     pub statistics: String,
+    /// `host:port` of the statistics gRPC server.
+    pub statistics_grpc: String,
     /// gRPC addresses (`http://…`) of auth, identity and capture, for tests that call them.
     pub auth_grpc: String,
     pub identity_grpc: String,
@@ -85,10 +87,16 @@ pub async fn spawn_stack() -> Stack {
         .local_addr()
         .unwrap()
         .port();
+    let statistics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let capture_config = ServiceConfig {
         auth_url: format!("http://{}", auth.grpc_addr()),
         identity_url: format!("http://{}", identity.grpc_addr()),
         validation_url: format!("http://127.0.0.1:{validation_port}"),
+        statistics_url: format!("http://127.0.0.1:{statistics_port}"),
         service_secret: Some(CAPTURE_SECRET.to_string().into()),
         ..testing::service_config(ServiceName::Capture, &capture_db.url, &namespace)
     };
@@ -108,16 +116,19 @@ pub async fn spawn_stack() -> Stack {
         .await
         .unwrap();
     let statistics_db = TestDatabase::named("front_statistics");
-    let statistics = conoceles_statistics::Application::build(ServiceConfig {
+    let mut statistics_config = ServiceConfig {
         auth_url: format!("http://{}", auth.grpc_addr()),
         identity_url: format!("http://{}", identity.grpc_addr()),
         capture_url: format!("http://{}", capture.grpc_addr()),
         validation_url: format!("http://127.0.0.1:{validation_port}"),
         service_secret: Some(STATISTICS_SECRET.to_string().into()),
         ..testing::service_config(ServiceName::Statistics, &statistics_db.url, &namespace)
-    })
-    .await
-    .unwrap();
+    };
+    statistics_config.ports.grpc = statistics_port;
+    let statistics = conoceles_statistics::Application::build(statistics_config)
+        .await
+        .unwrap();
+    let statistics_grpc = format!("127.0.0.1:{statistics_port}");
     let statistics_base = format!("http://{}", statistics.http_addr().unwrap());
     let publication_db = TestDatabase::named("front_publication");
     let publication = conoceles_publication::Application::build(ServiceConfig {
@@ -159,6 +170,7 @@ pub async fn spawn_stack() -> Stack {
         stops,
         site,
         statistics: statistics_base,
+        statistics_grpc,
         auth_grpc,
         identity_grpc,
         capture_grpc,

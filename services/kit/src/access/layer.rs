@@ -12,19 +12,42 @@ use tower::{Layer, Service};
 
 use super::keys::KeySet;
 use super::policy::{Denied, Policy};
-use super::role::Caller;
+use super::role::{Actor, Caller};
 use super::{DENIED_MARKER, is_infrastructure_route};
 
 struct Gate {
     policy: Policy,
     keys: Arc<KeySet>,
     audience: String,
+    sessions: Option<Arc<dyn PersonSessions>>,
+}
+
+/// People calling gRPC directly with their session token (statisticians' scripts): who the
+/// session belongs to, as `auth` says. Services without it admit service tokens only.
+#[async_trait::async_trait]
+pub trait PersonSessions: Send + Sync + 'static {
+    async fn person(&self, session_token: &str) -> Result<Option<Actor>, tonic::Status>;
 }
 
 impl Gate {
     async fn admit(&self, path: &str, headers: &http::HeaderMap) -> Result<Caller, tonic::Status> {
         let caller = match bearer(headers) {
             None => Caller::ANONYMOUS,
+            // A session token is opaque (no dots); a service token is a signed JWT.
+            Some(token) if !token.contains('.') && self.sessions.is_some() => {
+                let sessions = self.sessions.as_ref().expect("checked above");
+                match sessions.person(token).await? {
+                    Some(actor) => Caller {
+                        service: None,
+                        actor: Some(actor),
+                    },
+                    None => {
+                        return Err(denied(tonic::Status::unauthenticated(
+                            "sesión inválida o vencida",
+                        )));
+                    }
+                }
+            }
             Some(token) => match self.keys.verify(token, &self.audience).await {
                 Ok(claims) => Caller {
                     service: Some(claims.sub),
@@ -84,6 +107,25 @@ impl GrpcAccessLayer {
                 policy,
                 keys,
                 audience: audience.into(),
+                sessions: None,
+            }),
+        }
+    }
+
+    /// Also admits people's session tokens, resolved by `sessions` (their rules say
+    /// [`Rule::people`] or [`Rule::or_people`]).
+    pub fn with_sessions(
+        policy: Policy,
+        keys: Arc<KeySet>,
+        audience: impl Into<String>,
+        sessions: Option<Arc<dyn PersonSessions>>,
+    ) -> Self {
+        Self {
+            gate: Arc::new(Gate {
+                policy,
+                keys,
+                audience: audience.into(),
+                sessions,
             }),
         }
     }

@@ -15,7 +15,7 @@ pub mod token;
 pub mod tokens;
 
 pub use keys::KeySet;
-pub use layer::GrpcAccessLayer;
+pub use layer::{GrpcAccessLayer, PersonSessions};
 pub use policy::{Denied, Policy, Rule};
 pub use role::{Actor, Caller, Role};
 pub use token::{Claims, TokenSigner};

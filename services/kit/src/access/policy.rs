@@ -12,6 +12,8 @@ pub struct Rule {
     services: &'static [&'static str],
     /// Roles of the person acted for. Empty: no person needed.
     roles: &'static [Role],
+    /// People with one of these roles calling directly with their session (besides `services`).
+    people: &'static [Role],
 }
 
 impl Rule {
@@ -21,6 +23,7 @@ impl Rule {
             public: true,
             services: &[],
             roles: &[],
+            people: &[],
         }
     }
 
@@ -30,6 +33,7 @@ impl Rule {
             public: false,
             services,
             roles: &[],
+            people: &[],
         }
     }
 
@@ -39,6 +43,7 @@ impl Rule {
             public: false,
             services,
             roles,
+            people: &[],
         }
     }
 
@@ -48,6 +53,16 @@ impl Rule {
             public: false,
             services: &[],
             roles,
+            people: &[],
+        }
+    }
+
+    /// This rule, and also people with one of `roles` calling with their own session (gRPC
+    /// services that admit sessions: statisticians' scripts).
+    pub const fn or_people(self, roles: &'static [Role]) -> Self {
+        Self {
+            people: roles,
+            ..self
         }
     }
 
@@ -61,6 +76,9 @@ impl Rule {
         }
         if caller.service.is_none() && caller.actor.is_none() {
             return false;
+        }
+        if caller.service.is_none() && caller.role().is_some_and(|r| self.people.contains(&r)) {
+            return true;
         }
         if !self.services.is_empty()
             && !caller
@@ -190,6 +208,35 @@ mod tests {
         assert_eq!(
             policy.decide("/undeclared", &caller(Some("capture"), Some(Role::Admin))),
             Err(Denied::Forbidden)
+        );
+    }
+
+    #[test]
+    fn or_people_adds_people_with_their_own_session_and_nobody_else() {
+        let policy = Policy::new().route(
+            "/t",
+            Rule::services(&["publication"]).or_people(&[Role::Statistician]),
+        );
+        assert_eq!(
+            policy.decide("/t", &caller(Some("publication"), None)),
+            Ok(())
+        );
+        assert_eq!(
+            policy.decide("/t", &caller(None, Some(Role::Statistician))),
+            Ok(())
+        );
+        assert_eq!(
+            policy.decide("/t", &caller(None, Some(Role::Party))),
+            Err(Denied::Forbidden)
+        );
+        // Another service acting for a statistician is not the statistician's own session.
+        assert_eq!(
+            policy.decide("/t", &caller(Some("capture"), Some(Role::Statistician))),
+            Err(Denied::Forbidden)
+        );
+        assert_eq!(
+            policy.decide("/t", &Caller::ANONYMOUS),
+            Err(Denied::Unauthenticated)
         );
     }
 }

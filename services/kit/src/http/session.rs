@@ -96,3 +96,16 @@ impl Authenticator for BearerAuthenticator {
             .and_then(actor_of))
     }
 }
+
+/// The same sessions for gRPC callers (statisticians' scripts calling `statistics` directly).
+#[async_trait::async_trait]
+impl crate::access::PersonSessions for BearerAuthenticator {
+    async fn person(&self, session_token: &str) -> Result<Option<Actor>, tonic::Status> {
+        Ok(resolve(&self.auth, &self.tokens, session_token)
+            .await
+            .map_err(|_| tonic::Status::unavailable("Un servicio necesario no está disponible."))?
+            .and_then(|r| r.account)
+            .as_ref()
+            .and_then(actor_of))
+    }
+}

@@ -1,0 +1,493 @@
+//! The General Council's reports (DESIGN §4.7): the April and May quantitative progress reports
+//! and the final report, each the progress and compliance tables at a cut-off. A report is
+//! stored as produced (JSON) with its SHA-256; its CSV and its HTML (tables and SVG bars, for
+//! the back office to print) are rendered from the stored bytes, so they come out identical
+//! every time.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+use conoceles_kit::error::{AppError, ErrorCode};
+use conoceles_proto::statistics::v1 as pb;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::api::{ApiState, compute, cut_off};
+use crate::tables::{self, COMPLIANCE, Table};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    April,
+    May,
+    Final,
+    Progress,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::April, Kind::May, Kind::Final, Kind::Progress];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::April => "april",
+            Kind::May => "may",
+            Kind::Final => "final",
+            Kind::Progress => "progress",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::April => "Informe cuantitativo de avance de abril",
+            Kind::May => "Informe cuantitativo de avance de mayo",
+            Kind::Final => "Informe final de la captura y de incumplimiento",
+            Kind::Progress => "Informe de avance de la captura",
+        }
+    }
+
+    pub fn from_proto(value: i32) -> Option<Kind> {
+        match pb::ReportKind::try_from(value).ok()? {
+            pb::ReportKind::April => Some(Kind::April),
+            pb::ReportKind::May => Some(Kind::May),
+            pb::ReportKind::Final => Some(Kind::Final),
+            pb::ReportKind::Progress => Some(Kind::Progress),
+            pb::ReportKind::Unspecified => None,
+        }
+    }
+
+    pub fn to_proto(self) -> pb::ReportKind {
+        match self {
+            Kind::April => pb::ReportKind::April,
+            Kind::May => pb::ReportKind::May,
+            Kind::Final => pb::ReportKind::Final,
+            Kind::Progress => pb::ReportKind::Progress,
+        }
+    }
+}
+
+/// The tables of every report, in the order they are shown.
+const TABLES: [&str; 4] = [
+    "progress.by_postulant",
+    "progress.by_office",
+    "progress.by_sex",
+    COMPLIANCE,
+];
+
+/// The report's content at the cut-off `query["at"]` (absent: now).
+pub async fn produce(
+    state: &ApiState,
+    kind: Kind,
+    query: &HashMap<String, String>,
+) -> Result<Value, AppError> {
+    let (at, _) = cut_off(query)?;
+    let fixed = HashMap::from([("at".to_string(), at.to_rfc3339())]);
+    let mut parts = Vec::new();
+    for name in TABLES {
+        parts.push(
+            serde_json::to_value(compute(state, name, &fixed).await?)
+                .map_err(anyhow::Error::from)?,
+        );
+    }
+    Ok(json!({ "kind": kind.as_str(), "title": kind.title(), "cut_off": at, "tables": parts }))
+}
+
+/// A stored report (without its content when listed).
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub id: Uuid,
+    pub kind: String,
+    pub cut_off: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub content_sha256: String,
+    pub content: Vec<u8>,
+}
+
+impl Stored {
+    pub fn summary(&self) -> pb::ReportSummary {
+        use conoceles_kit::proto_time::to_proto;
+        pb::ReportSummary {
+            id: self.id.to_string(),
+            kind: Kind::parse(&self.kind).map_or(0, |k| k.to_proto() as i32),
+            cut_off: Some(to_proto(self.cut_off)),
+            created_at: Some(to_proto(self.created_at)),
+            content_sha256: self.content_sha256.clone(),
+        }
+    }
+}
+
+/// Produces the report and stores it with its hash.
+pub async fn create(
+    state: &ApiState,
+    kind: Kind,
+    query: &HashMap<String, String>,
+    created_by: Option<Uuid>,
+) -> Result<Stored, AppError> {
+    let content = produce(state, kind, query).await?;
+    let bytes = serde_json::to_vec(&content).map_err(anyhow::Error::from)?;
+    let stored = Stored {
+        id: Uuid::now_v7(),
+        kind: kind.as_str().into(),
+        cut_off: content["cut_off"]
+            .as_str()
+            .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
+            .map_or_else(Utc::now, |d| d.with_timezone(&Utc)),
+        created_at: Utc::now(),
+        content_sha256: hex::encode(Sha256::digest(&bytes)),
+        content: bytes,
+    };
+    sqlx::query(
+        "INSERT INTO reports (id, kind, cut_off, content, content_sha256, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(stored.id)
+    .bind(&stored.kind)
+    .bind(stored.cut_off)
+    .bind(&stored.content)
+    .bind(&stored.content_sha256)
+    .bind(stored.created_at)
+    .bind(created_by)
+    .execute(&state.pool)
+    .await?;
+    tracing::info!(report = %stored.id, kind = %stored.kind, "report stored");
+    Ok(stored)
+}
+
+type Row = (Uuid, String, DateTime<Utc>, DateTime<Utc>, String, Vec<u8>);
+
+fn stored((id, kind, cut_off, created_at, content_sha256, content): Row) -> Stored {
+    Stored {
+        id,
+        kind,
+        cut_off,
+        created_at,
+        content_sha256,
+        content,
+    }
+}
+
+pub async fn find(pool: &PgPool, id: &str) -> Result<Stored, AppError> {
+    let not_found = || AppError::new(ErrorCode::NotFound, "No existe ese reporte.");
+    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+    sqlx::query_as::<_, Row>(
+        "SELECT id, kind, cut_off, created_at, content_sha256, content FROM reports WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .map(stored)
+    .ok_or_else(not_found)
+}
+
+/// Every stored report, newest first (without content).
+pub async fn list(pool: &PgPool) -> Result<Vec<Stored>, AppError> {
+    Ok(sqlx::query_as::<_, Row>(
+        "SELECT id, kind, cut_off, created_at, content_sha256, ''::bytea FROM reports ORDER BY created_at DESC LIMIT 200",
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(stored)
+    .collect())
+}
+
+fn tables_of(content: &[u8]) -> Result<(Value, Vec<Table>), AppError> {
+    let value: Value = serde_json::from_slice(content).map_err(anyhow::Error::from)?;
+    let tables: Vec<Table> =
+        serde_json::from_value(value["tables"].clone()).map_err(anyhow::Error::from)?;
+    Ok((value, tables))
+}
+
+/// The report as one CSV: `table`, every dimension any of its tables has, `count`,
+/// `suppressed`, `cut_off`.
+pub fn csv(content: &[u8]) -> Result<String, AppError> {
+    let (_, tables) = tables_of(content)?;
+    let mut columns: Vec<String> = Vec::new();
+    for t in &tables {
+        for d in &t.definition.dimensions {
+            if !columns.contains(d) {
+                columns.push(d.clone());
+            }
+        }
+    }
+    let mut out = format!("table,{},count,suppressed,cut_off\r\n", columns.join(","));
+    for t in &tables {
+        let cut_off = t.cut_off.to_rfc3339();
+        for cell in &t.cells {
+            out.push_str(&t.definition.name);
+            for c in &columns {
+                out.push(',');
+                out.push_str(&tables::csv_field(
+                    cell.dimensions.get(c).map_or("", String::as_str),
+                ));
+            }
+            out.push_str(&format!(
+                ",{},{},{cut_off}\r\n",
+                cell.count.map(|c| c.to_string()).unwrap_or_default(),
+                cell.suppressed
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Spanish names of the codes shown in reports.
+fn label(code: &str) -> String {
+    match code {
+        "*" => "Total",
+        "not_started" => "Sin iniciar",
+        "draft" => "Borrador",
+        "submitted" => "Enviada",
+        "observed" => "Observada",
+        "approved" => "Aprobada",
+        "published" => "Publicada",
+        "withdrawn" => "Cancelada",
+        "total" => "Vigentes",
+        "incomplete" => "Incompletas",
+        "observed_unanswered" => "Observadas sin atender",
+        "identity_missing" => "Sin cuestionario de identidad",
+        "mujer" => "Mujer",
+        "hombre" => "Hombre",
+        "no_binario" => "No binario",
+        "sin_dato" => "Sin dato",
+        other => other,
+    }
+    .to_string()
+}
+
+/// Okabe–Ito colours, distinguishable with colour-vision deficiencies.
+const PALETTE: [&str; 7] = [
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999",
+];
+
+struct Bar {
+    y: u32,
+    label: String,
+    segments: Vec<Segment>,
+}
+
+struct Segment {
+    x: u32,
+    width: u32,
+    fill: &'static str,
+    title: String,
+}
+
+struct Legend {
+    fill: &'static str,
+    label: String,
+}
+
+struct Chart {
+    height: u32,
+    bars: Vec<Bar>,
+    legend: Vec<Legend>,
+}
+
+struct Pivot {
+    id: String,
+    title: String,
+    row_header: String,
+    columns: Vec<String>,
+    rows: Vec<(String, Vec<String>)>,
+    chart: Option<Chart>,
+}
+
+const LABEL_WIDTH: u32 = 180;
+const BAR_AREA: u32 = 440;
+const BAR_HEIGHT: u32 = 22;
+
+/// One table as rows (every dimension but the column one) × columns (`measure`, or the first
+/// dimension), totals last, with stacked bars when the columns are parts of a whole.
+fn pivot(index: usize, t: &Table) -> Pivot {
+    let dims = &t.definition.dimensions;
+    let column_dim = if dims.iter().any(|d| d == "measure") {
+        "measure".to_string()
+    } else {
+        dims[0].clone()
+    };
+    let row_dims: Vec<&String> = dims.iter().filter(|d| **d != column_dim).collect();
+    let mut columns: Vec<String> = Vec::new();
+    let mut row_keys: Vec<String> = Vec::new();
+    let mut values: HashMap<(String, String), String> = HashMap::new();
+    let mut numbers: HashMap<(String, String), u64> = HashMap::new();
+    for cell in &t.cells {
+        let column = cell
+            .dimensions
+            .get(&column_dim)
+            .cloned()
+            .unwrap_or_default();
+        let row = row_dims
+            .iter()
+            .map(|d| cell.dimensions.get(*d).cloned().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" · ");
+        if !columns.contains(&column) {
+            columns.push(column.clone());
+        }
+        if !row_keys.contains(&row) {
+            row_keys.push(row.clone());
+        }
+        let shown = if cell.suppressed {
+            "—".to_string()
+        } else {
+            cell.count.unwrap_or(0).to_string()
+        };
+        numbers.insert((row.clone(), column.clone()), cell.count.unwrap_or(0));
+        values.insert((row, column), shown);
+    }
+    let totals_last = |v: &mut Vec<String>| {
+        v.sort_by_key(|k| k.contains('*'));
+    };
+    totals_last(&mut columns);
+    totals_last(&mut row_keys);
+    let rows = row_keys
+        .iter()
+        .map(|r| {
+            (
+                r.split(" · ").map(label).collect::<Vec<_>>().join(" · "),
+                columns
+                    .iter()
+                    .map(|c| {
+                        values
+                            .get(&(r.clone(), c.clone()))
+                            .cloned()
+                            .unwrap_or_else(|| "0".into())
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let parts: Vec<&String> = columns.iter().filter(|c| *c != "*").collect();
+    let chart = (column_dim != "measure" && !parts.is_empty()).then(|| {
+        let bar_rows: Vec<&String> = row_keys.iter().filter(|r| !r.contains('*')).collect();
+        let max = bar_rows
+            .iter()
+            .map(|r| {
+                parts
+                    .iter()
+                    .map(|c| {
+                        numbers
+                            .get(&((*r).clone(), (*c).clone()))
+                            .copied()
+                            .unwrap_or(0)
+                    })
+                    .sum::<u64>()
+            })
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let bars = bar_rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut x = LABEL_WIDTH;
+                let segments = parts
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(j, c)| {
+                        let n = numbers
+                            .get(&((*r).clone(), (*c).clone()))
+                            .copied()
+                            .unwrap_or(0);
+                        (n > 0).then(|| {
+                            let width =
+                                ((n as f64 / max as f64) * BAR_AREA as f64).round().max(1.0) as u32;
+                            let s = Segment {
+                                x,
+                                width,
+                                fill: PALETTE[j % PALETTE.len()],
+                                title: format!("{}: {n}", label(c)),
+                            };
+                            x += width;
+                            s
+                        })
+                    })
+                    .collect();
+                Bar {
+                    y: i as u32 * (BAR_HEIGHT + 6),
+                    label: r.split(" · ").map(label).collect::<Vec<_>>().join(" · "),
+                    segments,
+                }
+            })
+            .collect::<Vec<_>>();
+        Chart {
+            height: bars.len() as u32 * (BAR_HEIGHT + 6),
+            bars,
+            legend: parts
+                .iter()
+                .enumerate()
+                .map(|(j, c)| Legend {
+                    fill: PALETTE[j % PALETTE.len()],
+                    label: label(c),
+                })
+                .collect(),
+        }
+    });
+    Pivot {
+        id: format!("tabla-{}", index + 1),
+        title: t.definition.title.clone(),
+        row_header: row_dims
+            .iter()
+            .map(|d| d.as_str())
+            .collect::<Vec<_>>()
+            .join(" · "),
+        columns: columns.iter().map(|c| label(c)).collect(),
+        rows,
+        chart,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportView {
+    title: String,
+    cut_off: String,
+    cut_off_iso: String,
+    sha256: String,
+    tables: Vec<Pivot>,
+    label_x: u32,
+    bar_height: u32,
+    text_dy: u32,
+}
+
+/// The report as an HTML fragment (an `<article>`): what the back office embeds and prints.
+pub fn html(report: &Stored) -> Result<String, AppError> {
+    let (value, tables) = tables_of(&report.content)?;
+    let view = ReportView {
+        title: value["title"].as_str().unwrap_or("Informe").to_string(),
+        cut_off: report.cut_off.format("%Y-%m-%d %H:%M UTC").to_string(),
+        cut_off_iso: report.cut_off.to_rfc3339(),
+        sha256: report.content_sha256.clone(),
+        tables: tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| pivot(i, t))
+            .collect(),
+        label_x: LABEL_WIDTH - 8,
+        bar_height: BAR_HEIGHT,
+        text_dy: BAR_HEIGHT / 2 + 5,
+    };
+    Ok(view.render().map_err(anyhow::Error::from)?)
+}
+
+/// The stored report in `format`, with its content type.
+pub fn render(
+    report: &Stored,
+    format: pb::ReportFormat,
+) -> Result<(Vec<u8>, &'static str), AppError> {
+    Ok(match format {
+        pb::ReportFormat::Csv => (
+            csv(&report.content)?.into_bytes(),
+            "text/csv; charset=utf-8",
+        ),
+        pb::ReportFormat::Html => (html(report)?.into_bytes(), "text/html; charset=utf-8"),
+        pb::ReportFormat::Json | pb::ReportFormat::Unspecified => {
+            (report.content.clone(), "application/json")
+        }
+    })
+}
