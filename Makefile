@@ -2,13 +2,14 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: help run test lint bench infra build clean-test-data
+.PHONY: help run test lint bench soak infra build clean-test-data
 
 help:
 	@echo "make run    - infrastructure up, build, start the six services, print their URLs (Ctrl-C stops)"
 	@echo "make test   - infrastructure up, then every test of the workspace"
 	@echo "make lint   - rustfmt, clippy with warnings denied, and the deployment files (Dockerfile, compose, Kubernetes) checked offline"
-	@echo "make bench  - benchmarks that exist so far (import at national scale); figures in docs/benchmarks.md"
+	@echo "make bench  - national-scale figures against baselines on this machine (~10 min); docs/benchmarks.md"
+	@echo "make soak   - the fault-injection run at length: broker connections cut while submissions flow; docs/resilience.md"
 
 infra:
 	@deploy/local-infra.sh up
@@ -36,9 +37,20 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	@deploy/lint-ops.sh
+	@deploy/lint-deps.sh
 
 bench: infra
 	@deploy/bench.sh
+
+# The short fault-injection run of make test, at length and three times over.
+soak: infra
+	@deploy/local-infra.sh clean-tests
+	$(CARGO) build --workspace --bins
+	@for run in 1 2 3; do \
+		echo "== soak run $$run =="; \
+		SOAK_CANDIDACIES=1000 $(CARGO) nextest run -p conoceles-capture --no-capture \
+			-E 'test(nothing_is_lost_or_applied_twice)' || exit 1; \
+	done
 
 clean-test-data:
 	@deploy/local-infra.sh clean-tests

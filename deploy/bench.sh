@@ -1,20 +1,276 @@
 #!/usr/bin/env bash
-# Benchmarks that exist so far; each prints its figures and the command that reproduces it.
-# See docs/benchmarks.md for the latest figures and what is not measured yet.
+# make bench: national-scale figures measured on this machine, each beside a baseline run in
+# the same session, with the command that reproduces it. Nothing here is asserted; it prints.
+# The latest figures and how to read them: docs/benchmarks.md.
+#
+#   1. import of 100,000 candidacies            5. statistics at national scale, cold and cached
+#   2. public pages and API vs nginx            6. argon2id logins per second
+#   3. overload: shedding and recovery          7. memory of every service, idle and loaded
+#   4. pipeline latency is not measured yet (see docs/benchmarks.md)
+#
+# Needs the ports of `make run` free (it starts the same stack, release build) and nginx (installed
+# from Debian's packages when missing). BENCH_SECONDS (default 10) sets each load's duration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bench_db=conoceles_bench_capture
-url="postgres://conoceles:conoceles@127.0.0.1:5432/$bench_db"
-psql_admin() { psql -X -q -h 127.0.0.1 -U conoceles -d postgres "$@"; }
+SECONDS_EACH=${BENCH_SECONDS:-10}
+NATIONAL=100000
+out=.run/bench
+mkdir -p "$out" .run/logs
+results="$out/results.jsonl"
+: >"$results"
+R=target/release
+loadgen="$R/conoceles-loadgen"
 
-cargo build --release -p conoceles-capture --bin conoceles-capture
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+note() { printf '\n== %s ==\n' "$*"; }
+# record <name> <json>: keeps a figure for the summary and prints it.
+record() { printf '{"name":"%s","result":%s}\n' "$1" "$2" >>"$results"; printf '  %-44s %s\n' "$1" "$2"; }
+load() { "$loadgen" --duration "$SECONDS_EACH" "$@"; }
+psql_db() { psql -X -q -At -h 127.0.0.1 -U "conoceles_$1" -d "conoceles_$1" "${@:2}"; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  echo "[bench] installing nginx (Debian package) for the static baseline" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq nginx-light >/dev/null \
+    || as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq nginx >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+cargo build --release --workspace --bins
+# Thousands of connections at twice the saturating rate, on both sides of loopback.
+ulimit -n 65536 2>/dev/null || true
+
+pids_to_stop=()
+cleanup() {
+  [ -f "$out/nginx.pid" ] && kill "$(cat "$out/nginx.pid")" 2>/dev/null || true
+  for p in "${pids_to_stop[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  PGPASSWORD=conoceles_publication psql_db publication -c "DELETE FROM profiles WHERE content_sha256 LIKE 'bench-%'" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+# ---------------------------------------------------------------------------------------------
+note "1. Import: $NATIONAL candidacies (reproduce: DATABASE_URL=postgres://conoceles:conoceles@127.0.0.1:5432/conoceles_bench_capture $R/conoceles-capture bench-import $NATIONAL)"
+bench_db=conoceles_bench_capture
+bench_url="postgres://conoceles:conoceles@127.0.0.1:5432/$bench_db"
+PGPASSWORD=conoceles psql -X -q -h 127.0.0.1 -U conoceles -d postgres -c "DROP DATABASE IF EXISTS $bench_db WITH (FORCE)"
+import_out=$(DATABASE_URL="$bench_url" AMQP_NAMESPACE=bench RUST_LOG=warn "$R/conoceles-capture" bench-import "$NATIONAL")
+echo "$import_out"
+import_s=$(sed -n 's/.*, total \([0-9.]*\) s.*/\1/p' <<<"$import_out" | head -1)
+record import "{\"candidacies\":$NATIONAL,\"seconds\":${import_s:-null}}"
+
+# ---------------------------------------------------------------------------------------------
+note "Starting the six services (release build) with the demo election"
+PROFILE_DIR=$R deploy/run-local.sh >"$out/run.log" 2>&1 &
+pids_to_stop+=($!)
+for _ in $(seq 1 600); do
+  grep -q "Every service is ready" "$out/run.log" && break
+  if ! kill -0 "${pids_to_stop[0]}" 2>/dev/null; then cat "$out/run.log" >&2; exit 1; fi
+  sleep 0.5
+done
+grep -q "Every service is ready" "$out/run.log" || { cat "$out/run.log" >&2; exit 1; }
+admin_password=$(sed -n 's/.*administrator: admin@demo.conoceles.mx  password: \([^ ]*\).*/\1/p' "$out/run.log")
+declare -A PID
+for s in auth identity capture validation publication statistics; do
+  PID[$s]=$(pgrep -f "^$R/conoceles-$s\$" | head -1)
+done
+sleep 2
+for s in auth identity capture validation publication statistics; do
+  record "memory.idle.$s" "{\"rss_mb\":$(( $(rss_kb "${PID[$s]}") / 1024 ))}"
+done
+
+note "National-scale read model: $NATIONAL published profiles cloned from the demo's (bulk path: SQL)"
+export PGPASSWORD=conoceles_publication
+started=$(date +%s.%N)
+psql_db publication -c "
+  WITH t AS (SELECT row_number() OVER (ORDER BY candidacy_id) - 1 AS rn, * FROM profiles
+             WHERE withdrawn_at IS NULL AND content_sha256 NOT LIKE 'bench-%'),
+       n AS (SELECT count(*) AS n FROM t)
+  INSERT INTO profiles (candidacy_id, election_id, submission_id, content_sha256, office_code, office,
+    principle, constituency_code, constituency, postulant_code, postulant, list_position,
+    affirmative_action, holder_name, holder_sex, holder_age, education_level, search, neutral_rank,
+    profile, identity, approved_at)
+  SELECT md5('bench' || g)::uuid, t.election_id, md5('bench-s' || g)::uuid, 'bench-' || g,
+    t.office_code, t.office, t.principle, 'B' || (g % 300 + 1), 'Distrito ' || (g % 300 + 1),
+    t.postulant_code, t.postulant, t.list_position, t.affirmative_action, t.holder_name || ' ' || g,
+    t.holder_sex, t.holder_age, t.education_level, t.search || ' bench' || g, md5('bench-r' || g),
+    t.profile, t.identity, now()
+  FROM generate_series(1, $NATIONAL) g CROSS JOIN n JOIN t ON t.rn = g % n.n"
+psql_db publication -c "ANALYZE profiles"
+published=$(psql_db publication -c "SELECT count(*) FROM profiles WHERE withdrawn_at IS NULL")
+echo "  $published profiles published ($(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $started}") s)"
+# The open-data worker regenerates CSV, JSON, Popolo and the signature for all of them.
+started=$(date +%s.%N)
+for _ in $(seq 1 600); do
+  current=$(psql_db publication -c "SELECT (SELECT coalesce(min(version), 0) FROM open_data_files) >= (SELECT version FROM read_model_version)")
+  [ "$current" = t ] && break
+  sleep 0.5
+done
+opendata_s=$(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $started}")
+csv_mb=$(psql_db publication -c "SELECT round(length(content) / 1048576.0, 1) FROM open_data_files WHERE name = 'candidaturas.csv'")
+record open_data.regenerate "{\"profiles\":$published,\"seconds\":$opendata_s,\"csv_mb\":$csv_mb}"
+
+site=http://127.0.0.1:8080
+psql_db publication -c "SELECT candidacy_id FROM profiles WHERE withdrawn_at IS NULL ORDER BY neutral_rank LIMIT 1000" \
+  | sed "s|^|$site/candidaturas/|" >"$out/profiles.txt"
+psql_db publication -c "SELECT DISTINCT office_code, constituency_code FROM profiles WHERE withdrawn_at IS NULL LIMIT 1000" \
+  | awk -F'|' -v s="$site" '{print s "/candidaturas?cargo=" $1 "&distrito=" $2}' >"$out/lists.txt"
+psql_db publication -c "SELECT DISTINCT office_code, constituency_code FROM profiles WHERE withdrawn_at IS NULL LIMIT 1000" \
+  | awk -F'|' -v s="$site" '{print s "/api/v1/candidacies?cargo=" $1 "&distrito=" $2}' >"$out/api.txt"
+paste -d' ' <(head -500 "$out/profiles.txt") <(sed -n '501,1000p' "$out/profiles.txt") \
+  | awk -v s="$site" '{split($1, a, "/"); split($2, b, "/"); print s "/comparar?ids=" a[5] "&ids=" b[5]}' >"$out/compare.txt"
+# Uncached: every request a different search, so the page cache never answers it.
+seq 1 200000 | shuf --random-source=<(yes) | awk -v s="$site" '{print s "/candidaturas?q=bench" $1 "&cargo="}' >"$out/search.txt"
+
+# ---------------------------------------------------------------------------------------------
+note "2. Public pages and API against nginx serving the same bytes (reproduce: make bench)"
+mkdir -p "$out/nginx/root"
+curl -fsS "$(head -1 "$out/profiles.txt")" -o "$out/nginx/root/perfil.html"
+page_kb=$(( $(stat -c %s "$out/nginx/root/perfil.html") / 1024 ))
+cat >"$out/nginx/nginx.conf" <<CONF
+worker_processes auto;
+pid $PWD/$out/nginx.pid;
+error_log $PWD/$out/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on; tcp_nopush on; tcp_nodelay on;
+  keepalive_requests 1000000;
+  types { text/html html; }
+  server { listen 127.0.0.1:18080; root $PWD/$out/nginx/root; }
+}
+CONF
+"$NGINX" -c "$PWD/$out/nginx/nginx.conf" -p "$PWD/$out/nginx"
+sleep 0.5
+static=http://127.0.0.1:18080/perfil.html
+
+load --closed --connections 64 "$static" >/dev/null # warm-up
+nginx_max=$(load --closed --connections 64 "$static")
+record throughput.nginx_static "$nginx_max"
+load --closed --connections 64 --urls-file "$out/profiles.txt" >/dev/null # fills the page cache
+site_max=$(load --closed --connections 64 --urls-file "$out/profiles.txt")
+record throughput.profile_cached "$site_max"
+record memory.loaded.publication "{\"rss_mb\":$(( $(rss_kb "${PID[publication]}") / 1024 ))}"
+
+nginx_2000=$(load --rate 2000 "$static")
+record open2000.nginx_static "$nginx_2000"
+record open2000.profile "$(load --rate 2000 --urls-file "$out/profiles.txt")"
+load --closed --connections 16 --urls-file "$out/lists.txt" --duration 3 >/dev/null
+record open2000.list_filtered "$(load --rate 2000 --urls-file "$out/lists.txt")"
+load --closed --connections 16 --urls-file "$out/compare.txt" --duration 3 >/dev/null
+record open2000.comparison "$(load --rate 2000 --urls-file "$out/compare.txt")"
+load --closed --connections 16 --urls-file "$out/api.txt" --duration 3 >/dev/null
+record open2000.api_candidacies "$(load --rate 2000 --urls-file "$out/api.txt")"
+record open300.search_uncached "$(load --rate 300 --urls-file "$out/search.txt")"
+
+# ---------------------------------------------------------------------------------------------
+note "3. Overload: twice the saturating rate of uncached searches, then recovery"
+saturation=$(load --closed --connections 32 --urls-file "$out/search.txt")
+record overload.saturation "$saturation"
+sat_rate=$(python3 -c "import json,sys; print(max(50, int(json.loads(sys.argv[1])['achieved_rate'])))" "$saturation")
+rss_before=$(rss_kb "${PID[publication]}")
+record overload.twice "$(load --rate $((sat_rate * 2)) --max-connections 4096 --urls-file "$out/search.txt")"
+rss_during=$(hwm_kb "${PID[publication]}")
+record overload.recovery_half_rate "$(load --rate $((sat_rate / 2)) --duration 5 --urls-file "$out/search.txt")"
+record overload.memory "{\"rss_before_mb\":$((rss_before / 1024)),\"peak_mb\":$((rss_during / 1024)),\"rss_after_mb\":$(( $(rss_kb "${PID[publication]}") / 1024 ))}"
+
+# ---------------------------------------------------------------------------------------------
+note "6. Logins: argon2id through the capture API (POST /api/v1/sessions), 8 at a time"
+login_body="{\"email\":\"admin@demo.conoceles.mx\",\"password\":\"$admin_password\"}"
+record login "$(load --closed --connections 8 --post-json "$login_body" http://127.0.0.1:8081/api/v1/sessions)"
+token=$(curl -fsS -X POST http://127.0.0.1:8081/api/v1/sessions -H 'content-type: application/json' -d "$login_body" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+
+# ---------------------------------------------------------------------------------------------
+note "5. Statistics at national scale: a capture and a statistics instance on the $NATIONAL candidacies"
+# A third of the candidacies move on (status changes kept by capture's trigger), half the
+# persons save their education.
+psql -X -q -h 127.0.0.1 -U conoceles -d "$bench_db" -c "
+  UPDATE candidacies SET status = (ARRAY['draft','submitted','observed','approved'])[1 + (abs(hashtext(id::text)) % 4)]
+   WHERE abs(hashtext(id::text)) % 3 = 0;
+  INSERT INTO curricular_sections (person_id, section, fields, complete, saved_at)
+  SELECT id, 'education', jsonb_build_object('level', (ARRAY['primaria','secundaria','bachillerato','licenciatura','maestria','doctorado'])[1 + abs(hashtext(id::text)) % 6],
+         'status', (ARRAY['concluido','titulado','trunco'])[1 + abs(hashtext(id::text || 's')) % 3]), true, now()
+    FROM persons WHERE abs(hashtext(id::text)) % 2 = 0 ON CONFLICT DO NOTHING;
+  -- The import's events are not part of this measurement: no relay publishes them meanwhile.
+  DELETE FROM kit_outbox;" >/dev/null
+# shellcheck disable=SC1091
+source .run/secrets.env
+DATABASE_URL="$bench_url" AMQP_NAMESPACE=bench REDIS_KEY_PREFIX=conoceles-bench:capture: \
+  HTTP_PORT=18081 GRPC_PORT=51053 OPS_PORT=19053 SERVICE_SECRET="$SERVICE_SECRET_CAPTURE" \
+  RUST_LOG=warn "$R/conoceles-capture" >.run/logs/bench-capture.log 2>&1 &
+pids_to_stop+=($!)
+PGPASSWORD=conoceles psql -X -q -h 127.0.0.1 -U conoceles -d postgres -c "DROP DATABASE IF EXISTS conoceles_bench_statistics WITH (FORCE)" -c "CREATE DATABASE conoceles_bench_statistics"
+DATABASE_URL=postgres://conoceles:conoceles@127.0.0.1:5432/conoceles_bench_statistics AMQP_NAMESPACE=bench \
+  REDIS_KEY_PREFIX=conoceles-bench:statistics: CAPTURE_GRPC_URL=http://127.0.0.1:51053 \
+  HTTP_PORT=18082 GRPC_PORT=51056 OPS_PORT=19056 SERVICE_SECRET="$SERVICE_SECRET_STATISTICS" \
+  RUST_LOG=warn "$R/conoceles-statistics" >.run/logs/bench-statistics.log 2>&1 &
+pids_to_stop+=($!)
+for port in 19053 19056; do
+  for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.25; done
+done
+redis-cli --scan --pattern 'conoceles-bench:statistics:*' | xargs -r redis-cli del >/dev/null
+stats=http://127.0.0.1:18082/api/v1/tables
+python3 - "$stats" "$token" >>"$results" <<'PY'
+import json, sys, time, urllib.request
+base, token = sys.argv[1], sys.argv[2]
+def timed(path):
+    request = urllib.request.Request(base + path, headers={"Authorization": "Bearer " + token})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request) as r:
+        body = r.read()
+    return (time.perf_counter() - started) * 1000, body
+def pct(values, p):
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(round(p / 100 * len(values) + 0.5)) - 1)], 1)
+for table in ["progress.by_postulant", "progress.by_office", "curricular.education_level.by_office"]:
+    # Cold: a different filter (or cut-off) each time, so nothing is cached.
+    if table.startswith("progress."):
+        cold_paths = [f"/{table}?at=2026-01-01T00:00:{i:02d}Z" for i in range(20)]
+    else:
+        cold_paths = [f"/{table}?sex={s}&role={r}" for s in ["mujer", "hombre", "no_binario"] for r in ["holder", "alternate"]] * 1
+    cold = [timed(p)[0] for p in cold_paths]
+    warm_path = cold_paths[0]
+    cached = [timed(warm_path)[0] for _ in range(200)]
+    _, body = timed(warm_path)
+    total = next((c["count"] for c in json.loads(body)["cells"] if all(v == "*" for v in c["dimensions"].values())), None)
+    result = {"total_cell": total, "cold_p50_ms": pct(cold, 50), "cold_p95_ms": pct(cold, 95),
+              "cached_p50_ms": pct(cached, 50), "cached_p95_ms": pct(cached, 95)}
+    line = {"name": "statistics." + table, "result": result}
+    print(json.dumps(line))
+    print(f"  {'statistics.' + table:44s} {json.dumps(result)}", file=sys.stderr)
+PY
+record memory.loaded.statistics "{\"rss_mb\":$(( $(rss_kb "${pids_to_stop[-1]}") / 1024 ))}"
+
+# ---------------------------------------------------------------------------------------------
+note "7. Memory: peak resident set of each service during the run"
+for s in auth identity capture validation publication statistics; do
+  record "memory.peak.$s" "{\"peak_mb\":$(( $(hwm_kb "${PID[$s]}") / 1024 ))}"
+done
+
+# ---------------------------------------------------------------------------------------------
+note "Summary (ratios against the baselines of this run)"
+python3 - "$results" "$page_kb" <<'PY'
+import json, sys
+r = {}
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if line:
+        d = json.loads(line); r[d["name"]] = d["result"]
+def g(name, key): return r.get(name, {}).get(key)
+nginx, site = g("throughput.nginx_static", "achieved_rate"), g("throughput.profile_cached", "achieved_rate")
+print(f"  profile page ({sys.argv[2]} KB), closed loop, 64 connections: {site:.0f}/s vs nginx {nginx:.0f}/s = {site / nginx:.2f}x nginx (target >= 0.5x)")
+for n in ["profile", "list_filtered", "comparison", "api_candidacies"]:
+    x = r.get("open2000." + n, {})
+    print(f"  {n:16s} at 2000/s: p50 {x.get('p50_ms')} ms, p99 {x.get('p99_ms')} ms, p99.9 {x.get('p999_ms')} ms, errors {x.get('errors')}, shed {x.get('shed')} (target p99 <= 50 ms, no errors); nginx p99 {g('open2000.nginx_static', 'p99_ms')} ms")
+x = r.get("open300.search_uncached", {})
+print(f"  uncached search at 300/s: p99 {x.get('p99_ms')} ms, errors {x.get('errors')} (target p99 <= 150 ms)")
+x, y = r.get("overload.twice", {}), r.get("overload.recovery_half_rate", {})
+print(f"  overload at 2x saturation ({g('overload.saturation', 'achieved_rate')}/s): shed {x.get('shed')} of {x.get('requests')}, errors {x.get('errors')}, p99 {x.get('p99_ms')} ms; recovery at half rate: p99 {y.get('p99_ms')} ms, shed {y.get('shed')}")
+print(f"  logins: {g('login', 'achieved_rate')}/s, p99 {g('login', 'p99_ms')} ms")
+PY
 echo
-echo "== Candidacy import, national scale (100,000 rows) =="
-echo "   reproduce: make bench   (or: DATABASE_URL=$url target/release/conoceles-capture bench-import 100000)"
-PGPASSWORD=conoceles psql_admin -c "DROP DATABASE IF EXISTS $bench_db WITH (FORCE)"
-DATABASE_URL="$url" RUST_LOG=warn target/release/conoceles-capture bench-import 100000
-PGPASSWORD=conoceles psql_admin -c "DROP DATABASE IF EXISTS $bench_db WITH (FORCE)"
-echo
-echo "Not measured yet (their issues add them): public pages and API against an nginx baseline,"
-echo "overload, pipeline latency, statistics, logins per second, memory."
+echo "Raw figures: $results"

@@ -1457,6 +1457,24 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
         conoceles_publication::open_data::verify(&key, &tampered, sums.body.as_bytes(), &signature)
             .is_err()
     );
+    // A client that accepts gzip gets the stored compressed bytes, which decompress to the
+    // same file.
+    let compressed = reqwest::Client::new()
+        .get(format!("{}/datos/candidaturas.json", stack.site))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(compressed.headers()["content-encoding"], "gzip");
+    let compressed = compressed.bytes().await.unwrap();
+    let mut inflated = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&compressed[..]),
+        &mut inflated,
+    )
+    .unwrap();
+    assert_eq!(inflated, json.body);
+    assert!(compressed.len() < json.body.len() / 3);
     let popolo: serde_json::Value = serde_json::from_str(&popolo.body).unwrap();
     let ids = |list: &str| -> Vec<String> {
         popolo[list]
@@ -2422,5 +2440,264 @@ async fn the_unit_produces_the_april_report_and_statisticians_read_every_table_o
         .await
         .unwrap_err();
     assert_eq!(forged.code(), tonic::Code::Unauthenticated);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_grpc_method_of_capture_validation_publication_and_statistics_admits_exactly_its_declared_callers()
+ {
+    let stack = spawn_stack().await;
+    let signer = conoceles_kit::access::TokenSigner::from_seed(common::SIGNING_SEED);
+    let capture = stack.capture_grpc.trim_start_matches("http://").to_string();
+    for (addr, policy, package, audience) in [
+        (
+            capture,
+            conoceles_capture::grpc::policy(),
+            "conoceles.capture.v1",
+            "capture",
+        ),
+        (
+            stack.validation_grpc.clone(),
+            conoceles_validation::grpc::policy(),
+            "conoceles.validation.v1",
+            "validation",
+        ),
+        (
+            stack.publication_grpc.clone(),
+            conoceles_publication::grpc::policy(),
+            "conoceles.publication.v1",
+            "publication",
+        ),
+        (
+            stack.statistics_grpc.clone(),
+            conoceles_statistics::grpc::policy(),
+            "conoceles.statistics.v1",
+            "statistics",
+        ),
+    ] {
+        conoceles_kit::access::matrix::assert_grpc_matrix(
+            addr.parse().unwrap(),
+            &policy,
+            package,
+            &signer,
+            audience,
+        )
+        .await;
+    }
+    stack.stop().await;
+}
+
+/// The short fault-injection run (the long one is `make soak`): submissions and approvals go
+/// through the real services while every service's connection to RabbitMQ is cut and refused,
+/// again and again. Each operation is logged as ok, failed or unknown; at the end every
+/// acknowledged submission that was approved must be published (nothing lost) and every effect
+/// applied once (nothing duplicated).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
+    use conoceles_kit::access::{Actor, Caller};
+    use conoceles_proto::validation::v1 as vpb;
+    use conoceles_proto::validation::v1::validation_service_client::ValidationServiceClient;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let upstream = "127.0.0.1:5672";
+    let proxy = Arc::new(FaultyProxy::start(upstream.into()).await);
+    let url = testing::amqp_url().replace(upstream, &proxy.addr.to_string());
+    let stack = spawn_stack_with(Some(url)).await;
+    seeded(&stack).await;
+    // `make soak` sets SOAK_CANDIDACIES (every candidacy of the seeded election at most).
+    let count: i64 = std::env::var("SOAK_CANDIDACIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM candidacies WHERE postulant_code = 'PVEM' ORDER BY external_id LIMIT $1",
+    )
+    .bind(count)
+    .fetch_all(&stack.capture_pool)
+    .await
+    .unwrap();
+    let mut party = party_browser(&stack, "PVEM").await;
+
+    // Faults: every connection to the broker cut, and refused for 0.8 s, every 0.7 s; and
+    // once more after every third submission.
+    let chaos = tokio::spawn({
+        let proxy = proxy.clone();
+        async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(700)).await;
+                proxy.outage(Duration::from_millis(800)).await;
+            }
+        }
+    });
+    let mut log: Vec<(Uuid, &str, &str)> = Vec::new();
+    let mut acknowledged = Vec::new();
+    for id in &ids {
+        fill_sections(&mut party, *id).await;
+        upload_photo(&mut party, *id, jpeg(600, 800), "foto.jpg").await;
+        let sent = submit_html(&mut party, *id).await;
+        if sent.status == StatusCode::SEE_OTHER {
+            log.push((*id, "submit", "ok"));
+            acknowledged.push(*id);
+        } else {
+            log.push((*id, "submit", "failed"));
+        }
+        if acknowledged.len() % 3 == 0 {
+            proxy.outage(Duration::from_millis(300)).await;
+        }
+    }
+
+    // Approvals as a reviewer through validation's gRPC, retried until decided: an answer lost
+    // on the way is "unknown", and its retry must not apply it twice.
+    let signer = conoceles_kit::access::TokenSigner::from_seed(SIGNING_SEED);
+    let reviewer = Caller {
+        service: Some("capture".into()),
+        actor: Some(Actor {
+            account_id: Uuid::new_v4(),
+            role: Role::Reviewer,
+            party_id: None,
+            candidacy_id: None,
+        }),
+    };
+    let channel =
+        conoceles_kit::grpc::channel(&format!("http://{}", stack.validation_grpc)).unwrap();
+    let mut validation = ValidationServiceClient::new(channel);
+    for id in &acknowledged {
+        let submission: Uuid = sqlx::query_scalar(
+            "SELECT id FROM submissions WHERE candidacy_id = $1 ORDER BY round DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_one(&stack.capture_pool)
+        .await
+        .unwrap();
+        let started = std::time::Instant::now();
+        loop {
+            let token =
+                conoceles_kit::access::matrix::token_for(&signer, &reviewer, "validation").unwrap();
+            let answer = validation
+                .approve(conoceles_kit::access::with_bearer(
+                    vpb::ApproveRequest {
+                        submission_id: submission.to_string(),
+                        round: 1,
+                    },
+                    &token,
+                ))
+                .await;
+            match answer {
+                Ok(_) => {
+                    log.push((*id, "approve", "ok"));
+                    break;
+                }
+                // Already decided: an earlier attempt whose answer was lost went through.
+                Err(s)
+                    if s.code() == tonic::Code::Aborted
+                        || s.code() == tonic::Code::AlreadyExists
+                        || (s.code() == tonic::Code::FailedPrecondition
+                            && log.last() == Some(&(*id, "approve", "unknown"))) =>
+                {
+                    log.push((*id, "approve", "ok"));
+                    break;
+                }
+                // Not in the queue yet (its event is delayed by the faults): retried.
+                Err(s)
+                    if s.code() == tonic::Code::NotFound
+                        || s.code() == tonic::Code::FailedPrecondition =>
+                {
+                    log.push((*id, "approve", "failed"));
+                }
+                Err(_) => log.push((*id, "approve", "unknown")),
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(90),
+                "the submission of {id} never reached the review queue: {log:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+    chaos.abort();
+    assert!(
+        proxy.cuts.load(std::sync::atomic::Ordering::SeqCst) >= 3,
+        "the faults were injected"
+    );
+
+    // Every approved candidacy reaches the public read model.
+    let started = std::time::Instant::now();
+    let published = loop {
+        let published: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT candidacy_id FROM profiles WHERE withdrawn_at IS NULL AND candidacy_id = ANY($1)",
+        )
+        .bind(&acknowledged)
+        .fetch_all(&stack.publication_pool)
+        .await
+        .unwrap();
+        if published.len() == acknowledged.len() || started.elapsed() > Duration::from_secs(90) {
+            break published;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let lost: Vec<&Uuid> = acknowledged
+        .iter()
+        .filter(|id| !published.contains(id))
+        .collect();
+    // Each effect once: one publication per candidacy in the public log, one approval status
+    // change per candidacy in capture, one review per submission in validation.
+    let published_twice: Vec<(Uuid, i64)> = sqlx::query_as(
+        "SELECT candidacy_id, count(*) FROM profile_log WHERE action = 'published' \
+         GROUP BY 1 HAVING count(*) > 1",
+    )
+    .fetch_all(&stack.publication_pool)
+    .await
+    .unwrap();
+    let approved_twice: Vec<(Uuid, i64)> = sqlx::query_as(
+        "SELECT candidacy_id, count(*) FROM status_changes WHERE status = 'approved' \
+         GROUP BY 1 HAVING count(*) > 1",
+    )
+    .fetch_all(&stack.capture_pool)
+    .await
+    .unwrap();
+    // And nothing left behind: every outbox drained to the broker.
+    let validation_pool = sqlx::PgPool::connect(&stack.validation_db_url)
+        .await
+        .unwrap();
+    let mut pending = (-1, -1);
+    for _ in 0..100 {
+        pending = (
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM kit_outbox")
+                .fetch_one(&stack.capture_pool)
+                .await
+                .unwrap(),
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM kit_outbox")
+                .fetch_one(&validation_pool)
+                .await
+                .unwrap(),
+        );
+        if pending == (0, 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    validation_pool.close().await;
+    let tally = |op: &str, outcome: &str| {
+        log.iter()
+            .filter(|(_, o, r)| *o == op && *r == outcome)
+            .count()
+    };
+    println!(
+        "faults: {} broker outages; submit ok {} failed {}; approve ok {} failed {} unknown {}; \
+         lost {}; duplicated {}",
+        proxy.cuts.load(std::sync::atomic::Ordering::SeqCst),
+        tally("submit", "ok"),
+        tally("submit", "failed"),
+        tally("approve", "ok"),
+        tally("approve", "failed"),
+        tally("approve", "unknown"),
+        lost.len(),
+        published_twice.len() + approved_twice.len()
+    );
+    assert_eq!(acknowledged.len(), ids.len(), "{log:?}");
+    assert!(lost.is_empty(), "lost: {lost:?}");
+    assert!(published_twice.is_empty(), "{published_twice:?}");
+    assert!(approved_twice.is_empty(), "{approved_twice:?}");
+    assert_eq!(pending, (0, 0), "outbox rows never published");
     stack.stop().await;
 }

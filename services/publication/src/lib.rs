@@ -1,6 +1,7 @@
 //! `publication`: the public read model and the citizens' site.
 
 pub mod events;
+pub mod grpc;
 pub mod log;
 pub mod model;
 pub mod open_data;
@@ -27,15 +28,26 @@ impl Application {
             config.service.as_str(),
             config.service_secret.clone(),
         ));
+        let profiles = || -> anyhow::Result<events::Profiles> {
+            Ok(events::Profiles {
+                capture: conoceles_kit::grpc::channel(&config.capture_url)?,
+                identity: conoceles_kit::grpc::channel(&config.identity_url)?,
+                tokens: tokens.clone(),
+            })
+        };
         let consumer = Consumer::new(
             infra.pool.clone(),
             infra.broker.clone(),
             ConsumerSpec::new(events::CONSUMER, &events::ROUTING_KEYS),
-            events::Profiles {
-                capture: conoceles_kit::grpc::channel(&config.capture_url)?,
-                identity: conoceles_kit::grpc::channel(&config.identity_url)?,
-                tokens: tokens.clone(),
-            },
+            profiles()?,
+        );
+        let routes = tonic::service::Routes::new(
+            conoceles_proto::publication::v1::publication_service_server::PublicationServiceServer::new(
+                grpc::PublicationApi {
+                    pool: infra.pool.clone(),
+                    profiles: profiles()?,
+                },
+            ),
         );
         consumer.declare_at_start().await;
         let key = open_data::signing_key(&infra.pool).await?;
@@ -57,7 +69,10 @@ impl Application {
         );
         let watched = infra.pool.clone();
         let pool = infra.pool.clone();
+        let keys = conoceles_kit::access::KeySet::from_auth(&config.auth_url)?;
         ServiceServer::new(&config, infra)
+            .access(grpc::policy(), keys)
+            .grpc(routes)
             .http(site)
             .worker("profiles", move |token| consumer.run(token))
             .worker("open-data", move |token| {

@@ -194,18 +194,22 @@ pub struct Published {
     pub approved_at: DateTime<Utc>,
 }
 
+fn published(r: &sqlx::postgres::PgRow) -> Published {
+    Published {
+        listed: listed(r),
+        profile: r.get("profile"),
+        identity: r.get("identity"),
+        approved_at: r.get("approved_at"),
+    }
+}
+
 pub async fn get(pool: &PgPool, election: Uuid, id: Uuid) -> sqlx::Result<Option<Published>> {
     Ok(sqlx::query("SELECT * FROM profiles WHERE candidacy_id = $1 AND election_id = $2 AND withdrawn_at IS NULL")
         .bind(id)
         .bind(election)
         .fetch_optional(pool)
         .await?
-        .map(|r| Published {
-            listed: listed(&r),
-            profile: r.get("profile"),
-            identity: r.get("identity"),
-            approved_at: r.get("approved_at"),
-        }))
+        .map(|r| published(&r)))
 }
 
 pub async fn photo(pool: &PgPool, person: Uuid) -> sqlx::Result<Option<Vec<u8>>> {
@@ -218,20 +222,29 @@ pub async fn photo(pool: &PgPool, person: Uuid) -> sqlx::Result<Option<Vec<u8>>>
     .await
 }
 
-/// Everything published, in the neutral order (open data).
-pub async fn all(pool: &PgPool, election: Uuid) -> sqlx::Result<Vec<Published>> {
-    Ok(sqlx::query("SELECT * FROM profiles WHERE election_id = $1 AND withdrawn_at IS NULL ORDER BY neutral_rank")
-        .bind(election)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| Published {
-            listed: listed(r),
-            profile: r.get("profile"),
-            identity: r.get("identity"),
-            approved_at: r.get("approved_at"),
-        })
-        .collect())
+/// Everything published, in the neutral order, one candidacy at a time (open data: a national
+/// release never holds every profile in memory).
+pub fn stream_all(
+    pool: &PgPool,
+    election: Uuid,
+) -> impl futures::Stream<Item = sqlx::Result<Published>> + '_ {
+    use futures::TryStreamExt;
+    sqlx::query(
+        "SELECT * FROM profiles WHERE election_id = $1 AND withdrawn_at IS NULL ORDER BY neutral_rank",
+    )
+    .bind(election)
+    .fetch(pool)
+    .map_ok(|r| published(&r))
+}
+
+/// How many candidacies are published.
+pub async fn count(pool: &PgPool, election: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM profiles WHERE election_id = $1 AND withdrawn_at IS NULL",
+    )
+    .bind(election)
+    .fetch_one(pool)
+    .await
 }
 
 /// (code, name) choices for the filters, from what is published.

@@ -1,7 +1,8 @@
 //! The open-data release (DESIGN §11): `candidaturas.csv`, `candidaturas.json`, `popolo.json`,
 //! and `SHA256SUMS` over them signed with Ed25519 (`SHA256SUMS.sig`, raw 64 bytes; the public
 //! key at `clave-publica`, PEM). A worker regenerates the release whenever the read model's
-//! version moves, and the site serves the stored bytes as they are.
+//! version moves, one candidacy at a time (bounded memory at national scale), and stores the
+//! data files gzip-compressed; the site sends them compressed or decompresses on the way.
 //!
 //! Check a download with OpenSSL:
 //! `sha256sum -c SHA256SUMS` and
@@ -16,7 +17,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{self, Published};
+use crate::model;
 use crate::site::open_data_files;
 
 pub const DATA_FILES: [&str; 3] = ["candidaturas.csv", "candidaturas.json", "popolo.json"];
@@ -76,12 +77,21 @@ pub fn verifying_key_from_pem(pem: &str) -> anyhow::Result<VerifyingKey> {
     Ok(VerifyingKey::from_bytes(&raw)?)
 }
 
+/// The `SHA256SUMS` text of files given by name and hex digest, in the order given.
+pub fn sums_of(digests: &[(&str, String)]) -> String {
+    digests
+        .iter()
+        .map(|(name, digest)| format!("{digest}  {name}\n"))
+        .collect()
+}
+
 /// The `SHA256SUMS` text of some files, in the order given.
 pub fn sums(files: &[(&str, &[u8])]) -> String {
-    files
+    let digests: Vec<(&str, String)> = files
         .iter()
-        .map(|(name, bytes)| format!("{}  {name}\n", hex::encode(Sha256::digest(bytes))))
-        .collect()
+        .map(|(name, bytes)| (*name, hex::encode(Sha256::digest(bytes))))
+        .collect();
+    sums_of(&digests)
 }
 
 /// Checks `SHA256SUMS` against the files and its signature against the key.
@@ -91,11 +101,25 @@ pub fn verify(
     sums_text: &[u8],
     signature: &[u8],
 ) -> anyhow::Result<()> {
+    let digests: Vec<(&str, String)> = files
+        .iter()
+        .map(|(name, bytes)| (*name, hex::encode(Sha256::digest(bytes))))
+        .collect();
+    verify_digests(key, &digests, sums_text, signature)
+}
+
+/// Checks `SHA256SUMS` against the files' digests and its signature against the key.
+pub fn verify_digests(
+    key: &VerifyingKey,
+    digests: &[(&str, String)],
+    sums_text: &[u8],
+    signature: &[u8],
+) -> anyhow::Result<()> {
     let signature = Signature::from_slice(signature)?;
     key.verify(sums_text, &signature)
         .map_err(|_| anyhow::anyhow!("SHA256SUMS.sig does not match SHA256SUMS"))?;
     anyhow::ensure!(
-        sums(files).as_bytes() == sums_text,
+        sums_of(digests).as_bytes() == sums_text,
         "a file does not match SHA256SUMS"
     );
     Ok(())
@@ -104,24 +128,98 @@ pub fn verify(
 /// Checks the stored release: every data file against `SHA256SUMS`, and `SHA256SUMS` against
 /// its signature with the stored public key. Returns how many data files were checked.
 pub async fn verify_stored(pool: &PgPool) -> anyhow::Result<usize> {
-    let stored: Vec<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT name, content FROM open_data_files")
+    let stored: Vec<(String, Vec<u8>, String)> =
+        sqlx::query_as("SELECT name, content, encoding FROM open_data_files")
             .fetch_all(pool)
             .await?;
     let get = |name: &str| {
         stored
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, c)| c.as_slice())
+            .find(|(n, _, _)| n == name)
             .ok_or_else(|| anyhow::anyhow!("{name} has not been generated"))
     };
-    let key = verifying_key_from_pem(std::str::from_utf8(get(PUBLIC_KEY)?)?)?;
-    let mut files = Vec::new();
+    let key = verifying_key_from_pem(std::str::from_utf8(&get(PUBLIC_KEY)?.1)?)?;
+    let mut digests = Vec::new();
     for name in DATA_FILES {
-        files.push((name, get(name)?));
+        let (_, content, encoding) = get(name)?;
+        digests.push((name, content_digest(content, encoding)?));
     }
-    verify(&key, &files, get(SUMS)?, get(SIGNATURE)?)?;
-    Ok(files.len())
+    verify_digests(&key, &digests, &get(SUMS)?.1, &get(SIGNATURE)?.1)?;
+    Ok(digests.len())
+}
+
+/// SHA-256 of a stored file's content, decompressing it on the way when it is stored gzipped.
+fn content_digest(stored: &[u8], encoding: &str) -> anyhow::Result<String> {
+    use std::io::Read;
+    if encoding != "gzip" {
+        return Ok(hex::encode(Sha256::digest(stored)));
+    }
+    let mut decoder = flate2::read::GzDecoder::new(stored);
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = decoder.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// The decompressed content of a gzipped file, as a streaming body (for clients that do not
+/// accept gzip): decompressed in 64 KiB pieces, never whole in memory.
+pub fn gunzip_stream(stored: Vec<u8>) -> axum::body::Body {
+    use std::io::Read;
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut decoder = flate2::read::GzDecoder::new(stored.as_slice());
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            match decoder.read(&mut buffer) {
+                Ok(0) => return,
+                Ok(n) => {
+                    if tx
+                        .blocking_send(Ok(bytes::Bytes::copy_from_slice(&buffer[..n])))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+}
+
+/// One data file of a release as it is written: gzip-compressed, and hashed uncompressed.
+struct Part {
+    gz: flate2::write::GzEncoder<Vec<u8>>,
+    sha: Sha256,
+}
+
+impl Part {
+    fn new() -> Self {
+        Self {
+            gz: flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()),
+            sha: Sha256::new(),
+        }
+    }
+
+    fn push(&mut self, text: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        self.sha.update(text.as_bytes());
+        self.gz.write_all(text.as_bytes())
+    }
+
+    /// The compressed bytes and the digest of the uncompressed content.
+    fn finish(self) -> std::io::Result<(Vec<u8>, String)> {
+        Ok((self.gz.finish()?, hex::encode(self.sha.finalize())))
+    }
 }
 
 /// The current read-model version.
@@ -133,39 +231,71 @@ pub async fn version(pool: &PgPool) -> sqlx::Result<i64> {
 
 /// Builds, signs and stores the release of the published candidacies as of `version`.
 pub async fn regenerate(pool: &PgPool, key: &SigningKey) -> anyhow::Result<i64> {
+    use futures::TryStreamExt;
     let version = version(pool).await?;
-    let (election_name, all): (String, Vec<Published>) = match model::election(pool).await? {
-        Some(e) => (e.name.clone(), model::all(pool, e.id).await?),
-        None => (String::new(), Vec::new()),
-    };
-    let csv = open_data_files::csv(&all).into_bytes();
-    let json = serde_json::to_vec_pretty(&open_data_files::json(&election_name, &all))?;
-    let popolo = serde_json::to_vec_pretty(&open_data_files::popolo(&election_name, &all))?;
-    let files: [(&str, &[u8]); 3] = [
-        (DATA_FILES[0], &csv),
-        (DATA_FILES[1], &json),
-        (DATA_FILES[2], &popolo),
-    ];
-    let sums_text = sums(&files);
+    let election = model::election(pool).await?;
+    let name = election
+        .as_ref()
+        .map(|e| e.name.clone())
+        .unwrap_or_default();
+    let (mut csv, mut json, mut popolo) = (Part::new(), Part::new(), Part::new());
+    let mut people = open_data_files::Popolo::default();
+    csv.push(&open_data_files::csv_header())?;
+    json.push(&format!(
+        "{{\"election\":{},\"candidacies\":[\n",
+        serde_json::to_string(&name)?
+    ))?;
+    popolo.push(open_data_files::Popolo::OPENING)?;
+    if let Some(e) = &election {
+        let mut all = std::pin::pin!(model::stream_all(pool, e.id));
+        let mut first = true;
+        while let Some(p) = all.try_next().await? {
+            if !first {
+                json.push(",\n")?;
+            }
+            first = false;
+            csv.push(&open_data_files::csv_lines(&p))?;
+            json.push(&open_data_files::public_json(&p).to_string())?;
+            popolo.push(&people.add(&name, &p))?;
+        }
+    }
+    json.push("\n]}\n")?;
+    popolo.push(&people.finish())?;
+    let parts = [csv.finish()?, json.finish()?, popolo.finish()?];
+    let digests: Vec<(&str, String)> = DATA_FILES
+        .iter()
+        .zip(&parts)
+        .map(|(name, (_, digest))| (*name, digest.clone()))
+        .collect();
+    let sums_text = sums_of(&digests);
     let signature = key.sign(sums_text.as_bytes()).to_bytes();
     let pem = public_key_pem(&key.verifying_key());
     let now = Utc::now();
-    let mut tx = pool.begin().await?;
-    for (name, bytes) in files.iter().copied().chain([
+    let mut stored: Vec<(&str, &[u8], String, &str)> = DATA_FILES
+        .iter()
+        .zip(&parts)
+        .map(|(name, (gz, digest))| (*name, gz.as_slice(), digest.clone(), "gzip"))
+        .collect();
+    for (name, bytes) in [
         (SUMS, sums_text.as_bytes()),
         (SIGNATURE, signature.as_slice()),
         (PUBLIC_KEY, pem.as_bytes()),
-    ]) {
+    ] {
+        stored.push((name, bytes, hex::encode(Sha256::digest(bytes)), "identity"));
+    }
+    let mut tx = pool.begin().await?;
+    for (name, bytes, digest, encoding) in stored {
         sqlx::query(
-            "INSERT INTO open_data_files (name, content, sha256, version, generated_at) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO open_data_files (name, content, sha256, version, generated_at, encoding) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (name) DO UPDATE SET content = EXCLUDED.content, sha256 = EXCLUDED.sha256, \
-             version = EXCLUDED.version, generated_at = EXCLUDED.generated_at",
+             version = EXCLUDED.version, generated_at = EXCLUDED.generated_at, encoding = EXCLUDED.encoding",
         )
         .bind(name)
         .bind(bytes)
-        .bind(hex::encode(Sha256::digest(bytes)))
+        .bind(digest)
         .bind(version)
         .bind(now)
+        .bind(encoding)
         .execute(&mut *tx)
         .await?;
     }

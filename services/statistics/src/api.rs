@@ -171,7 +171,12 @@ pub async fn compute(
     {
         return Ok(table);
     }
-    let (election, identity_names) = identity_tables(state).await?;
+    // Only identity tables need identity's names (and the election they belong to).
+    let (election, identity_names) = if name.starts_with("identity.") {
+        identity_tables(state).await?
+    } else {
+        (String::new(), Vec::new())
+    };
     let definition = tables::catalog(&identity_names)
         .into_iter()
         .find(|d| d.name == name)

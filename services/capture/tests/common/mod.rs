@@ -3,6 +3,7 @@
 //! and a minimal browser.
 #![allow(dead_code)]
 
+use base64::Engine;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -36,8 +37,10 @@ pub struct Stack {
     pub site: String,
     /// The statisticians' API.
     pub statistics: String,
-    /// `host:port` of the statistics gRPC server.
+    /// `host:port` of the statistics, validation and publication gRPC servers.
     pub statistics_grpc: String,
+    pub validation_grpc: String,
+    pub publication_grpc: String,
     /// gRPC addresses (`http://…`) of auth, identity and capture, for tests that call them.
     pub auth_grpc: String,
     pub identity_grpc: String,
@@ -47,7 +50,22 @@ pub struct Stack {
     pub databases: Vec<TestDatabase>,
 }
 
+/// The seed of auth's signing key in the stack (so tests can mint any caller's token).
+pub const SIGNING_SEED: [u8; 32] = [7; 32];
+
 pub async fn spawn_stack() -> Stack {
+    spawn_stack_with(None).await
+}
+
+/// The stack, every service reaching RabbitMQ at `amqp_url` when given (a faulty proxy).
+pub async fn spawn_stack_with(amqp_url: Option<String>) -> Stack {
+    let service_config = |service: ServiceName, database_url: &str, namespace: &str| {
+        let mut config = testing::service_config(service, database_url, namespace);
+        if let Some(url) = &amqp_url {
+            config.amqp_url = url.clone().into();
+        }
+        config
+    };
     let namespace = testing::unique("t-front");
     let auth_db = TestDatabase::named("front_auth");
     let capture_db = TestDatabase::named("front_capture");
@@ -56,11 +74,12 @@ pub async fn spawn_stack() -> Stack {
             "capture={CAPTURE_SECRET},validation={VALIDATION_SECRET},publication={PUBLICATION_SECRET},statistics={STATISTICS_SECRET}"
         )),
         "HASH_CONCURRENCY" => Some("2".into()),
+        "AUTH_SIGNING_KEY" => Some(base64::engine::general_purpose::STANDARD.encode(SIGNING_SEED)),
         _ => None,
     })
     .unwrap();
     let auth = conoceles_auth::Application::build_with(
-        testing::service_config(ServiceName::Auth, &auth_db.url, &namespace),
+        service_config(ServiceName::Auth, &auth_db.url, &namespace),
         settings.clone(),
         Arc::new(SystemClock),
     )
@@ -71,7 +90,7 @@ pub async fn spawn_stack() -> Stack {
     let identity = conoceles_identity::Application::build_with(
         ServiceConfig {
             auth_url: format!("http://{}", auth.grpc_addr()),
-            ..testing::service_config(ServiceName::Identity, &identity_db.url, &namespace)
+            ..service_config(ServiceName::Identity, &identity_db.url, &namespace)
         },
         conoceles_identity::crypto::Keyring {
             current: conoceles_identity::crypto::Kek::generate("test"),
@@ -98,7 +117,7 @@ pub async fn spawn_stack() -> Stack {
         validation_url: format!("http://127.0.0.1:{validation_port}"),
         statistics_url: format!("http://127.0.0.1:{statistics_port}"),
         service_secret: Some(CAPTURE_SECRET.to_string().into()),
-        ..testing::service_config(ServiceName::Capture, &capture_db.url, &namespace)
+        ..service_config(ServiceName::Capture, &capture_db.url, &namespace)
     };
     let capture = conoceles_capture::Application::build(capture_config)
         .await
@@ -109,7 +128,7 @@ pub async fn spawn_stack() -> Stack {
         identity_url: format!("http://{}", identity.grpc_addr()),
         capture_url: format!("http://{}", capture.grpc_addr()),
         service_secret: Some(VALIDATION_SECRET.to_string().into()),
-        ..testing::service_config(ServiceName::Validation, &validation_db.url, &namespace)
+        ..service_config(ServiceName::Validation, &validation_db.url, &namespace)
     };
     validation_config.ports.grpc = validation_port;
     let validation = conoceles_validation::Application::build(validation_config)
@@ -122,13 +141,14 @@ pub async fn spawn_stack() -> Stack {
         capture_url: format!("http://{}", capture.grpc_addr()),
         validation_url: format!("http://127.0.0.1:{validation_port}"),
         service_secret: Some(STATISTICS_SECRET.to_string().into()),
-        ..testing::service_config(ServiceName::Statistics, &statistics_db.url, &namespace)
+        ..service_config(ServiceName::Statistics, &statistics_db.url, &namespace)
     };
     statistics_config.ports.grpc = statistics_port;
     let statistics = conoceles_statistics::Application::build(statistics_config)
         .await
         .unwrap();
     let statistics_grpc = format!("127.0.0.1:{statistics_port}");
+    let validation_grpc = format!("127.0.0.1:{validation_port}");
     let statistics_base = format!("http://{}", statistics.http_addr().unwrap());
     let publication_db = TestDatabase::named("front_publication");
     let publication = conoceles_publication::Application::build(ServiceConfig {
@@ -137,11 +157,12 @@ pub async fn spawn_stack() -> Stack {
         capture_url: format!("http://{}", capture.grpc_addr()),
         statistics_url: format!("http://{}", statistics.grpc_addr()),
         service_secret: Some(PUBLICATION_SECRET.to_string().into()),
-        ..testing::service_config(ServiceName::Publication, &publication_db.url, &namespace)
+        ..service_config(ServiceName::Publication, &publication_db.url, &namespace)
     })
     .await
     .unwrap();
     let site = format!("http://{}", publication.http_addr().unwrap());
+    let publication_grpc = publication.grpc_addr().to_string();
     let base = format!("http://{}", capture.http_addr().unwrap());
     let auth_grpc = format!("http://{}", auth.grpc_addr());
     let identity_grpc = format!("http://{}", identity.grpc_addr());
@@ -171,6 +192,8 @@ pub async fn spawn_stack() -> Stack {
         site,
         statistics: statistics_base,
         statistics_grpc,
+        validation_grpc,
+        publication_grpc,
         auth_grpc,
         identity_grpc,
         capture_grpc,
@@ -514,5 +537,63 @@ impl LogCapture {
 
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// A TCP proxy that can cut every connection through it and refuse new ones for a while: the
+/// network failures between a service and the broker, for the fault-injection tests.
+pub struct FaultyProxy {
+    pub addr: std::net::SocketAddr,
+    cut: tokio::sync::broadcast::Sender<()>,
+    refusing: Arc<std::sync::atomic::AtomicBool>,
+    pub cuts: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FaultyProxy {
+    pub async fn start(upstream: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (cut, _) = tokio::sync::broadcast::channel::<()>(4);
+        let refusing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (cut_tx, refusing_flag) = (cut.clone(), refusing.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                if refusing_flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let mut cut = cut_tx.subscribe();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut.recv() => {}
+                    }
+                });
+            }
+        });
+        Self {
+            addr,
+            cut,
+            refusing,
+            cuts: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+        }
+    }
+
+    /// Drops every open connection and refuses new ones for `outage`.
+    pub async fn outage(&self, outage: std::time::Duration) {
+        self.refusing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = self.cut.send(());
+        self.cuts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(outage).await;
+        self.refusing
+            .store(false, std::sync::atomic::Ordering::SeqCst);
     }
 }

@@ -4,6 +4,7 @@
 mod access;
 mod headers;
 pub mod session;
+pub mod shed;
 mod trace;
 
 pub use access::{Authenticator, DeclaredRouter};

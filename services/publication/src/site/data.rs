@@ -19,10 +19,9 @@ pub async fn page(State(state): State<SiteState>) -> Response {
         Ok(e) => e,
         Err(r) => return r,
     };
-    let total = model::all(&state.pool, election.id)
+    let total = model::count(&state.pool, election.id)
         .await
-        .map(|a| a.len())
-        .unwrap_or(0);
+        .map_or(0, |n| n.max(0) as usize);
     render(
         StatusCode::OK,
         &DataPage {
@@ -33,20 +32,22 @@ pub async fn page(State(state): State<SiteState>) -> Response {
     )
 }
 
-/// A stored open-data file, as generated from the read model's last version; `ETag` is its
-/// SHA-256, so a client revalidating gets `304 Not Modified` until the next change.
+/// A stored open-data file, as generated from the read model's last version; `ETag` is the
+/// SHA-256 of its content, so a client revalidating gets `304 Not Modified` until the next
+/// change. The data files are kept gzip-compressed: sent as they are to clients that accept
+/// gzip, decompressed on the way to the others.
 async fn file(state: &SiteState, headers: &HeaderMap, name: &str) -> Response {
     if let Err(r) = open_election(state).await {
         return r;
     }
-    let stored: Option<(Vec<u8>, String)> =
-        sqlx::query_as("SELECT content, sha256 FROM open_data_files WHERE name = $1")
+    let stored: Option<(Vec<u8>, String, String)> =
+        sqlx::query_as("SELECT content, sha256, encoding FROM open_data_files WHERE name = $1")
             .bind(name)
             .fetch_optional(&state.pool)
             .await
             .ok()
             .flatten();
-    let Some((content, sha256)) = stored else {
+    let Some((content, sha256, encoding)) = stored else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "5")],
@@ -54,7 +55,17 @@ async fn file(state: &SiteState, headers: &HeaderMap, name: &str) -> Response {
         )
             .into_response();
     };
-    let etag = format!("\"{sha256}\"");
+    let gzipped = encoding == "gzip";
+    let accepts_gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let send_gzip = gzipped && accepts_gzip;
+    let etag = if send_gzip {
+        format!("\"{sha256}-gz\"")
+    } else {
+        format!("\"{sha256}\"")
+    };
     let content_type = match name {
         n if n.ends_with(".csv") => "text/csv; charset=utf-8",
         n if n.ends_with(".json") => "application/json",
@@ -70,17 +81,25 @@ async fn file(state: &SiteState, headers: &HeaderMap, name: &str) -> Response {
         (header::ETAG, etag.clone()),
         (header::CACHE_CONTROL, "public, max-age=60".to_string()),
         (header::CONTENT_TYPE, content_type.to_string()),
+        (header::VARY, "Accept-Encoding".to_string()),
     ];
     if revalidated {
         return (StatusCode::NOT_MODIFIED, common).into_response();
     }
     let disposition = format!("attachment; filename=\"{name}\"");
-    (
-        common,
-        [(header::CONTENT_DISPOSITION, disposition)],
-        content,
-    )
-        .into_response()
+    let body = if !gzipped || send_gzip {
+        axum::body::Body::from(content)
+    } else {
+        crate::open_data::gunzip_stream(content)
+    };
+    let mut response = (common, [(header::CONTENT_DISPOSITION, disposition)], body).into_response();
+    if send_gzip {
+        response.headers_mut().insert(
+            header::CONTENT_ENCODING,
+            http::HeaderValue::from_static("gzip"),
+        );
+    }
+    response
 }
 
 pub async fn csv(State(state): State<SiteState>, headers: HeaderMap) -> Response {

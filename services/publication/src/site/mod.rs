@@ -113,7 +113,8 @@ pub fn policy() -> Policy {
 }
 
 /// The site with its layers: compression inside, the page cache outside (it keeps compressed
-/// answers apart from plain ones), and CORS open for reading the JSON API.
+/// answers apart from plain ones), CORS open for reading the JSON API, and load shedding
+/// outermost (`MAX_IN_FLIGHT`, default 256 requests at once; beyond, an immediate 503).
 pub fn router(state: SiteState, cache: Arc<cache::PageCache>) -> Router {
     let (router, _) = declared().finish(Arc::new(Anonymous));
     router
@@ -123,6 +124,10 @@ pub fn router(state: SiteState, cache: Arc<cache::PageCache>) -> Router {
         .layer(axum::middleware::from_fn_with_state(cache, cache::layer))
         .layer(axum::middleware::map_response(open_api_to_every_origin))
         .layer(axum::middleware::from_fn_with_state(state, preview::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            conoceles_kit::http::shed::InFlight::from_env(256),
+            conoceles_kit::http::shed::shed,
+        ))
 }
 
 async fn open_api_to_every_origin(

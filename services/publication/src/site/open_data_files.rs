@@ -170,23 +170,28 @@ fn csv_cell(v: &str) -> String {
     }
 }
 
-pub fn csv(all: &[Published]) -> String {
+/// The CSV's header line.
+pub fn csv_header() -> String {
     let mut out = COLUMNS
         .iter()
         .map(|(c, _)| *c)
         .collect::<Vec<_>>()
         .join(",");
     out.push_str("\r\n");
-    for p in all {
-        for row in rows(p) {
-            out.push_str(
-                &row.iter()
-                    .map(|c| csv_cell(c))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            out.push_str("\r\n");
-        }
+    out
+}
+
+/// The CSV lines of one candidacy (one per person).
+pub fn csv_lines(p: &Published) -> String {
+    let mut out = String::new();
+    for row in rows(p) {
+        out.push_str(
+            &row.iter()
+                .map(|c| csv_cell(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push_str("\r\n");
     }
     out
 }
@@ -211,31 +216,35 @@ pub fn public_json(p: &Published) -> Value {
     })
 }
 
-pub fn json(election: &str, all: &[Published]) -> Value {
-    json!({
-        "election": election,
-        "candidacies": all.iter().map(public_json).collect::<Vec<_>>(),
-    })
+/// Popolo (popoloproject.com), written as candidacies stream by: persons as they come, then
+/// the postulants as organizations, the contested seats as posts, and one membership per
+/// person and candidacy. Only organizations, posts and memberships (compact text) are kept
+/// until the end, so a national release needs no more memory than those.
+#[derive(Default)]
+pub struct Popolo {
+    organizations: std::collections::BTreeMap<String, Value>,
+    posts: std::collections::BTreeMap<String, Value>,
+    memberships: Vec<String>,
+    persons_written: usize,
 }
 
-/// Popolo (popoloproject.com): persons, the postulants as organizations, the contested seats
-/// as posts, and one membership per person and candidacy.
-pub fn popolo(election: &str, all: &[Published]) -> Value {
-    use std::collections::BTreeMap;
-    let mut organizations: BTreeMap<String, Value> = BTreeMap::new();
-    let mut posts: BTreeMap<String, Value> = BTreeMap::new();
-    let mut people = Vec::new();
-    let mut memberships = Vec::new();
-    for p in all {
+impl Popolo {
+    pub const OPENING: &'static str = "{\"persons\":[";
+
+    /// The persons of one candidacy, as text to append to the `persons` array.
+    pub fn add(&mut self, election: &str, p: &Published) -> String {
         let l = &p.listed;
         let organization = format!("postulante/{}", l.postulant_code);
-        organizations.entry(organization.clone()).or_insert_with(
-            || json!({ "id": organization, "name": l.postulant, "classification": "party" }),
-        );
+        self.organizations
+            .entry(organization.clone())
+            .or_insert_with(
+                || json!({ "id": organization, "name": l.postulant, "classification": "party" }),
+            );
         let post = format!("cargo/{}/{}", l.office_code, l.constituency_code);
-        posts.entry(post.clone()).or_insert_with(|| {
+        self.posts.entry(post.clone()).or_insert_with(|| {
             json!({ "id": post, "label": format!("{} · {}", l.office, l.constituency), "role": l.office })
         });
+        let mut out = String::new();
         for person in persons(p) {
             let id = format!(
                 "persona/{}",
@@ -256,27 +265,49 @@ pub fn popolo(election: &str, all: &[Published]) -> Value {
                 .filter(|u| !u.is_empty())
                 .map(|u| json!({ "url": u }))
                 .collect();
-            people.push(json!({
-                "id": id,
-                "name": person["full_name"],
-                "gender": person["sex"],
-                "contact_details": contact_details,
-                "links": links,
-            }));
-            memberships.push(json!({
-                "id": format!("candidatura/{}/{}", l.id, person["role"].as_str().unwrap_or_default()),
-                "person_id": id,
-                "organization_id": organization,
-                "post_id": post,
-                "role": if person["role"] == "alternate" { "suplente" } else { "propietario" },
-                "label": format!("Candidatura en {election}"),
-            }));
+            if self.persons_written > 0 {
+                out.push_str(",\n");
+            }
+            self.persons_written += 1;
+            out.push_str(
+                &json!({
+                    "id": id,
+                    "name": person["full_name"],
+                    "gender": person["sex"],
+                    "contact_details": contact_details,
+                    "links": links,
+                })
+                .to_string(),
+            );
+            self.memberships.push(
+                json!({
+                    "id": format!("candidatura/{}/{}", l.id, person["role"].as_str().unwrap_or_default()),
+                    "person_id": id,
+                    "organization_id": organization,
+                    "post_id": post,
+                    "role": if person["role"] == "alternate" { "suplente" } else { "propietario" },
+                    "label": format!("Candidatura en {election}"),
+                })
+                .to_string(),
+            );
         }
+        out
     }
-    json!({
-        "persons": people,
-        "organizations": organizations.into_values().collect::<Vec<_>>(),
-        "posts": posts.into_values().collect::<Vec<_>>(),
-        "memberships": memberships,
-    })
+
+    /// What closes the document after the last candidacy.
+    pub fn finish(self) -> String {
+        let list = |values: Vec<Value>| {
+            values
+                .iter()
+                .map(Value::to_string)
+                .collect::<Vec<_>>()
+                .join(",\n")
+        };
+        format!(
+            "],\n\"organizations\":[{}],\n\"posts\":[{}],\n\"memberships\":[{}]}}\n",
+            list(self.organizations.into_values().collect()),
+            list(self.posts.into_values().collect()),
+            self.memberships.join(",\n")
+        )
+    }
 }

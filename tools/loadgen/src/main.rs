@@ -1,0 +1,306 @@
+//! `conoceles-loadgen`: HTTP load for `make bench`, in the manner of wrk2 and oha's latency
+//! correction.
+//!
+//! Open loop (`--rate R`): requests are due at fixed intervals whatever the server does; each
+//! one's latency counts from when it was due, so a stalled server shows as latency instead of as
+//! a lower request rate (no coordinated omission). A due request takes an idle keep-alive
+//! connection or opens a new one, up to `--max-connections`, as a crowd of browsers would.
+//! Closed loop (`--closed`): `--connections` clients send back to back — the highest rate.
+//!
+//! Prints one JSON object: requests, ok, shed (429/503), errors, achieved rate and latency
+//! percentiles in milliseconds.
+//!
+//! `conoceles-loadgen [--rate R | --closed] [--duration S] [--connections N]
+//!  [--max-connections M] [--header 'Name: value'] [--post-json BODY] (URL... | --urls-file FILE)`
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use tokio::sync::{Mutex, Semaphore};
+
+struct Options {
+    rate: Option<f64>,
+    duration: Duration,
+    connections: usize,
+    max_connections: usize,
+    headers: Vec<(String, String)>,
+    /// `POST` with this JSON body instead of `GET`.
+    body: Option<Bytes>,
+    urls: Vec<http::Uri>,
+}
+
+fn parse() -> anyhow::Result<Options> {
+    let mut o = Options {
+        rate: None,
+        duration: Duration::from_secs(10),
+        connections: 32,
+        max_connections: 2048,
+        headers: Vec::new(),
+        body: None,
+        urls: Vec::new(),
+    };
+    let mut closed = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--rate" => o.rate = Some(value()?.parse()?),
+            "--closed" => closed = true,
+            "--duration" => o.duration = Duration::from_secs_f64(value()?.parse()?),
+            "--connections" => o.connections = value()?.parse()?,
+            "--max-connections" => o.max_connections = value()?.parse()?,
+            "--header" => {
+                let h = value()?;
+                let (name, v) = h.split_once(':').context("--header 'Name: value'")?;
+                o.headers.push((name.trim().into(), v.trim().into()));
+            }
+            "--post-json" => o.body = Some(Bytes::from(value()?)),
+            "--urls-file" => {
+                for line in std::fs::read_to_string(value()?)?.lines() {
+                    if !line.trim().is_empty() {
+                        o.urls.push(line.trim().parse()?);
+                    }
+                }
+            }
+            url => o.urls.push(url.parse()?),
+        }
+    }
+    if o.urls.is_empty() {
+        bail!("no URL given");
+    }
+    if closed == o.rate.is_some() {
+        bail!("give either --rate R (open loop) or --closed");
+    }
+    Ok(o)
+}
+
+type Sender = SendRequest<Full<Bytes>>;
+
+async fn connect(uri: &http::Uri) -> anyhow::Result<Sender> {
+    let host = uri.host().context("URL without host")?;
+    let port = uri.port_u16().unwrap_or(80);
+    let stream = tokio::net::TcpStream::connect((host, port)).await?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+enum Outcome {
+    Ok,
+    Shed,
+    Error,
+}
+
+/// One request on `sender`; the connection is usable again only when this returns it.
+async fn send(sender: &mut Sender, uri: &http::Uri, o: &Shared) -> anyhow::Result<Outcome> {
+    sender.ready().await?;
+    let mut request = http::Request::builder()
+        .method(if o.body.is_some() { "POST" } else { "GET" })
+        .uri(uri.clone())
+        .header(
+            http::header::HOST,
+            uri.authority().map_or("", |a| a.as_str()),
+        );
+    if o.body.is_some() {
+        request = request.header(http::header::CONTENT_TYPE, "application/json");
+    }
+    for (name, value) in &o.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    let body = Full::new(o.body.clone().unwrap_or_default());
+    let response = sender.send_request(request.body(body)?).await?;
+    let status = response.status();
+    response.into_body().collect().await?;
+    Ok(
+        if status.is_success() || status.is_redirection() || status == 304 {
+            Outcome::Ok
+        } else if status == 429 || status == 503 {
+            Outcome::Shed
+        } else {
+            Outcome::Error
+        },
+    )
+}
+
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u64>,
+    ok: u64,
+    shed: u64,
+    errors: u64,
+}
+
+impl Tally {
+    fn record(&mut self, started: Instant, outcome: anyhow::Result<Outcome>) {
+        self.latencies_us.push(started.elapsed().as_micros() as u64);
+        match outcome {
+            Ok(Outcome::Ok) => self.ok += 1,
+            Ok(Outcome::Shed) => self.shed += 1,
+            _ => self.errors += 1,
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.latencies_us.extend(other.latencies_us);
+        self.ok += other.ok;
+        self.shed += other.shed;
+        self.errors += other.errors;
+    }
+}
+
+/// What every request carries.
+struct Shared {
+    headers: Vec<(String, String)>,
+    body: Option<Bytes>,
+}
+
+/// Idle keep-alive connections, and a bound on how many exist.
+struct Pool {
+    idle: Mutex<Vec<Sender>>,
+    slots: Semaphore,
+    opened: AtomicUsize,
+}
+
+async fn open_loop(o: &Options, rate: f64) -> Tally {
+    let pool = Arc::new(Pool {
+        idle: Mutex::new(Vec::new()),
+        slots: Semaphore::new(o.max_connections),
+        opened: AtomicUsize::new(0),
+    });
+    let shared = Arc::new(Shared {
+        headers: o.headers.clone(),
+        body: o.body.clone(),
+    });
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let total = (o.duration.as_secs_f64() * rate).round() as usize;
+    let begin = Instant::now();
+    let mut tasks = Vec::with_capacity(total);
+    for i in 0..total {
+        let due = begin + interval.mul_f64(i as f64);
+        tokio::time::sleep_until(due.into()).await;
+        let (pool, shared) = (pool.clone(), shared.clone());
+        let uri = o.urls[i % o.urls.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tally = Tally::default();
+            let Ok(_slot) = pool.slots.acquire().await else {
+                return tally;
+            };
+            let idle = pool.idle.lock().await.pop();
+            let sender = match idle {
+                Some(s) if !s.is_closed() => Ok(s),
+                _ => {
+                    pool.opened.fetch_add(1, Ordering::Relaxed);
+                    connect(&uri).await
+                }
+            };
+            match sender {
+                Ok(mut sender) => {
+                    let outcome = send(&mut sender, &uri, &shared).await;
+                    let reusable = outcome.is_ok();
+                    tally.record(due, outcome);
+                    if reusable {
+                        pool.idle.lock().await.push(sender);
+                    }
+                }
+                Err(e) => tally.record(due, Err(e)),
+            }
+            tally
+        }));
+    }
+    let mut tally = Tally::default();
+    for task in tasks {
+        if let Ok(t) = task.await {
+            tally.merge(t);
+        }
+    }
+    tally
+}
+
+async fn closed_loop(o: &Options) -> Tally {
+    let stop = Instant::now() + o.duration;
+    let mut tasks = Vec::new();
+    for c in 0..o.connections {
+        let urls = o.urls.clone();
+        let shared = Shared {
+            headers: o.headers.clone(),
+            body: o.body.clone(),
+        };
+        tasks.push(tokio::spawn(async move {
+            let mut tally = Tally::default();
+            let mut i = c;
+            let mut sender: Option<Sender> = None;
+            while Instant::now() < stop {
+                let uri = &urls[i % urls.len()];
+                i += 1;
+                let started = Instant::now();
+                if sender.as_ref().is_none_or(|s| s.is_closed()) {
+                    match connect(uri).await {
+                        Ok(s) => sender = Some(s),
+                        Err(e) => {
+                            tally.record(started, Err(e));
+                            continue;
+                        }
+                    }
+                }
+                let Some(s) = sender.as_mut() else { continue };
+                let outcome = send(s, uri, &shared).await;
+                if outcome.is_err() {
+                    sender = None;
+                }
+                tally.record(started, outcome);
+            }
+            tally
+        }));
+    }
+    let mut tally = Tally::default();
+    for task in tasks {
+        if let Ok(t) = task.await {
+            tally.merge(t);
+        }
+    }
+    tally
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1] as f64 / 1000.0
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let o = parse()?;
+    let started = Instant::now();
+    let mut tally = match o.rate {
+        Some(rate) => open_loop(&o, rate).await,
+        None => closed_loop(&o).await,
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    tally.latencies_us.sort_unstable();
+    let l = &tally.latencies_us;
+    let report = serde_json::json!({
+        "mode": if o.rate.is_some() { "open" } else { "closed" },
+        "target_rate": o.rate,
+        "requests": l.len(),
+        "ok": tally.ok,
+        "shed": tally.shed,
+        "errors": tally.errors,
+        "seconds": (elapsed * 100.0).round() / 100.0,
+        "achieved_rate": (tally.ok as f64 / elapsed).round(),
+        "p50_ms": percentile(l, 50.0),
+        "p99_ms": percentile(l, 99.0),
+        "p999_ms": percentile(l, 99.9),
+        "max_ms": l.last().map_or(0.0, |m| *m as f64 / 1000.0),
+    });
+    println!("{report}");
+    Ok(())
+}
