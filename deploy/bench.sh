@@ -26,7 +26,8 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 note() { printf '\n== %s ==\n' "$*"; }
 # record <name> <json>: keeps a figure for the summary and prints it.
 record() { printf '{"name":"%s","result":%s}\n' "$1" "$2" >>"$results"; printf '  %-44s %s\n' "$1" "$2"; }
-load() { "$loadgen" --duration "$SECONDS_EACH" "$@"; }
+# Each load starts on a quiet site: whatever the previous one left queued drains first.
+load() { sleep 2; "$loadgen" --duration "$SECONDS_EACH" "$@"; }
 psql_db() { psql -X -q -At -h 127.0.0.1 -U "conoceles_$1" -d "conoceles_$1" "${@:2}"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -120,8 +121,13 @@ psql_db publication -c "SELECT DISTINCT office_code, constituency_code FROM prof
   | awk -F'|' -v s="$site" '{print s "/candidaturas?cargo=" $1 "&distrito=" $2}' >"$out/lists.txt"
 psql_db publication -c "SELECT DISTINCT office_code, constituency_code FROM profiles WHERE withdrawn_at IS NULL LIMIT 1000" \
   | awk -F'|' -v s="$site" '{print s "/api/v1/candidacies?cargo=" $1 "&distrito=" $2}' >"$out/api.txt"
-paste -d' ' <(head -500 "$out/profiles.txt") <(sed -n '501,1000p' "$out/profiles.txt") \
-  | awk -v s="$site" '{split($1, a, "/"); split($2, b, "/"); print s "/comparar?ids=" a[5] "&ids=" b[5]}' >"$out/compare.txt"
+# Comparisons are of candidacies of one contest (the site refuses others).
+psql_db publication -c "SELECT string_agg(candidacy_id::text, '&ids=') FROM (
+    SELECT candidacy_id, office_code, constituency_code,
+           row_number() OVER (PARTITION BY office_code, constituency_code ORDER BY neutral_rank) AS n
+    FROM profiles WHERE withdrawn_at IS NULL) x WHERE n <= 2
+  GROUP BY office_code, constituency_code HAVING count(*) = 2 LIMIT 1000" \
+  | sed "s|^|$site/comparar?ids=|" >"$out/compare.txt"
 # Uncached: every request a different search, so the page cache never answers it.
 seq 1 200000 | shuf --random-source=<(yes) | awk -v s="$site" '{print s "/candidaturas?q=bench" $1 "&cargo="}' >"$out/search.txt"
 
@@ -196,7 +202,8 @@ psql -X -q -h 127.0.0.1 -U conoceles -d "$bench_db" -c "
          'status', (ARRAY['concluido','titulado','trunco'])[1 + abs(hashtext(id::text || 's')) % 3]), true, now()
     FROM persons WHERE abs(hashtext(id::text)) % 2 = 0 ON CONFLICT DO NOTHING;
   -- The import's events are not part of this measurement: no relay publishes them meanwhile.
-  DELETE FROM kit_outbox;" >/dev/null
+  DELETE FROM kit_outbox;
+  ANALYZE;" >/dev/null
 # shellcheck disable=SC1091
 source .run/secrets.env
 DATABASE_URL="$bench_url" AMQP_NAMESPACE=bench REDIS_KEY_PREFIX=conoceles-bench:capture: \
@@ -229,7 +236,9 @@ def pct(values, p):
 for table in ["progress.by_postulant", "progress.by_office", "curricular.education_level.by_office"]:
     # Cold: a different filter (or cut-off) each time, so nothing is cached.
     if table.startswith("progress."):
-        cold_paths = [f"/{table}?at=2026-01-01T00:00:{i:02d}Z" for i in range(20)]
+        # Distinct cut-offs a few seconds apart, after the import: each one computed anew.
+        now = time.time()
+        cold_paths = [f"/{table}?at=" + time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 5 - i)) for i in range(20)]
     else:
         cold_paths = [f"/{table}?sex={s}&role={r}" for s in ["mujer", "hombre", "no_binario"] for r in ["holder", "alternate"]] * 1
     cold = [timed(p)[0] for p in cold_paths]
