@@ -129,7 +129,11 @@ psql_db publication -c "SELECT string_agg(candidacy_id::text, '&ids=') FROM (
   GROUP BY office_code, constituency_code HAVING count(*) = 2 LIMIT 1000" \
   | sed "s|^|$site/comparar?ids=|" >"$out/compare.txt"
 # Uncached: every request a different search, so the page cache never answers it.
-seq 1 200000 | shuf --random-source=<(yes) | awk -v s="$site" '{print s "/candidaturas?q=bench" $1 "&cargo="}' >"$out/search.txt"
+seq 1 200000 | shuf --random-source=<(yes) | awk -v s="$site" '{print s "/candidaturas?q=bench" $1 "&cargo="}' >"$out/search-all.txt"
+# Disjoint sets, so no measurement finds the pages an earlier one cached.
+sed -n '1,20000p' "$out/search-all.txt" >"$out/search.txt"
+sed -n '20001,100000p' "$out/search-all.txt" >"$out/search-saturation.txt"
+sed -n '100001,200000p' "$out/search-all.txt" >"$out/search-overload.txt"
 
 # ---------------------------------------------------------------------------------------------
 note "2. Public pages and API against nginx serving the same bytes (reproduce: make bench)"
@@ -174,13 +178,13 @@ record open300.search_uncached "$(load --rate 300 --urls-file "$out/search.txt")
 
 # ---------------------------------------------------------------------------------------------
 note "3. Overload: twice the saturating rate of uncached searches, then recovery"
-saturation=$(load --closed --connections 32 --urls-file "$out/search.txt")
+saturation=$(load --closed --connections 32 --urls-file "$out/search-saturation.txt")
 record overload.saturation "$saturation"
 sat_rate=$(python3 -c "import json,sys; print(max(50, int(json.loads(sys.argv[1])['achieved_rate'])))" "$saturation")
 rss_before=$(rss_kb "${PID[publication]}")
-record overload.twice "$(load --rate $((sat_rate * 2)) --max-connections 4096 --urls-file "$out/search.txt")"
+record overload.twice "$(load --rate $((sat_rate * 2)) --max-connections 4096 --urls-file "$out/search-overload.txt")"
 rss_during=$(hwm_kb "${PID[publication]}")
-record overload.recovery_half_rate "$(load --rate $((sat_rate / 2)) --duration 5 --urls-file "$out/search.txt")"
+record overload.recovery_half_rate "$(load --rate $((sat_rate / 2)) --duration 5 --urls-file <(tac "$out/search-overload.txt"))"
 record overload.memory "{\"rss_before_mb\":$((rss_before / 1024)),\"peak_mb\":$((rss_during / 1024)),\"rss_after_mb\":$(( $(rss_kb "${PID[publication]}") / 1024 ))}"
 
 # ---------------------------------------------------------------------------------------------
@@ -203,7 +207,7 @@ psql -X -q -h 127.0.0.1 -U conoceles -d "$bench_db" -c "
     FROM persons WHERE abs(hashtext(id::text)) % 2 = 0 ON CONFLICT DO NOTHING;
   -- The import's events are not part of this measurement: no relay publishes them meanwhile.
   DELETE FROM kit_outbox;
-  ANALYZE;" >/dev/null
+  ANALYZE candidacies; ANALYZE persons; ANALYZE curricular_sections; ANALYZE status_changes;" >/dev/null
 # shellcheck disable=SC1091
 source .run/secrets.env
 DATABASE_URL="$bench_url" AMQP_NAMESPACE=bench REDIS_KEY_PREFIX=conoceles-bench:capture: \
@@ -238,7 +242,8 @@ for table in ["progress.by_postulant", "progress.by_office", "curricular.educati
     if table.startswith("progress."):
         # Distinct cut-offs a few seconds apart, after the import: each one computed anew.
         now = time.time()
-        cold_paths = [f"/{table}?at=" + time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 5 - i)) for i in range(20)]
+        # (older than a minute: the last minute counts as "now" and shares one cache entry).
+        cold_paths = [f"/{table}?at=" + time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 90 - i)) for i in range(20)]
     else:
         cold_paths = [f"/{table}?sex={s}&role={r}" for s in ["mujer", "hombre", "no_binario"] for r in ["holder", "alternate"]] * 1
     cold = [timed(p)[0] for p in cold_paths]

@@ -171,6 +171,10 @@ pub async fn list(pool: &PgPool, election: Uuid, f: &Filters) -> sqlx::Result<(V
            AND ($11::text IS NULL OR search LIKE '%' || $11 || '%') \
          ORDER BY neutral_rank LIMIT $12 OFFSET $13",
     )
+    // Planned with the actual filters every time: a plan cached for unknown filters walks the
+    // neutral order and tests every profile (a name search took over a second at national
+    // scale) instead of using the search index.
+    .persistent(false)
     .bind(election)
     .bind(some(&f.cargo))
     .bind(some(&f.principio))
