@@ -2497,6 +2497,7 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
     use conoceles_kit::access::{Actor, Caller};
     use conoceles_proto::validation::v1 as vpb;
     use conoceles_proto::validation::v1::validation_service_client::ValidationServiceClient;
+    use std::io::Write;
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -2682,7 +2683,9 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
             .filter(|(_, o, r)| *o == op && *r == outcome)
             .count()
     };
-    println!(
+    // The operation log's tally, for `make soak`'s output.
+    let _ = writeln!(
+        std::io::stdout().lock(),
         "faults: {} broker outages; submit ok {} failed {}; approve ok {} failed {} unknown {}; \
          lost {}; duplicated {}",
         proxy.cuts.load(std::sync::atomic::Ordering::SeqCst),

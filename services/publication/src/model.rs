@@ -259,11 +259,13 @@ pub async fn count(pool: &PgPool, election: Uuid) -> sqlx::Result<i64> {
 
 type ChoiceKey = (Uuid, String);
 type ChoiceList = Vec<(String, String)>;
+/// Per election and column: the read-model version and the choices at it.
+type ChoiceCache = HashMap<ChoiceKey, (i64, Arc<ChoiceList>)>;
 
 /// The filters' choices already computed, per election and column, with the read-model version
 /// they were computed at: a `SELECT DISTINCT` over every published profile is not repeated for
 /// every list page (at national scale it cost tens of milliseconds each).
-static CHOICES: std::sync::LazyLock<std::sync::Mutex<HashMap<ChoiceKey, (i64, Arc<ChoiceList>)>>> =
+static CHOICES: std::sync::LazyLock<std::sync::Mutex<ChoiceCache>> =
     std::sync::LazyLock::new(Default::default);
 
 /// (code, name) choices for the filters, from what is published.

@@ -301,6 +301,7 @@ async fn main() -> anyhow::Result<()> {
         "p999_ms": percentile(l, 99.9),
         "max_ms": l.last().map_or(0.0, |m| *m as f64 / 1000.0),
     });
-    println!("{report}");
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{report}")?;
     Ok(())
 }
