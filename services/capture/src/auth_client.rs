@@ -43,8 +43,7 @@ impl AuthClient {
         session: &str,
         message: T,
     ) -> Result<tonic::Request<T>, tonic::Status> {
-        let token = self.tokens.acting_token(AUDIENCE, session).await?;
-        Ok(with_bearer(message, &token))
+        self.tokens.acting_request(AUDIENCE, session, message).await
     }
 
     pub async fn login(

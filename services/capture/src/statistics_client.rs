@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use conoceles_kit::access::{TokenSource, with_bearer};
+use conoceles_kit::access::TokenSource;
 use conoceles_proto::statistics::v1 as pb;
 use conoceles_proto::statistics::v1::statistics_service_client::StatisticsServiceClient;
 use tonic::transport::Channel;
@@ -25,15 +25,6 @@ impl StatisticsClient {
         }
     }
 
-    async fn acting<T>(
-        &self,
-        session: &str,
-        message: T,
-    ) -> Result<tonic::Request<T>, tonic::Status> {
-        let token = self.tokens.acting_token(AUDIENCE, session).await?;
-        Ok(with_bearer(message, &token))
-    }
-
     pub async fn create(
         &self,
         session: &str,
@@ -41,7 +32,9 @@ impl StatisticsClient {
         at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<pb::ReportSummary, tonic::Status> {
         let request = self
-            .acting(
+            .tokens
+            .acting_request(
+                AUDIENCE,
                 session,
                 pb::CreateReportRequest {
                     kind: kind as i32,
@@ -59,7 +52,10 @@ impl StatisticsClient {
     }
 
     pub async fn list(&self, session: &str) -> Result<Vec<pb::ReportSummary>, tonic::Status> {
-        let request = self.acting(session, pb::ListReportsRequest {}).await?;
+        let request = self
+            .tokens
+            .acting_request(AUDIENCE, session, pb::ListReportsRequest {})
+            .await?;
         Ok(self
             .client
             .clone()
@@ -76,7 +72,9 @@ impl StatisticsClient {
         format: pb::ReportFormat,
     ) -> Result<pb::GetReportResponse, tonic::Status> {
         let request = self
-            .acting(
+            .tokens
+            .acting_request(
+                AUDIENCE,
                 session,
                 pb::GetReportRequest {
                     id: id.into(),

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use conoceles_kit::access::{TokenSource, with_bearer};
+use conoceles_kit::access::TokenSource;
 use conoceles_proto::common::v1 as common;
 use conoceles_proto::validation::v1 as pb;
 use conoceles_proto::validation::v1::validation_service_client::ValidationServiceClient;
@@ -53,8 +53,7 @@ impl ValidationClient {
         session: &str,
         message: T,
     ) -> Result<tonic::Request<T>, tonic::Status> {
-        let token = self.tokens.acting_token(AUDIENCE, session).await?;
-        Ok(with_bearer(message, &token))
+        self.tokens.acting_request(AUDIENCE, session, message).await
     }
 
     pub async fn queue(

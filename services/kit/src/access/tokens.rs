@@ -89,6 +89,17 @@ impl TokenSource {
         }
     }
 
+    /// `message` as a request to `audience` on behalf of the person whose session this is.
+    pub async fn acting_request<T>(
+        &self,
+        audience: &str,
+        session_token: &str,
+        message: T,
+    ) -> Result<tonic::Request<T>, tonic::Status> {
+        let token = self.acting_token(audience, session_token).await?;
+        Ok(with_bearer(message, &token))
+    }
+
     /// A token to call `audience` on behalf of the person whose session this is (not cached:
     /// the session may end at any time).
     pub async fn acting_token(
