@@ -118,9 +118,9 @@ site=http://127.0.0.1:8080
 psql_db publication -c "SELECT candidacy_id FROM profiles WHERE withdrawn_at IS NULL ORDER BY neutral_rank LIMIT 1000" \
   | sed "s|^|$site/candidaturas/|" >"$out/profiles.txt"
 psql_db publication -c "SELECT DISTINCT office_code, constituency_code FROM profiles WHERE withdrawn_at IS NULL LIMIT 1000" \
-  | awk -F'|' -v s="$site" '{print s "/candidaturas?cargo=" $1 "&distrito=" $2}' >"$out/lists.txt"
-psql_db publication -c "SELECT DISTINCT office_code, constituency_code FROM profiles WHERE withdrawn_at IS NULL LIMIT 1000" \
-  | awk -F'|' -v s="$site" '{print s "/api/v1/candidacies?cargo=" $1 "&distrito=" $2}' >"$out/api.txt"
+  | awk -F'|' '{print "?cargo=" $1 "&distrito=" $2}' >"$out/contests.txt"
+sed "s|^|$site/candidaturas|" "$out/contests.txt" >"$out/lists.txt"
+sed "s|^|$site/api/v1/candidacies|" "$out/contests.txt" >"$out/api.txt"
 # Comparisons are of candidacies of one contest (the site refuses others).
 psql_db publication -c "SELECT string_agg(candidacy_id::text, '&ids=') FROM (
     SELECT candidacy_id, office_code, constituency_code,

@@ -54,11 +54,12 @@ impl PublicationService for PublicationApi {
         let election = crate::model::election(&self.pool)
             .await
             .map_err(AppError::from)?;
-        let published: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM profiles WHERE withdrawn_at IS NULL")
-                .fetch_one(&self.pool)
+        let published = match &election {
+            Some(e) => crate::model::count(&self.pool, e.id)
                 .await
-                .map_err(AppError::from)?;
+                .map_err(AppError::from)?,
+            None => 0,
+        };
         let (head, _) = crate::log::head(&self.pool).await.map_err(AppError::from)?;
         let now = chrono::Utc::now();
         Ok(Response::new(pb::GetPublicationStatusResponse {

@@ -85,13 +85,17 @@ pub fn sums_of(digests: &[(&str, String)]) -> String {
         .collect()
 }
 
-/// The `SHA256SUMS` text of some files, in the order given.
-pub fn sums(files: &[(&str, &[u8])]) -> String {
-    let digests: Vec<(&str, String)> = files
+/// The hex SHA-256 of each file, by name.
+fn digests<'a>(files: &[(&'a str, &[u8])]) -> Vec<(&'a str, String)> {
+    files
         .iter()
         .map(|(name, bytes)| (*name, hex::encode(Sha256::digest(bytes))))
-        .collect();
-    sums_of(&digests)
+        .collect()
+}
+
+/// The `SHA256SUMS` text of some files, in the order given.
+pub fn sums(files: &[(&str, &[u8])]) -> String {
+    sums_of(&digests(files))
 }
 
 /// Checks `SHA256SUMS` against the files and its signature against the key.
@@ -101,11 +105,7 @@ pub fn verify(
     sums_text: &[u8],
     signature: &[u8],
 ) -> anyhow::Result<()> {
-    let digests: Vec<(&str, String)> = files
-        .iter()
-        .map(|(name, bytes)| (*name, hex::encode(Sha256::digest(bytes))))
-        .collect();
-    verify_digests(key, &digests, sums_text, signature)
+    verify_digests(key, &digests(files), sums_text, signature)
 }
 
 /// Checks `SHA256SUMS` against the files' digests and its signature against the key.

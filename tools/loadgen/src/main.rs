@@ -214,6 +214,11 @@ async fn open_loop(o: &Options, rate: f64) -> Tally {
             tally
         }));
     }
+    collect(tasks).await
+}
+
+/// The tallies of every client task, merged.
+async fn collect(tasks: Vec<tokio::task::JoinHandle<Tally>>) -> Tally {
     let mut tally = Tally::default();
     for task in tasks {
         if let Ok(t) = task.await {
@@ -259,13 +264,7 @@ async fn closed_loop(o: &Options) -> Tally {
             tally
         }));
     }
-    let mut tally = Tally::default();
-    for task in tasks {
-        if let Ok(t) = task.await {
-            tally.merge(t);
-        }
-    }
-    tally
+    collect(tasks).await
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
