@@ -6,7 +6,7 @@
 #   1. import of 100,000 candidacies            5. statistics at national scale, cold and cached
 #   2. public pages and API vs nginx            6. argon2id logins per second
 #   3. overload: shedding and recovery          7. memory of every service, idle and loaded
-#   4. pipeline latency is not measured yet (see docs/benchmarks.md)
+#   4. pipeline latency: submission to public profile, automated approval
 #
 # Needs the ports of `make run` free (it starts the same stack, release build) and nginx (installed
 # from Debian's packages when missing). BENCH_SECONDS (default 10) sets each load's duration.
@@ -41,6 +41,8 @@ fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 cargo build --release --workspace --bins
+# The pipeline run is a test of capture's suite (its own databases and broker namespace).
+cargo nextest run --release -p conoceles-capture --no-run
 # Thousands of connections at twice the saturating rate, on both sides of loopback.
 ulimit -n 65536 2>/dev/null || true
 
@@ -266,6 +268,15 @@ for s in auth identity capture validation publication statistics; do
 done
 
 # ---------------------------------------------------------------------------------------------
+note "4. Pipeline latency: party's submission to public profile, approval automated (reproduce: PIPELINE_CANDIDACIES=200 cargo nextest run --release -p conoceles-capture --run-ignored only --no-capture -E 'test(pipeline_latency)')"
+# The six services of the test stack run in one process on fresh databases; the national-scale
+# instances above stay idle meanwhile.
+pipeline=$(PIPELINE_CANDIDACIES=${PIPELINE_CANDIDACIES:-200} PIPELINE_RATE=${PIPELINE_RATE:-5} RUST_LOG=warn \
+  cargo nextest run --release -p conoceles-capture --run-ignored only --no-capture \
+  -E 'test(pipeline_latency)' 2>&1 | tee "$out/pipeline.log" | sed -n 's/^pipeline: //p' | tail -1)
+record pipeline "${pipeline:-null}"
+
+# ---------------------------------------------------------------------------------------------
 note "Summary (ratios against the baselines of this run)"
 python3 - "$results" "$page_kb" <<'PY'
 import json, sys
@@ -285,6 +296,7 @@ print(f"  uncached search at 300/s: p99 {x.get('p99_ms')} ms, errors {x.get('err
 x, y = r.get("overload.twice", {}), r.get("overload.recovery_half_rate", {})
 print(f"  overload at 2x saturation ({g('overload.saturation', 'achieved_rate')}/s): shed {x.get('shed')} of {x.get('requests')}, errors {x.get('errors')}, p99 {x.get('p99_ms')} ms; recovery at half rate: p99 {y.get('p99_ms')} ms, shed {y.get('shed')}")
 print(f"  logins: {g('login', 'achieved_rate')}/s, p99 {g('login', 'p99_ms')} ms")
+print(f"  pipeline (submission to public, {g('pipeline', 'candidacies')} candidacies at {g('pipeline', 'rate_per_s')}/s): p50 {g('pipeline', 'p50_ms')} ms, p99 {g('pipeline', 'p99_ms')} ms (target p99 <= 2000 ms)")
 PY
 echo
 echo "Raw figures: $results"

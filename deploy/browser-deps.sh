@@ -19,7 +19,17 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "[browser] installing Node.js and npm (Debian packages)" >&2
   apt_install nodejs npm
 fi
-if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
-  echo "[browser] installing playwright-core and axe-core" >&2
-  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
+observatory=tests/browser/node_modules/@mdn/mdn-http-observatory
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ] \
+   || [ ! -d "$observatory" ]; then
+  echo "[browser] installing playwright-core, axe-core and the HTTP Observatory scanner" >&2
+  # No install scripts: Chromium is Debian's, and the scanner's would download lists from the
+  # internet (the tests need none of them).
+  npm ci --prefix tests/browser --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
 fi
+if ! command -v openssl >/dev/null; then
+  echo "[browser] installing openssl (certificates of the local TLS endpoint)" >&2
+  apt_install openssl
+fi
+# The scanner reads Chromium's HSTS preload list; a local site is on none.
+[ -f "$observatory/conf/hsts-preload.json" ] || echo '{}' >"$observatory/conf/hsts-preload.json"

@@ -8,6 +8,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod stack;
+pub use stack::ProcessStack;
+
 /// The six services, by binary name suffix.
 pub const SERVICES: [&str; 6] = [
     "auth",

@@ -2704,3 +2704,163 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
     assert_eq!(pending, (0, 0), "outbox rows never published");
     stack.stop().await;
 }
+
+/// `make bench`'s pipeline latency (ignored by `make test`): a party submits candidacies at a
+/// steady pace through the capture front; an automated reviewer approves each through
+/// validation's gRPC as soon as its review exists; the figure is the time from the party's
+/// acknowledged submission to the profile answering on the public site's API. Prints
+/// p50/p95/p99/max; `PIPELINE_CANDIDACIES` (default 200) and `PIPELINE_RATE` (per second,
+/// default 5) set the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: make bench runs it (release build)"]
+async fn pipeline_latency_from_submission_to_public_profile() {
+    use conoceles_kit::access::{Actor, Caller};
+    use conoceles_proto::validation::v1 as vpb;
+    use conoceles_proto::validation::v1::validation_service_client::ValidationServiceClient;
+    use std::io::Write;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let env = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (count, rate) = (
+        env("PIPELINE_CANDIDACIES", 200),
+        env("PIPELINE_RATE", 5).max(1),
+    );
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    // The party's proportional-representation list grown to `count` candidacies (the demo has
+    // three), imported as the electoral body imports them.
+    let election = conoceles_capture::demo::DEMO_ELECTION;
+    let slots: Vec<_> = (4..4 + count as u32)
+        .map(|position| conoceles_capture::generator::Slot {
+            office: "diputacion_rp",
+            principle: "rp",
+            constituency: "RP".into(),
+            postulant: "PVEM",
+            list_position: position,
+        })
+        .collect();
+    let csv = conoceles_capture::generator::candidacies_csv(7, "PIPE", &slots);
+    let catalog = conoceles_capture::election::catalog(&stack.capture_pool, election)
+        .await
+        .unwrap();
+    let rows = conoceles_capture::import::parse(csv.as_bytes(), &catalog).unwrap();
+    conoceles_capture::import::apply(&stack.capture_pool, election, &catalog, &rows, None)
+        .await
+        .unwrap();
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM candidacies WHERE external_id LIKE 'PIPE%' ORDER BY list_position",
+    )
+    .fetch_all(&stack.capture_pool)
+    .await
+    .unwrap();
+    let mut party = party_browser(&stack, "PVEM").await;
+    for id in &ids {
+        fill_sections(&mut party, *id).await;
+        upload_photo(&mut party, *id, jpeg(600, 800), "foto.jpg").await;
+    }
+
+    let signer = Arc::new(conoceles_kit::access::TokenSigner::from_seed(SIGNING_SEED));
+    let reviewer = Caller {
+        service: Some("capture".into()),
+        actor: Some(Actor {
+            account_id: Uuid::new_v4(),
+            role: Role::Reviewer,
+            party_id: None,
+            candidacy_id: None,
+        }),
+    };
+    let validation = ValidationServiceClient::new(
+        conoceles_kit::grpc::channel(&format!("http://{}", stack.validation_grpc)).unwrap(),
+    );
+    let site = reqwest::Client::new();
+    let mut followers = Vec::new();
+    let started = Instant::now();
+    for (n, id) in ids.iter().copied().enumerate() {
+        let due = started + Duration::from_millis(n as u64 * 1000 / rate);
+        tokio::time::sleep_until(due.into()).await;
+        let sent = submit_html(&mut party, id).await;
+        let acknowledged = Instant::now();
+        assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+        let submission: Uuid = sqlx::query_scalar(
+            "SELECT id FROM submissions WHERE candidacy_id = $1 ORDER BY round DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_one(&stack.capture_pool)
+        .await
+        .unwrap();
+        let (signer, reviewer, mut validation, site) = (
+            signer.clone(),
+            reviewer.clone(),
+            validation.clone(),
+            site.clone(),
+        );
+        let profile = format!("{}/api/v1/candidacies/{id}", stack.site);
+        followers.push(tokio::spawn(async move {
+            // The automated reviewer: approves as soon as the review is in its queue.
+            loop {
+                let token =
+                    conoceles_kit::access::matrix::token_for(&signer, &reviewer, "validation")
+                        .unwrap();
+                let request = vpb::ApproveRequest {
+                    submission_id: submission.to_string(),
+                    round: 1,
+                };
+                match validation
+                    .approve(conoceles_kit::access::with_bearer(request, &token))
+                    .await
+                {
+                    Ok(_) => break,
+                    Err(s) if acknowledged.elapsed() < Duration::from_secs(60) => {
+                        assert!(
+                            matches!(
+                                s.code(),
+                                tonic::Code::NotFound | tonic::Code::FailedPrecondition
+                            ),
+                            "{s:?}"
+                        );
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    Err(s) => panic!("the review of {id} never arrived: {s:?}"),
+                }
+            }
+            // Public when the site's API answers with the profile.
+            loop {
+                let answer = site.get(&profile).send().await.unwrap();
+                if answer.status() == StatusCode::OK {
+                    return acknowledged.elapsed();
+                }
+                assert!(
+                    acknowledged.elapsed() < Duration::from_secs(60),
+                    "{id} never became public"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }));
+    }
+    let mut latencies = Vec::new();
+    for follower in followers {
+        latencies.push(follower.await.unwrap());
+    }
+    latencies.sort();
+    let at = |q: f64| {
+        let i = ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1;
+        latencies[i].as_secs_f64() * 1000.0
+    };
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "pipeline: {{\"candidacies\":{},\"rate_per_s\":{rate},\"p50_ms\":{:.0},\"p95_ms\":{:.0},\"p99_ms\":{:.0},\"max_ms\":{:.0}}}",
+        latencies.len(),
+        at(0.5),
+        at(0.95),
+        at(0.99),
+        at(1.0)
+    );
+    assert_eq!(latencies.len(), ids.len());
+    stack.stop().await;
+}

@@ -83,6 +83,10 @@ impl ErrorCode {
     }
 }
 
+/// What a person reads when a text carries control characters (a NUL, say).
+pub const CONTROL_CHARACTERS_MESSAGE: &str =
+    "El texto contiene caracteres de control que no se pueden guardar.";
+
 /// A problem with one field of the input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldViolation {
@@ -186,6 +190,14 @@ impl From<sqlx::Error> for AppError {
                 ErrorCode::Unavailable,
                 ErrorCode::Unavailable.default_message(),
             ),
+            // Text PostgreSQL cannot store (a NUL character) that got past the edge's checks.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("22021") => {
+                AppError::invalid(vec![FieldViolation::new(
+                    "text",
+                    "invalid_characters",
+                    CONTROL_CHARACTERS_MESSAGE,
+                )])
+            }
             _ => AppError::Unexpected(err.into()),
         }
     }

@@ -38,6 +38,19 @@ pub fn unique(label: &str) -> String {
     format!("{label}_{}", &id[..12])
 }
 
+/// A free port for a server a test starts later (when another service must know its address
+/// first). Chosen at random below the kernel's ephemeral range (32768 and up), where the
+/// outgoing connections of every test running meanwhile take their local ports, so the port is
+/// still free when the server binds it.
+pub fn reserve_port() -> u16 {
+    loop {
+        let candidate = 20_000 + (uuid::Uuid::new_v4().as_u128() % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", candidate)).is_ok() {
+            return candidate;
+        }
+    }
+}
+
 /// A database that exists for one test (`cktest_<label>_<random>`); `make test` drops leftovers.
 pub struct TestDatabase {
     pub name: String,

@@ -137,7 +137,39 @@ pub struct Filters {
     pub escolaridad: String,
     pub accion_afirmativa: String,
     pub q: String,
-    pub pagina: u32,
+    pub pagina: Page,
+}
+
+/// A page number of the list, 1 to [`Page::MAX`] (absent: the first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page(u32);
+
+impl Page {
+    pub const MAX: u32 = 1_000_000;
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page(1)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Page {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let n = u32::deserialize(deserializer)?;
+        if (1..=Page::MAX).contains(&n) {
+            Ok(Page(n))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "page {n} is outside 1..={}",
+                Page::MAX
+            )))
+        }
+    }
 }
 
 fn some(v: &str) -> Option<String> {
@@ -157,7 +189,7 @@ pub async fn list(pool: &PgPool, election: Uuid, f: &Filters) -> sqlx::Result<(V
     };
     let constituency = some(&f.distrito).or_else(|| some(&f.municipio));
     let q = some(&f.q).map(|q| fold(&q));
-    let page = i64::from(f.pagina.max(1) - 1);
+    let page = i64::from(f.pagina.get() - 1);
     let rows = sqlx::query(
         "SELECT candidacy_id, office_code, office, principle, constituency_code, constituency, postulant_code, \
                 postulant, list_position, holder_name, holder_sex, holder_age, education_level, affirmative_action, \

@@ -8,12 +8,13 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use conoceles_kit::access::{Caller, Role, Rule};
 use conoceles_kit::error::{AppError, ErrorCode, FieldViolation};
 use conoceles_kit::http::DeclaredRouter;
+use conoceles_kit::http::input::{ApiPath, ApiQuery};
 use http::{Method, header};
 use serde_json::{Value, json};
 
@@ -100,7 +101,7 @@ fn invalid(field: &str, reason: &str, message: &str) -> AppError {
 /// `at` (RFC 3339 or a day `AAAA-MM-DD`, its end in UTC), not in the future; absent: now.
 pub fn cut_off(query: &HashMap<String, String>) -> Result<(DateTime<Utc>, bool), AppError> {
     let now = Utc::now();
-    let Some(value) = query.get("at").map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+    let Some(value) = query.get("at").map(|v| v.trim()) else {
         return Ok((now, true));
     };
     let at = DateTime::parse_from_rfc3339(value)
@@ -294,8 +295,8 @@ fn respond(table: &Table, query: &HashMap<String, String>) -> Response {
 
 async fn table(
     State(state): State<ApiState>,
-    Path(name): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Response {
     if let Some(format) = query.get("format")
         && format != "json"
@@ -311,7 +312,7 @@ async fn table(
 
 fn kind_of(query: &HashMap<String, String>) -> Result<Kind, AppError> {
     match query.get("kind").map(String::as_str) {
-        None | Some("") => Ok(Kind::Progress),
+        None => Ok(Kind::Progress),
         Some(k) => Kind::parse(k).ok_or_else(|| {
             invalid(
                 "kind",
@@ -325,7 +326,7 @@ fn kind_of(query: &HashMap<String, String>) -> Result<Kind, AppError> {
 /// `GET /api/v1/reports/progress[?at=&kind=]`: the report as it would be produced now.
 async fn progress_report(
     State(state): State<ApiState>,
-    Query(query): Query<HashMap<String, String>>,
+    ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Response {
     let produced = match kind_of(&query) {
         Ok(kind) => report::produce(&state, kind, &query).await,
@@ -341,7 +342,7 @@ async fn progress_report(
 async fn snapshot(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
-    Query(query): Query<HashMap<String, String>>,
+    ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Response {
     let kind = match kind_of(&query) {
         Ok(k) => k,
@@ -374,8 +375,8 @@ async fn stored_reports(State(state): State<ApiState>) -> Response {
 /// `GET /api/v1/reports/{id}[?format=json|csv]`: a stored report, byte for byte (JSON) or as CSV.
 async fn stored_report(
     State(state): State<ApiState>,
-    Path(id): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<HashMap<String, String>>,
 ) -> Response {
     let format = match query.get("format").map(String::as_str) {
         None | Some("json") => ReportFormat::Json,
@@ -406,7 +407,7 @@ async fn stored_report(
 
 async fn openapi() -> Json<Value> {
     let error = json!({ "description": "Error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
-    let at = json!({ "name": "at", "in": "query", "required": false, "schema": { "type": "string" }, "description": "Corte: RFC 3339 o AAAA-MM-DD (por omisión, ahora)" });
+    let at = json!({ "name": "at", "in": "query", "required": false, "schema": { "anyOf": [{ "type": "string", "format": "date" }, { "type": "string", "format": "date-time" }] }, "description": "Corte: RFC 3339 o AAAA-MM-DD (por omisión, ahora)" });
     let format = json!({ "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "csv"] } });
     let bearer = json!([{ "bearer": [] }]);
     let kind = json!({ "name": "kind", "in": "query", "required": false, "schema": { "type": "string", "enum": ["april", "may", "final", "progress"] } });
@@ -422,10 +423,10 @@ async fn openapi() -> Json<Value> {
                 "parameters": [{ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } }, at.clone(), format],
                 "responses": { "200": { "description": "Tabla" }, "401": error.clone(), "403": error.clone(), "404": error.clone(), "422": error.clone(), "503": error.clone() } } },
             "/api/v1/reports/progress": {
-                "get": { "summary": "Reporte de avance al corte", "parameters": [at.clone(), kind.clone()], "responses": { "200": { "description": "Reporte" }, "401": error.clone(), "422": error.clone() } },
-                "post": { "summary": "Guarda el reporte al corte, con su huella SHA-256", "parameters": [at, kind], "responses": { "201": { "description": "Guardado" }, "401": error.clone(), "422": error.clone() } } },
+                "get": { "summary": "Reporte de avance al corte", "parameters": [at.clone(), kind.clone()], "responses": { "200": { "description": "Reporte" }, "401": error.clone(), "403": error.clone(), "422": error.clone(), "503": error.clone() } },
+                "post": { "summary": "Guarda el reporte al corte, con su huella SHA-256", "parameters": [at, kind], "responses": { "201": { "description": "Guardado" }, "401": error.clone(), "403": error.clone(), "422": error.clone(), "503": error.clone() } } },
             "/api/v1/reports": { "get": { "summary": "Reportes guardados, del más reciente al más antiguo", "responses": { "200": { "description": "Reportes" }, "401": error.clone(), "403": error.clone() } } },
-            "/api/v1/reports/{id}": { "get": { "summary": "Un reporte guardado, byte por byte (JSON) o como CSV", "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }, report_format], "responses": { "200": { "description": "Reporte" }, "404": error.clone(), "422": error } } },
+            "/api/v1/reports/{id}": { "get": { "summary": "Un reporte guardado, byte por byte (JSON) o como CSV", "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }, report_format], "responses": { "200": { "description": "Reporte" }, "401": error.clone(), "403": error.clone(), "404": error.clone(), "422": error } } },
             "/api/v1/openapi.json": { "get": { "summary": "Este documento", "security": [], "responses": { "200": { "description": "OpenAPI" } } } }
         },
         "components": {

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -18,6 +18,7 @@ use conoceles_kit::FieldViolation;
 use conoceles_kit::access::{Actor, Caller, Role, Rule};
 use conoceles_kit::error::{AppError, ErrorCode};
 use conoceles_kit::http::DeclaredRouter;
+use conoceles_kit::http::input::{ApiPath, ApiQuery, json_body};
 use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -153,16 +154,6 @@ fn invalid(field: &str, message: &str) -> AppError {
     AppError::invalid(vec![FieldViolation::new(field, "invalid", message)])
 }
 
-/// A JSON body the API could not read, as a field problem rather than plain text.
-fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(body).map_err(|e| {
-        invalid(
-            "body",
-            &format!("El cuerpo debe ser JSON válido con los campos documentados ({e})."),
-        )
-    })
-}
-
 fn role_of(value: &str) -> ApiResult<PersonRole> {
     PersonRole::parse(value)
         .ok_or_else(|| invalid("role", "La persona debe ser «holder» o «alternate»."))
@@ -268,7 +259,7 @@ struct CandidacyList {
 async fn list_candidacies(
     State(state): State<FrontState>,
     axum::Extension(caller): axum::Extension<Caller>,
-    Query(filters): Query<Filters>,
+    ApiQuery(filters): ApiQuery<Filters>,
 ) -> ApiResult<Json<CandidacyList>> {
     let actor = actor(&caller)?;
     let items: Vec<CandidacyItem> = if matches!(actor.role, Role::Party | Role::Candidate) {
@@ -358,7 +349,7 @@ struct CandidacyDetail {
 async fn get_candidacy(
     State(state): State<FrontState>,
     axum::Extension(caller): axum::Extension<Caller>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<CandidacyDetail>> {
     let actor = actor(&caller)?;
     let candidacy = curricular::load(&state.pool, id, &actor).await?;
@@ -383,7 +374,7 @@ struct SubstitutionInput {
 async fn substitute(
     State(state): State<FrontState>,
     axum::Extension(caller): axum::Extension<Caller>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     body: Bytes,
 ) -> ApiResult<Response> {
     let actor = actor(&caller)?;
@@ -431,7 +422,7 @@ struct CancellationInput {
 async fn cancel(
     State(state): State<FrontState>,
     axum::Extension(caller): axum::Extension<Caller>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let actor = actor(&caller)?;
@@ -452,7 +443,7 @@ struct Curriculum {
 async fn get_curriculum(
     State(state): State<FrontState>,
     axum::Extension(caller): axum::Extension<Caller>,
-    Path((id, role)): Path<(Uuid, String)>,
+    ApiPath((id, role)): ApiPath<(Uuid, String)>,
 ) -> ApiResult<Json<Curriculum>> {
     let role = role_of(&role)?;
     let candidacy = curricular::load(&state.pool, id, &actor(&caller)?).await?;
@@ -489,7 +480,7 @@ struct SectionSaved {
 async fn put_section(
     State(state): State<FrontState>,
     axum::Extension(caller): axum::Extension<Caller>,
-    Path((id, role, section)): Path<(Uuid, String, String)>,
+    ApiPath((id, role, section)): ApiPath<(Uuid, String, String)>,
     body: Bytes,
 ) -> ApiResult<Json<SectionSaved>> {
     let role = role_of(&role)?;
@@ -525,8 +516,8 @@ struct PhotoQuery {
 async fn put_photo(
     State(state): State<FrontState>,
     axum::Extension(caller): axum::Extension<Caller>,
-    Path((id, role)): Path<(Uuid, String)>,
-    Query(query): Query<PhotoQuery>,
+    ApiPath((id, role)): ApiPath<(Uuid, String)>,
+    ApiQuery(query): ApiQuery<PhotoQuery>,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let role = role_of(&role)?;
@@ -555,7 +546,7 @@ async fn put_photo(
 async fn submit(
     State(state): State<FrontState>,
     axum::Extension(caller): axum::Extension<Caller>,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
     let actor = actor(&caller)?;
     let candidacy = curricular::load(&state.pool, id, &actor).await?;
@@ -566,7 +557,7 @@ async fn submit(
 async fn get_submission(
     State(state): State<FrontState>,
     axum::Extension(caller): axum::Extension<Caller>,
-    Path((id, submission)): Path<(Uuid, Uuid)>,
+    ApiPath((id, submission)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Json<curricular::Receipt>> {
     let candidacy = curricular::load(&state.pool, id, &actor(&caller)?).await?;
     Ok(Json(

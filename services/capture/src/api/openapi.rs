@@ -11,6 +11,16 @@ fn path_param(name: &str, description: &str, schema: Value) -> Value {
     json!({ "name": name, "in": "path", "required": true, "description": description, "schema": schema })
 }
 
+/// Text a person writes: something besides spaces, and no NUL character (which nothing stores).
+fn text() -> Value {
+    json!({ "type": "string", "pattern": "^[^\\u0000]*\\S[^\\u0000]*$" })
+}
+
+/// Any text without a NUL character.
+fn no_nul() -> Value {
+    json!({ "type": "string", "pattern": "^[^\\u0000]*$" })
+}
+
 fn uuid() -> Value {
     json!({ "type": "string", "format": "uuid" })
 }
@@ -31,6 +41,10 @@ fn schema(name: &str) -> Value {
 fn errors(extra: &[(&str, &str)]) -> serde_json::Map<String, Value> {
     let mut map = serde_json::Map::new();
     map.insert("401".into(), error_response("No hay sesión o caducó."));
+    map.insert(
+        "422".into(),
+        error_response("Datos inválidos: cada problema en `violations`."),
+    );
     map.insert(
         "403".into(),
         error_response("El rol no admite esta operación."),
@@ -65,9 +79,10 @@ pub fn spec() -> Value {
     );
     let filters: Vec<Value> = ["office", "constituency", "postulant", "status"]
         .iter()
-        .map(|n| json!({ "name": n, "in": "query", "required": false, "schema": { "type": "string" } }))
+        .map(|n| json!({ "name": n, "in": "query", "required": false, "schema": no_nul() }))
         .collect();
     let secured = json!([{ "bearer": [] }, { "cookie": [] }]);
+    let chars = json!({ "type": "integer", "minimum": 0, "maximum": 20_000 });
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -141,16 +156,16 @@ pub fn spec() -> Value {
                 "summary": "Sustituye a una persona (solo administración); emite candidacy.substituted",
                 "parameters": [id],
                 "requestBody": json_body(json!({ "type": "object", "required": ["role", "full_name", "sex", "birth_date", "reason"], "properties": {
-                    "role": { "type": "string", "enum": ["holder", "alternate"] }, "full_name": { "type": "string" },
+                    "role": { "type": "string", "enum": ["holder", "alternate"] }, "full_name": text(),
                     "sex": { "type": "string", "enum": ["mujer", "hombre", "no_binario"] },
-                    "birth_date": { "type": "string", "format": "date" }, "reason": { "type": "string" } } })),
+                    "birth_date": { "type": "string", "format": "date" }, "reason": text() } })),
                 "responses": responses(("201", ok("Persona nueva", json!({ "type": "object", "properties": { "person_id": uuid() } }))),
                     &[("404", "No existe esa candidatura."), ("409", "La candidatura no admite el cambio."), ("422", "Datos inválidos.")])
             }},
             "/api/v1/candidacies/{id}/cancellation": { "post": {
                 "summary": "Cancela la candidatura (solo administración); emite candidacy.cancelled",
                 "parameters": [id],
-                "requestBody": json_body(json!({ "type": "object", "required": ["reason"], "properties": { "reason": { "type": "string" } } })),
+                "requestBody": json_body(json!({ "type": "object", "required": ["reason"], "properties": { "reason": text() } })),
                 "responses": responses(("204", json!({ "description": "Cancelada" })),
                     &[("404", "No existe esa candidatura."), ("409", "Ya estaba cancelada o sustituida."), ("422", "Falta el motivo.")])
             }},
@@ -163,7 +178,7 @@ pub fn spec() -> Value {
                 "summary": "Guarda una sección como borrador (también con problemas, listados en violations)",
                 "parameters": [id, role, section],
                 "requestBody": json_body(json!({ "type": "object", "required": ["fields"], "properties": {
-                    "fields": { "type": "object", "additionalProperties": { "type": "string" } } } })),
+                    "fields": { "type": "object", "propertyNames": no_nul(), "additionalProperties": no_nul() } } })),
                 "responses": responses(("200", ok("Guardada", json!({ "type": "object", "required": ["section", "complete", "fields", "violations"], "properties": {
                     "section": { "type": "string" }, "complete": { "type": "boolean" },
                     "fields": { "type": "object", "additionalProperties": { "type": "string" } },
@@ -203,12 +218,12 @@ pub fn spec() -> Value {
                     "errors": { "type": "array", "items": { "type": "object" } } } },
                 "Election": { "type": "object", "required": ["name", "capture_opens_at", "capture_closes_at", "publication_starts_at", "election_day", "photo_max_bytes", "text_min_chars", "text_max_chars", "proposal_min_chars", "proposal_max_chars", "retention_days", "alternate_questionnaire"],
                     "properties": {
-                        "id": uuid(), "name": { "type": "string" }, "state_code": { "type": "string" }, "time_zone": { "type": "string" },
+                        "id": uuid(), "name": text(), "state_code": { "type": "string" }, "time_zone": { "type": "string" },
                         "capture_opens_at": { "type": "string", "format": "date-time" }, "capture_closes_at": { "type": "string", "format": "date-time" },
                         "publication_starts_at": { "type": "string", "format": "date-time" }, "election_day": { "type": "string", "format": "date" },
-                        "photo_max_bytes": { "type": "integer" }, "text_min_chars": { "type": "integer" }, "text_max_chars": { "type": "integer" },
-                        "proposal_min_chars": { "type": "integer" }, "proposal_max_chars": { "type": "integer" },
-                        "retention_days": { "type": "integer" }, "alternate_questionnaire": { "type": "boolean" } } },
+                        "photo_max_bytes": { "type": "integer", "minimum": 50 * 1024, "maximum": 5000 * 1024 },
+                        "text_min_chars": chars, "text_max_chars": chars, "proposal_min_chars": chars, "proposal_max_chars": chars,
+                        "retention_days": { "type": "integer", "minimum": 0, "maximum": 3650 }, "alternate_questionnaire": { "type": "boolean" } } },
                 "CandidacyItem": { "type": "object", "properties": {
                     "id": uuid(), "office": { "type": "string" }, "constituency": { "type": "string" }, "postulant": { "type": "string" },
                     "list_position": { "type": "integer" }, "holder": { "type": "string" }, "status": { "type": "string" } } },

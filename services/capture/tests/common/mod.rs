@@ -101,16 +101,8 @@ pub async fn spawn_stack_with(amqp_url: Option<String>) -> Stack {
     .unwrap();
     let identity_pool = identity.infrastructure().pool.clone();
     // validation and capture call each other: validation's port is chosen first.
-    let validation_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let statistics_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let validation_port = testing::reserve_port();
+    let statistics_port = testing::reserve_port();
     let capture_config = ServiceConfig {
         auth_url: format!("http://{}", auth.grpc_addr()),
         identity_url: format!("http://{}", identity.grpc_addr()),

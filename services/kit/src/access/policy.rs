@@ -139,6 +139,16 @@ impl Policy {
         self.rules.get(key)
     }
 
+    /// The HTTP methods declared for `path` (axum's `{param}` syntax), in order.
+    pub fn methods_of(&self, path: &str) -> Vec<&str> {
+        self.rules
+            .keys()
+            .filter_map(|key| key.split_once(' '))
+            .filter(|(_, p)| *p == path)
+            .map(|(method, _)| method)
+            .collect()
+    }
+
     pub fn routes(&self) -> impl Iterator<Item = (&str, &Rule)> {
         self.rules.iter().map(|(k, r)| (k.as_str(), r))
     }

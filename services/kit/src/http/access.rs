@@ -94,6 +94,11 @@ async fn enforce(State(gate): State<Arc<HttpGate>>, mut request: Request, next: 
         _ => key,
     };
     let Some(rule) = gate.policy.rule(&key) else {
+        // A method the path does not have: 405 with the ones it has.
+        let allowed = gate.policy.methods_of(&route);
+        if !allowed.is_empty() {
+            return method_not_allowed(&allowed, wants_json(&request));
+        }
         tracing::error!(route = %key, "route without an access rule refused");
         return forbidden(wants_json(&request));
     };
@@ -173,6 +178,29 @@ fn forbidden(json: bool) -> Response {
         ),
     )
         .into_response())
+}
+
+fn method_not_allowed(allowed: &[&str], json: bool) -> Response {
+    let mut methods = allowed.to_vec();
+    if methods.contains(&"GET") && !methods.contains(&"HEAD") {
+        methods.push("HEAD");
+    }
+    const MESSAGE: &str = "Esta dirección no admite ese método.";
+    let mut response = if json {
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            axum::Json(serde_json::json!({
+                "code": "method_not_allowed", "message": MESSAGE, "violations": []
+            })),
+        )
+            .into_response()
+    } else {
+        (StatusCode::METHOD_NOT_ALLOWED, MESSAGE).into_response()
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&methods.join(", ")) {
+        response.headers_mut().insert(http::header::ALLOW, value);
+    }
+    response
 }
 
 /// Percent-encodes a path for a query parameter.

@@ -3,6 +3,7 @@
 
 mod access;
 mod headers;
+pub mod input;
 pub mod session;
 pub mod shed;
 mod trace;

@@ -2,8 +2,9 @@
 //! per person, with stable ids; never a private field.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use conoceles_kit::http::input::ApiQuery;
 use http::{HeaderMap, StatusCode, header};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -134,7 +135,10 @@ fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-pub async fn api_list(State(state): State<SiteState>, Query(filters): Query<Filters>) -> Response {
+pub async fn api_list(
+    State(state): State<SiteState>,
+    ApiQuery(filters): ApiQuery<Filters>,
+) -> Response {
     let election = match model::election(&state.pool).await {
         Ok(Some(e)) if e.open(chrono::Utc::now()) => e,
         Ok(_) => {
@@ -155,7 +159,7 @@ pub async fn api_list(State(state): State<SiteState>, Query(filters): Query<Filt
     match model::list(&state.pool, election.id, &filters).await {
         Ok((items, total)) => Json(json!({
             "total": total,
-            "page": filters.pagina.max(1),
+            "page": filters.pagina.get(),
             "page_size": model::PAGE_SIZE,
             "items": items,
         }))
@@ -207,8 +211,8 @@ pub async fn openapi() -> Json<Value> {
         "accion_afirmativa", "q",
     ]
     .iter()
-    .map(|n| json!({ "name": n, "in": "query", "required": false, "schema": { "type": "string" } }))
-    .chain(std::iter::once(json!({ "name": "pagina", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1 } })))
+    .map(|n| json!({ "name": n, "in": "query", "required": false, "schema": { "type": "string", "pattern": "^[^\\u0000]*$" } }))
+    .chain(std::iter::once(json!({ "name": "pagina", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": model::Page::MAX } })))
     .collect();
     let error = json!({ "description": "Error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
     Json(json!({
@@ -220,7 +224,7 @@ pub async fn openapi() -> Json<Value> {
                 "parameters": filters,
                 "responses": {
                     "200": { "description": "Página", "content": { "application/json": { "schema": { "type": "object", "required": ["total", "page", "items"] } } } },
-                    "404": error.clone(), "503": error.clone()
+                    "404": error.clone(), "422": error.clone(), "503": error.clone()
                 }
             }},
             "/api/v1/candidacies/{id}": { "get": {

@@ -152,7 +152,7 @@ pub async fn list(State(state): State<SiteState>, Query(filters): Query<Filters>
         StatusCode::OK,
         &ListPage {
             election: election.name,
-            page: filters.pagina.max(1),
+            page: filters.pagina.get(),
             filters,
             offices,
             postulants,

@@ -1,0 +1,237 @@
+//! The whole system as processes: the six service binaries, each on free ports with its own
+//! fresh database, sharing one broker namespace, wired to each other as in production.
+
+use std::process::Command;
+use std::time::Duration;
+
+use conoceles_kit::testing::{self, TestDatabase};
+
+use crate::ServiceProcess;
+
+/// The consumers the six services declare (deleted with the namespace at the end).
+const CONSUMERS: [&str; 6] = [
+    "auth.candidacy-accounts",
+    "identity.candidacies",
+    "capture.reviews",
+    "validation.curricular",
+    "publication.profiles",
+    "statistics.changes",
+];
+
+pub struct ProcessStack {
+    pub namespace: String,
+    pub auth: ServiceProcess,
+    pub identity: ServiceProcess,
+    pub capture: ServiceProcess,
+    pub validation: ServiceProcess,
+    pub statistics: ServiceProcess,
+    pub publication: ServiceProcess,
+    /// The services' databases, by service name.
+    pub databases: Vec<(&'static str, TestDatabase)>,
+}
+
+impl ProcessStack {
+    /// Starts the six services (names of databases and broker objects start with `label`).
+    pub fn start(label: &str) -> Self {
+        let namespace = testing::unique(&format!("t-{label}"));
+        let databases: Vec<(&'static str, TestDatabase)> = crate::SERVICES
+            .iter()
+            .map(|name| (*name, TestDatabase::named(&format!("{label}_{name}"))))
+            .collect();
+        let secret = |name: &str| format!("{name}-secret-{}", testing::unique("p"));
+        let (capture_secret, validation_secret, publication_secret, statistics_secret) = (
+            secret("capture"),
+            secret("validation"),
+            secret("publication"),
+            secret("statistics"),
+        );
+        let db = |name: &str| {
+            databases
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, d)| d.url.clone())
+                .expect("a database per service")
+        };
+        let common = |name: &str| {
+            vec![
+                ("DATABASE_URL", db(name)),
+                ("AMQP_URL", testing::amqp_url()),
+                ("AMQP_NAMESPACE", namespace.clone()),
+                ("REDIS_URL", testing::redis_url()),
+                ("REDIS_KEY_PREFIX", format!("{namespace}:{name}:")),
+            ]
+        };
+        let mut auth_env = common("auth");
+        auth_env.push((
+            "SERVICE_SECRETS",
+            format!(
+                "capture={capture_secret},validation={validation_secret},\
+                 publication={publication_secret},statistics={statistics_secret}"
+            ),
+        ));
+        let auth = ServiceProcess::start("auth", &auth_env);
+        let auth_url = format!("http://{}", auth.grpc);
+        let mut identity_env = common("identity");
+        identity_env.push(("AUTH_GRPC_URL", auth_url.clone()));
+        identity_env.push(("IDENTITY_KEK", format!("{label}:{}", "A".repeat(43) + "=")));
+        let identity = ServiceProcess::start("identity", &identity_env);
+        let identity_url = format!("http://{}", identity.grpc);
+        // capture and validation call each other: validation's gRPC port is chosen first.
+        let validation_port = testing::reserve_port();
+        let validation_url = format!("http://127.0.0.1:{validation_port}");
+        let mut capture_env = common("capture");
+        capture_env.extend([
+            ("SERVICE_SECRET", capture_secret),
+            ("AUTH_GRPC_URL", auth_url.clone()),
+            ("IDENTITY_GRPC_URL", identity_url.clone()),
+            ("VALIDATION_GRPC_URL", validation_url.clone()),
+        ]);
+        let capture = ServiceProcess::start("capture", &capture_env);
+        let capture_url = format!("http://{}", capture.grpc);
+        let mut validation_env = common("validation");
+        validation_env.extend([
+            ("SERVICE_SECRET", validation_secret),
+            ("AUTH_GRPC_URL", auth_url.clone()),
+            ("IDENTITY_GRPC_URL", identity_url.clone()),
+            ("CAPTURE_GRPC_URL", capture_url.clone()),
+            ("GRPC_PORT", validation_port.to_string()),
+        ]);
+        let validation = ServiceProcess::start("validation", &validation_env);
+        let mut statistics_env = common("statistics");
+        statistics_env.extend([
+            ("SERVICE_SECRET", statistics_secret),
+            ("AUTH_GRPC_URL", auth_url.clone()),
+            ("IDENTITY_GRPC_URL", identity_url.clone()),
+            ("CAPTURE_GRPC_URL", capture_url.clone()),
+            ("VALIDATION_GRPC_URL", validation_url),
+        ]);
+        let statistics = ServiceProcess::start("statistics", &statistics_env);
+        let mut publication_env = common("publication");
+        publication_env.extend([
+            ("SERVICE_SECRET", publication_secret),
+            ("AUTH_GRPC_URL", auth_url),
+            ("IDENTITY_GRPC_URL", identity_url),
+            ("CAPTURE_GRPC_URL", capture_url),
+            ("STATISTICS_GRPC_URL", format!("http://{}", statistics.grpc)),
+        ]);
+        let publication = ServiceProcess::start("publication", &publication_env);
+        Self {
+            namespace,
+            auth,
+            identity,
+            capture,
+            validation,
+            statistics,
+            publication,
+            databases,
+        }
+    }
+
+    /// The database URL of `service`.
+    pub fn database_url(&self, service: &str) -> &str {
+        self.databases
+            .iter()
+            .find(|(n, _)| *n == service)
+            .map(|(_, d)| d.url.as_str())
+            .expect("a database per service")
+    }
+
+    /// Runs a command of a service binary (`conoceles-<service> <args>`) on its database and
+    /// returns what it printed; panics with its errors when it fails.
+    pub fn command(&self, service: &str, args: &[&str]) -> String {
+        let output = Command::new(crate::binaries_dir().join(format!("conoceles-{service}")))
+            .args(args)
+            .env("DATABASE_URL", self.database_url(service))
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("the service binary runs");
+        assert!(
+            output.status.success(),
+            "conoceles-{service} {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Creates an administrator and returns the password it prints (to change at first login).
+    pub fn create_admin(&self, email: &str) -> String {
+        password_in(&self.command("auth", &["create-admin", email]))
+    }
+
+    /// Resets an account's password and returns the new one.
+    pub fn reset_password(&self, email: &str) -> String {
+        password_in(&self.command("auth", &["reset-password", email]))
+    }
+
+    /// The email of the account auth generated for the party `code`, once the demo's events
+    /// have reached it.
+    pub async fn generated_party_account(&self, code: &str) -> String {
+        let capture = sqlx::PgPool::connect(self.database_url("capture"))
+            .await
+            .expect("capture's database");
+        let party: uuid::Uuid = sqlx::query_scalar("SELECT id FROM postulants WHERE code = $1")
+            .bind(code)
+            .fetch_one(&capture)
+            .await
+            .expect("the party");
+        capture.close().await;
+        let auth = sqlx::PgPool::connect(self.database_url("auth"))
+            .await
+            .expect("auth's database");
+        let started = std::time::Instant::now();
+        let email = loop {
+            let found: Option<String> = sqlx::query_scalar(
+                "SELECT a.email FROM accounts a JOIN generated_accounts g ON g.account_id = a.id \
+                 WHERE g.kind = 'party' AND g.party_id = $1",
+            )
+            .bind(party)
+            .fetch_optional(&auth)
+            .await
+            .expect("auth's accounts");
+            if let Some(email) = found {
+                break email;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the party's account was not generated"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        auth.close().await;
+        email
+    }
+
+    /// `http://host:port` of a service's HTTP server.
+    pub fn http(process: &ServiceProcess) -> String {
+        format!("http://{}", process.http.expect("an HTTP server"))
+    }
+
+    /// Stops every service (SIGTERM, publication first), then drops the databases and the
+    /// broker namespace.
+    pub async fn stop(mut self) {
+        for process in [
+            &mut self.publication,
+            &mut self.statistics,
+            &mut self.validation,
+            &mut self.capture,
+            &mut self.identity,
+            &mut self.auth,
+        ] {
+            process.terminate(Duration::from_secs(10));
+        }
+        for (_, db) in &self.databases {
+            db.drop_database().await;
+        }
+        testing::delete_namespace(&self.namespace, &CONSUMERS).await;
+    }
+}
+
+fn password_in(output: &str) -> String {
+    output
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("Password (change it at first login): ")
+                .map(String::from)
+        })
+        .expect("the command prints the password")
+}
