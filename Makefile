@@ -9,7 +9,7 @@ help:
 	@echo "make test   - infrastructure up, then every test of the workspace"
 	@echo "make lint   - rustfmt, clippy with warnings denied, and the deployment files (Dockerfile, compose, Kubernetes) checked offline"
 	@echo "make bench  - national-scale figures against baselines on this machine (~10 min); docs/benchmarks.md"
-	@echo "make soak   - the fault-injection run at length: broker connections cut while submissions flow; docs/resilience.md"
+	@echo "make soak   - the fault-injection runs at length: broker connections cut, services killed and frozen, then RabbitMQ, PostgreSQL and Redis failing; docs/resilience.md"
 
 infra:
 	@deploy/local-infra.sh up
@@ -42,7 +42,8 @@ lint:
 bench: infra
 	@deploy/bench.sh
 
-# The short fault-injection run of make test, at length and three times over.
+# The fault-injection runs of make test, at length and three times over, then the service crashes
+# again with the machine's RabbitMQ, PostgreSQL and Redis failing too (alone: it stops them).
 soak: infra
 	@deploy/local-infra.sh clean-tests
 	$(CARGO) build --workspace --bins
@@ -50,7 +51,12 @@ soak: infra
 		echo "== soak run $$run =="; \
 		SOAK_CANDIDACIES=1000 $(CARGO) nextest run -p conoceles-capture --no-capture \
 			-E 'test(nothing_is_lost_or_applied_twice)' || exit 1; \
+		$(CARGO) nextest run -p conoceles-e2e --no-capture \
+			-E 'test(nothing_is_lost_or_applied_twice)' || exit 1; \
 	done
+	@echo "== soak: infrastructure faults =="
+	SOAK_INFRA=1 $(CARGO) nextest run -p conoceles-e2e --no-capture -E 'test(nothing_is_lost_or_applied_twice)'
+	@deploy/local-infra.sh up
 
 clean-test-data:
 	@deploy/local-infra.sh clean-tests

@@ -105,6 +105,21 @@ impl ServiceProcess {
         }
     }
 
+    /// Sends a signal (`"STOP"`, `"CONT"`, `"KILL"`…) to the process.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} {}", self.name);
+    }
+
+    /// Kills the process at once (SIGKILL: no shutdown, nothing flushed) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and waits up to `limit` for the process to exit.
     pub fn terminate(&mut self, limit: Duration) -> Option<ExitStatus> {
         let pid = self.child.id().to_string();

@@ -28,6 +28,8 @@ pub struct ProcessStack {
     pub publication: ServiceProcess,
     /// The services' databases, by service name.
     pub databases: Vec<(&'static str, TestDatabase)>,
+    /// Each service's environment, to start it again.
+    environments: Vec<(&'static str, Vec<(&'static str, String)>)>,
 }
 
 impl ProcessStack {
@@ -115,6 +117,14 @@ impl ProcessStack {
             ("STATISTICS_GRPC_URL", format!("http://{}", statistics.grpc)),
         ]);
         let publication = ServiceProcess::start("publication", &publication_env);
+        let environments = vec![
+            ("auth", auth_env),
+            ("identity", identity_env),
+            ("capture", capture_env),
+            ("validation", validation_env),
+            ("statistics", statistics_env),
+            ("publication", publication_env),
+        ];
         Self {
             namespace,
             auth,
@@ -124,7 +134,48 @@ impl ProcessStack {
             statistics,
             publication,
             databases,
+            environments,
         }
+    }
+
+    /// The running process of `service`.
+    pub fn process(&mut self, service: &str) -> &mut ServiceProcess {
+        match service {
+            "auth" => &mut self.auth,
+            "identity" => &mut self.identity,
+            "capture" => &mut self.capture,
+            "validation" => &mut self.validation,
+            "statistics" => &mut self.statistics,
+            "publication" => &mut self.publication,
+            other => panic!("no service {other}"),
+        }
+    }
+
+    /// Kills `service` at once (SIGKILL) and starts it again on the same ports, as an
+    /// orchestrator would after a crash.
+    /// Returns what the killed process logged.
+    pub fn crash_and_restart(&mut self, service: &'static str, down_for: Duration) -> Vec<String> {
+        let process = self.process(service);
+        process.kill();
+        let log = process.drain_log();
+        let ports = [
+            ("GRPC_PORT", process.grpc.port().to_string()),
+            ("OPS_PORT", process.ops.port().to_string()),
+            (
+                "HTTP_PORT",
+                process.http.map_or(0, |a| a.port()).to_string(),
+            ),
+        ];
+        std::thread::sleep(down_for);
+        let mut env = self
+            .environments
+            .iter()
+            .find(|(n, _)| *n == service)
+            .map(|(_, e)| e.clone())
+            .expect("the service's environment");
+        env.extend(ports);
+        *self.process(service) = ServiceProcess::start(service, &env);
+        log
     }
 
     /// The database URL of `service`.

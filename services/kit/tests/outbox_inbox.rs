@@ -18,6 +18,23 @@ use tokio_util::sync::CancellationToken;
 /// second application of the same message would show as a second row.
 struct RecordEffect;
 
+/// Fails as a handler does while its dependency restarts: transiently, until `up_at`.
+struct DependencyRestarting {
+    up_at: Instant,
+}
+
+#[async_trait::async_trait]
+impl Handler for DependencyRestarting {
+    async fn handle(&self, tx: &mut PgConnection, message: &Incoming) -> Result<(), HandleError> {
+        if Instant::now() < self.up_at {
+            return Err(HandleError::Transient(anyhow::anyhow!(
+                "connection refused (the dependency is restarting)"
+            )));
+        }
+        RecordEffect.handle(tx, message).await
+    }
+}
+
 #[async_trait::async_trait]
 impl Handler for RecordEffect {
     async fn handle(&self, tx: &mut PgConnection, message: &Incoming) -> Result<(), HandleError> {
@@ -215,7 +232,9 @@ async fn a_poison_message_is_dead_lettered_and_the_others_flow() {
     let consumer = Consumer::new(
         pool.clone(),
         broker.clone(),
-        ConsumerSpec::new(consumer_name, &["test.#"]).with_delivery_limit(2),
+        ConsumerSpec::new(consumer_name, &["test.#"])
+            .with_delivery_limit(2)
+            .with_patience(Duration::from_millis(300)),
         RecordEffect,
     );
     consumer.declare().await.unwrap();
@@ -306,6 +325,68 @@ async fn a_poison_message_is_dead_lettered_and_the_others_flow() {
         },
     )
     .await;
+
+    stop.cancel();
+    consumer_task.await.unwrap();
+    relay_task.await.unwrap();
+    let _ = conn.close(200, "done".into()).await;
+    broker.close().await;
+    pool.close().await;
+    testing::delete_namespace(&namespace, &[consumer_name]).await;
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_waits_out_a_dependency_restart_instead_of_using_up_its_deliveries() {
+    let namespace = testing::unique("t-patience");
+    let consumer_name = "effects";
+    let (db, pool) = TestDatabase::create("patience").await;
+    effects_table(&pool).await;
+    let broker = Broker::new(testing::amqp_url().into(), &namespace, "test-patience");
+    // Two deliveries at most, and the dependency down for 3 s: requeued at once, the message
+    // would be dead-lettered within milliseconds.
+    let consumer = Consumer::new(
+        pool.clone(),
+        broker.clone(),
+        ConsumerSpec::new(consumer_name, &["test.#"]).with_delivery_limit(2),
+        DependencyRestarting {
+            up_at: Instant::now() + Duration::from_secs(3),
+        },
+    );
+    consumer.declare().await.unwrap();
+    let stop = CancellationToken::new();
+    let consumer_task = tokio::spawn(consumer.run(stop.clone()));
+    let relay_task = tokio::spawn(OutboxRelay::new(pool.clone(), broker.clone()).run(stop.clone()));
+    let mut tx = pool.begin().await.unwrap();
+    enqueue(&mut tx, "test.created", "test.Event", b"submitted")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    wait_until("the message applied", Duration::from_secs(30), || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM effects")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            == 1
+    })
+    .await;
+    let conn = Connection::connect(&testing::amqp_url(), ConnectionProperties::default())
+        .await
+        .unwrap();
+    let channel = conn.create_channel().await.unwrap();
+    let dead = channel
+        .basic_get(
+            broker
+                .topology()
+                .dead_letter_queue(consumer_name)
+                .as_str()
+                .into(),
+            BasicGetOptions { no_ack: true },
+        )
+        .await
+        .unwrap();
+    assert!(dead.is_none(), "nothing dead-lettered");
 
     stop.cancel();
     consumer_task.await.unwrap();

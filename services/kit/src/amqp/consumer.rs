@@ -1,8 +1,9 @@
 //! The idempotent consumer: each delivery's effect and its `kit_inbox` row commit in one
 //! transaction, then the message is acknowledged. A redelivered message whose inbox row exists is
 //! acknowledged without running the effect again (at-least-once delivery, exactly-once effect).
-//! A handler that keeps failing gets the message back until the queue's delivery limit, after
-//! which RabbitMQ dead-letters it; a message that can never succeed is rejected straight to the
+//! A handler that fails for a transient reason retries in place with backoff (for up to 30 s),
+//! then gets the message back until the queue's delivery limit, after which RabbitMQ
+//! dead-letters it; a message that can never succeed is rejected straight to the
 //! dead-letter queue. Either way the consumer goes on with the next message.
 
 use std::collections::BTreeMap;
@@ -71,6 +72,9 @@ pub struct ConsumerSpec {
     pub routing_keys: Vec<String>,
     pub prefetch: u16,
     pub delivery_limit: i32,
+    /// How long a transient failure is retried in place before the message goes back to the
+    /// broker (default 30 s).
+    pub patience: std::time::Duration,
 }
 
 impl ConsumerSpec {
@@ -80,7 +84,13 @@ impl ConsumerSpec {
             routing_keys: routing_keys.iter().map(|k| k.to_string()).collect(),
             prefetch: 32,
             delivery_limit: 5,
+            patience: std::time::Duration::from_secs(30),
         }
+    }
+
+    pub fn with_patience(mut self, patience: std::time::Duration) -> Self {
+        self.patience = patience;
+        self
     }
 
     pub fn with_delivery_limit(mut self, limit: i32) -> Self {
@@ -198,7 +208,7 @@ impl<H: Handler> Consumer<H> {
                 next = deliveries.next() => next,
             };
             match next {
-                Some(Ok(delivery)) => self.process(delivery).await?,
+                Some(Ok(delivery)) => self.process(delivery, shutdown).await?,
                 Some(Err(e)) => return Err(e.into()),
                 None => anyhow::bail!("the broker closed the consumer"),
             }
@@ -236,7 +246,11 @@ impl<H: Handler> Consumer<H> {
         let _ = channel.close(200, "depth".into()).await;
     }
 
-    async fn process(&self, delivery: Delivery) -> anyhow::Result<()> {
+    async fn process(
+        &self,
+        delivery: Delivery,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<()> {
         let properties = &delivery.properties;
         let headers_table = properties.headers().as_ref();
         let message = Incoming {
@@ -261,7 +275,10 @@ impl<H: Handler> Consumer<H> {
             delivery_count = message.delivery_count,
         );
         propagation::set_parent_from_map(&span, &message.headers);
-        let outcome = self.apply(&message).instrument(span.clone()).await;
+        let outcome = self
+            .apply_patiently(&message, shutdown)
+            .instrument(span.clone())
+            .await;
         let consumer = self.spec.name.clone();
         // The acknowledgement awaits: the span is attached to the future, never entered across
         // an await (a guard held over an await corrupts the span registry).
@@ -302,6 +319,28 @@ impl<H: Handler> Consumer<H> {
         }
         .instrument(span)
         .await
+    }
+
+    /// A transient failure (a dependency down or restarting) is retried here with backoff,
+    /// holding the message, for up to the spec's `patience`; only then does the message go back to the
+    /// broker, where each redelivery counts towards the delivery limit. Requeued at once, a
+    /// message would use up its deliveries in milliseconds and be dead-lettered while the
+    /// dependency restarts.
+    async fn apply_patiently(&self, message: &Incoming, shutdown: &CancellationToken) -> Outcome {
+        let started = std::time::Instant::now();
+        let mut backoff = Backoff::new();
+        loop {
+            let outcome = self.apply(message).await;
+            match &outcome {
+                Outcome::Retry(reason) if started.elapsed() < self.spec.patience => {
+                    tracing::warn!(%reason, "handler failed; retrying in place");
+                    if backoff.sleep(shutdown).await {
+                        return outcome;
+                    }
+                }
+                _ => return outcome,
+            }
+        }
     }
 
     async fn apply(&self, message: &Incoming) -> Outcome {

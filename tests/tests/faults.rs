@@ -1,0 +1,208 @@
+//! Nothing lost and nothing applied twice when service processes crash (SIGKILL, restarted on
+//! the same ports as an orchestrator would) or freeze (SIGSTOP, then SIGCONT) while
+//! submissions and approvals flow through the real binaries. `make soak` adds the faults of
+//! the infrastructure itself (`SOAK_INFRA=1`): RabbitMQ killed with `kill -9` and restarted,
+//! PostgreSQL stopped at once and restarted, Redis down for 30 s. Those stop the machine's
+//! shared servers, so they never run beside other tests.
+
+use std::collections::HashSet;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use conoceles_e2e::ProcessStack;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+async fn pool(stack: &ProcessStack, service: &str) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect(stack.database_url(service))
+        .await
+        .unwrap()
+}
+
+async fn ids(pool: &PgPool, sql: &str) -> HashSet<Uuid> {
+    sqlx::query_scalar(sql)
+        .fetch_all(pool)
+        .await
+        .map(|v: Vec<Uuid>| v.into_iter().collect())
+        .unwrap_or_default()
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap_or(-1)
+}
+
+/// Waits until `done` holds or `limit` passes; returns whether it held.
+async fn eventually<F, Fut>(limit: Duration, mut done: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    false
+}
+
+fn sh(script: &str) {
+    let status = Command::new("bash").args(["-c", script]).status().unwrap();
+    assert!(status.success(), "{script}");
+}
+
+/// The faults of the machine's servers (`make soak` only).
+async fn infrastructure_faults(log: &mut Vec<String>) {
+    // RabbitMQ killed outright, back after 2 s (its start takes a few more).
+    sh(
+        "pkill -9 -f beam.smp; sleep 2; rabbitmq-server -detached >/dev/null 2>&1; \
+        for _ in $(seq 1 120); do rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1 && break; sleep 0.5; done",
+    );
+    log.push("rabbitmq killed and restarted".into());
+    // PostgreSQL stopped at once (no checkpoint), back after 2 s.
+    sh("v=$(ls /etc/postgresql | head -1); \
+        pg_ctlcluster --skip-systemctl-redirect $v main stop -m immediate; sleep 2; \
+        pg_ctlcluster --skip-systemctl-redirect $v main start");
+    log.push("postgresql stopped immediately and restarted".into());
+    // Redis down for 30 s.
+    sh(
+        "redis-cli shutdown nosave >/dev/null 2>&1 || true; sleep 30; \
+        redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' >/dev/null",
+    );
+    log.push("redis down 30 s".into());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_lost_or_applied_twice_when_services_crash_or_freeze() {
+    let mut stack = ProcessStack::start("faults");
+    let capture = pool(&stack, "capture").await;
+    let validation = pool(&stack, "validation").await;
+    let publication = pool(&stack, "publication").await;
+    let mut log = Vec::new();
+
+    // Submissions: the demo's questionnaires, written in capture's database with their events in
+    // its outbox; capture's relay carries them to validation. Both crash on the way.
+    stack.command("capture", &["seed-demo"]);
+    let submitted = ids(
+        &capture,
+        "SELECT candidacy_id FROM submissions WHERE round = 1",
+    )
+    .await;
+    assert!(submitted.len() > 50, "the demo submits its questionnaires");
+    // What the killed processes logged, shown if a submission goes missing.
+    let mut killed_logs = stack.crash_and_restart("capture", Duration::from_millis(300));
+    log.push("capture (relay of submissions) killed and restarted".into());
+    killed_logs.extend(stack.crash_and_restart("validation", Duration::from_millis(500)));
+    log.push("validation (consumer of submissions) killed and restarted".into());
+    let arrived = eventually(Duration::from_secs(90), || async {
+        count(&validation, "SELECT count(*) FROM reviews").await == submitted.len() as i64
+    })
+    .await;
+    if !arrived {
+        let reviewed = ids(&validation, "SELECT candidacy_id FROM reviews").await;
+        let missing: Vec<Uuid> = submitted.difference(&reviewed).copied().collect();
+        let who: Vec<(String, String)> = sqlx::query_as(
+            "SELECT postulant_code, office_code FROM candidacies WHERE id = ANY($1)",
+        )
+        .bind(&missing)
+        .fetch_all(&capture)
+        .await
+        .unwrap();
+        let log: Vec<&String> = killed_logs
+            .iter()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+            .collect();
+        panic!(
+            "every submission reached validation's queue: missing {who:?} of {}, {} events still in capture's outbox; warnings of the killed processes: {log:?}",
+            submitted.len(),
+            count(&capture, "SELECT count(*) FROM kit_outbox").await
+        );
+    }
+
+    // Approvals, while publication is frozen and validation (their relay) crashes.
+    stack.command("validation", &["approve-passing"]);
+    stack.publication.signal("STOP");
+    log.push("publication frozen (SIGSTOP) 3 s".into());
+    stack.crash_and_restart("validation", Duration::from_millis(200));
+    log.push("validation (relay of approvals) killed and restarted".into());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stack.publication.signal("CONT");
+    stack.crash_and_restart("publication", Duration::from_millis(200));
+    log.push("publication (consumer of approvals) killed and restarted".into());
+    if std::env::var("SOAK_INFRA").is_ok_and(|v| v == "1") {
+        infrastructure_faults(&mut log).await;
+    }
+    stack.command("validation", &["approve-passing"]);
+
+    // Every approval reaches the public read model and capture; every outbox drains.
+    let approved = ids(
+        &validation,
+        "SELECT candidacy_id FROM reviews WHERE status = 'approved'",
+    )
+    .await;
+    assert!(
+        !approved.is_empty(),
+        "the passing submissions were approved"
+    );
+    eventually(Duration::from_secs(120), || async {
+        ids(
+            &publication,
+            "SELECT candidacy_id FROM profiles WHERE withdrawn_at IS NULL",
+        )
+        .await
+            == approved
+            && count(&capture, "SELECT count(*) FROM kit_outbox").await == 0
+            && count(&validation, "SELECT count(*) FROM kit_outbox").await == 0
+    })
+    .await;
+    let published = ids(
+        &publication,
+        "SELECT candidacy_id FROM profiles WHERE withdrawn_at IS NULL",
+    )
+    .await;
+    let approved_in_capture = ids(
+        &capture,
+        "SELECT id FROM candidacies WHERE status = 'approved'",
+    )
+    .await;
+    let lost: Vec<&Uuid> = approved
+        .iter()
+        .filter(|id| !published.contains(id) || !approved_in_capture.contains(id))
+        .collect();
+    let duplicated = count(
+        &publication,
+        "SELECT count(*) FROM (SELECT candidacy_id FROM profile_log WHERE action = 'published' \
+         GROUP BY 1 HAVING count(*) > 1) x",
+    )
+    .await
+        + count(
+            &capture,
+            "SELECT count(*) FROM (SELECT candidacy_id FROM status_changes WHERE status = 'approved' \
+             GROUP BY 1 HAVING count(*) > 1) x",
+        )
+        .await;
+    let stuck = count(&capture, "SELECT count(*) FROM kit_outbox").await
+        + count(&validation, "SELECT count(*) FROM kit_outbox").await;
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stdout().lock(),
+        "process faults: {}; submitted {}, approved {}, published {}; lost {}, duplicated {}, stuck {}",
+        log.join(", "),
+        submitted.len(),
+        approved.len(),
+        published.len(),
+        lost.len(),
+        duplicated,
+        stuck
+    );
+    capture.close().await;
+    validation.close().await;
+    publication.close().await;
+    stack.stop().await;
+    assert!(lost.is_empty(), "approved but lost: {lost:?}");
+    assert_eq!(duplicated, 0, "an effect applied twice");
+    assert_eq!(stuck, 0, "events left in an outbox");
+}
