@@ -54,24 +54,21 @@ fn sh(script: &str) {
     assert!(status.success(), "{script}");
 }
 
-/// The faults of the machine's servers (`make soak` only).
+/// The faults of the machine's servers (`make soak` only); the project's own script starts
+/// each again.
 async fn infrastructure_faults(log: &mut Vec<String>) {
-    // RabbitMQ killed outright, back after 2 s (its start takes a few more).
-    sh(
-        "pkill -9 -f beam.smp; sleep 2; rabbitmq-server -detached >/dev/null 2>&1; \
-        for _ in $(seq 1 120); do rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1 && break; sleep 0.5; done",
-    );
+    let up = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/local-infra.sh up >/dev/null");
+    // RabbitMQ killed outright, started again after 2 s.
+    sh(&format!("pkill -9 -x beam.smp; sleep 2; {up}"));
     log.push("rabbitmq killed and restarted".into());
-    // PostgreSQL stopped at once (no checkpoint), back after 2 s.
-    sh("v=$(ls /etc/postgresql | head -1); \
-        pg_ctlcluster --skip-systemctl-redirect $v main stop -m immediate; sleep 2; \
-        pg_ctlcluster --skip-systemctl-redirect $v main start");
+    // PostgreSQL stopped at once (no checkpoint), started again after 2 s.
+    sh(&format!(
+        "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | head -1) main stop -m immediate; \
+         sleep 2; {up}"
+    ));
     log.push("postgresql stopped immediately and restarted".into());
     // Redis down for 30 s.
-    sh(
-        "redis-cli shutdown nosave >/dev/null 2>&1 || true; sleep 30; \
-        redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' >/dev/null",
-    );
+    sh(&format!("redis-cli shutdown nosave >/dev/null 2>&1; sleep 30; {up}"));
     log.push("redis down 30 s".into());
 }
 
