@@ -252,6 +252,56 @@ impl ProcessStack {
         email
     }
 
+    /// The demo's questionnaires captured and submitted, the passing ones approved until the
+    /// public API lists at least `at_least` candidacies.
+    pub async fn publish_demo(&self, at_least: i64) {
+        self.command("capture", &["seed-demo"]);
+        let site = Self::http(&self.publication);
+        let client = reqwest::Client::new();
+        let started = std::time::Instant::now();
+        loop {
+            self.command("validation", &["approve-passing"]);
+            let total = match client
+                .get(format!("{site}/api/v1/candidacies"))
+                .send()
+                .await
+            {
+                Ok(r) if r.status().is_success() => r
+                    .json::<serde_json::Value>()
+                    .await
+                    .ok()
+                    .and_then(|v| v["total"].as_i64())
+                    .unwrap_or(0),
+                _ => 0,
+            };
+            if total >= at_least {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(90),
+                "only {total} published"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// A session token of capture's API (`POST /api/v1/sessions`) for `email`.
+    pub async fn api_token(&self, email: &str, password: &str) -> String {
+        let session: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/api/v1/sessions", Self::http(&self.capture)))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("capture answers")
+            .json()
+            .await
+            .expect("a JSON answer");
+        session["token"]
+            .as_str()
+            .expect("a session token")
+            .to_string()
+    }
+
     /// `http://host:port` of a service's HTTP server.
     pub fn http(process: &ServiceProcess) -> String {
         format!("http://{}", process.http.expect("an HTTP server"))

@@ -58,35 +58,7 @@ async fn browser_journeys_pass_in_headless_chromium() {
     // passing ones approved, and the public site shows them.
     let site = ProcessStack::http(&stack.publication);
     let citizen = if output.status.success() {
-        stack.command("capture", &["seed-demo"]);
-        let client = reqwest::Client::new();
-        let started = std::time::Instant::now();
-        loop {
-            stack.command("validation", &["approve-passing"]);
-            let total = client
-                .get(format!("{site}/api/v1/candidacies"))
-                .send()
-                .await
-                .ok()
-                .and_then(|r| r.status().is_success().then_some(r));
-            let total = match total {
-                Some(r) => r
-                    .json::<serde_json::Value>()
-                    .await
-                    .ok()
-                    .and_then(|v| v["total"].as_i64())
-                    .unwrap_or(0),
-                None => 0,
-            };
-            if total >= 40 {
-                break;
-            }
-            assert!(
-                started.elapsed() < std::time::Duration::from_secs(90),
-                "only {total} published"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        }
+        stack.publish_demo(40).await;
         // Open data is regenerated within a second or two.
         tokio::time::sleep(std::time::Duration::from_secs(3)).await;
         let run = Command::new("node")

@@ -57,7 +57,10 @@ fn sh(script: &str) {
 /// The faults of the machine's servers (`make soak` only); the project's own script starts
 /// each again.
 async fn infrastructure_faults(log: &mut Vec<String>) {
-    let up = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/local-infra.sh up >/dev/null");
+    let up = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../deploy/local-infra.sh up >/dev/null"
+    );
     // RabbitMQ killed outright, started again after 2 s.
     sh(&format!("pkill -9 -x beam.smp; sleep 2; {up}"));
     log.push("rabbitmq killed and restarted".into());
@@ -68,7 +71,9 @@ async fn infrastructure_faults(log: &mut Vec<String>) {
     ));
     log.push("postgresql stopped immediately and restarted".into());
     // Redis down for 30 s.
-    sh(&format!("redis-cli shutdown nosave >/dev/null 2>&1; sleep 30; {up}"));
+    sh(&format!(
+        "redis-cli shutdown nosave >/dev/null 2>&1; sleep 30; {up}"
+    ));
     log.push("redis down 30 s".into());
 }
 

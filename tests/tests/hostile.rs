@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use conoceles_e2e::ProcessStack;
 
@@ -69,49 +68,11 @@ async fn every_api_survives_schemathesis_and_both_fronts_score_a_plus_in_the_obs
     let stack = ProcessStack::start("hostile");
     let admin_password = stack.create_admin("admin@hostil.mx");
     // The demo election captured, and the passing questionnaires approved and published.
-    stack.command("capture", &["seed-demo"]);
+    stack.publish_demo(1).await;
     let site = ProcessStack::http(&stack.publication);
     let capture = ProcessStack::http(&stack.capture);
     let statistics = ProcessStack::http(&stack.statistics);
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    loop {
-        stack.command("validation", &["approve-passing"]);
-        let total = match client
-            .get(format!("{site}/api/v1/candidacies"))
-            .send()
-            .await
-        {
-            Ok(r) if r.status().is_success() => r
-                .json::<serde_json::Value>()
-                .await
-                .ok()
-                .and_then(|v| v["total"].as_i64())
-                .unwrap_or(0),
-            _ => 0,
-        };
-        if total > 0 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(90),
-            "nothing was published"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    let session: serde_json::Value = client
-        .post(format!("{capture}/api/v1/sessions"))
-        .json(&serde_json::json!({"email": "admin@hostil.mx", "password": admin_password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session["token"]
-        .as_str()
-        .expect("a session token")
-        .to_string();
+    let token = stack.api_token("admin@hostil.mx", &admin_password).await;
     let party_email = stack.generated_party_account("MORENA").await;
     let capture_db = sqlx::PgPool::connect(stack.database_url("capture"))
         .await
@@ -126,19 +87,7 @@ async fn every_api_survives_schemathesis_and_both_fronts_score_a_plus_in_the_obs
     capture_db.close().await;
     let candidacy = candidacy.to_string();
     let party_password = stack.reset_password(&party_email);
-    let session: serde_json::Value = client
-        .post(format!("{capture}/api/v1/sessions"))
-        .json(&serde_json::json!({"email": party_email, "password": party_password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let party_token = session["token"]
-        .as_str()
-        .expect("a session token")
-        .to_string();
+    let party_token = stack.api_token(&party_email, &party_password).await;
 
     let work = std::env::temp_dir().join(format!("{}-schemathesis", stack.namespace));
     std::fs::create_dir_all(&work).unwrap();
