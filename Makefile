@@ -2,13 +2,14 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: help run test lint bench soak infra build clean-test-data
+.PHONY: help run test lint bench soak fuzz infra build clean-test-data
 
 help:
 	@echo "make run    - infrastructure up, build, start the six services, print their URLs (Ctrl-C stops)"
 	@echo "make test   - infrastructure up, then every test of the workspace"
 	@echo "make lint   - rustfmt, clippy with warnings denied, and the deployment files (Dockerfile, compose, Kubernetes) checked offline"
 	@echo "make bench  - national-scale figures against baselines on this machine (~10 min); docs/benchmarks.md"
+	@echo "make fuzz   - each cargo-fuzz target (CSV import, photo, questionnaire definition, section form) for FUZZ_SECONDS (default 60)"
 	@echo "make soak   - the fault-injection runs at length: broker connections cut, services killed and frozen, then RabbitMQ, PostgreSQL and Redis failing; docs/resilience.md"
 
 infra:
@@ -57,6 +58,10 @@ soak: infra
 	@echo "== soak: infrastructure faults =="
 	SOAK_INFRA=1 $(CARGO) nextest run -p conoceles-e2e --no-capture -E 'test(nothing_is_lost_or_applied_twice)'
 	@deploy/local-infra.sh up
+
+# The cargo-fuzz targets, each for FUZZ_SECONDS (default 60); docs/resilience.md.
+fuzz:
+	@deploy/fuzz.sh
 
 clean-test-data:
 	@deploy/local-infra.sh clean-tests
