@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-version=0.13.1
+version=0.13.2
 tools=.run/tools
 if ! "$tools/bin/cargo-fuzz" --version 2>/dev/null | grep -q "$version"; then
   echo "[fuzz] installing cargo-fuzz $version into $tools" >&2
