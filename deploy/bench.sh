@@ -268,10 +268,10 @@ for s in auth identity capture validation publication statistics; do
 done
 
 # ---------------------------------------------------------------------------------------------
-note "4. Pipeline latency: party's submission to public profile, approval automated (reproduce: PIPELINE_CANDIDACIES=200 cargo nextest run --release -p conoceles-capture --run-ignored only --no-capture -E 'test(pipeline_latency)')"
+note "4. Pipeline latency: party's submission to public profile, approval automated (reproduce: PIPELINE_CANDIDACIES=90 cargo nextest run --release -p conoceles-capture --run-ignored only --no-capture -E 'test(pipeline_latency)')"
 # The six services of the test stack run in one process on fresh databases; the national-scale
 # instances above stay idle meanwhile.
-pipeline=$(PIPELINE_CANDIDACIES=${PIPELINE_CANDIDACIES:-200} PIPELINE_RATE=${PIPELINE_RATE:-5} RUST_LOG=warn \
+pipeline=$(PIPELINE_CANDIDACIES=${PIPELINE_CANDIDACIES:-90} PIPELINE_RATE=${PIPELINE_RATE:-5} RUST_LOG=warn \
   cargo nextest run --release -p conoceles-capture --run-ignored only --no-capture \
   -E 'test(pipeline_latency)' 2>&1 | tee "$out/pipeline.log" | sed -n 's/^pipeline: //p' | tail -1)
 record pipeline "${pipeline:-null}"
