@@ -157,6 +157,15 @@ impl Drop for ServiceProcess {
     }
 }
 
+/// What a command printed: its standard output, then its standard error.
+pub fn printed(output: &std::process::Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 /// A small valid JPEG (a colour gradient), for uploads in journeys.
 pub fn sample_jpeg(width: u32, height: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(width, height, |x, y| {

@@ -47,11 +47,7 @@ async fn browser_journeys_pass_in_headless_chromium() {
         .env("SCREENSHOT_DIR", std::env::temp_dir())
         .output()
         .expect("node runs");
-    let report = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let report = conoceles_e2e::printed(&output);
     eprintln!("{report}");
 
     // The citizens' journey: the demo's other questionnaires are captured and submitted, the
@@ -67,11 +63,7 @@ async fn browser_journeys_pass_in_headless_chromium() {
             .env("SITE_URL", &site)
             .output()
             .expect("node runs");
-        let citizen_report = format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&run.stdout),
-            String::from_utf8_lossy(&run.stderr)
-        );
+        let citizen_report = conoceles_e2e::printed(&run);
         eprintln!("{citizen_report}");
         Some((run.status.success(), citizen_report))
     } else {

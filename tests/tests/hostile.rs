@@ -55,11 +55,7 @@ fn schemathesis(
         .current_dir(work)
         .output()
         .expect("schemathesis runs (deploy/python-deps.sh installs it)");
-    let report = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let report = conoceles_e2e::printed(&output);
     (output.status.success(), report)
 }
 
@@ -140,11 +136,7 @@ async fn every_api_survives_schemathesis_and_both_fronts_score_a_plus_in_the_obs
         .env("CAPTURE_URL", &capture)
         .output()
         .expect("node runs");
-    let observatory_report = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&observatory.stdout),
-        String::from_utf8_lossy(&observatory.stderr)
-    );
+    let observatory_report = conoceles_e2e::printed(&observatory);
     eprintln!("== HTTP Observatory ==\n{observatory_report}");
     stack.stop().await;
 
