@@ -15,7 +15,7 @@ if ! "$tools/bin/cargo-fuzz" --version 2>/dev/null | grep -q "$version"; then
 fi
 export PATH="$PWD/$tools/bin:$PATH" RUSTC_BOOTSTRAP=1
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"import_csv photo questionnaire section_form"}
+targets=${FUZZ_TARGETS:-"import_csv bulk_csv photo questionnaire section_form"}
 
 cd fuzz
 cargo fuzz build --release

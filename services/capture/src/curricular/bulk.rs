@@ -126,12 +126,121 @@ fn file_error(message: &str) -> BulkOutcome {
     }
 }
 
-/// A row as read: which person, and the sections it fills.
-struct RowInput {
-    line: usize,
-    candidacy_id: Uuid,
-    role: PersonRole,
-    sections: BTreeMap<Section, Fields>,
+/// A row as read from the file, before the database is asked anything: which person, the
+/// sections it fills, and what is already wrong with it (an unreadable identifier or role).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkRow {
+    pub line: usize,
+    pub candidacy_id: Option<Uuid>,
+    pub role: Option<PersonRole>,
+    pub sections: BTreeMap<Section, Fields>,
+    pub errors: Vec<BulkError>,
+}
+
+/// The file as read: its rows, and the problems of the file itself (unknown columns, rows with
+/// the wrong number of cells, too many rows).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BulkFile {
+    pub rows: Vec<BulkRow>,
+    pub errors: Vec<BulkError>,
+}
+
+/// Reads a filled template without touching the database. `Err` is a problem that stops the
+/// whole file (size, encoding, header); everything else is listed in the answer.
+pub fn read(bytes: &[u8]) -> Result<BulkFile, BulkOutcome> {
+    if bytes.len() > MAX_BYTES {
+        return Err(file_error(
+            "El archivo pesa más de 8 MB; divídalo en varios.",
+        ));
+    }
+    let Ok(text) = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)) else {
+        return Err(file_error(
+            "El archivo debe estar en UTF-8 (guárdelo como «CSV UTF-8»).",
+        ));
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let Ok(headers) = reader.headers().cloned() else {
+        return Err(file_error("No se pudo leer el encabezado del archivo."));
+    };
+    let position = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let (Some(id_at), Some(role_at)) = (position("candidatura"), position("persona")) else {
+        return Err(file_error(
+            "Faltan las columnas «candidatura» y «persona»: use la plantilla.",
+        ));
+    };
+    let known: Vec<(Section, &'static str, usize)> = field_columns()
+        .into_iter()
+        .filter_map(|(s, f)| position(&column_name(s, f)).map(|at| (s, f, at)))
+        .collect();
+    let mut file = BulkFile::default();
+    for unknown in headers.iter().filter(|h| {
+        !FIXED.contains(&h.trim()) && !known.iter().any(|(s, f, _)| column_name(*s, f) == h.trim())
+    }) {
+        file.errors.push(BulkError {
+            line: 1,
+            column: unknown.to_string(),
+            message: "Columna desconocida: use la plantilla.".into(),
+        });
+    }
+    for (index, record) in reader.records().enumerate() {
+        let line = index + 2;
+        if index >= MAX_ROWS {
+            file.errors.push(BulkError {
+                line,
+                column: String::new(),
+                message: format!("El archivo tiene más de {MAX_ROWS} filas; divídalo en varios."),
+            });
+            break;
+        }
+        let Ok(record) = record else {
+            file.errors.push(BulkError {
+                line,
+                column: String::new(),
+                message: "La fila no tiene el número de columnas del encabezado.".into(),
+            });
+            continue;
+        };
+        let error = |column: &str, message: &str| BulkError {
+            line,
+            column: column.to_string(),
+            message: message.to_string(),
+        };
+        let mut errors = Vec::new();
+        let role = PersonRole::parse(record.get(role_at).unwrap_or_default().trim());
+        if role.is_none() {
+            errors.push(error(
+                "persona",
+                "Debe ser «holder» (propietario/a) o «alternate» (suplente).",
+            ));
+        }
+        let candidacy_id = Uuid::parse_str(record.get(id_at).unwrap_or_default().trim()).ok();
+        if candidacy_id.is_none() {
+            errors.push(error(
+                "candidatura",
+                "No es un identificador de candidatura válido.",
+            ));
+        }
+        let mut sections: BTreeMap<Section, Fields> = BTreeMap::new();
+        for (section, field, at) in &known {
+            let value = csv_value(record.get(*at).unwrap_or_default());
+            if !value.trim().is_empty() {
+                sections
+                    .entry(*section)
+                    .or_default()
+                    .insert(field.to_string(), value.to_string());
+            }
+        }
+        file.rows.push(BulkRow {
+            line,
+            candidacy_id,
+            role,
+            sections,
+            errors,
+        });
+    }
+    Ok(file)
 }
 
 /// Checks every row, then saves the rows without problems.
@@ -141,89 +250,27 @@ pub async fn apply(
     bytes: &[u8],
     now: DateTime<Utc>,
 ) -> Result<BulkOutcome, AppError> {
-    if bytes.len() > MAX_BYTES {
-        return Ok(file_error(
-            "El archivo pesa más de 8 MB; divídalo en varios.",
-        ));
-    }
-    let Ok(text) = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)) else {
-        return Ok(file_error(
-            "El archivo debe estar en UTF-8 (guárdelo como «CSV UTF-8»).",
-        ));
+    let file = match read(bytes) {
+        Ok(file) => file,
+        Err(outcome) => return Ok(outcome),
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let Ok(headers) = reader.headers().cloned() else {
-        return Ok(file_error("No se pudo leer el encabezado del archivo."));
+    let mut outcome = BulkOutcome {
+        errors: file.errors,
+        ..BulkOutcome::default()
     };
-    let position = |name: &str| headers.iter().position(|h| h.trim() == name);
-    let (Some(id_at), Some(role_at)) = (position("candidatura"), position("persona")) else {
-        return Ok(file_error(
-            "Faltan las columnas «candidatura» y «persona»: use la plantilla.",
-        ));
-    };
-    let known: Vec<(Section, &'static str, usize)> = field_columns()
-        .into_iter()
-        .filter_map(|(s, f)| position(&column_name(s, f)).map(|at| (s, f, at)))
-        .collect();
-    let mut outcome = BulkOutcome::default();
-    for unknown in headers.iter().filter(|h| {
-        !FIXED.contains(&h.trim()) && !known.iter().any(|(s, f, _)| column_name(*s, f) == h.trim())
-    }) {
-        outcome.errors.push(BulkError {
-            line: 1,
-            column: unknown.to_string(),
-            message: "Columna desconocida: use la plantilla.".into(),
-        });
-    }
 
-    // Read and check every row before saving any.
+    // Check every row against its candidacy before saving any.
     let mut loaded: HashMap<Uuid, Result<Candidacy, String>> = HashMap::new();
-    let mut ready: Vec<(RowInput, Bounds)> = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let line = index + 2;
-        if index >= MAX_ROWS {
-            outcome.errors.push(BulkError {
-                line,
-                column: String::new(),
-                message: format!("El archivo tiene más de {MAX_ROWS} filas; divídalo en varios."),
-            });
-            break;
-        }
-        let record = match record {
-            Ok(r) => r,
-            Err(_) => {
-                outcome.errors.push(BulkError {
-                    line,
-                    column: String::new(),
-                    message: "La fila no tiene el número de columnas del encabezado.".into(),
-                });
-                continue;
-            }
-        };
-        let mut row_errors = Vec::new();
+    let mut ready: Vec<BulkRow> = Vec::new();
+    for mut row in file.rows {
+        let line = row.line;
         let error = |column: &str, message: String| BulkError {
             line,
             column: column.to_string(),
             message,
         };
-        let candidacy_id = Uuid::parse_str(record.get(id_at).unwrap_or_default().trim()).ok();
-        let role = PersonRole::parse(record.get(role_at).unwrap_or_default().trim());
-        if role.is_none() {
-            row_errors.push(error(
-                "persona",
-                "Debe ser «holder» (propietario/a) o «alternate» (suplente).".into(),
-            ));
-        }
-        let candidacy = match candidacy_id {
-            None => {
-                row_errors.push(error(
-                    "candidatura",
-                    "No es un identificador de candidatura válido.".into(),
-                ));
-                None
-            }
+        let candidacy = match row.candidacy_id {
+            None => None,
             Some(id) => {
                 let entry = match loaded.get(&id) {
                     Some(entry) => entry.clone(),
@@ -240,67 +287,50 @@ pub async fn apply(
                 match entry {
                     Ok(c) => Some(c),
                     Err(message) => {
-                        row_errors.push(error("candidatura", message));
+                        row.errors.push(error("candidatura", message));
                         None
                     }
                 }
             }
         };
-        let mut filled: BTreeMap<Section, Fields> = BTreeMap::new();
-        for (section, field, at) in &known {
-            let value = csv_value(record.get(*at).unwrap_or_default());
-            if !value.trim().is_empty() {
-                filled
-                    .entry(*section)
-                    .or_default()
-                    .insert(field.to_string(), value.to_string());
-            }
-        }
-        if let (Some(candidacy), Some(role)) = (&candidacy, role) {
+        if let (Some(candidacy), Some(role)) = (&candidacy, row.role) {
             if let Err(e) = candidacy.person(role) {
-                row_errors.push(error("persona", e.messages().join(" ")));
+                row.errors.push(error("persona", e.messages().join(" ")));
             }
-            for (section, input) in &filled {
+            for (section, input) in &row.sections {
                 if let Err(e) = check_editable(actor, candidacy, Some(*section), now) {
-                    row_errors.push(error(section.slug(), e.messages().join(" ")));
+                    row.errors
+                        .push(error(section.slug(), e.messages().join(" ")));
                     continue;
                 }
                 let (_, violations) = sections::validate(*section, &candidacy.bounds, input);
                 for v in violations {
-                    row_errors.push(error(&column_name(*section, &v.field), v.message));
+                    row.errors
+                        .push(error(&column_name(*section, &v.field), v.message));
                 }
             }
         }
-        if row_errors.is_empty()
-            && let (Some(c), Some(role)) = (candidacy, role)
-        {
-            if !filled.is_empty() {
-                ready.push((
-                    RowInput {
-                        line,
-                        candidacy_id: c.id,
-                        role,
-                        sections: filled,
-                    },
-                    c.bounds,
-                ));
-            }
-        } else {
-            outcome.errors.extend(row_errors);
+        if !row.errors.is_empty() {
+            outcome.errors.append(&mut row.errors);
+        } else if candidacy.is_some() && !row.sections.is_empty() {
+            ready.push(row);
         }
     }
+    // File-level and row problems in the order of the file's lines.
+    outcome.errors.sort_by_key(|e| e.line);
 
     // Save the rows without problems, each section as its own draft.
-    for (row, _) in ready {
-        let Some(Ok(candidacy)) = loaded.get(&row.candidacy_id) else {
+    for row in ready {
+        let (Some(Some(Ok(candidacy))), Some(role)) =
+            (row.candidacy_id.map(|id| loaded.get(&id)), row.role)
+        else {
             continue;
         };
         // Re-read: an earlier row of the same candidacy may have changed its status.
         let candidacy = load(pool, candidacy.id, actor).await?;
         let mut saved = 0;
         for (section, input) in &row.sections {
-            match super::save_section(pool, actor, &candidacy, row.role, *section, input, now).await
-            {
+            match super::save_section(pool, actor, &candidacy, role, *section, input, now).await {
                 Ok(_) => saved += 1,
                 Err(AppError::Known { message, .. }) => outcome.errors.push(BulkError {
                     line: row.line,
@@ -314,4 +344,96 @@ pub async fn apply(
         outcome.saved_rows += usize::from(saved > 0);
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> String {
+        let mut columns: Vec<String> = FIXED.iter().map(|c| c.to_string()).collect();
+        columns.extend(field_columns().iter().map(|(s, f)| column_name(*s, f)));
+        columns.join(",")
+    }
+
+    fn row(id: &str, role: &str, cells: &[(&str, &str)]) -> String {
+        let columns = field_columns();
+        let mut line = vec![
+            id.to_string(),
+            role.into(),
+            "x".into(),
+            "01".into(),
+            "N".into(),
+        ];
+        line.extend(columns.iter().map(|(s, f)| {
+            let name = column_name(*s, f);
+            cells
+                .iter()
+                .find(|(c, _)| *c == name)
+                .map(|(_, v)| csv_field(v))
+                .unwrap_or_default()
+        }));
+        line.join(",")
+    }
+
+    #[test]
+    fn a_filled_template_is_read_into_rows_with_their_sections() {
+        let id = Uuid::from_u128(7);
+        let file = format!(
+            "\u{feff}{}\r\n{}\r\n{}\r\n",
+            header(),
+            row(
+                &id.to_string(),
+                "holder",
+                &[("education.level", "licenciatura")]
+            ),
+            row("no-es-id", "tio", &[])
+        );
+        let read = read(file.as_bytes()).expect("the file is readable");
+        assert!(read.errors.is_empty(), "{:?}", read.errors);
+        assert_eq!(read.rows.len(), 2);
+        let first = &read.rows[0];
+        assert_eq!(
+            (first.line, first.candidacy_id, first.role),
+            (2, Some(id), Some(PersonRole::Holder))
+        );
+        assert_eq!(
+            first.sections[&Section::Education]
+                .get("level")
+                .map(String::as_str),
+            Some("licenciatura")
+        );
+        assert_eq!(first.sections.len(), 1, "empty sections are left out");
+        let columns: Vec<_> = read.rows[1]
+            .errors
+            .iter()
+            .map(|e| e.column.as_str())
+            .collect();
+        assert_eq!(columns, ["persona", "candidatura"]);
+    }
+
+    #[test]
+    fn problems_of_the_file_are_listed_with_their_line() {
+        let file = format!(
+            "{},extra\r\n{},\r\nsolo,dos\r\n",
+            header(),
+            row(&Uuid::nil().to_string(), "alternate", &[])
+        );
+        let read = read(file.as_bytes()).expect("the header is readable");
+        let found: Vec<_> = read
+            .errors
+            .iter()
+            .map(|e| (e.line, e.column.as_str()))
+            .collect();
+        assert_eq!(found, [(1, "extra"), (3, "")]);
+        assert_eq!(read.rows.len(), 1);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_refused_whole() {
+        let message = |bytes: &[u8]| read(bytes).unwrap_err().errors[0].message.clone();
+        assert!(message(b"\xff\xfe,persona").contains("UTF-8"));
+        assert!(message(b"nombre,cargo\r\n").contains("«candidatura» y «persona»"));
+        assert!(message(&vec![b'a'; MAX_BYTES + 1]).contains("8 MB"));
+    }
 }
