@@ -1379,6 +1379,18 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
         "accent- and case-insensitive search for {q}"
     );
     assert!(list.body.contains("Orden neutral declarado"));
+    // A page number typed by hand that is not one: a page in Spanish, not a plain-text error.
+    let typed = citizen.get("/candidaturas?pagina=dos").await;
+    assert_eq!(typed.status, StatusCode::BAD_REQUEST);
+    assert!(
+        typed.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+            && typed.body.contains("no tiene un valor válido"),
+        "{}",
+        typed.body
+    );
     let compare = citizen.get(&format!("/comparar?ids={candidacy}")).await;
     assert_eq!(compare.status, StatusCode::OK);
     // Open data is regenerated within a second or two of a change.
@@ -2520,14 +2532,18 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
     let mut party = party_browser(&stack, "PVEM").await;
 
     // Faults: every connection to the broker cut, and refused for 0.8 s, eight times 0.7 s
-    // apart (a network that flaps forever would let no reconnection finish); and once more
-    // after every third submission.
+    // apart (a network that flaps forever would let no reconnection finish), each followed by
+    // a slow link (every chunk held 250 ms, both ways, for 1 s: publishes, confirms and
+    // deliveries arrive late and bunched); and one more cut after every third submission.
     let chaos = tokio::spawn({
         let proxy = proxy.clone();
         async move {
             for _ in 0..8 {
                 tokio::time::sleep(Duration::from_millis(700)).await;
                 proxy.outage(Duration::from_millis(800)).await;
+                proxy
+                    .slowdown(Duration::from_millis(250), Duration::from_secs(1))
+                    .await;
             }
         }
     });
@@ -2617,7 +2633,8 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
     }
     chaos.abort();
     assert!(
-        proxy.cuts.load(std::sync::atomic::Ordering::SeqCst) >= 3,
+        proxy.cuts.load(std::sync::atomic::Ordering::SeqCst) >= 3
+            && proxy.slowdowns.load(std::sync::atomic::Ordering::SeqCst) >= 1,
         "the faults were injected"
     );
 
@@ -2686,9 +2703,10 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
     // The operation log's tally, for `make soak`'s output.
     let _ = writeln!(
         std::io::stdout().lock(),
-        "faults: {} broker outages; submit ok {} failed {}; approve ok {} failed {} unknown {}; \
+        "faults: {} broker outages, {} slow-link periods; submit ok {} failed {}; approve ok {} failed {} unknown {}; \
          lost {}; duplicated {}",
         proxy.cuts.load(std::sync::atomic::Ordering::SeqCst),
+        proxy.slowdowns.load(std::sync::atomic::Ordering::SeqCst),
         tally("submit", "ok"),
         tally("submit", "failed"),
         tally("approve", "ok"),

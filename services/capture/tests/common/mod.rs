@@ -532,13 +532,37 @@ impl LogCapture {
     }
 }
 
-/// A TCP proxy that can cut every connection through it and refuse new ones for a while: the
-/// network failures between a service and the broker, for the fault-injection tests.
+/// A TCP proxy that can cut every connection through it and refuse new ones for a while, or
+/// hold every chunk of bytes it forwards for a while: the network failures between a service
+/// and the broker, for the fault-injection tests.
 pub struct FaultyProxy {
     pub addr: std::net::SocketAddr,
     cut: tokio::sync::broadcast::Sender<()>,
     refusing: Arc<std::sync::atomic::AtomicBool>,
+    /// Milliseconds each forwarded chunk waits, in both directions (0: none).
+    latency_ms: Arc<std::sync::atomic::AtomicU64>,
     pub cuts: Arc<std::sync::atomic::AtomicUsize>,
+    pub slowdowns: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Forwards one direction of a connection, holding each chunk for the proxy's current latency.
+async fn forward(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    latency_ms: Arc<std::sync::atomic::AtomicU64>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = vec![0_u8; 16 * 1024];
+    while let Ok(read @ 1..) = from.read(&mut buffer).await {
+        let hold = latency_ms.load(std::sync::atomic::Ordering::SeqCst);
+        if hold > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(hold)).await;
+        }
+        if to.write_all(&buffer[..read]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
 }
 
 impl FaultyProxy {
@@ -547,10 +571,11 @@ impl FaultyProxy {
         let addr = listener.local_addr().unwrap();
         let (cut, _) = tokio::sync::broadcast::channel::<()>(4);
         let refusing = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (cut_tx, refusing_flag) = (cut.clone(), refusing.clone());
+        let latency_ms = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (cut_tx, refusing_flag, latency) = (cut.clone(), refusing.clone(), latency_ms.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((mut client, _)) = listener.accept().await else {
+                let Ok((client, _)) = listener.accept().await else {
                     return;
                 };
                 if refusing_flag.load(std::sync::atomic::Ordering::SeqCst) {
@@ -558,13 +583,20 @@ impl FaultyProxy {
                     continue;
                 }
                 let mut cut = cut_tx.subscribe();
-                let upstream = upstream.clone();
+                let (upstream, latency) = (upstream.clone(), latency.clone());
                 tokio::spawn(async move {
-                    let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
                         return;
                     };
+                    let (client_read, client_write) = client.into_split();
+                    let (server_read, server_write) = server.into_split();
                     tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = async {
+                            tokio::join!(
+                                forward(client_read, server_write, latency.clone()),
+                                forward(server_read, client_write, latency),
+                            )
+                        } => {}
                         _ = cut.recv() => {}
                     }
                 });
@@ -574,7 +606,9 @@ impl FaultyProxy {
             addr,
             cut,
             refusing,
+            latency_ms,
             cuts: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            slowdowns: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         }
     }
 
@@ -587,5 +621,18 @@ impl FaultyProxy {
         tokio::time::sleep(outage).await;
         self.refusing
             .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Holds every chunk forwarded, both ways, for `latency` during `period`; connections stay
+    /// open.
+    pub async fn slowdown(&self, latency: std::time::Duration, period: std::time::Duration) {
+        let millis = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+        self.latency_ms
+            .store(millis, std::sync::atomic::Ordering::SeqCst);
+        self.slowdowns
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(period).await;
+        self.latency_ms
+            .store(0, std::sync::atomic::Ordering::SeqCst);
     }
 }

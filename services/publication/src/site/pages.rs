@@ -2,6 +2,7 @@
 //! order, a profile, the comparison of up to four candidacies of one contest.
 
 use askama::Template;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::Utc;
@@ -114,7 +115,19 @@ fn photo_of(person: &Value) -> Option<String> {
         .flatten()
 }
 
-pub async fn list(State(state): State<SiteState>, Query(filters): Query<Filters>) -> Response {
+pub async fn list(
+    State(state): State<SiteState>,
+    filters: Result<Query<Filters>, QueryRejection>,
+) -> Response {
+    // A filter or page number edited by hand into something else: said in a page.
+    let Ok(Query(filters)) = filters else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Búsqueda no válida",
+            "Algún filtro o el número de página no tiene un valor válido. Vuelva a la lista de \
+             candidaturas y elija de nuevo.",
+        );
+    };
     let election = match open_election(&state).await {
         Ok(e) => e,
         Err(r) => return r,
