@@ -50,7 +50,7 @@ soak: infra
 	$(CARGO) build --workspace --bins
 	@for run in 1 2 3; do \
 		echo "== soak run $$run =="; \
-		SOAK_CANDIDACIES=1000 $(CARGO) nextest run -p conoceles-capture --no-capture \
+		SOAK_CANDIDACIES=1000 SOAK_SLOW_LINKS=1 $(CARGO) nextest run -p conoceles-capture --no-capture \
 			-E 'test(nothing_is_lost_or_applied_twice)' || exit 1; \
 		$(CARGO) nextest run -p conoceles-e2e --no-capture \
 			-E 'test(nothing_is_lost_or_applied_twice)' || exit 1; \
