@@ -2589,6 +2589,10 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
     let channel =
         conoceles_kit::grpc::channel(&format!("http://{}", stack.validation_grpc)).unwrap();
     let mut validation = ValidationServiceClient::new(channel);
+    // Validation's database, for where a submission stopped and for its outbox at the end.
+    let validation_pool = sqlx::PgPool::connect(&stack.validation_db_url)
+        .await
+        .unwrap();
     for id in &acknowledged {
         let submission: Uuid = sqlx::query_scalar(
             "SELECT id FROM submissions WHERE candidacy_id = $1 ORDER BY round DESC LIMIT 1",
@@ -2642,9 +2646,6 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
                 .fetch_all(&stack.capture_pool)
                 .await
                 .unwrap_or_default();
-                let validation_pool = sqlx::PgPool::connect(&stack.validation_db_url)
-                    .await
-                    .unwrap();
                 let delivered: i64 = sqlx::query_scalar(
                     "SELECT count(*) FROM kit_inbox WHERE routing_key = 'curricular.submitted'",
                 )
@@ -2708,9 +2709,6 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
     .await
     .unwrap();
     // And nothing left behind: every outbox drained to the broker.
-    let validation_pool = sqlx::PgPool::connect(&stack.validation_db_url)
-        .await
-        .unwrap();
     let mut pending = (-1, -1);
     for _ in 0..50 {
         pending = (
