@@ -2512,6 +2512,8 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
     use std::sync::Arc;
     use std::time::Duration;
 
+    // The services' warnings, shown if something is left behind.
+    let logs = common::LogCapture::install();
     let upstream = "127.0.0.1:5672";
     let proxy = Arc::new(FaultyProxy::start(upstream.into()).await);
     let url = testing::amqp_url().replace(upstream, &proxy.addr.to_string());
@@ -2725,6 +2727,28 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    if pending.1 > 0 || !lost.is_empty() {
+        // Where validation's relay stands: how often it tried, and what it last heard.
+        let tries: Vec<(i32, Option<String>, i64)> = sqlx::query_as(
+            "SELECT attempts, last_error, count(*) FROM kit_outbox GROUP BY 1, 2 ORDER BY 1",
+        )
+        .fetch_all(&validation_pool)
+        .await
+        .unwrap();
+        let warnings: Vec<String> = logs
+            .text()
+            .lines()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+            .map(str::to_string)
+            .collect();
+        let shown = warnings.len().saturating_sub(40);
+        let _ = writeln!(
+            std::io::stdout().lock(),
+            "faults: validation's outbox (attempts, last error, rows): {tries:?}\n\
+             faults: the last warnings of the services:\n{}",
+            warnings[shown..].join("\n")
+        );
     }
     validation_pool.close().await;
     let tally = |op: &str, outcome: &str| {

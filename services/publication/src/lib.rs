@@ -2,6 +2,7 @@
 
 pub mod events;
 pub mod grpc;
+pub mod listing;
 pub mod log;
 pub mod model;
 pub mod open_data;
@@ -55,6 +56,7 @@ impl Application {
         let site = site::router(
             site::SiteState {
                 pool: infra.pool.clone(),
+                listing: Arc::default(),
                 statistics: Some(Arc::new(site::statistics::Sources {
                     statistics: conoceles_kit::grpc::channel(&config.statistics_url)?,
                     identity: conoceles_kit::grpc::channel(&config.identity_url)?,

@@ -103,7 +103,7 @@ pub struct Listed {
     pub corrected_at: Option<DateTime<Utc>>,
 }
 
-fn listed(r: &sqlx::postgres::PgRow) -> Listed {
+pub(crate) fn listed(r: &sqlx::postgres::PgRow) -> Listed {
     Listed {
         id: r.get("candidacy_id"),
         office_code: r.get("office_code"),
@@ -172,59 +172,7 @@ impl<'de> serde::Deserialize<'de> for Page {
     }
 }
 
-fn some(v: &str) -> Option<String> {
-    (!v.trim().is_empty()).then(|| v.trim().to_string())
-}
-
 pub const PAGE_SIZE: i64 = 50;
-
-/// One page of the filtered list in the neutral order, and the total.
-pub async fn list(pool: &PgPool, election: Uuid, f: &Filters) -> sqlx::Result<(Vec<Listed>, i64)> {
-    let (age_min, age_max) = match f.edad.as_str() {
-        "18-29" => (Some(18), Some(29)),
-        "30-44" => (Some(30), Some(44)),
-        "45-59" => (Some(45), Some(59)),
-        "60+" => (Some(60), None),
-        _ => (None, None),
-    };
-    let constituency = some(&f.distrito).or_else(|| some(&f.municipio));
-    let q = some(&f.q).map(|q| fold(&q));
-    let page = i64::from(f.pagina.get() - 1);
-    let rows = sqlx::query(
-        "SELECT candidacy_id, office_code, office, principle, constituency_code, constituency, postulant_code, \
-                postulant, list_position, holder_name, holder_sex, holder_age, education_level, affirmative_action, \
-                corrected_at, count(*) OVER () AS total \
-         FROM profiles WHERE election_id = $1 AND withdrawn_at IS NULL \
-           AND ($2::text IS NULL OR office_code = $2) AND ($3::text IS NULL OR principle = $3) \
-           AND ($4::text IS NULL OR constituency_code = $4) AND ($5::text IS NULL OR postulant_code = $5) \
-           AND ($6::text IS NULL OR holder_sex = $6) AND ($7::int IS NULL OR holder_age >= $7) \
-           AND ($8::int IS NULL OR holder_age <= $8) AND ($9::text IS NULL OR education_level = $9) \
-           AND ($10::text IS NULL OR ($10 = 'si' AND affirmative_action <> '') OR affirmative_action = $10) \
-           AND ($11::text IS NULL OR search LIKE '%' || $11 || '%') \
-         ORDER BY neutral_rank LIMIT $12 OFFSET $13",
-    )
-    // Planned with the actual filters every time: a plan cached for unknown filters walks the
-    // neutral order and tests every profile (a name search took over a second at national
-    // scale) instead of using the search index.
-    .persistent(false)
-    .bind(election)
-    .bind(some(&f.cargo))
-    .bind(some(&f.principio))
-    .bind(constituency)
-    .bind(some(&f.postulante).map(|p| p.to_uppercase()))
-    .bind(some(&f.sexo))
-    .bind(age_min)
-    .bind(age_max)
-    .bind(some(&f.escolaridad))
-    .bind(some(&f.accion_afirmativa))
-    .bind(q)
-    .bind(PAGE_SIZE)
-    .bind(page * PAGE_SIZE)
-    .fetch_all(pool)
-    .await?;
-    let total = rows.first().map(|r| r.get::<i64, _>("total")).unwrap_or(0);
-    Ok((rows.iter().map(listed).collect(), total))
-}
 
 /// A published candidacy with its profile and publishable identity information.
 #[derive(Debug, Clone, Serialize)]

@@ -11,6 +11,9 @@ use tokio::sync::Mutex;
 
 use super::Topology;
 
+/// The longest a new channel may take to open.
+const CHANNEL_WAIT: Duration = Duration::from_secs(10);
+
 pub struct Broker {
     url: SecretString,
     name: String,
@@ -56,19 +59,41 @@ impl Broker {
         Ok(conn)
     }
 
-    /// A new channel on the live connection.
+    /// A new channel on the live connection. A connection that does not open a channel within
+    /// [`CHANNEL_WAIT`] is dropped (it is stalled even if it looks connected).
     pub async fn channel(&self) -> anyhow::Result<Channel> {
         let conn = self.connection().await?;
-        match conn.create_channel().await {
+        match self.open_on(&conn).await {
             Ok(channel) => Ok(channel),
             Err(first) => {
                 // The connection may have died since the status check; retry once on a new one.
                 self.forget(&conn).await;
                 let conn = self.connection().await?;
-                conn.create_channel()
+                self.open_on(&conn)
                     .await
-                    .with_context(|| format!("cannot open a channel ({first})"))
+                    .with_context(|| format!("cannot open a channel ({first:#})"))
             }
+        }
+    }
+
+    async fn open_on(&self, conn: &Connection) -> anyhow::Result<Channel> {
+        match tokio::time::timeout(CHANNEL_WAIT, conn.create_channel()).await {
+            Ok(channel) => Ok(channel?),
+            Err(_) => anyhow::bail!("the broker did not open a channel within {CHANNEL_WAIT:?}"),
+        }
+    }
+
+    /// Drops the current connection whatever its status says, so the next caller connects
+    /// afresh (after a wait on it timed out). Closing it is attempted, not awaited for long.
+    pub async fn reset(&self) {
+        let stale = self.current.lock().await.take();
+        if let Some(conn) = stale {
+            tracing::warn!(connection = %self.name, "dropping a broker connection that stopped answering");
+            let _ = tokio::time::timeout(
+                Duration::from_secs(1),
+                conn.close(200, "stalled".into()),
+            )
+            .await;
         }
     }
 

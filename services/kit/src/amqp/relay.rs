@@ -2,6 +2,11 @@
 //! published persistent and `mandatory` on a confirm channel, and deleted only once the broker
 //! has acknowledged them. A row whose fate is unknown (connection lost before the ack) stays and
 //! is published again; consumers deduplicate by `message_id`.
+//!
+//! Every wait on the broker is bounded ([`BROKER_WAIT`]): a link that stalls without closing (a
+//! slow or half-dead proxy, a broker that stops answering) must not hold the relay. On a timeout
+//! the channel and the connection are dropped, the batch's rows stay, and the next attempt
+//! starts on a fresh connection.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -17,6 +22,26 @@ use uuid::Uuid;
 use super::backoff::Backoff;
 use super::outbox::NOTIFY_CHANNEL;
 use super::{Broker, PROTOBUF_CONTENT_TYPE, headers};
+
+/// The longest the relay waits for any one answer from the broker (a channel, a declaration, a
+/// publish, the batch's confirms).
+pub const BROKER_WAIT: Duration = Duration::from_secs(10);
+
+/// `fut` within [`BROKER_WAIT`], or an error naming `what` timed out.
+async fn bounded<T, E>(what: &str, fut: impl Future<Output = Result<T, E>>) -> anyhow::Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match tokio::time::timeout(BROKER_WAIT, fut).await {
+        Ok(result) => Ok(result?),
+        Err(_) => Err(TimedOut(what.to_string()).into()),
+    }
+}
+
+/// The broker did not answer in time; the connection is suspect.
+#[derive(Debug, thiserror::Error)]
+#[error("the broker did not answer within {BROKER_WAIT:?} ({0})")]
+struct TimedOut(String);
 
 pub struct OutboxRelay {
     pool: PgPool,
@@ -64,6 +89,9 @@ impl OutboxRelay {
                     Ok(c) => Some(c),
                     Err(e) => {
                         tracing::warn!(error = %format!("{e:#}"), "outbox relay cannot reach the broker");
+                        if e.is::<TimedOut>() {
+                            self.broker.reset().await;
+                        }
                         if backoff.sleep(&shutdown).await {
                             break;
                         }
@@ -78,6 +106,9 @@ impl OutboxRelay {
                         if outcome.channel_broken {
                             channel = None;
                         }
+                        if outcome.timed_out {
+                            self.broker.reset().await;
+                        }
                         if backoff.sleep(&shutdown).await {
                             break;
                         }
@@ -91,6 +122,9 @@ impl OutboxRelay {
                 Err(e) => {
                     tracing::warn!(error = %format!("{e:#}"), "outbox relay batch failed");
                     channel = None;
+                    if e.is::<TimedOut>() {
+                        self.broker.reset().await;
+                    }
                     if backoff.sleep(&shutdown).await {
                         break;
                     }
@@ -125,10 +159,16 @@ impl OutboxRelay {
 
     async fn open_channel(&self) -> anyhow::Result<Channel> {
         let channel = self.broker.channel().await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await?;
-        self.broker.topology().declare_exchanges(&channel).await?;
+        bounded(
+            "enabling confirms",
+            channel.confirm_select(ConfirmSelectOptions::default()),
+        )
+        .await?;
+        bounded(
+            "declaring the exchanges",
+            self.broker.topology().declare_exchanges(&channel),
+        )
+        .await?;
         Ok(channel)
     }
 
@@ -171,8 +211,14 @@ impl OutboxRelay {
                 .with_delivery_mode(2)
                 .with_timestamp(chrono::Utc::now().timestamp().max(0) as u64)
                 .with_headers(headers::to_field_table(&row.headers));
-            let publish = channel
-                .basic_publish(
+            if outcome.timed_out {
+                // The link is stalled: leave the rest of the batch for the next attempt.
+                errors.push((row.id, "not sent: the broker stopped answering".into()));
+                continue;
+            }
+            let publish = bounded(
+                "publishing",
+                channel.basic_publish(
                     exchange.as_str().into(),
                     row.routing_key.as_str().into(),
                     BasicPublishOptions {
@@ -181,18 +227,31 @@ impl OutboxRelay {
                     },
                     &row.payload,
                     properties,
-                )
-                .await;
+                ),
+            )
+            .await;
             match publish {
                 Ok(confirm) => pending.push((row.id, confirm)),
                 Err(e) => {
                     outcome.channel_broken = true;
-                    errors.push((row.id, e.to_string()));
+                    outcome.timed_out |= e.is::<TimedOut>();
+                    errors.push((row.id, format!("{e:#}")));
                 }
             }
         }
         let ids: Vec<i64> = pending.iter().map(|(id, _)| *id).collect();
-        let results = futures::future::join_all(pending.into_iter().map(|(_, c)| c)).await;
+        let confirms = futures::future::join_all(pending.into_iter().map(|(_, c)| c));
+        let results = match tokio::time::timeout(BROKER_WAIT, confirms).await {
+            Ok(results) => results,
+            Err(_) => {
+                // Fate unknown: the rows stay and are published again (consumers deduplicate).
+                outcome.channel_broken = true;
+                outcome.timed_out = true;
+                let error = TimedOut("waiting for confirms".into()).to_string();
+                errors.extend(ids.iter().map(|id| (*id, error.clone())));
+                Vec::new()
+            }
+        };
         let mut acked = Vec::new();
         let mut returned: HashSet<String> = HashSet::new();
         for (id, result) in ids.into_iter().zip(results) {
@@ -266,4 +325,6 @@ struct BatchOutcome {
     published: usize,
     failed: usize,
     channel_broken: bool,
+    /// The broker stopped answering: the connection is dropped, not just the channel.
+    timed_out: bool,
 }

@@ -156,7 +156,7 @@ pub async fn api_list(
             );
         }
     };
-    match model::list(&state.pool, election.id, &filters).await {
+    match state.listing.list(&state.pool, election.id, &filters).await {
         Ok((items, total)) => Json(json!({
             "total": total,
             "page": filters.pagina.get(),

@@ -24,6 +24,8 @@ use http::{Method, header};
 #[derive(Clone)]
 pub struct SiteState {
     pub pool: sqlx::PgPool,
+    /// The published candidacies' list, held in memory and caught up with the read model.
+    pub listing: Arc<crate::listing::Listing>,
     /// Where the statistics page's figures come from (`None`: the page says it is unavailable).
     pub statistics: Option<Arc<statistics::Sources>>,
     pub preview: preview::Preview,

@@ -93,7 +93,7 @@ pub async fn home(State(state): State<SiteState>) -> Response {
     )
     .await
     .unwrap_or_default();
-    let total = model::list(&state.pool, election.id, &Filters::default())
+    let total = state.listing.list(&state.pool, election.id, &Filters::default())
         .await
         .map(|(_, t)| t)
         .unwrap_or(0);
@@ -132,7 +132,7 @@ pub async fn list(
         Ok(e) => e,
         Err(r) => return r,
     };
-    let Ok((items, total)) = model::list(&state.pool, election.id, &filters).await else {
+    let Ok((items, total)) = state.listing.list(&state.pool, election.id, &filters).await else {
         return unavailable();
     };
     let choices = |code, name| model::choices(&state.pool, election.id, code, name);
