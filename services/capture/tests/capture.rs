@@ -2512,8 +2512,16 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
     use std::sync::Arc;
     use std::time::Duration;
 
-    // The services' warnings, shown if something is left behind.
+    // The services' last warnings, shown if something stalls or is left behind.
     let logs = common::LogCapture::install();
+    let warnings = || {
+        let text = logs.text();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+            .collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    };
     let upstream = "127.0.0.1:5672";
     let proxy = Arc::new(FaultyProxy::start(upstream.into()).await);
     let url = testing::amqp_url().replace(upstream, &proxy.addr.to_string());
@@ -2657,8 +2665,9 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
                 panic!(
                     "the submission of {id} never reached the review queue in 90 s; capture's \
                      outbox holds {outbox:?}; validation consumed {delivered} submissions of \
-                     {}; operations: {log:?}",
-                    acknowledged.len()
+                     {}; operations: {log:?}\nthe last warnings of the services:\n{}",
+                    acknowledged.len(),
+                    warnings()
                 );
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -2736,18 +2745,11 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
         .fetch_all(&validation_pool)
         .await
         .unwrap();
-        let warnings: Vec<String> = logs
-            .text()
-            .lines()
-            .filter(|l| l.contains("WARN") || l.contains("ERROR"))
-            .map(str::to_string)
-            .collect();
-        let shown = warnings.len().saturating_sub(40);
         let _ = writeln!(
             std::io::stdout().lock(),
             "faults: validation's outbox (attempts, last error, rows): {tries:?}\n\
              faults: the last warnings of the services:\n{}",
-            warnings[shown..].join("\n")
+            warnings()
         );
     }
     validation_pool.close().await;

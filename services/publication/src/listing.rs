@@ -6,8 +6,14 @@
 //! row); when it has moved, one replica task reads only the rows changed since the version held
 //! (withdrawals included) in a single snapshot and swaps in the new list; concurrent requests
 //! wait for that one catch-up instead of each running it. A fresh replica reads everything once.
+//!
+//! A request walks only the candidacies of its most selective filter: the snapshot keeps, for
+//! every value of the election, office, principle, constituency, postulant, sex and schooling,
+//! the positions in the neutral order that have it (a district's list reads its few hundred
+//! rows, not the country's 100,000). A name search with no narrower filter runs once over all
+//! the names laid end to end (`memchr`'s vectorised substring search), not row by row.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use sqlx::{PgPool, Row};
@@ -24,11 +30,109 @@ struct Entry {
     listed: Listed,
 }
 
-/// What a replica holds: the rows at `version`, in the neutral order.
+/// A filterable column of the list.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Column {
+    Election,
+    Office,
+    Principle,
+    Constituency,
+    Postulant,
+    Sex,
+    Education,
+}
+
+/// What a replica holds: the rows at `version`, in the neutral order, and for each value of
+/// each filterable column the (ascending) positions of the rows that have it.
 #[derive(Default)]
 struct Snapshot {
     version: i64,
     ordered: Vec<Arc<Entry>>,
+    positions: HashMap<(Column, String), Vec<u32>>,
+    /// Every row's `search` text in the neutral order, each followed by a newline (which no
+    /// name holds), and where each row's text starts.
+    names: Vec<u8>,
+    name_starts: Vec<u32>,
+}
+
+/// Below this many rows, a search checks the narrower filter's rows one by one instead of
+/// reading all the names.
+const SEARCH_ROW_BY_ROW: usize = 5_000;
+
+impl Snapshot {
+    fn new(version: i64, ordered: Vec<Arc<Entry>>) -> Self {
+        let mut positions: HashMap<(Column, String), Vec<u32>> = HashMap::new();
+        let mut names = Vec::new();
+        let mut name_starts = Vec::with_capacity(ordered.len());
+        for (i, e) in ordered.iter().enumerate() {
+            name_starts.push(names.len() as u32);
+            names.extend_from_slice(e.search.as_bytes());
+            names.push(b'\n');
+            let l = &e.listed;
+            for key in [
+                (Column::Election, e.election.to_string()),
+                (Column::Office, l.office_code.clone()),
+                (Column::Principle, l.principle.clone()),
+                (Column::Constituency, l.constituency_code.clone()),
+                (Column::Postulant, l.postulant_code.clone()),
+                (Column::Sex, l.holder_sex.clone()),
+                (Column::Education, l.education_level.clone()),
+            ] {
+                positions.entry(key).or_default().push(i as u32);
+            }
+        }
+        Self {
+            version,
+            ordered,
+            positions,
+            names,
+            name_starts,
+        }
+    }
+
+    /// The positions to walk for `m`, in the neutral order: those of its most selective filter,
+    /// or those whose names hold the searched text when that is narrower to find.
+    fn candidates(&self, election: Uuid, m: &Matcher) -> std::borrow::Cow<'_, [u32]> {
+        let narrowest = self.narrowest(election, m);
+        match &m.search {
+            Some(q) if narrowest.len() > SEARCH_ROW_BY_ROW => self.named(q.needle()).into(),
+            _ => narrowest.into(),
+        }
+    }
+
+    /// The rows whose names hold `q`, from one pass over all the names.
+    fn named(&self, q: &[u8]) -> Vec<u32> {
+        if q.contains(&b'\n') {
+            return Vec::new();
+        }
+        let mut rows: Vec<u32> = Vec::new();
+        for at in memchr::memmem::find_iter(&self.names, q) {
+            let row = self.name_starts.partition_point(|&s| s as usize <= at) as u32 - 1;
+            if rows.last() != Some(&row) {
+                rows.push(row);
+            }
+        }
+        rows
+    }
+
+    /// The positions of the most selective of `m`'s column filters.
+    fn narrowest(&self, election: Uuid, m: &Matcher) -> &[u32] {
+        let wanted = [
+            Some((Column::Election, election.to_string())),
+            m.office.clone().map(|v| (Column::Office, v)),
+            m.principle.clone().map(|v| (Column::Principle, v)),
+            m.constituency.clone().map(|v| (Column::Constituency, v)),
+            m.postulant.clone().map(|v| (Column::Postulant, v)),
+            m.sex.clone().map(|v| (Column::Sex, v)),
+            m.education.clone().map(|v| (Column::Education, v)),
+        ];
+        wanted
+            .into_iter()
+            .flatten()
+            .map(|key| self.positions.get(&key).map_or(&[][..], Vec::as_slice))
+            .min_by_key(|p| p.len())
+            .unwrap_or(&[])
+    }
 }
 
 #[derive(Default)]
@@ -52,8 +156,9 @@ impl Listing {
         let skip = (f.pagina.get() as usize - 1) * PAGE_SIZE as usize;
         let mut total = 0i64;
         let mut page = Vec::new();
-        for entry in snapshot.ordered.iter().filter(|e| e.election == election) {
-            if matches.accepts(entry) {
+        for &i in snapshot.candidates(election, &matches).iter() {
+            let entry = &snapshot.ordered[i as usize];
+            if entry.election == election && matches.accepts(entry) {
                 if total as usize >= skip && page.len() < PAGE_SIZE as usize {
                     page.push(entry.listed.clone());
                 }
@@ -61,6 +166,37 @@ impl Listing {
             }
         }
         Ok((page, total))
+    }
+
+    /// The (code, name) choices of an office, constituency or postulant filter: the values
+    /// published in `election`, by code.
+    pub async fn choices(
+        &self,
+        pool: &PgPool,
+        election: Uuid,
+        column: Column,
+    ) -> sqlx::Result<Vec<(String, String)>> {
+        let snapshot = self.current(pool).await?;
+        let mut choices: Vec<(String, String)> = snapshot
+            .positions
+            .iter()
+            .filter(|((c, _), _)| *c == column)
+            .filter_map(|((_, code), rows)| {
+                let e = rows
+                    .iter()
+                    .map(|&i| &snapshot.ordered[i as usize])
+                    .find(|e| e.election == election)?;
+                let name = match column {
+                    Column::Office => &e.listed.office,
+                    Column::Constituency => &e.listed.constituency,
+                    Column::Postulant => &e.listed.postulant,
+                    _ => code,
+                };
+                Some((code.clone(), name.clone()))
+            })
+            .collect();
+        choices.sort();
+        Ok(choices)
     }
 
     /// The snapshot at the database's current version, catching up first if it moved.
@@ -138,7 +274,7 @@ async fn catch_up(pool: &PgPool, held: &Snapshot) -> sqlx::Result<Snapshot> {
         held = ordered.len(),
         "list caught up"
     );
-    Ok(Snapshot { version, ordered })
+    Ok(Snapshot::new(version, ordered))
 }
 
 /// The list's filters, parsed once per request.
@@ -151,7 +287,7 @@ struct Matcher {
     age: (Option<i32>, Option<i32>),
     education: Option<String>,
     affirmative_action: Option<String>,
-    search: Option<String>,
+    search: Option<memchr::memmem::Finder<'static>>,
 }
 
 fn some(v: &str) -> Option<String> {
@@ -176,7 +312,7 @@ impl Matcher {
             age,
             education: some(&f.escolaridad),
             affirmative_action: some(&f.accion_afirmativa),
-            search: some(&f.q).map(|q| fold(&q)),
+            search: some(&f.q).map(|q| memchr::memmem::Finder::new(fold(&q).as_bytes()).into_owned()),
         }
     }
 
@@ -196,7 +332,7 @@ impl Matcher {
             })
             && self
                 .search
-                .as_deref()
-                .is_none_or(|q| e.search.contains(q))
+                .as_ref()
+                .is_none_or(|q| q.find(e.search.as_bytes()).is_some())
     }
 }

@@ -1,8 +1,5 @@
 //! The read model: one row per published candidacy, with the public profile as JSON.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -235,46 +232,6 @@ pub async fn count(pool: &PgPool, election: Uuid) -> sqlx::Result<i64> {
     .bind(election)
     .fetch_one(pool)
     .await
-}
-
-type ChoiceKey = (Uuid, String);
-type ChoiceList = Vec<(String, String)>;
-/// Per election and column: the read-model version and the choices at it.
-type ChoiceCache = HashMap<ChoiceKey, (i64, Arc<ChoiceList>)>;
-
-/// The filters' choices already computed, per election and column, with the read-model version
-/// they were computed at: a `SELECT DISTINCT` over every published profile is not repeated for
-/// every list page (at national scale it cost tens of milliseconds each).
-static CHOICES: std::sync::LazyLock<std::sync::Mutex<ChoiceCache>> =
-    std::sync::LazyLock::new(Default::default);
-
-/// (code, name) choices for the filters, from what is published.
-pub async fn choices(
-    pool: &PgPool,
-    election: Uuid,
-    code: &str,
-    name: &str,
-) -> sqlx::Result<ChoiceList> {
-    let version: i64 = sqlx::query_scalar("SELECT version FROM read_model_version")
-        .fetch_one(pool)
-        .await?;
-    let key = (election, format!("{code}/{name}"));
-    if let Ok(known) = CHOICES.lock()
-        && let Some((at, list)) = known.get(&key)
-        && *at == version
-    {
-        return Ok(list.as_ref().clone());
-    }
-    let list: ChoiceList = sqlx::query_as(&format!(
-        "SELECT DISTINCT {code}, {name} FROM profiles WHERE election_id = $1 AND withdrawn_at IS NULL ORDER BY {code}"
-    ))
-    .bind(election)
-    .fetch_all(pool)
-    .await?;
-    if let Ok(mut known) = CHOICES.lock() {
-        known.insert(key, (version, Arc::new(list.clone())));
-    }
-    Ok(list)
 }
 
 pub struct NewProfile<'a> {

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use conoceles_kit::testing::TestDatabase;
-use conoceles_publication::listing::Listing;
+use conoceles_publication::listing::{Column, Listing};
 use conoceles_publication::model::{self, Election, Filters, NewProfile};
 use serde_json::json;
 use sqlx::PgPool;
@@ -133,6 +133,12 @@ async fn the_list_in_memory_follows_every_change_of_the_read_model() {
         let shown: Vec<Uuid> = items.iter().map(|l| l.id).collect();
         assert_eq!(shown, expected[..expected.len().min(model::PAGE_SIZE as usize)], "page for {q}");
     }
+
+    // The filters' choices are what is published.
+    let parties = listing.choices(&pool, election, Column::Postulant).await.unwrap();
+    assert_eq!(parties, vec![("MORENA".into(), "MORENA".into()), ("PAN".into(), "PAN".into())]);
+    let other_election = listing.choices(&pool, Uuid::new_v4(), Column::Postulant).await.unwrap();
+    assert!(other_election.is_empty());
 
     // A second replica starting now reads the same list from scratch.
     let fresh = Listing::default();

@@ -10,9 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
 use super::Topology;
-
-/// The longest a new channel may take to open.
-const CHANNEL_WAIT: Duration = Duration::from_secs(10);
+use super::deadline::bounded;
 
 pub struct Broker {
     url: SecretString,
@@ -59,8 +57,8 @@ impl Broker {
         Ok(conn)
     }
 
-    /// A new channel on the live connection. A connection that does not open a channel within
-    /// [`CHANNEL_WAIT`] is dropped (it is stalled even if it looks connected).
+    /// A new channel on the live connection. A connection that does not open a channel in time
+    /// is dropped (it is stalled even if it looks connected).
     pub async fn channel(&self) -> anyhow::Result<Channel> {
         let conn = self.connection().await?;
         match self.open_on(&conn).await {
@@ -77,10 +75,7 @@ impl Broker {
     }
 
     async fn open_on(&self, conn: &Connection) -> anyhow::Result<Channel> {
-        match tokio::time::timeout(CHANNEL_WAIT, conn.create_channel()).await {
-            Ok(channel) => Ok(channel?),
-            Err(_) => anyhow::bail!("the broker did not open a channel within {CHANNEL_WAIT:?}"),
-        }
+        bounded("opening a channel", conn.create_channel()).await
     }
 
     /// Drops the current connection whatever its status says, so the next caller connects

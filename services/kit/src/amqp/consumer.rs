@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::backoff::Backoff;
+use super::deadline::{bounded, timed_out};
 use super::{Broker, headers};
 use crate::telemetry::propagation;
 
@@ -163,6 +164,9 @@ impl<H: Handler> Consumer<H> {
                 Ok(()) => break,
                 Err(e) => {
                     tracing::warn!(consumer = %self.spec.name, error = %format!("{e:#}"), "consumer lost its channel; reconnecting");
+                    if timed_out(&e) {
+                        self.broker.reset().await;
+                    }
                     if backoff.sleep(&shutdown).await {
                         break;
                     }
@@ -175,26 +179,38 @@ impl<H: Handler> Consumer<H> {
     async fn consume(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
         let topology = self.broker.topology().clone();
         let channel = self.broker.channel().await?;
-        topology
-            .declare_consumer(
+        bounded(
+            "declaring the queues",
+            topology.declare_consumer(
                 &channel,
                 &self.spec.name,
                 &self.spec.routing_keys,
                 self.spec.delivery_limit,
-            )
-            .await?;
-        channel
-            .basic_qos(self.spec.prefetch, BasicQosOptions::default())
-            .await?;
-        let mut deliveries = channel
-            .basic_consume(
+            ),
+        )
+        .await?;
+        bounded(
+            "setting the prefetch",
+            channel.basic_qos(self.spec.prefetch, BasicQosOptions::default()),
+        )
+        .await?;
+        let mut deliveries = bounded(
+            "subscribing",
+            channel.basic_consume(
                 topology.consumer_queue(&self.spec.name).into(),
                 "".into(),
                 BasicConsumeOptions::default(),
                 FieldTable::default(),
-            )
-            .await?;
-        let mut depth_every = tokio::time::interval(std::time::Duration::from_secs(15));
+            ),
+        )
+        .await?;
+        // The watchdog: a subscription over a link that stalled without closing receives
+        // nothing, however many messages wait. Messages ready at two checks in a row with none
+        // delivered between them mean the subscription is dead: it is dropped and made again.
+        let mut depth_every = tokio::time::interval(std::time::Duration::from_secs(5));
+        depth_every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut delivered = false;
+        let mut waiting_before = false;
         loop {
             let next = tokio::select! {
                 _ = shutdown.cancelled() => {
@@ -202,13 +218,22 @@ impl<H: Handler> Consumer<H> {
                     return Ok(());
                 }
                 _ = depth_every.tick() => {
-                    self.report_depth().await;
+                    let ready = self.report_depth().await?;
+                    let waiting = ready > 0 && !delivered;
+                    if waiting && waiting_before {
+                        anyhow::bail!("{ready} messages wait in the queue and none was delivered");
+                    }
+                    waiting_before = waiting;
+                    delivered = false;
                     continue;
                 }
                 next = deliveries.next() => next,
             };
             match next {
-                Some(Ok(delivery)) => self.process(delivery, shutdown).await?,
+                Some(Ok(delivery)) => {
+                    delivered = true;
+                    self.process(delivery, shutdown).await?
+                }
                 Some(Err(e)) => return Err(e.into()),
                 None => anyhow::bail!("the broker closed the consumer"),
             }
@@ -216,11 +241,11 @@ impl<H: Handler> Consumer<H> {
     }
 
     /// Consumer lag: messages waiting in the queue and in its dead-letter queue (asked on a
-    /// channel of its own, so a refusal cannot close the consuming one).
-    async fn report_depth(&self) {
-        let Ok(channel) = self.broker.channel().await else {
-            return;
-        };
+    /// channel of its own, so a refusal cannot close the consuming one). Returns the messages
+    /// ready in the queue (0 if the broker refused to say); an error if it did not answer.
+    async fn report_depth(&self) -> anyhow::Result<u32> {
+        let channel = self.broker.channel().await?;
+        let mut ready = 0;
         let topology = self.broker.topology();
         let name = self.spec.name.clone();
         for (queue, gauge) in [
@@ -234,16 +259,25 @@ impl<H: Handler> Consumer<H> {
                 passive: true,
                 ..Default::default()
             };
-            match channel
-                .queue_declare(queue.as_str().into(), passive, FieldTable::default())
-                .await
-            {
-                Ok(q) => metrics::gauge!(gauge, "consumer" => name.clone())
-                    .set(f64::from(q.message_count())),
+            let declared = bounded(
+                "asking a queue's depth",
+                channel.queue_declare(queue.as_str().into(), passive, FieldTable::default()),
+            )
+            .await;
+            match declared {
+                Ok(q) => {
+                    metrics::gauge!(gauge, "consumer" => name.clone())
+                        .set(f64::from(q.message_count()));
+                    if gauge == "consumer_queue_depth" {
+                        ready = q.message_count();
+                    }
+                }
+                Err(e) if timed_out(&e) => return Err(e),
                 Err(_) => break,
             }
         }
-        let _ = channel.close(200, "depth".into()).await;
+        let _ = bounded("closing a channel", channel.close(200, "depth".into())).await;
+        Ok(ready)
     }
 
     async fn process(

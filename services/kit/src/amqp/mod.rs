@@ -5,12 +5,14 @@
 mod backoff;
 mod broker;
 mod consumer;
+mod deadline;
 mod headers;
 mod outbox;
 mod relay;
 mod topology;
 
 pub use broker::Broker;
+pub use deadline::BROKER_WAIT;
 pub use consumer::{Consumer, ConsumerSpec, HandleError, Handler, Incoming};
 pub use outbox::{enqueue, enqueue_event, enqueue_many, pending_count};
 pub use relay::OutboxRelay;

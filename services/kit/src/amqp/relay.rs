@@ -2,11 +2,8 @@
 //! published persistent and `mandatory` on a confirm channel, and deleted only once the broker
 //! has acknowledged them. A row whose fate is unknown (connection lost before the ack) stays and
 //! is published again; consumers deduplicate by `message_id`.
-//!
-//! Every wait on the broker is bounded ([`BROKER_WAIT`]): a link that stalls without closing (a
-//! slow or half-dead proxy, a broker that stops answering) must not hold the relay. On a timeout
-//! the channel and the connection are dropped, the batch's rows stay, and the next attempt
-//! starts on a fresh connection.
+//! Every wait on the broker is bounded (`deadline`): after a timeout the batch's rows stay and
+//! the next attempt starts on a fresh connection.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -20,28 +17,10 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::backoff::Backoff;
+use super::deadline::{BROKER_WAIT, TimedOut, bounded, timed_out};
 use super::outbox::NOTIFY_CHANNEL;
 use super::{Broker, PROTOBUF_CONTENT_TYPE, headers};
 
-/// The longest the relay waits for any one answer from the broker (a channel, a declaration, a
-/// publish, the batch's confirms).
-pub const BROKER_WAIT: Duration = Duration::from_secs(10);
-
-/// `fut` within [`BROKER_WAIT`], or an error naming `what` timed out.
-async fn bounded<T, E>(what: &str, fut: impl Future<Output = Result<T, E>>) -> anyhow::Result<T>
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    match tokio::time::timeout(BROKER_WAIT, fut).await {
-        Ok(result) => Ok(result?),
-        Err(_) => Err(TimedOut(what.to_string()).into()),
-    }
-}
-
-/// The broker did not answer in time; the connection is suspect.
-#[derive(Debug, thiserror::Error)]
-#[error("the broker did not answer within {BROKER_WAIT:?} ({0})")]
-struct TimedOut(String);
 
 pub struct OutboxRelay {
     pool: PgPool,
@@ -89,7 +68,7 @@ impl OutboxRelay {
                     Ok(c) => Some(c),
                     Err(e) => {
                         tracing::warn!(error = %format!("{e:#}"), "outbox relay cannot reach the broker");
-                        if e.is::<TimedOut>() {
+                        if timed_out(&e) {
                             self.broker.reset().await;
                         }
                         if backoff.sleep(&shutdown).await {
@@ -122,7 +101,7 @@ impl OutboxRelay {
                 Err(e) => {
                     tracing::warn!(error = %format!("{e:#}"), "outbox relay batch failed");
                     channel = None;
-                    if e.is::<TimedOut>() {
+                    if timed_out(&e) {
                         self.broker.reset().await;
                     }
                     if backoff.sleep(&shutdown).await {
@@ -234,7 +213,7 @@ impl OutboxRelay {
                 Ok(confirm) => pending.push((row.id, confirm)),
                 Err(e) => {
                     outcome.channel_broken = true;
-                    outcome.timed_out |= e.is::<TimedOut>();
+                    outcome.timed_out |= timed_out(&e);
                     errors.push((row.id, format!("{e:#}")));
                 }
             }

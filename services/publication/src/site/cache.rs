@@ -3,6 +3,10 @@
 //! takes gzip, and served again with an `ETag` (`304` on revalidation) until the read model's
 //! version moves (every replica polls it, so a change anywhere empties every cache within half
 //! a second) or 30 seconds pass (the publication window opening changes no version).
+//!
+//! A page asked by many at once while it is not cached (everyone opening the same link after a
+//! debate) is rendered once: the first request renders it, the others wait for it and are
+//! answered from the cache.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,6 +38,8 @@ struct Entry {
 pub struct PageCache {
     version: AtomicI64,
     entries: std::sync::RwLock<HashMap<String, Arc<Entry>>>,
+    /// Keys being rendered right now, each with the lock its other requests wait on.
+    filling: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl PageCache {
@@ -44,6 +50,16 @@ impl PageCache {
     fn get(&self, key: &str) -> Option<Arc<Entry>> {
         let entry = self.entries.read().expect("cache lock").get(key).cloned()?;
         (entry.stored.elapsed() < TTL).then_some(entry)
+    }
+
+    /// The lock of `key`'s rendering, shared by every request that missed it meanwhile.
+    fn filling(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut filling = self.filling.lock().expect("cache lock");
+        filling.entry(key.to_string()).or_default().clone()
+    }
+
+    fn filled(&self, key: &str) {
+        self.filling.lock().expect("cache lock").remove(key);
     }
 
     fn put(&self, key: String, entry: Entry) {
@@ -117,13 +133,22 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, request: Request, next: 
         metrics::counter!("cache_requests_total", "result" => "hit").increment(1);
         return replay(&entry, &request_headers);
     }
+    let lock = cache.filling(&key);
+    let _rendering = lock.lock().await;
+    if let Some(entry) = cache.get(&key) {
+        // Rendered by the request this one waited for.
+        metrics::counter!("cache_requests_total", "result" => "hit").increment(1);
+        return replay(&entry, &request_headers);
+    }
     metrics::counter!("cache_requests_total", "result" => "miss").increment(1);
     let response = next.run(request).await;
     if response.status() != StatusCode::OK || response.headers().contains_key(header::SET_COOKIE) {
+        cache.filled(&key);
         return response;
     }
     let (mut parts, body) = response.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        cache.filled(&key);
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let etag = HeaderValue::from_str(&format!(
@@ -147,6 +172,7 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, request: Request, next: 
         stored: Instant::now(),
     };
     let response = replay(&entry, &request_headers);
-    cache.put(key, entry);
+    cache.put(key.clone(), entry);
+    cache.filled(&key);
     response
 }

@@ -11,6 +11,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::SiteState;
+use crate::listing::Column;
 use super::views::*;
 use crate::model::{self, Election, Filters, PAGE_SIZE};
 
@@ -85,14 +86,11 @@ pub async fn home(State(state): State<SiteState>) -> Response {
         Ok(e) => e,
         Err(r) => return r,
     };
-    let constituencies = model::choices(
-        &state.pool,
-        election.id,
-        "constituency_code",
-        "constituency",
-    )
-    .await
-    .unwrap_or_default();
+    let constituencies = state
+        .listing
+        .choices(&state.pool, election.id, Column::Constituency)
+        .await
+        .unwrap_or_default();
     let total = state.listing.list(&state.pool, election.id, &Filters::default())
         .await
         .map(|(_, t)| t)
@@ -135,14 +133,10 @@ pub async fn list(
     let Ok((items, total)) = state.listing.list(&state.pool, election.id, &filters).await else {
         return unavailable();
     };
-    let choices = |code, name| model::choices(&state.pool, election.id, code, name);
-    let offices = choices("office_code", "office").await.unwrap_or_default();
-    let postulants = choices("postulant_code", "postulant")
-        .await
-        .unwrap_or_default();
-    let constituencies = choices("constituency_code", "constituency")
-        .await
-        .unwrap_or_default();
+    let choices = |column| state.listing.choices(&state.pool, election.id, column);
+    let offices = choices(Column::Office).await.unwrap_or_default();
+    let postulants = choices(Column::Postulant).await.unwrap_or_default();
+    let constituencies = choices(Column::Constituency).await.unwrap_or_default();
     let mut query: Vec<String> = Vec::new();
     for (k, v) in [
         ("cargo", &filters.cargo),

@@ -110,7 +110,9 @@ pub async fn page(State(state): State<SiteState>) -> Response {
         return unavailable();
     };
     let names: BTreeMap<String, String> =
-        crate::model::choices(&state.pool, election.id, "postulant_code", "postulant")
+        state
+            .listing
+            .choices(&state.pool, election.id, crate::listing::Column::Postulant)
             .await
             .unwrap_or_default()
             .into_iter()
