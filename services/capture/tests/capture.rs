@@ -2738,6 +2738,14 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     if pending.1 > 0 || !lost.is_empty() {
+        // Everything the services logged, for the post-mortem.
+        let dump = std::env::temp_dir().join(format!("fault-run-{}.log", std::process::id()));
+        let _ = std::fs::write(&dump, logs.text());
+        let _ = writeln!(
+            std::io::stdout().lock(),
+            "faults: full log in {}",
+            dump.display()
+        );
         // Where validation's relay stands: how often it tried, and what it last heard.
         let tries: Vec<(i32, Option<String>, i64)> = sqlx::query_as(
             "SELECT attempts, last_error, count(*) FROM kit_outbox GROUP BY 1, 2 ORDER BY 1",

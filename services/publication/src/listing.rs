@@ -312,13 +312,15 @@ impl Matcher {
             age,
             education: some(&f.escolaridad),
             affirmative_action: some(&f.accion_afirmativa),
-            search: some(&f.q).map(|q| memchr::memmem::Finder::new(fold(&q).as_bytes()).into_owned()),
+            search: some(&f.q)
+                .map(|q| memchr::memmem::Finder::new(fold(&q).as_bytes()).into_owned()),
         }
     }
 
     fn accepts(&self, e: &Entry) -> bool {
         let l = &e.listed;
-        let is = |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w == value);
+        let is =
+            |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w == value);
         is(&self.office, &l.office_code)
             && is(&self.principle, &l.principle)
             && is(&self.constituency, &l.constituency_code)

@@ -10,7 +10,14 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-async fn publish(pool: &PgPool, election: Uuid, candidacy: Uuid, name: &str, party: &str, age: i64) {
+async fn publish(
+    pool: &PgPool,
+    election: Uuid,
+    candidacy: Uuid,
+    name: &str,
+    party: &str,
+    age: i64,
+) {
     let profile = json!({
         "office_code": "diputacion_mr", "office": "Diputación de mayoría relativa", "principle": "mr",
         "constituency_code": "05", "constituency": "Distrito 05", "postulant_code": party,
@@ -37,7 +44,9 @@ async fn publish(pool: &PgPool, election: Uuid, candidacy: Uuid, name: &str, par
 /// `Filters` from a query string, as the site's extractor reads it.
 fn filters(query: &str) -> Filters {
     let uri: axum::http::Uri = format!("/candidaturas?{query}").parse().unwrap();
-    axum::extract::Query::<Filters>::try_from_uri(&uri).unwrap().0
+    axum::extract::Query::<Filters>::try_from_uri(&uri)
+        .unwrap()
+        .0
 }
 
 /// The ids the table itself gives for a name search, in the neutral order.
@@ -82,7 +91,10 @@ async fn the_list_in_memory_follows_every_change_of_the_read_model() {
     }
     let listing = Listing::default();
 
-    let (first, total) = listing.list(&pool, election, &Filters::default()).await.unwrap();
+    let (first, total) = listing
+        .list(&pool, election, &Filters::default())
+        .await
+        .unwrap();
     assert_eq!(total, 120);
     assert_eq!(first.len(), model::PAGE_SIZE as usize);
     let mut seen: Vec<Uuid> = Vec::new();
@@ -94,26 +106,53 @@ async fn the_list_in_memory_follows_every_change_of_the_read_model() {
         seen.extend(items.iter().map(|l| l.id));
     }
     let in_sql = searched_in_sql(&pool, election, "").await;
-    assert_eq!(seen, in_sql, "the pages together are the table's neutral order, once each");
+    assert_eq!(
+        seen, in_sql,
+        "the pages together are the table's neutral order, once each"
+    );
 
     // Filters: party (as typed), age band, accent- and case-insensitive name search.
-    let (pan, pan_total) = listing.list(&pool, election, &filters("postulante=pan")).await.unwrap();
+    let (pan, pan_total) = listing
+        .list(&pool, election, &filters("postulante=pan"))
+        .await
+        .unwrap();
     assert_eq!(pan_total, 40);
     assert!(pan.iter().all(|l| l.postulant_code == "PAN"));
-    let (young, _) = listing.list(&pool, election, &filters("edad=18-29")).await.unwrap();
+    let (young, _) = listing
+        .list(&pool, election, &filters("edad=18-29"))
+        .await
+        .unwrap();
     assert!(!young.is_empty() && young.iter().all(|l| (18..=29).contains(&l.holder_age)));
-    let (found, found_total) = listing.list(&pool, election, &filters("q=PERSONA+7+GOMEZ")).await.unwrap();
+    let (found, found_total) = listing
+        .list(&pool, election, &filters("q=PERSONA+7+GOMEZ"))
+        .await
+        .unwrap();
     assert_eq!(found_total, 1);
     assert_eq!(found[0].id, ids[7]);
-    let (none, none_total) = listing.list(&pool, election, &filters("q=zzz")).await.unwrap();
+    let (none, none_total) = listing
+        .list(&pool, election, &filters("q=zzz"))
+        .await
+        .unwrap();
     assert!(none.is_empty() && none_total == 0);
 
     // A correction renames someone: the new name is found, the old one no longer.
     publish(&pool, election, ids[7], "Ximena Núñez", "MORENA", 30).await;
-    let (renamed, _) = listing.list(&pool, election, &filters("q=ximena+nunez")).await.unwrap();
-    assert_eq!(renamed.iter().map(|l| l.id).collect::<Vec<_>>(), vec![ids[7]]);
-    assert!(renamed[0].corrected_at.is_some(), "a second approval is marked corrected");
-    let (_, old_total) = listing.list(&pool, election, &filters("q=persona+7+gomez")).await.unwrap();
+    let (renamed, _) = listing
+        .list(&pool, election, &filters("q=ximena+nunez"))
+        .await
+        .unwrap();
+    assert_eq!(
+        renamed.iter().map(|l| l.id).collect::<Vec<_>>(),
+        vec![ids[7]]
+    );
+    assert!(
+        renamed[0].corrected_at.is_some(),
+        "a second approval is marked corrected"
+    );
+    let (_, old_total) = listing
+        .list(&pool, election, &filters("q=persona+7+gomez"))
+        .await
+        .unwrap();
     assert_eq!(old_total, 0);
 
     // A withdrawal takes the candidacy off the list; a new one appears.
@@ -124,31 +163,65 @@ async fn the_list_in_memory_follows_every_change_of_the_read_model() {
         .unwrap();
     let newcomer = Uuid::new_v4();
     publish(&pool, election, newcomer, "Recién Llegada", "PAN", 50).await;
-    let (_, total) = listing.list(&pool, election, &Filters::default()).await.unwrap();
+    let (_, total) = listing
+        .list(&pool, election, &Filters::default())
+        .await
+        .unwrap();
     assert_eq!(total, 120);
     for q in ["persona", "recien", "gomez", "nunez"] {
-        let (items, total) = listing.list(&pool, election, &filters(&format!("q={q}"))).await.unwrap();
+        let (items, total) = listing
+            .list(&pool, election, &filters(&format!("q={q}")))
+            .await
+            .unwrap();
         let expected = searched_in_sql(&pool, election, q).await;
         assert_eq!(total as usize, expected.len(), "total for {q}");
         let shown: Vec<Uuid> = items.iter().map(|l| l.id).collect();
-        assert_eq!(shown, expected[..expected.len().min(model::PAGE_SIZE as usize)], "page for {q}");
+        assert_eq!(
+            shown,
+            expected[..expected.len().min(model::PAGE_SIZE as usize)],
+            "page for {q}"
+        );
     }
 
     // The filters' choices are what is published.
-    let parties = listing.choices(&pool, election, Column::Postulant).await.unwrap();
-    assert_eq!(parties, vec![("MORENA".into(), "MORENA".into()), ("PAN".into(), "PAN".into())]);
-    let other_election = listing.choices(&pool, Uuid::new_v4(), Column::Postulant).await.unwrap();
+    let parties = listing
+        .choices(&pool, election, Column::Postulant)
+        .await
+        .unwrap();
+    assert_eq!(
+        parties,
+        vec![
+            ("MORENA".into(), "MORENA".into()),
+            ("PAN".into(), "PAN".into())
+        ]
+    );
+    let other_election = listing
+        .choices(&pool, Uuid::new_v4(), Column::Postulant)
+        .await
+        .unwrap();
     assert!(other_election.is_empty());
 
     // A second replica starting now reads the same list from scratch.
     let fresh = Listing::default();
-    let (a, ta) = fresh.list(&pool, election, &filters("pagina=2")).await.unwrap();
-    let (b, tb) = listing.list(&pool, election, &filters("pagina=2")).await.unwrap();
+    let (a, ta) = fresh
+        .list(&pool, election, &filters("pagina=2"))
+        .await
+        .unwrap();
+    let (b, tb) = listing
+        .list(&pool, election, &filters("pagina=2"))
+        .await
+        .unwrap();
     assert_eq!(ta, tb);
-    assert_eq!(a.iter().map(|l| l.id).collect::<Vec<_>>(), b.iter().map(|l| l.id).collect::<Vec<_>>());
+    assert_eq!(
+        a.iter().map(|l| l.id).collect::<Vec<_>>(),
+        b.iter().map(|l| l.id).collect::<Vec<_>>()
+    );
 
     // Another election's candidacies are not this election's list.
-    let (_, other) = listing.list(&pool, Uuid::new_v4(), &Filters::default()).await.unwrap();
+    let (_, other) = listing
+        .list(&pool, Uuid::new_v4(), &Filters::default())
+        .await
+        .unwrap();
     assert_eq!(other, 0);
 
     pool.close().await;

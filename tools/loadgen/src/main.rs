@@ -231,7 +231,8 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Tally>>) -> Tally {
 async fn closed_loop(o: &Options) -> Tally {
     let stop = Instant::now() + o.duration;
     let mut tasks = Vec::new();
-    for c in 0..o.connections {
+    let connections = o.connections;
+    for c in 0..connections {
         let urls = o.urls.clone();
         let shared = Shared {
             headers: o.headers.clone(),
@@ -243,7 +244,9 @@ async fn closed_loop(o: &Options) -> Tally {
             let mut sender: Option<Sender> = None;
             while Instant::now() < stop {
                 let uri = &urls[i % urls.len()];
-                i += 1;
+                // Strided, so that the connections together walk the list once per round
+                // instead of each asking every URL right after the others.
+                i += connections;
                 let started = Instant::now();
                 if sender.as_ref().is_none_or(|s| s.is_closed()) {
                     match connect(uri).await {

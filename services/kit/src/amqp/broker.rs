@@ -30,6 +30,11 @@ impl Broker {
         })
     }
 
+    /// The connection's label (the service's name).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     pub fn topology(&self) -> &Topology {
         &self.topology
     }
@@ -84,11 +89,8 @@ impl Broker {
         let stale = self.current.lock().await.take();
         if let Some(conn) = stale {
             tracing::warn!(connection = %self.name, "dropping a broker connection that stopped answering");
-            let _ = tokio::time::timeout(
-                Duration::from_secs(1),
-                conn.close(200, "stalled".into()),
-            )
-            .await;
+            let _ = tokio::time::timeout(Duration::from_secs(1), conn.close(200, "stalled".into()))
+                .await;
         }
     }
 

@@ -12,8 +12,8 @@ mod relay;
 mod topology;
 
 pub use broker::Broker;
-pub use deadline::BROKER_WAIT;
 pub use consumer::{Consumer, ConsumerSpec, HandleError, Handler, Incoming};
+pub use deadline::BROKER_WAIT;
 pub use outbox::{enqueue, enqueue_event, enqueue_many, pending_count};
 pub use relay::OutboxRelay;
 pub use topology::Topology;

@@ -21,7 +21,6 @@ use super::deadline::{BROKER_WAIT, TimedOut, bounded, timed_out};
 use super::outbox::NOTIFY_CHANNEL;
 use super::{Broker, PROTOBUF_CONTENT_TYPE, headers};
 
-
 pub struct OutboxRelay {
     pool: PgPool,
     broker: Arc<Broker>,
@@ -67,7 +66,7 @@ impl OutboxRelay {
                 channel = match self.open_channel().await {
                     Ok(c) => Some(c),
                     Err(e) => {
-                        tracing::warn!(error = %format!("{e:#}"), "outbox relay cannot reach the broker");
+                        tracing::warn!(relay = self.broker.name(), error = %format!("{e:#}"), "outbox relay cannot reach the broker");
                         if timed_out(&e) {
                             self.broker.reset().await;
                         }
@@ -79,7 +78,12 @@ impl OutboxRelay {
                 };
             }
             let Some(ch) = channel.as_ref() else { continue };
-            match self.relay_batch(ch).await {
+            // Every broker wait inside is bounded; this bounds the whole batch as a safety net,
+            // and says so, should something else hold it.
+            let batch = tokio::time::timeout(6 * BROKER_WAIT, self.relay_batch(ch)).await;
+            let batch =
+                batch.unwrap_or_else(|_| Err(anyhow::Error::new(TimedOut("a whole batch".into()))));
+            match batch {
                 Ok(outcome) => {
                     if outcome.failed > 0 {
                         if outcome.channel_broken {
@@ -99,7 +103,7 @@ impl OutboxRelay {
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(error = %format!("{e:#}"), "outbox relay batch failed");
+                    tracing::warn!(relay = self.broker.name(), error = %format!("{e:#}"), "outbox relay batch failed");
                     channel = None;
                     if timed_out(&e) {
                         self.broker.reset().await;
@@ -127,7 +131,7 @@ impl OutboxRelay {
                 }
             }
         }
-        tracing::info!("outbox relay stopped");
+        tracing::info!(relay = self.broker.name(), "outbox relay stopped");
     }
 
     async fn listen(&self) -> Option<PgListener> {
@@ -286,6 +290,12 @@ impl OutboxRelay {
         tx.commit().await?;
         outcome.published = acked.len();
         outcome.failed = errors.len();
+        tracing::debug!(
+            relay = self.broker.name(),
+            published = outcome.published,
+            failed = outcome.failed,
+            "outbox batch relayed"
+        );
         metrics::counter!("outbox_published_total").increment(acked.len() as u64);
         if !errors.is_empty() {
             metrics::counter!("outbox_publish_failures_total").increment(errors.len() as u64);

@@ -11,8 +11,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::SiteState;
-use crate::listing::Column;
 use super::views::*;
+use crate::listing::Column;
 use crate::model::{self, Election, Filters, PAGE_SIZE};
 
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
@@ -91,7 +91,9 @@ pub async fn home(State(state): State<SiteState>) -> Response {
         .choices(&state.pool, election.id, Column::Constituency)
         .await
         .unwrap_or_default();
-    let total = state.listing.list(&state.pool, election.id, &Filters::default())
+    let total = state
+        .listing
+        .list(&state.pool, election.id, &Filters::default())
         .await
         .map(|(_, t)| t)
         .unwrap_or(0);

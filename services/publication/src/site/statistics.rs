@@ -109,14 +109,13 @@ pub async fn page(State(state): State<SiteState>) -> Response {
     let Ok(progress) = table(sources, "progress.by_postulant").await else {
         return unavailable();
     };
-    let names: BTreeMap<String, String> =
-        state
-            .listing
-            .choices(&state.pool, election.id, crate::listing::Column::Postulant)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+    let names: BTreeMap<String, String> = state
+        .listing
+        .choices(&state.pool, election.id, crate::listing::Column::Postulant)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     let mut postulants: Vec<String> = progress
         .cells
         .iter()
