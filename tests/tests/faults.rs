@@ -87,7 +87,14 @@ async fn nothing_is_lost_or_applied_twice_when_services_crash_or_freeze() {
 
     // Submissions: the demo's questionnaires, written in capture's database with their events in
     // its outbox; capture's relay carries them to validation. Both crash on the way.
-    stack.command("capture", &["seed-demo"]);
+    // `make soak` grows one party to SOAK_CANDIDACIES candidacies (six in seven submitted).
+    let grow: usize = std::env::var("SOAK_CANDIDACIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    stack.command("capture", &["seed-demo", &format!("--grow=PVEM:{grow}")]);
+    // Waits grow with the load (the debug build handles a few dozen a second).
+    let scale = |base: u64| Duration::from_secs(base + grow as u64 / 5);
     let submitted = ids(
         &capture,
         "SELECT candidacy_id FROM submissions WHERE round = 1",
@@ -99,7 +106,7 @@ async fn nothing_is_lost_or_applied_twice_when_services_crash_or_freeze() {
     log.push("capture (relay of submissions) killed and restarted".into());
     killed_logs.extend(stack.crash_and_restart("validation", Duration::from_millis(500)));
     log.push("validation (consumer of submissions) killed and restarted".into());
-    let arrived = eventually(Duration::from_secs(90), || async {
+    let arrived = eventually(scale(90), || async {
         count(&validation, "SELECT count(*) FROM reviews").await == submitted.len() as i64
     })
     .await;
@@ -149,7 +156,7 @@ async fn nothing_is_lost_or_applied_twice_when_services_crash_or_freeze() {
         !approved.is_empty(),
         "the passing submissions were approved"
     );
-    eventually(Duration::from_secs(120), || async {
+    eventually(scale(120), || async {
         ids(
             &publication,
             "SELECT candidacy_id FROM profiles WHERE withdrawn_at IS NULL",

@@ -98,11 +98,67 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<ImportSummary> {
     import::apply(pool, DEMO_ELECTION, &catalog, &rows, None).await
 }
 
+/// Gives `postulant` at least `count` candidacies in the demo election, for load and fault runs
+/// (`seed-demo --grow=PVEM:1000`): the missing ones are generated and imported, each in a
+/// district of its own added for the purpose, as a state-wide load would be; a later call
+/// numbers its districts after the earlier ones. Returns how many were added.
+pub async fn grow(pool: &PgPool, postulant: &str, count: usize) -> anyhow::Result<usize> {
+    use crate::generator;
+    let (existing, grown): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE external_id LIKE 'CARGA-' || $2 || '-%') \
+         FROM candidacies WHERE election_id = $1 AND postulant_code = $2",
+    )
+    .bind(DEMO_ELECTION)
+    .bind(postulant)
+    .fetch_one(pool)
+    .await?;
+    let missing = count.saturating_sub(usize::try_from(existing).unwrap_or(0));
+    if missing == 0 {
+        return Ok(0);
+    }
+    let first = usize::try_from(grown).unwrap_or(0) + 1;
+    let numbers = first..first + missing;
+    let districts: String = numbers
+        .clone()
+        .map(|d| format!("C{d:04},Distrito de carga {d}\n"))
+        .collect();
+    let mut tx = pool.begin().await?;
+    election::load_constituencies(
+        &mut tx,
+        DEMO_ELECTION,
+        "district",
+        &format!("clave,nombre\n{districts}"),
+    )
+    .await
+    .map_err(problems)?;
+    tx.commit().await?;
+    let slots: Vec<generator::Slot<'_>> = numbers
+        .map(|d| generator::Slot {
+            office: "diputacion_mr",
+            principle: "mr",
+            constituency: format!("C{d:04}"),
+            postulant,
+            list_position: 0,
+        })
+        .collect();
+    // Each call's own seed and id prefix: new people, new external ids.
+    let csv = generator::candidacies_csv(
+        7 + first as u64,
+        &format!("CARGA-{postulant}-{first}"),
+        &slots,
+    );
+    let catalog = election::catalog(pool, DEMO_ELECTION).await?;
+    let rows = import::parse(csv.as_bytes(), &catalog).map_err(problems)?;
+    import::apply(pool, DEMO_ELECTION, &catalog, &rows, None).await?;
+    Ok(missing)
+}
+
 /// The demo's capture: every party fills its candidacies through the bulk-capture path with
-/// generated answers and photos, and submits them, except every seventh candidacy, left not
+/// generated answers and photos, and submits them when `submit` (else leaves them as drafts
+/// ready to submit, for `make bench`'s pipeline run), except every seventh candidacy, left not
 /// started so the back office has something to chase. Only candidacies not started are touched,
-/// so running it again changes nothing. Returns how many were submitted.
-pub async fn capture_answers(pool: &PgPool) -> anyhow::Result<usize> {
+/// so running it again changes nothing. Returns how many were filled.
+pub async fn capture_answers(pool: &PgPool, submit: bool) -> anyhow::Result<usize> {
     use conoceles_kit::access::{Actor, Role};
 
     use crate::curricular::{self, bulk};
@@ -116,7 +172,7 @@ pub async fn capture_answers(pool: &PgPool) -> anyhow::Result<usize> {
     .bind(DEMO_ELECTION)
     .fetch_all(pool)
     .await?;
-    let mut submitted = 0;
+    let mut filled = 0;
     for party in parties {
         let actor = Actor {
             account_id: Uuid::nil(),
@@ -138,9 +194,9 @@ pub async fn capture_answers(pool: &PgPool) -> anyhow::Result<usize> {
             .await
             .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
         let seed = party.as_u128() as u64;
-        let filled = fill_template(&template, seed)?;
+        let answers = fill_template(&template, seed)?;
         // Keep only the rows of the candidacies to capture.
-        let mut lines = filled.lines();
+        let mut lines = answers.lines();
         let mut chosen = String::from(lines.next().unwrap_or_default());
         chosen.push_str("\r\n");
         for line in lines.filter(|l| pending.iter().any(|id| l.starts_with(&id.to_string()))) {
@@ -173,14 +229,16 @@ pub async fn capture_answers(pool: &PgPool) -> anyhow::Result<usize> {
                 .await
                 .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
             }
-            let candidacy = curricular::load(pool, id, &actor)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
-            curricular::submit(pool, &actor, &candidacy, now)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
-            submitted += 1;
+            if submit {
+                let candidacy = curricular::load(pool, id, &actor)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
+                curricular::submit(pool, &actor, &candidacy, now)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
+            }
+            filled += 1;
         }
     }
-    Ok(submitted)
+    Ok(filled)
 }

@@ -232,7 +232,8 @@ impl CaptureService for CaptureApi {
         let election = self.election(r.election_id).await?;
         let at =
             conoceles_kit::proto_time::from_proto(r.at.as_ref()).unwrap_or_else(chrono::Utc::now);
-        let rows = crate::progress::counts(&self.pool, election, at)
+        let grouping = crate::progress::Grouping::parse(&r.group_by);
+        let rows = crate::progress::counts(&self.pool, election, at, grouping)
             .await
             .map_err(AppError::from)?;
         Ok(Response::new(pb::CountByStatusResponse {

@@ -15,12 +15,24 @@ async fn main() -> anyhow::Result<()> {
             let config = ServiceConfig::from_env(ServiceName::Capture)?;
             let infra = Infrastructure::connect(&config, &conoceles_capture::MIGRATOR).await?;
             let summary = conoceles_capture::demo::seed(&infra.pool).await?;
+            // `--grow=PVEM:1000`: that party gets 1,000 candidacies (load and fault runs).
+            for grow in args.iter().filter_map(|a| a.strip_prefix("--grow=")) {
+                let (postulant, count) = grow
+                    .split_once(':')
+                    .and_then(|(p, n)| Some((p, n.parse::<usize>().ok()?)))
+                    .ok_or_else(|| anyhow::anyhow!("--grow wants POSTULANT:COUNT, got {grow:?}"))?;
+                conoceles_capture::demo::grow(&infra.pool, postulant, count).await?;
+            }
             // `--without-answers`: the election and its candidacies only (for journeys that
-            // capture in the browser themselves).
-            let submitted = if args.iter().any(|a| a == "--without-answers") {
+            // capture in the browser themselves). `--without-submitting`: answered, left as
+            // drafts ready to submit (make bench's pipeline run submits them).
+            let without = |flag: &str| args.iter().any(|a| a == flag);
+            let submitted = if without("--without-answers") {
                 0
             } else {
-                conoceles_capture::demo::capture_answers(&infra.pool).await?
+                let submit = !without("--without-submitting");
+                let filled = conoceles_capture::demo::capture_answers(&infra.pool, submit).await?;
+                if submit { filled } else { 0 }
             };
             use std::io::Write;
             writeln!(

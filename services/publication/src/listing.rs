@@ -201,9 +201,7 @@ impl Listing {
 
     /// The snapshot at the database's current version, catching up first if it moved.
     async fn current(&self, pool: &PgPool) -> sqlx::Result<Arc<Snapshot>> {
-        let version: i64 = sqlx::query_scalar("SELECT version FROM read_model_version")
-            .fetch_one(pool)
-            .await?;
+        let version = crate::open_data::version(pool).await?;
         let held = self.held();
         if held.version >= version {
             return Ok(held);

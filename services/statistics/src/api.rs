@@ -192,7 +192,12 @@ pub async fn compute(
                 ));
             }
         }
-        let rows = state.sources.progress(at).await.map_err(upstream)?;
+        let group_by = tables::progress_grouping(dimension, &filters);
+        let rows = state
+            .sources
+            .progress(at, group_by)
+            .await
+            .map_err(upstream)?;
         Table::counts(
             definition,
             at,

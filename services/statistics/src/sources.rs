@@ -28,9 +28,11 @@ pub struct Sources {
 const LARGE: usize = 64 * 1024 * 1024;
 
 impl Sources {
+    /// Candidacies by status at `at`, counted by `group_by` only (capture groups them).
     pub async fn progress(
         &self,
         at: DateTime<Utc>,
+        group_by: Vec<capture::CountDimension>,
     ) -> Result<capture::CountByStatusResponse, Status> {
         let request = self
             .tokens
@@ -39,6 +41,7 @@ impl Sources {
                 capture::CountByStatusRequest {
                     election_id: None,
                     at: Some(to_proto(at)),
+                    group_by: group_by.into_iter().map(|d| d as i32).collect(),
                 },
             )
             .await?;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use conoceles_proto::capture::v1::{ProfileCount, StatusCount};
+use conoceles_proto::capture::v1::{CountDimension, ProfileCount, StatusCount};
 use conoceles_proto::common::v1 as common;
 use conoceles_proto::validation::v1::ComplianceRow;
 use serde::{Deserialize, Serialize};
@@ -139,11 +139,13 @@ pub fn status_name(status: i32) -> &'static str {
 }
 
 fn value_of(row: &StatusCount, dimension: &str) -> String {
-    let d = row.dimensions.clone().unwrap_or_default();
+    let Some(d) = row.dimensions.as_ref() else {
+        return String::new();
+    };
     match dimension {
-        "postulant" => d.postulant,
-        "office" => d.office,
-        "constituency" => d.constituency,
+        "postulant" => d.postulant.clone(),
+        "office" => d.office.clone(),
+        "constituency" => d.constituency.clone(),
         "principle" => if d.principle == common::Principle::Rp as i32 {
             "rp"
         } else {
@@ -159,6 +161,24 @@ fn value_of(row: &StatusCount, dimension: &str) -> String {
         .into(),
         _ => String::new(),
     }
+}
+
+/// What capture needs to count by for a progress table: its dimension and the filtered ones.
+pub fn progress_grouping(
+    dimension: &str,
+    filters: &BTreeMap<String, String>,
+) -> Vec<CountDimension> {
+    std::iter::once(dimension)
+        .chain(filters.keys().map(String::as_str))
+        .filter_map(|name| match name {
+            "postulant" => Some(CountDimension::Postulant),
+            "office" => Some(CountDimension::Office),
+            "principle" => Some(CountDimension::Principle),
+            "sex" => Some(CountDimension::HolderSex),
+            "constituency" => Some(CountDimension::Constituency),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Candidacies by status and `dimension`, with margins; `filters` restrict the other

@@ -39,6 +39,12 @@ impl Upstream {
                 capture::CountByStatusRequest {
                     election_id: election,
                     at: Some(to_proto(at)),
+                    group_by: [
+                        capture::CountDimension::Postulant,
+                        capture::CountDimension::Office,
+                    ]
+                    .map(|d| d as i32)
+                    .to_vec(),
                 },
             )
             .await?;

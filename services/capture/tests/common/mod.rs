@@ -612,27 +612,42 @@ impl FaultyProxy {
         }
     }
 
-    /// Drops every open connection and refuses new ones for `outage`.
+    /// Drops every open connection and refuses new ones for `outage`. The link is restored
+    /// even if the caller is cancelled mid-way (an aborted fault task must not leave the broker
+    /// unreachable for the rest of the run).
     pub async fn outage(&self, outage: std::time::Duration) {
         self.refusing
             .store(true, std::sync::atomic::Ordering::SeqCst);
+        let _restore = OnDrop(|| {
+            self.refusing
+                .store(false, std::sync::atomic::Ordering::SeqCst)
+        });
         let _ = self.cut.send(());
         self.cuts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         tokio::time::sleep(outage).await;
-        self.refusing
-            .store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Holds every chunk forwarded, both ways, for `latency` during `period`; connections stay
-    /// open.
+    /// open. Restored on cancellation too.
     pub async fn slowdown(&self, latency: std::time::Duration, period: std::time::Duration) {
         let millis = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
         self.latency_ms
             .store(millis, std::sync::atomic::Ordering::SeqCst);
+        let _restore = OnDrop(|| {
+            self.latency_ms
+                .store(0, std::sync::atomic::Ordering::SeqCst)
+        });
         self.slowdowns
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         tokio::time::sleep(period).await;
-        self.latency_ms
-            .store(0, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Runs its closure when dropped, whether the scope ended or its future was cancelled.
+struct OnDrop<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)()
     }
 }

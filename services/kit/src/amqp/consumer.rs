@@ -315,38 +315,45 @@ impl<H: Handler> Consumer<H> {
             .await;
         let consumer = self.spec.name.clone();
         // The acknowledgement awaits: the span is attached to the future, never entered across
-        // an await (a guard held over an await corrupts the span registry).
+        // an await (a guard held over an await corrupts the span registry). It is bounded like
+        // every broker wait: an acknowledgement lost on a stalled link would otherwise hold the
+        // consumer, and its watchdog, forever; the message, unacknowledged, comes back and the
+        // inbox recognises it.
         async move {
             match outcome {
                 Outcome::Done => {
                     metrics::counter!("consumer_processed_total", "consumer" => consumer)
                         .increment(1);
-                    delivery.ack(BasicAckOptions::default()).await?;
+                    bounded("acknowledging", delivery.ack(BasicAckOptions::default())).await?;
                 }
                 Outcome::Duplicate => {
                     metrics::counter!("consumer_duplicates_total", "consumer" => consumer)
                         .increment(1);
                     tracing::debug!("duplicate delivery acknowledged without effect");
-                    delivery.ack(BasicAckOptions::default()).await?;
+                    bounded("acknowledging", delivery.ack(BasicAckOptions::default())).await?;
                 }
                 Outcome::Retry(reason) => {
                     metrics::counter!("consumer_redeliveries_total", "consumer" => consumer)
                         .increment(1);
                     tracing::warn!(%reason, "handler failed; the message will be redelivered");
-                    delivery
-                        .nack(BasicNackOptions {
+                    bounded(
+                        "giving a message back",
+                        delivery.nack(BasicNackOptions {
                             requeue: true,
                             ..Default::default()
-                        })
-                        .await?;
+                        }),
+                    )
+                    .await?;
                 }
                 Outcome::DeadLetter(reason) => {
                     metrics::counter!("consumer_dead_letters_total", "consumer" => consumer)
                         .increment(1);
                     tracing::error!(%reason, "message dead-lettered");
-                    delivery
-                        .reject(BasicRejectOptions { requeue: false })
-                        .await?;
+                    bounded(
+                        "dead-lettering a message",
+                        delivery.reject(BasicRejectOptions { requeue: false }),
+                    )
+                    .await?;
                 }
             }
             anyhow::Ok(())

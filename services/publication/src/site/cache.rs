@@ -6,7 +6,10 @@
 //!
 //! A page asked by many at once while it is not cached (everyone opening the same link after a
 //! debate) is rendered once: the first request renders it, the others wait for it and are
-//! answered from the cache.
+//! answered from the cache. A page whose 30 seconds passed (the read model unchanged) is served
+//! as it is while one request renders it again, and pages stored together do not expire together
+//! (each lives 20 to 30 s, by its key): a crowd on a thousand pages never finds them all gone in
+//! the same instant.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,6 +26,8 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 const TTL: Duration = Duration::from_secs(30);
+/// Up to this much less than [`TTL`], by key, so pages stored together expire apart.
+const TTL_SPREAD_MS: u64 = 10_000;
 const MAX_ENTRIES: usize = 20_000;
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
@@ -32,6 +37,22 @@ struct Entry {
     body: Bytes,
     etag: HeaderValue,
     stored: Instant,
+    fresh_for: Duration,
+}
+
+impl Entry {
+    fn fresh(&self) -> bool {
+        self.stored.elapsed() < self.fresh_for
+    }
+}
+
+/// How long `key`'s page is served before it is rendered again: [`TTL`] less a spread fixed by
+/// the key.
+fn fresh_for(key: &str) -> Duration {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    TTL - Duration::from_millis(hasher.finish() % TTL_SPREAD_MS)
 }
 
 #[derive(Default)]
@@ -47,9 +68,10 @@ impl PageCache {
         self.entries.write().expect("cache lock").clear();
     }
 
+    /// The stored page, fresh or not (a change of the read model empties the cache, so a page
+    /// that is not fresh is only older than its time to live).
     fn get(&self, key: &str) -> Option<Arc<Entry>> {
-        let entry = self.entries.read().expect("cache lock").get(key).cloned()?;
-        (entry.stored.elapsed() < TTL).then_some(entry)
+        self.entries.read().expect("cache lock").get(key).cloned()
     }
 
     /// The lock of `key`'s rendering, shared by every request that missed it meanwhile.
@@ -129,13 +151,22 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, request: Request, next: 
         .is_some_and(|v| v.contains("gzip"));
     let key = format!("{}|{}", request.uri(), if gzip { "gz" } else { "id" });
     let request_headers = request.headers().clone();
-    if let Some(entry) = cache.get(&key) {
+    let stored = cache.get(&key);
+    if let Some(entry) = stored.as_ref().filter(|e| e.fresh()) {
         metrics::counter!("cache_requests_total", "result" => "hit").increment(1);
-        return replay(&entry, &request_headers);
+        return replay(entry, &request_headers);
     }
     let lock = cache.filling(&key);
-    let _rendering = lock.lock().await;
-    if let Some(entry) = cache.get(&key) {
+    let _rendering = match (lock.clone().try_lock_owned(), stored) {
+        (Ok(rendering), _) => rendering,
+        // Someone renders it again: the page as it was, meanwhile.
+        (Err(_), Some(stale)) => {
+            metrics::counter!("cache_requests_total", "result" => "stale").increment(1);
+            return replay(&stale, &request_headers);
+        }
+        (Err(_), None) => lock.lock_owned().await,
+    };
+    if let Some(entry) = cache.get(&key).filter(|e| e.fresh()) {
         // Rendered by the request this one waited for.
         metrics::counter!("cache_requests_total", "result" => "hit").increment(1);
         return replay(&entry, &request_headers);
@@ -170,9 +201,94 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, request: Request, next: 
         body,
         etag,
         stored: Instant::now(),
+        fresh_for: fresh_for(&key),
     };
     let response = replay(&entry, &request_headers);
     cache.put(key.clone(), entry);
     cache.filled(&key);
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use axum::Router;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A site whose one page takes 300 ms to render and says how many times it was rendered.
+    fn site(cache: Arc<PageCache>, renders: Arc<AtomicUsize>) -> Router {
+        Router::new()
+            .route(
+                "/pagina",
+                get(move || async move {
+                    let n = renders.fetch_add(1, Ordering::SeqCst) + 1;
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    format!("versión {n}")
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(cache, layer))
+    }
+
+    async fn body_of(site: Router) -> (String, Duration) {
+        let started = Instant::now();
+        let request = Request::get("/pagina").body(Body::empty()).unwrap();
+        let response = site.oneshot(request).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), MAX_BODY)
+            .await
+            .unwrap();
+        (String::from_utf8(body.to_vec()).unwrap(), started.elapsed())
+    }
+
+    #[tokio::test]
+    async fn an_expired_page_is_served_as_it_was_while_one_request_renders_it_again() {
+        let cache = Arc::new(PageCache::default());
+        let renders = Arc::new(AtomicUsize::new(0));
+        let site = site(cache.clone(), renders.clone());
+        assert_eq!(body_of(site.clone()).await.0, "versión 1");
+        // Its time passes (the read model unchanged).
+        for entry in cache.entries.write().unwrap().values_mut() {
+            Arc::get_mut(entry).unwrap().fresh_for = Duration::ZERO;
+        }
+        // The first request renders it again; those arriving meanwhile get the old page at once.
+        let renderer = tokio::spawn(body_of(site.clone()));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (body, took) = body_of(site.clone()).await;
+        assert_eq!(body, "versión 1");
+        assert!(took < Duration::from_millis(200), "waited {took:?}");
+        assert_eq!(renderer.await.unwrap().0, "versión 2");
+        assert_eq!(body_of(site).await.0, "versión 2");
+        assert_eq!(renders.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_page_never_cached_is_rendered_once_for_everyone_who_asks_at_once() {
+        let cache = Arc::new(PageCache::default());
+        let renders = Arc::new(AtomicUsize::new(0));
+        let site = site(cache, renders.clone());
+        let crowd: Vec<_> = (0..8)
+            .map(|_| tokio::spawn(body_of(site.clone())))
+            .collect();
+        for asked in crowd {
+            assert_eq!(asked.await.unwrap().0, "versión 1");
+        }
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn pages_stored_together_expire_apart() {
+        let lives: Vec<Duration> = (0..1000)
+            .map(|i| fresh_for(&format!("/candidaturas/{i}|gz")))
+            .collect();
+        let (shortest, longest) = (lives.iter().min().unwrap(), lives.iter().max().unwrap());
+        assert!(*shortest >= TTL - Duration::from_millis(TTL_SPREAD_MS));
+        assert!(*longest <= TTL);
+        assert!(
+            *longest - *shortest > Duration::from_secs(8),
+            "{shortest:?}..{longest:?}"
+        );
+    }
 }

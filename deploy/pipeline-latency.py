@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Pipeline latency against a running stack (make bench, step 4).
+
+A party submits candidacies whose questionnaires are filled (`conoceles-capture seed-demo
+--grow=PVEM:N --without-submitting`) at a steady pace through capture's API; an automated
+reviewer approves each through the capture front's review page as soon as its review is in the
+queue; the figure is the time from the party's acknowledged submission (201) to the profile
+answering 200 on the public site's API. Prints one line `pipeline: {json}` with p50/p95/p99/max.
+
+Standard library only. Usage:
+  pipeline-latency.py --capture URL --site URL --party EMAIL:PASSWORD --reviewer EMAIL:PASSWORD
+                      --ids FILE [--rate 5]
+"""
+
+import argparse
+import http.client
+import json
+import math
+import re
+import sys
+import threading
+import time
+import urllib.parse
+
+SESSION_COOKIE = "__Host-conoceles_sesion"
+LOGIN_CSRF_COOKIE = "__Host-conoceles_csrf"
+GIVE_UP_S = 60
+
+
+def request(base, method, path, body=None, headers=None):
+    """One request on a connection of its own; redirects are not followed."""
+    url = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.getheaders(), response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def cookie(headers, name):
+    for key, value in headers:
+        if key.lower() == "set-cookie" and value.startswith(name + "="):
+            return value.split(";", 1)[0].split("=", 1)[1]
+    return None
+
+
+def hidden_csrf(page):
+    found = re.search(r'name="csrf" value="([^"]*)"', page)
+    if not found:
+        sys.exit("no csrf field on the page")
+    return found.group(1)
+
+
+def api_token(capture, email, password):
+    status, _, body = request(capture, "POST", "/api/v1/sessions",
+                              json.dumps({"email": email, "password": password}),
+                              {"content-type": "application/json"})
+    if status != 201:
+        sys.exit(f"signing in {email} through the API: {status} {body[:200]}")
+    return json.loads(body)["token"]
+
+
+def reviewer_session(capture, email, password):
+    """Signs in to the capture front as a person would; changes the password if asked to.
+    Returns (session cookie, the session's csrf token)."""
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    _, headers, page = request(capture, "GET", "/ingresar")
+    login_csrf = cookie(headers, LOGIN_CSRF_COOKIE)
+    status, headers, body = request(
+        capture, "POST", "/ingresar",
+        urllib.parse.urlencode({"email": email, "password": password, "csrf": hidden_csrf(page)}),
+        {**form, "cookie": f"{LOGIN_CSRF_COOKIE}={login_csrf}"})
+    session = cookie(headers, SESSION_COOKIE)
+    if status != 303 or not session:
+        sys.exit(f"signing in {email} at the front: {status} {body[:200]}")
+    if dict((k.lower(), v) for k, v in headers).get("location") == "/cuenta/contrasena":
+        _, _, page = request(capture, "GET", "/cuenta/contrasena",
+                             headers={"cookie": f"{SESSION_COOKIE}={session}"})
+        new = password + "-pipeline"
+        status, headers, body = request(
+            capture, "POST", "/cuenta/contrasena",
+            urllib.parse.urlencode({"csrf": hidden_csrf(page), "current": password,
+                                    "new": new, "confirm": new}),
+            {**form, "cookie": f"{SESSION_COOKIE}={session}"})
+        session = cookie(headers, SESSION_COOKIE)
+        if status != 303 or not session:
+            sys.exit(f"changing the reviewer's password: {status} {body[:200]}")
+    status, _, page = request(capture, "GET", "/revision",
+                              headers={"cookie": f"{SESSION_COOKIE}={session}"})
+    if status != 200:
+        sys.exit(f"the review queue: {status} {page[:200]}")
+    return session, hidden_csrf(page)
+
+
+def follow(args, reviewer, candidacy, submission, acknowledged, results, index):
+    """Approves as soon as the review exists, then waits for the public profile."""
+    session, csrf = reviewer
+    approve = urllib.parse.urlencode({"csrf": csrf, "ronda": "1"})
+    while True:
+        status, _, body = request(
+            args.capture, "POST", f"/revision/{submission}/aprobar", approve,
+            {"content-type": "application/x-www-form-urlencoded",
+             "cookie": f"{SESSION_COOKIE}={session}"})
+        if status == 303:
+            break
+        # Not found (the review event not consumed yet) or not yet decidable: try again.
+        if status not in (404, 409) or time.monotonic() - acknowledged > GIVE_UP_S:
+            results[index] = f"approval of {submission}: {status} {body[:200]}"
+            return
+        time.sleep(0.01)
+    while True:
+        status, _, _ = request(args.site, "GET", f"/api/v1/candidacies/{candidacy}")
+        if status == 200:
+            results[index] = time.monotonic() - acknowledged
+            return
+        if time.monotonic() - acknowledged > GIVE_UP_S:
+            results[index] = f"{candidacy} never became public"
+            return
+        time.sleep(0.01)
+
+
+def percentile(sorted_values, q):
+    """Nearest rank."""
+    return sorted_values[max(1, math.ceil(q * len(sorted_values))) - 1]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--capture", required=True)
+    parser.add_argument("--site", required=True)
+    parser.add_argument("--party", required=True, help="EMAIL:PASSWORD of the party's account")
+    parser.add_argument("--reviewer", required=True, help="EMAIL:PASSWORD of a reviewer")
+    parser.add_argument("--ids", required=True, help="file with one candidacy id per line")
+    parser.add_argument("--rate", type=float, default=5.0, help="submissions per second")
+    args = parser.parse_args()
+
+    ids = [line.strip() for line in open(args.ids) if line.strip()]
+    if not ids:
+        sys.exit("no candidacies to submit")
+    token = api_token(args.capture, *args.party.split(":", 1))
+    reviewer = reviewer_session(args.capture, *args.reviewer.split(":", 1))
+
+    results = [None] * len(ids)
+    followers = []
+    started = time.monotonic()
+    for n, candidacy in enumerate(ids):
+        time.sleep(max(0.0, started + n / args.rate - time.monotonic()))
+        status, _, body = request(args.capture, "POST", f"/api/v1/candidacies/{candidacy}/submissions",
+                                  "", {"authorization": f"Bearer {token}"})
+        acknowledged = time.monotonic()
+        if status != 201:
+            results[n] = f"submission of {candidacy}: {status} {body[:200]}"
+            continue
+        submission = json.loads(body)["submission_id"]
+        thread = threading.Thread(target=follow, args=(args, reviewer, candidacy, submission,
+                                                       acknowledged, results, n))
+        thread.start()
+        followers.append(thread)
+    for thread in followers:
+        thread.join()
+
+    failures = [r for r in results if not isinstance(r, float)]
+    for failure in failures[:5]:
+        print(f"  failed: {failure}", file=sys.stderr)
+    ms = sorted(r * 1000 for r in results if isinstance(r, float))
+    figures = {"candidacies": len(ids), "rate_per_s": args.rate, "public": len(ms),
+               "failed": len(failures)}
+    if ms:
+        figures.update({"p50_ms": round(percentile(ms, 0.50), 1),
+                        "p95_ms": round(percentile(ms, 0.95), 1),
+                        "p99_ms": round(percentile(ms, 0.99), 1), "max_ms": round(ms[-1], 1)})
+    print("pipeline: " + json.dumps(figures))
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
