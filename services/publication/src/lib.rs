@@ -70,7 +70,7 @@ impl Application {
             cache.clone(),
         );
         let watched = infra.pool.clone();
-        let pool = infra.pool.clone();
+        let config_apart = config.clone();
         let keys = conoceles_kit::access::KeySet::from_auth(&config.auth_url)?;
         ServiceServer::new(&config, infra)
             .access(grpc::policy(), keys)
@@ -78,7 +78,7 @@ impl Application {
             .http(site)
             .worker("profiles", move |token| consumer.run(token))
             .worker("open-data", move |token| {
-                open_data::worker(pool, key, std::time::Duration::from_secs(1), token)
+                open_data::worker_apart(config_apart, key, std::time::Duration::from_secs(1), token)
             })
             .worker("page-cache", move |token| {
                 cache.watch(watched, std::time::Duration::from_millis(500), token)

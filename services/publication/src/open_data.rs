@@ -229,8 +229,13 @@ pub async fn version(pool: &PgPool) -> sqlx::Result<i64> {
         .await
 }
 
-/// Builds, signs and stores the release of the published candidacies as of `version`.
-pub async fn regenerate(pool: &PgPool, key: &SigningKey) -> anyhow::Result<i64> {
+/// Builds, signs and stores the release of the published candidacies as of `version`; gives up
+/// (storing nothing) when `stop` is cancelled.
+pub async fn regenerate(
+    pool: &PgPool,
+    key: &SigningKey,
+    stop: &CancellationToken,
+) -> anyhow::Result<i64> {
     use futures::TryStreamExt;
     let version = version(pool).await?;
     let election = model::election(pool).await?;
@@ -249,7 +254,10 @@ pub async fn regenerate(pool: &PgPool, key: &SigningKey) -> anyhow::Result<i64> 
     if let Some(e) = &election {
         let mut all = std::pin::pin!(model::stream_all(pool, e.id));
         let mut first = true;
+        let mut rows = 0u64;
         while let Some(p) = all.try_next().await? {
+            rows += 1;
+            anyhow::ensure!(!rows.is_multiple_of(1024) || !stop.is_cancelled(), "stopped");
             if !first {
                 json.push(",\n")?;
             }
@@ -303,7 +311,17 @@ pub async fn regenerate(pool: &PgPool, key: &SigningKey) -> anyhow::Result<i64> 
     Ok(version)
 }
 
-/// Regenerates the release whenever the read model moved (checked every `every`).
+/// How long the worker rests after a regeneration that took `took`: nine times as long, so it
+/// spends at most a tenth of its time regenerating, and never less than `every`. At the demo's
+/// scale (tens of milliseconds) the release follows the read model within a second; at national
+/// scale (100,000 profiles, half a minute of formatting and compression) every few minutes,
+/// instead of holding a core through a campaign's stream of approvals.
+pub fn rest_after(took: Duration, every: Duration) -> Duration {
+    (took * 9).max(every)
+}
+
+/// Regenerates the release whenever the read model moved (checked every `every`, resting after
+/// each regeneration as [`rest_after`] says).
 pub async fn worker(pool: PgPool, key: SigningKey, every: Duration, stop: CancellationToken) {
     let mut built: Option<i64> = sqlx::query_scalar("SELECT min(version) FROM open_data_files")
         .fetch_one(&pool)
@@ -311,21 +329,78 @@ pub async fn worker(pool: PgPool, key: SigningKey, every: Duration, stop: Cancel
         .ok()
         .flatten();
     loop {
+        let mut rest = every;
         match version(&pool).await {
-            Ok(current) if built != Some(current) => match regenerate(&pool, &key).await {
-                Ok(v) => {
-                    tracing::info!(version = v, "open data regenerated");
-                    built = Some(v);
+            Ok(current) if built != Some(current) => {
+                let started = std::time::Instant::now();
+                match regenerate(&pool, &key, &stop).await {
+                    Ok(v) => {
+                        let took = started.elapsed();
+                        tracing::info!(
+                            version = v,
+                            took_ms = took.as_millis() as u64,
+                            "open data regenerated"
+                        );
+                        built = Some(v);
+                        rest = rest_after(took, every);
+                    }
+                    Err(_) if stop.is_cancelled() => return,
+                    Err(e) => {
+                        tracing::warn!(error = %format!("{e:#}"), "open data not regenerated");
+                    }
                 }
-                Err(e) => tracing::warn!(error = %format!("{e:#}"), "open data not regenerated"),
-            },
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "read model version unavailable"),
         }
         tokio::select! {
             () = stop.cancelled() => return,
-            () = tokio::time::sleep(every) => {}
+            () = tokio::time::sleep(rest) => {}
         }
+    }
+}
+
+/// [`worker`] on a thread of its own, with its own runtime and connections: a regeneration at
+/// national scale is tens of seconds of formatting and compression, which must not hold the
+/// runtime's threads that serve the site and consume approvals.
+pub async fn worker_apart(
+    config: conoceles_kit::ServiceConfig,
+    key: SigningKey,
+    every: Duration,
+    stop: CancellationToken,
+) {
+    let (done, finished) = tokio::sync::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("open-data".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    tracing::error!(error = %e, "open data worker without a runtime");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match conoceles_kit::db::connect_and_migrate(&config.database_url, 2, &crate::MIGRATOR)
+                    .await
+                {
+                    Ok(pool) => {
+                        worker(pool.clone(), key, every, stop).await;
+                        pool.close().await;
+                    }
+                    Err(e) => tracing::error!(error = %format!("{e:#}"), "open data worker without a database"),
+                }
+            });
+            let _ = done.send(());
+        });
+    match spawned {
+        Ok(_) => {
+            let _ = finished.await;
+        }
+        Err(e) => tracing::error!(error = %e, "open data worker thread not started"),
     }
 }
 
@@ -353,6 +428,16 @@ mod tests {
         assert!(
             public_key_pem(&key.verifying_key())
                 .starts_with("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA")
+        );
+    }
+
+    #[test]
+    fn the_worker_rests_nine_times_what_a_regeneration_took_and_at_least_its_period() {
+        let every = Duration::from_secs(1);
+        assert_eq!(rest_after(Duration::from_millis(40), every), every);
+        assert_eq!(
+            rest_after(Duration::from_secs(30), every),
+            Duration::from_secs(270)
         );
     }
 }
