@@ -257,7 +257,10 @@ pub async fn regenerate(
         let mut rows = 0u64;
         while let Some(p) = all.try_next().await? {
             rows += 1;
-            anyhow::ensure!(!rows.is_multiple_of(1024) || !stop.is_cancelled(), "stopped");
+            anyhow::ensure!(
+                !rows.is_multiple_of(1024) || !stop.is_cancelled(),
+                "stopped"
+            );
             if !first {
                 json.push(",\n")?;
             }
