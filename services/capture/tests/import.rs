@@ -299,3 +299,146 @@ async fn substitution_and_cancellation_keep_history_and_emit_their_events() {
     pool.close().await;
     db.drop_database().await;
 }
+
+/// The statisticians' curricular profile: every active person of a candidacy in force counted
+/// once, in the age band of their age on the day the capture closes (the birthday itself
+/// included), with the education they saved; the same counts as a person-by-person tally.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_curricular_profile_counts_each_person_once_in_the_age_band_of_the_closing_day() {
+    use chrono::{Datelike, Months, NaiveDate};
+    use std::collections::BTreeMap;
+    let (db, pool) = database().await;
+    seed(&pool).await.unwrap();
+    let closes: NaiveDate =
+        sqlx::query_scalar("SELECT capture_closes_at::date FROM elections WHERE id = $1")
+            .bind(DEMO_ELECTION)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let persons: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM persons WHERE active ORDER BY id LIMIT 6")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    // Born on the closing day 30 and 60 years before (30 and 60 that day), the day after (29
+    // and 59), a newborn and a person of 100.
+    let years_before = |years: u32| closes.checked_sub_months(Months::new(12 * years)).unwrap();
+    let births = [
+        years_before(30),
+        years_before(30).succ_opt().unwrap(),
+        years_before(60),
+        years_before(60).succ_opt().unwrap(),
+        closes,
+        years_before(100),
+    ];
+    for (person, birth) in persons.iter().zip(births) {
+        sqlx::query("UPDATE persons SET birth_date = $2 WHERE id = $1")
+            .bind(person)
+            .bind(birth)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO curricular_sections (person_id, section, fields, complete, saved_at) \
+         VALUES ($1, 'education', '{\"level\": \"licenciatura\", \"status\": \"titulado\"}', true, now())",
+    )
+    .bind(persons[0])
+    .execute(&pool)
+    .await
+    .unwrap();
+    // A withdrawn candidacy's persons are not counted.
+    let withdrawn: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM persons WHERE active \
+         AND candidacy_id = (SELECT candidacy_id FROM persons WHERE id = $1)",
+    )
+    .bind(persons[5])
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(withdrawn >= 1);
+    sqlx::query(
+        "UPDATE candidacies SET status = 'withdrawn', withdrawn_at = now() \
+         WHERE id = (SELECT candidacy_id FROM persons WHERE id = $1)",
+    )
+    .bind(persons[5])
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let band = |birth: NaiveDate| {
+        let birthday_to_come = (closes.month(), closes.day()) < (birth.month(), birth.day());
+        match closes.year() - birth.year() - i32::from(birthday_to_come) {
+            ..30 => "18-29",
+            30..40 => "30-39",
+            40..50 => "40-49",
+            50..60 => "50-59",
+            _ => "60+",
+        }
+    };
+    let tallied: Vec<(
+        String,
+        String,
+        String,
+        String,
+        NaiveDate,
+        Option<String>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT c.office_code, c.postulant_code, p.sex, p.role, p.birth_date, \
+                    s.fields->>'level', s.fields->>'status' \
+             FROM persons p JOIN candidacies c ON c.id = p.candidacy_id \
+             LEFT JOIN curricular_sections s ON s.person_id = p.id AND s.section = 'education' \
+             WHERE p.active AND c.status <> 'withdrawn' AND c.election_id = $1",
+    )
+    .bind(DEMO_ELECTION)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut expected = BTreeMap::new();
+    for (office, postulant, sex, role, birth, level, status) in tallied {
+        let or_missing = |v: Option<String>| v.unwrap_or_else(|| "sin_dato".into());
+        *expected
+            .entry([
+                office,
+                postulant,
+                sex,
+                role,
+                or_missing(level),
+                or_missing(status),
+                band(birth).to_string(),
+            ])
+            .or_insert(0u64) += 1;
+    }
+    let counted: BTreeMap<[String; 7], u64> =
+        conoceles_capture::profile_counts::counts(&pool, DEMO_ELECTION)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                let key = [
+                    r.office,
+                    r.postulant,
+                    r.sex,
+                    r.role,
+                    r.education_level,
+                    r.education_status,
+                    r.age_band,
+                ];
+                (key, r.count)
+            })
+            .collect();
+    assert_eq!(counted, expected);
+    let active: i64 = count(&pool, "SELECT count(*) FROM persons WHERE active").await;
+    assert_eq!(counted.values().sum::<u64>() as i64, active - withdrawn);
+    for wanted in ["18-29", "30-39", "50-59", "60+"] {
+        assert!(counted.keys().any(|k| k[6] == wanted), "no {wanted} band");
+    }
+    assert!(
+        counted
+            .keys()
+            .any(|k| k[4] == "licenciatura" && k[5] == "titulado")
+    );
+    pool.close().await;
+    db.drop_database().await;
+}
