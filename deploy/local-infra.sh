@@ -160,8 +160,30 @@ clean_tests() {
   [ -z "$dbs" ] || log "dropped $(wc -w <<<"$dbs") test databases"
 }
 
+# The services' gRPC ports (50051-50056, the public contract) and the bench's second capture and
+# statistics (51053, 51056) lie in Linux's ephemeral range: an outgoing connection (a pool's, say)
+# can be given one of them a moment before its service binds it, which then fails with "Address
+# already in use" (seen once in make bench). Reserved ports are never given out that way.
+reserve_service_ports() {
+  local file=/proc/sys/net/ipv4/ip_local_reserved_ports wanted=50051-50056,51053,51056
+  [ -r "$file" ] || return 0
+  local current
+  current=$(cat "$file")
+  case ",$current," in *",50051-50056,"*) return 0 ;; esac
+  local list=$wanted
+  [ -z "$current" ] || list="$current,$wanted"
+  if [ "$(id -u)" -eq 0 ] && echo "$list" >"$file" 2>/dev/null; then
+    log "reserved the services' ports from the ephemeral range ($wanted)"
+  elif sudo -n true 2>/dev/null && echo "$list" | sudo -n tee "$file" >/dev/null 2>&1; then
+    log "reserved the services' ports from the ephemeral range ($wanted)"
+  else
+    log "note: could not reserve $wanted from the ephemeral range (sysctl net.ipv4.ip_local_reserved_ports); a start may rarely find one taken"
+  fi
+}
+
 case "${1:-up}" in
   up)
+    reserve_service_ports
     command -v curl >/dev/null || apt_install curl
     ensure_postgres
     setup_databases
