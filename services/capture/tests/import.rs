@@ -376,39 +376,36 @@ async fn the_curricular_profile_counts_each_person_once_in_the_age_band_of_the_c
             _ => "60+",
         }
     };
-    let tallied: Vec<(
-        String,
-        String,
-        String,
-        String,
-        NaiveDate,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
+    use sqlx::Row;
+    let tallied = sqlx::query(
         "SELECT c.office_code, c.postulant_code, p.sex, p.role, p.birth_date, \
-                    s.fields->>'level', s.fields->>'status' \
-             FROM persons p JOIN candidacies c ON c.id = p.candidacy_id \
-             LEFT JOIN curricular_sections s ON s.person_id = p.id AND s.section = 'education' \
-             WHERE p.active AND c.status <> 'withdrawn' AND c.election_id = $1",
+                s.fields->>'level' AS level, s.fields->>'status' AS status \
+         FROM persons p JOIN candidacies c ON c.id = p.candidacy_id \
+         LEFT JOIN curricular_sections s ON s.person_id = p.id AND s.section = 'education' \
+         WHERE p.active AND c.status <> 'withdrawn' AND c.election_id = $1",
     )
     .bind(DEMO_ELECTION)
     .fetch_all(&pool)
     .await
     .unwrap();
     let mut expected = BTreeMap::new();
-    for (office, postulant, sex, role, birth, level, status) in tallied {
-        let or_missing = |v: Option<String>| v.unwrap_or_else(|| "sin_dato".into());
-        *expected
-            .entry([
-                office,
-                postulant,
-                sex,
-                role,
-                or_missing(level),
-                or_missing(status),
-                band(birth).to_string(),
-            ])
-            .or_insert(0u64) += 1;
+    for person in tallied {
+        let text = |column: &str| person.get::<String, _>(column);
+        let or_missing = |column: &str| {
+            person
+                .get::<Option<String>, _>(column)
+                .unwrap_or_else(|| "sin_dato".into())
+        };
+        let key = [
+            text("office_code"),
+            text("postulant_code"),
+            text("sex"),
+            text("role"),
+            or_missing("level"),
+            or_missing("status"),
+            band(person.get("birth_date")).to_string(),
+        ];
+        *expected.entry(key).or_insert(0u64) += 1;
     }
     let counted: BTreeMap<[String; 7], u64> =
         conoceles_capture::profile_counts::counts(&pool, DEMO_ELECTION)
