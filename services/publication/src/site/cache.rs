@@ -10,10 +10,15 @@
 //! as it is while one request renders it again, and pages stored together do not expire together
 //! (each lives 20 to 30 s, by its key): a crowd on a thousand pages never finds them all gone in
 //! the same instant.
+//!
+//! The cache is bounded twice: at most 20,000 pages and at most 256 MiB of them (bodies and
+//! keys). Whichever bound a new page would pass, the cache is emptied first, as a change of the
+//! read model empties it: every search is a page of its own, and a crowd of different searches
+//! must not grow the process by its answers (docs/benchmarks.md, section 7).
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -29,6 +34,8 @@ const TTL: Duration = Duration::from_secs(30);
 /// Up to this much less than [`TTL`], by key, so pages stored together expire apart.
 const TTL_SPREAD_MS: u64 = 10_000;
 const MAX_ENTRIES: usize = 20_000;
+/// The bytes of the pages kept (bodies and keys), at most.
+const MAX_BYTES: usize = 256 * 1024 * 1024;
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
 struct Entry {
@@ -55,17 +62,42 @@ fn fresh_for(key: &str) -> Duration {
     TTL - Duration::from_millis(hasher.finish() % TTL_SPREAD_MS)
 }
 
-#[derive(Default)]
 pub struct PageCache {
     version: AtomicI64,
     entries: std::sync::RwLock<HashMap<String, Arc<Entry>>>,
+    /// The bytes of `entries` (bodies and keys); changed only under its write lock.
+    stored_bytes: AtomicUsize,
+    budget: usize,
     /// Keys being rendered right now, each with the lock its other requests wait on.
     filling: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
+impl Default for PageCache {
+    fn default() -> Self {
+        Self::with_budget(MAX_BYTES)
+    }
+}
+
+/// What a page takes in the cache, as counted against its budget.
+fn size_of(key: &str, entry: &Entry) -> usize {
+    key.len() + entry.body.len()
+}
+
 impl PageCache {
+    fn with_budget(bytes: usize) -> Self {
+        Self {
+            version: AtomicI64::default(),
+            entries: Default::default(),
+            stored_bytes: AtomicUsize::default(),
+            budget: bytes,
+            filling: Default::default(),
+        }
+    }
+
     fn clear(&self) {
-        self.entries.write().expect("cache lock").clear();
+        let mut entries = self.entries.write().expect("cache lock");
+        entries.clear();
+        self.stored_bytes.store(0, Ordering::Relaxed);
     }
 
     /// The stored page, fresh or not (a change of the read model empties the cache, so a page
@@ -84,12 +116,25 @@ impl PageCache {
         self.filling.lock().expect("cache lock").remove(key);
     }
 
+    /// Keeps `entry`, emptying the cache first when it would pass either bound; a page larger
+    /// than the whole budget is not kept.
     fn put(&self, key: String, entry: Entry) {
+        let size = size_of(&key, &entry);
         let mut entries = self.entries.write().expect("cache lock");
-        if entries.len() >= MAX_ENTRIES {
+        let stored = self.stored_bytes.load(Ordering::Relaxed);
+        if entries.len() >= MAX_ENTRIES || stored + size > self.budget {
             entries.clear();
+            self.stored_bytes.store(0, Ordering::Relaxed);
+        }
+        if size > self.budget {
+            return;
+        }
+        if let Some(replaced) = entries.get(&key) {
+            let freed = size_of(&key, replaced);
+            self.stored_bytes.fetch_sub(freed, Ordering::Relaxed);
         }
         entries.insert(key, Arc::new(entry));
+        self.stored_bytes.fetch_add(size, Ordering::Relaxed);
     }
 
     /// Empties the cache whenever the read model's version moves (polled every `every`).
@@ -276,6 +321,45 @@ mod tests {
             assert_eq!(asked.await.unwrap().0, "versión 1");
         }
         assert_eq!(renders.load(Ordering::SeqCst), 1);
+    }
+
+    fn page(bytes: usize) -> Entry {
+        Entry {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: Bytes::from(vec![b'x'; bytes]),
+            etag: HeaderValue::from_static("\"x\""),
+            stored: Instant::now(),
+            fresh_for: TTL,
+        }
+    }
+
+    /// The bytes the cache really holds, counted page by page.
+    fn held(cache: &PageCache) -> usize {
+        let entries = cache.entries.read().unwrap();
+        entries.iter().map(|(k, e)| size_of(k, e)).sum()
+    }
+
+    #[test]
+    fn a_crowd_of_different_searches_never_holds_more_than_the_byte_budget() {
+        let cache = PageCache::with_budget(10_000);
+        for i in 0..100 {
+            let key = format!("/candidaturas?q=busqueda{i}|gz");
+            cache.put(key.clone(), page(1_000));
+            assert!(held(&cache) <= 10_000, "{} bytes held", held(&cache));
+            assert_eq!(held(&cache), cache.stored_bytes.load(Ordering::Relaxed));
+            // The page just stored is served from the cache.
+            assert!(cache.get(&key).is_some());
+        }
+        // The same page stored again counts once.
+        let before = held(&cache);
+        cache.put("/candidaturas?q=busqueda99|gz".into(), page(1_000));
+        assert_eq!(held(&cache), before);
+        assert_eq!(held(&cache), cache.stored_bytes.load(Ordering::Relaxed));
+        // A page larger than the whole budget is served but not kept.
+        cache.put("/enorme|gz".into(), page(20_000));
+        assert!(cache.get("/enorme|gz").is_none());
+        assert_eq!(held(&cache), cache.stored_bytes.load(Ordering::Relaxed));
     }
 
     #[test]
