@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -62,11 +62,16 @@ fn fresh_for(key: &str) -> Duration {
     TTL - Duration::from_millis(hasher.finish() % TTL_SPREAD_MS)
 }
 
+/// The pages kept, by key, and their bytes (bodies and keys).
+#[derive(Default)]
+struct Pages {
+    by_key: HashMap<String, Arc<Entry>>,
+    bytes: usize,
+}
+
 pub struct PageCache {
     version: AtomicI64,
-    entries: std::sync::RwLock<HashMap<String, Arc<Entry>>>,
-    /// The bytes of `entries` (bodies and keys); changed only under its write lock.
-    stored_bytes: AtomicUsize,
+    pages: std::sync::RwLock<Pages>,
     budget: usize,
     /// Keys being rendered right now, each with the lock its other requests wait on.
     filling: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -87,23 +92,25 @@ impl PageCache {
     fn with_budget(bytes: usize) -> Self {
         Self {
             version: AtomicI64::default(),
-            entries: Default::default(),
-            stored_bytes: AtomicUsize::default(),
+            pages: Default::default(),
             budget: bytes,
             filling: Default::default(),
         }
     }
 
     fn clear(&self) {
-        let mut entries = self.entries.write().expect("cache lock");
-        entries.clear();
-        self.stored_bytes.store(0, Ordering::Relaxed);
+        *self.pages.write().expect("cache lock") = Pages::default();
     }
 
     /// The stored page, fresh or not (a change of the read model empties the cache, so a page
     /// that is not fresh is only older than its time to live).
     fn get(&self, key: &str) -> Option<Arc<Entry>> {
-        self.entries.read().expect("cache lock").get(key).cloned()
+        self.pages
+            .read()
+            .expect("cache lock")
+            .by_key
+            .get(key)
+            .cloned()
     }
 
     /// The lock of `key`'s rendering, shared by every request that missed it meanwhile.
@@ -120,21 +127,18 @@ impl PageCache {
     /// than the whole budget is not kept.
     fn put(&self, key: String, entry: Entry) {
         let size = size_of(&key, &entry);
-        let mut entries = self.entries.write().expect("cache lock");
-        let stored = self.stored_bytes.load(Ordering::Relaxed);
-        if entries.len() >= MAX_ENTRIES || stored + size > self.budget {
-            entries.clear();
-            self.stored_bytes.store(0, Ordering::Relaxed);
+        let mut pages = self.pages.write().expect("cache lock");
+        if pages.by_key.len() >= MAX_ENTRIES || pages.bytes + size > self.budget {
+            *pages = Pages::default();
         }
         if size > self.budget {
             return;
         }
-        if let Some(replaced) = entries.get(&key) {
-            let freed = size_of(&key, replaced);
-            self.stored_bytes.fetch_sub(freed, Ordering::Relaxed);
+        if let Some(replaced) = pages.by_key.get(&key) {
+            pages.bytes -= size_of(&key, replaced);
         }
-        entries.insert(key, Arc::new(entry));
-        self.stored_bytes.fetch_add(size, Ordering::Relaxed);
+        pages.by_key.insert(key, Arc::new(entry));
+        pages.bytes += size;
     }
 
     /// Empties the cache whenever the read model's version moves (polled every `every`).
@@ -295,7 +299,7 @@ mod tests {
         let site = site(cache.clone(), renders.clone());
         assert_eq!(body_of(site.clone()).await.0, "versión 1");
         // Its time passes (the read model unchanged).
-        for entry in cache.entries.write().unwrap().values_mut() {
+        for entry in cache.pages.write().unwrap().by_key.values_mut() {
             Arc::get_mut(entry).unwrap().fresh_for = Duration::ZERO;
         }
         // The first request renders it again; those arriving meanwhile get the old page at once.
@@ -336,8 +340,13 @@ mod tests {
 
     /// The bytes the cache really holds, counted page by page.
     fn held(cache: &PageCache) -> usize {
-        let entries = cache.entries.read().unwrap();
-        entries.iter().map(|(k, e)| size_of(k, e)).sum()
+        let pages = cache.pages.read().unwrap();
+        pages.by_key.iter().map(|(k, e)| size_of(k, e)).sum()
+    }
+
+    /// The bytes the cache counts against its budget.
+    fn counted(cache: &PageCache) -> usize {
+        cache.pages.read().unwrap().bytes
     }
 
     #[test]
@@ -347,7 +356,7 @@ mod tests {
             let key = format!("/candidaturas?q=busqueda{i}|gz");
             cache.put(key.clone(), page(1_000));
             assert!(held(&cache) <= 10_000, "{} bytes held", held(&cache));
-            assert_eq!(held(&cache), cache.stored_bytes.load(Ordering::Relaxed));
+            assert_eq!(held(&cache), counted(&cache));
             // The page just stored is served from the cache.
             assert!(cache.get(&key).is_some());
         }
@@ -355,11 +364,11 @@ mod tests {
         let before = held(&cache);
         cache.put("/candidaturas?q=busqueda99|gz".into(), page(1_000));
         assert_eq!(held(&cache), before);
-        assert_eq!(held(&cache), cache.stored_bytes.load(Ordering::Relaxed));
+        assert_eq!(held(&cache), counted(&cache));
         // A page larger than the whole budget is served but not kept.
         cache.put("/enorme|gz".into(), page(20_000));
         assert!(cache.get("/enorme|gz").is_none());
-        assert_eq!(held(&cache), cache.stored_bytes.load(Ordering::Relaxed));
+        assert_eq!(held(&cache), counted(&cache));
     }
 
     #[test]
