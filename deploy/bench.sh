@@ -157,10 +157,10 @@ CONF
 sleep 0.5
 static=http://127.0.0.1:18080/perfil.html
 
-load --closed --connections 64 "$static" >/dev/null # warm-up
+load --closed --connections 64 "$static" --duration 3 >/dev/null # warm-up
 nginx_max=$(load --closed --connections 64 "$static")
 record throughput.nginx_static "$nginx_max"
-load --closed --connections 64 --urls-file "$out/profiles.txt" >/dev/null # fills the page cache
+load --closed --connections 64 --urls-file "$out/profiles.txt" --duration 3 >/dev/null # fills the page cache
 site_max=$(load --closed --connections 64 --urls-file "$out/profiles.txt")
 record throughput.profile_cached "$site_max"
 record memory.loaded.publication "{\"rss_mb\":$(( $(rss_kb "${PID[publication]}") / 1024 ))}"

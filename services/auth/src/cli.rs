@@ -1,4 +1,5 @@
-//! Commands for operators:
+//! The `conoceles-auth` binary: without arguments it runs the service; otherwise a command for
+//! operators:
 //! - `conoceles-auth create-admin <email>`: the first administrator of a new installation;
 //! - `conoceles-auth reset-password <email>`: a new generated password for a locked-out person.
 //!
@@ -12,6 +13,30 @@ use conoceles_kit::{Infrastructure, ServiceConfig, ServiceName};
 
 use crate::domain::Email;
 use crate::settings::AuthSettings;
+
+/// The binary's entry point. Its `main` only calls this, so a release build compiles the
+/// service's async code once, here, rather than again in the binary.
+pub fn main() -> anyhow::Result<()> {
+    conoceles_kit::server::block_on(run(std::env::args().skip(1).collect()))
+}
+
+/// Runs the service, or one of its commands (`create-admin`, `reset-password`, `healthcheck`,
+/// `migrate`).
+pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
+    match args.first().map(String::as_str) {
+        None => conoceles_kit::server::run_main(ServiceName::Auth, crate::Application::build).await,
+        Some("create-admin") => create_admin(&args[1..]).await,
+        Some("reset-password") => reset_password(&args[1..]).await,
+        Some(command @ ("healthcheck" | "migrate")) => {
+            conoceles_kit::server::builtin_command(ServiceName::Auth, &crate::MIGRATOR, command)
+                .await
+                .expect("a built-in command")
+        }
+        Some(other) => anyhow::bail!(
+            "unknown command {other:?}; commands: create-admin <email>, reset-password <email>, healthcheck, migrate"
+        ),
+    }
+}
 
 pub async fn create_admin(args: &[String]) -> anyhow::Result<()> {
     let [email] = args else {

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth_client;
 pub mod bench;
 pub mod candidacies;
+pub mod cli;
 pub mod consent_form;
 pub mod curricular;
 pub mod demo;

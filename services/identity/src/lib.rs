@@ -2,6 +2,7 @@
 //! Only this service ever holds an answer in clear, and only in memory.
 
 pub mod aggregates;
+pub mod cli;
 pub mod crypto;
 /// The questionnaire as data (shared with the capture front, which renders it).
 pub use conoceles_questionnaire as definition;

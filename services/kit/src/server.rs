@@ -188,7 +188,15 @@ impl ServiceServer {
     }
 
     /// Binds every listener and starts serving.
-    pub async fn bind(self) -> anyhow::Result<Running> {
+    ///
+    /// Boxed, like [`Running::run_until_stopped`], so that the servers' code (axum, hyper,
+    /// tonic, h2) is compiled once, in the kit, rather than again in every service that awaits it
+    /// (a release build instantiates an upstream crate's async code in each crate that polls it).
+    pub fn bind(self) -> BoxFuture<'static, anyhow::Result<Running>> {
+        self.start().boxed()
+    }
+
+    async fn start(self) -> anyhow::Result<Running> {
         let address = self.config.bind_address;
         let ports = self.config.ports;
         let ops_listener = bind(address, ports.ops, "ops").await?;
@@ -337,7 +345,11 @@ impl Running {
     /// Serves until shutdown is triggered, then: readiness and gRPC health go NOT_SERVING,
     /// servers stop accepting and drain, workers finish their current message, all within the
     /// grace period.
-    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+    pub fn run_until_stopped(self) -> BoxFuture<'static, anyhow::Result<()>> {
+        self.stop_when_asked().boxed()
+    }
+
+    async fn stop_when_asked(self) -> anyhow::Result<()> {
         self.shutdown.triggered().await;
         tracing::info!(service = self.service, "shutting down");
         self.health
@@ -378,6 +390,19 @@ impl Running {
             None => Ok(()),
         }
     }
+}
+
+/// Runs a binary's command on a multi-threaded runtime, as `#[tokio::main]` would. Each service
+/// library calls it from a non-generic `cli::main` that is the binary's whole `main`: a release
+/// build compiles generic and async code again in every crate that instantiates it, so the
+/// service's async code is then compiled once, in its library, instead of twice.
+pub fn block_on(
+    command: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(command)
 }
 
 /// What a service's `main` does: configuration from the environment, telemetry, build, serve

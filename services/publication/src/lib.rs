@@ -1,5 +1,6 @@
 //! `publication`: the public read model and the citizens' site.
 
+pub mod cli;
 pub mod events;
 pub mod grpc;
 pub mod listing;

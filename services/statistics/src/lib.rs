@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod cache;
+pub mod cli;
 pub mod grpc;
 pub mod report;
 pub mod sources;

@@ -1,5 +1,6 @@
 //! `validation`: the rules of the Lineamientos, the review queue, observations and approvals.
 
+pub mod cli;
 pub mod compliance;
 pub mod grpc;
 pub mod reviews;

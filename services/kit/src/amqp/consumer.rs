@@ -9,7 +9,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
 use lapin::message::Delivery;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions,
@@ -100,11 +101,13 @@ impl ConsumerSpec {
     }
 }
 
-pub struct Consumer<H> {
+/// Not generic over its handler, and its futures boxed: the consuming loop (lapin, sqlx) is
+/// compiled once, in the kit, instead of again in every service (see [`crate::server::block_on`]).
+pub struct Consumer {
     pool: PgPool,
     broker: Arc<Broker>,
     spec: ConsumerSpec,
-    handler: H,
+    handler: Box<dyn Handler>,
 }
 
 enum Outcome {
@@ -114,13 +117,18 @@ enum Outcome {
     DeadLetter(String),
 }
 
-impl<H: Handler> Consumer<H> {
-    pub fn new(pool: PgPool, broker: Arc<Broker>, spec: ConsumerSpec, handler: H) -> Self {
+impl Consumer {
+    pub fn new(
+        pool: PgPool,
+        broker: Arc<Broker>,
+        spec: ConsumerSpec,
+        handler: impl Handler,
+    ) -> Self {
         Self {
             pool,
             broker,
             spec,
-            handler,
+            handler: Box::new(handler),
         }
     }
 
@@ -143,7 +151,11 @@ impl<H: Handler> Consumer<H> {
     /// Declares the queues while the service starts, so events published as soon as it is
     /// ready are kept for it. A broker that does not answer in a few seconds is only logged: the
     /// consumer declares again when it connects.
-    pub async fn declare_at_start(&self) {
+    pub fn declare_at_start(&self) -> BoxFuture<'_, ()> {
+        self.declare_or_log().boxed()
+    }
+
+    async fn declare_or_log(&self) {
         match tokio::time::timeout(std::time::Duration::from_secs(5), self.declare()).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
@@ -157,7 +169,11 @@ impl<H: Handler> Consumer<H> {
 
     /// Consumes until `shutdown`; reconnects after broker failures. The message being handled
     /// when shutdown arrives is finished first.
-    pub async fn run(self, shutdown: CancellationToken) {
+    pub fn run(self, shutdown: CancellationToken) -> BoxFuture<'static, ()> {
+        self.consume_until(shutdown).boxed()
+    }
+
+    async fn consume_until(self, shutdown: CancellationToken) {
         let mut backoff = Backoff::new();
         while !shutdown.is_cancelled() {
             match self.consume(&shutdown).await {
