@@ -7,8 +7,9 @@
 //! connection or opens a new one, up to `--max-connections`, as a crowd of browsers would.
 //! Closed loop (`--closed`): `--connections` clients send back to back — the highest rate.
 //!
-//! Prints one JSON object: requests, ok, shed (429/503), errors, achieved rate and latency
-//! percentiles in milliseconds.
+//! Prints one JSON object: requests, ok, shed (429/503), errors, achieved rate, latency
+//! percentiles in milliseconds, and when the requests slower than 50 ms were due (seconds into
+//! the run: first, last, how many), which tells a stall at the start from one in the middle.
 //!
 //! `conoceles-loadgen [--rate R | --closed] [--duration S] [--connections N]
 //!  [--max-connections M] [--header 'Name: value'] [--post-json BODY] (URL... | --urls-file FILE)`
@@ -129,17 +130,27 @@ async fn send(sender: &mut Sender, uri: &http::Uri, o: &Shared) -> anyhow::Resul
     )
 }
 
+/// A request slower than this is "slow" in the report's timeline.
+const SLOW: Duration = Duration::from_millis(50);
+
 #[derive(Default)]
 struct Tally {
     latencies_us: Vec<u64>,
+    /// When each slow request was due, in milliseconds since the run began.
+    slow_due_ms: Vec<u64>,
     ok: u64,
     shed: u64,
     errors: u64,
 }
 
 impl Tally {
-    fn record(&mut self, started: Instant, outcome: anyhow::Result<Outcome>) {
-        self.latencies_us.push(started.elapsed().as_micros() as u64);
+    fn record(&mut self, begin: Instant, started: Instant, outcome: anyhow::Result<Outcome>) {
+        let latency = started.elapsed();
+        self.latencies_us.push(latency.as_micros() as u64);
+        if latency > SLOW {
+            self.slow_due_ms
+                .push(started.duration_since(begin).as_millis() as u64);
+        }
         match outcome {
             Ok(Outcome::Ok) => self.ok += 1,
             Ok(Outcome::Shed) => self.shed += 1,
@@ -149,6 +160,7 @@ impl Tally {
 
     fn merge(&mut self, other: Tally) {
         self.latencies_us.extend(other.latencies_us);
+        self.slow_due_ms.extend(other.slow_due_ms);
         self.ok += other.ok;
         self.shed += other.shed;
         self.errors += other.errors;
@@ -204,12 +216,12 @@ async fn open_loop(o: &Options, rate: f64) -> Tally {
                 Ok(mut sender) => {
                     let outcome = send(&mut sender, &uri, &shared).await;
                     let reusable = outcome.is_ok();
-                    tally.record(due, outcome);
+                    tally.record(begin, due, outcome);
                     if reusable {
                         pool.idle.lock().await.push(sender);
                     }
                 }
-                Err(e) => tally.record(due, Err(e)),
+                Err(e) => tally.record(begin, due, Err(e)),
             }
             tally
         }));
@@ -229,7 +241,8 @@ async fn collect(tasks: Vec<tokio::task::JoinHandle<Tally>>) -> Tally {
 }
 
 async fn closed_loop(o: &Options) -> Tally {
-    let stop = Instant::now() + o.duration;
+    let begin = Instant::now();
+    let stop = begin + o.duration;
     let mut tasks = Vec::new();
     let connections = o.connections;
     for c in 0..connections {
@@ -252,7 +265,7 @@ async fn closed_loop(o: &Options) -> Tally {
                     match connect(uri).await {
                         Ok(s) => sender = Some(s),
                         Err(e) => {
-                            tally.record(started, Err(e));
+                            tally.record(begin, started, Err(e));
                             continue;
                         }
                     }
@@ -262,7 +275,7 @@ async fn closed_loop(o: &Options) -> Tally {
                 if outcome.is_err() {
                     sender = None;
                 }
-                tally.record(started, outcome);
+                tally.record(begin, started, outcome);
             }
             tally
         }));
@@ -288,7 +301,9 @@ async fn main() -> anyhow::Result<()> {
     };
     let elapsed = started.elapsed().as_secs_f64();
     tally.latencies_us.sort_unstable();
+    tally.slow_due_ms.sort_unstable();
     let l = &tally.latencies_us;
+    let seconds = |ms: Option<&u64>| ms.map(|ms| *ms as f64 / 1000.0);
     let report = serde_json::json!({
         "mode": if o.rate.is_some() { "open" } else { "closed" },
         "target_rate": o.rate,
@@ -302,6 +317,12 @@ async fn main() -> anyhow::Result<()> {
         "p99_ms": percentile(l, 99.0),
         "p999_ms": percentile(l, 99.9),
         "max_ms": l.last().map_or(0.0, |m| *m as f64 / 1000.0),
+        "slow": {
+            "over_ms": SLOW.as_millis(),
+            "count": tally.slow_due_ms.len(),
+            "first_due_s": seconds(tally.slow_due_ms.first()),
+            "last_due_s": seconds(tally.slow_due_ms.last()),
+        },
     });
     use std::io::Write;
     writeln!(std::io::stdout().lock(), "{report}")?;
