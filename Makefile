@@ -8,7 +8,7 @@ help:
 	@echo "make run    - infrastructure up, build, start the six services, print their URLs (Ctrl-C stops)"
 	@echo "make test   - infrastructure up, then every test of the workspace"
 	@echo "make lint   - rustfmt, clippy with warnings denied, and the deployment files (Dockerfile, compose, Kubernetes) checked offline"
-	@echo "make bench  - national-scale figures against baselines on this machine (~5-6 min after the release build, ~18 from none); docs/benchmarks.md"
+	@echo "make bench  - national-scale figures against baselines on this machine (~4-5 min after the release build, ~12 from none); docs/benchmarks.md"
 	@echo "make fuzz   - each cargo-fuzz target (CSV import, photo, questionnaire definition, section form) for FUZZ_SECONDS (default 60)"
 	@echo "make soak   - the fault-injection runs at length: broker connections cut, services killed and frozen, then RabbitMQ, PostgreSQL and Redis failing; docs/resilience.md"
 
