@@ -16,10 +16,8 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         }
         // Recomputes the access audit's hash chain.
         Some("verify-audit") => {
-            let config = conoceles_kit::ServiceConfig::from_env(ServiceName::Identity)?;
-            let pool =
-                conoceles_kit::db::connect_and_migrate(&config.database_url, 2, &crate::MIGRATOR)
-                    .await?;
+            let pool = conoceles_kit::server::command_pool(ServiceName::Identity, &crate::MIGRATOR)
+                .await?;
             let lines = crate::store::verify_audit(&pool).await?;
             use std::io::Write;
             writeln!(
@@ -30,14 +28,7 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         }
         // Re-wraps every data key under IDENTITY_KEK (older keys in IDENTITY_KEK_PREVIOUS).
         Some("rotate-kek") => {
-            let config = conoceles_kit::ServiceConfig::from_env(ServiceName::Identity)?;
-            let pool =
-                conoceles_kit::db::connect_and_migrate(&config.database_url, 2, &crate::MIGRATOR)
-                    .await?;
-            let identity = crate::store::Identity {
-                pool,
-                keys: std::sync::Arc::new(crate::keyring_from_env()?),
-            };
+            let identity = store_from_env().await?;
             let n = identity.rotate().await?;
             use std::io::Write;
             writeln!(std::io::stdout().lock(), "Re-wrapped {n} data keys")?;
@@ -50,14 +41,7 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
                     "usage: conoceles-identity add-definition <election-id> <definition.json>"
                 );
             };
-            let config = conoceles_kit::ServiceConfig::from_env(ServiceName::Identity)?;
-            let pool =
-                conoceles_kit::db::connect_and_migrate(&config.database_url, 2, &crate::MIGRATOR)
-                    .await?;
-            let identity = crate::store::Identity {
-                pool,
-                keys: std::sync::Arc::new(crate::keyring_from_env()?),
-            };
+            let identity = store_from_env().await?;
             let json = std::fs::read_to_string(file)?;
             let version = identity
                 .add_definition(election.parse()?, &json)
@@ -91,4 +75,12 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
             )
         }
     }
+}
+
+/// The store with the keys of the environment, for the commands that read or re-wrap answers.
+async fn store_from_env() -> anyhow::Result<crate::store::Identity> {
+    Ok(crate::store::Identity {
+        pool: conoceles_kit::server::command_pool(ServiceName::Identity, &crate::MIGRATOR).await?,
+        keys: std::sync::Arc::new(crate::keyring_from_env()?),
+    })
 }

@@ -451,6 +451,16 @@ pub async fn builtin_command(
     }
 }
 
+/// The database of an operator command (`verify`, `rebuild`, `rotate-kek`...): configuration
+/// from the environment, a pool of a few connections, migrations applied.
+pub async fn command_pool(
+    service: crate::ServiceName,
+    migrator: &'static Migrator,
+) -> anyhow::Result<PgPool> {
+    let config = ServiceConfig::from_env(service)?;
+    crate::db::connect_and_migrate(&config.database_url, 4, migrator).await
+}
+
 async fn healthcheck(service: crate::ServiceName) -> anyhow::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let config = ServiceConfig::from_env(service)?;

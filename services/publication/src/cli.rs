@@ -18,9 +18,8 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         // Recomputes the profiles' hash chain and checks the stored open-data release against
         // its SHA256SUMS and signature.
         Some("verify") => {
-            let config = conoceles_kit::ServiceConfig::from_env(ServiceName::Publication)?;
             let pool =
-                conoceles_kit::db::connect_and_migrate(&config.database_url, 2, &crate::MIGRATOR)
+                conoceles_kit::server::command_pool(ServiceName::Publication, &crate::MIGRATOR)
                     .await?;
             let lines = crate::log::verify(&pool).await?;
             let files = crate::open_data::verify_stored(&pool).await?;
@@ -33,10 +32,10 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         }
         // Rebuilds the read model from capture and identity (after a loss, or to check it).
         Some("rebuild") => {
-            let config = conoceles_kit::ServiceConfig::from_env(ServiceName::Publication)?;
             let pool =
-                conoceles_kit::db::connect_and_migrate(&config.database_url, 4, &crate::MIGRATOR)
+                conoceles_kit::server::command_pool(ServiceName::Publication, &crate::MIGRATOR)
                     .await?;
+            let config = conoceles_kit::ServiceConfig::from_env(ServiceName::Publication)?;
             let profiles = crate::events::Profiles::from_config(&config)?;
             let done = crate::rebuild::rebuild(&pool, &profiles).await?;
             use std::io::Write;

@@ -18,9 +18,8 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         // Approves every pending review whose automatic rules all pass (the demo and the
         // benchmarks use it in place of a person).
         Some("approve-passing") => {
-            let config = conoceles_kit::ServiceConfig::from_env(ServiceName::Validation)?;
             let pool =
-                conoceles_kit::db::connect_and_migrate(&config.database_url, 2, &crate::MIGRATOR)
+                conoceles_kit::server::command_pool(ServiceName::Validation, &crate::MIGRATOR)
                     .await?;
             let n = crate::reviews::approve_passing(&pool, chrono::Utc::now()).await?;
             use std::io::Write;
