@@ -172,9 +172,8 @@ reserve_service_ports() {
   case ",$current," in *",50051-50056,"*) return 0 ;; esac
   local list=$wanted
   [ -z "$current" ] || list="$current,$wanted"
-  if [ "$(id -u)" -eq 0 ] && echo "$list" >"$file" 2>/dev/null; then
-    log "reserved the services' ports from the ephemeral range ($wanted)"
-  elif sudo -n true 2>/dev/null && echo "$list" | sudo -n tee "$file" >/dev/null 2>&1; then
+  if { [ "$(id -u)" -eq 0 ] && echo "$list" >"$file"; } 2>/dev/null \
+    || { sudo -n true && echo "$list" | sudo -n tee "$file" >/dev/null; } 2>/dev/null; then
     log "reserved the services' ports from the ephemeral range ($wanted)"
   else
     log "note: could not reserve $wanted from the ephemeral range (sysctl net.ipv4.ip_local_reserved_ports); a start may rarely find one taken"
