@@ -110,7 +110,10 @@ pub async fn substitute(
     require_reason(reason, "Indique el motivo de la sustitución.")?;
     let now = Utc::now();
     let mut tx = pool.begin().await?;
-    let dims = live_dimensions(&mut tx, candidacy_id).await?;
+    let (dims, stage) = dimensions(&mut tx, candidacy_id).await?;
+    if stage == "withdrawn" {
+        return Err(withdrawn());
+    }
     let replaced: Uuid = sqlx::query_scalar(
         "UPDATE persons SET active = FALSE, replaced_at = $3 WHERE candidacy_id = $1 AND role = $2 AND active RETURNING id",
     )
@@ -137,18 +140,36 @@ pub async fn substitute(
         .bind(new_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE candidacies SET updated_at = $2 WHERE id = $1")
+    // Whatever stage it was in, the new person captures a fresh questionnaire: what was sent
+    // with the replaced person is never approved or published (the other person's saved
+    // sections stay as they were). An alternate who answers no questionnaire changes none.
+    let restarted = role == "holder"
+        || sqlx::query_scalar::<_, bool>(
+            "SELECT e.alternate_questionnaire FROM elections e JOIN candidacies c ON c.election_id = e.id WHERE c.id = $1",
+        )
         .bind(candidacy_id)
-        .bind(now)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
+    let deadline = if restarted {
+        restart(&mut tx, candidacy_id, now).await?
+    } else {
+        sqlx::query("UPDATE candidacies SET updated_at = $2 WHERE id = $1")
+            .bind(candidacy_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        None
+    };
     history(
         &mut tx,
         candidacy_id,
         now,
         "substituted",
         actor,
-        serde_json::json!({ "role": role, "replaced": replaced, "new": new_id, "reason": reason }),
+        serde_json::json!({
+            "role": role, "replaced": replaced, "new": new_id, "reason": reason,
+            "stage": stage, "restarted": restarted, "deadline": deadline,
+        }),
     )
     .await?;
     // A new holder changes the sex and age dimensions.
@@ -178,11 +199,38 @@ pub async fn substitute(
             reason: reason.to_string(),
             dimensions: Some(dims),
             occurred_at: Some(timestamp(now)),
+            questionnaire_restarted: restarted,
         },
     )
     .await?;
     tx.commit().await?;
     Ok(new_id)
+}
+
+/// The candidacy's questionnaire starts again for a new person: back to capture from any
+/// stage, every earlier submission superseded, and the new person's own deadline. Returns the
+/// candidacy's own deadline (None: the election's window).
+async fn restart(
+    tx: &mut PgConnection,
+    candidacy_id: Uuid,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<chrono::DateTime<Utc>>, AppError> {
+    sqlx::query(
+        "UPDATE candidacies SET status = CASE WHEN status IN ('submitted', 'observed', 'approved', 'published') \
+             THEN 'draft' ELSE status END, reopened_sections = '{}', updated_at = $2 WHERE id = $1",
+    )
+    .bind(candidacy_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE submissions SET superseded_at = $2 WHERE candidacy_id = $1 AND superseded_at IS NULL",
+    )
+    .bind(candidacy_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    crate::deadlines::assign_for_new_person(tx, candidacy_id, now).await
 }
 
 /// Withdraws a candidacy; emits `candidacy.cancelled`.
@@ -356,6 +404,8 @@ pub struct Listed {
     pub holder: String,
     pub alternate: String,
     pub status: String,
+    /// The candidacy's capture deadline in force.
+    pub capture_deadline: chrono::DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -375,8 +425,9 @@ pub async fn list(
     let empty_none = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
     sqlx::query(
         "SELECT c.id, c.external_id, c.office_code, c.constituency_code, c.postulant_code, c.list_position, \
-                c.status, h.full_name AS holder, coalesce(a.full_name, '') AS alternate \
-         FROM candidacies c \
+                c.status, h.full_name AS holder, coalesce(a.full_name, '') AS alternate, \
+                COALESCE(c.capture_deadline, e.capture_closes_at) AS capture_deadline \
+         FROM candidacies c JOIN elections e ON e.id = c.election_id \
          LEFT JOIN persons h ON h.candidacy_id = c.id AND h.role = 'holder' AND h.active \
          LEFT JOIN persons a ON a.candidacy_id = c.id AND a.role = 'alternate' AND a.active \
          WHERE c.election_id = $1 \
@@ -405,6 +456,7 @@ pub async fn list(
                 holder: r.get::<Option<String>, _>("holder").unwrap_or_default(),
                 alternate: r.get("alternate"),
                 status: r.get("status"),
+                capture_deadline: r.get("capture_deadline"),
             })
             .collect()
     })

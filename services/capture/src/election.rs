@@ -57,6 +57,7 @@ pub async fn create(conn: &mut PgConnection, e: &NewElection<'_>) -> sqlx::Resul
                 proposal_max_chars: 1600,
                 retention_days: 90,
                 alternate_questionnaire: false,
+                deadlines: Default::default(),
             }),
         )
         .await?;
@@ -563,6 +564,9 @@ pub struct Settings {
     pub proposal_max_chars: i32,
     pub retention_days: i32,
     pub alternate_questionnaire: bool,
+    /// How each candidacy gets its capture deadline.
+    #[serde(default)]
+    pub deadlines: crate::deadlines::DeadlineRule,
 }
 
 pub async fn settings(pool: &PgPool, id: Uuid) -> sqlx::Result<Settings> {
@@ -586,6 +590,7 @@ pub async fn settings(pool: &PgPool, id: Uuid) -> sqlx::Result<Settings> {
         proposal_max_chars: r.get("proposal_max_chars"),
         retention_days: r.get("retention_days"),
         alternate_questionnaire: r.get("alternate_questionnaire"),
+        deadlines: crate::deadlines::rule_of(&r),
     })
 }
 
@@ -636,6 +641,18 @@ pub fn check(s: &Settings) -> Vec<conoceles_kit::FieldViolation> {
         "Cada mínimo de caracteres debe ser menor o igual que su máximo.",
     );
     rule(
+        (1..=90).contains(&s.deadlines.days),
+        "deadline_days",
+        "Días de captura por candidatura: entre 1 y 90.",
+    );
+    rule(
+        s.deadlines
+            .outer_bound
+            .is_none_or(|bound| s.capture_closes_at <= bound),
+        "capture_outer_bound",
+        "El límite máximo de captura no puede ser anterior al cierre de la captura.",
+    );
+    rule(
         s.publication_starts_at.date_naive() <= s.election_day,
         "publication_starts_at",
         "La publicación debe empezar antes de la jornada electoral.",
@@ -662,7 +679,8 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
     sqlx::query(
         "UPDATE elections SET name = $2, capture_opens_at = $3, capture_closes_at = $4, publication_starts_at = $5, \
          election_day = $6, photo_max_bytes = $7, text_min_chars = $8, text_max_chars = $9, proposal_min_chars = $10, \
-         proposal_max_chars = $11, retention_days = $12, alternate_questionnaire = $13, updated_at = now() WHERE id = $1",
+         proposal_max_chars = $11, retention_days = $12, alternate_questionnaire = $13, deadline_rule = $14, \
+         deadline_days = $15, capture_outer_bound = $16, updated_at = now() WHERE id = $1",
     )
     .bind(after.id)
     .bind(&after.name)
@@ -677,6 +695,9 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
     .bind(after.proposal_max_chars)
     .bind(after.retention_days)
     .bind(after.alternate_questionnaire)
+    .bind(after.deadlines.kind.code())
+    .bind(after.deadlines.days)
+    .bind(after.deadlines.outer_bound)
     .execute(&mut *tx)
     .await?;
     if announce {

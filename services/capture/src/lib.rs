@@ -8,6 +8,7 @@ pub mod candidacies;
 pub mod cli;
 pub mod consent_form;
 pub mod curricular;
+pub mod deadlines;
 pub mod demo;
 pub mod election;
 pub mod front;

@@ -15,7 +15,7 @@ use crate::curricular::{Bounds, Section};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The profile as JSON and the submission's SHA-256. Without a submission id, the candidacy's
-/// latest submission.
+/// latest submission. A submission a substitution left behind is refused (FailedPrecondition).
 pub async fn public_profile(
     pool: &PgPool,
     candidacy: Uuid,
@@ -23,7 +23,7 @@ pub async fn public_profile(
 ) -> Result<(Value, String), AppError> {
     let not_found = || AppError::new(ErrorCode::NotFound, "No hay un envío de esa candidatura.");
     let row = sqlx::query(
-        "SELECT s.id, s.canonical, s.content_sha256, s.submitted_at, c.election_id, c.office_code, o.name AS office, \
+        "SELECT s.id, s.canonical, s.content_sha256, s.submitted_at, s.superseded_at, c.election_id, c.office_code, o.name AS office, \
                 o.principle, c.constituency_code, COALESCE(k.name, c.constituency_code) AS constituency, \
                 c.postulant_code, p.name AS postulant, p.kind AS postulant_kind, c.list_position, c.affirmative_action, \
                 e.election_day, e.state_code, o.constituency_kind \
@@ -38,6 +38,15 @@ pub async fn public_profile(
     .fetch_optional(pool)
     .await?
     .ok_or_else(not_found)?;
+    if row
+        .get::<Option<chrono::DateTime<chrono::Utc>>, _>("superseded_at")
+        .is_some()
+    {
+        return Err(AppError::new(
+            ErrorCode::FailedPrecondition,
+            "Ese envío es de una persona que fue sustituida; no se publica.",
+        ));
+    }
     let content: Value =
         serde_json::from_str(row.get::<&str, _>("canonical")).map_err(anyhow::Error::from)?;
     let election_day: NaiveDate = row.get("election_day");

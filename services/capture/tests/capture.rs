@@ -1745,14 +1745,303 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
         )
         .await;
     assert!(cancelled.status.is_success(), "{}", cancelled.body);
-    let started = std::time::Instant::now();
-    while citizen.get(&profile_path).await.status != StatusCode::NOT_FOUND {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(30),
-            "still published"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Its former URL says so, with the date, and serves nothing of it.
+    let gone = eventually(&mut citizen, &profile_path, "Candidatura cancelada").await;
+    assert_eq!(gone.status, StatusCode::GONE);
+    assert!(gone.body.contains("se canceló el") && !gone.body.contains(&holder));
+    assert_eq!(
+        citizen.get(&format!("/fotos/{person}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    stack.stop().await;
+}
+
+/// The reviewer approves the candidacy's round `round` from the queue (the holder's name
+/// finds it).
+async fn approve_round(reviewer: &mut Browser, holder: &str, round: u32) {
+    let queue = eventually(reviewer, "/revision", holder).await;
+    let link = queue
+        .body
+        .split(holder)
+        .next()
+        .and_then(|before| before.rsplit("href=\"/revision/").next())
+        .and_then(|after| after.split('"').next())
+        .unwrap()
+        .to_string();
+    let review = reviewer.get(&format!("/revision/{link}")).await;
+    assert!(
+        review.body.contains(&format!("ronda {round}")),
+        "{}",
+        review.body
+    );
+    let approved = reviewer
+        .post(
+            &format!("/revision/{link}/aprobar"),
+            &[
+                ("csrf", &review.hidden("csrf")),
+                ("ronda", &round.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+}
+
+/// The holder's name as capture has it now.
+async fn holder_of(stack: &Stack, candidacy: Uuid) -> String {
+    sqlx::query_scalar(
+        "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'holder' AND active",
+    )
+    .bind(candidacy)
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap()
+}
+
+/// Substitutions after publication and during review, as the unit, the party, the reviewer
+/// and a citizen live them: the replaced person vanishes at once from every public output
+/// while the candidacy stays in its contest as "sustitución pendiente"; the new person
+/// captures a fresh questionnaire with a deadline of their own; an approval decided for a
+/// replaced person is refused with the reason; the new person's approved version is published;
+/// identity answers sent after the approval reach the profile within seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_substitution_at_any_stage_hands_the_candidacy_to_the_new_person_and_the_public_site_follows()
+ {
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    let candidacy = candidacy_of(&stack, "PT").await;
+    let mut party = party_browser(&stack, "PT").await;
+    let first = holder_of(&stack, candidacy).await;
+    fill_sections(&mut party, candidacy).await;
+    upload_photo(&mut party, candidacy, jpeg(600, 800), "foto.jpg").await;
+    assert_eq!(
+        submit_html(&mut party, candidacy).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let reviewer_password = stack.account("revisa@iec.org.mx", Role::Reviewer).await;
+    let mut reviewer = stack.browser();
+    reviewer
+        .first_login("revisa@iec.org.mx", &reviewer_password)
+        .await;
+    approve_round(&mut reviewer, &first, 1).await;
+
+    let mut citizen = Browser {
+        base: stack.site.clone(),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        cookies: Default::default(),
+    };
+    let profile_path = format!("/candidaturas/{candidacy}");
+    eventually(&mut citizen, &profile_path, &first).await;
+    let (_, api) = citizen
+        .api(
+            Method::GET,
+            &format!("/api/v1/candidacies/{candidacy}"),
+            None,
+        )
+        .await;
+    let first_id = api["persons"][0]["person_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        citizen.get(&format!("/fotos/{first_id}")).await.status,
+        StatusCode::OK
+    );
+    let district: String =
+        sqlx::query_scalar("SELECT constituency_code FROM candidacies WHERE id = $1")
+            .bind(candidacy)
+            .fetch_one(&stack.capture_pool)
+            .await
+            .unwrap();
+
+    // The unit records the substitution of the published holder.
+    let admin_password = stack.account("sustituye@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin
+        .first_login("sustituye@iec.org.mx", &admin_password)
+        .await;
+    let substitute = |name: &'static str| {
+        vec![
+            ("rol", "holder"),
+            ("nombre", name),
+            ("sexo", "mujer"),
+            ("fecha_nacimiento", "1984-05-06"),
+            ("motivo", "Renuncia presentada ante el Consejo General."),
+        ]
+    };
+    let list = admin.get("/admin/candidaturas").await;
+    let mut form = substitute("Rosa Elena Nueva Persona");
+    let csrf = list.hidden("csrf");
+    form.push(("csrf", &csrf));
+    let done = admin
+        .post(&format!("/admin/candidaturas/{candidacy}/sustituir"), &form)
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+
+    // At once on the public site: the former URL says a substitution is under way, the contest
+    // lists it, and nothing of the replaced person is served.
+    let pending = eventually(
+        &mut citizen,
+        &profile_path,
+        "Sustitución: la información de la nueva persona está pendiente",
+    )
+    .await;
+    assert_eq!(pending.status, StatusCode::OK);
+    assert!(!pending.body.contains(&first));
+    let contest = citizen
+        .get(&format!("/candidaturas?distrito={district}"))
+        .await;
+    assert!(
+        contest.body.contains("Candidaturas en sustitución"),
+        "{}",
+        contest.body
+    );
+    assert!(!contest.body.contains(&first));
+    assert_eq!(
+        citizen.get(&format!("/fotos/{first_id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let (status, _) = citizen
+        .api(
+            Method::GET,
+            &format!("/api/v1/candidacies/{candidacy}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The open-data release is regenerated from the read model within seconds.
+    for file in ["candidaturas.csv", "candidaturas.json", "popolo.json"] {
+        let started = std::time::Instant::now();
+        loop {
+            let body = citizen.get(&format!("/datos/{file}")).await.body;
+            if !body.contains(&first) && !body.contains(&first_id) {
+                break;
+            }
+            assert!(
+                started.elapsed().as_secs() < 30,
+                "{file} still names the replaced person"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
+
+    // The party captures the new person from scratch, with a deadline of the candidacy's own.
+    let overview = eventually(
+        &mut party,
+        &format!("/captura/{candidacy}"),
+        "Rosa Elena Nueva Persona",
+    )
+    .await;
+    assert!(overview.body.contains("En captura"), "{}", overview.body);
+    let dashboard = party.get("/captura").await;
+    assert!(dashboard.body.contains("Plazo"), "{}", dashboard.body);
+    fill_sections(&mut party, candidacy).await;
+    upload_photo(&mut party, candidacy, jpeg(600, 800), "nueva.jpg").await;
+    assert_eq!(
+        submit_html(&mut party, candidacy).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // Round 2 waits in the queue when the new holder is replaced again.
+    let queue = eventually(&mut reviewer, "/revision", "Rosa Elena Nueva Persona").await;
+    let stale = queue
+        .body
+        .split("Rosa Elena Nueva Persona")
+        .next()
+        .and_then(|before| before.rsplit("href=\"/revision/").next())
+        .and_then(|after| after.split('"').next())
+        .unwrap()
+        .to_string();
+    let stale_review = reviewer.get(&format!("/revision/{stale}")).await;
+    let list = admin.get("/admin/candidaturas").await;
+    let mut form = substitute("Ana Lucía Tercera Persona");
+    let csrf = list.hidden("csrf");
+    form.push(("csrf", &csrf));
+    let done = admin
+        .post(&format!("/admin/candidaturas/{candidacy}/sustituir"), &form)
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    // The approval decided for the replaced person is refused with the reason.
+    let started = std::time::Instant::now();
+    let refused = loop {
+        let refused = reviewer
+            .post(
+                &format!("/revision/{stale}/aprobar"),
+                &[("csrf", &stale_review.hidden("csrf")), ("ronda", "2")],
+            )
+            .await;
+        if refused.status == StatusCode::CONFLICT || started.elapsed().as_secs() > 30 {
+            break refused;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(
+        refused.body.contains("la persona fue sustituida"),
+        "{}",
+        refused.body
+    );
+
+    // The third person's version is approved and published; nobody replaced is served.
+    eventually(
+        &mut party,
+        &format!("/captura/{candidacy}"),
+        "Ana Lucía Tercera Persona",
+    )
+    .await;
+    fill_sections(&mut party, candidacy).await;
+    upload_photo(&mut party, candidacy, jpeg(600, 800), "tercera.jpg").await;
+    assert_eq!(
+        submit_html(&mut party, candidacy).await.status,
+        StatusCode::SEE_OTHER
+    );
+    approve_round(&mut reviewer, "Ana Lucía Tercera Persona", 3).await;
+    let published = eventually(&mut citizen, &profile_path, "Ana Lucía Tercera Persona").await;
+    assert!(!published.body.contains("Sustitución: la información"));
+    assert!(!published.body.contains(&first) && !published.body.contains("Rosa Elena"));
+    let contest = citizen
+        .get(&format!("/candidaturas?distrito={district}"))
+        .await;
+    assert!(!contest.body.contains("Candidaturas en sustitución"));
+    assert_eq!(
+        citizen.get(&format!("/fotos/{first_id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The identity questionnaire answered after the approval, with publication consent,
+    // reaches the profile within seconds.
+    known_to_identity(&stack, candidacy).await;
+    let path = format!("/captura/{candidacy}/holder/identidad");
+    let form = party.get(&path).await;
+    let answers = identity_answers(
+        &form.hidden("csrf"),
+        &["processing", "publication", "statistics"],
+    );
+    let sent = party
+        .post_pairs(&path, &with_action(&answers, "enviar"))
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    let profile = eventually(&mut citizen, &profile_path, "Cuestionario de identidad").await;
+    assert!(
+        profile.body.contains("¿Se considera una persona indígena?"),
+        "{}",
+        profile.body
+    );
+    // The chain of changes is intact and names the substitutions.
+    assert!(
+        conoceles_publication::log::verify(&stack.publication_pool)
+            .await
+            .unwrap()
+            >= 4
+    );
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM profile_log WHERE candidacy_id = $1 ORDER BY seq")
+            .bind(candidacy)
+            .fetch_all(&stack.publication_pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        actions,
+        ["published", "substituted", "published", "identity_updated"]
+    );
     stack.stop().await;
 }
 

@@ -439,3 +439,217 @@ async fn the_curricular_profile_counts_each_person_once_in_the_age_band_of_the_c
     pool.close().await;
     db.drop_database().await;
 }
+
+/// A substitution at any stage of the questionnaire gives the new person a fresh one: back to
+/// capture, earlier rounds superseded (never published), a deadline of the new person's own;
+/// an alternate who answers no questionnaire changes none of that. The unit extends one
+/// candidacy's deadline with a reason, later than the one in force and never past the
+/// election's outer bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_substitution_at_any_stage_restarts_the_questionnaire_with_its_own_deadline() {
+    use chrono::{Duration, Utc};
+    use conoceles_capture::candidacies::{self, Filters};
+    use conoceles_capture::import::PersonRow;
+    use conoceles_capture::{deadlines, profile};
+    use conoceles_kit::ErrorCode;
+
+    let (db, pool) = database().await;
+    seed(&pool).await.unwrap();
+    // 15 days a substitution gets, in a window that closes in 3 days.
+    sqlx::query(
+        "UPDATE elections SET capture_closes_at = now() + interval '3 days', deadline_days = 15",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let morena = candidacies::list(
+        &pool,
+        DEMO_ELECTION,
+        &Filters {
+            postulant: "MORENA".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let person = |name: &str| PersonRow {
+        full_name: name.into(),
+        sex: "mujer".into(),
+        birth_date: chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
+    };
+    let window: chrono::DateTime<Utc> =
+        sqlx::query_scalar("SELECT capture_closes_at FROM elections WHERE id = $1")
+            .bind(DEMO_ELECTION)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    for (i, stage) in [
+        "not_started",
+        "draft",
+        "submitted",
+        "observed",
+        "approved",
+        "published",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let c = morena[i].id;
+        let submission = uuid::Uuid::now_v7();
+        if *stage != "not_started" && *stage != "draft" {
+            sqlx::query(
+                "INSERT INTO submissions (id, candidacy_id, round, canonical, content_sha256, submitted_at, submitted_by) \
+                 VALUES ($1, $2, 1, '{\"persons\": []}', 'x', now(), $1)",
+            )
+            .bind(submission)
+            .bind(c)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        sqlx::query(
+            "UPDATE candidacies SET status = $2, reopened_sections = '{general}' WHERE id = $1",
+        )
+        .bind(c)
+        .bind(stage)
+        .execute(&pool)
+        .await
+        .unwrap();
+        candidacies::substitute(
+            &pool,
+            c,
+            "holder",
+            &person("Nueva Persona"),
+            "renuncia",
+            None,
+        )
+        .await
+        .unwrap();
+        let (status, reopened, deadline): (String, Vec<String>, Option<chrono::DateTime<Utc>>) =
+            sqlx::query_as(
+                "SELECT status, reopened_sections, capture_deadline FROM candidacies WHERE id = $1",
+            )
+            .bind(c)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let expected = if *stage == "not_started" {
+            "not_started"
+        } else {
+            "draft"
+        };
+        assert_eq!(status, expected, "after a substitution at {stage}");
+        assert!(
+            reopened.is_empty(),
+            "the whole questionnaire opens at {stage}"
+        );
+        let deadline = deadline.expect("a deadline of its own");
+        assert!(
+            deadline > window && deadline >= Utc::now() + Duration::days(15),
+            "15 natural days from the day after, past the 3-day window: {deadline}"
+        );
+        if *stage != "not_started" && *stage != "draft" {
+            let refused = profile::public_profile(&pool, c, Some(submission))
+                .await
+                .unwrap_err();
+            assert_eq!(refused.code(), ErrorCode::FailedPrecondition, "{stage}");
+        }
+    }
+    // The demo's alternates answer no questionnaire: substituting one restarts nothing.
+    let approved = morena[6].id;
+    sqlx::query("UPDATE candidacies SET status = 'approved' WHERE id = $1")
+        .bind(approved)
+        .execute(&pool)
+        .await
+        .unwrap();
+    candidacies::substitute(
+        &pool,
+        approved,
+        "alternate",
+        &person("Otra Suplente"),
+        "renuncia",
+        None,
+    )
+    .await
+    .unwrap();
+    let status: String = sqlx::query_scalar("SELECT status FROM candidacies WHERE id = $1")
+        .bind(approved)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "approved");
+    let payloads: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT payload FROM kit_outbox WHERE routing_key = 'candidacy.substituted' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let restarted: Vec<bool> = payloads
+        .iter()
+        .map(|p| {
+            <conoceles_proto::events::v1::CandidacySubstituted as prost::Message>::decode(
+                p.as_slice(),
+            )
+            .unwrap()
+            .questionnaire_restarted
+        })
+        .collect();
+    assert_eq!(restarted, [true, true, true, true, true, true, false]);
+
+    // Extensions: a reason, later than the deadline in force, not past the outer bound (the
+    // start of the day before election day), refused for a cancelled candidacy.
+    let c = morena[7].id;
+    let now = Utc::now();
+    let no_reason = deadlines::extend(&pool, c, now + Duration::days(20), " ", None, now)
+        .await
+        .unwrap_err();
+    assert_eq!(no_reason.code(), ErrorCode::InvalidArgument);
+    let earlier = deadlines::extend(&pool, c, now + Duration::days(1), "solicitud", None, now)
+        .await
+        .unwrap_err();
+    assert!(
+        earlier
+            .messages()
+            .join(" ")
+            .contains("después del plazo vigente")
+    );
+    let past = deadlines::extend(&pool, c, now + Duration::days(40), "solicitud", None, now)
+        .await
+        .unwrap_err();
+    assert!(
+        past.messages().join(" ").contains("límite de la elección"),
+        "{:?}",
+        past.messages()
+    );
+    let until = now + Duration::days(10);
+    let before = deadlines::extend(&pool, c, until, "Oficio IEC/UT/12/2027", None, now)
+        .await
+        .unwrap();
+    assert_eq!(before.timestamp(), window.timestamp());
+    let (deadline, history): (chrono::DateTime<Utc>, serde_json::Value) = sqlx::query_as(
+        "SELECT c.capture_deadline, h.detail FROM candidacies c JOIN candidacy_history h ON h.candidacy_id = c.id \
+         WHERE c.id = $1 AND h.action = 'deadline_extended'",
+    )
+    .bind(c)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(deadline.timestamp(), until.timestamp());
+    assert_eq!(history["reason"], "Oficio IEC/UT/12/2027");
+    // The extended deadline is the one capture enforces for that candidacy alone.
+    let listed = candidacies::list(&pool, DEMO_ELECTION, &Filters::default())
+        .await
+        .unwrap();
+    let of = |id| listed.iter().find(|l| l.id == id).unwrap().capture_deadline;
+    assert_eq!(of(c).timestamp(), until.timestamp());
+    assert_eq!(of(morena[8].id).timestamp(), window.timestamp());
+    candidacies::cancel(&pool, c, "resolución del Consejo", None)
+        .await
+        .unwrap();
+    let cancelled = deadlines::extend(&pool, c, until + Duration::days(1), "otra", None, now)
+        .await
+        .unwrap_err();
+    assert_eq!(cancelled.code(), ErrorCode::FailedPrecondition);
+    pool.close().await;
+    db.drop_database().await;
+}

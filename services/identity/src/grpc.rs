@@ -179,7 +179,14 @@ impl IdentityService for IdentityApi {
                 .as_ref()
                 .map(|c| c.value.as_str()),
         )?;
-        let (affirmative_action, answers) = self.identity.publishable(&caller, candidacy).await?;
+        let person = match request.get_ref().person_id.as_ref() {
+            Some(p) if !p.value.is_empty() => Some(id("person_id", Some(p.value.as_str()))?),
+            _ => None,
+        };
+        let (affirmative_action, answers) = self
+            .identity
+            .publishable(&caller, candidacy, person)
+            .await?;
         Ok(Response::new(pb::GetPublishableAnswersResponse {
             affirmative_action,
             answers: answers_out(answers),

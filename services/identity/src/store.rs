@@ -361,19 +361,25 @@ impl Identity {
 
     /// The holder's answers with publication consent, plus the affirmative action; nothing for
     /// a blocked person or without consent. Audited.
+    /// The answers of the candidacy's `person` (absent: its holder) that may be published:
+    /// none unless that person consented to publication and is not blocked (substituted or
+    /// cancelled).
     pub async fn publishable(
         &self,
         caller: &Caller,
         candidacy: Uuid,
+        person: Option<Uuid>,
     ) -> Result<(String, Answers), AppError> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "SELECT c.affirmative_action, p.id AS person, q.publication_consent_at IS NOT NULL AND p.blocked_at IS NULL \
                     AND q.deleted_at IS NULL AS publishable \
-             FROM candidacies c LEFT JOIN persons p ON p.candidacy_id = c.id AND p.role = 'holder' AND p.blocked_at IS NULL \
+             FROM candidacies c LEFT JOIN persons p ON p.candidacy_id = c.id AND p.blocked_at IS NULL \
+                  AND (($2::uuid IS NULL AND p.role = 'holder') OR p.id = $2) \
              LEFT JOIN questionnaires q ON q.person_id = p.id WHERE c.id = $1",
         )
         .bind(candidacy)
+        .bind(person)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| known(ErrorCode::NotFound, "No existe esa candidatura."))?;

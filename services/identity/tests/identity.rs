@@ -340,6 +340,7 @@ async fn publishable(
                 candidacy_id: Some(common::CandidacyId {
                     value: c.id.to_string(),
                 }),
+                person_id: None,
             },
             "publication",
             None,
@@ -440,6 +441,7 @@ async fn answers_are_sealed_submitted_once_published_only_with_consent_and_survi
                 candidacy_id: Some(common::CandidacyId {
                     value: c[0].id.to_string(),
                 }),
+                person_id: None,
             },
             "capture",
             None,
@@ -475,7 +477,7 @@ async fn answers_are_sealed_submitted_once_published_only_with_consent_and_survi
         service: Some("publication".into()),
         actor: None,
     };
-    let (_, answers) = k2_only.publishable(&caller, c[0].id).await.unwrap();
+    let (_, answers) = k2_only.publishable(&caller, c[0].id, None).await.unwrap();
     assert_eq!(answers["migrant_country"].free_text, marker);
 
     // A ciphertext moved to another candidate does not open.
@@ -494,7 +496,7 @@ async fn answers_are_sealed_submitted_once_published_only_with_consent_and_survi
     .execute(&stack.pool)
     .await
     .unwrap();
-    assert!(k2_only.publishable(&caller, c[1].id).await.is_err());
+    assert!(k2_only.publishable(&caller, c[1].id, None).await.is_err());
     // Every read and change of answers went to the access audit, an append-only hash chain:
     // rewriting is refused, and a line changed behind the refusal breaks the chain.
     let lines = conoceles_identity::store::verify_audit(&stack.pool)

@@ -1,7 +1,8 @@
 //! The consumer `publication.profiles`: builds the read model from events. An approval fetches
-//! the public projection from `capture` and the publishable identity subset from `identity`
-//! (answers with publication consent only); a substitution or cancellation withdraws the
-//! profile at once; `election.updated` keeps the publication window.
+//! the public projection from `capture` and the publishable identity subset of each person from
+//! `identity` (answers with publication consent only); identity answers sent or corrected after
+//! the approval are fetched again at once; a substitution or cancellation withdraws the profile
+//! at once and leaves its notice (`notices`); `election.updated` keeps the publication window.
 
 use std::sync::Arc;
 
@@ -25,11 +26,12 @@ use uuid::Uuid;
 use crate::model::{NewProfile, upsert};
 
 pub const CONSUMER: &str = "publication.profiles";
-pub const ROUTING_KEYS: [&str; 5] = [
+pub const ROUTING_KEYS: [&str; 6] = [
     routing_keys::ELECTION_UPDATED,
     routing_keys::CANDIDACY_APPROVED,
     routing_keys::CANDIDACY_SUBSTITUTED,
     routing_keys::CANDIDACY_CANCELLED,
+    routing_keys::IDENTITY_SUBMITTED,
     routing_keys::IDENTITY_CORRECTED,
 ];
 
@@ -67,8 +69,14 @@ impl Profiles {
         })
     }
 
-    /// The holder's publishable identity answers, as (question, answer) texts.
-    async fn identity(&self, candidacy: Uuid, election: Uuid) -> Result<Value, HandleError> {
+    /// The publishable identity answers of the candidacy's `person` (None: its holder), as
+    /// (question, answer) texts.
+    async fn identity(
+        &self,
+        candidacy: Uuid,
+        person: Option<Uuid>,
+        election: Uuid,
+    ) -> Result<Value, HandleError> {
         let token = self
             .tokens
             .service_token("identity")
@@ -80,6 +88,9 @@ impl Profiles {
                 identity::GetPublishableAnswersRequest {
                     candidacy_id: Some(common::CandidacyId {
                         value: candidacy.to_string(),
+                    }),
+                    person_id: person.map(|p| common::PersonId {
+                        value: p.to_string(),
                     }),
                 },
                 &token,
@@ -175,13 +186,19 @@ impl Profiles {
             Err(s) if s.code() == tonic::Code::NotFound => {
                 return Err(permanent("capture has no such submission"));
             }
+            // Sent by a person substituted since: never published (the candidacy waits for
+            // the new person's approved questionnaire).
+            Err(s) if s.code() == tonic::Code::FailedPrecondition => {
+                tracing::info!(%candidacy, "approval of a superseded submission not published");
+                return Ok(());
+            }
             Err(s) => return Err(transient(s)),
         };
         let profile: Value = serde_json::from_str(&response.profile_json)
             .map_err(|_| permanent("profile is not JSON"))?;
         let election = id(profile["election_id"].as_str())?;
         let submission = id(profile["submission_id"].as_str())?;
-        let identity = self.identity(candidacy, election).await?;
+        let (identity, alternate_identity) = self.identities(candidacy, &profile, election).await?;
         upsert(
             tx,
             &NewProfile {
@@ -191,11 +208,76 @@ impl Profiles {
                 content_sha256: &response.content_sha256,
                 profile: &profile,
                 identity: &identity,
+                alternate_identity: &alternate_identity,
                 at,
             },
         )
         .await
-        .map_err(transient)
+        .map_err(transient)?;
+        crate::notices::clear_substitution(tx, candidacy).await?;
+        Ok(())
+    }
+
+    /// The holder's and the alternate's publishable answers (the alternate's id from the
+    /// published profile: the person the approved version shows).
+    async fn identities(
+        &self,
+        candidacy: Uuid,
+        profile: &Value,
+        election: Uuid,
+    ) -> Result<(Value, Value), HandleError> {
+        let holder = self.identity(candidacy, None, election).await?;
+        let alternate = profile["persons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["role"] == "alternate")
+            .and_then(|p| p["person_id"].as_str())
+            .and_then(|p| Uuid::parse_str(p).ok());
+        let alternate = match alternate {
+            Some(person) => self.identity(candidacy, Some(person), election).await?,
+            None => json!([]),
+        };
+        Ok((holder, alternate))
+    }
+
+    /// Identity answers sent or corrected after the approval: the published profile shows
+    /// them at once (or stops showing them).
+    async fn refresh_identity(
+        &self,
+        tx: &mut PgConnection,
+        candidacy: Uuid,
+        corrected: bool,
+    ) -> Result<(), HandleError> {
+        let row: Option<(Uuid, Value)> = sqlx::query_as(
+            "SELECT election_id, profile FROM profiles WHERE candidacy_id = $1 AND withdrawn_at IS NULL",
+        )
+        .bind(candidacy)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((election, profile)) = row else {
+            // Not published (yet): the approval fetches the answers.
+            return Ok(());
+        };
+        let (identity, alternate) = self.identities(candidacy, &profile, election).await?;
+        let content: String = sqlx::query_scalar(
+            "UPDATE profiles SET identity = $2, alternate_identity = $3, \
+             corrected_at = CASE WHEN $4 THEN now() ELSE corrected_at END \
+             WHERE candidacy_id = $1 RETURNING content_sha256",
+        )
+        .bind(candidacy)
+        .bind(identity)
+        .bind(alternate)
+        .bind(corrected)
+        .fetch_one(&mut *tx)
+        .await?;
+        let action = if corrected {
+            "identity_corrected"
+        } else {
+            "identity_updated"
+        };
+        crate::log::append(tx, candidacy, action, &content, Utc::now()).await?;
+        Ok(())
     }
 }
 
@@ -224,45 +306,48 @@ impl Handler for Profiles {
                 .await?;
             }
             routing_keys::CANDIDACY_APPROVED => self.approved(tx, message.decode()?).await?,
-            routing_keys::CANDIDACY_SUBSTITUTED | routing_keys::CANDIDACY_CANCELLED => {
-                let candidacy = if message.routing_key == routing_keys::CANDIDACY_CANCELLED {
-                    let e: events::CandidacyCancelled = message.decode()?;
-                    id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?
-                } else {
-                    let e: events::CandidacySubstituted = message.decode()?;
-                    id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?
-                };
-                let withdrawn: Option<String> = sqlx::query_scalar(
-                    "UPDATE profiles SET withdrawn_at = now() WHERE candidacy_id = $1 AND withdrawn_at IS NULL \
-                     RETURNING content_sha256",
+            routing_keys::CANDIDACY_SUBSTITUTED => {
+                let e: events::CandidacySubstituted = message.decode()?;
+                let candidacy = id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?;
+                let replaced = id(e.replaced_person_id.as_ref().map(|p| p.value.as_str()))?;
+                let at = from_proto(e.occurred_at.as_ref()).unwrap_or_else(Utc::now);
+                // An alternate who answers no questionnaire is not in the published profile:
+                // it stays (the flag is absent in events of earlier versions, hence the look).
+                let shown: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM profiles WHERE candidacy_id = $1 \
+                     AND profile->'persons' @> jsonb_build_array(jsonb_build_object('person_id', $2::text)))",
                 )
                 .bind(candidacy)
-                .fetch_optional(&mut *tx)
+                .bind(replaced.to_string())
+                .fetch_one(&mut *tx)
                 .await?;
-                if let Some(content) = withdrawn {
-                    crate::log::append(tx, candidacy, "withdrawn", &content, Utc::now()).await?;
+                if e.questionnaire_restarted || shown {
+                    crate::notices::record(
+                        tx,
+                        candidacy,
+                        crate::notices::Kind::Substitution,
+                        Some(&[replaced]),
+                        at,
+                    )
+                    .await?;
                 }
+            }
+            routing_keys::CANDIDACY_CANCELLED => {
+                let e: events::CandidacyCancelled = message.decode()?;
+                let candidacy = id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?;
+                let at = from_proto(e.occurred_at.as_ref()).unwrap_or_else(Utc::now);
+                crate::notices::record(tx, candidacy, crate::notices::Kind::Cancelled, None, at)
+                    .await?;
+            }
+            routing_keys::IDENTITY_SUBMITTED => {
+                let e: events::IdentitySubmitted = message.decode()?;
+                let candidacy = id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?;
+                self.refresh_identity(tx, candidacy, false).await?;
             }
             routing_keys::IDENTITY_CORRECTED => {
                 let e: events::IdentityCorrected = message.decode()?;
                 let candidacy = id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?;
-                let election: Option<Uuid> =
-                    sqlx::query_scalar("SELECT election_id FROM profiles WHERE candidacy_id = $1")
-                        .bind(candidacy)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if let Some(election) = election {
-                    let identity = self.identity(candidacy, election).await?;
-                    let content: String = sqlx::query_scalar(
-                        "UPDATE profiles SET identity = $2, corrected_at = now() WHERE candidacy_id = $1 RETURNING content_sha256",
-                    )
-                    .bind(candidacy)
-                    .bind(identity)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    crate::log::append(tx, candidacy, "identity_corrected", &content, Utc::now())
-                        .await?;
-                }
+                self.refresh_identity(tx, candidacy, true).await?;
             }
             _ => {}
         }

@@ -6,6 +6,7 @@ pub mod grpc;
 pub mod listing;
 pub mod log;
 pub mod model;
+pub mod notices;
 pub mod open_data;
 pub mod rebuild;
 pub mod site;

@@ -178,6 +178,7 @@ pub struct Published {
     pub listed: Listed,
     pub profile: Value,
     pub identity: Value,
+    pub alternate_identity: Value,
     pub approved_at: DateTime<Utc>,
 }
 
@@ -186,6 +187,7 @@ fn published(r: &sqlx::postgres::PgRow) -> Published {
         listed: listed(r),
         profile: r.get("profile"),
         identity: r.get("identity"),
+        alternate_identity: r.get("alternate_identity"),
         approved_at: r.get("approved_at"),
     }
 }
@@ -241,6 +243,8 @@ pub struct NewProfile<'a> {
     pub content_sha256: &'a str,
     pub profile: &'a Value,
     pub identity: &'a Value,
+    /// The alternate's publishable answers.
+    pub alternate_identity: &'a Value,
     pub at: DateTime<Utc>,
 }
 
@@ -269,13 +273,14 @@ pub async fn upsert(conn: &mut PgConnection, p: &NewProfile<'_>) -> anyhow::Resu
     sqlx::query(
         "INSERT INTO profiles (candidacy_id, election_id, submission_id, content_sha256, office_code, office, principle, \
          constituency_code, constituency, postulant_code, postulant, list_position, affirmative_action, holder_name, \
-         holder_sex, holder_age, education_level, search, neutral_rank, profile, identity, approved_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, md5($1::text || $2::text), $19, $20, $21) \
+         holder_sex, holder_age, education_level, search, neutral_rank, profile, identity, approved_at, alternate_identity) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, md5($1::text || $2::text), $19, $20, $21, $22) \
          ON CONFLICT (candidacy_id) DO UPDATE SET submission_id = EXCLUDED.submission_id, \
          content_sha256 = EXCLUDED.content_sha256, office = EXCLUDED.office, constituency = EXCLUDED.constituency, \
          postulant = EXCLUDED.postulant, affirmative_action = EXCLUDED.affirmative_action, holder_name = EXCLUDED.holder_name, \
          holder_sex = EXCLUDED.holder_sex, holder_age = EXCLUDED.holder_age, education_level = EXCLUDED.education_level, \
          search = EXCLUDED.search, profile = EXCLUDED.profile, identity = EXCLUDED.identity, \
+         alternate_identity = EXCLUDED.alternate_identity, \
          corrected_at = CASE WHEN profiles.submission_id <> EXCLUDED.submission_id THEN EXCLUDED.approved_at ELSE profiles.corrected_at END, \
          withdrawn_at = NULL",
     )
@@ -300,9 +305,24 @@ pub async fn upsert(conn: &mut PgConnection, p: &NewProfile<'_>) -> anyhow::Resu
     .bind(&stored)
     .bind(p.identity)
     .bind(p.at)
+    .bind(p.alternate_identity)
     .execute(&mut *conn)
     .await?;
     crate::log::append(conn, p.candidacy, "published", p.content_sha256, p.at).await?;
+    // Only the photos of the persons this version shows stay served.
+    let shown: Vec<Uuid> = persons
+        .iter()
+        .filter_map(|x| {
+            x["person_id"]
+                .as_str()
+                .and_then(|i| Uuid::parse_str(i).ok())
+        })
+        .collect();
+    sqlx::query("DELETE FROM photos WHERE candidacy_id = $1 AND NOT (person_id = ANY($2))")
+        .bind(p.candidacy)
+        .bind(&shown)
+        .execute(&mut *conn)
+        .await?;
     for person in &persons {
         let (Some(id), Some(photo)) = (
             person["person_id"]

@@ -34,6 +34,7 @@ async fn publish(
             content_sha256: &Uuid::new_v4().to_string(),
             profile: &profile,
             identity: &json!([]),
+            alternate_identity: &json!([]),
             at: Utc::now(),
         },
     )

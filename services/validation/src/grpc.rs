@@ -53,6 +53,8 @@ fn status_of(status: &str) -> common::CandidacyStatus {
     match status {
         "approved" => common::CandidacyStatus::Approved,
         "observed" => common::CandidacyStatus::Observed,
+        // The round's person was substituted or the candidacy cancelled: nothing to decide.
+        "superseded" => common::CandidacyStatus::Withdrawn,
         _ => common::CandidacyStatus::Submitted,
     }
 }

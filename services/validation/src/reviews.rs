@@ -33,10 +33,14 @@ pub struct Review {
     pub status: String,
 }
 
+/// Records the review, superseded at once when the candidacy changed person (or was cancelled)
+/// after the round was sent.
 pub async fn record(conn: &mut PgConnection, r: &Review) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO reviews (submission_id, candidacy_id, election_id, round, office, principle, constituency, postulant, \
-         content_sha256, submitted_at, findings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         content_sha256, submitted_at, findings, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         CASE WHEN EXISTS (SELECT 1 FROM candidacy_changes WHERE candidacy_id = $2 AND changed_at >= $10) \
+              THEN 'superseded' ELSE 'pending' END) \
          ON CONFLICT (submission_id) DO NOTHING",
     )
     .bind(r.submission_id)
@@ -51,6 +55,32 @@ pub async fn record(conn: &mut PgConnection, r: &Review) -> sqlx::Result<()> {
     .bind(r.submitted_at)
     .bind(serde_json::to_value(&r.findings).unwrap_or_default())
     .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A person of the candidacy was substituted, or it was cancelled, at `at`: its pending
+/// reviews of rounds sent until then are superseded.
+pub async fn supersede(
+    conn: &mut PgConnection,
+    candidacy: Uuid,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO candidacy_changes (candidacy_id, changed_at) VALUES ($1, $2) \
+         ON CONFLICT (candidacy_id) DO UPDATE SET changed_at = GREATEST(candidacy_changes.changed_at, EXCLUDED.changed_at)",
+    )
+    .bind(candidacy)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE reviews SET status = 'superseded', decided_at = $2 \
+         WHERE candidacy_id = $1 AND status = 'pending' AND submitted_at <= $2",
+    )
+    .bind(candidacy)
+    .bind(at)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -127,12 +157,23 @@ async fn decide(
     .bind(reviewer)
     .fetch_optional(&mut *conn)
     .await?;
-    row.map(|r| review_of(&r)).ok_or_else(|| {
-        AppError::new(
-            ErrorCode::FailedPrecondition,
-            "Esta revisión ya fue resuelta (o la ronda no corresponde).",
-        )
-    })
+    if let Some(r) = row {
+        return Ok(review_of(&r));
+    }
+    let current: Option<String> =
+        sqlx::query_scalar("SELECT status FROM reviews WHERE submission_id = $1")
+            .bind(submission)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Err(AppError::new(
+        ErrorCode::FailedPrecondition,
+        if current.as_deref() == Some("superseded") {
+            "Este envío ya no se puede resolver: la persona fue sustituida (o la candidatura cancelada) \
+             después de enviarlo. La candidatura espera el cuestionario de la nueva persona."
+        } else {
+            "Esta revisión ya fue resuelta (o la ronda no corresponde)."
+        },
+    ))
 }
 
 pub async fn approve(

@@ -1,7 +1,8 @@
 //! The consumer `validation.curricular`: each `curricular.submitted` fetches the submission from
 //! `capture` and the identity completion from `identity` (never answers), runs the automatic
 //! rules and records the review. Idempotent (inbox); a submission capture does not know is a
-//! poison message and goes to the dead-letter queue.
+//! poison message and goes to the dead-letter queue. A substitution or a cancellation
+//! supersedes the candidacy's pending reviews (`reviews::supersede`).
 
 use std::collections::HashSet;
 
@@ -23,7 +24,11 @@ use crate::reviews::{Review, record};
 use crate::rules::check;
 
 pub const CONSUMER: &str = "validation.curricular";
-pub const ROUTING_KEYS: [&str; 1] = [routing_keys::CURRICULAR_SUBMITTED];
+pub const ROUTING_KEYS: [&str; 3] = [
+    routing_keys::CURRICULAR_SUBMITTED,
+    routing_keys::CANDIDACY_SUBSTITUTED,
+    routing_keys::CANDIDACY_CANCELLED,
+];
 
 pub struct Submitted {
     pub upstream: crate::compliance::Upstream,
@@ -40,7 +45,36 @@ fn permanent(message: &str) -> HandleError {
 #[async_trait::async_trait]
 impl Handler for Submitted {
     async fn handle(&self, tx: &mut PgConnection, message: &Incoming) -> Result<(), HandleError> {
-        let event: events::CurricularSubmitted = message.decode()?;
+        let (candidacy, at) = match message.routing_key.as_str() {
+            routing_keys::CANDIDACY_SUBSTITUTED => {
+                let e: events::CandidacySubstituted = message.decode()?;
+                if !e.questionnaire_restarted {
+                    // An alternate who answers no questionnaire: the rounds stand.
+                    return Ok(());
+                }
+                (e.candidacy_id, e.occurred_at)
+            }
+            routing_keys::CANDIDACY_CANCELLED => {
+                let e: events::CandidacyCancelled = message.decode()?;
+                (e.candidacy_id, e.occurred_at)
+            }
+            _ => return self.submitted(tx, message.decode()?).await,
+        };
+        let candidacy = candidacy
+            .and_then(|c| Uuid::parse_str(&c.value).ok())
+            .ok_or_else(|| permanent("event without a valid candidacy id"))?;
+        let at = from_proto(at.as_ref()).unwrap_or_else(chrono::Utc::now);
+        crate::reviews::supersede(tx, candidacy, at).await?;
+        Ok(())
+    }
+}
+
+impl Submitted {
+    async fn submitted(
+        &self,
+        tx: &mut PgConnection,
+        event: events::CurricularSubmitted,
+    ) -> Result<(), HandleError> {
         let token = self
             .upstream
             .tokens

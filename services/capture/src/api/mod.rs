@@ -108,6 +108,12 @@ pub fn declare(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState>
             post(cancel),
         )
         .route(
+            Method::POST,
+            "/api/v1/candidacies/{id}/deadline-extension",
+            Rule::people(ADMINS),
+            post(extend_deadline),
+        )
+        .route(
             Method::GET,
             "/api/v1/candidacies/{id}/curricula/{role}",
             Rule::people(READERS),
@@ -429,6 +435,34 @@ async fn cancel(
     let input: CancellationInput = json_body(&body)?;
     candidacies::cancel(&state.pool, id, input.reason.trim(), Some(actor.account_id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct ExtensionInput {
+    until: chrono::DateTime<Utc>,
+    reason: String,
+}
+
+async fn extend_deadline(
+    State(state): State<FrontState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    ApiPath(id): ApiPath<Uuid>,
+    body: Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    let actor = actor(&caller)?;
+    let input: ExtensionInput = json_body(&body)?;
+    let before = crate::deadlines::extend(
+        &state.pool,
+        id,
+        input.until,
+        &input.reason,
+        Some(actor.account_id),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(
+        serde_json::json!({ "previous_deadline": before, "capture_deadline": input.until }),
+    ))
 }
 
 #[derive(Serialize)]

@@ -169,6 +169,15 @@ pub fn spec() -> Value {
                 "responses": responses(("204", json!({ "description": "Cancelada" })),
                     &[("404", "No existe esa candidatura."), ("409", "Ya estaba cancelada o sustituida."), ("422", "Falta el motivo.")])
             }},
+            "/api/v1/candidacies/{id}/deadline-extension": { "post": {
+                "summary": "Prorroga el plazo de captura de una candidatura (solo administración), con motivo; queda en su historial",
+                "parameters": [id],
+                "requestBody": json_body(json!({ "type": "object", "required": ["until", "reason"], "properties": {
+                    "until": { "type": "string", "format": "date-time" }, "reason": text() } })),
+                "responses": responses(("200", ok("Prorrogado", json!({ "type": "object", "required": ["previous_deadline", "capture_deadline"], "properties": {
+                    "previous_deadline": { "type": "string", "format": "date-time" }, "capture_deadline": { "type": "string", "format": "date-time" } } }))),
+                    &[("404", "No existe esa candidatura."), ("409", "La candidatura está cancelada."), ("422", "Falta el motivo, o el plazo no es posterior al vigente o pasa del límite de la elección.")])
+            }},
             "/api/v1/candidacies/{id}/curricula/{role}": { "get": {
                 "summary": "El cuestionario curricular de una persona: secciones guardadas y fotografía",
                 "parameters": [id, role],

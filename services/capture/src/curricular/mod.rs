@@ -90,6 +90,8 @@ pub struct Candidacy {
     /// election asks for it.
     pub persons: Vec<Person>,
     pub capture_opens_at: DateTime<Utc>,
+    /// This candidacy's own deadline (the election's window unless the rule, a substitution,
+    /// a late registration or an extension gave it another).
     pub capture_closes_at: DateTime<Utc>,
     pub time_zone: String,
     pub bounds: Bounds,
@@ -180,7 +182,7 @@ pub async fn load(pool: &PgPool, id: Uuid, actor: &Actor) -> Result<Candidacy, A
                 COALESCE(k.name, c.constituency_code) AS constituency, p.name AS postulant, c.list_position, \
                 c.affirmative_action, p.kind = 'independent' AS independent, c.status, c.reopened_sections, \
                 (c.correction_reopened_at IS NOT NULL AND c.status = 'observed') AS correcting, {RESPONSIBLE_PARTY} AS responsible, \
-                e.capture_opens_at, e.capture_closes_at, e.time_zone, e.text_min_chars, e.text_max_chars, \
+                e.capture_opens_at, COALESCE(c.capture_deadline, e.capture_closes_at) AS capture_closes_at, e.time_zone, e.text_min_chars, e.text_max_chars, \
                 e.proposal_min_chars, e.proposal_max_chars, e.photo_max_bytes, e.alternate_questionnaire \
          FROM candidacies c JOIN elections e ON e.id = c.election_id \
          JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \

@@ -281,7 +281,7 @@ pub async fn dashboard(pool: &PgPool, actor: &Actor) -> sqlx::Result<Vec<Dashboa
     };
     let rows = sqlx::query(&format!(
         "SELECT c.id, o.name AS office, COALESCE(k.name, c.constituency_code) AS constituency, p.name AS postulant, \
-                c.list_position, h.full_name AS holder, c.status, e.capture_closes_at, \
+                c.list_position, h.full_name AS holder, c.status, COALESCE(c.capture_deadline, e.capture_closes_at) AS capture_closes_at, \
                 (SELECT count(*) FROM persons x JOIN curricular_sections s ON s.person_id = x.id \
                    WHERE x.candidacy_id = c.id AND x.active AND s.complete \
                      AND (x.role = 'holder' OR e.alternate_questionnaire)) \

@@ -87,6 +87,10 @@ async fn page(
     let rows = candidacies::list(&state.pool, current.id, &filters)
         .await
         .unwrap_or_default();
+    let time_zone = election::settings(&state.pool, current.id)
+        .await
+        .map(|s| s.time_zone)
+        .unwrap_or_else(|_| "America/Mexico_City".into());
     let (offices, postulants) = election::choices(&state.pool, current.id)
         .await
         .unwrap_or_default();
@@ -124,6 +128,7 @@ async fn page(
                     list_position: r.list_position,
                     holder: r.holder,
                     alternate: r.alternate,
+                    deadline: election::local(r.capture_deadline, &time_zone),
                 })
                 .collect(),
             filters,
@@ -492,6 +497,75 @@ pub async fn cancel(
     }
     let outcome = candidacies::cancel(&state.pool, id, form.motivo.trim(), actor(&caller)).await;
     after_action(&state, &session, outcome, "La candidatura quedó cancelada.").await
+}
+
+#[derive(Deserialize)]
+pub struct ExtendForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    hasta: String,
+    #[serde(default)]
+    motivo: String,
+}
+
+/// `POST /admin/candidaturas/{id}/prorrogar`: the unit extends one candidacy's capture deadline,
+/// with a reason (in the candidacy's history).
+pub async fn extend(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<Uuid>,
+    Form(form): Form<ExtendForm>,
+) -> Response {
+    if !csrf_matches(&session.csrf_token, &form.csrf) {
+        return page(
+            &state,
+            &session,
+            Filters::default(),
+            StatusCode::FORBIDDEN,
+            None,
+            vec![PAGE_EXPIRED.into()],
+        )
+        .await;
+    }
+    let time_zone = match election::current(&state.pool).await {
+        Ok(Some(e)) => election::settings(&state.pool, e.id)
+            .await
+            .map(|s| s.time_zone)
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let Some(until) = election::from_local_input(&form.hasta, &time_zone) else {
+        return page(
+            &state,
+            &session,
+            Filters::default(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            vec!["Nuevo plazo: escriba fecha y hora válidas.".into()],
+        )
+        .await;
+    };
+    let outcome = crate::deadlines::extend(
+        &state.pool,
+        id,
+        until,
+        &form.motivo,
+        actor(&caller),
+        chrono::Utc::now(),
+    )
+    .await;
+    after_action(
+        &state,
+        &session,
+        outcome,
+        &format!(
+            "El plazo de captura de la candidatura se prorrogó hasta el {}.",
+            election::local(until, &time_zone)
+        ),
+    )
+    .await
 }
 
 #[derive(Deserialize)]

@@ -131,6 +131,7 @@ pub async fn create_election(
         proposal_max_chars: 1600,
         retention_days: 90,
         alternate_questionnaire: false,
+        deadlines: Default::default(),
     };
     errors.extend(election::check(&settings).into_iter().map(|v| v.message));
     if !errors.is_empty() {

@@ -30,6 +30,13 @@ fn form_of(s: &Settings) -> ElectionForm {
         proposal_max: s.proposal_max_chars.to_string(),
         retention_days: s.retention_days.to_string(),
         alternate: s.alternate_questionnaire,
+        deadline_rule: s.deadlines.kind.code().into(),
+        deadline_days: s.deadlines.days.to_string(),
+        outer_bound: s
+            .deadlines
+            .outer_bound
+            .map(|b| election::to_local_input(b, &s.time_zone))
+            .unwrap_or_default(),
     }
 }
 
@@ -100,6 +107,12 @@ pub struct ElectionInput {
     retencion: String,
     #[serde(default)]
     suplente: Option<String>,
+    #[serde(default)]
+    regla_plazo: String,
+    #[serde(default)]
+    dias_plazo: String,
+    #[serde(default)]
+    limite_captura: String,
 }
 
 pub async fn update(
@@ -155,6 +168,21 @@ pub async fn update(
     let proposal_min = number(&input.propuesta_min, "Mínimo por propuesta", 0, 20_000);
     let proposal_max = number(&input.propuesta_max, "Máximo por propuesta", 1, 20_000);
     let retention = number(&input.retencion, "Días de retención", 0, 3650);
+    let deadline_days = number(&input.dias_plazo, "Días de captura por candidatura", 1, 90);
+    let deadline_kind = crate::deadlines::RuleKind::parse(&input.regla_plazo);
+    if deadline_kind.is_none() {
+        errors.push("Plazo de cada candidatura: elija una de las dos reglas.".into());
+    }
+    let outer_bound = if input.limite_captura.trim().is_empty() {
+        Some(None)
+    } else {
+        election::from_local_input(&input.limite_captura, &tz)
+            .map(Some)
+            .or_else(|| {
+                errors.push("Límite máximo de captura: escriba fecha y hora válidas.".into());
+                None
+            })
+    };
     let election_day = chrono::NaiveDate::parse_from_str(input.jornada.trim(), "%Y-%m-%d").ok();
     if election_day.is_none() {
         errors.push("Jornada electoral: escriba una fecha válida.".into());
@@ -171,6 +199,9 @@ pub async fn update(
         Some(proposal_max),
         Some(retention_days),
         Some(election_day),
+        Some(deadline_days),
+        Some(deadline_kind),
+        Some(outer_bound),
     ) = (
         capture_opens_at,
         capture_closes_at,
@@ -182,6 +213,9 @@ pub async fn update(
         proposal_max,
         retention,
         election_day,
+        deadline_days,
+        deadline_kind,
+        outer_bound,
     )
     else {
         return page(
@@ -209,6 +243,11 @@ pub async fn update(
         proposal_max_chars: proposal_max,
         retention_days,
         alternate_questionnaire: input.suplente.is_some(),
+        deadlines: crate::deadlines::DeadlineRule {
+            kind: deadline_kind,
+            days: deadline_days,
+            outer_bound,
+        },
     };
     errors.extend(election::check(&after).into_iter().map(|v| v.message));
     if !errors.is_empty() {

@@ -479,6 +479,12 @@ fn pages() -> DeclaredRouter<FrontState> {
             post(candidacies::cancel),
         )
         .route(
+            Method::POST,
+            "/admin/candidaturas/{id}/prorrogar",
+            Rule::people(ADMINS),
+            post(candidacies::extend),
+        )
+        .route(
             Method::GET,
             "/admin/importar",
             Rule::people(ADMINS),

@@ -226,6 +226,7 @@ pub async fn show(
             constituency: d.constituency,
             sha256: row.get("content_sha256"),
             pending: item.status == common::CandidacyStatus::Submitted as i32,
+            superseded: item.status == common::CandidacyStatus::Withdrawn as i32,
             persons,
         },
     )

@@ -172,6 +172,8 @@ pub struct CandidacyRow {
     pub alternate: String,
     pub status_label: &'static str,
     pub withdrawn: bool,
+    /// The capture deadline in force, in the election's zone.
+    pub deadline: String,
 }
 
 #[derive(Template)]
@@ -231,6 +233,11 @@ pub struct ElectionForm {
     pub proposal_max: String,
     pub retention_days: String,
     pub alternate: bool,
+    /// `fixed` or `from_delivery`.
+    pub deadline_rule: String,
+    pub deadline_days: String,
+    /// Empty: the start of the day before election day.
+    pub outer_bound: String,
 }
 
 #[derive(Template)]
@@ -346,6 +353,8 @@ pub struct ReviewPage {
     pub constituency: String,
     pub sha256: String,
     pub pending: bool,
+    /// The round's person was substituted (or the candidacy cancelled) after it was sent.
+    pub superseded: bool,
     pub persons: Vec<ReviewPerson>,
 }
 

@@ -212,6 +212,7 @@ pub fn public_json(p: &Published) -> Value {
         "corrected_at": p.listed.corrected_at,
         "persons": p.profile["persons"],
         "identity": p.identity,
+        "alternate_identity": p.alternate_identity,
         "content_sha256": p.profile["content_sha256"],
     })
 }

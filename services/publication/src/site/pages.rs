@@ -156,6 +156,18 @@ pub async fn list(
             query.push(format!("{k}={}", urlencode(v)));
         }
     }
+    let substitutions = crate::notices::substitutions(
+        &state.pool,
+        election.id,
+        &filters.cargo,
+        &filters.distrito,
+        &filters.postulante,
+    )
+    .await
+    .unwrap_or_default()
+    .into_iter()
+    .map(|n| (n.candidacy.to_string(), n.contest()))
+    .collect();
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1) as u32;
     render(
         StatusCode::OK,
@@ -167,6 +179,7 @@ pub async fn list(
             postulants,
             constituencies,
             cards: items.into_iter().map(|item| Card { item }).collect(),
+            substitutions,
             total,
             pages,
             query: query.join("&"),
@@ -183,6 +196,8 @@ fn urlencode(v: &str) -> String {
         .collect()
 }
 
+const ALTERNATE: &str = "Suplente";
+
 fn persons(profile: &Value) -> Vec<ShownPerson> {
     profile["persons"]
         .as_array()
@@ -191,7 +206,7 @@ fn persons(profile: &Value) -> Vec<ShownPerson> {
         .iter()
         .map(|p| ShownPerson {
             role_label: if p["role"] == "alternate" {
-                "Suplente"
+                ALTERNATE
             } else {
                 "Propietaria o propietario"
             },
@@ -235,8 +250,62 @@ fn persons(profile: &Value) -> Vec<ShownPerson> {
                     .collect()
                 })
                 .unwrap_or_default(),
+            identity: Vec::new(),
         })
         .collect()
+}
+
+/// (question, answer) texts of a stored identity subset.
+fn answers(identity: &Value) -> Vec<(String, String)> {
+    identity
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            (
+                a["question"].as_str().unwrap_or_default().to_string(),
+                a["answer"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The former URL of a candidacy being substituted (200, it is still in the contest) or
+/// cancelled (410, with the date).
+async fn notice(state: &SiteState, election: &Election, id: Uuid) -> Response {
+    match crate::notices::get(&state.pool, election.id, id).await {
+        Ok(Some(n)) => {
+            let since = n.since_local(election);
+            let (status, page) = match n.kind {
+                crate::notices::Kind::Substitution => (
+                    StatusCode::OK,
+                    NoticePage {
+                        title: "Sustitución en curso".into(),
+                        contest: n.contest(),
+                        message: format!(
+                            "Sustitución: la información de la nueva persona está pendiente. \
+                             El partido sustituyó a una persona de esta candidatura el {since}; \
+                             su información se publicará cuando el Instituto apruebe el cuestionario \
+                             de la nueva persona."
+                        ),
+                    },
+                ),
+                crate::notices::Kind::Cancelled => (
+                    StatusCode::GONE,
+                    NoticePage {
+                        title: "Candidatura cancelada".into(),
+                        contest: n.contest(),
+                        message: format!(
+                            "Esta candidatura se canceló el {since} y ya no participa en la contienda."
+                        ),
+                    },
+                ),
+            };
+            render(status, &page)
+        }
+        Ok(None) => not_found().await,
+        Err(_) => unavailable(),
+    }
 }
 
 pub async fn profile(State(state): State<SiteState>, Path(id): Path<String>) -> Response {
@@ -251,18 +320,15 @@ pub async fn profile(State(state): State<SiteState>, Path(id): Path<String>) -> 
         Ok(Some(p)) => render(
             StatusCode::OK,
             &ProfilePage {
-                persons: persons(&p.profile),
-                identity: p
-                    .identity
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|a| {
-                        (
-                            a["question"].as_str().unwrap_or_default().to_string(),
-                            a["answer"].as_str().unwrap_or_default().to_string(),
-                        )
+                persons: persons(&p.profile)
+                    .into_iter()
+                    .map(|mut person| {
+                        person.identity = answers(if person.role_label == ALTERNATE {
+                            &p.alternate_identity
+                        } else {
+                            &p.identity
+                        });
+                        person
                     })
                     .collect(),
                 corrected: p.listed.corrected_at.map(|c| election.local(c)),
@@ -273,7 +339,7 @@ pub async fn profile(State(state): State<SiteState>, Path(id): Path<String>) -> 
                 item: p.listed,
             },
         ),
-        Ok(None) => not_found().await,
+        Ok(None) => notice(&state, &election, id).await,
         Err(_) => unavailable(),
     }
 }

@@ -32,6 +32,8 @@ pub struct ListPage {
     pub postulants: Vec<(String, String)>,
     pub constituencies: Vec<(String, String)>,
     pub cards: Vec<Card>,
+    /// Candidacies of the contests shown whose person is being substituted: (URL id, contest).
+    pub substitutions: Vec<(String, String)>,
     pub total: i64,
     pub page: u32,
     pub pages: u32,
@@ -49,6 +51,8 @@ pub struct ShownPerson {
     pub photo: Option<String>,
     /// (section title, [(label, value, is_link)])
     pub sections: Vec<(String, Vec<Shown>)>,
+    /// The person's identity answers that the person consented to publish.
+    pub identity: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -56,9 +60,17 @@ pub struct ShownPerson {
 pub struct ProfilePage {
     pub item: Listed,
     pub persons: Vec<ShownPerson>,
-    pub identity: Vec<(String, String)>,
     pub corrected: Option<String>,
     pub sha256: String,
+}
+
+/// The former URL of a candidacy being substituted or cancelled.
+#[derive(Template)]
+#[template(path = "notice.html")]
+pub struct NoticePage {
+    pub title: String,
+    pub contest: String,
+    pub message: String,
 }
 
 #[derive(Template)]

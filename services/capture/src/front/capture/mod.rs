@@ -130,25 +130,32 @@ pub async fn dashboard(
         Ok(rows) => rows,
         Err(e) => return error_page(&session, &e.into()),
     };
-    let window = match rows.first() {
-        Some(first) => {
-            let election = crate::election::current(&state.pool).await.ok().flatten();
-            let settings = match election {
-                Some(e) => crate::election::settings(&state.pool, e.id).await.ok(),
-                None => None,
-            };
-            settings
-                .map(|s| {
-                    window_text(
-                        s.capture_opens_at,
-                        first.capture_closes_at,
-                        &s.time_zone,
-                        Utc::now(),
-                    )
-                })
-                .unwrap_or_default()
+    let now = Utc::now();
+    let settings = match rows.first() {
+        Some(_) => match crate::election::current(&state.pool).await.ok().flatten() {
+            Some(e) => crate::election::settings(&state.pool, e.id).await.ok(),
+            None => None,
+        },
+        None => None,
+    };
+    let tz = settings
+        .as_ref()
+        .map(|s| s.time_zone.clone())
+        .unwrap_or_else(|| "America/Mexico_City".into());
+    // One text when every candidacy shares its deadline; otherwise each line shows its own.
+    let window = match (&settings, rows.first()) {
+        (Some(s), Some(first))
+            if rows
+                .iter()
+                .all(|r| r.capture_closes_at == first.capture_closes_at) =>
+        {
+            window_text(s.capture_opens_at, first.capture_closes_at, &tz, now)
         }
-        None => String::new(),
+        (Some(_), Some(_)) => {
+            "Cada candidatura tiene su propio plazo de captura: véalo en la columna «Plazo»."
+                .to_string()
+        }
+        _ => String::new(),
     };
     let lines = rows
         .into_iter()
@@ -162,6 +169,8 @@ pub async fn dashboard(
             status_label: r.status_label,
             done: r.done,
             total: r.total,
+            deadline: local(r.capture_closes_at, &tz),
+            closed: now >= r.capture_closes_at,
         })
         .collect();
     render(

@@ -26,6 +26,10 @@ pub struct DashboardLine {
     pub status_label: &'static str,
     pub done: i64,
     pub total: i64,
+    /// The candidacy's own capture deadline, in the election's zone.
+    pub deadline: String,
+    /// Whether the deadline passed.
+    pub closed: bool,
 }
 
 #[derive(Template)]
