@@ -65,6 +65,8 @@ struct NewGenerated<'a> {
     person_id: Option<Uuid>,
     label: &'a str,
     approved_at: DateTime<Utc>,
+    /// When it must have been delivered (None: `DELIVERY_DAYS` after approval).
+    due_at: Option<DateTime<Utc>>,
 }
 
 async fn create_generated(
@@ -79,6 +81,7 @@ async fn create_generated(
         person_id,
         label,
         approved_at,
+        due_at,
     } = new;
     let email = Email::parse(&email).map_err(permanent)?;
     let account = store::insert(
@@ -96,8 +99,8 @@ async fn create_generated(
     .await
     .map_err(|e| HandleError::Transient(anyhow::anyhow!("{e}")))?;
     sqlx::query(
-        "INSERT INTO generated_accounts (account_id, kind, party_id, candidacy_id, person_id, label, approved_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO generated_accounts (account_id, kind, party_id, candidacy_id, person_id, label, approved_at, due_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(account.id)
     .bind(if role == Role::Party { "party" } else { "candidacy" })
@@ -106,6 +109,7 @@ async fn create_generated(
     .bind(person_id)
     .bind(label)
     .bind(approved_at)
+    .bind(due_at)
     .execute(&mut *conn)
     .await?;
     store::audit(
@@ -192,6 +196,7 @@ impl CandidacyAccounts {
         let approved_at = timestamp(event.approved_at.as_ref())
             .or_else(|| timestamp(event.occurred_at.as_ref()))
             .unwrap_or_else(Utc::now);
+        let due_at = timestamp(event.accounts_due_at.as_ref());
 
         let party_exists: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM generated_accounts WHERE kind = 'party' AND party_id = $1)",
@@ -212,6 +217,7 @@ impl CandidacyAccounts {
                     person_id: None,
                     label: &label,
                     approved_at,
+                    due_at,
                 },
             )
             .await?;
@@ -243,6 +249,7 @@ impl CandidacyAccounts {
                     person_id: holder_id,
                     label: &label(&dimensions, event.list_position),
                     approved_at,
+                    due_at,
                 },
             )
             .await?;
@@ -306,6 +313,7 @@ impl CandidacyAccounts {
                     person_id: Some(new_person),
                     label: &label,
                     approved_at,
+                    due_at: timestamp(event.accounts_due_at.as_ref()),
                 },
             )
             .await?;
@@ -346,13 +354,17 @@ pub struct Generated {
     pub candidacy_id: Option<Uuid>,
     pub label: String,
     pub approved_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
     pub sheet_issued_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
 impl Generated {
+    /// The end of the delivery period: as capture computed it from the election's calendar,
+    /// or `DELIVERY_DAYS` after approval for accounts of earlier versions.
     pub fn deadline(&self) -> DateTime<Utc> {
-        self.approved_at + Duration::days(DELIVERY_DAYS)
+        self.due_at
+            .unwrap_or(self.approved_at + Duration::days(DELIVERY_DAYS))
     }
 
     pub fn late(&self, now: DateTime<Utc>) -> bool {
@@ -373,7 +385,7 @@ pub async fn list(pool: &PgPool, party_id: Option<Uuid>) -> sqlx::Result<Vec<Gen
         .join(", ");
     sqlx::query(&format!(
         "SELECT {account_columns}, g.kind, g.party_id AS g_party_id, g.candidacy_id AS g_candidacy_id, \
-                g.label, g.approved_at, g.sheet_issued_at, g.delivered_at \
+                g.label, g.approved_at, g.due_at, g.sheet_issued_at, g.delivered_at \
          FROM generated_accounts g JOIN accounts a ON a.id = g.account_id \
          WHERE ($1::uuid IS NULL OR g.party_id = $1) \
          ORDER BY g.party_id, g.kind DESC, g.label, a.email"
@@ -386,6 +398,7 @@ pub async fn list(pool: &PgPool, party_id: Option<Uuid>) -> sqlx::Result<Vec<Gen
             candidacy_id: row.try_get("g_candidacy_id")?,
             label: row.try_get("label")?,
             approved_at: row.try_get("approved_at")?,
+            due_at: row.try_get("due_at")?,
             sheet_issued_at: row.try_get("sheet_issued_at")?,
             delivered_at: row.try_get("delivered_at")?,
             account: store::from_row(row)?,

@@ -101,6 +101,31 @@ pub async fn substitute(
     reason: &str,
     actor: Option<Uuid>,
 ) -> Result<Uuid, AppError> {
+    let mut tx = pool.begin().await?;
+    let new_id = substitute_in(
+        &mut tx,
+        candidacy_id,
+        role,
+        new_person,
+        reason,
+        actor,
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(new_id)
+}
+
+/// [`substitute`] inside the caller's transaction (the import's).
+pub async fn substitute_in(
+    tx: &mut PgConnection,
+    candidacy_id: Uuid,
+    role: &str,
+    new_person: &PersonRow,
+    reason: &str,
+    actor: Option<Uuid>,
+    now: chrono::DateTime<Utc>,
+) -> Result<Uuid, AppError> {
     if !matches!(role, "holder" | "alternate") {
         return Err(AppError::new(
             ErrorCode::InvalidArgument,
@@ -108,9 +133,7 @@ pub async fn substitute(
         ));
     }
     require_reason(reason, "Indique el motivo de la sustitución.")?;
-    let now = Utc::now();
-    let mut tx = pool.begin().await?;
-    let (dims, stage) = dimensions(&mut tx, candidacy_id).await?;
+    let (dims, stage) = dimensions(&mut *tx, candidacy_id).await?;
     if stage == "withdrawn" {
         return Err(withdrawn());
     }
@@ -151,7 +174,7 @@ pub async fn substitute(
         .fetch_one(&mut *tx)
         .await?;
     let deadline = if restarted {
-        restart(&mut tx, candidacy_id, now).await?
+        restart(&mut *tx, candidacy_id, now).await?
     } else {
         sqlx::query("UPDATE candidacies SET updated_at = $2 WHERE id = $1")
             .bind(candidacy_id)
@@ -161,7 +184,7 @@ pub async fn substitute(
         None
     };
     history(
-        &mut tx,
+        &mut *tx,
         candidacy_id,
         now,
         "substituted",
@@ -172,14 +195,18 @@ pub async fn substitute(
         }),
     )
     .await?;
+    // The new person's account is delivered within the same days as after an approval.
+    let accounts_due = crate::deadlines::calendar(&mut *tx, candidacy_id)
+        .await?
+        .days_after(now, crate::deadlines::ACCOUNT_DELIVERY_DAYS);
     // A new holder changes the sex and age dimensions.
     let dims = if role == "holder" {
-        dimensions(&mut tx, candidacy_id).await?.0
+        dimensions(&mut *tx, candidacy_id).await?.0
     } else {
         dims
     };
     enqueue_event(
-        &mut tx,
+        &mut *tx,
         routing_keys::CANDIDACY_SUBSTITUTED,
         &events::CandidacySubstituted {
             candidacy_id: Some(common::CandidacyId {
@@ -200,10 +227,10 @@ pub async fn substitute(
             dimensions: Some(dims),
             occurred_at: Some(timestamp(now)),
             questionnaire_restarted: restarted,
+            accounts_due_at: Some(timestamp(accounts_due)),
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(new_id)
 }
 
@@ -240,17 +267,29 @@ pub async fn cancel(
     reason: &str,
     actor: Option<Uuid>,
 ) -> Result<(), AppError> {
-    require_reason(reason, "Indique el motivo de la cancelación.")?;
-    let now = Utc::now();
     let mut tx = pool.begin().await?;
-    live_dimensions(&mut tx, candidacy_id).await?;
+    cancel_in(&mut tx, candidacy_id, reason, actor, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`cancel`] inside the caller's transaction (the import's).
+pub async fn cancel_in(
+    tx: &mut PgConnection,
+    candidacy_id: Uuid,
+    reason: &str,
+    actor: Option<Uuid>,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), AppError> {
+    require_reason(reason, "Indique el motivo de la cancelación.")?;
+    live_dimensions(&mut *tx, candidacy_id).await?;
     sqlx::query("UPDATE candidacies SET status = 'withdrawn', withdrawn_at = $2, updated_at = $2 WHERE id = $1")
         .bind(candidacy_id)
         .bind(now)
         .execute(&mut *tx)
         .await?;
     history(
-        &mut tx,
+        &mut *tx,
         candidacy_id,
         now,
         "cancelled",
@@ -259,7 +298,7 @@ pub async fn cancel(
     )
     .await?;
     enqueue_event(
-        &mut tx,
+        &mut *tx,
         routing_keys::CANDIDACY_CANCELLED,
         &events::CandidacyCancelled {
             candidacy_id: Some(common::CandidacyId {
@@ -270,7 +309,6 @@ pub async fn cancel(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

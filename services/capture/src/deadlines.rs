@@ -94,7 +94,16 @@ fn start_of(date: NaiveDate, tz: chrono_tz::Tz) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// Natural days, counted from the day after a candidacy's approval, within which its accounts
+/// are delivered (Sonora's plan; the same in Coahuila's and Durango's).
+pub const ACCOUNT_DELIVERY_DAYS: u32 = 3;
+
 impl Calendar {
+    /// 00:00 of `day` in the election's zone.
+    pub fn start_of_day(&self, day: NaiveDate) -> DateTime<Utc> {
+        start_of(day, self.time_zone)
+    }
+
     /// The latest instant any deadline may be.
     pub fn outer_bound(&self) -> DateTime<Utc> {
         self.rule.outer_bound.unwrap_or_else(|| {

@@ -463,12 +463,17 @@ pub async fn catalog(pool: &PgPool, election_id: Uuid) -> sqlx::Result<Catalog> 
             .into_iter()
             .map(|r| (r.get("kind"), r.get("code")))
             .collect();
-    let rows =
-        sqlx::query("SELECT id, code, responsible_code FROM postulants WHERE election_id = $1")
-            .bind(election_id)
-            .fetch_all(pool)
-            .await?;
+    let rows = sqlx::query(
+        "SELECT id, code, responsible_code, members FROM postulants WHERE election_id = $1",
+    )
+    .bind(election_id)
+    .fetch_all(pool)
+    .await?;
     let ids: HashMap<String, Uuid> = rows.iter().map(|r| (r.get("code"), r.get("id"))).collect();
+    let members = rows
+        .iter()
+        .map(|r| (r.get("code"), r.get::<Vec<String>, _>("members")))
+        .collect();
     // Coalitions and common candidacies are captured by their responsible party.
     let postulants = rows
         .iter()
@@ -501,12 +506,35 @@ pub async fn catalog(pool: &PgPool, election_id: Uuid) -> sqlx::Result<Catalog> 
         )
     })
     .collect();
+    let persons = sqlx::query(
+        "SELECT p.full_name, p.birth_date, c.external_id FROM persons p JOIN candidacies c ON c.id = p.candidacy_id \
+         WHERE c.election_id = $1 AND c.status <> 'withdrawn' AND p.active",
+    )
+    .bind(election_id)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| {
+        (
+            crate::import::person_identity(r.get("full_name"), r.get("birth_date")),
+            r.get("external_id"),
+        )
+    })
+    .collect();
+    let time_zone: String = sqlx::query_scalar("SELECT time_zone FROM elections WHERE id = $1")
+        .bind(election_id)
+        .fetch_one(pool)
+        .await?;
     Ok(Catalog {
         election_day,
+        time_zone,
         offices,
         constituencies,
         postulants,
+        party_ids: ids,
+        members,
         occupied,
+        persons,
     })
 }
 

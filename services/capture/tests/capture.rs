@@ -94,6 +94,8 @@ async fn seeded(stack: &Stack) {
     .await;
 }
 
+/// The election's capture window, and every candidacy on it (the demo is imported after the
+/// window opened, so its candidacies start with the deadline of a late registration).
 async fn set_window(stack: &Stack, opens: &str, closes: &str) {
     sqlx::query(&format!(
         "UPDATE elections SET capture_opens_at = {opens}, capture_closes_at = {closes}"
@@ -101,6 +103,10 @@ async fn set_window(stack: &Stack, opens: &str, closes: &str) {
     .execute(&stack.capture_pool)
     .await
     .unwrap();
+    sqlx::query("UPDATE candidacies SET capture_deadline = NULL")
+        .execute(&stack.capture_pool)
+        .await
+        .unwrap();
 }
 
 async fn party_id(stack: &Stack, code: &str) -> Uuid {

@@ -408,10 +408,54 @@ N-3,diputacion_mr,mr,03,PAN,,Luis Pérez,hombre,2020-01-01,,,,\n";
         .multipart(multipart(&good));
     let page = admin.send(request).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // First what it would do; nothing is stored until the unit applies it.
     assert!(
         page.body
-            .contains("1 candidaturas nuevas, 0 actualizadas, 0 sin cambios")
+            .contains("Vista previa: el archivo no tiene errores")
+            && page
+                .body
+                .contains("1 candidaturas nuevas, 0 con cambios, 0 sustituciones, 0 cancelaciones"),
+        "{}",
+        page.body
     );
+    assert!(
+        !admin
+            .get("/admin/candidaturas?postulante=PAN")
+            .await
+            .body
+            .contains("Ana López")
+    );
+    let apply = page
+        .body
+        .split("action=\"/admin/importar/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = admin
+        .post(
+            &format!("/admin/importar/{apply}"),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains(
+            "1 candidaturas nuevas, 0 actualizadas, 0 sustituciones, 0 cancelaciones, 0 sin cambios"
+        ),
+        "{}",
+        page.body
+    );
+    // Applied once: the same preview cannot be applied twice.
+    let again = admin
+        .post(
+            &format!("/admin/importar/{apply}"),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
 
     let list = admin
         .get("/admin/candidaturas?postulante=PAN&cargo=diputacion_mr")
@@ -504,6 +548,9 @@ async fn an_admin_edits_the_election_in_local_time_and_date_changes_emit_an_even
         "propuesta_min",
         "propuesta_max",
         "retencion",
+        "regla_plazo",
+        "dias_plazo",
+        "limite_captura",
     ]
     .iter()
     .map(|n| (n.to_string(), field(n)))
@@ -716,7 +763,28 @@ async fn an_admin_creates_an_election_and_loads_its_catalogs_from_csv() {
             reqwest::multipart::Part::bytes(include_bytes!("../demo/candidaturas.csv").to_vec())
                 .file_name("candidaturas.csv"),
         );
-    let imported = admin.multipart("/admin/importar", form).await;
+    let previewed = admin.multipart("/admin/importar", form).await;
+    assert_eq!(previewed.status, StatusCode::OK, "{}", previewed.body);
+    assert!(
+        previewed.body.contains("102 candidaturas nuevas"),
+        "{}",
+        previewed.body
+    );
+    let apply = previewed
+        .body
+        .split("action=\"/admin/importar/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let imported = admin
+        .post(
+            &format!("/admin/importar/{apply}"),
+            &[("csrf", &previewed.hidden("csrf"))],
+        )
+        .await;
     assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
     let candidacies: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM candidacies c JOIN elections e ON e.id = c.election_id WHERE e.state_code = '10'",

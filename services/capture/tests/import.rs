@@ -95,18 +95,18 @@ async fn twelve_errors_are_reported_at_once_and_nothing_is_imported() {
     let file = format!(
         "{HEADER}\
 X-1,senaduria,mr,01,PAN,,Ana López Díaz,mujer,1980-01-01,,,,\n\
-X-2,diputacion_mr,rp,01,PAN,,Ana López Díaz,mujer,1980-01-01,,,,\n\
-X-3,diputacion_mr,mr,99,PAN,,Ana López Díaz,mujer,1980-01-01,,,,\n\
-X-4,diputacion_mr,mr,02,PARTIDO_X,,Ana López Díaz,mujer,1980-01-01,,,,\n\
-X-5,diputacion_rp,rp,RP,MORENA,,Ana López Díaz,mujer,1980-01-01,,,,\n\
-X-6,diputacion_mr,mr,04,PAN,,,mujer,1980-01-01,,,,\n\
-X-7,diputacion_mr,mr,05,PAN,,Ana López Díaz,otro,1980-01-01,,,,\n\
+X-2,diputacion_mr,rp,01,PAN,,Ana López Díaz,mujer,1980-01-02,,,,\n\
+X-3,diputacion_mr,mr,99,PAN,,Ana López Díaz,mujer,1980-01-03,,,,\n\
+X-4,diputacion_mr,mr,02,PARTIDO_X,,Ana López Díaz,mujer,1980-01-04,,,,\n\
+X-5,diputacion_rp,rp,RP,MORENA,,Ana López Díaz,mujer,1980-01-05,,,,\n\
+X-6,diputacion_mr,mr,04,PAN,,,mujer,1980-01-06,,,,\n\
+X-7,diputacion_mr,mr,05,PAN,,Ana López Díaz,otro,1980-01-07,,,,\n\
 X-8,diputacion_mr,mr,06,PAN,,Ana López Díaz,mujer,01/02/1980,,,,\n\
 X-9,diputacion_mr,mr,07,PAN,,Ana López Díaz,mujer,2015-01-01,,,,\n\
-X-10,diputacion_mr,mr,08,PAN,,Ana López Díaz,mujer,1980-01-01,,,,heroica\n\
-X-10,diputacion_mr,mr,09,PAN,,Ana López Díaz,mujer,1980-01-01,,,,\n\
-X-12,diputacion_rp,rp,RP,PT,200,Ana López Díaz,mujer,1980-01-01,,,,\n\
-X-13,diputacion_mr,mr,10,PAN,,Ana López Díaz,mujer,1980-01-01,,,,\n"
+X-10,diputacion_mr,mr,08,PAN,,Ana López Díaz,mujer,1980-01-10,,,,heroica\n\
+X-10,diputacion_mr,mr,09,PAN,,Ana López Díaz,mujer,1980-01-11,,,,\n\
+X-12,diputacion_rp,rp,RP,PT,200,Ana López Díaz,mujer,1980-01-12,,,,\n\
+X-13,diputacion_mr,mr,10,PAN,,Ana López Díaz,mujer,1980-01-13,,,,\n"
     );
     let errors = import::parse(file.as_bytes(), &catalog).unwrap_err();
     let found: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
@@ -143,25 +143,69 @@ X-13,diputacion_mr,mr,10,PAN,,Ana López Díaz,mujer,1980-01-01,,,,\n"
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_changed_row_updates_its_candidacy_without_a_new_registration() {
+async fn a_different_person_in_a_seat_is_a_substitution_and_a_corrected_sex_an_update() {
     let (db, pool) = database().await;
     seed(&pool).await.unwrap();
     let catalog = election::catalog(&pool, DEMO_ELECTION).await.unwrap();
     let demo = include_str!("../demo/candidaturas.csv");
     let first_row = demo.lines().nth(1).unwrap();
     let mut fields: Vec<&str> = first_row.split(',').collect();
-    fields[6] = "Nombre Corregido Por Registro";
+    let replaced = fields[6].to_string();
+    fields[6] = "Persona Distinta Del Registro";
     let file = format!("{HEADER}{}\n", fields.join(","));
     let rows = import::parse(file.as_bytes(), &catalog).unwrap();
+    // The preview says so and changes nothing.
+    let preview = import::preview(&pool, DEMO_ELECTION, &catalog, &rows)
+        .await
+        .unwrap();
+    assert_eq!((preview.substituted, preview.updated), (1, 0));
+    assert_eq!(preview.changes[0].action, "substituted");
+    assert!(
+        preview.changes[0]
+            .detail
+            .contains("Persona Distinta Del Registro")
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM kit_outbox WHERE routing_key = 'candidacy.substituted'"
+        )
+        .await,
+        0,
+        "a preview announces nothing"
+    );
     let summary = import::apply(&pool, DEMO_ELECTION, &catalog, &rows, None)
         .await
         .unwrap();
     assert_eq!(
-        (summary.created, summary.updated, summary.unchanged),
-        (0, 1, 0)
+        (
+            summary.created,
+            summary.updated,
+            summary.substituted,
+            summary.unchanged
+        ),
+        (0, 0, 1, 0)
+    );
+    // Never an overwrite: the replaced person stays, inactive, and the substitution is
+    // announced (new account, old one locked, identity answers blocked downstream).
+    assert_eq!(
+        count(
+            &pool,
+            &format!("SELECT count(*) FROM persons WHERE full_name = '{replaced}' AND NOT active")
+        )
+        .await,
+        1
     );
     assert_eq!(
-        count(&pool, "SELECT count(*) FROM persons WHERE full_name = 'Nombre Corregido Por Registro' AND active").await,
+        count(&pool, "SELECT count(*) FROM persons WHERE full_name = 'Persona Distinta Del Registro' AND active").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM kit_outbox WHERE routing_key = 'candidacy.substituted'"
+        )
+        .await,
         1
     );
     assert_eq!(
@@ -170,7 +214,29 @@ async fn a_changed_row_updates_its_candidacy_without_a_new_registration() {
             "SELECT count(*) FROM kit_outbox WHERE routing_key = 'candidacy.registered'"
         )
         .await,
-        102
+        102,
+        "no new registration"
+    );
+    // The same person with the sex corrected is an update in place.
+    fields[7] = if fields[7] == "mujer" {
+        "hombre"
+    } else {
+        "mujer"
+    };
+    let file = format!("{HEADER}{}\n", fields.join(","));
+    let rows = import::parse(file.as_bytes(), &catalog).unwrap();
+    let catalog = election::catalog(&pool, DEMO_ELECTION).await.unwrap();
+    let summary = import::apply(&pool, DEMO_ELECTION, &catalog, &rows, None)
+        .await
+        .unwrap();
+    assert_eq!((summary.updated, summary.substituted), (1, 0));
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM kit_outbox WHERE routing_key = 'candidacy.substituted'"
+        )
+        .await,
+        1
     );
     assert_eq!(
         count(
@@ -178,8 +244,92 @@ async fn a_changed_row_updates_its_candidacy_without_a_new_registration() {
             "SELECT count(*) FROM candidacy_history WHERE action = 'updated_by_import'"
         )
         .await,
-        1
+        2
     );
+    pool.close().await;
+    db.drop_database().await;
+}
+
+/// The registry's columns beyond ours: a cancelled row cancels, the coalition agreement's
+/// member party captures its candidacy, the approval date sets the accounts' delivery deadline
+/// (end of the third natural day after it, election zone), and one person in two seats is an
+/// error that stops the whole file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_rows_coalition_agreements_approval_dates_and_one_person_one_seat() {
+    use conoceles_proto::events::v1::CandidacyRegistered;
+    use prost::Message;
+    let (db, pool) = database().await;
+    seed(&pool).await.unwrap();
+    let catalog = election::catalog(&pool, DEMO_ELECTION).await.unwrap();
+    let header = format!(
+        "{},fecha_aprobacion,estatus,partido_responsable\n",
+        HEADER.trim_end()
+    );
+    let demo = include_str!("../demo/candidaturas.csv");
+    // The coalition's candidacy of district 01 cancelled, and a new one registered in its
+    // seat, assigned by the agreement to PAN and approved on 30 November.
+    let first = demo.lines().nth(1).unwrap();
+    assert!(first.contains(",01,COA1,"));
+    let file = format!(
+        "{header}{first},,cancelada,\n\
+X-1,diputacion_mr,mr,01,COA1,,Laura Núñez Vega,mujer,1979-03-03,,,,,2026-11-30,,PAN\n"
+    );
+    // Someone who already holds a seat cannot take another one.
+    let taken = demo.lines().nth(3).unwrap().split(',').collect::<Vec<_>>();
+    let two_seats = format!(
+        "{file}X-2,diputacion_rp,rp,RP,PAN,4,{},{},{},,,,,,,\n",
+        taken[6], taken[7], taken[8]
+    );
+    let errors = import::parse(two_seats.as_bytes(), &catalog).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].message.contains("no puede ocupar dos lugares"),
+        "{errors:?}"
+    );
+    let not_a_member = file.replace(",PAN\n", ",MORENA\n");
+    let errors = import::parse(not_a_member.as_bytes(), &catalog).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].column, "partido_responsable", "{errors:?}");
+
+    let rows = import::parse(file.as_bytes(), &catalog).unwrap();
+    let summary = import::apply(&pool, DEMO_ELECTION, &catalog, &rows, None)
+        .await
+        .unwrap();
+    assert_eq!((summary.created, summary.cancelled), (1, 1), "{summary:?}");
+    let first_id = first.split(',').next().unwrap();
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM candidacies WHERE external_id = $1")
+            .bind(first_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "withdrawn");
+    // The agreement's party captures it; the coalition stays its postulant.
+    let (postulant, responsible): (String, uuid::Uuid) = sqlx::query_as(&format!(
+        "SELECT c.postulant_code, {} FROM candidacies c WHERE c.external_id = 'X-1'",
+        conoceles_capture::curricular::RESPONSIBLE_PARTY
+    ))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let pan: uuid::Uuid = sqlx::query_scalar("SELECT id FROM postulants WHERE code = 'PAN'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!((postulant.as_str(), responsible), ("COA1", pan));
+    let payload: Vec<u8> = sqlx::query_scalar(
+        "SELECT payload FROM kit_outbox WHERE routing_key = 'candidacy.registered' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let event = CandidacyRegistered::decode(payload.as_slice()).unwrap();
+    assert_eq!(event.responsible_party_id.unwrap().value, pan.to_string());
+    // Coahuila is UTC−6: approved 30 November, accounts due when 4 December starts there.
+    let approved = conoceles_kit::proto_time::from_proto(event.approved_at.as_ref()).unwrap();
+    let due = conoceles_kit::proto_time::from_proto(event.accounts_due_at.as_ref()).unwrap();
+    assert_eq!(approved.to_rfc3339(), "2026-11-30T06:00:00+00:00");
+    assert_eq!(due.to_rfc3339(), "2026-12-04T06:00:00+00:00");
     pool.close().await;
     db.drop_database().await;
 }
@@ -455,13 +605,26 @@ async fn a_substitution_at_any_stage_restarts_the_questionnaire_with_its_own_dea
 
     let (db, pool) = database().await;
     seed(&pool).await.unwrap();
-    // 15 days a substitution gets, in a window that closes in 3 days.
+    // The demo was imported after capture opened: each candidacy has the 15 days of a late
+    // registration.
+    let late: i64 = count(
+        &pool,
+        "SELECT count(*) FROM candidacies WHERE capture_deadline >= now() + interval '15 days'",
+    )
+    .await;
+    assert_eq!(late, 102);
+    // 15 days a substitution gets, in a window that closes in 3 days (candidacies registered
+    // before it opened).
     sqlx::query(
         "UPDATE elections SET capture_closes_at = now() + interval '3 days', deadline_days = 15",
     )
     .execute(&pool)
     .await
     .unwrap();
+    sqlx::query("UPDATE candidacies SET capture_deadline = NULL")
+        .execute(&pool)
+        .await
+        .unwrap();
     let morena = candidacies::list(
         &pool,
         DEMO_ELECTION,

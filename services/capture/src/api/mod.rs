@@ -311,12 +311,23 @@ struct ImportFailed<'a> {
     errors: Vec<import::ImportError>,
 }
 
-/// `POST /api/v1/candidacies/import` with the CSV as the body: all or nothing.
+#[derive(Deserialize, Default)]
+struct ImportQuery {
+    #[serde(default)]
+    preview: bool,
+}
+
+/// `POST /api/v1/candidacies/import` with the CSV as the body: all or nothing;
+/// `?preview=true` says what it would do, line by line, and changes nothing.
 async fn import_candidacies(
     State(state): State<FrontState>,
     axum::Extension(caller): axum::Extension<Caller>,
+    query: Result<axum::extract::Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
     body: Bytes,
 ) -> ApiResult<Response> {
+    let Ok(axum::extract::Query(ImportQuery { preview })) = query else {
+        return Err(invalid("preview", "preview debe ser true o false."));
+    };
     let actor = actor(&caller)?;
     let settings = current_settings(&state).await?;
     let catalog = election::catalog(&state.pool, settings.id).await?;
@@ -330,6 +341,10 @@ async fn import_candidacies(
             }),
         )
             .into_response()),
+        Ok(rows) if preview => {
+            let summary = import::preview(&state.pool, settings.id, &catalog, &rows).await?;
+            Ok(Json(summary).into_response())
+        }
         Ok(rows) => {
             let summary = import::apply(
                 &state.pool,

@@ -126,11 +126,15 @@ pub fn spec() -> Value {
                     "total": { "type": "integer" }, "items": { "type": "array", "items": schema("CandidacyItem") } } }))), &[("404", "Aún no hay elección.")])
             }},
             "/api/v1/candidacies/import": { "post": {
-                "summary": "Importa el CSV de candidaturas aprobadas (todo o nada; ver docs/import.md)",
+                "summary": "Importa el CSV de candidaturas aprobadas (todo o nada; ver docs/import.md); con preview=true solo dice qué haría",
+                "parameters": [{ "name": "preview", "in": "query", "required": false, "description": "true: vista previa, no cambia nada", "schema": { "type": "boolean" } }],
                 "requestBody": { "required": true, "content": { "text/csv": { "schema": { "type": "string" } } } },
                 "responses": responses(("200", ok("Resumen", json!({ "type": "object", "properties": {
-                    "created": { "type": "integer" }, "updated": { "type": "integer" }, "unchanged": { "type": "integer" } } }))),
-                    &[("404", "Aún no hay elección."), ("413", "Archivo demasiado grande.")])
+                    "created": { "type": "integer" }, "updated": { "type": "integer" }, "substituted": { "type": "integer" },
+                    "cancelled": { "type": "integer" }, "unchanged": { "type": "integer" },
+                    "changes": { "type": "array", "items": { "type": "object", "properties": {
+                        "line": { "type": "integer" }, "external_id": { "type": "string" }, "action": { "type": "string" }, "detail": { "type": "string" } } } } } }))),
+                    &[("404", "Aún no hay elección."), ("413", "Archivo demasiado grande."), ("422", "El archivo tiene errores, o preview no es true o false.")])
             }},
             "/api/v1/bulk/template.csv": { "get": {
                 "summary": "Plantilla CSV de carga masiva: una fila por persona de las candidaturas de la cuenta",

@@ -168,10 +168,12 @@ pub fn may_edit(actor: &Actor, candidacy: &Candidacy) -> bool {
         && may_read(actor, candidacy.id, candidacy.responsible_party_id)
 }
 
-/// The SQL giving the id of the party responsible for a candidacy `c` (its postulant, or for a
-/// coalition or common candidacy the party named responsible).
+/// The SQL giving the id of the party responsible for a candidacy `c`: the member party the
+/// coalition agreement assigns it to, else its postulant, or for a coalition or common
+/// candidacy the party named responsible.
 pub const RESPONSIBLE_PARTY: &str = "(SELECT r.id FROM postulants p \
-     JOIN postulants r ON r.election_id = p.election_id AND r.code = COALESCE(p.responsible_code, p.code) \
+     JOIN postulants r ON r.election_id = p.election_id \
+          AND r.code = COALESCE(c.responsible_code, p.responsible_code, p.code) \
      WHERE p.election_id = c.election_id AND p.code = c.postulant_code)";
 
 /// Loads the candidacy if `actor` may see it; anyone else gets "not found", so ids of other

@@ -12,8 +12,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::PAGE_EXPIRED;
+use super::login::CsrfForm;
 use super::session::{SessionInfo, csrf_matches};
-use super::views::{CandidaciesPage, CandidacyRow, ImportPage, Nav, render};
+use super::views::{CandidaciesPage, CandidacyRow, ImportPage, ImportPreview, Nav, render};
 use super::{FrontState, password_change_redirect};
 use crate::candidacies::{self, Filters};
 use crate::election;
@@ -223,6 +224,27 @@ async fn import_page(
     summary: Option<String>,
     problems: Vec<String>,
 ) -> Response {
+    import_page_with(state, session, status, summary, problems, None).await
+}
+
+fn action_label(action: &str) -> &'static str {
+    match action {
+        "new" => "Nueva",
+        "changed" => "Cambia",
+        "substituted" => "Sustitución",
+        "cancelled" => "Cancelación",
+        _ => "Se omite",
+    }
+}
+
+async fn import_page_with(
+    state: &FrontState,
+    session: &SessionInfo,
+    status: StatusCode,
+    summary: Option<String>,
+    problems: Vec<String>,
+    preview: Option<ImportPreview>,
+) -> Response {
     let name = election::current(&state.pool)
         .await
         .ok()
@@ -237,6 +259,7 @@ async fn import_page(
             election_name: name,
             summary,
             problems,
+            preview,
         },
     )
 }
@@ -314,28 +337,133 @@ pub async fn import_upload(
             .await
         }
         Ok(rows) => {
-            match import::apply(&state.pool, current.id, &catalog, &rows, actor(&caller)).await {
+            // Checked: kept, and shown as it would apply.
+            let upload = Uuid::now_v7();
+            let previewed = async {
+                sqlx::query(
+                    "DELETE FROM import_uploads WHERE election_id = $1 AND uploaded_by IS NOT DISTINCT FROM $2",
+                )
+                .bind(current.id)
+                .bind(actor(&caller))
+                .execute(&state.pool)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO import_uploads (id, election_id, content, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, now())",
+                )
+                .bind(upload)
+                .bind(current.id)
+                .bind(bytes.as_slice())
+                .bind(actor(&caller))
+                .execute(&state.pool)
+                .await?;
+                import::preview(&state.pool, current.id, &catalog, &rows).await
+            }
+            .await;
+            match previewed {
                 Ok(s) => {
-                    let summary = format!(
-                        "Importación terminada: {} candidaturas nuevas, {} actualizadas, {} sin cambios.",
-                        s.created, s.updated, s.unchanged
-                    );
-                    import_page(&state, &session, StatusCode::OK, Some(summary), Vec::new()).await
-                }
-                Err(e) => {
-                    tracing::error!(error = %format!("{e:#}"), "import failed");
-                    let msg = "La importación no se pudo completar; no se importó nada. Intente de nuevo.".to_string();
-                    import_page(
+                    let preview = ImportPreview {
+                        upload: upload.to_string(),
+                        created: s.created,
+                        updated: s.updated,
+                        substituted: s.substituted,
+                        cancelled: s.cancelled,
+                        unchanged: s.unchanged,
+                        lines: s
+                            .changes
+                            .into_iter()
+                            .map(|c| (c.line, c.external_id, action_label(c.action), c.detail))
+                            .collect(),
+                    };
+                    import_page_with(
                         &state,
                         &session,
-                        StatusCode::SERVICE_UNAVAILABLE,
+                        StatusCode::OK,
                         None,
-                        vec![msg],
+                        Vec::new(),
+                        Some(preview),
                     )
                     .await
                 }
+                Err(e) => import_failed(&state, &session, e).await,
             }
         }
+    }
+}
+
+async fn import_failed(state: &FrontState, session: &SessionInfo, e: anyhow::Error) -> Response {
+    tracing::error!(error = %format!("{e:#}"), "import failed");
+    let msg =
+        "La importación no se pudo completar; no se importó nada. Intente de nuevo.".to_string();
+    import_page(
+        state,
+        session,
+        StatusCode::SERVICE_UNAVAILABLE,
+        None,
+        vec![msg],
+    )
+    .await
+}
+
+/// `POST /admin/importar/{id}/aplicar`: applies the file the unit previewed (checked again
+/// against the catalogs as they are now).
+pub async fn import_apply(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Extension(caller): Extension<Caller>,
+    Path(upload): Path<Uuid>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if !csrf_matches(&session.csrf_token, &form.csrf) {
+        return import_page(
+            &state,
+            &session,
+            StatusCode::FORBIDDEN,
+            None,
+            vec![PAGE_EXPIRED.into()],
+        )
+        .await;
+    }
+    let stored: Option<(Uuid, Vec<u8>)> =
+        sqlx::query_as("SELECT election_id, content FROM import_uploads WHERE id = $1")
+            .bind(upload)
+            .fetch_optional(&state.pool)
+            .await
+            .unwrap_or_default();
+    let Some((election_id, bytes)) = stored else {
+        let msg = "Ese archivo ya se aplicó o se reemplazó por otro; súbalo de nuevo.".to_string();
+        return import_page(&state, &session, StatusCode::NOT_FOUND, None, vec![msg]).await;
+    };
+    let catalog = match election::catalog(&state.pool, election_id).await {
+        Ok(catalog) => catalog,
+        Err(e) => return import_failed(&state, &session, e.into()).await,
+    };
+    let rows = match import::parse(&bytes, &catalog) {
+        Ok(rows) => rows,
+        Err(errors) => {
+            let problems = errors.iter().map(ToString::to_string).collect();
+            return import_page(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                problems,
+            )
+            .await;
+        }
+    };
+    match import::apply(&state.pool, election_id, &catalog, &rows, actor(&caller)).await {
+        Ok(s) => {
+            let _ = sqlx::query("DELETE FROM import_uploads WHERE id = $1")
+                .bind(upload)
+                .execute(&state.pool)
+                .await;
+            let summary = format!(
+                "Importación terminada: {} candidaturas nuevas, {} actualizadas, {} sustituciones, {} cancelaciones, {} sin cambios.",
+                s.created, s.updated, s.substituted, s.cancelled, s.unchanged
+            );
+            import_page(&state, &session, StatusCode::OK, Some(summary), Vec::new()).await
+        }
+        Err(e) => import_failed(&state, &session, e).await,
     }
 }
 

@@ -492,6 +492,12 @@ fn pages() -> DeclaredRouter<FrontState> {
         )
         .route(
             Method::POST,
+            "/admin/importar/{id}/aplicar",
+            Rule::people(ADMINS),
+            post(candidacies::import_apply),
+        )
+        .route(
+            Method::POST,
             "/admin/importar",
             Rule::people(ADMINS),
             post(candidacies::import_upload).layer(axum::extract::DefaultBodyLimit::max(

@@ -201,6 +201,19 @@ pub struct ImportPage {
     pub election_name: String,
     pub summary: Option<String>,
     pub problems: Vec<String>,
+    pub preview: Option<ImportPreview>,
+}
+
+/// What a checked file would do, before the unit applies it.
+pub struct ImportPreview {
+    pub upload: String,
+    pub created: usize,
+    pub updated: usize,
+    pub substituted: usize,
+    pub cancelled: usize,
+    pub unchanged: usize,
+    /// (line, registry id, what, detail)
+    pub lines: Vec<(usize, String, &'static str, String)>,
 }
 
 #[derive(Template)]

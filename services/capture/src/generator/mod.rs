@@ -164,11 +164,28 @@ fn person(rng: &mut Rng, woman: bool, young: bool) -> (String, &'static str, Str
     (name, if woman { "mujer" } else { "hombre" }, birth)
 }
 
+/// A person no earlier row has (one person, one seat: the import refuses a name and birth date
+/// twice), drawn again until new.
+fn unique_person(
+    rng: &mut Rng,
+    seen: &mut std::collections::HashSet<(String, String)>,
+    woman: bool,
+    young: bool,
+) -> (String, &'static str, String) {
+    loop {
+        let drawn = person(rng, woman, young);
+        if seen.insert((drawn.0.clone(), drawn.2.clone())) {
+            return drawn;
+        }
+    }
+}
+
 /// The CSV of `slots`, deterministic for `seed`. About one in twenty candidacies has an
 /// affirmative action; the holder's sex alternates (parity) and the alternate shares it.
 pub fn candidacies_csv(seed: u64, id_prefix: &str, slots: &[Slot<'_>]) -> String {
     let mut rng = Rng::new(seed);
     let mut out = String::from(HEADER);
+    let mut seen = std::collections::HashSet::new();
     for (i, slot) in slots.iter().enumerate() {
         let woman = i % 2 == 0;
         let affirmative = if rng.below(20) == 0 {
@@ -176,8 +193,9 @@ pub fn candidacies_csv(seed: u64, id_prefix: &str, slots: &[Slot<'_>]) -> String
         } else {
             ""
         };
-        let (holder, sex, birth) = person(&mut rng, woman, affirmative == "joven");
-        let (alternate, alt_sex, alt_birth) = person(&mut rng, woman, affirmative == "joven");
+        let young = affirmative == "joven";
+        let (holder, sex, birth) = unique_person(&mut rng, &mut seen, woman, young);
+        let (alternate, alt_sex, alt_birth) = unique_person(&mut rng, &mut seen, woman, young);
         let position = if slot.list_position > 0 {
             slot.list_position.to_string()
         } else {

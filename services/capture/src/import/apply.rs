@@ -1,5 +1,7 @@
 //! Writes checked rows in one transaction: new candidacies (with their persons, history and a
-//! `candidacy.registered` event), changed ones updated, identical ones untouched.
+//! `candidacy.registered` event), changed ones updated, a different person in a seat as a
+//! substitution (never an overwrite), rows the registry cancelled cancelled, identical ones
+//! untouched. A preview runs the same and rolls back.
 
 use std::collections::HashMap;
 
@@ -12,13 +14,28 @@ use conoceles_proto::routing_keys;
 use sqlx::{PgPool, Row as _};
 use uuid::Uuid;
 
-use super::parse::{Catalog, PersonRow, Row};
+use super::parse::{Catalog, PersonRow, Row, person_identity};
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ImportSummary {
     pub created: usize,
     pub updated: usize,
+    pub substituted: usize,
+    pub cancelled: usize,
     pub unchanged: usize,
+    /// What changes, line by line (unchanged lines are only counted).
+    pub changes: Vec<Change>,
+}
+
+/// One line's effect.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    pub line: usize,
+    pub external_id: String,
+    /// `new`, `changed`, `substituted`, `cancelled` or `ignored`.
+    pub action: &'static str,
+    /// For people: what, in Spanish.
+    pub detail: String,
 }
 
 fn person_key(p: &PersonRow) -> String {
@@ -27,14 +44,15 @@ fn person_key(p: &PersonRow) -> String {
 
 fn fingerprint(row: &Row) -> String {
     format!(
-        "{}|{}|{}|{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}|{}|{}|{}",
         row.office,
         row.constituency,
         row.postulant,
         row.list_position,
         row.affirmative_action,
         person_key(&row.holder),
-        row.alternate.as_ref().map(person_key).unwrap_or_default()
+        row.alternate.as_ref().map(person_key).unwrap_or_default(),
+        row.responsible.clone().unwrap_or_default(),
     )
 }
 
@@ -111,15 +129,37 @@ pub async fn apply(
     rows: &[Row],
     actor: Option<Uuid>,
 ) -> anyhow::Result<ImportSummary> {
+    run(pool, election_id, catalog, rows, actor, true).await
+}
+
+/// What applying the rows would do, line by line; nothing is stored or announced.
+pub async fn preview(
+    pool: &PgPool,
+    election_id: Uuid,
+    catalog: &Catalog,
+    rows: &[Row],
+) -> anyhow::Result<ImportSummary> {
+    run(pool, election_id, catalog, rows, None, false).await
+}
+
+async fn run(
+    pool: &PgPool,
+    election_id: Uuid,
+    catalog: &Catalog,
+    rows: &[Row],
+    actor: Option<Uuid>,
+    commit: bool,
+) -> anyhow::Result<ImportSummary> {
     let mut tx = pool.begin().await?;
     // Serialises imports of the same election.
     sqlx::query("SELECT id FROM elections WHERE id = $1 FOR UPDATE")
         .bind(election_id)
         .fetch_one(&mut *tx)
         .await?;
-    let existing: HashMap<String, (Uuid, String)> = sqlx::query(
+    let existing: HashMap<String, Existing> = sqlx::query(
         "SELECT c.id, c.external_id, c.office_code, c.constituency_code, c.postulant_code, c.list_position, \
-                c.affirmative_action, h.full_name AS h_name, h.sex AS h_sex, h.birth_date AS h_birth, \
+                c.affirmative_action, c.responsible_code, c.status, \
+                h.full_name AS h_name, h.sex AS h_sex, h.birth_date AS h_birth, \
                 a.full_name AS a_name, a.sex AS a_sex, a.birth_date AS a_birth \
          FROM candidacies c \
          JOIN persons h ON h.candidacy_id = c.id AND h.role = 'holder' AND h.active \
@@ -151,53 +191,172 @@ pub async fn apply(
             holder,
             alternate,
             affirmative_action: r.get("affirmative_action"),
+            approved_on: None,
+            cancelled: false,
+            responsible: r.get("responsible_code"),
         };
-        (as_row.external_id.clone(), (r.get("id"), fingerprint(&as_row)))
+        (
+            as_row.external_id.clone(),
+            Existing {
+                id: r.get("id"),
+                print: fingerprint(&as_row),
+                withdrawn: r.get::<&str, _>("status") == "withdrawn",
+                holder: identity_of(Some(&as_row.holder)),
+                alternate: identity_of(as_row.alternate.as_ref()),
+            },
+        )
     })
     .collect();
 
     let now = Utc::now();
     let mut summary = ImportSummary::default();
     let mut fresh: Vec<&Row> = Vec::new();
+    let mut change = |row: &Row, action: &'static str, detail: String| {
+        summary.changes.push(Change {
+            line: row.line,
+            external_id: row.external_id.clone(),
+            action,
+            detail,
+        })
+    };
+    let (mut updated, mut substituted, mut cancelled, mut unchanged) = (0, 0, 0, 0);
     for row in rows {
-        match existing.get(&row.external_id) {
-            Some((_, print)) if *print == fingerprint(row) => summary.unchanged += 1,
-            Some((id, _)) => {
-                sqlx::query(
-                    "UPDATE candidacies SET office_code = $2, constituency_code = $3, postulant_code = $4, \
-                     list_position = $5, affirmative_action = $6, updated_at = $7 WHERE id = $1",
-                )
-                .bind(id)
-                .bind(&row.office)
-                .bind(&row.constituency)
-                .bind(&row.postulant)
-                .bind(row.list_position)
-                .bind(&row.affirmative_action)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                update_person(&mut tx, *id, "holder", Some(&row.holder)).await?;
-                update_person(&mut tx, *id, "alternate", row.alternate.as_ref()).await?;
-                history(
-                    &mut tx,
-                    *id,
-                    now,
-                    "updated_by_import",
-                    actor,
-                    serde_json::json!({ "line": row.line }),
-                )
-                .await?;
-                summary.updated += 1;
+        let Some(e) = existing.get(&row.external_id) else {
+            if row.cancelled {
+                change(
+                    row,
+                    "ignored",
+                    "Cancelada en el registro; nunca se importó.".into(),
+                );
+            } else {
+                fresh.push(row);
             }
-            None => fresh.push(row),
+            continue;
+        };
+        if e.withdrawn {
+            // A cancellation is final: the registry registers a new candidacy instead.
+            unchanged += 1;
+            continue;
         }
+        if row.cancelled {
+            let reason = format!(
+                "Cancelada en el registro (importación, línea {}).",
+                row.line
+            );
+            crate::candidacies::cancel_in(&mut tx, e.id, &reason, actor, now)
+                .await
+                .map_err(anyhow::Error::from)?;
+            change(row, "cancelled", reason);
+            cancelled += 1;
+            continue;
+        }
+        if e.print == fingerprint(row) {
+            unchanged += 1;
+            continue;
+        }
+        sqlx::query(
+            "UPDATE candidacies SET office_code = $2, constituency_code = $3, postulant_code = $4, \
+             list_position = $5, affirmative_action = $6, responsible_code = $7, updated_at = $8 WHERE id = $1",
+        )
+        .bind(e.id)
+        .bind(&row.office)
+        .bind(&row.constituency)
+        .bind(&row.postulant)
+        .bind(row.list_position)
+        .bind(&row.affirmative_action)
+        .bind(&row.responsible)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        // A different person in a seat is a substitution; the same person's data corrected is
+        // an update.
+        let mut people = Vec::new();
+        for (role, label, before, after) in [
+            ("holder", "propietario(a)", &e.holder, Some(&row.holder)),
+            (
+                "alternate",
+                "suplente",
+                &e.alternate,
+                row.alternate.as_ref(),
+            ),
+        ] {
+            match (before, after) {
+                (Some(before), Some(after))
+                    if *before != person_identity(&after.full_name, after.birth_date) =>
+                {
+                    let reason = format!(
+                        "Sustitución registrada en el registro (importación, línea {}).",
+                        row.line
+                    );
+                    crate::candidacies::substitute_in(
+                        &mut tx, e.id, role, after, &reason, actor, now,
+                    )
+                    .await
+                    .map_err(anyhow::Error::from)?;
+                    people.push(format!("{label}: {}", after.full_name));
+                }
+                (None, Some(after)) => {
+                    insert_person(&mut tx, e.id, role, after).await?;
+                }
+                (Some(_), Some(after)) => update_person(&mut tx, e.id, role, Some(after)).await?,
+                (_, None) => update_person(&mut tx, e.id, role, None).await?,
+            }
+        }
+        history(
+            &mut tx,
+            e.id,
+            now,
+            "updated_by_import",
+            actor,
+            serde_json::json!({ "line": row.line }),
+        )
+        .await?;
+        if people.is_empty() {
+            change(
+                row,
+                "changed",
+                "Datos de la candidatura actualizados.".into(),
+            );
+            updated += 1;
+        } else {
+            change(
+                row,
+                "substituted",
+                format!("Sustitución de {}.", people.join("; ")),
+            );
+            substituted += 1;
+        }
+    }
+    for row in &fresh {
+        change(row, "new", row.holder.full_name.clone());
     }
     for chunk in fresh.chunks(2_000) {
         insert_new(&mut tx, election_id, catalog, chunk, actor, now).await?;
-        summary.created += chunk.len();
     }
-    tx.commit().await?;
+    summary.created = fresh.len();
+    summary.updated = updated;
+    summary.substituted = substituted;
+    summary.cancelled = cancelled;
+    summary.unchanged = unchanged;
+    if commit {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
     Ok(summary)
+}
+
+/// What the import knows of a candidacy already registered.
+struct Existing {
+    id: Uuid,
+    print: String,
+    withdrawn: bool,
+    holder: Option<String>,
+    alternate: Option<String>,
+}
+
+fn identity_of(person: Option<&PersonRow>) -> Option<String> {
+    person.map(|p| person_identity(&p.full_name, p.birth_date))
 }
 
 /// Inserts new candidacies, their persons, history and events with one statement per table.
@@ -213,10 +372,10 @@ async fn insert_new(
     let column = |f: fn(&Row) -> String| rows.iter().map(|r| f(r)).collect::<Vec<String>>();
     sqlx::query(
         "INSERT INTO candidacies (id, election_id, external_id, office_code, constituency_code, postulant_code, \
-         list_position, affirmative_action, registered_at, updated_at) \
-         SELECT id, $2, ext, office, constituency, postulant, position, aa, $9, $9 \
-         FROM UNNEST($1::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[]) \
-              AS t(id, ext, office, constituency, postulant, position, aa)",
+         list_position, affirmative_action, registered_at, updated_at, responsible_code, approved_on) \
+         SELECT id, $2, ext, office, constituency, postulant, position, aa, $9, $9, NULLIF(responsible, ''), approved \
+         FROM UNNEST($1::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $10::text[], $11::date[]) \
+              AS t(id, ext, office, constituency, postulant, position, aa, responsible, approved)",
     )
     .bind(&ids)
     .bind(election_id)
@@ -227,8 +386,21 @@ async fn insert_new(
     .bind(rows.iter().map(|r| r.list_position).collect::<Vec<i32>>())
     .bind(column(|r| r.affirmative_action.clone()))
     .bind(now)
+    .bind(column(|r| r.responsible.clone().unwrap_or_default()))
+    .bind(rows.iter().map(|r| r.approved_on).collect::<Vec<Option<NaiveDate>>>())
     .execute(&mut *tx)
     .await?;
+    // Registered after capture opened: a deadline of their own.
+    let calendar = crate::deadlines::calendar(tx, ids[0])
+        .await
+        .map_err(anyhow::Error::from)?;
+    if let Some(deadline) = calendar.for_new_person(now) {
+        sqlx::query("UPDATE candidacies SET capture_deadline = $2 WHERE id = ANY($1)")
+            .bind(&ids)
+            .bind(deadline)
+            .execute(&mut *tx)
+            .await?;
+    }
 
     let mut person_ids = Vec::new();
     let mut candidacy_ids = Vec::new();
@@ -323,13 +495,28 @@ async fn insert_new(
                 alternate_id: alternate_id.map(|a| common::PersonId {
                     value: a.to_string(),
                 }),
-                responsible_party_id: catalog.postulants.get(&row.postulant).map(|p| {
-                    common::PartyId {
+                responsible_party_id: row
+                    .responsible
+                    .as_ref()
+                    .and_then(|code| catalog.party_ids.get(code))
+                    .or_else(|| catalog.postulants.get(&row.postulant))
+                    .map(|p| common::PartyId {
                         value: p.to_string(),
-                    }
-                }),
+                    }),
                 list_position: row.list_position as u32,
-                approved_at: Some(timestamp(now)),
+                approved_at: Some(timestamp(
+                    row.approved_on
+                        .map(|day| calendar.start_of_day(day))
+                        .unwrap_or(now),
+                )),
+                accounts_due_at: Some(timestamp(
+                    calendar.days_after(
+                        row.approved_on
+                            .map(|day| calendar.start_of_day(day))
+                            .unwrap_or(now),
+                        crate::deadlines::ACCOUNT_DELIVERY_DAYS,
+                    ),
+                )),
                 occurred_at: Some(timestamp(now)),
             }
         })

@@ -2,19 +2,24 @@
 //!
 //! Every row is checked against the election's catalogs and **all** errors are reported at once
 //! (row and column, in Spanish); if any row fails nothing is imported. Re-importing the same
-//! file changes nothing; a changed row updates its candidacy. New candidacies emit
-//! `candidacy.registered` through the outbox, in the same transaction.
+//! file changes nothing; a changed row updates its candidacy, a different person in a seat is a
+//! substitution and a row the registry cancelled cancels. New candidacies emit
+//! `candidacy.registered` through the outbox, in the same transaction. `preview` says what a
+//! file would do, line by line, before it is applied.
 //!
 //! Columns (header names, in any order; `docs/import.md` documents them):
 //! `id_registro, cargo, principio, circunscripcion, postulante, posicion_lista,
 //! propietario_nombre, propietario_sexo, propietario_fecha_nacimiento, suplente_nombre,
-//! suplente_sexo, suplente_fecha_nacimiento, accion_afirmativa`.
+//! suplente_sexo, suplente_fecha_nacimiento, accion_afirmativa`; optional `fecha_aprobacion,
+//! estatus, partido_responsable`.
 
 mod apply;
 mod parse;
 
-pub use apply::{ImportSummary, apply, history as apply_history, sex_proto};
-pub use parse::{Catalog, ImportError, PersonRow, Row, normalize as parse_normalize, parse};
+pub use apply::{Change, ImportSummary, apply, history as apply_history, preview, sex_proto};
+pub use parse::{
+    Catalog, ImportError, PersonRow, Row, normalize as parse_normalize, parse, person_identity,
+};
 
 /// Files larger than this are refused before parsing.
 pub const MAX_BYTES: usize = 32 * 1024 * 1024;

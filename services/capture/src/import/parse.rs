@@ -23,6 +23,11 @@ pub const COLUMNS: [&str; 13] = [
     "accion_afirmativa",
 ];
 
+/// Columns a file may add: the council's approval date, the registry's status (`cancelada`
+/// cancels a candidacy imported before) and, for a coalition's or common candidacy, the member
+/// party the agreement makes responsible for it.
+pub const OPTIONAL_COLUMNS: [&str; 3] = ["fecha_aprobacion", "estatus", "partido_responsable"];
+
 pub const AFFIRMATIVE_ACTIONS: [&str; 7] = [
     "indigena",
     "afromexicana",
@@ -63,11 +68,26 @@ pub struct Catalog {
     pub offices: HashMap<String, (String, String)>,
     /// (kind, code).
     pub constituencies: HashSet<(String, String)>,
+    /// The election's IANA time zone.
+    pub time_zone: String,
     /// postulant code → id of the party responsible for capture.
     pub postulants: HashMap<String, Uuid>,
+    /// postulant code → its own id.
+    pub party_ids: HashMap<String, Uuid>,
+    /// coalition or common candidacy code → its member parties' codes.
+    pub members: HashMap<String, Vec<String>>,
     /// Live candidacies already registered: (office, constituency, postulant, position) →
     /// their registry id.
     pub occupied: HashMap<(String, String, String, i32), String>,
+    /// The active persons of live candidacies (`person_identity`) → their candidacy's registry id.
+    pub persons: HashMap<String, String>,
+}
+
+/// Who a person is, for telling a substitution from a correction and one person in two seats:
+/// the name folded (case, accents, spaces) and the birth date.
+pub fn person_identity(full_name: &str, birth_date: NaiveDate) -> String {
+    let name = normalize(&full_name.split_whitespace().collect::<Vec<_>>().join(" "));
+    format!("{name}|{birth_date}")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +108,12 @@ pub struct Row {
     pub holder: PersonRow,
     pub alternate: Option<PersonRow>,
     pub affirmative_action: String,
+    /// The council's approval (registration) date, when the file carries it.
+    pub approved_on: Option<NaiveDate>,
+    /// The registry cancelled the candidacy.
+    pub cancelled: bool,
+    /// The coalition agreement's member party responsible for this candidacy (code).
+    pub responsible: Option<String>,
 }
 
 /// Lowercase, without accents, spaces to underscores: `Diversidad sexual` → `diversidad_sexual`.
@@ -200,6 +226,29 @@ fn parse_person(
     })
 }
 
+/// A first pass over the file: the registry ids it names, and those it marks cancelled (a
+/// person may move to a seat, and a new candidacy take a seat, that the same file frees).
+fn first_pass(bytes: &[u8]) -> (HashSet<String>, HashSet<String>) {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let Ok(headers) = reader.headers().cloned() else {
+        return Default::default();
+    };
+    let at = |name: &str| headers.iter().position(|c| normalize(c) == name);
+    let (Some(id), status) = (at("id_registro"), at("estatus")) else {
+        return Default::default();
+    };
+    let (mut named, mut cancelled) = (HashSet::new(), HashSet::new());
+    for record in reader.records().flatten() {
+        let external = record.get(id).unwrap_or("").trim().to_string();
+        let status = status.and_then(|s| record.get(s)).map(normalize);
+        if matches!(status.as_deref(), Some("cancelada" | "cancelado")) {
+            cancelled.insert(external.clone());
+        }
+        named.insert(external);
+    }
+    (named, cancelled)
+}
+
 /// Parses and checks the whole file. `Ok` only when every row is valid.
 pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportError>> {
     let file_error = |message: &str| {
@@ -235,13 +284,16 @@ pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportErro
     }
     let index: HashMap<&str, usize> = COLUMNS
         .iter()
-        .map(|c| (*c, headers.iter().position(|h| h == c).expect("checked")))
+        .chain(OPTIONAL_COLUMNS.iter())
+        .filter_map(|c| Some((*c, headers.iter().position(|h| h == c)?)))
         .collect();
 
     let mut errors = Errors(Vec::new());
     let mut rows = Vec::new();
     let mut seen_ids: HashMap<String, usize> = HashMap::new();
     let mut seen_slots: HashMap<(String, String, String, i32), usize> = HashMap::new();
+    let mut seen_persons: HashMap<String, (usize, String)> = HashMap::new();
+    let (in_file, cancelled_in_file) = first_pass(bytes);
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         if i >= MAX_ROWS {
@@ -263,7 +315,14 @@ pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportErro
                 continue;
             }
         };
-        let get = |column: &str| record.get(index[column]).unwrap_or("").trim().to_string();
+        let get = |column: &str| {
+            index
+                .get(column)
+                .and_then(|i| record.get(*i))
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        };
         let external_id = get("id_registro");
         if external_id.is_empty() {
             errors.add(line, "id_registro", "Falta el identificador del registro.");
@@ -341,6 +400,7 @@ pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportErro
         );
         if let Some(other) = catalog.occupied.get(&slot)
             && *other != external_id
+            && !cancelled_in_file.contains(other)
         {
             errors.add(
                 line,
@@ -349,6 +409,7 @@ pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportErro
             );
         }
         if !external_id.is_empty()
+            && !cancelled_in_file.contains(&external_id)
             && let Some(first) = seen_slots.insert(slot, line)
         {
             errors.add(line, "circunscripcion", format!("Ya hay una candidatura de este postulante para este cargo y circunscripción (línea {first})."));
@@ -388,6 +449,92 @@ pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportErro
                 ),
             );
         }
+        let approved_on = match get("fecha_aprobacion").as_str() {
+            "" => None,
+            text => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                Ok(date) if date <= catalog.election_day => Some(date),
+                Ok(_) => {
+                    errors.add(
+                        line,
+                        "fecha_aprobacion",
+                        "La fecha de aprobación no puede ser posterior a la jornada electoral.",
+                    );
+                    None
+                }
+                Err(_) => {
+                    errors.add(
+                        line,
+                        "fecha_aprobacion",
+                        "La fecha debe tener el formato AAAA-MM-DD.",
+                    );
+                    None
+                }
+            },
+        };
+        let cancelled = match normalize(&get("estatus")).as_str() {
+            "" | "aprobada" | "aprobado" | "registrada" | "registrado" | "vigente" => false,
+            "cancelada" | "cancelado" => true,
+            _ => {
+                errors.add(
+                    line,
+                    "estatus",
+                    "El estatus debe ser «aprobada» o «cancelada».",
+                );
+                false
+            }
+        };
+        let responsible = match get("partido_responsable").to_uppercase() {
+            code if code.is_empty() => None,
+            code => {
+                let members = catalog.members.get(&postulant).cloned().unwrap_or_default();
+                if members.is_empty() {
+                    if code != postulant {
+                        errors.add(line, "partido_responsable", "Solo las coaliciones y candidaturas comunes tienen un partido responsable distinto del postulante.");
+                    }
+                } else if !members.iter().any(|m| m.eq_ignore_ascii_case(&code)) {
+                    errors.add(
+                        line,
+                        "partido_responsable",
+                        format!(
+                            "«{code}» no integra «{postulant}»; el convenio asigna la candidatura a uno de: {}.",
+                            members.join(", ")
+                        ),
+                    );
+                }
+                Some(code)
+            }
+        };
+        // One person, one seat (a cancelled row frees its persons).
+        if !cancelled {
+            for person in [holder.as_ref(), alternate.as_ref()].into_iter().flatten() {
+                let key = person_identity(&person.full_name, person.birth_date);
+                if let Some((first, _)) = seen_persons.get(&key) {
+                    errors.add(
+                        line,
+                        "",
+                        format!(
+                            "{} ya aparece en otra candidatura de este archivo (línea {first}); una persona no puede ocupar dos lugares.",
+                            person.full_name
+                        ),
+                    );
+                } else {
+                    seen_persons.insert(key.clone(), (line, external_id.clone()));
+                }
+                if let Some(other) = catalog.persons.get(&key)
+                    && *other != external_id
+                    && !in_file.contains(other)
+                {
+                    errors.add(
+                        line,
+                        "",
+                        format!(
+                            "{} ya está registrada en otra candidatura (registro {other}); una persona no puede ocupar dos lugares.",
+                            person.full_name
+                        ),
+                    );
+                }
+            }
+        }
         if let Some(holder) = holder {
             rows.push(Row {
                 line,
@@ -399,6 +546,9 @@ pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportErro
                 holder,
                 alternate,
                 affirmative_action,
+                approved_on,
+                cancelled,
+                responsible,
             });
         }
     }
