@@ -65,4 +65,5 @@ pub mod routing_keys {
     pub const CANDIDACY_CORRECTED: &str = "candidacy.corrected";
     pub const IDENTITY_SUBMITTED: &str = "identity.submitted";
     pub const IDENTITY_CORRECTED: &str = "identity.corrected";
+    pub const ACCOUNTS_DELIVERED: &str = "accounts.delivered";
 }

@@ -463,16 +463,40 @@ pub async fn mark_delivered(
 ) -> sqlx::Result<u64> {
     let now = clock.now();
     let mut tx = pool.begin().await?;
-    let marked = sqlx::query(
+    let delivered: Vec<Option<Uuid>> = sqlx::query_scalar(
         "UPDATE generated_accounts SET delivered_at = $2, delivered_by = $3 \
-         WHERE party_id = $1 AND delivered_at IS NULL AND sheet_issued_at IS NOT NULL",
+         WHERE party_id = $1 AND delivered_at IS NULL AND sheet_issued_at IS NOT NULL \
+         RETURNING candidacy_id",
     )
     .bind(party_id)
     .bind(now)
     .bind(actor)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .fetch_all(&mut *tx)
+    .await?;
+    let marked = delivered.len() as u64;
+    // Capture counts a candidacy's deadline from the delivery where the election's rule says so.
+    let mut candidacies: Vec<Uuid> = delivered.into_iter().flatten().collect();
+    candidacies.sort();
+    candidacies.dedup();
+    if !candidacies.is_empty() {
+        conoceles_kit::amqp::enqueue_event(
+            &mut tx,
+            routing_keys::ACCOUNTS_DELIVERED,
+            &events::AccountsDelivered {
+                party_id: Some(conoceles_proto::common::v1::PartyId {
+                    value: party_id.to_string(),
+                }),
+                candidacy_ids: candidacies
+                    .iter()
+                    .map(|c| conoceles_proto::common::v1::CandidacyId {
+                        value: c.to_string(),
+                    })
+                    .collect(),
+                delivered_at: Some(conoceles_kit::proto_time::to_proto(now)),
+            },
+        )
+        .await?;
+    }
     store::audit(
         &mut tx,
         now,

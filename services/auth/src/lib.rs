@@ -67,6 +67,7 @@ impl Application {
         ServiceServer::new(&config, infra)
             .access(policy::policy(), keys)
             .grpc(routes)
+            .with_outbox_relay()
             .worker("candidacy-accounts", move |token| consumer.run(token))
             .bind()
             .await

@@ -211,6 +211,47 @@ pub async fn assign_for_new_person(
     .await?)
 }
 
+/// The accounts of `candidacies` were delivered at `at`: where the election's rule counts from
+/// delivery, each gets that deadline (an extension or a later deadline already given stays).
+/// Candidacies this election does not know are skipped.
+pub async fn accounts_delivered(
+    conn: &mut PgConnection,
+    candidacies: &[Uuid],
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    for candidacy in candidacies {
+        let known: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM candidacies WHERE id = $1)")
+                .bind(candidacy)
+                .fetch_one(&mut *conn)
+                .await?;
+        if !known {
+            continue;
+        }
+        let Some(deadline) = calendar(conn, *candidacy).await?.for_delivery(at) else {
+            continue;
+        };
+        sqlx::query(
+            "UPDATE candidacies SET capture_deadline = GREATEST(capture_deadline, $2) \
+             WHERE id = $1 AND status <> 'withdrawn'",
+        )
+        .bind(candidacy)
+        .bind(deadline)
+        .execute(&mut *conn)
+        .await?;
+        crate::import::apply_history(
+            conn,
+            *candidacy,
+            at,
+            "accounts_delivered",
+            None,
+            serde_json::json!({ "deadline": deadline }),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// The candidacy's deadline now in force.
 pub async fn effective(conn: &mut PgConnection, candidacy: Uuid) -> sqlx::Result<DateTime<Utc>> {
     sqlx::query_scalar(

@@ -1,7 +1,8 @@
 //! The consumer `capture.reviews`: what the reviewers decided comes back to the candidacy. An
 //! observation reopens exactly the observed sections and shows its messages to the party; an
 //! approval marks the candidacy approved. Only the latest round counts: an outcome of an older
-//! round (a late or repeated message) changes nothing.
+//! round (a late or repeated message) changes nothing. The delivery of a candidacy's accounts
+//! starts its deadline where the election's rule counts from it.
 
 use chrono::Utc;
 use conoceles_kit::amqp::{HandleError, Handler, Incoming};
@@ -13,9 +14,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 pub const CONSUMER: &str = "capture.reviews";
-pub const ROUTING_KEYS: [&str; 2] = [
+pub const ROUTING_KEYS: [&str; 3] = [
     routing_keys::CURRICULAR_OBSERVED,
     routing_keys::CANDIDACY_APPROVED,
+    routing_keys::ACCOUNTS_DELIVERED,
 ];
 
 pub struct Reviews;
@@ -108,6 +110,18 @@ impl Handler for Reviews {
                     json!({ "round": e.round }),
                 )
                 .await?;
+            }
+            routing_keys::ACCOUNTS_DELIVERED => {
+                let e: events::AccountsDelivered = message.decode()?;
+                let at = from_proto(e.delivered_at.as_ref()).unwrap_or_else(Utc::now);
+                let candidacies: Vec<Uuid> = e
+                    .candidacy_ids
+                    .iter()
+                    .filter_map(|c| Uuid::parse_str(&c.value).ok())
+                    .collect();
+                crate::deadlines::accounts_delivered(tx, &candidacies, at)
+                    .await
+                    .map_err(|e| HandleError::Transient(anyhow::anyhow!("{e}")))?;
             }
             _ => {}
         }

@@ -795,3 +795,109 @@ async fn an_admin_creates_an_election_and_loads_its_catalogs_from_csv() {
     assert_eq!(candidacies, 102);
     stack.stop().await;
 }
+
+/// Sonora's rule: each candidacy has 15 natural days from the day after its accounts were
+/// delivered. The unit records the delivery of a party's credentials; the deadlines of that
+/// party's candidacies follow within seconds, and the party's dashboard shows each one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_the_delivery_rule_each_candidacy_counts_its_days_from_its_accounts_delivery() {
+    let stack = spawn_stack().await;
+    conoceles_capture::demo::seed(&stack.capture_pool)
+        .await
+        .unwrap();
+    // Registered before capture opened, under the delivery rule, with a late outer bound.
+    sqlx::query(
+        "UPDATE elections SET deadline_rule = 'from_delivery', deadline_days = 15, \
+         capture_opens_at = now() - interval '1 day', capture_closes_at = now() + interval '2 days', \
+         election_day = (now() + interval '60 days')::date",
+    )
+    .execute(&stack.capture_pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE candidacies SET capture_deadline = NULL")
+        .execute(&stack.capture_pool)
+        .await
+        .unwrap();
+    let party: uuid::Uuid = sqlx::query_scalar("SELECT id FROM postulants WHERE code = 'PT'")
+        .fetch_one(&stack.capture_pool)
+        .await
+        .unwrap();
+    let password = stack.account("entregas@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin.first_login("entregas@iec.org.mx", &password).await;
+    // auth generated PT's accounts from the demo's events: its own and one per candidacy.
+    let started = std::time::Instant::now();
+    loop {
+        let generated: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM generated_accounts WHERE party_id = $1 AND kind = 'candidacy'",
+        )
+        .bind(party)
+        .fetch_one(&stack.accounts.pool)
+        .await
+        .unwrap();
+        if generated == 19 {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "accounts not generated: {generated}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let list = admin.get("/admin/credenciales").await;
+    let sheet = admin
+        .post(
+            &format!("/admin/credenciales/{party}/hoja"),
+            &[("csrf", &list.hidden("csrf"))],
+        )
+        .await;
+    assert_eq!(sheet.status, StatusCode::OK);
+    let delivered = admin
+        .post(
+            &format!("/admin/credenciales/{party}/entregada"),
+            &[("csrf", &list.hidden("csrf"))],
+        )
+        .await;
+    assert!(
+        delivered.body.contains("Se registró la entrega"),
+        "{}",
+        delivered.body
+    );
+    // 15 natural days from the day after today, in Coahuila's zone (UTC−6).
+    let tz: chrono_tz::Tz = "America/Monterrey".parse().unwrap();
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let expected = chrono::TimeZone::from_local_datetime(
+        &tz,
+        &(today + chrono::Duration::days(16))
+            .and_hms_opt(0, 0, 0)
+            .unwrap(),
+    )
+    .unwrap()
+    .with_timezone(&chrono::Utc);
+    let started = std::time::Instant::now();
+    loop {
+        let deadlines: Vec<Option<chrono::DateTime<chrono::Utc>>> = sqlx::query_scalar(
+            "SELECT capture_deadline FROM candidacies WHERE postulant_code = 'PT' ORDER BY id",
+        )
+        .fetch_all(&stack.capture_pool)
+        .await
+        .unwrap();
+        if deadlines.iter().all(|d| *d == Some(expected)) {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "deadlines not counted from delivery: {deadlines:?}, expected {expected}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // Another party's candidacies keep the election's window until theirs are delivered.
+    let others: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM candidacies WHERE postulant_code = 'MORENA' AND capture_deadline IS NULL",
+    )
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap();
+    assert_eq!(others, 19);
+    stack.stop().await;
+}
