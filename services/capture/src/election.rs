@@ -521,6 +521,25 @@ pub async fn catalog(pool: &PgPool, election_id: Uuid) -> sqlx::Result<Catalog> 
         )
     })
     .collect();
+    let replaced = sqlx::query(
+        "SELECT c.external_id, p.full_name, p.birth_date, (p.replaced_at AT TIME ZONE e.time_zone)::date AS day \
+         FROM persons p JOIN candidacies c ON c.id = p.candidacy_id JOIN elections e ON e.id = c.election_id \
+         WHERE c.election_id = $1 AND NOT p.active AND p.replaced_by IS NOT NULL",
+    )
+    .bind(election_id)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| {
+        (
+            (
+                r.get("external_id"),
+                crate::import::person_identity(r.get("full_name"), r.get("birth_date")),
+            ),
+            r.get("day"),
+        )
+    })
+    .collect();
     let time_zone: String = sqlx::query_scalar("SELECT time_zone FROM elections WHERE id = $1")
         .bind(election_id)
         .fetch_one(pool)
@@ -535,6 +554,7 @@ pub async fn catalog(pool: &PgPool, election_id: Uuid) -> sqlx::Result<Catalog> 
         members,
         occupied,
         persons,
+        replaced,
     })
 }
 

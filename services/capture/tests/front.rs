@@ -414,7 +414,7 @@ N-3,diputacion_mr,mr,03,PAN,,Luis Pérez,hombre,2020-01-01,,,,\n";
             .contains("Vista previa: el archivo no tiene errores")
             && page
                 .body
-                .contains("1 candidaturas nuevas, 0 con cambios, 0 sustituciones, 0 cancelaciones"),
+                .contains("1 candidatura nueva, 0 con cambios, 0 sustituciones, 0 cancelaciones y 0 sin cambios"),
         "{}",
         page.body
     );
@@ -443,7 +443,7 @@ N-3,diputacion_mr,mr,03,PAN,,Luis Pérez,hombre,2020-01-01,,,,\n";
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(
         page.body.contains(
-            "1 candidaturas nuevas, 0 actualizadas, 0 sustituciones, 0 cancelaciones, 0 sin cambios"
+            "Importación terminada: 1 candidatura nueva, 0 con cambios, 0 sustituciones, 0 cancelaciones y 0 sin cambios."
         ),
         "{}",
         page.body

@@ -246,6 +246,19 @@ async fn a_different_person_in_a_seat_is_a_substitution_and_a_corrected_sex_an_u
         .await,
         2
     );
+    // A file from before the substitution would bring the replaced person back: refused, with
+    // the reason, nothing changed.
+    let catalog = election::catalog(&pool, DEMO_ELECTION).await.unwrap();
+    let stale = format!("{HEADER}{first_row}\n");
+    let errors = import::parse(stale.as_bytes(), &catalog).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].column, "propietario_nombre");
+    assert!(
+        errors[0]
+            .message
+            .contains("fue sustituida en esta candidatura"),
+        "{errors:?}"
+    );
     pool.close().await;
     db.drop_database().await;
 }

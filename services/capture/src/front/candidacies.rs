@@ -227,6 +227,21 @@ async fn import_page(
     import_page_with(state, session, status, summary, problems, None).await
 }
 
+/// "1 candidatura nueva, 0 con cambios, 2 sustituciones, 1 cancelación y 98 sin cambios".
+fn import_counts(s: &import::ImportSummary) -> String {
+    let n = |count: usize, one: &str, many: &str| {
+        format!("{count} {}", if count == 1 { one } else { many })
+    };
+    format!(
+        "{}, {} con cambios, {}, {} y {} sin cambios",
+        n(s.created, "candidatura nueva", "candidaturas nuevas"),
+        s.updated,
+        n(s.substituted, "sustitución", "sustituciones"),
+        n(s.cancelled, "cancelación", "cancelaciones"),
+        s.unchanged
+    )
+}
+
 fn action_label(action: &str) -> &'static str {
     match action {
         "new" => "Nueva",
@@ -363,11 +378,7 @@ pub async fn import_upload(
                 Ok(s) => {
                     let preview = ImportPreview {
                         upload: upload.to_string(),
-                        created: s.created,
-                        updated: s.updated,
-                        substituted: s.substituted,
-                        cancelled: s.cancelled,
-                        unchanged: s.unchanged,
+                        counts: import_counts(&s),
                         lines: s
                             .changes
                             .into_iter()
@@ -457,10 +468,7 @@ pub async fn import_apply(
                 .bind(upload)
                 .execute(&state.pool)
                 .await;
-            let summary = format!(
-                "Importación terminada: {} candidaturas nuevas, {} actualizadas, {} sustituciones, {} cancelaciones, {} sin cambios.",
-                s.created, s.updated, s.substituted, s.cancelled, s.unchanged
-            );
+            let summary = format!("Importación terminada: {}.", import_counts(&s));
             import_page(&state, &session, StatusCode::OK, Some(summary), Vec::new()).await
         }
         Err(e) => import_failed(&state, &session, e).await,

@@ -207,11 +207,8 @@ pub struct ImportPage {
 /// What a checked file would do, before the unit applies it.
 pub struct ImportPreview {
     pub upload: String,
-    pub created: usize,
-    pub updated: usize,
-    pub substituted: usize,
-    pub cancelled: usize,
-    pub unchanged: usize,
+    /// "3 candidaturas nuevas, 1 con cambios, …".
+    pub counts: String,
     /// (line, registry id, what, detail)
     pub lines: Vec<(usize, String, &'static str, String)>,
 }

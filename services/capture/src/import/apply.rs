@@ -203,6 +203,10 @@ async fn run(
                 withdrawn: r.get::<&str, _>("status") == "withdrawn",
                 holder: identity_of(Some(&as_row.holder)),
                 alternate: identity_of(as_row.alternate.as_ref()),
+                names: [
+                    as_row.holder.full_name.clone(),
+                    as_row.alternate.as_ref().map(|a| a.full_name.clone()).unwrap_or_default(),
+                ],
             },
         )
     })
@@ -271,11 +275,11 @@ async fn run(
         // A different person in a seat is a substitution; the same person's data corrected is
         // an update.
         let mut people = Vec::new();
-        for (role, label, before, after) in [
-            ("holder", "propietario(a)", &e.holder, Some(&row.holder)),
+        for (role, replaced, before, after) in [
+            ("holder", &e.names[0], &e.holder, Some(&row.holder)),
             (
                 "alternate",
-                "suplente",
+                &e.names[1],
                 &e.alternate,
                 row.alternate.as_ref(),
             ),
@@ -293,7 +297,11 @@ async fn run(
                     )
                     .await
                     .map_err(anyhow::Error::from)?;
-                    people.push(format!("{label}: {}", after.full_name));
+                    people.push(format!(
+                        "entra {} como {} en lugar de {replaced}",
+                        after.full_name,
+                        role_label(role, &after.sex)
+                    ));
                 }
                 (None, Some(after)) => {
                     insert_person(&mut tx, e.id, role, after).await?;
@@ -322,7 +330,7 @@ async fn run(
             change(
                 row,
                 "substituted",
-                format!("Sustitución de {}.", people.join("; ")),
+                format!("Sustitución: {}.", people.join("; ")),
             );
             substituted += 1;
         }
@@ -353,6 +361,18 @@ struct Existing {
     withdrawn: bool,
     holder: Option<String>,
     alternate: Option<String>,
+    /// The holder's and the alternate's names now.
+    names: [String; 2],
+}
+
+/// "propietaria", "propietario" or "persona propietaria"; "suplente".
+fn role_label(role: &str, sex: &str) -> &'static str {
+    match (role, sex) {
+        ("holder", "mujer") => "propietaria",
+        ("holder", "hombre") => "propietario",
+        ("holder", _) => "persona propietaria",
+        _ => "suplente",
+    }
 }
 
 fn identity_of(person: Option<&PersonRow>) -> Option<String> {

@@ -81,6 +81,9 @@ pub struct Catalog {
     pub occupied: HashMap<(String, String, String, i32), String>,
     /// The active persons of live candidacies (`person_identity`) → their candidacy's registry id.
     pub persons: HashMap<String, String>,
+    /// (registry id, `person_identity`) of the people substituted out of each candidacy, with
+    /// the day it happened: a file that brings one back is out of date.
+    pub replaced: HashMap<(String, String), NaiveDate>,
 }
 
 /// Who a person is, for telling a substitution from a correction and one person in two seats:
@@ -504,6 +507,29 @@ pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportErro
                 Some(code)
             }
         };
+        // A person substituted out of this candidacy coming back: the registry's file predates
+        // the substitution.
+        for (person, column) in [
+            (holder.as_ref(), "propietario_nombre"),
+            (alternate.as_ref(), "suplente_nombre"),
+        ] {
+            let Some(person) = person else { continue };
+            let key = (
+                external_id.clone(),
+                person_identity(&person.full_name, person.birth_date),
+            );
+            if let Some(day) = catalog.replaced.get(&key) {
+                errors.add(
+                    line,
+                    column,
+                    format!(
+                        "{} fue sustituida en esta candidatura el {}; el archivo parece anterior a la sustitución. Actualícelo con la persona que la sustituyó.",
+                        person.full_name,
+                        day.format("%d/%m/%Y")
+                    ),
+                );
+            }
+        }
         // One person, one seat (a cancelled row frees its persons).
         if !cancelled {
             for person in [holder.as_ref(), alternate.as_ref()].into_iter().flatten() {
