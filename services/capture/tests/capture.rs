@@ -141,8 +141,12 @@ async fn party_browser(stack: &Stack, code: &str) -> Browser {
 }
 
 async fn fill_sections(browser: &mut Browser, candidacy: Uuid) {
+    fill_sections_of(browser, candidacy, "holder").await;
+}
+
+async fn fill_sections_of(browser: &mut Browser, candidacy: Uuid, role: &str) {
     for (section, fields) in valid_sections() {
-        let path = format!("/captura/{candidacy}/holder/{section}");
+        let path = format!("/captura/{candidacy}/{role}/{section}");
         let form = browser.get(&path).await;
         assert_eq!(form.status, StatusCode::OK, "{}", form.body);
         let csrf = form.hidden("csrf");
@@ -159,7 +163,17 @@ async fn fill_sections(browser: &mut Browser, candidacy: Uuid) {
 }
 
 async fn upload_photo(browser: &mut Browser, candidacy: Uuid, bytes: Vec<u8>, name: &str) -> Page {
-    let path = format!("/captura/{candidacy}/holder/foto");
+    upload_photo_of(browser, candidacy, "holder", bytes, name).await
+}
+
+async fn upload_photo_of(
+    browser: &mut Browser,
+    candidacy: Uuid,
+    role: &str,
+    bytes: Vec<u8>,
+    name: &str,
+) -> Page {
+    let path = format!("/captura/{candidacy}/{role}/foto");
     let csrf = browser.get(&path).await.hidden("csrf");
     let form = reqwest::multipart::Form::new()
         .text("csrf", csrf)
@@ -3113,5 +3127,92 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
     assert!(published_twice.is_empty(), "{published_twice:?}");
     assert!(approved_twice.is_empty(), "{approved_twice:?}");
     assert_eq!(pending, (0, 0), "outbox rows never published");
+    stack.stop().await;
+}
+
+/// Where the election asks alternates for their questionnaires, an alternate's identity answers
+/// consented for publication appear with the alternate on the public profile, sent after the
+/// approval as is common; the holder's unconsented answers do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alternates_consented_identity_answers_are_published_with_the_alternate() {
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    sqlx::query("UPDATE elections SET alternate_questionnaire = TRUE")
+        .execute(&stack.capture_pool)
+        .await
+        .unwrap();
+    let candidacy = candidacy_of(&stack, "MC").await;
+    let mut party = party_browser(&stack, "MC").await;
+    for role in ["holder", "alternate"] {
+        fill_sections_of(&mut party, candidacy, role).await;
+        let photo = upload_photo_of(&mut party, candidacy, role, jpeg(600, 800), "foto.jpg").await;
+        assert_eq!(photo.status, StatusCode::SEE_OTHER, "{}", photo.body);
+    }
+    assert_eq!(
+        submit_html(&mut party, candidacy).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let holder = holder_of(&stack, candidacy).await;
+    let alternate: String = sqlx::query_scalar(
+        "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'alternate' AND active",
+    )
+    .bind(candidacy)
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap();
+    let reviewer_password = stack
+        .account("revisa-suplentes@iec.org.mx", Role::Reviewer)
+        .await;
+    let mut reviewer = stack.browser();
+    reviewer
+        .first_login("revisa-suplentes@iec.org.mx", &reviewer_password)
+        .await;
+    approve_round(&mut reviewer, &holder, 1).await;
+    let mut citizen = Browser {
+        base: stack.site.clone(),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        cookies: Default::default(),
+    };
+    let profile_path = format!("/candidaturas/{candidacy}");
+    let profile = eventually(&mut citizen, &profile_path, &alternate).await;
+    assert!(!profile.body.contains("Cuestionario de identidad"));
+
+    // After the approval: the holder answers without publication consent, the alternate with it.
+    known_to_identity(&stack, candidacy).await;
+    for (role, consents) in [
+        ("holder", &["processing", "statistics"][..]),
+        (
+            "alternate",
+            &["processing", "publication", "statistics"][..],
+        ),
+    ] {
+        let path = format!("/captura/{candidacy}/{role}/identidad");
+        let form = party.get(&path).await;
+        assert_eq!(form.status, StatusCode::OK, "{role}: {}", form.body);
+        let answers = identity_answers(&form.hidden("csrf"), consents);
+        let sent = party
+            .post_pairs(&path, &with_action(&answers, "enviar"))
+            .await;
+        assert_eq!(sent.status, StatusCode::OK, "{role}: {}", sent.body);
+    }
+    let profile = eventually(&mut citizen, &profile_path, "Cuestionario de identidad").await;
+    // Exactly one identity section, inside the alternate's part of the page.
+    assert_eq!(
+        profile
+            .body
+            .matches("<h3>Cuestionario de identidad</h3>")
+            .count(),
+        1
+    );
+    let alternate_part = profile
+        .body
+        .split(&format!("Suplente: {alternate}"))
+        .nth(1)
+        .unwrap();
+    assert!(alternate_part.contains("<h3>Cuestionario de identidad</h3>"));
+    assert!(alternate_part.contains("¿Se considera una persona indígena?"));
     stack.stop().await;
 }
