@@ -401,9 +401,11 @@ pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportErro
             postulant.clone(),
             list_position,
         );
+        // A row the registry cancelled takes no seat; one it frees can be taken.
         if let Some(other) = catalog.occupied.get(&slot)
             && *other != external_id
             && !cancelled_in_file.contains(other)
+            && !cancelled_in_file.contains(&external_id)
         {
             errors.add(
                 line,

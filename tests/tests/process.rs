@@ -1,0 +1,412 @@
+//! The electoral process around the demo's happy path, over the six service binaries as an
+//! electoral body runs them: the registry's file brings a late registration (approved days ago,
+//! its accounts already late) and a coalition candidacy assigned by agreement to one member
+//! party; the unit extends a deadline; a published candidacy is substituted and the public site
+//! follows; a re-import brings a substitution and a cancellation, previewed first. Bad input at
+//! each step gets a clear Spanish error and changes nothing.
+//!
+//! The clock is the machine's: the calendar is walked with dates relative to today (an
+//! approval ten days ago is past its three delivery days).
+
+use std::time::{Duration, Instant};
+
+use conoceles_e2e::ProcessStack;
+use serde_json::{Value, json};
+
+const HEADER: &str = "id_registro,cargo,principio,circunscripcion,postulante,posicion_lista,\
+propietario_nombre,propietario_sexo,propietario_fecha_nacimiento,suplente_nombre,suplente_sexo,\
+suplente_fecha_nacimiento,accion_afirmativa,fecha_aprobacion,estatus,partido_responsable";
+
+struct Api {
+    base: String,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl Api {
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("capture answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn import(&self, csv: &str, preview: bool) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!(
+                "{}/api/v1/candidacies/import?preview={preview}",
+                self.base
+            ))
+            .bearer_auth(&self.token)
+            .header("content-type", "text/csv")
+            .body(csv.to_string())
+            .send()
+            .await
+            .expect("capture answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// Waits until `check` holds, for up to 30 s.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < Duration::from_secs(30), "{what}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn messages(body: &Value) -> String {
+    body.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_process_runs_over_the_six_binaries() {
+    let stack = ProcessStack::start("process");
+    let admin_password = stack.create_admin("unidad@proceso.mx");
+    stack.publish_demo(10).await;
+    let capture = sqlx::PgPool::connect(stack.database_url("capture"))
+        .await
+        .unwrap();
+    let auth = sqlx::PgPool::connect(stack.database_url("auth"))
+        .await
+        .unwrap();
+    let site = ProcessStack::http(&stack.publication);
+    let citizen = reqwest::Client::new();
+    let unit = Api {
+        base: ProcessStack::http(&stack.capture),
+        token: stack.api_token("unidad@proceso.mx", &admin_password).await,
+        client: reqwest::Client::new(),
+    };
+
+    // 1. The registry's file: a late registration approved ten days ago (PAN has no district
+    // candidacy in the demo) and a coalition candidacy the agreement gives to PAN, whose
+    // seat the same file frees by cancelling the coalition's earlier one.
+    let today = chrono::Utc::now().date_naive();
+    let ten_days_ago = today - chrono::Duration::days(10);
+    let coalition: (String, String) = sqlx::query_as(
+        "SELECT external_id, constituency_code FROM candidacies WHERE postulant_code = 'COA1' \
+         AND status = 'not_started' ORDER BY external_id LIMIT 1",
+    )
+    .fetch_one(&capture)
+    .await
+    .unwrap();
+    let file = format!(
+        "{HEADER}\n\
+         TARDIA-1,diputacion_mr,mr,05,PAN,,Olga Quiroz Lara,mujer,1983-04-05,,,,,{ten_days_ago},,\n\
+         {},diputacion_mr,mr,{},COA1,,Irma Salas Peña,mujer,1977-08-09,,,,,{ten_days_ago},cancelada,\n\
+         SIGLADO-1,diputacion_mr,mr,{},COA1,,Rebeca Tovar Uribe,mujer,1981-11-12,,,,,{today},,PAN\n",
+        coalition.0, coalition.1, coalition.1
+    );
+    // The same person in two seats: every error at once, nothing stored.
+    let two_seats = format!(
+        "{file}TARDIA-2,diputacion_mr,mr,06,PAN,,Olga Quiroz Lara,mujer,1983-04-05,,,,,{today},,\n"
+    );
+    let (status, body) = unit.import(&two_seats, false).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        messages(&body).contains("no puede ocupar dos lugares"),
+        "{body}"
+    );
+    let (status, preview) = unit.import(&file, true).await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(
+        (preview["created"].as_i64(), preview["cancelled"].as_i64()),
+        (Some(2), Some(1)),
+        "{preview}"
+    );
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM candidacies WHERE external_id = 'TARDIA-1'")
+            .fetch_one(&capture)
+            .await
+            .unwrap();
+    assert_eq!(stored, 0, "a preview stores nothing");
+    let (status, applied) = unit.import(&file, false).await;
+    assert_eq!(status, 200, "{applied}");
+    let late: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM candidacies WHERE external_id = 'TARDIA-1'")
+            .fetch_one(&capture)
+            .await
+            .unwrap();
+    let siglado: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM candidacies WHERE external_id = 'SIGLADO-1'")
+            .fetch_one(&capture)
+            .await
+            .unwrap();
+
+    // 2. Accounts: the late registration's are due three natural days after its approval, so
+    // already late; the coalition candidacy's belong to PAN.
+    let pan: uuid::Uuid = sqlx::query_scalar("SELECT id FROM postulants WHERE code = 'PAN'")
+        .fetch_one(&capture)
+        .await
+        .unwrap();
+    eventually("auth generates the new candidacies' accounts", || {
+        let auth = auth.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM generated_accounts WHERE candidacy_id = ANY($1)",
+            )
+            .bind(vec![late, siglado])
+            .fetch_one(&auth)
+            .await
+            .unwrap()
+                == 2
+        }
+    })
+    .await;
+    let (due, party): (chrono::DateTime<chrono::Utc>, uuid::Uuid) =
+        sqlx::query_as("SELECT due_at, party_id FROM generated_accounts WHERE candidacy_id = $1")
+            .bind(late)
+            .fetch_one(&auth)
+            .await
+            .unwrap();
+    assert!(
+        due < chrono::Utc::now(),
+        "due {due}: three days after an approval ten days ago"
+    );
+    assert_eq!(party, pan);
+    let siglado_party: uuid::Uuid =
+        sqlx::query_scalar("SELECT party_id FROM generated_accounts WHERE candidacy_id = $1")
+            .bind(siglado)
+            .fetch_one(&auth)
+            .await
+            .unwrap();
+    assert_eq!(
+        siglado_party, pan,
+        "the agreement's party, not the coalition's default"
+    );
+    let pan_email = stack.generated_party_account("PAN").await;
+    let pan_api = Api {
+        base: unit.base.clone(),
+        token: stack
+            .api_token(&pan_email, &stack.reset_password(&pan_email))
+            .await,
+        client: reqwest::Client::new(),
+    };
+    let (status, _) = pan_api
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/candidacies/{siglado}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status, 200,
+        "PAN captures the candidacy the agreement gave it"
+    );
+
+    // 3. The late registration has a deadline of its own; the unit extends it, with a reason
+    // and within the election's outer bound.
+    let (_, detail) = unit
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/candidacies/{late}"),
+            None,
+        )
+        .await;
+    let own: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(detail["capture_closes_at"].clone()).unwrap();
+    assert!(
+        own >= chrono::Utc::now() + chrono::Duration::days(15),
+        "{own}"
+    );
+    let extension = format!("/api/v1/candidacies/{late}/deadline-extension");
+    let (status, body) = unit
+        .send(
+            reqwest::Method::POST,
+            &extension,
+            Some(
+                json!({ "until": own + chrono::Duration::days(365), "reason": "Oficio UT/1/2027" }),
+            ),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(messages(&body).contains("límite de la elección"), "{body}");
+    let (status, body) = unit
+        .send(
+            reqwest::Method::POST,
+            &extension,
+            Some(json!({ "until": own + chrono::Duration::days(2), "reason": " " })),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(messages(&body).contains("motivo de la prórroga"), "{body}");
+    let (status, body) = unit
+        .send(
+            reqwest::Method::POST,
+            &extension,
+            Some(json!({ "until": own + chrono::Duration::days(2), "reason": "Oficio UT/2/2027" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, detail) = unit
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/candidacies/{late}"),
+            None,
+        )
+        .await;
+    let extended: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(detail["capture_closes_at"].clone()).unwrap();
+    assert_eq!(
+        extended.timestamp(),
+        (own + chrono::Duration::days(2)).timestamp()
+    );
+
+    // 4. A published candidacy is substituted: without a reason, refused; with one, the public
+    // site withdraws the replaced person at once and keeps the candidacy in its contest.
+    let published: uuid::Uuid = sqlx::query_scalar(
+        "SELECT id FROM candidacies WHERE status IN ('approved', 'published') ORDER BY external_id LIMIT 1",
+    )
+    .fetch_one(&capture)
+    .await
+    .unwrap();
+    let (old_person, old_name): (uuid::Uuid, String) = sqlx::query_as(
+        "SELECT id, full_name FROM persons WHERE candidacy_id = $1 AND role = 'holder' AND active",
+    )
+    .bind(published)
+    .fetch_one(&capture)
+    .await
+    .unwrap();
+    let page = format!("{site}/candidaturas/{published}");
+    eventually("the candidacy is public", || {
+        let (citizen, page, old_name) = (citizen.clone(), page.clone(), old_name.clone());
+        async move {
+            citizen
+                .get(&page)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+                .contains(&old_name)
+        }
+    })
+    .await;
+    let substitution = format!("/api/v1/candidacies/{published}/substitution");
+    let person = |reason: &str| {
+        json!({ "role": "holder", "full_name": "Nadia Ugalde Vera", "sex": "mujer",
+                "birth_date": "1985-02-03", "reason": reason })
+    };
+    let (status, body) = unit
+        .send(reqwest::Method::POST, &substitution, Some(person("")))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        messages(&body).contains("motivo de la sustitución"),
+        "{body}"
+    );
+    let (status, body) = unit
+        .send(
+            reqwest::Method::POST,
+            &substitution,
+            Some(person("Renuncia")),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    eventually("the public page says a substitution is pending", || {
+        let (citizen, page) = (citizen.clone(), page.clone());
+        async move {
+            citizen
+                .get(&page)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+                .contains("la información de la nueva persona está pendiente")
+        }
+    })
+    .await;
+    for url in [
+        page.clone(),
+        format!("{site}/api/v1/candidacies/{published}"),
+        format!("{site}/fotos/{old_person}"),
+    ] {
+        let response = citizen.get(&url).send().await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        assert!(
+            !body.contains(&old_name),
+            "{url} still names the replaced person"
+        );
+        if !url.contains("/candidaturas/") {
+            assert_eq!(status, 404, "{url}");
+        }
+    }
+    // identity blocked the replaced person's answers; auth locked the old account.
+    let identity = sqlx::PgPool::connect(stack.database_url("identity"))
+        .await
+        .unwrap();
+    eventually("identity blocks the replaced person", || {
+        let identity = identity.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT blocked_at IS NOT NULL FROM persons WHERE id = $1",
+            )
+            .bind(old_person)
+            .fetch_optional(&identity)
+            .await
+            .unwrap()
+            .unwrap_or(false)
+        }
+    })
+    .await;
+    let (status, detail) = unit
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/candidacies/{published}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        detail["status"], "draft",
+        "the new person captures from scratch"
+    );
+
+    // 5. A re-import: a different person in the late registration's seat is a substitution,
+    // never an overwrite; the file from before the first substitution is refused.
+    let reimport = file.replace(
+        "Olga Quiroz Lara,mujer,1983-04-05",
+        "Pilar Ortega Ruiz,mujer,1979-12-01",
+    );
+    let (status, preview) = unit.import(&reimport, true).await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["substituted"].as_i64(), Some(1), "{preview}");
+    let (status, _) = unit.import(&reimport, false).await;
+    assert_eq!(status, 200);
+    let active: String = sqlx::query_scalar(
+        "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'holder' AND active",
+    )
+    .bind(late)
+    .fetch_one(&capture)
+    .await
+    .unwrap();
+    assert_eq!(active, "Pilar Ortega Ruiz");
+    let (status, body) = unit.import(&file, true).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        messages(&body).contains("fue sustituida en esta candidatura"),
+        "{body}"
+    );
+
+    identity.close().await;
+    capture.close().await;
+    auth.close().await;
+    stack.stop().await;
+}
