@@ -223,33 +223,17 @@ async fn the_real_process_runs_over_the_six_binaries() {
         "{own}"
     );
     let extension = format!("/api/v1/candidacies/{late}/deadline-extension");
-    let (status, body) = unit
-        .send(
-            reqwest::Method::POST,
-            &extension,
-            Some(
-                json!({ "until": own + chrono::Duration::days(365), "reason": "Oficio UT/1/2027" }),
-            ),
-        )
-        .await;
+    let extend = |days: i64, reason: &'static str| {
+        let body = json!({ "until": own + chrono::Duration::days(days), "reason": reason });
+        unit.send(reqwest::Method::POST, &extension, Some(body))
+    };
+    let (status, body) = extend(365, "Oficio UT/1/2027").await;
     assert_eq!(status, 422, "{body}");
     assert!(messages(&body).contains("límite de la elección"), "{body}");
-    let (status, body) = unit
-        .send(
-            reqwest::Method::POST,
-            &extension,
-            Some(json!({ "until": own + chrono::Duration::days(2), "reason": " " })),
-        )
-        .await;
+    let (status, body) = extend(2, " ").await;
     assert_eq!(status, 422, "{body}");
     assert!(messages(&body).contains("motivo de la prórroga"), "{body}");
-    let (status, body) = unit
-        .send(
-            reqwest::Method::POST,
-            &extension,
-            Some(json!({ "until": own + chrono::Duration::days(2), "reason": "Oficio UT/2/2027" })),
-        )
-        .await;
+    let (status, body) = extend(2, "Oficio UT/2/2027").await;
     assert_eq!(status, 200, "{body}");
     let (_, detail) = unit
         .send(

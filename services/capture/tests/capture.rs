@@ -1363,14 +1363,7 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
 
     // The approved profile reaches the citizens' site: list, accent-insensitive search,
     // profile, comparison, open data and API; never the private email.
-    let mut citizen = Browser {
-        base: stack.site.clone(),
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        cookies: Default::default(),
-    };
+    let mut citizen = stack.citizen();
     let profile_path = format!("/candidaturas/{candidacy}");
     let profile = eventually(&mut citizen, &profile_path, &holder).await;
     assert!(profile.body.contains("https://www.facebook.com/candidata"));
@@ -1844,14 +1837,7 @@ async fn a_substitution_at_any_stage_hands_the_candidacy_to_the_new_person_and_t
         .await;
     approve_round(&mut reviewer, &first, 1).await;
 
-    let mut citizen = Browser {
-        base: stack.site.clone(),
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        cookies: Default::default(),
-    };
+    let mut citizen = stack.citizen();
     let profile_path = format!("/candidaturas/{candidacy}");
     eventually(&mut citizen, &profile_path, &first).await;
     let (_, api) = citizen
@@ -3168,14 +3154,7 @@ async fn an_alternates_consented_identity_answers_are_published_with_the_alterna
         .first_login("revisa-suplentes@iec.org.mx", &reviewer_password)
         .await;
     approve_round(&mut reviewer, &holder, 1).await;
-    let mut citizen = Browser {
-        base: stack.site.clone(),
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        cookies: Default::default(),
-    };
+    let mut citizen = stack.citizen();
     let profile_path = format!("/candidaturas/{candidacy}");
     let profile = eventually(&mut citizen, &profile_path, &alternate).await;
     assert!(!profile.body.contains("Cuestionario de identidad"));

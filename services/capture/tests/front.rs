@@ -425,15 +425,7 @@ N-3,diputacion_mr,mr,03,PAN,,Luis Pérez,hombre,2020-01-01,,,,\n";
             .body
             .contains("Ana López")
     );
-    let apply = page
-        .body
-        .split("action=\"/admin/importar/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let apply = apply_link(&page.body);
     let page = admin
         .post(
             &format!("/admin/importar/{apply}"),
@@ -770,15 +762,7 @@ async fn an_admin_creates_an_election_and_loads_its_catalogs_from_csv() {
         "{}",
         previewed.body
     );
-    let apply = previewed
-        .body
-        .split("action=\"/admin/importar/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let apply = apply_link(&previewed.body);
     let imported = admin
         .post(
             &format!("/admin/importar/{apply}"),
@@ -900,4 +884,15 @@ async fn under_the_delivery_rule_each_candidacy_counts_its_days_from_its_account
     .unwrap();
     assert_eq!(others, 19);
     stack.stop().await;
+}
+
+/// The path of the preview's «Aplicar la importación» form.
+fn apply_link(page: &str) -> String {
+    page.split("action=\"/admin/importar/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
 }

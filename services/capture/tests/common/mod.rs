@@ -232,14 +232,12 @@ impl Stack {
     }
 
     pub fn browser(&self) -> Browser {
-        Browser {
-            base: self.base.clone(),
-            client: reqwest::Client::builder()
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-            cookies: HashMap::new(),
-        }
+        Browser::at(&self.base)
+    }
+
+    /// A citizen's browser on the public site.
+    pub fn citizen(&self) -> Browser {
+        Browser::at(&self.site)
     }
 
     pub async fn stop(self) {
@@ -293,6 +291,17 @@ impl Page {
 }
 
 impl Browser {
+    /// A browser without cookies that does not follow redirects, on `base`.
+    pub fn at(base: &str) -> Self {
+        Browser {
+            base: base.to_string(),
+            client: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+        }
+    }
     pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
