@@ -249,6 +249,45 @@ async fn the_real_process_runs_over_the_six_binaries() {
         (own + chrono::Duration::days(2)).timestamp()
     );
 
+    // The election's window ends: candidacies registered before it are closed, the late one
+    // still captures until its own (extended) deadline; the party is told why.
+    sqlx::query("UPDATE elections SET capture_closes_at = now() - interval '1 hour'")
+        .execute(&capture)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE candidacies SET capture_deadline = NULL WHERE external_id LIKE 'COAH26-%'")
+        .execute(&capture)
+        .await
+        .unwrap();
+    let regular: uuid::Uuid = sqlx::query_scalar(
+        "SELECT id FROM candidacies WHERE postulant_code = 'PAN' AND external_id LIKE 'COAH26-%' \
+         AND status <> 'withdrawn' ORDER BY external_id LIMIT 1",
+    )
+    .fetch_one(&capture)
+    .await
+    .unwrap();
+    let section = json!({ "fields": { "public_email_1": "contacto@pan.mx" } });
+    let (status, body) = pan_api
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/candidacies/{late}/curricula/holder/sections/general"),
+            Some(section.clone()),
+        )
+        .await;
+    assert_eq!(status, 200, "the late registration captures: {body}");
+    let (status, body) = pan_api
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/candidacies/{regular}/curricula/holder/sections/general"),
+            Some(section),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        messages(&body).contains("El periodo de captura terminó"),
+        "{body}"
+    );
+
     // 4. A published candidacy is substituted: without a reason, refused; with one, the public
     // site withdraws the replaced person at once and keeps the candidacy in its contest.
     let published: uuid::Uuid = sqlx::query_scalar(
