@@ -158,14 +158,7 @@ impl ProcessStack {
         let process = self.process(service);
         process.kill();
         let log = process.drain_log();
-        let ports = [
-            ("GRPC_PORT", process.grpc.port().to_string()),
-            ("OPS_PORT", process.ops.port().to_string()),
-            (
-                "HTTP_PORT",
-                process.http.map_or(0, |a| a.port()).to_string(),
-            ),
-        ];
+        let ports = ports_of(process);
         std::thread::sleep(down_for);
         let mut env = self
             .environments
@@ -176,6 +169,24 @@ impl ProcessStack {
         env.extend(ports);
         *self.process(service) = ServiceProcess::start(service, &env);
         log
+    }
+
+    /// Stops `service` (SIGTERM) and starts it again on the same ports with `extra` in its
+    /// environment (kept for later restarts): `CLOCK_OFFSET_SECONDS` walks its calendar.
+    pub fn restart_with(&mut self, service: &'static str, extra: &[(&'static str, String)]) {
+        let process = self.process(service);
+        process.terminate(Duration::from_secs(10));
+        let ports = ports_of(process);
+        let (_, env) = self
+            .environments
+            .iter_mut()
+            .find(|(n, _)| *n == service)
+            .expect("the service's environment");
+        env.retain(|(key, _)| !extra.iter().any(|(k, _)| k == key));
+        env.extend(extra.iter().cloned());
+        let mut env = env.clone();
+        env.extend(ports);
+        *self.process(service) = ServiceProcess::start(service, &env);
     }
 
     /// The database URL of `service`.
@@ -325,6 +336,18 @@ impl ProcessStack {
         }
         testing::delete_namespace(&self.namespace, &CONSUMERS).await;
     }
+}
+
+/// A running process's ports, to start it again on the same ones.
+fn ports_of(process: &ServiceProcess) -> [(&'static str, String); 3] {
+    [
+        ("GRPC_PORT", process.grpc.port().to_string()),
+        ("OPS_PORT", process.ops.port().to_string()),
+        (
+            "HTTP_PORT",
+            process.http.map_or(0, |a| a.port()).to_string(),
+        ),
+    ]
 }
 
 fn password_in(output: &str) -> String {

@@ -5,8 +5,9 @@
 //! follows; a re-import brings a substitution and a cancellation, previewed first. Bad input at
 //! each step gets a clear Spanish error and changes nothing.
 //!
-//! The clock is the machine's: the calendar is walked with dates relative to today (an
-//! approval ten days ago is past its three delivery days).
+//! The calendar is walked by restarting `capture` with its clock moved (`CLOCK_OFFSET_SECONDS`,
+//! read by `conoceles_kit::clock::now`); the other dates are relative to today (an approval ten
+//! days ago is past its three delivery days).
 
 use std::time::{Duration, Instant};
 
@@ -74,7 +75,7 @@ fn messages(body: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_real_process_runs_over_the_six_binaries() {
-    let stack = ProcessStack::start("process");
+    let mut stack = ProcessStack::start("process");
     let admin_password = stack.create_admin("unidad@proceso.mx");
     stack.publish_demo(10).await;
     let capture = sqlx::PgPool::connect(stack.database_url("capture"))
@@ -98,7 +99,7 @@ async fn the_real_process_runs_over_the_six_binaries() {
     let ten_days_ago = today - chrono::Duration::days(10);
     let coalition: (String, String) = sqlx::query_as(
         "SELECT external_id, constituency_code FROM candidacies WHERE postulant_code = 'COA1' \
-         AND status = 'not_started' ORDER BY external_id LIMIT 1",
+         AND status <> 'withdrawn' ORDER BY external_id LIMIT 1",
     )
     .fetch_one(&capture)
     .await
@@ -249,16 +250,9 @@ async fn the_real_process_runs_over_the_six_binaries() {
         (own + chrono::Duration::days(2)).timestamp()
     );
 
-    // The election's window ends: candidacies registered before it are closed, the late one
-    // still captures until its own (extended) deadline; the party is told why.
-    sqlx::query("UPDATE elections SET capture_closes_at = now() - interval '1 hour'")
-        .execute(&capture)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE candidacies SET capture_deadline = NULL WHERE external_id LIKE 'COAH26-%'")
-        .execute(&capture)
-        .await
-        .unwrap();
+    // Walk the calendar: capture restarted 17 days later. The demo's candidacies (registered
+    // the day capture opened: 15 days) are closed; the late registration (15 days from its
+    // import, extended by 2) still captures. Two more days and it closes too.
     let regular: uuid::Uuid = sqlx::query_scalar(
         "SELECT id FROM candidacies WHERE postulant_code = 'PAN' AND external_id LIKE 'COAH26-%' \
          AND status <> 'withdrawn' ORDER BY external_id LIMIT 1",
@@ -266,27 +260,34 @@ async fn the_real_process_runs_over_the_six_binaries() {
     .fetch_one(&capture)
     .await
     .unwrap();
-    let section = json!({ "fields": { "public_email_1": "contacto@pan.mx" } });
-    let (status, body) = pan_api
-        .send(
-            reqwest::Method::PUT,
-            &format!("/api/v1/candidacies/{late}/curricula/holder/sections/general"),
-            Some(section.clone()),
-        )
-        .await;
+    let save = |candidacy: uuid::Uuid| {
+        let path = format!("/api/v1/candidacies/{candidacy}/curricula/holder/sections/general");
+        let pan_api = &pan_api;
+        async move {
+            let body = json!({ "fields": { "public_email_1": "contacto@pan.mx" } });
+            pan_api.send(reqwest::Method::PUT, &path, Some(body)).await
+        }
+    };
+    let day = 24 * 3600;
+    stack.restart_with(
+        "capture",
+        &[("CLOCK_OFFSET_SECONDS", (17 * day).to_string())],
+    );
+    let (status, body) = save(late).await;
     assert_eq!(status, 200, "the late registration captures: {body}");
-    let (status, body) = pan_api
-        .send(
-            reqwest::Method::PUT,
-            &format!("/api/v1/candidacies/{regular}/curricula/holder/sections/general"),
-            Some(section),
-        )
-        .await;
+    let (status, body) = save(regular).await;
     assert_eq!(status, 409, "{body}");
     assert!(
         messages(&body).contains("El periodo de captura terminó"),
         "{body}"
     );
+    stack.restart_with(
+        "capture",
+        &[("CLOCK_OFFSET_SECONDS", (19 * day).to_string())],
+    );
+    let (status, body) = save(late).await;
+    assert_eq!(status, 409, "{body}");
+    stack.restart_with("capture", &[("CLOCK_OFFSET_SECONDS", "0".to_string())]);
 
     // 4. A published candidacy is substituted: without a reason, refused; with one, the public
     // site withdraws the replaced person at once and keeps the candidacy in its contest.

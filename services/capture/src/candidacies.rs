@@ -109,7 +109,7 @@ pub async fn substitute(
         new_person,
         reason,
         actor,
-        Utc::now(),
+        conoceles_kit::clock::now(),
     )
     .await?;
     tx.commit().await?;
@@ -268,7 +268,14 @@ pub async fn cancel(
     actor: Option<Uuid>,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    cancel_in(&mut tx, candidacy_id, reason, actor, Utc::now()).await?;
+    cancel_in(
+        &mut tx,
+        candidacy_id,
+        reason,
+        actor,
+        conoceles_kit::clock::now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -331,7 +338,7 @@ pub async fn reopen_for_correction(
             "Indique la referencia de la solicitud del partido y el motivo.",
         )]));
     }
-    let now = Utc::now();
+    let now = conoceles_kit::clock::now();
     let mut tx = pool.begin().await?;
     let row = sqlx::query(
         "SELECT c.status, c.correction_reopened_at, s.id AS submission, s.round FROM candidacies c \

@@ -1,8 +1,10 @@
 //! Time as a dependency: production reads the system clock, tests move a manual one (session
-//! expiry, capture windows).
+//! expiry, capture windows). [`now`] is the moment a service's calendar rules act on: the system
+//! clock, moved by `CLOCK_OFFSET_SECONDS` when that is set (a rehearsal of the electoral
+//! calendar on a copy of the system, and the end-to-end test that walks one).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -45,3 +47,23 @@ impl Clock for ManualClock {
 }
 
 pub type SharedClock = Arc<dyn Clock>;
+
+/// The system clock moved by `CLOCK_OFFSET_SECONDS` (whole seconds, may be negative; unset or
+/// unreadable: not moved). Read once, at first use, and logged then when it moves the clock.
+pub fn now() -> DateTime<Utc> {
+    static OFFSET: OnceLock<Duration> = OnceLock::new();
+    let offset = OFFSET.get_or_init(|| {
+        let seconds = std::env::var("CLOCK_OFFSET_SECONDS")
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .unwrap_or(0);
+        if seconds != 0 {
+            tracing::warn!(
+                seconds,
+                "the calendar clock is moved (CLOCK_OFFSET_SECONDS)"
+            );
+        }
+        Duration::seconds(seconds)
+    });
+    Utc::now() + *offset
+}

@@ -21,6 +21,7 @@
 //! | `STATISTICS_GRPC_URL` | `http://127.0.0.1:50056` (the public site's statistics page, the back office's reports) |
 //! | `SERVICE_SECRET` | unset: the service cannot obtain tokens to call other services |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset: traces are not exported |
+//! | `CLOCK_OFFSET_SECONDS` | unset: the calendar's clock is the system's (capture reads it through `clock::now`; set it only to rehearse a calendar on a copy of the system, never in production) |
 //!
 //! A port of `0` asks the operating system for a free one (tests do this). URLs carry passwords,
 //! so they are kept as secrets: `Debug` prints `[REDACTED]`.

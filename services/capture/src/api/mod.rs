@@ -377,7 +377,7 @@ async fn get_candidacy(
     let progress = curricular::progress(&state.pool, &candidacy).await?;
     Ok(Json(CandidacyDetail {
         editable: curricular::may_edit(&actor, &candidacy)
-            && Utc::now() < candidacy.capture_closes_at,
+            && conoceles_kit::clock::now() < candidacy.capture_closes_at,
         candidacy,
         progress,
     }))
@@ -472,7 +472,7 @@ async fn extend_deadline(
         input.until,
         &input.reason,
         Some(actor.account_id),
-        Utc::now(),
+        conoceles_kit::clock::now(),
     )
     .await?;
     Ok(Json(
@@ -545,7 +545,7 @@ async fn put_section(
         role,
         section,
         &input.fields,
-        Utc::now(),
+        conoceles_kit::clock::now(),
     )
     .await?;
     Ok(Json(SectionSaved {
@@ -586,7 +586,7 @@ async fn put_photo(
         role,
         body.to_vec(),
         taken_on,
-        Utc::now(),
+        conoceles_kit::clock::now(),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -599,7 +599,8 @@ async fn submit(
 ) -> ApiResult<Response> {
     let actor = actor(&caller)?;
     let candidacy = curricular::load(&state.pool, id, &actor).await?;
-    let receipt = curricular::submit(&state.pool, &actor, &candidacy, Utc::now()).await?;
+    let receipt =
+        curricular::submit(&state.pool, &actor, &candidacy, conoceles_kit::clock::now()).await?;
     Ok((StatusCode::CREATED, Json(receipt)).into_response())
 }
 
@@ -633,7 +634,13 @@ async fn bulk_upload(
     axum::Extension(caller): axum::Extension<Caller>,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let outcome = curricular::bulk::apply(&state.pool, &actor(&caller)?, &body, Utc::now()).await?;
+    let outcome = curricular::bulk::apply(
+        &state.pool,
+        &actor(&caller)?,
+        &body,
+        conoceles_kit::clock::now(),
+    )
+    .await?;
     let status = if outcome.errors.is_empty() {
         StatusCode::OK
     } else {

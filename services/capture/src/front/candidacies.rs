@@ -689,7 +689,7 @@ pub async fn extend(
         until,
         &form.motivo,
         actor(&caller),
-        chrono::Utc::now(),
+        conoceles_kit::clock::now(),
     )
     .await;
     after_action(

@@ -212,7 +212,7 @@ async fn run(
     })
     .collect();
 
-    let now = Utc::now();
+    let now = conoceles_kit::clock::now();
     let mut summary = ImportSummary::default();
     let mut fresh: Vec<&Row> = Vec::new();
     let mut change = |row: &Row, action: &'static str, detail: String| {

@@ -130,7 +130,7 @@ pub async fn dashboard(
         Ok(rows) => rows,
         Err(e) => return error_page(&session, &e.into()),
     };
-    let now = Utc::now();
+    let now = conoceles_kit::clock::now();
     let settings = match rows.first() {
         Some(_) => match crate::election::current(&state.pool).await.ok().flatten() {
             Some(e) => crate::election::settings(&state.pool, e.id).await.ok(),
@@ -204,7 +204,7 @@ pub async fn candidacy(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let now = Utc::now();
+    let now = conoceles_kit::clock::now();
     let editable =
         curricular::may_edit(&actor(&caller), &c) && (now < c.capture_closes_at || c.correcting);
     // Only whether it was sent: capture never sees identity answers.
@@ -386,8 +386,13 @@ pub async fn section_form(
         Ok(mut saved) => saved.remove(&section),
         Err(e) => return error_page(&session, &e.into()),
     };
-    let editable =
-        curricular::check_editable(&actor(&caller), &c, Some(section), Utc::now()).is_ok();
+    let editable = curricular::check_editable(
+        &actor(&caller),
+        &c,
+        Some(section),
+        conoceles_kit::clock::now(),
+    )
+    .is_ok();
     let values = saved.as_ref().map(|s| s.fields.clone()).unwrap_or_default();
     // A saved draft with problems shows them again.
     let violations = if saved.is_some_and(|s| !s.complete) {
@@ -457,7 +462,7 @@ pub async fn section_save(
         role,
         section,
         &input,
-        Utc::now(),
+        conoceles_kit::clock::now(),
     )
     .await
     {
@@ -527,7 +532,13 @@ async fn photo_page(
                 .map(|i| i.taken_on.format("%d/%m/%Y").to_string())
                 .unwrap_or_default(),
             max_kb: c.photo_max_bytes / 1024,
-            editable: curricular::check_editable(&actor(caller), c, None, Utc::now()).is_ok(),
+            editable: curricular::check_editable(
+                &actor(caller),
+                c,
+                None,
+                conoceles_kit::clock::now(),
+            )
+            .is_ok(),
             errors,
         },
     )
@@ -627,7 +638,7 @@ pub async fn photo_upload(
         role,
         bytes,
         taken_on,
-        Utc::now(),
+        conoceles_kit::clock::now(),
     )
     .await
     {
@@ -707,7 +718,7 @@ async fn preview_page(
             sections,
         });
     }
-    let now = Utc::now();
+    let now = conoceles_kit::clock::now();
     let can_submit = missing.is_empty()
         && curricular::may_edit(&actor(caller), c)
         && (c.window_open(now) || c.correcting)
@@ -769,7 +780,14 @@ pub async fn submit(
         )
         .await;
     }
-    match curricular::submit(&state.pool, &actor(&caller), &c, Utc::now()).await {
+    match curricular::submit(
+        &state.pool,
+        &actor(&caller),
+        &c,
+        conoceles_kit::clock::now(),
+    )
+    .await
+    {
         Ok(receipt) => {
             Redirect::to(&format!("/captura/{id}/acuses/{}", receipt.submission_id)).into_response()
         }
@@ -952,7 +970,14 @@ pub async fn bulk_upload(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    match curricular::bulk::apply(&state.pool, &actor(&caller), &bytes, Utc::now()).await {
+    match curricular::bulk::apply(
+        &state.pool,
+        &actor(&caller),
+        &bytes,
+        conoceles_kit::clock::now(),
+    )
+    .await
+    {
         Ok(outcome) => {
             let summary = format!(
                 "Se guardaron {} filas ({} secciones) como borrador; {} problemas.",
