@@ -92,10 +92,33 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<ImportSummary> {
     if !created {
         election::announce(pool, DEMO_ELECTION).await?;
     }
+    // Only the candidacies still missing: what the unit did since (substitutions,
+    // cancellations) is never undone by loading the demo again.
+    let registered: std::collections::HashSet<String> =
+        sqlx::query_scalar("SELECT external_id FROM candidacies WHERE election_id = $1")
+            .bind(DEMO_ELECTION)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect();
+    let file = include_str!("../demo/candidaturas.csv");
+    let mut lines = file.lines();
+    let header = lines.next().unwrap_or_default();
+    let (missing, present): (Vec<&str>, Vec<&str>) =
+        lines.partition(|l| !registered.contains(l.split(',').next().unwrap_or_default()));
+    let skipped = present.len();
+    if missing.is_empty() {
+        return Ok(ImportSummary {
+            unchanged: skipped,
+            ..Default::default()
+        });
+    }
     let catalog = election::catalog(pool, DEMO_ELECTION).await?;
-    let rows =
-        import::parse(include_bytes!("../demo/candidaturas.csv"), &catalog).map_err(problems)?;
-    import::apply(pool, DEMO_ELECTION, &catalog, &rows, None).await
+    let text = format!("{header}\n{}\n", missing.join("\n"));
+    let rows = import::parse(text.as_bytes(), &catalog).map_err(problems)?;
+    let mut summary = import::apply(pool, DEMO_ELECTION, &catalog, &rows, None).await?;
+    summary.unchanged += skipped;
+    Ok(summary)
 }
 
 /// Gives `postulant` at least `count` candidacies in the demo election, for load and fault runs

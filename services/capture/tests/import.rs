@@ -53,6 +53,39 @@ async fn the_demo_election_loads_once_with_one_event_per_candidacy() {
     );
     let again = seed(&pool).await.unwrap();
     assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 102));
+    // What the unit did since is never undone by loading the demo again.
+    let first: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM candidacies ORDER BY external_id LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    conoceles_capture::candidacies::substitute(
+        &pool,
+        first,
+        "holder",
+        &import::PersonRow {
+            full_name: "Quien Sustituye".into(),
+            sex: "mujer".into(),
+            birth_date: chrono::NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
+        },
+        "renuncia",
+        None,
+    )
+    .await
+    .unwrap();
+    let third = seed(&pool).await.unwrap();
+    assert_eq!(
+        (third.created, third.substituted, third.unchanged),
+        (0, 0, 102)
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM persons WHERE full_name = 'Quien Sustituye' AND active"
+        )
+        .await,
+        1
+    );
     assert_eq!(
         count(
             &pool,
@@ -68,8 +101,8 @@ async fn the_demo_election_loads_once_with_one_event_per_candidacy() {
             "SELECT count(*) FROM kit_outbox WHERE routing_key = 'election.updated'"
         )
         .await,
-        2,
-        "the new election is announced, and announced again by each later seed"
+        3,
+        "the new election is announced, and announced again by each of the two later seeds"
     );
 
     // Coalition candidacies are captured by the responsible party (PRI).
