@@ -311,7 +311,7 @@ pub async fn extend(
             "hasta",
             &format!(
                 "La prórroga debe terminar después del plazo vigente ({}) y de este momento.",
-                crate::election::local(before, tz)
+                crate::election::local_deadline(before, tz)
             ),
         ));
     }
@@ -321,7 +321,7 @@ pub async fn extend(
             "hasta",
             &format!(
                 "Ningún plazo puede pasar del límite de la elección: {}.",
-                crate::election::local(outer, tz)
+                crate::election::local_deadline(outer, tz)
             ),
         ));
     }

@@ -769,6 +769,20 @@ pub fn local(at: DateTime<Utc>, time_zone: &str) -> String {
         .to_string()
 }
 
+/// A deadline for people, in the election's zone: one that falls at 00:00 (the end of a natural
+/// day, as the Lineamientos count them) reads as 23:59 of that day — «hasta el 17/12/2026 23:59».
+pub fn local_deadline(at: DateTime<Utc>, time_zone: &str) -> String {
+    use chrono::Timelike;
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::America::Mexico_City);
+    let shown = at.with_timezone(&tz);
+    let shown = if shown.hour() == 0 && shown.minute() == 0 {
+        shown - chrono::Duration::minutes(1)
+    } else {
+        shown
+    };
+    shown.format("%d/%m/%Y %H:%M (%Z)").to_string()
+}
+
 pub fn to_local_input(at: DateTime<Utc>, time_zone: &str) -> String {
     let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::America::Mexico_City);
     at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
@@ -802,5 +816,19 @@ mod tests {
         let tijuana = from_local_input("2026-04-01T09:00", "America/Tijuana").unwrap();
         assert_eq!(tijuana.to_rfc3339(), "2026-04-01T16:00:00+00:00");
         assert!(from_local_input("01/04/2026 9:00", "America/Monterrey").is_none());
+    }
+
+    #[test]
+    fn a_deadline_at_midnight_reads_as_the_last_minute_of_the_day_before() {
+        let midnight = from_local_input("2026-12-18T00:00", "America/Monterrey").unwrap();
+        assert_eq!(
+            local_deadline(midnight, "America/Monterrey"),
+            "17/12/2026 23:59 (CST)"
+        );
+        let afternoon = from_local_input("2026-12-17T14:28", "America/Monterrey").unwrap();
+        assert_eq!(
+            local_deadline(afternoon, "America/Monterrey"),
+            "17/12/2026 14:28 (CST)"
+        );
     }
 }

@@ -118,7 +118,7 @@ pub async fn submit(
             ErrorCode::FailedPrecondition,
             format!(
                 "El periodo de captura terminó el {}; ya no se reciben envíos.",
-                local(candidacy.capture_closes_at, tz)
+                crate::election::local_deadline(candidacy.capture_closes_at, tz)
             ),
         ));
     }

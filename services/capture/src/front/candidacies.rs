@@ -129,7 +129,7 @@ async fn page(
                     list_position: r.list_position,
                     holder: r.holder,
                     alternate: r.alternate,
-                    deadline: election::local(r.capture_deadline, &time_zone),
+                    deadline: election::local_deadline(r.capture_deadline, &time_zone),
                 })
                 .collect(),
             filters,
@@ -698,7 +698,7 @@ pub async fn extend(
         outcome,
         &format!(
             "El plazo de captura de la candidatura se prorrogó hasta el {}.",
-            election::local(until, &time_zone)
+            election::local_deadline(until, &time_zone)
         ),
     )
     .await

@@ -51,7 +51,7 @@ fn actor(caller: &Caller) -> Actor {
     })
 }
 
-pub(crate) use crate::election::local;
+pub(crate) use crate::election::{local, local_deadline};
 
 /// "abre el …", "cierra el … · quedan 3 días y 4 horas", or "terminó el …".
 fn window_text(
@@ -64,11 +64,14 @@ fn window_text(
         return format!(
             "El periodo de captura abre el {} y cierra el {}.",
             local(opens, tz),
-            local(closes, tz)
+            local_deadline(closes, tz)
         );
     }
     if now >= closes {
-        return format!("El periodo de captura terminó el {}.", local(closes, tz));
+        return format!(
+            "El periodo de captura terminó el {}.",
+            local_deadline(closes, tz)
+        );
     }
     let left = closes - now;
     let (days, hours, minutes) = (
@@ -85,7 +88,7 @@ fn window_text(
     };
     format!(
         "El periodo de captura cierra el {} · {left}.",
-        local(closes, tz)
+        local_deadline(closes, tz)
     )
 }
 
@@ -169,7 +172,7 @@ pub async fn dashboard(
             status_label: r.status_label,
             done: r.done,
             total: r.total,
-            deadline: local(r.capture_closes_at, &tz),
+            deadline: local_deadline(r.capture_closes_at, &tz),
             closed: now >= r.capture_closes_at,
         })
         .collect();
