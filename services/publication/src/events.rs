@@ -249,17 +249,23 @@ impl Profiles {
         candidacy: Uuid,
         corrected: bool,
     ) -> Result<(), HandleError> {
-        let row: Option<(Uuid, Value)> = sqlx::query_as(
-            "SELECT election_id, profile FROM profiles WHERE candidacy_id = $1 AND withdrawn_at IS NULL",
+        let row: Option<(Uuid, Value, Value, Value)> = sqlx::query_as(
+            "SELECT election_id, profile, identity, alternate_identity FROM profiles \
+             WHERE candidacy_id = $1 AND withdrawn_at IS NULL",
         )
         .bind(candidacy)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((election, profile)) = row else {
+        let Some((election, profile, shown, shown_alternate)) = row else {
             // Not published (yet): the approval fetches the answers.
             return Ok(());
         };
         let (identity, alternate) = self.identities(candidacy, &profile, election).await?;
+        // Nothing new to show (answers without publication consent, say): no write, so the
+        // page caches and the open-data files stay as they are.
+        if !corrected && identity == shown && alternate == shown_alternate {
+            return Ok(());
+        }
         let content: String = sqlx::query_scalar(
             "UPDATE profiles SET identity = $2, alternate_identity = $3, \
              corrected_at = CASE WHEN $4 THEN now() ELSE corrected_at END \
