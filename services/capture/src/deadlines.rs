@@ -219,34 +219,35 @@ pub async fn accounts_delivered(
     candidacies: &[Uuid],
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    for candidacy in candidacies {
-        let known: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM candidacies WHERE id = $1)")
-                .bind(candidacy)
-                .fetch_one(&mut *conn)
-                .await?;
-        if !known {
-            continue;
-        }
-        let Some(deadline) = calendar(conn, *candidacy).await?.for_delivery(at) else {
+    // One party's delivery: its candidacies this service knows, by election (one calendar each).
+    let known: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT election_id, id FROM candidacies WHERE id = ANY($1) ORDER BY election_id",
+    )
+    .bind(candidacies)
+    .fetch_all(&mut *conn)
+    .await?;
+    for group in known.chunk_by(|a, b| a.0 == b.0) {
+        let ids: Vec<Uuid> = group.iter().map(|(_, id)| *id).collect();
+        let Some(deadline) = calendar(conn, ids[0]).await?.for_delivery(at) else {
             continue;
         };
         sqlx::query(
             "UPDATE candidacies SET capture_deadline = GREATEST(capture_deadline, $2) \
-             WHERE id = $1 AND status <> 'withdrawn'",
+             WHERE id = ANY($1) AND status <> 'withdrawn'",
         )
-        .bind(candidacy)
+        .bind(&ids)
         .bind(deadline)
         .execute(&mut *conn)
         .await?;
-        crate::import::apply_history(
-            conn,
-            *candidacy,
-            at,
-            "accounts_delivered",
-            None,
-            serde_json::json!({ "deadline": deadline }),
+        sqlx::query(
+            "INSERT INTO candidacy_history (candidacy_id, at, action, detail) \
+             SELECT id, $2, 'accounts_delivered', jsonb_build_object('deadline', $3::timestamptz) \
+             FROM UNNEST($1::uuid[]) AS t(id)",
         )
+        .bind(&ids)
+        .bind(at)
+        .bind(deadline)
+        .execute(&mut *conn)
         .await?;
     }
     Ok(())
