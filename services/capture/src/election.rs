@@ -441,30 +441,45 @@ pub async fn catalog(pool: &PgPool, election_id: Uuid) -> sqlx::Result<Catalog> 
             .bind(election_id)
             .fetch_one(pool)
             .await?;
-    let offices: HashMap<String, (String, String)> = sqlx::query(
-        "SELECT code, principle, constituency_kind FROM offices WHERE election_id = $1",
+    let office_rows = sqlx::query(
+        "SELECT code, name, principle, constituency_kind FROM offices WHERE election_id = $1",
     )
     .bind(election_id)
     .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|r| {
-        (
-            r.get("code"),
-            (r.get("principle"), r.get("constituency_kind")),
-        )
-    })
-    .collect();
-    let constituencies: HashSet<(String, String)> =
-        sqlx::query("SELECT kind, code FROM constituencies WHERE election_id = $1")
+    .await?;
+    let offices: HashMap<String, (String, String)> = office_rows
+        .iter()
+        .map(|r| {
+            (
+                r.get("code"),
+                (r.get("principle"), r.get("constituency_kind")),
+            )
+        })
+        .collect();
+    let office_names = office_rows
+        .iter()
+        .map(|r| (crate::import::header_key(r.get("name")), r.get("code")))
+        .collect();
+    let constituency_rows =
+        sqlx::query("SELECT kind, code, name FROM constituencies WHERE election_id = $1")
             .bind(election_id)
             .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(|r| (r.get("kind"), r.get("code")))
-            .collect();
+            .await?;
+    let constituencies: HashSet<(String, String)> = constituency_rows
+        .iter()
+        .map(|r| (r.get("kind"), r.get("code")))
+        .collect();
+    let constituency_names = constituency_rows
+        .iter()
+        .map(|r| {
+            (
+                (r.get("kind"), crate::import::header_key(r.get("name"))),
+                r.get("code"),
+            )
+        })
+        .collect();
     let rows = sqlx::query(
-        "SELECT id, code, responsible_code, members FROM postulants WHERE election_id = $1",
+        "SELECT id, code, name, responsible_code, members FROM postulants WHERE election_id = $1",
     )
     .bind(election_id)
     .fetch_all(pool)
@@ -473,6 +488,10 @@ pub async fn catalog(pool: &PgPool, election_id: Uuid) -> sqlx::Result<Catalog> 
     let members = rows
         .iter()
         .map(|r| (r.get("code"), r.get::<Vec<String>, _>("members")))
+        .collect();
+    let postulant_names = rows
+        .iter()
+        .map(|r| (crate::import::header_key(r.get("name")), r.get("code")))
         .collect();
     // Coalitions and common candidacies are captured by their responsible party.
     let postulants = rows
@@ -555,6 +574,9 @@ pub async fn catalog(pool: &PgPool, election_id: Uuid) -> sqlx::Result<Catalog> 
         occupied,
         persons,
         replaced,
+        office_names,
+        constituency_names,
+        postulant_names,
     })
 }
 

@@ -862,3 +862,120 @@ async fn a_substitution_at_any_stage_restarts_the_questionnaire_with_its_own_dea
     pool.close().await;
     db.drop_database().await;
 }
+
+/// The national registry's export as it comes: one row per person, names split, dates
+/// `DD/MM/AAAA`, parties and offices by name, a CURP instead of a birth date, the person who
+/// left marked «Sustituido».
+const REGISTRY: &str = "\
+CARGO,DISTRITO,CIRCUNSCRIPCIÓN,PARTIDO/COALICIÓN,NO. LISTA,TIPO CANDIDATO,NOMBRE(S),PRIMER APELLIDO,SEGUNDO APELLIDO,SEXO,FECHA DE NACIMIENTO,CURP,ESTATUS,FECHA DE APROBACIÓN,ACCIÓN AFIRMATIVA\n\
+Diputación local de mayoría relativa,1,,Coalición ilustrativa PRI–PAN–UDC,,PROPIETARIO,Patricia,Reyes,Álvarez,MUJER,15/04/1974,,SUSTITUIDO,30/11/2026,\n\
+Diputación local de mayoría relativa,1,,Coalición ilustrativa PRI–PAN–UDC,,PROPIETARIO,Rosa María,Treviño,Garza,MUJER,02/02/1985,,APROBADO,30/11/2026,Persona Indígena\n\
+Diputación local de mayoría relativa,1,,Coalición ilustrativa PRI–PAN–UDC,,SUPLENTE,Lucía,Mendoza,Medina,MUJER,05/05/1962,,APROBADO,30/11/2026,\n\
+Diputación local de mayoría relativa,01,,Morena,,PROPIETARIO,Santiago,Romero,García,HOMBRE,22/04/1982,,CANCELADO,30/11/2026,\n\
+Diputación local de mayoría relativa,01,,Morena,,SUPLENTE,Tomás,Ramírez,Morales,HOMBRE,18/06/1953,,CANCELADO,30/11/2026,\n\
+Diputación local de representación proporcional,,,PT,4,PROPIETARIO,Elena,Sánchez,Ortiz,,,SAOE880707MCLNRL02,APROBADO,01/12/2026,\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_national_registrys_own_export_is_read_person_by_person() {
+    let (db, pool) = database().await;
+    seed(&pool).await.unwrap();
+    let catalog = election::catalog(&pool, DEMO_ELECTION).await.unwrap();
+
+    // Bad rows are told in the registry file's own lines and headers, all at once.
+    let bad = REGISTRY
+        .replace(
+            "Rosa María,Treviño,Garza,MUJER",
+            "Rosa María,Treviño,Garza,OTRO",
+        )
+        .replace(",PT,4,PROPIETARIO,", ",PT,4,SUPLENTE,");
+    let errors = import::parse(bad.as_bytes(), &catalog).unwrap_err();
+    let found: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(found, [(3, "SEXO"), (7, "TIPO CANDIDATO")], "{errors:#?}");
+    let bad = REGISTRY.replace(
+        "Rosa María,Treviño,Garza,MUJER",
+        "Rosa María,Treviño,Garza,OTRO",
+    );
+    let errors = import::parse(bad.as_bytes(), &catalog).unwrap_err();
+    let found: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(found, [(3, "SEXO")], "{errors:#?}");
+    assert!(
+        errors[0]
+            .to_string()
+            .starts_with("Línea 3, columna «SEXO»: ")
+    );
+
+    let rows = import::parse(REGISTRY.as_bytes(), &catalog).unwrap();
+    assert_eq!(rows.len(), 3, "one row per formula: {rows:#?}");
+    let summary = import::apply(&pool, DEMO_ELECTION, &catalog, &rows, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.created, summary.substituted, summary.cancelled),
+        (1, 1, 1),
+        "{summary:#?}"
+    );
+    // The coalition's seat keeps its id, now with the new holder and the same alternate.
+    let holders: Vec<(String, String, bool)> = sqlx::query_as(
+        "SELECT p.full_name, p.role, p.active FROM persons p JOIN candidacies c ON c.id = p.candidacy_id \
+         WHERE c.external_id = 'COAH26-000001' ORDER BY p.role, p.active",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        holders,
+        [
+            (
+                "Lucía Mendoza Medina".to_string(),
+                "alternate".to_string(),
+                true
+            ),
+            (
+                "Patricia Reyes Álvarez".to_string(),
+                "holder".to_string(),
+                false
+            ),
+            (
+                "Rosa María Treviño Garza".to_string(),
+                "holder".to_string(),
+                true
+            ),
+        ]
+    );
+    let morena: String =
+        sqlx::query_scalar("SELECT status FROM candidacies WHERE external_id = 'COAH26-000002'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(morena, "withdrawn");
+    // The new RP seat: birth date and sex read from the CURP.
+    let (sex, birth): (String, chrono::NaiveDate) = sqlx::query_as(
+        "SELECT p.sex, p.birth_date FROM persons p JOIN candidacies c ON c.id = p.candidacy_id \
+         WHERE c.external_id = 'diputacion_rp-RP-PT-4'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (sex.as_str(), birth.to_string().as_str()),
+        ("mujer", "1988-07-07")
+    );
+    // The same export again changes nothing.
+    let catalog = election::catalog(&pool, DEMO_ELECTION).await.unwrap();
+    let rows = import::parse(REGISTRY.as_bytes(), &catalog).unwrap();
+    let again = import::apply(&pool, DEMO_ELECTION, &catalog, &rows, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            again.created,
+            again.substituted,
+            again.cancelled,
+            again.updated
+        ),
+        (0, 0, 0, 0),
+        "{again:#?}"
+    );
+    pool.close().await;
+    db.drop_database().await;
+}

@@ -11,15 +11,18 @@
 //! `id_registro, cargo, principio, circunscripcion, postulante, posicion_lista,
 //! propietario_nombre, propietario_sexo, propietario_fecha_nacimiento, suplente_nombre,
 //! suplente_sexo, suplente_fecha_nacimiento, accion_afirmativa`; optional `fecha_aprobacion,
-//! estatus, partido_responsable`.
+//! estatus, partido_responsable`. The national registry's own export (one row per person) is
+//! read too (`registry`).
 
 mod apply;
 mod parse;
+mod registry;
 
 pub use apply::{Change, ImportSummary, apply, history as apply_history, preview, sex_proto};
 pub use parse::{
     Catalog, ImportError, PersonRow, Row, normalize as parse_normalize, parse, person_identity,
 };
+pub use registry::header_key;
 
 /// Files larger than this are refused before parsing.
 pub const MAX_BYTES: usize = 32 * 1024 * 1024;

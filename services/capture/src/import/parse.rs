@@ -84,6 +84,11 @@ pub struct Catalog {
     /// (registry id, `person_identity`) of the people substituted out of each candidacy, with
     /// the day it happened: a file that brings one back is out of date.
     pub replaced: HashMap<(String, String), NaiveDate>,
+    /// Names as the registry's export writes them (folded by `registry::header_key`) → codes:
+    /// offices, (kind, constituency) and postulants.
+    pub office_names: HashMap<String, String>,
+    pub constituency_names: HashMap<(String, String), String>,
+    pub postulant_names: HashMap<String, String>,
 }
 
 /// Who a person is, for telling a substitution from a correction and one person in two seats:
@@ -269,6 +274,25 @@ pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportErro
         return Err(file_error("El archivo debe estar codificado en UTF-8."));
     }
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    if let Ok(raw) = reader.headers()
+        && super::registry::is_registry_layout(&raw.iter().map(str::to_string).collect::<Vec<_>>())
+    {
+        // The national registry's export: read into our layout, checked the same way, its
+        // errors told in the registry file's lines and headers.
+        let (translated, mut errors) = super::registry::translate(bytes, catalog)?;
+        if translated.is_empty() && !errors.is_empty() {
+            return Err(errors);
+        }
+        let rows = parse(&translated.csv, catalog).unwrap_or_else(|found| {
+            errors.extend(found.into_iter().map(|e| translated.locate(e)));
+            Vec::new()
+        });
+        if errors.is_empty() {
+            return Ok(rows);
+        }
+        errors.sort_by_key(|e| e.line);
+        return Err(errors);
+    }
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(normalize).collect(),
         Err(_) => return Err(file_error("No se pudo leer el encabezado del archivo CSV.")),
