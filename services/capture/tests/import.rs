@@ -906,6 +906,9 @@ async fn the_national_registrys_own_export_is_read_person_by_person() {
 
     let rows = import::parse(REGISTRY.as_bytes(), &catalog).unwrap();
     assert_eq!(rows.len(), 3, "one row per formula: {rows:#?}");
+    // Each formula is told by its holder's line in the registry file.
+    let lines: Vec<usize> = rows.iter().map(|r| r.line).collect();
+    assert_eq!(lines, [3, 5, 7]);
     let summary = import::apply(&pool, DEMO_ELECTION, &catalog, &rows, None)
         .await
         .unwrap();

@@ -283,10 +283,12 @@ pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportErro
         if translated.is_empty() && !errors.is_empty() {
             return Err(errors);
         }
-        let rows = parse(&translated.csv, catalog).unwrap_or_else(|found| {
-            errors.extend(found.into_iter().map(|e| translated.locate(e)));
-            Vec::new()
-        });
+        let rows = parse(&translated.csv, catalog)
+            .map(|rows| rows.into_iter().map(|r| translated.locate_row(r)).collect())
+            .unwrap_or_else(|found| {
+                errors.extend(found.into_iter().map(|e| translated.locate(e)));
+                Vec::new()
+            });
         if errors.is_empty() {
             return Ok(rows);
         }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::parse::{Catalog, ImportError, normalize};
+use super::parse::{Catalog, ImportError, Row, normalize};
 
 /// Our field → the registry headers that carry it (compared as [`header_key`] does).
 const ALIASES: &[(&str, &[&str])] = &[
@@ -164,6 +164,14 @@ impl Translated {
     /// No formula could be read.
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
+    }
+
+    /// A formula read, with the line of its holder's row in the registry file.
+    pub fn locate_row(&self, mut row: Row) -> Row {
+        if let Some((holder, _)) = row.line.checked_sub(2).and_then(|i| self.lines.get(i)) {
+            row.line = *holder;
+        }
+        row
     }
 
     /// An error found in our layout, told with the registry file's line and header.
