@@ -2,8 +2,10 @@
 //! electoral body runs them: the registry's file brings a late registration (approved days ago,
 //! its accounts already late) and a coalition candidacy assigned by agreement to one member
 //! party; the unit extends a deadline; a published candidacy is substituted and the public site
-//! follows; a re-import brings a substitution and a cancellation, previewed first. Bad input at
-//! each step gets a clear Spanish error and changes nothing.
+//! follows; a submitted one is substituted and its pending review superseded; identity answers
+//! sent after approval reach the public profile; a re-import brings a substitution and a
+//! cancellation, previewed first. Bad input at each step gets a clear Spanish error and changes
+//! nothing.
 //!
 //! The calendar is walked by restarting `capture` with its clock moved (`CLOCK_OFFSET_SECONDS`,
 //! read by `conoceles_kit::clock::now`); the other dates are relative to today (an approval ten
@@ -360,15 +362,18 @@ async fn the_real_process_runs_over_the_six_binaries() {
         page.clone(),
         format!("{site}/api/v1/candidacies/{published}"),
         format!("{site}/fotos/{old_person}"),
+        format!("{site}/datos/candidaturas.csv"),
+        format!("{site}/datos/candidaturas.json"),
+        format!("{site}/datos/popolo.json"),
     ] {
         let response = citizen.get(&url).send().await.unwrap();
         let status = response.status().as_u16();
         let body = response.text().await.unwrap();
         assert!(
-            !body.contains(&old_name),
+            !body.contains(&old_name) && !body.contains(&old_person.to_string()),
             "{url} still names the replaced person"
         );
-        if !url.contains("/candidaturas/") {
+        if url.contains("/api/") || url.contains("/fotos/") {
             assert_eq!(status, 404, "{url}");
         }
     }
@@ -403,17 +408,213 @@ async fn the_real_process_runs_over_the_six_binaries() {
         "the new person captures from scratch"
     );
 
-    // 5. A re-import: a different person in the late registration's seat is a substitution,
-    // never an overwrite; the file from before the first substitution is refused.
-    let reimport = file.replace(
-        "Olga Quiroz Lara,mujer,1983-04-05",
-        "Pilar Ortega Ruiz,mujer,1979-12-01",
+    // A substitution at the submitted stage: the review waiting for the replaced person's
+    // questionnaire leaves the reviewers' queue, so it can never be approved for them.
+    // PAN captures and submits the coalition candidacy the agreement gave it (the demo's
+    // capture, run again, answers every candidacy not started).
+    stack.command("capture", &["seed-demo"]);
+    let waiting = siglado;
+    let (_, detail) = unit
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/candidacies/{waiting}"),
+            None,
+        )
+        .await;
+    assert_eq!(detail["status"], "submitted", "{detail}");
+    let validation = sqlx::PgPool::connect(stack.database_url("validation"))
+        .await
+        .unwrap();
+    let pending = |candidacy: uuid::Uuid| {
+        let validation = validation.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM reviews WHERE candidacy_id = $1 AND status = 'pending'",
+            )
+            .bind(candidacy)
+            .fetch_one(&validation)
+            .await
+            .unwrap()
+        }
+    };
+    eventually("validation queues the submitted questionnaire", || async {
+        pending(waiting).await == 1
+    })
+    .await;
+    let (status, body) = unit
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/candidacies/{waiting}/substitution"),
+            Some(
+                json!({ "role": "holder", "full_name": "Sara Villalobos Cano", "sex": "mujer",
+                         "birth_date": "1986-05-06", "reason": "Renuncia" }),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    eventually("the replaced person's review is superseded", || async {
+        pending(waiting).await == 0
+    })
+    .await;
+    let (_, detail) = unit
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/candidacies/{waiting}"),
+            None,
+        )
+        .await;
+    assert_eq!(detail["status"], "draft", "{detail}");
+    validation.close().await;
+
+    // Identity answers sent after approval, with consent to publish: on the public profile
+    // within seconds, through the form the party's account uses.
+    let approved: uuid::Uuid = sqlx::query_scalar(
+        "SELECT c.id FROM candidacies c JOIN postulants p ON p.election_id = c.election_id AND p.code = c.postulant_code \
+         WHERE c.status IN ('approved', 'published') AND c.postulant_code = 'PAN' AND c.id <> $1 \
+         ORDER BY c.external_id LIMIT 1",
+    )
+    .bind(published)
+    .fetch_one(&capture)
+    .await
+    .unwrap();
+    let profile = format!("{site}/candidaturas/{approved}");
+    eventually("the approved candidacy is public", || {
+        let (citizen, profile) = (citizen.clone(), profile.clone());
+        async move {
+            citizen
+                .get(&profile)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+                == 200
+        }
+    })
+    .await;
+    let before = citizen
+        .get(&profile)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !before.contains("Coahuila de Zaragoza"),
+        "no identity answer before"
     );
+    let form = format!("{}/captura/{approved}/holder/identidad", unit.base);
+    let cookie = format!("__Host-conoceles_sesion={}", pan_api.token);
+    let page = pan_api
+        .client
+        .get(&form)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let hidden = |name: &str| {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = page
+            .find(&marker)
+            .unwrap_or_else(|| panic!("{name} in the form"))
+            + marker.len();
+        page[start..].split('"').next().unwrap().to_string()
+    };
+    let mut answers: Vec<(String, String)> = [
+        ("csrf", hidden("csrf")),
+        ("version", hidden("version")),
+        ("accion", "enviar".to_string()),
+        ("consent_processing", "si".to_string()),
+        ("consent_publication", "si".to_string()),
+        ("consent_statistics", "si".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for (question, answer) in [
+        ("indigenous", "no"),
+        ("disability", "no"),
+        ("afro_mexican", "no"),
+        ("migrant", "no"),
+        ("age_group", "neither"),
+        ("birth_state", "05"),
+        ("sexual_diversity", "__decline"),
+        ("income", "__decline"),
+    ] {
+        answers.push((format!("q.{question}"), answer.to_string()));
+    }
+    let response = pan_api
+        .client
+        .post(&form)
+        .header("cookie", &cookie)
+        .form(&answers)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Cuestionario de identidad enviado"),
+        "the receipt"
+    );
+    let sent = Instant::now();
+    eventually("the consented answers reach the public profile", || {
+        let (citizen, profile) = (citizen.clone(), profile.clone());
+        async move {
+            citizen
+                .get(&profile)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+                .contains("Coahuila de Zaragoza")
+        }
+    })
+    .await;
+    println!(
+        "identity answers public {:?} after submission",
+        sent.elapsed()
+    );
+
+    // 5. A re-import: a different person in the late registration's seat is a substitution,
+    // never an overwrite, and a row the registry cancelled cancels; the file from before the
+    // first substitution is refused.
+    let reimport = file
+        .replace(
+            "Olga Quiroz Lara,mujer,1983-04-05",
+            "Pilar Ortega Ruiz,mujer,1979-12-01",
+        )
+        .replace(
+            &format!("Rebeca Tovar Uribe,mujer,1981-11-12,,,,,{today},,PAN\n"),
+            &format!("Sara Villalobos Cano,mujer,1986-05-06,,,,,{today},cancelada,PAN\n"),
+        );
     let (status, preview) = unit.import(&reimport, true).await;
     assert_eq!(status, 200, "{preview}");
-    assert_eq!(preview["substituted"].as_i64(), Some(1), "{preview}");
+    assert_eq!(
+        (
+            preview["substituted"].as_i64(),
+            preview["cancelled"].as_i64()
+        ),
+        (Some(1), Some(1)),
+        "{preview}"
+    );
     let (status, _) = unit.import(&reimport, false).await;
     assert_eq!(status, 200);
+    let cancelled: String = sqlx::query_scalar("SELECT status FROM candidacies WHERE id = $1")
+        .bind(siglado)
+        .fetch_one(&capture)
+        .await
+        .unwrap();
+    assert_eq!(cancelled, "withdrawn");
     let active: String = sqlx::query_scalar(
         "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'holder' AND active",
     )
