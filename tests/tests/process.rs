@@ -564,7 +564,6 @@ async fn the_real_process_runs_over_the_six_binaries() {
             .contains("Cuestionario de identidad enviado"),
         "the receipt"
     );
-    let sent = Instant::now();
     eventually("the consented answers reach the public profile", || {
         let (citizen, profile) = (citizen.clone(), profile.clone());
         async move {
@@ -580,10 +579,6 @@ async fn the_real_process_runs_over_the_six_binaries() {
         }
     })
     .await;
-    println!(
-        "identity answers public {:?} after submission",
-        sent.elapsed()
-    );
 
     // 5. A re-import: a different person in the late registration's seat is a substitution,
     // never an overwrite, and a row the registry cancelled cancels; the file from before the
