@@ -17,7 +17,15 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         Some("seed-demo") => {
             let config = ServiceConfig::from_env(ServiceName::Capture)?;
             let infra = Infrastructure::connect(&config, &crate::MIGRATOR).await?;
-            let summary = crate::demo::seed(&infra.pool).await?;
+            // `--process=sonora`: the Sonora-like process (deputies and ayuntamientos).
+            let name = args
+                .iter()
+                .find_map(|a| a.strip_prefix("--process="))
+                .unwrap_or("coahuila");
+            let demo = crate::demo::process(name).ok_or_else(|| {
+                anyhow::anyhow!("unknown demo process {name:?}: coahuila or sonora")
+            })?;
+            let summary = crate::demo::seed_process(&infra.pool, demo).await?;
             // `--grow=PVEM:1000`: that party gets 1,000 candidacies (load and fault runs).
             for grow in args.iter().filter_map(|a| a.strip_prefix("--grow=")) {
                 let (postulant, count) = grow
@@ -34,7 +42,7 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
                 0
             } else {
                 let submit = !without("--without-submitting");
-                let filled = crate::demo::capture_answers(&infra.pool, submit).await?;
+                let filled = crate::demo::capture_answers(&infra.pool, demo.id, submit).await?;
                 if submit { filled } else { 0 }
             };
             use std::io::Write;

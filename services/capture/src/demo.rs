@@ -1,5 +1,7 @@
-//! The demo election (Coahuila 2026, local deputies), loaded by `conoceles-capture seed-demo`
-//! (`make run` does it). Idempotent: a second run changes nothing.
+//! The demo elections, loaded by `conoceles-capture seed-demo [--process=sonora]` (`make run`
+//! does it; `make run DEMO=sonora` loads the second): Coahuila 2026, local deputies, and a
+//! Sonora-like process of local deputies and ayuntamientos. Idempotent: a second run changes
+//! nothing.
 
 use chrono::{Duration, Utc};
 use sqlx::PgPool;
@@ -22,7 +24,77 @@ fn problems(errors: Vec<import::ImportError>) -> anyhow::Error {
     )
 }
 
+/// A demo process: its election, catalogs and candidacies.
+pub struct Process {
+    pub id: Uuid,
+    pub name: &'static str,
+    pub state_code: &'static str,
+    pub time_zone: &'static str,
+    /// `clave,nombre,principio,circunscripcion[,planilla]`.
+    pub offices: &'static str,
+    pub districts: &'static str,
+    pub municipalities: &'static str,
+    /// Each municipality's ayuntamiento (empty: the process elects no ayuntamientos).
+    pub compositions: &'static str,
+    pub postulants: &'static str,
+    /// The capture deadline's rule: `None` the election's window (Coahuila, Durango), or so
+    /// many natural days from the delivery of each candidacy's accounts (Sonora: 15).
+    pub days_from_delivery: Option<i32>,
+    pub candidacies: fn() -> String,
+}
+
+/// Coahuila 2026: local deputies (the default demo).
+pub const COAHUILA: Process = Process {
+    id: DEMO_ELECTION,
+    name: "Proceso Electoral Local 2025-2026 de Coahuila: diputaciones locales (demostración)",
+    state_code: "05",
+    time_zone: "America/Monterrey",
+    offices: "clave,nombre,principio,circunscripcion\n\
+              diputacion_mr,Diputación local de mayoría relativa,mr,distrito\n\
+              diputacion_rp,Diputación local de representación proporcional,rp,lista\n",
+    districts: include_str!("../demo/distritos.csv"),
+    municipalities: include_str!("../demo/municipios.csv"),
+    compositions: "",
+    postulants: include_str!("../demo/partidos.csv"),
+    days_from_delivery: None,
+    candidacies: || include_str!("../demo/candidaturas.csv").to_string(),
+};
+
+/// The Sonora-like demo's fixed id.
+pub const SONORA_ELECTION: Uuid = Uuid::from_u128(0x0196_0000_50a0_7000_8000_0000_0000_2027);
+
+/// A Sonora-like process: local deputies and ayuntamientos in one election, with illustrative
+/// catalogs (`services/capture/demo/sonora/README.md`) and 15 natural days of capture from the
+/// delivery of each candidacy's accounts.
+pub const SONORA: Process = Process {
+    id: SONORA_ELECTION,
+    name: "Proceso Electoral Local 2026-2027 de Sonora: diputaciones y ayuntamientos (demostración, catálogos ilustrativos)",
+    state_code: "26",
+    time_zone: "America/Hermosillo",
+    offices: include_str!("../demo/sonora/cargos.csv"),
+    districts: include_str!("../demo/sonora/distritos.csv"),
+    municipalities: include_str!("../demo/sonora/municipios.csv"),
+    compositions: include_str!("../demo/sonora/ayuntamientos.csv"),
+    postulants: include_str!("../demo/sonora/partidos.csv"),
+    days_from_delivery: Some(15),
+    candidacies: crate::generator::sonora_csv,
+};
+
+/// The demo process `name` names (`coahuila`, `sonora`).
+pub fn process(name: &str) -> Option<&'static Process> {
+    match name {
+        "coahuila" => Some(&COAHUILA),
+        "sonora" => Some(&SONORA),
+        _ => None,
+    }
+}
+
+/// Loads the Coahuila demo.
 pub async fn seed(pool: &PgPool) -> anyhow::Result<ImportSummary> {
+    seed_process(pool, &COAHUILA).await
+}
+
+pub async fn seed_process(pool: &PgPool, demo: &Process) -> anyhow::Result<ImportSummary> {
     let now = Utc::now();
     let mut tx = pool.begin().await?;
     // The capture window is open, publication has started and election day is ahead, so every
@@ -30,10 +102,10 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<ImportSummary> {
     let created = election::create(
         &mut tx,
         &NewElection {
-            id: DEMO_ELECTION,
-            name: "Proceso Electoral Local 2025-2026 de Coahuila: diputaciones locales (demostración)",
-            state_code: "05",
-            time_zone: "America/Monterrey",
+            id: demo.id,
+            name: demo.name,
+            state_code: demo.state_code,
+            time_zone: demo.time_zone,
             capture_opens_at: now - Duration::days(1),
             capture_closes_at: now + Duration::days(15),
             publication_starts_at: now - Duration::days(1),
@@ -42,66 +114,53 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<ImportSummary> {
         },
     )
     .await?;
-    election::add_office(
-        &mut tx,
-        DEMO_ELECTION,
-        "diputacion_mr",
-        "Diputación local de mayoría relativa",
-        "mr",
-        "district",
-    )
-    .await?;
-    election::add_office(
-        &mut tx,
-        DEMO_ELECTION,
-        "diputacion_rp",
-        "Diputación local de representación proporcional",
-        "rp",
-        "list",
-    )
-    .await?;
-    election::load_constituencies(
-        &mut tx,
-        DEMO_ELECTION,
-        "district",
-        include_str!("../demo/distritos.csv"),
-    )
-    .await
-    .map_err(problems)?;
-    election::load_constituencies(
-        &mut tx,
-        DEMO_ELECTION,
-        "municipality",
-        include_str!("../demo/municipios.csv"),
-    )
-    .await
-    .map_err(problems)?;
-    election::load_constituencies(
-        &mut tx,
-        DEMO_ELECTION,
-        "list",
-        "clave,nombre\nRP,Lista de representación proporcional\n",
-    )
-    .await
-    .map_err(problems)?;
-    election::load_postulants(&mut tx, DEMO_ELECTION, include_str!("../demo/partidos.csv"))
+    if created && let Some(days) = demo.days_from_delivery {
+        sqlx::query(
+            "UPDATE elections SET deadline_rule = 'from_delivery', deadline_days = $2 WHERE id = $1",
+        )
+        .bind(demo.id)
+        .bind(days)
+        .execute(&mut *tx)
+        .await?;
+    }
+    election::load_offices(&mut tx, demo.id, demo.offices)
+        .await
+        .map_err(problems)?;
+    for (kind, file) in [
+        ("district", demo.districts),
+        ("municipality", demo.municipalities),
+        (
+            "list",
+            "clave,nombre\nRP,Lista de representación proporcional\n",
+        ),
+    ] {
+        election::load_constituencies(&mut tx, demo.id, kind, file)
+            .await
+            .map_err(problems)?;
+    }
+    if !demo.compositions.is_empty() {
+        election::load_compositions(&mut tx, demo.id, demo.compositions)
+            .await
+            .map_err(problems)?;
+    }
+    election::load_postulants(&mut tx, demo.id, demo.postulants)
         .await
         .map_err(problems)?;
     tx.commit().await?;
 
     if !created {
-        election::announce(pool, DEMO_ELECTION).await?;
+        election::announce(pool, demo.id).await?;
     }
     // Only the candidacies still missing: what the unit did since (substitutions,
     // cancellations) is never undone by loading the demo again.
     let registered: std::collections::HashSet<String> =
         sqlx::query_scalar("SELECT external_id FROM candidacies WHERE election_id = $1")
-            .bind(DEMO_ELECTION)
+            .bind(demo.id)
             .fetch_all(pool)
             .await?
             .into_iter()
             .collect();
-    let file = include_str!("../demo/candidaturas.csv");
+    let file = (demo.candidacies)();
     let mut lines = file.lines();
     let header = lines.next().unwrap_or_default();
     let (missing, present): (Vec<&str>, Vec<&str>) =
@@ -113,10 +172,10 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<ImportSummary> {
             ..Default::default()
         });
     }
-    let catalog = election::catalog(pool, DEMO_ELECTION).await?;
+    let catalog = election::catalog(pool, demo.id).await?;
     let text = format!("{header}\n{}\n", missing.join("\n"));
     let rows = import::parse(text.as_bytes(), &catalog).map_err(problems)?;
-    let mut summary = import::apply(pool, DEMO_ELECTION, &catalog, &rows, None).await?;
+    let mut summary = import::apply(pool, demo.id, &catalog, &rows, None).await?;
     summary.unchanged += skipped;
     Ok(summary)
 }
@@ -181,7 +240,11 @@ pub async fn grow(pool: &PgPool, postulant: &str, count: usize) -> anyhow::Resul
 /// ready to submit, for `make bench`'s pipeline run), except every seventh candidacy, left not
 /// started so the back office has something to chase. Only candidacies not started are touched,
 /// so running it again changes nothing. Returns how many were filled.
-pub async fn capture_answers(pool: &PgPool, submit: bool) -> anyhow::Result<usize> {
+pub async fn capture_answers(
+    pool: &PgPool,
+    election_id: Uuid,
+    submit: bool,
+) -> anyhow::Result<usize> {
     use conoceles_kit::access::{Actor, Role};
 
     use crate::curricular::{self, bulk};
@@ -192,7 +255,7 @@ pub async fn capture_answers(pool: &PgPool, submit: bool) -> anyhow::Result<usiz
         "SELECT DISTINCT {} FROM candidacies c WHERE c.election_id = $1",
         curricular::RESPONSIBLE_PARTY
     ))
-    .bind(DEMO_ELECTION)
+    .bind(election_id)
     .fetch_all(pool)
     .await?;
     let mut filled = 0;

@@ -265,6 +265,20 @@ pub async fn load_offices(
             "lista" => "list",
             _ => "",
         };
+        // The optional fifth column: the office's place in an ayuntamiento's slate.
+        let slate_role = match normalize(&get(4)).as_str() {
+            "" => None,
+            "presidencia" | "presidencia_municipal" => Some("presidencia"),
+            "sindicatura" => Some("sindicatura"),
+            "regiduria" => Some("regiduria"),
+            _ => {
+                errors.push(csv_error(
+                    line,
+                    "La columna planilla debe ser presidencia, sindicatura, regiduría o quedar vacía.",
+                ));
+                continue;
+            }
+        };
         if code.is_empty() || name.is_empty() {
             errors.push(csv_error(line, "Escriba la clave y el nombre del cargo."));
         } else if !matches!(principle.as_str(), "mr" | "rp") {
@@ -274,23 +288,103 @@ pub async fn load_offices(
                 line,
                 "La circunscripción debe ser distrito, municipio o lista.",
             ));
+        } else if slate_role.is_some() && kind != "municipality" {
+            errors.push(csv_error(
+                line,
+                "Los cargos de una planilla de ayuntamiento se eligen por municipio.",
+            ));
+        } else if matches!(slate_role, Some("presidencia" | "sindicatura")) && principle != "mr" {
+            errors.push(csv_error(
+                line,
+                "La presidencia y las sindicaturas son de mayoría relativa (mr).",
+            ));
         } else {
-            rows.push((code, name, principle, kind));
+            rows.push((code, name, principle, kind, slate_role));
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    for (code, name, principle, kind) in &rows {
+    for (code, name, principle, kind, slate_role) in &rows {
         sqlx::query(
-            "INSERT INTO offices (election_id, code, name, principle, constituency_kind) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (election_id, code) DO UPDATE SET name = EXCLUDED.name",
+            "INSERT INTO offices (election_id, code, name, principle, constituency_kind, slate_role) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (election_id, code) DO UPDATE SET name = EXCLUDED.name, slate_role = EXCLUDED.slate_role",
         )
         .bind(election_id)
         .bind(code)
         .bind(name)
         .bind(principle)
         .bind(kind)
+        .bind(slate_role)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| vec![csv_error(0, format!("database: {e}"))])?;
+    }
+    Ok(rows.len())
+}
+
+/// Loads `municipio,sindicaturas,regidurias_mr,regidurias_rp`: how each municipality's
+/// ayuntamiento is made up. The municipality must be in the catalog.
+pub async fn load_compositions(
+    conn: &mut PgConnection,
+    election_id: Uuid,
+    csv: &str,
+) -> Result<usize, Vec<ImportError>> {
+    let known: HashSet<String> = sqlx::query_scalar(
+        "SELECT code FROM constituencies WHERE election_id = $1 AND kind = 'municipality'",
+    )
+    .bind(election_id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| vec![csv_error(0, format!("database: {e}"))])?
+    .into_iter()
+    .collect();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let Ok(r) = record else {
+            errors.push(csv_error(line, "La fila no se pudo leer."));
+            continue;
+        };
+        let get = |n: usize| r.get(n).unwrap_or("").trim().to_string();
+        let municipality = get(0);
+        let count =
+            |n: usize, max: i32| get(n).parse::<i32>().ok().filter(|c| (0..=max).contains(c));
+        if !known.contains(&municipality) {
+            errors.push(csv_error(
+                line,
+                format!("El municipio «{municipality}» no está en el catálogo de municipios."),
+            ));
+        } else if !seen.insert(municipality.clone()) {
+            errors.push(csv_error(line, "El municipio se repite en el archivo."));
+        } else {
+            match (count(1, 10), count(2, 60), count(3, 60)) {
+                (Some(s), Some(mr), Some(rp)) => rows.push((municipality, s, mr, rp)),
+                _ => errors.push(csv_error(
+                    line,
+                    "Sindicaturas (0 a 10) y regidurías de mayoría relativa y de representación proporcional (0 a 60) deben ser números.",
+                )),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    for (municipality, syndics, mr, rp) in &rows {
+        sqlx::query(
+            "INSERT INTO municipal_compositions (election_id, municipality_code, syndics, councillors_mr, councillors_rp) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (election_id, municipality_code) DO UPDATE SET \
+             syndics = EXCLUDED.syndics, councillors_mr = EXCLUDED.councillors_mr, councillors_rp = EXCLUDED.councillors_rp",
+        )
+        .bind(election_id)
+        .bind(municipality)
+        .bind(syndics)
+        .bind(mr)
+        .bind(rp)
         .execute(&mut *conn)
         .await
         .map_err(|e| vec![csv_error(0, format!("database: {e}"))])?;
@@ -306,15 +400,17 @@ pub enum CatalogKind {
     Municipalities,
     Lists,
     Postulants,
+    Compositions,
 }
 
 impl CatalogKind {
-    pub const ALL: [CatalogKind; 5] = [
+    pub const ALL: [CatalogKind; 6] = [
         CatalogKind::Offices,
         CatalogKind::Districts,
         CatalogKind::Municipalities,
         CatalogKind::Lists,
         CatalogKind::Postulants,
+        CatalogKind::Compositions,
     ];
 
     /// The form value and file name (Spanish, as people see it).
@@ -325,6 +421,7 @@ impl CatalogKind {
             CatalogKind::Municipalities => "municipios",
             CatalogKind::Lists => "listas",
             CatalogKind::Postulants => "partidos",
+            CatalogKind::Compositions => "ayuntamientos",
         }
     }
 
@@ -341,16 +438,18 @@ impl CatalogKind {
             CatalogKind::Postulants => {
                 "Partidos, coaliciones, candidaturas comunes e independientes"
             }
+            CatalogKind::Compositions => "Integración de los ayuntamientos",
         }
     }
 
     pub fn columns(self) -> &'static str {
         match self {
-            CatalogKind::Offices => "clave,nombre,principio,circunscripcion",
+            CatalogKind::Offices => "clave,nombre,principio,circunscripcion,planilla",
             CatalogKind::Districts | CatalogKind::Municipalities | CatalogKind::Lists => {
                 "clave,nombre"
             }
             CatalogKind::Postulants => "clave,nombre,tipo,responsable,integrantes",
+            CatalogKind::Compositions => "municipio,sindicaturas,regidurias_mr,regidurias_rp",
         }
     }
 }
@@ -375,6 +474,7 @@ pub async fn load_catalog(
         }
         CatalogKind::Lists => load_constituencies(&mut tx, election_id, "list", text).await,
         CatalogKind::Postulants => load_postulants(&mut tx, election_id, text).await,
+        CatalogKind::Compositions => load_compositions(&mut tx, election_id, text).await,
     };
     if loaded.is_ok() {
         tx.commit().await?;
@@ -392,7 +492,8 @@ pub async fn catalog_counts(
                 (SELECT count(*) FROM constituencies WHERE election_id = $1 AND kind = 'district') AS districts, \
                 (SELECT count(*) FROM constituencies WHERE election_id = $1 AND kind = 'municipality') AS municipalities, \
                 (SELECT count(*) FROM constituencies WHERE election_id = $1 AND kind = 'list') AS lists, \
-                (SELECT count(*) FROM postulants WHERE election_id = $1) AS postulants",
+                (SELECT count(*) FROM postulants WHERE election_id = $1) AS postulants, \
+                (SELECT count(*) FROM municipal_compositions WHERE election_id = $1) AS compositions",
     )
     .bind(election_id)
     .fetch_one(pool)
@@ -403,6 +504,7 @@ pub async fn catalog_counts(
         (CatalogKind::Municipalities, row.get("municipalities")),
         (CatalogKind::Lists, row.get("lists")),
         (CatalogKind::Postulants, row.get("postulants")),
+        (CatalogKind::Compositions, row.get("compositions")),
     ])
 }
 
@@ -442,7 +544,7 @@ pub async fn catalog(pool: &PgPool, election_id: Uuid) -> sqlx::Result<Catalog> 
             .fetch_one(pool)
             .await?;
     let office_rows = sqlx::query(
-        "SELECT code, name, principle, constituency_kind FROM offices WHERE election_id = $1",
+        "SELECT code, name, principle, constituency_kind, slate_role FROM offices WHERE election_id = $1",
     )
     .bind(election_id)
     .fetch_all(pool)
@@ -456,6 +558,28 @@ pub async fn catalog(pool: &PgPool, election_id: Uuid) -> sqlx::Result<Catalog> 
             )
         })
         .collect();
+    let slate_roles = office_rows
+        .iter()
+        .filter_map(|r| Some((r.get("code"), r.get::<Option<String>, _>("slate_role")?)))
+        .collect();
+    let compositions = sqlx::query(
+        "SELECT municipality_code, syndics, councillors_mr, councillors_rp FROM municipal_compositions WHERE election_id = $1",
+    )
+    .bind(election_id)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| {
+        (
+            r.get("municipality_code"),
+            crate::import::Composition {
+                syndics: r.get("syndics"),
+                councillors_mr: r.get("councillors_mr"),
+                councillors_rp: r.get("councillors_rp"),
+            },
+        )
+    })
+    .collect();
     let office_names = office_rows
         .iter()
         .map(|r| (crate::import::header_key(r.get("name")), r.get("code")))
@@ -577,6 +701,8 @@ pub async fn catalog(pool: &PgPool, election_id: Uuid) -> sqlx::Result<Catalog> 
         office_names,
         constituency_names,
         postulant_names,
+        slate_roles,
+        compositions,
     })
 }
 

@@ -982,3 +982,102 @@ async fn the_national_registrys_own_export_is_read_person_by_person() {
     pool.close().await;
     db.drop_database().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ayuntamiento_slates_import_by_position_with_every_error_at_once() {
+    use conoceles_capture::demo::{SONORA, SONORA_ELECTION, seed_process};
+    let (db, pool) = database().await;
+    let first = seed_process(&pool, &SONORA).await.unwrap();
+    assert_eq!(first.created, 211, "{first:?}");
+    // Hermosillo (030): four slates of a presidencia, one sindicatura and eight regidurías of
+    // mayoría relativa; three lists of five regidurías of representación proporcional.
+    let hermosillo: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT office_code, count(*) FROM candidacies WHERE election_id = $1 AND constituency_code = '030' \
+         GROUP BY office_code ORDER BY office_code",
+    )
+    .bind(SONORA_ELECTION)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        hermosillo,
+        [
+            ("presidencia_municipal".to_string(), 4),
+            ("regiduria_mr".to_string(), 32),
+            ("regiduria_rp".to_string(), 15),
+            ("sindicatura".to_string(), 4),
+        ]
+    );
+    let again = seed_process(&pool, &SONORA).await.unwrap();
+    assert_eq!((again.created, again.unchanged), (0, 211));
+
+    // A municipality added to the catalog without its composition.
+    let mut conn = pool.acquire().await.unwrap();
+    election::load_constituencies(
+        &mut conn,
+        SONORA_ELECTION,
+        "municipality",
+        "clave,nombre\n055,San Luis Río Colorado\n",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let catalog = election::catalog(&pool, SONORA_ELECTION).await.unwrap();
+    let before = count(&pool, "SELECT count(*) FROM candidacies").await;
+    let file = format!(
+        "{HEADER}\
+A-1,sindicatura,mr,003,PAN,1,Ana López Díaz,mujer,1980-01-01,,,,\n\
+A-2,regiduria_mr,mr,003,PAN,1,Bruno López Díaz,hombre,1980-01-02,,,,\n\
+B-1,presidencia_municipal,mr,008,PRI,,Carla Ruiz Paz,mujer,1980-01-03,,,,\n\
+B-2,regiduria_mr,mr,008,PRI,3,Dario Ruiz Paz,hombre,1980-01-04,,,,\n\
+B-3,sindicatura,mr,008,PRI,,Elsa Ruiz Paz,mujer,1980-01-05,,,,\n\
+B-4,regiduria_mr,mr,008,PRI,1,Fabián Ruiz Paz,hombre,1980-01-06,,,,\n\
+B-5,regiduria_mr,mr,008,PRI,1,Gala Ruiz Paz,mujer,1980-01-07,,,,\n\
+C-1,presidencia_municipal,mr,055,PRI,,Hugo Soto Paz,hombre,1980-01-08,,,,\n\
+C-2,regiduria_mr,mr,055,PRI,1,Irma Soto Paz,mujer,1980-01-09,,,,\n"
+    );
+    let errors = import::parse(file.as_bytes(), &catalog).unwrap_err();
+    let found: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (2, "cargo"),
+            (5, "posicion_lista"),
+            (6, "posicion_lista"),
+            (8, "posicion_lista"),
+            (10, "circunscripcion"),
+        ],
+        "{errors:#?}"
+    );
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(
+        messages[0]
+            .contains("La planilla de PAN en el municipio 003 no tiene presidencia municipal"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].contains("tiene 2 regiduría(s) de mayoría relativa: la posición 3 no existe"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[2].contains(
+            "Indique el número de la posición: 1 (el ayuntamiento tiene 1 sindicatura(s))"
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        messages[3].contains("ya aparece en la línea 7"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[4].contains("no está en el catálogo «ayuntamientos»"),
+        "{messages:?}"
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM candidacies").await,
+        before,
+        "nothing imported"
+    );
+    pool.close().await;
+    db.drop_database().await;
+}

@@ -1,4 +1,5 @@
 //! `conoceles-generate demo <file>`: the demo election's candidacies.
+//! `conoceles-generate sonora <file>`: the Sonora-like demo's (deputies and ayuntamientos).
 //! `conoceles-generate national <count> <seed> <file>`: an import file of `count` MR
 //! candidacies over synthetic districts (`00001`…, six parties each), deterministic by seed:
 //! the size of a national process, for benchmarks.
@@ -18,6 +19,7 @@ fn main() -> anyhow::Result<()> {
         .as_slice()
     {
         ["demo", _] => conoceles_capture::generator::demo_csv(),
+        ["sonora", _] => conoceles_capture::generator::sonora_csv(),
         ["curricula", template, seed, _] => {
             let template = std::fs::read_to_string(template)?;
             conoceles_capture::generator::curricula::fill_template(&template, seed.parse()?)?
@@ -39,7 +41,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => {
             anyhow::bail!(
-                "usage: conoceles-generate demo <file> | national <count> <seed> <file> | \
+                "usage: conoceles-generate demo <file> | sonora <file> | national <count> <seed> <file> | \
                  curricula <template.csv> <seed> <file> | photo <seed> <file.jpg>"
             )
         }

@@ -268,9 +268,110 @@ pub fn demo_csv() -> String {
     candidacies_csv(2026, "COAH26", &slots)
 }
 
+/// The Sonora-like demo's municipalities and their compositions (municipality, sindicaturas,
+/// regidurías MR, regidurías RP), read from its catalog file.
+pub fn sonora_compositions() -> Vec<(String, u32, u32, u32)> {
+    include_str!("../../demo/sonora/ayuntamientos.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            Some((
+                f.first()?.to_string(),
+                f.get(1)?.parse().ok()?,
+                f.get(2)?.parse().ok()?,
+                f.get(3)?.parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// The Sonora-like demo's candidacies: local deputies (six districts and a state list) and,
+/// in each municipality, every postulant's slate — presidencia, sindicaturas, regidurías of
+/// mayoría relativa in number order — plus the parties' lists of regidurías of representación
+/// proporcional.
+pub fn sonora_csv() -> String {
+    let mut slots = Vec::new();
+    for district in 1..=6 {
+        for postulant in ["COA2", "MORENA", "PT", "MC"] {
+            slots.push(Slot {
+                office: "diputacion_mr",
+                principle: "mr",
+                constituency: format!("{district:02}"),
+                postulant,
+                list_position: 0,
+            });
+        }
+    }
+    for postulant in ["PAN", "PRI", "MORENA", "PT", "MC"] {
+        for position in 1..=2 {
+            slots.push(Slot {
+                office: "diputacion_rp",
+                principle: "rp",
+                constituency: "RP".into(),
+                postulant,
+                list_position: position,
+            });
+        }
+    }
+    for (municipality, syndics, councillors_mr, councillors_rp) in sonora_compositions() {
+        for postulant in ["COA2", "MORENA", "PT", "MC"] {
+            let positions = std::iter::once(("presidencia_municipal", 0))
+                .chain((1..=syndics).map(|p| ("sindicatura", p)))
+                .chain((1..=councillors_mr).map(|p| ("regiduria_mr", p)));
+            for (office, list_position) in positions {
+                slots.push(Slot {
+                    office,
+                    principle: "mr",
+                    constituency: municipality.clone(),
+                    postulant,
+                    list_position,
+                });
+            }
+        }
+        for postulant in ["MORENA", "PT", "MC"] {
+            for position in 1..=councillors_rp {
+                slots.push(Slot {
+                    office: "regiduria_rp",
+                    principle: "rp",
+                    constituency: municipality.clone(),
+                    postulant,
+                    list_position: position,
+                });
+            }
+        }
+    }
+    candidacies_csv(2027, "SON27", &slots)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sonora_demo_has_a_slate_per_postulant_and_municipality() {
+        let csv = sonora_csv();
+        assert_eq!(csv, sonora_csv());
+        let presidencias = csv
+            .lines()
+            .filter(|l| l.contains(",presidencia_municipal,"))
+            .count();
+        assert_eq!(presidencias, 5 * 4, "five municipalities, four postulants");
+        // Hermosillo: one sindicatura and eight regidurías MR per slate, five RP per list.
+        let hermosillo = |office: &str| {
+            csv.lines()
+                .filter(|l| l.contains(&format!(",{office},")) && l.contains(",030,"))
+                .count()
+        };
+        assert_eq!(
+            (
+                hermosillo("sindicatura"),
+                hermosillo("regiduria_mr"),
+                hermosillo("regiduria_rp")
+            ),
+            (4, 4 * 8, 3 * 5)
+        );
+    }
 
     #[test]
     fn the_same_seed_gives_the_same_file() {

@@ -20,7 +20,8 @@ mod registry;
 
 pub use apply::{Change, ImportSummary, apply, history as apply_history, preview, sex_proto};
 pub use parse::{
-    Catalog, ImportError, PersonRow, Row, normalize as parse_normalize, parse, person_identity,
+    Catalog, Composition, ImportError, PersonRow, Row, normalize as parse_normalize, parse,
+    person_identity,
 };
 pub use registry::header_key;
 

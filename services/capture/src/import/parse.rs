@@ -89,6 +89,19 @@ pub struct Catalog {
     pub office_names: HashMap<String, String>,
     pub constituency_names: HashMap<(String, String), String>,
     pub postulant_names: HashMap<String, String>,
+    /// Offices that are a position of an ayuntamiento's slate → `presidencia`, `sindicatura`
+    /// or `regiduria`.
+    pub slate_roles: HashMap<String, String>,
+    /// Municipality → its ayuntamiento's composition.
+    pub compositions: HashMap<String, Composition>,
+}
+
+/// How many sindicaturas and regidurías (of each principle) a municipality's ayuntamiento has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Composition {
+    pub syndics: i32,
+    pub councillors_mr: i32,
+    pub councillors_rp: i32,
 }
 
 /// Who a person is, for telling a substitution from a correction and one person in two seats:
@@ -421,6 +434,19 @@ pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportErro
         if office_is_rp && list_position == 0 && position_text.is_empty() {
             errors.add(line, "posicion_lista", "Las candidaturas de representación proporcional necesitan su posición en la lista.");
         }
+        // A position of an ayuntamiento's slate: its number within the municipality's
+        // composition (the presidencia is one, numbered 0).
+        let slate_role = catalog.slate_roles.get(&office).map(String::as_str);
+        let list_position = match slate_role {
+            Some(role) if office_entry.is_some() => check_slate_position(
+                &mut errors,
+                line,
+                catalog,
+                (role, &principle, &constituency),
+                (list_position, &position_text),
+            ),
+            _ => list_position,
+        };
         let slot = (
             office.clone(),
             constituency.clone(),
@@ -443,7 +469,15 @@ pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportErro
             && !cancelled_in_file.contains(&external_id)
             && let Some(first) = seen_slots.insert(slot, line)
         {
-            errors.add(line, "circunscripcion", format!("Ya hay una candidatura de este postulante para este cargo y circunscripción (línea {first})."));
+            if slate_role.is_some() {
+                errors.add(
+                    line,
+                    "posicion_lista",
+                    format!("Esta posición de la planilla ya aparece en la línea {first}."),
+                );
+            } else {
+                errors.add(line, "circunscripcion", format!("Ya hay una candidatura de este postulante para este cargo y circunscripción (línea {first})."));
+            }
         }
         let holder = parse_person(
             &mut errors,
@@ -606,6 +640,8 @@ pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportErro
             });
         }
     }
+    slates_have_their_presidencia(&mut errors, catalog, &rows);
+    errors.0.sort_by_key(|e| e.line);
     if rows.is_empty() && errors.0.is_empty() {
         errors.add(2, "", "El archivo no tiene filas.");
     }
@@ -613,5 +649,114 @@ pub fn parse(bytes: &[u8], catalog: &Catalog) -> Result<Vec<Row>, Vec<ImportErro
         Ok(rows)
     } else {
         Err(errors.0)
+    }
+}
+
+/// The number of a slate position, checked against the municipality's composition: the
+/// presidencia is one (0; a `1` is accepted), sindicaturas and regidurías are numbered from 1 to
+/// the count of their kind.
+fn check_slate_position(
+    errors: &mut Errors,
+    line: usize,
+    catalog: &Catalog,
+    (role, principle, municipality): (&str, &str, &str),
+    (position, text): (i32, &str),
+) -> i32 {
+    if role == "presidencia" {
+        if position > 1 {
+            errors.add(
+                line,
+                "posicion_lista",
+                "La presidencia municipal es una sola: deje la posición vacía.",
+            );
+        }
+        return 0;
+    }
+    let Some(composition) = catalog.compositions.get(municipality) else {
+        if catalog
+            .constituencies
+            .contains(&("municipality".to_string(), municipality.to_string()))
+        {
+            errors.add(
+                line,
+                "circunscripcion",
+                format!("La integración del ayuntamiento de «{municipality}» no está en el catálogo «ayuntamientos»: cárguela antes de importar su planilla."),
+            );
+        }
+        return position;
+    };
+    let (count, what) = match (role, principle) {
+        ("sindicatura", _) => (composition.syndics, "sindicatura(s)"),
+        (_, "rp") => (
+            composition.councillors_rp,
+            "regiduría(s) de representación proporcional",
+        ),
+        _ => (
+            composition.councillors_mr,
+            "regiduría(s) de mayoría relativa",
+        ),
+    };
+    if text.is_empty() {
+        // An RP position missing is reported once, with the other RP lists.
+        if principle == "rp" {
+            return position;
+        }
+        errors.add(
+            line,
+            "posicion_lista",
+            if count == 1 {
+                format!("Indique el número de la posición: 1 (el ayuntamiento tiene 1 {what}).")
+            } else {
+                format!("Indique el número de la posición, de 1 a {count} (el ayuntamiento tiene {count} {what}).")
+            },
+        );
+    } else if position > count {
+        errors.add(
+            line,
+            "posicion_lista",
+            format!("El ayuntamiento de este municipio tiene {count} {what}: la posición {position} no existe."),
+        );
+    }
+    position
+}
+
+/// Every slate (a postulant's sindicaturas and regidurías of mayoría relativa in a
+/// municipality) needs its presidencia, in the file or already registered.
+fn slates_have_their_presidencia(errors: &mut Errors, catalog: &Catalog, rows: &[Row]) {
+    let role = |office: &str| catalog.slate_roles.get(office).map(String::as_str);
+    let cancelled: HashSet<&str> = rows
+        .iter()
+        .filter(|r| r.cancelled)
+        .map(|r| r.external_id.as_str())
+        .collect();
+    let mut heads: HashSet<(&str, &str)> = rows
+        .iter()
+        .filter(|r| !r.cancelled && role(&r.office) == Some("presidencia"))
+        .map(|r| (r.postulant.as_str(), r.constituency.as_str()))
+        .collect();
+    for ((office, municipality, postulant, _), id) in &catalog.occupied {
+        if role(office) == Some("presidencia") && !cancelled.contains(id.as_str()) {
+            heads.insert((postulant.as_str(), municipality.as_str()));
+        }
+    }
+    let mut reported = HashSet::new();
+    for row in rows.iter().filter(|r| !r.cancelled) {
+        let member = matches!(role(&row.office), Some("sindicatura"))
+            || (role(&row.office) == Some("regiduria")
+                && catalog
+                    .offices
+                    .get(&row.office)
+                    .is_some_and(|(p, _)| p == "mr"));
+        let slate = (row.postulant.as_str(), row.constituency.as_str());
+        if member && !heads.contains(&slate) && reported.insert(slate) {
+            errors.add(
+                row.line,
+                "cargo",
+                format!(
+                    "La planilla de {} en el municipio {} no tiene presidencia municipal: inclúyala en el archivo.",
+                    row.postulant, row.constituency
+                ),
+            );
+        }
     }
 }
