@@ -81,8 +81,15 @@ for s in "${SERVICES[@]}"; do
 done
 
 # The demo election (idempotent): its candidacies reach auth as events, which generates
-# the parties' and candidacies' accounts.
-seed_out=$("$PROFILE_DIR/conoceles-capture" seed-demo 2>.run/logs/seed-demo.log) || {
+# the parties' and candidacies' accounts. `DEMO=sonora` loads the Sonora-like process
+# (local deputies and ayuntamientos) instead of Coahuila's local deputies.
+demo=${DEMO:-coahuila}
+case "$demo" in
+  coahuila) demo_label="Coahuila 2026, local deputies" ;;
+  sonora) demo_label="Sonora-like, local deputies and ayuntamientos; illustrative catalogs" ;;
+  *) echo "DEMO must be coahuila or sonora, not '$demo'" >&2; exit 2 ;;
+esac
+seed_out=$("$PROFILE_DIR/conoceles-capture" seed-demo "--process=$demo" 2>.run/logs/seed-demo.log) || {
   echo "Loading the demo election failed; see .run/logs/seed-demo.log" >&2
   exit 1
 }
@@ -130,7 +137,7 @@ party_password="" candidate_password=""
 cat <<TXT
 
 Conóceles is running. Every service is ready.
-$seed_out (Coahuila 2026, local deputies).
+$seed_out ($demo_label).
 Approved for publication in this run: $approved.
 
   Public site (citizens): http://127.0.0.1:8080/  ·  open data: http://127.0.0.1:8080/datos

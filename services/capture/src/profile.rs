@@ -23,7 +23,7 @@ pub async fn public_profile(
 ) -> Result<(Value, String), AppError> {
     let not_found = || AppError::new(ErrorCode::NotFound, "No hay un envío de esa candidatura.");
     let row = sqlx::query(
-        "SELECT s.id, s.canonical, s.content_sha256, s.submitted_at, s.superseded_at, c.election_id, c.office_code, o.name AS office, \
+        "SELECT s.id, s.canonical, s.content_sha256, s.submitted_at, s.superseded_at, c.election_id, c.office_code, o.name AS office, o.slate_role, \
                 o.principle, c.constituency_code, COALESCE(k.name, c.constituency_code) AS constituency, \
                 c.postulant_code, p.name AS postulant, p.kind AS postulant_kind, c.list_position, c.affirmative_action, \
                 e.election_day, e.state_code, o.constituency_kind \
@@ -104,6 +104,9 @@ pub async fn public_profile(
         "submission_id": row.get::<Uuid, _>("id").to_string(),
         "office_code": row.get::<String, _>("office_code"),
         "office": row.get::<String, _>("office"),
+        // An ayuntamiento slate's position: `presidencia`, `sindicatura` or `regiduria` (with
+        // `list_position` its number); absent for other offices.
+        "slate_role": row.get::<Option<String>, _>("slate_role"),
         "principle": row.get::<String, _>("principle"),
         "constituency_code": row.get::<String, _>("constituency_code"),
         "constituency": row.get::<String, _>("constituency"),

@@ -261,6 +261,10 @@ pub struct DashboardRow {
     pub constituency: String,
     pub postulant: String,
     pub list_position: i32,
+    /// For a position of an ayuntamiento's slate: `presidencia`, `sindicatura` or `regiduria`.
+    pub slate_role: Option<String>,
+    /// `mr` or `rp`.
+    pub principle: String,
     pub holder: String,
     pub status: String,
     #[serde(skip)]
@@ -280,7 +284,7 @@ pub async fn dashboard(pool: &PgPool, actor: &Actor) -> sqlx::Result<Vec<Dashboa
         _ => return Ok(Vec::new()),
     };
     let rows = sqlx::query(&format!(
-        "SELECT c.id, o.name AS office, COALESCE(k.name, c.constituency_code) AS constituency, p.name AS postulant, \
+        "SELECT c.id, o.name AS office, o.slate_role, o.principle, COALESCE(k.name, c.constituency_code) AS constituency, p.name AS postulant, \
                 c.list_position, h.full_name AS holder, c.status, COALESCE(c.capture_deadline, e.capture_closes_at) AS capture_closes_at, \
                 (SELECT count(*) FROM persons x JOIN curricular_sections s ON s.person_id = x.id \
                    WHERE x.candidacy_id = c.id AND x.active AND s.complete \
@@ -294,7 +298,9 @@ pub async fn dashboard(pool: &PgPool, actor: &Actor) -> sqlx::Result<Vec<Dashboa
          LEFT JOIN constituencies k ON k.election_id = c.election_id AND k.kind = o.constituency_kind AND k.code = c.constituency_code \
          LEFT JOIN persons h ON h.candidacy_id = c.id AND h.role = 'holder' AND h.active \
          WHERE {condition} AND c.status <> 'withdrawn' \
-         ORDER BY o.code, c.constituency_code, c.list_position"
+         ORDER BY o.slate_role IS NOT NULL, o.principle, c.constituency_code, p.name, \
+                  CASE o.slate_role WHEN 'presidencia' THEN 0 WHEN 'sindicatura' THEN 1 ELSE 2 END, \
+                  o.code, c.list_position"
     ))
     .bind(id)
     .fetch_all(pool)
@@ -309,6 +315,8 @@ pub async fn dashboard(pool: &PgPool, actor: &Actor) -> sqlx::Result<Vec<Dashboa
                 constituency: r.get("constituency"),
                 postulant: r.get("postulant"),
                 list_position: r.get("list_position"),
+                slate_role: r.get("slate_role"),
+                principle: r.get("principle"),
                 holder: r.get::<Option<String>, _>("holder").unwrap_or_default(),
                 status_label: status_label(&status),
                 status,

@@ -160,27 +160,75 @@ pub async fn dashboard(
         }
         _ => String::new(),
     };
-    let lines = rows
-        .into_iter()
-        .map(|r| DashboardLine {
+    let mut lines = Vec::new();
+    let mut slates: Vec<SlateGroup> = Vec::new();
+    let mut sent_in_slate = Vec::new();
+    for r in rows {
+        let slate = r.slate_role.as_deref().map(|role| {
+            let title = if r.principle == "rp" {
+                format!(
+                    "Regidurías de representación proporcional de {} en {}",
+                    r.postulant, r.constituency
+                )
+            } else {
+                format!("Planilla de {} en {}", r.postulant, r.constituency)
+            };
+            let position = match role {
+                "presidencia" => r.office.clone(),
+                "sindicatura" => format!("Sindicatura {}", r.list_position),
+                _ if r.principle == "rp" => format!("Regiduría RP {}", r.list_position),
+                _ => format!("Regiduría {}", r.list_position),
+            };
+            (title, position)
+        });
+        let sent = matches!(r.status.as_str(), "submitted" | "approved" | "published");
+        let line = DashboardLine {
             id: r.id.to_string(),
-            office: r.office,
+            office: slate.as_ref().map_or(r.office.clone(), |(_, p)| p.clone()),
             constituency: r.constituency,
             postulant: r.postulant,
-            list_position: r.list_position,
+            list_position: if slate.is_some() { 0 } else { r.list_position },
             holder: r.holder,
             status_label: r.status_label,
             done: r.done,
             total: r.total,
             deadline: local_deadline(r.capture_closes_at, &tz),
             closed: now >= r.capture_closes_at,
-        })
-        .collect();
+        };
+        match slate {
+            None => lines.push(line),
+            Some((title, _)) => {
+                if slates.last().is_none_or(|g| g.title != title) {
+                    slates.push(SlateGroup {
+                        title,
+                        summary: String::new(),
+                        lines: Vec::new(),
+                    });
+                    sent_in_slate.push(0);
+                }
+                if let (Some(group), Some(count)) = (slates.last_mut(), sent_in_slate.last_mut()) {
+                    group.lines.push(line);
+                    *count += usize::from(sent);
+                }
+            }
+        }
+    }
+    for (group, sent) in slates.iter_mut().zip(sent_in_slate) {
+        let (done, total) = group
+            .lines
+            .iter()
+            .fold((0, 0), |(d, t), l| (d + l.done, t + l.total));
+        group.summary = format!(
+            "{sent} de {} posiciones enviadas · {done} de {total} secciones y fotografías completas",
+            group.lines.len()
+        );
+    }
     render(
         StatusCode::OK,
         &DashboardPage {
             nav: Some(Nav::of(&session)),
             lines,
+            slates,
             window,
         },
     )

@@ -16,8 +16,18 @@ pub struct Heading {
     pub status_label: &'static str,
 }
 
+/// An ayuntamiento slate, or a municipality's list of RP regidurías, of one postulant.
+pub struct SlateGroup {
+    /// «Planilla de Morena en Hermosillo».
+    pub title: String,
+    /// «2 de 10 posiciones enviadas · 45 de 120 secciones y fotografías».
+    pub summary: String,
+    pub lines: Vec<DashboardLine>,
+}
+
 pub struct DashboardLine {
     pub id: String,
+    /// The office, or a slate's position («Sindicatura 1», «Regiduría 3»).
     pub office: String,
     pub constituency: String,
     pub postulant: String,
@@ -36,7 +46,10 @@ pub struct DashboardLine {
 #[template(path = "capture_dashboard.html")]
 pub struct DashboardPage {
     pub nav: Option<Nav>,
+    /// Candidacies outside ayuntamiento slates (deputies).
     pub lines: Vec<DashboardLine>,
+    /// Each slate (and each municipal RP list) as a unit, positions in ballot order.
+    pub slates: Vec<SlateGroup>,
     /// "Cierra el 30/04/2026 23:59 (CST) · quedan 3 días y 4 horas", empty without candidacies.
     pub window: String,
 }
