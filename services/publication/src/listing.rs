@@ -235,7 +235,7 @@ async fn catch_up(pool: &PgPool, held: &Snapshot) -> sqlx::Result<Snapshot> {
     let since = if held.version == 0 { -1 } else { held.version };
     let rows = sqlx::query(
         "SELECT candidacy_id, election_id, office_code, office, principle, constituency_code, constituency, \
-                postulant_code, postulant, list_position, holder_name, holder_sex, holder_age, education_level, \
+                postulant_code, postulant, list_position, slate_role, holder_name, holder_sex, holder_age, education_level, \
                 affirmative_action, corrected_at, search, neutral_rank, withdrawn_at IS NOT NULL AS withdrawn \
          FROM profiles WHERE revision > $1",
     )

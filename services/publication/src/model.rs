@@ -92,6 +92,9 @@ pub struct Listed {
     pub postulant_code: String,
     pub postulant: String,
     pub list_position: i32,
+    /// A position of an ayuntamiento's slate (`presidencia`, `sindicatura`, `regiduria`), or
+    /// empty.
+    pub slate_role: String,
     pub holder_name: String,
     pub holder_sex: String,
     pub holder_age: i32,
@@ -111,6 +114,7 @@ pub(crate) fn listed(r: &sqlx::postgres::PgRow) -> Listed {
         postulant_code: r.get("postulant_code"),
         postulant: r.get("postulant"),
         list_position: r.get("list_position"),
+        slate_role: r.get("slate_role"),
         holder_name: r.get("holder_name"),
         holder_sex: r.get("holder_sex"),
         holder_age: r.get("holder_age"),
@@ -273,14 +277,14 @@ pub async fn upsert(conn: &mut PgConnection, p: &NewProfile<'_>) -> anyhow::Resu
     sqlx::query(
         "INSERT INTO profiles (candidacy_id, election_id, submission_id, content_sha256, office_code, office, principle, \
          constituency_code, constituency, postulant_code, postulant, list_position, affirmative_action, holder_name, \
-         holder_sex, holder_age, education_level, search, neutral_rank, profile, identity, approved_at, alternate_identity) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, md5($1::text || $2::text), $19, $20, $21, $22) \
+         holder_sex, holder_age, education_level, search, neutral_rank, profile, identity, approved_at, alternate_identity, slate_role) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, md5($1::text || $2::text), $19, $20, $21, $22, $23) \
          ON CONFLICT (candidacy_id) DO UPDATE SET submission_id = EXCLUDED.submission_id, \
          content_sha256 = EXCLUDED.content_sha256, office = EXCLUDED.office, constituency = EXCLUDED.constituency, \
          postulant = EXCLUDED.postulant, affirmative_action = EXCLUDED.affirmative_action, holder_name = EXCLUDED.holder_name, \
          holder_sex = EXCLUDED.holder_sex, holder_age = EXCLUDED.holder_age, education_level = EXCLUDED.education_level, \
          search = EXCLUDED.search, profile = EXCLUDED.profile, identity = EXCLUDED.identity, \
-         alternate_identity = EXCLUDED.alternate_identity, \
+         alternate_identity = EXCLUDED.alternate_identity, slate_role = EXCLUDED.slate_role, \
          corrected_at = CASE WHEN profiles.submission_id <> EXCLUDED.submission_id THEN EXCLUDED.approved_at ELSE profiles.corrected_at END, \
          withdrawn_at = NULL",
     )
@@ -306,6 +310,7 @@ pub async fn upsert(conn: &mut PgConnection, p: &NewProfile<'_>) -> anyhow::Resu
     .bind(p.identity)
     .bind(p.at)
     .bind(p.alternate_identity)
+    .bind(s("slate_role"))
     .execute(&mut *conn)
     .await?;
     crate::log::append(conn, p.candidacy, "published", p.content_sha256, p.at).await?;

@@ -3,6 +3,7 @@
 //! election's publication start.
 
 pub mod cache;
+mod ayuntamientos;
 mod data;
 pub mod open_data_files;
 mod pages;
@@ -55,6 +56,13 @@ fn declared() -> DeclaredRouter<SiteState> {
         )
         .route(Method::GET, "/fotos/{person}", public, get(pages::photo))
         .route(Method::GET, "/comparar", public, get(pages::compare))
+        .route(Method::GET, "/ayuntamientos", public, get(ayuntamientos::index))
+        .route(
+            Method::GET,
+            "/ayuntamientos/{municipio}",
+            public,
+            get(ayuntamientos::municipality),
+        )
         .route(Method::GET, "/datos", public, get(data::page))
         .route(Method::GET, "/estadisticas", public, get(statistics::page))
         .route(Method::GET, "/vista-previa", public, get(preview::start))

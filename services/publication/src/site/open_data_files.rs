@@ -208,6 +208,7 @@ pub fn public_json(p: &Published) -> Value {
         "postulant": p.listed.postulant,
         "postulant_code": p.listed.postulant_code,
         "list_position": p.listed.list_position,
+        "slate_role": p.listed.slate_role,
         "affirmative_action": p.listed.affirmative_action,
         "corrected_at": p.listed.corrected_at,
         "persons": p.profile["persons"],
@@ -241,10 +242,22 @@ impl Popolo {
             .or_insert_with(
                 || json!({ "id": organization, "name": l.postulant, "classification": "party" }),
             );
-        let post = format!("cargo/{}/{}", l.office_code, l.constituency_code);
-        self.posts.entry(post.clone()).or_insert_with(|| {
-            json!({ "id": post, "label": format!("{} · {}", l.office, l.constituency), "role": l.office })
-        });
+        // Each position of an ayuntamiento's slate is a post of its own (Sindicatura 1,
+        // Regiduría 3); other offices' post is the contested seat.
+        let (post, label) = if l.slate_role.is_empty() || l.list_position == 0 {
+            (
+                format!("cargo/{}/{}", l.office_code, l.constituency_code),
+                format!("{} · {}", l.office, l.constituency),
+            )
+        } else {
+            (
+                format!("cargo/{}/{}/{}", l.office_code, l.constituency_code, l.list_position),
+                format!("{} {} · {}", l.office, l.list_position, l.constituency),
+            )
+        };
+        self.posts.entry(post.clone()).or_insert_with(
+            || json!({ "id": post, "label": label, "role": l.office }),
+        );
         let mut out = String::new();
         for person in persons(p) {
             let id = format!(

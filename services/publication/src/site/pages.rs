@@ -97,12 +97,20 @@ pub async fn home(State(state): State<SiteState>) -> Response {
         .await
         .map(|(_, t)| t)
         .unwrap_or(0);
+    let municipal = sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM profiles WHERE election_id = $1 AND slate_role <> '' AND withdrawn_at IS NULL)",
+    )
+    .bind(election.id)
+    .fetch_one(&state.pool)
+    .await
+    .unwrap_or(false);
     render(
         StatusCode::OK,
         &HomePage {
             election: election.name,
             constituencies,
             total,
+            municipal,
         },
     )
 }

@@ -17,6 +17,8 @@ pub struct HomePage {
     pub election: String,
     pub constituencies: Vec<(String, String)>,
     pub total: i64,
+    /// The election has ayuntamiento slates published.
+    pub municipal: bool,
 }
 
 pub struct Card {
@@ -135,4 +137,38 @@ pub struct StatisticsPage {
     pub lines: Vec<ProgressLine>,
     pub progress_bars: Vec<Bar>,
     pub groups: Vec<GroupTable>,
+}
+
+#[derive(Template)]
+#[template(path = "ayuntamientos.html")]
+pub struct AyuntamientosPage {
+    pub election: String,
+    /// (code, name, slates published).
+    pub municipalities: Vec<(String, String, i64)>,
+}
+
+#[derive(Template)]
+#[template(path = "ayuntamiento.html")]
+pub struct AyuntamientoPage {
+    pub election: String,
+    pub municipality: String,
+    pub code: String,
+    /// Each postulant's slate, in the neutral order.
+    pub slates: Vec<SlateView>,
+    /// Each party's list of RP regidurías.
+    pub lists: Vec<SlateView>,
+    /// Positions being substituted (their contest, never a name).
+    pub substitutions: Vec<String>,
+}
+
+pub struct SlateView {
+    pub postulant: String,
+    pub positions: Vec<SlatePosition>,
+}
+
+pub struct SlatePosition {
+    /// «Sindicatura 1».
+    pub label: String,
+    pub id: String,
+    pub holder: String,
 }
