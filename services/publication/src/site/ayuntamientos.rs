@@ -10,7 +10,9 @@ use sqlx::Row;
 
 use super::SiteState;
 use super::pages::{message, open_election, render};
-use super::views::{AyuntamientoPage, AyuntamientosPage, SlatePosition, SlateView};
+use super::views::{
+    AyuntamientoPage, AyuntamientosPage, SlateComparePage, SlatePosition, SlateView,
+};
 
 /// What a position is called on the ballot: «Presidencia municipal», «Sindicatura 1»,
 /// «Regiduría 3».
@@ -38,9 +40,9 @@ pub async fn index(State(state): State<SiteState>) -> Response {
         Err(r) => return r,
     };
     let Ok(rows) = sqlx::query(
-        "SELECT constituency_code, constituency, count(DISTINCT postulant_code) FILTER (WHERE slate_role = 'presidencia') AS slates \
+        "SELECT constituency_code, constituency, count(DISTINCT postulant_code) FILTER (WHERE principle = 'mr') AS slates \
          FROM profiles WHERE election_id = $1 AND slate_role <> '' AND withdrawn_at IS NULL \
-         GROUP BY constituency_code, constituency ORDER BY constituency",
+         GROUP BY constituency_code, constituency",
     )
     .bind(election.id)
     .fetch_all(&state.pool)
@@ -48,7 +50,7 @@ pub async fn index(State(state): State<SiteState>) -> Response {
     else {
         return unavailable();
     };
-    let municipalities = rows
+    let mut municipalities: Vec<(String, String, i64)> = rows
         .iter()
         .map(|r| {
             (
@@ -58,6 +60,8 @@ pub async fn index(State(state): State<SiteState>) -> Response {
             )
         })
         .collect();
+    // Alphabetical as people read it: Álamos before Bacadéhuachi.
+    municipalities.sort_by_key(|(_, name, _)| crate::model::fold(name));
     render(
         StatusCode::OK,
         &AyuntamientosPage {
@@ -68,28 +72,16 @@ pub async fn index(State(state): State<SiteState>) -> Response {
 }
 
 /// `GET /ayuntamientos/{municipio}`: the municipality's slates and RP lists.
-pub async fn municipality(
-    State(state): State<SiteState>,
-    Path(code): Path<String>,
-) -> Response {
+pub async fn municipality(State(state): State<SiteState>, Path(code): Path<String>) -> Response {
     let election = match open_election(&state).await {
         Ok(e) => e,
         Err(r) => return r,
     };
-    // Postulants in the declared neutral order (a fixed pseudo-random rank of each postulant
-    // in this election), positions in ballot order.
-    let Ok(rows) = sqlx::query(
-        "SELECT candidacy_id, constituency, postulant_code, postulant, office, principle, slate_role, list_position, holder_name \
-         FROM profiles WHERE election_id = $1 AND constituency_code = $2 AND slate_role <> '' AND withdrawn_at IS NULL \
-         ORDER BY principle, md5(postulant_code || election_id::text), \
-                  CASE slate_role WHEN 'presidencia' THEN 0 WHEN 'sindicatura' THEN 1 ELSE 2 END, list_position",
-    )
-    .bind(election.id)
-    .bind(&code)
-    .fetch_all(&state.pool)
-    .await
-    else {
+    let Ok(contest) = load(&state, election.id, &code).await else {
         return unavailable();
+    };
+    let Some(contest) = contest else {
+        return not_found();
     };
     let substitutions: Vec<String> =
         crate::notices::substitutions(&state.pool, election.id, "", &code, "")
@@ -98,12 +90,58 @@ pub async fn municipality(
             .iter()
             .map(crate::notices::Notice::contest)
             .collect();
+    let Contest {
+        name,
+        slates,
+        lists,
+    } = contest;
+    render(
+        StatusCode::OK,
+        &AyuntamientoPage {
+            election: election.name,
+            municipality: name,
+            code,
+            slates,
+            lists,
+            substitutions,
+        },
+    )
+}
+
+/// A municipality's published slates and RP lists.
+struct Contest {
+    name: String,
+    slates: Vec<SlateView>,
+    lists: Vec<SlateView>,
+}
+
+fn not_found() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Ayuntamiento no encontrado",
+        "No hay planillas publicadas para este municipio. Vea la lista de ayuntamientos en /ayuntamientos.",
+    )
+}
+
+async fn load(
+    state: &SiteState,
+    election: uuid::Uuid,
+    code: &str,
+) -> sqlx::Result<Option<Contest>> {
+    // Postulants in the declared neutral order (a fixed pseudo-random rank of each postulant
+    // in this election), positions in ballot order.
+    let rows = sqlx::query(
+        "SELECT candidacy_id, constituency, postulant_code, postulant, office, principle, slate_role, list_position, holder_name \
+         FROM profiles WHERE election_id = $1 AND constituency_code = $2 AND slate_role <> '' AND withdrawn_at IS NULL \
+         ORDER BY principle, md5(postulant_code || election_id::text), \
+                  CASE slate_role WHEN 'presidencia' THEN 0 WHEN 'sindicatura' THEN 1 ELSE 2 END, list_position",
+    )
+    .bind(election)
+    .bind(code)
+    .fetch_all(&state.pool)
+    .await?;
     let Some(first) = rows.first() else {
-        return message(
-            StatusCode::NOT_FOUND,
-            "Ayuntamiento no encontrado",
-            "No hay planillas publicadas para este municipio. Vea la lista de ayuntamientos en /ayuntamientos.",
-        );
+        return Ok(None);
     };
     let name: String = first.get("constituency");
     let (mut slates, mut lists): (Vec<SlateView>, Vec<SlateView>) = (Vec::new(), Vec::new());
@@ -127,23 +165,70 @@ pub async fn municipality(
                 position,
             )
         };
+        let order = match r.get::<&str, _>("slate_role") {
+            "presidencia" => 0,
+            "sindicatura" => 1,
+            _ => 2,
+        };
         if let Some(group) = groups.last_mut() {
             group.positions.push(SlatePosition {
+                order: (order, position),
                 label,
                 id: r.get::<uuid::Uuid, _>("candidacy_id").to_string(),
                 holder: r.get("holder_name"),
             });
         }
     }
+    Ok(Some(Contest {
+        name,
+        slates,
+        lists,
+    }))
+}
+
+/// `GET /ayuntamientos/{municipio}/comparar`: the slates side by side, one row per position in
+/// ballot order, one column per postulant (neutral order).
+pub async fn compare(State(state): State<SiteState>, Path(code): Path<String>) -> Response {
+    let election = match open_election(&state).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let Ok(contest) = load(&state, election.id, &code).await else {
+        return unavailable();
+    };
+    let Some(contest) = contest else {
+        return not_found();
+    };
+    // Every position any slate shows, in ballot order.
+    let labels: std::collections::BTreeMap<(u8, i32), String> = contest
+        .slates
+        .iter()
+        .flat_map(|s| s.positions.iter().map(|p| (p.order, p.label.clone())))
+        .collect();
+    let rows = labels
+        .into_values()
+        .map(|label| {
+            let cells = contest
+                .slates
+                .iter()
+                .map(|s| {
+                    s.positions
+                        .iter()
+                        .find(|p| p.label == label)
+                        .map(|p| (p.id.clone(), p.holder.clone()))
+                })
+                .collect();
+            (label, cells)
+        })
+        .collect();
     render(
         StatusCode::OK,
-        &AyuntamientoPage {
+        &SlateComparePage {
             election: election.name,
-            municipality: name,
+            municipality: contest.name,
             code,
-            slates,
-            lists,
-            substitutions,
+            postulants: contest.slates.iter().map(|s| s.postulant.clone()).collect(),
+            rows,
         },
     )
 }
@@ -158,7 +243,10 @@ mod tests {
             position_label("Presidencia municipal", "presidencia", 0),
             "Presidencia municipal"
         );
-        assert_eq!(position_label("Sindicatura", "sindicatura", 1), "Sindicatura 1");
+        assert_eq!(
+            position_label("Sindicatura", "sindicatura", 1),
+            "Sindicatura 1"
+        );
         assert_eq!(
             position_label("Regiduría de mayoría relativa", "regiduria", 3),
             "Regiduría 3"

@@ -2,8 +2,8 @@
 //! the JSON API. Every route is public and declared; nothing of a candidacy is served before the
 //! election's publication start.
 
-pub mod cache;
 mod ayuntamientos;
+pub mod cache;
 mod data;
 pub mod open_data_files;
 mod pages;
@@ -56,12 +56,23 @@ fn declared() -> DeclaredRouter<SiteState> {
         )
         .route(Method::GET, "/fotos/{person}", public, get(pages::photo))
         .route(Method::GET, "/comparar", public, get(pages::compare))
-        .route(Method::GET, "/ayuntamientos", public, get(ayuntamientos::index))
+        .route(
+            Method::GET,
+            "/ayuntamientos",
+            public,
+            get(ayuntamientos::index),
+        )
         .route(
             Method::GET,
             "/ayuntamientos/{municipio}",
             public,
             get(ayuntamientos::municipality),
+        )
+        .route(
+            Method::GET,
+            "/ayuntamientos/{municipio}/comparar",
+            public,
+            get(ayuntamientos::compare),
         )
         .route(Method::GET, "/datos", public, get(data::page))
         .route(Method::GET, "/estadisticas", public, get(statistics::page))

@@ -251,13 +251,16 @@ impl Popolo {
             )
         } else {
             (
-                format!("cargo/{}/{}/{}", l.office_code, l.constituency_code, l.list_position),
+                format!(
+                    "cargo/{}/{}/{}",
+                    l.office_code, l.constituency_code, l.list_position
+                ),
                 format!("{} {} · {}", l.office, l.list_position, l.constituency),
             )
         };
-        self.posts.entry(post.clone()).or_insert_with(
-            || json!({ "id": post, "label": label, "role": l.office }),
-        );
+        self.posts
+            .entry(post.clone())
+            .or_insert_with(|| json!({ "id": post, "label": label, "role": l.office }));
         let mut out = String::new();
         for person in persons(p) {
             let id = format!(

@@ -167,8 +167,21 @@ pub struct SlateView {
 }
 
 pub struct SlatePosition {
+    /// Its place on the ballot: (presidencia 0, sindicatura 1, regiduría 2; number).
+    pub order: (u8, i32),
     /// «Sindicatura 1».
     pub label: String,
     pub id: String,
     pub holder: String,
+}
+
+#[derive(Template)]
+#[template(path = "ayuntamiento_comparar.html")]
+pub struct SlateComparePage {
+    pub election: String,
+    pub municipality: String,
+    pub code: String,
+    pub postulants: Vec<String>,
+    /// (position, per postulant: the candidacy and its holder, or nothing published).
+    pub rows: Vec<(String, Vec<Option<(String, String)>>)>,
 }
