@@ -266,7 +266,12 @@ impl ProcessStack {
     /// The demo's questionnaires captured and submitted, the passing ones approved until the
     /// public API lists at least `at_least` candidacies.
     pub async fn publish_demo(&self, at_least: i64) {
-        self.command("capture", &["seed-demo"]);
+        self.publish_process("coahuila", at_least).await;
+    }
+
+    /// As [`Self::publish_demo`], for the demo process `name` (`coahuila`, `sonora`).
+    pub async fn publish_process(&self, name: &str, at_least: i64) {
+        self.command("capture", &["seed-demo", &format!("--process={name}")]);
         let site = Self::http(&self.publication);
         let client = reqwest::Client::new();
         let started = std::time::Instant::now();

@@ -103,6 +103,32 @@ pub struct Listed {
     pub corrected_at: Option<DateTime<Utc>>,
 }
 
+/// What a slate position is called on the ballot: «Presidencia municipal», «Sindicatura 1»,
+/// «Regiduría 3».
+pub fn position_label(office: &str, slate_role: &str, position: i32) -> String {
+    match slate_role {
+        "sindicatura" if position > 0 => format!("Sindicatura {position}"),
+        "regiduria" if position > 0 => format!("Regiduría {position}"),
+        _ => office.to_string(),
+    }
+}
+
+impl Listed {
+    /// What the candidacy runs for, as people read it: «Sindicatura 1», «Diputación local de
+    /// representación proporcional · lugar 2», «Presidencia municipal».
+    pub fn seat(&self) -> String {
+        match (self.slate_role.as_str(), self.principle.as_str()) {
+            ("sindicatura" | "regiduria" | "presidencia", "mr") => {
+                position_label(&self.office, &self.slate_role, self.list_position)
+            }
+            _ if self.list_position > 0 => {
+                format!("{} · lugar {}", self.office, self.list_position)
+            }
+            _ => self.office.clone(),
+        }
+    }
+}
+
 pub(crate) fn listed(r: &sqlx::postgres::PgRow) -> Listed {
     Listed {
         id: r.get("candidacy_id"),

@@ -13,17 +13,7 @@ use super::pages::{message, open_election, render};
 use super::views::{
     AyuntamientoPage, AyuntamientosPage, SlateComparePage, SlatePosition, SlateView,
 };
-
-/// What a position is called on the ballot: «Presidencia municipal», «Sindicatura 1»,
-/// «Regiduría 3».
-pub fn position_label(office: &str, slate_role: &str, position: i32) -> String {
-    match slate_role {
-        "presidencia" => office.to_string(),
-        "sindicatura" if position > 0 => format!("Sindicatura {position}"),
-        "regiduria" if position > 0 => format!("Regiduría {position}"),
-        _ => office.to_string(),
-    }
-}
+use crate::model::position_label;
 
 fn unavailable() -> Response {
     message(

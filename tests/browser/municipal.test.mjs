@@ -1,0 +1,90 @@
+// A citizen of a municipality finds its ayuntamiento's slates: each postulant's slate complete,
+// in ballot order (presidencia, sindicaturas, regidurías in number order), the slates side by
+// side, on a phone as on a desktop; every page checked with axe-core (no serious or critical
+// WCAG 2.2 AA violation). Started by tests/tests/municipal.rs with SITE_URL, after the
+// Sonora-like demo's questionnaires were submitted and approved.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve('axe-core/axe.min.js');
+const site = process.env.SITE_URL;
+
+async function accessible(page, name) {
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+  }));
+  const serious = result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  assert.deepEqual(serious, [], `${name} has accessibility violations`);
+}
+
+// «Presidencia municipal» 0, «Sindicatura n» 1, «Regiduría n» 2: the ballot's order.
+function ballotKey(label) {
+  if (label.startsWith('Presidencia')) return [0, 0];
+  const n = Number(label.split(' ').pop());
+  return [label.startsWith('Sindicatura') ? 1 : 2, n];
+}
+
+for (const [width, height] of [[1366, 900], [390, 844]]) {
+  test(`a citizen reads the slates of their ayuntamiento at ${width} px`, async () => {
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+    });
+    const problems = [];
+    try {
+      const context = await browser.newContext({ bypassCSP: true, viewport: { width, height } });
+      const page = await context.newPage();
+      page.on('pageerror', (e) => problems.push(String(e)));
+
+      await page.goto(`${site}/`);
+      await page.getByRole('link', { name: 'Vea las planillas completas de su municipio' }).click();
+      await page.getByRole('heading', { name: 'Ayuntamientos', level: 1 }).waitFor();
+      await accessible(page, 'ayuntamientos');
+      await page.getByRole('link', { name: 'Hermosillo' }).click();
+      await page.getByRole('heading', { name: 'Ayuntamiento de Hermosillo' }).waitFor();
+      await accessible(page, 'ayuntamiento');
+
+      // Every slate in ballot order; the page fits the screen (no sideways scrolling).
+      const slates = page.locator('section.planilla');
+      const count = await slates.count();
+      assert.ok(count >= 4, `slates and lists shown (${count})`);
+      for (let i = 0; i < count; i += 1) {
+        const labels = await slates.nth(i).locator('.posicion').allTextContents();
+        if (labels[0].startsWith('Lugar')) continue;
+        const keys = labels.map(ballotKey);
+        const sorted = [...keys].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+        assert.deepEqual(keys, sorted, `ballot order in slate ${i + 1}: ${labels.join(', ')}`);
+      }
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `the page is ${overflow} px wider than the screen`);
+      if (process.env.SCREENSHOT_DIR) {
+        await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/ayuntamiento-${width}.png`, fullPage: true });
+      }
+
+      // Side by side: one row per position, one column per slate.
+      await page.getByRole('link', { name: 'Comparar las planillas lado a lado' }).click();
+      await page.getByRole('heading', { name: 'Planillas de Hermosillo, lado a lado' }).waitFor();
+      await accessible(page, 'comparar planillas');
+      const header = await page.locator('thead th').allTextContents();
+      assert.ok(header.length - 1 >= 4, `a column per slate: ${header.join(', ')}`);
+      const rows = await page.locator('tbody th[scope=row]').allTextContents();
+      assert.equal(rows[0], 'Presidencia municipal');
+      assert.ok(rows.includes('Sindicatura 1') && rows.includes('Regiduría 8'), rows.join(', '));
+
+      // A profile from the slate says which position it holds.
+      await page.locator('tbody a').first().click();
+      await page.waitForURL(/\/candidaturas\//);
+      await page.getByText(/Presidencia municipal · Hermosillo/).first().waitFor();
+      assert.deepEqual(problems, []);
+    } finally {
+      await browser.close();
+    }
+  });
+}

@@ -1,0 +1,152 @@
+//! Municipal elections over the six service binaries, on the Sonora-like demo (local deputies
+//! and ayuntamientos): every postulant's slate published as a unit in ballot order, the open
+//! data's posts per position, the substitution of one member of a slate, and the citizens'
+//! journey in headless Chromium at desktop and phone widths (`tests/browser/municipal.test.mjs`).
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use conoceles_e2e::ProcessStack;
+use serde_json::{Value, json};
+
+async fn text(url: &str) -> (u16, String) {
+    let response = reqwest::get(url).await.expect("publication answers");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ayuntamiento_slates_run_over_the_six_binaries() {
+    let stack = ProcessStack::start("municipal");
+    let admin_password = stack.create_admin("unidad@municipal.mx");
+    stack.publish_process("sonora", 120).await;
+    let site = ProcessStack::http(&stack.publication);
+    let capture = sqlx::PgPool::connect(stack.database_url("capture"))
+        .await
+        .unwrap();
+
+    // The five municipalities, and Hermosillo's slates in ballot order.
+    let (status, index) = text(&format!("{site}/ayuntamientos")).await;
+    assert_eq!(status, 200);
+    for name in ["Álamos", "Bacadéhuachi", "Cajeme", "Hermosillo", "Nogales"] {
+        assert!(index.contains(name), "{name} listed");
+    }
+    let (status, page) = text(&format!("{site}/ayuntamientos/030")).await;
+    assert_eq!(status, 200);
+    let first_slate = page
+        .split("<section class=\"planilla\"")
+        .nth(1)
+        .expect("a slate");
+    let labels: Vec<&str> = first_slate
+        .split("<span class=\"posicion\">")
+        .skip(1)
+        .filter_map(|s| s.split('<').next())
+        .collect();
+    assert_eq!(labels.first(), Some(&"Presidencia municipal"), "{labels:?}");
+    let regidurias: Vec<u32> = labels
+        .iter()
+        .filter_map(|l| l.strip_prefix("Regiduría ")?.parse().ok())
+        .collect();
+    assert!(regidurias.windows(2).all(|w| w[0] < w[1]), "{labels:?}");
+
+    // Open data: a post per position of a slate.
+    let (_, popolo) = text(&format!("{site}/datos/popolo.json")).await;
+    let popolo: Value = serde_json::from_str(&popolo).expect("Popolo JSON");
+    let posts: Vec<&str> = popolo["posts"]
+        .as_array()
+        .expect("posts")
+        .iter()
+        .filter_map(|p| p["id"].as_str())
+        .collect();
+    assert!(
+        posts
+            .iter()
+            .any(|p| p.starts_with("cargo/regiduria_mr/030/")),
+        "regidurías are posts of their own"
+    );
+
+    // One member of a published slate substituted: that position goes pending on the
+    // municipality's page, the rest of the slate stays.
+    let (member, old_name, postulant): (uuid::Uuid, String, String) = sqlx::query_as(
+        "SELECT c.id, p.full_name, c.postulant_code FROM candidacies c \
+         JOIN persons p ON p.candidacy_id = c.id AND p.role = 'holder' AND p.active \
+         WHERE c.office_code = 'regiduria_mr' AND c.constituency_code = '030' AND c.status IN ('approved', 'published') \
+           AND EXISTS (SELECT 1 FROM candidacies h WHERE h.office_code = 'presidencia_municipal' AND h.constituency_code = '030' \
+                       AND h.postulant_code = c.postulant_code AND h.status IN ('approved', 'published')) \
+         ORDER BY c.external_id LIMIT 1",
+    )
+    .fetch_one(&capture)
+    .await
+    .unwrap();
+    let head: String = sqlx::query_scalar(
+        "SELECT p.full_name FROM candidacies c JOIN persons p ON p.candidacy_id = c.id AND p.role = 'holder' AND p.active \
+         WHERE c.office_code = 'presidencia_municipal' AND c.constituency_code = '030' AND c.postulant_code = $1",
+    )
+    .bind(&postulant)
+    .fetch_one(&capture)
+    .await
+    .unwrap();
+    let started = Instant::now();
+    while !(text(&format!("{site}/ayuntamientos/030"))
+        .await
+        .1
+        .contains(&old_name)
+        && text(&format!("{site}/ayuntamientos/030"))
+            .await
+            .1
+            .contains(&head))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "both members published"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let token = stack
+        .api_token("unidad@municipal.mx", &admin_password)
+        .await;
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/candidacies/{member}/substitution",
+            ProcessStack::http(&stack.capture)
+        ))
+        .bearer_auth(&token)
+        .json(
+            &json!({ "role": "holder", "full_name": "Nadia Ugalde Vera", "sex": "mujer",
+                       "birth_date": "1985-02-03", "reason": "Renuncia" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let started = Instant::now();
+    loop {
+        let (_, page) = text(&format!("{site}/ayuntamientos/030")).await;
+        if !page.contains(&old_name) && page.contains("Posiciones en sustitución") {
+            assert!(page.contains(&head), "the rest of the slate stays");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the substitution reaches the municipality's page"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // The citizens' journey in Chromium.
+    let browser_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser");
+    let output = Command::new("node")
+        .args(["--test", "--test-reporter=spec", "municipal.test.mjs"])
+        .current_dir(&browser_dir)
+        .env("SITE_URL", &site)
+        .output()
+        .expect("node runs");
+    let report = conoceles_e2e::printed(&output);
+    capture.close().await;
+    stack.stop().await;
+    assert!(
+        output.status.success(),
+        "the municipal journey failed:\n{report}"
+    );
+}
