@@ -183,5 +183,8 @@ pub struct SlateComparePage {
     pub code: String,
     pub postulants: Vec<String>,
     /// (position, per postulant: the candidacy and its holder, or nothing published).
-    pub rows: Vec<(String, Vec<Option<(String, String)>>)>,
+    pub rows: Vec<(String, Vec<Option<SlateCell>>)>,
 }
+
+/// A published position in the comparison: (candidacy id, holder's name).
+pub type SlateCell = (String, String);
