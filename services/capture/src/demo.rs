@@ -276,7 +276,7 @@ pub async fn capture_answers(
         if pending.is_empty() {
             continue;
         }
-        let template = bulk::template(pool, &actor)
+        let template = bulk::template(pool, &actor, None)
             .await
             .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
         let seed = party.as_u128() as u64;

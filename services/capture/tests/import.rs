@@ -1078,6 +1078,41 @@ C-2,regiduria_mr,mr,055,PRI,1,Irma Soto Paz,mujer,1980-01-09,,,,\n"
         before,
         "nothing imported"
     );
+
+    // A slate captured as a unit: the bulk template of one municipality holds its slate and
+    // RP list only, each position named as on the ballot, in ballot order.
+    let morena: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM postulants WHERE election_id = $1 AND code = 'MORENA'")
+            .bind(SONORA_ELECTION)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let actor = conoceles_kit::access::Actor {
+        account_id: uuid::Uuid::nil(),
+        role: conoceles_kit::access::Role::Party,
+        party_id: Some(morena),
+        candidacy_id: None,
+    };
+    let template = conoceles_capture::curricular::bulk::template(&pool, &actor, Some("008"))
+        .await
+        .unwrap();
+    let seats: Vec<&str> = template
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains(",holder,"))
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    // Bacadéhuachi: a presidencia, one sindicatura, two regidurías MR, one RP.
+    assert_eq!(
+        seats,
+        [
+            "Presidencia municipal",
+            "Sindicatura 1",
+            "Regiduría 1",
+            "Regiduría 2",
+            "Regiduría RP 1"
+        ]
+    );
     pool.close().await;
     db.drop_database().await;
 }

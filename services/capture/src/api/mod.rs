@@ -619,7 +619,7 @@ async fn bulk_template(
     State(state): State<FrontState>,
     axum::Extension(caller): axum::Extension<Caller>,
 ) -> ApiResult<Response> {
-    let csv = curricular::bulk::template(&state.pool, &actor(&caller)?).await?;
+    let csv = curricular::bulk::template(&state.pool, &actor(&caller)?, None).await?;
     Ok((
         [(http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
         csv,

@@ -47,8 +47,13 @@ fn column_name(section: Section, field: &str) -> String {
     format!("{}.{field}", section.slug())
 }
 
-/// The template: the account's candidacies with what is saved so far.
-pub async fn template(pool: &PgPool, actor: &Actor) -> Result<String, AppError> {
+/// The template: the account's candidacies with what is saved so far; with `municipality`,
+/// only the positions of that municipality's slates and RP lists (a slate captured as a unit).
+pub async fn template(
+    pool: &PgPool,
+    actor: &Actor,
+    municipality: Option<&str>,
+) -> Result<String, AppError> {
     let columns = field_columns();
     let mut out = FIXED.join(",");
     for (section, field) in &columns {
@@ -56,14 +61,17 @@ pub async fn template(pool: &PgPool, actor: &Actor) -> Result<String, AppError> 
         out.push_str(&column_name(*section, field));
     }
     out.push_str("\r\n");
-    for row in dashboard(pool, actor).await? {
+    let rows = dashboard(pool, actor).await?.into_iter().filter(|r| {
+        municipality.is_none_or(|m| r.slate_role.is_some() && r.constituency_code == m)
+    });
+    for row in rows {
         let candidacy = load(pool, row.id, actor).await?;
         for person in &candidacy.persons {
             let saved = sections_of(pool, person.id).await?;
             let mut cells = vec![
                 candidacy.id.to_string(),
                 person.role.as_str().to_string(),
-                candidacy.office.clone(),
+                row.seat(),
                 candidacy.constituency.clone(),
                 person.full_name.clone(),
             ];

@@ -258,6 +258,7 @@ pub async fn progress(pool: &PgPool, candidacy: &Candidacy) -> sqlx::Result<Vec<
 pub struct DashboardRow {
     pub id: Uuid,
     pub office: String,
+    pub constituency_code: String,
     pub constituency: String,
     pub postulant: String,
     pub list_position: i32,
@@ -275,6 +276,37 @@ pub struct DashboardRow {
     pub capture_closes_at: DateTime<Utc>,
 }
 
+impl DashboardRow {
+    /// The slate this candidacy is a position of, as the party reads it: «Planilla de Morena
+    /// en Hermosillo», «Regidurías de representación proporcional de Morena en Hermosillo».
+    pub fn slate(&self) -> Option<String> {
+        self.slate_role.as_ref()?;
+        Some(if self.principle == "rp" {
+            format!(
+                "Regidurías de representación proporcional de {} en {}",
+                self.postulant, self.constituency
+            )
+        } else {
+            format!("Planilla de {} en {}", self.postulant, self.constituency)
+        })
+    }
+
+    /// What the candidacy runs for: a slate's position as the ballot names it («Sindicatura
+    /// 1», «Regiduría 3», «Regiduría RP 2»), a list's place, or the office.
+    pub fn seat(&self) -> String {
+        match (self.slate_role.as_deref(), self.principle.as_str()) {
+            (Some("presidencia"), _) => self.office.clone(),
+            (Some("sindicatura"), _) => format!("Sindicatura {}", self.list_position),
+            (Some(_), "rp") => format!("Regiduría RP {}", self.list_position),
+            (Some(_), _) => format!("Regiduría {}", self.list_position),
+            (None, _) if self.list_position > 0 => {
+                format!("{} · lugar {}", self.office, self.list_position)
+            }
+            (None, _) => self.office.clone(),
+        }
+    }
+}
+
 /// The candidacies an account captures: a party's (coalition ones it is responsible for
 /// included), or a candidate's own. Empty for other roles.
 pub async fn dashboard(pool: &PgPool, actor: &Actor) -> sqlx::Result<Vec<DashboardRow>> {
@@ -284,7 +316,7 @@ pub async fn dashboard(pool: &PgPool, actor: &Actor) -> sqlx::Result<Vec<Dashboa
         _ => return Ok(Vec::new()),
     };
     let rows = sqlx::query(&format!(
-        "SELECT c.id, o.name AS office, o.slate_role, o.principle, COALESCE(k.name, c.constituency_code) AS constituency, p.name AS postulant, \
+        "SELECT c.id, o.name AS office, o.slate_role, o.principle, c.constituency_code, COALESCE(k.name, c.constituency_code) AS constituency, p.name AS postulant, \
                 c.list_position, h.full_name AS holder, c.status, COALESCE(c.capture_deadline, e.capture_closes_at) AS capture_closes_at, \
                 (SELECT count(*) FROM persons x JOIN curricular_sections s ON s.person_id = x.id \
                    WHERE x.candidacy_id = c.id AND x.active AND s.complete \
@@ -312,6 +344,7 @@ pub async fn dashboard(pool: &PgPool, actor: &Actor) -> sqlx::Result<Vec<Dashboa
             DashboardRow {
                 id: r.get("id"),
                 office: r.get("office"),
+                constituency_code: r.get("constituency_code"),
                 constituency: r.get("constituency"),
                 postulant: r.get("postulant"),
                 list_position: r.get("list_position"),

@@ -164,30 +164,13 @@ pub async fn dashboard(
     let mut slates: Vec<SlateGroup> = Vec::new();
     let mut sent_in_slate = Vec::new();
     for r in rows {
-        let slate = r.slate_role.as_deref().map(|role| {
-            let title = if r.principle == "rp" {
-                format!(
-                    "Regidurías de representación proporcional de {} en {}",
-                    r.postulant, r.constituency
-                )
-            } else {
-                format!("Planilla de {} en {}", r.postulant, r.constituency)
-            };
-            let position = match role {
-                "presidencia" => r.office.clone(),
-                "sindicatura" => format!("Sindicatura {}", r.list_position),
-                _ if r.principle == "rp" => format!("Regiduría RP {}", r.list_position),
-                _ => format!("Regiduría {}", r.list_position),
-            };
-            (title, position)
-        });
+        let slate = r.slate().map(|title| (title, r.constituency_code.clone()));
         let sent = matches!(r.status.as_str(), "submitted" | "approved" | "published");
         let line = DashboardLine {
             id: r.id.to_string(),
-            office: slate.as_ref().map_or(r.office.clone(), |(_, p)| p.clone()),
+            office: r.seat(),
             constituency: r.constituency,
             postulant: r.postulant,
-            list_position: if slate.is_some() { 0 } else { r.list_position },
             holder: r.holder,
             status_label: r.status_label,
             done: r.done,
@@ -197,10 +180,11 @@ pub async fn dashboard(
         };
         match slate {
             None => lines.push(line),
-            Some((title, _)) => {
+            Some((title, municipality)) => {
                 if slates.last().is_none_or(|g| g.title != title) {
                     slates.push(SlateGroup {
                         title,
+                        municipality,
                         summary: String::new(),
                         lines: Vec::new(),
                     });
@@ -967,13 +951,23 @@ pub async fn bulk_form(Extension(session): Extension<Arc<SessionInfo>>) -> Respo
     bulk_page(&session, None, Vec::new(), StatusCode::OK)
 }
 
-/// `GET /captura/plantilla.csv`: the account's candidacies, one row per person.
+/// `GET /captura/plantilla.csv[?municipio=<code>]`: the account's candidacies (those of one
+/// municipality's slates), one row per person.
+#[derive(Deserialize, Default)]
+pub struct TemplateQuery {
+    /// Only the candidacies of this municipality (its slates and RP lists).
+    #[serde(default)]
+    municipio: String,
+}
+
 pub async fn bulk_template(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
+    Query(query): Query<TemplateQuery>,
 ) -> Response {
-    match curricular::bulk::template(&state.pool, &actor(&caller)).await {
+    let municipality = Some(query.municipio.as_str()).filter(|m| !m.is_empty());
+    match curricular::bulk::template(&state.pool, &actor(&caller), municipality).await {
         Ok(csv) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

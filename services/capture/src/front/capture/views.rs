@@ -20,6 +20,8 @@ pub struct Heading {
 pub struct SlateGroup {
     /// «Planilla de Morena en Hermosillo».
     pub title: String,
+    /// The municipality's code (the bulk template of its slate).
+    pub municipality: String,
     /// «2 de 10 posiciones enviadas · 45 de 120 secciones y fotografías».
     pub summary: String,
     pub lines: Vec<DashboardLine>,
@@ -31,7 +33,6 @@ pub struct DashboardLine {
     pub office: String,
     pub constituency: String,
     pub postulant: String,
-    pub list_position: i32,
     pub holder: String,
     pub status_label: &'static str,
     pub done: i64,
