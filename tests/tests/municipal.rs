@@ -32,23 +32,53 @@ async fn ayuntamiento_slates_run_over_the_six_binaries() {
     for name in ["Álamos", "Bacadéhuachi", "Cajeme", "Hermosillo", "Nogales"] {
         assert!(index.contains(name), "{name} listed");
     }
-    let (status, page) = text(&format!("{site}/ayuntamientos/030")).await;
-    assert_eq!(status, 200);
-    let first_slate = page
-        .split("<section class=\"planilla\"")
-        .nth(1)
-        .expect("a slate");
-    let labels: Vec<&str> = first_slate
-        .split("<span class=\"posicion\">")
-        .skip(1)
-        .filter_map(|s| s.split('<').next())
-        .collect();
-    assert_eq!(labels.first(), Some(&"Presidencia municipal"), "{labels:?}");
-    let regidurias: Vec<u32> = labels
-        .iter()
-        .filter_map(|l| l.strip_prefix("Regiduría ")?.parse().ok())
-        .collect();
-    assert!(regidurias.windows(2).all(|w| w[0] < w[1]), "{labels:?}");
+    // Approvals are still reaching publication: wait for the four postulants' slates.
+    let started = Instant::now();
+    let page = loop {
+        let (status, page) = text(&format!("{site}/ayuntamientos/030")).await;
+        if status == 200
+            && page
+                .matches("<section class=\"planilla\" aria-labelledby=\"planilla-")
+                .count()
+                == 4
+        {
+            break page;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "Hermosillo's four slates: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    // Every slate (the RP lists come after them) in ballot order: presidencia, sindicaturas,
+    // regidurías in number order (a position not yet approved is simply not there yet).
+    let ballot = |label: &str| -> (u8, u32) {
+        let number = label
+            .rsplit(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        match label {
+            "Presidencia municipal" => (0, 0),
+            l if l.starts_with("Sindicatura") => (1, number),
+            _ => (2, number),
+        }
+    };
+    let mut slates_seen = 0;
+    for slate in page.split("<section class=\"planilla\"").skip(1) {
+        let labels: Vec<&str> = slate
+            .split("<span class=\"posicion\">")
+            .skip(1)
+            .filter_map(|s| s.split('<').next())
+            .collect();
+        if labels.first().is_some_and(|l| l.starts_with("Lugar")) {
+            continue;
+        }
+        slates_seen += 1;
+        let keys: Vec<(u8, u32)> = labels.iter().map(|l| ballot(l)).collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{labels:?}");
+    }
+    assert_eq!(slates_seen, 4, "four postulants' slates in Hermosillo");
 
     // Open data: a post per position of a slate.
     let (_, popolo) = text(&format!("{site}/datos/popolo.json")).await;
@@ -132,6 +162,32 @@ async fn ayuntamiento_slates_run_over_the_six_binaries() {
             "the substitution reaches the municipality's page"
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // Statistics by office: presidencias, sindicaturas and regidurías apart.
+    let progress: Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/tables/progress.by_office",
+            ProcessStack::http(&stack.statistics)
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let offices = progress.to_string();
+    for office in [
+        "presidencia_municipal",
+        "sindicatura",
+        "regiduria_mr",
+        "regiduria_rp",
+    ] {
+        assert!(
+            offices.contains(office),
+            "{office} in progress.by_office: {progress}"
+        );
     }
 
     // The citizens' journey in Chromium.
