@@ -7,6 +7,7 @@
 #   2. public pages and API vs nginx            6. argon2id logins per second
 #   3. overload: shedding and recovery          7. memory of every service, idle and loaded
 #   4. pipeline latency: submission to public profile, automated approval
+#   3b. municipal read model: every slate of 2,400 municipalities, their pages and comparisons
 #
 # Needs the ports of `make run` free (it starts the same stack, release build) and nginx (installed
 # from Debian's packages when missing). BENCH_SECONDS (default 10) sets each load's duration.
@@ -188,6 +189,43 @@ record overload.recovery_half_rate "$(load --rate $((sat_rate / 2)) --duration 5
 record overload.memory "{\"rss_before_mb\":$((rss_before / 1024)),\"peak_mb\":$((rss_during / 1024)),\"rss_after_mb\":$(( $(rss_kb "${PID[publication]}") / 1024 ))}"
 
 # ---------------------------------------------------------------------------------------------
+MUNICIPALITIES=2400
+note "3b. Municipal read model: every slate of $MUNICIPALITIES municipalities added (4 postulants x presidencia, sindicatura, 10 regidurías; bulk path: SQL)"
+started=$(date +%s.%N)
+psql_db publication -c "
+  WITH t AS (SELECT row_number() OVER (ORDER BY candidacy_id) - 1 AS rn, * FROM profiles
+             WHERE withdrawn_at IS NULL AND content_sha256 NOT LIKE 'bench-%'),
+       n AS (SELECT count(*) AS n FROM t),
+       p AS (SELECT DISTINCT postulant_code, postulant FROM t ORDER BY postulant_code LIMIT 4),
+       slots AS (SELECT row_number() OVER () AS g, m, p.postulant_code, p.postulant, s.pos
+                 FROM generate_series(1, $MUNICIPALITIES) m CROSS JOIN p CROSS JOIN generate_series(0, 11) s(pos))
+  INSERT INTO profiles (candidacy_id, election_id, submission_id, content_sha256, office_code, office,
+    principle, constituency_code, constituency, postulant_code, postulant, list_position,
+    affirmative_action, holder_name, holder_sex, holder_age, education_level, search, neutral_rank,
+    profile, identity, approved_at, slate_role)
+  SELECT md5('bench-m' || g)::uuid, t.election_id, md5('bench-ms' || g)::uuid, 'bench-m' || g,
+    CASE pos WHEN 0 THEN 'presidencia_municipal' WHEN 1 THEN 'sindicatura' ELSE 'regiduria_mr' END,
+    CASE pos WHEN 0 THEN 'Presidencia municipal' WHEN 1 THEN 'Sindicatura' ELSE 'Regiduría de mayoría relativa' END,
+    'mr', 'M' || lpad(m::text, 4, '0'), 'Municipio ' || m, slots.postulant_code, slots.postulant,
+    CASE WHEN pos = 0 THEN 0 WHEN pos = 1 THEN 1 ELSE pos - 1 END,
+    t.affirmative_action, t.holder_name || ' m' || g, t.holder_sex, t.holder_age, t.education_level,
+    t.search || ' benchm' || g, md5('bench-mr' || g), t.profile, t.identity, now(),
+    CASE pos WHEN 0 THEN 'presidencia' WHEN 1 THEN 'sindicatura' ELSE 'regiduria' END
+  FROM slots CROSS JOIN n JOIN t ON t.rn = slots.g % n.n"
+psql_db publication -c "ANALYZE profiles"
+slate_rows=$(psql_db publication -c "SELECT count(*) FROM profiles WHERE slate_role <> '' AND withdrawn_at IS NULL")
+record municipal.read_model "{\"slate_profiles\":$slate_rows,\"seconds\":$(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $started}")}"
+seq 1 "$MUNICIPALITIES" | shuf --random-source=<(yes) | head -1000 \
+  | awk -v s="$site" '{printf "%s/ayuntamientos/M%04d\n", s, $1}' >"$out/municipalities.txt"
+sed 's|$|/comparar|' "$out/municipalities.txt" >"$out/slates-compare.txt"
+# Cold: every page built from the read model once; then at 2000/s from the page cache.
+record municipal.pages_cold "$(load --closed --connections 16 --urls-file "$out/municipalities.txt" --duration 3)"
+record open2000.ayuntamiento "$(load --rate 2000 --urls-file "$out/municipalities.txt")"
+load --closed --connections 16 --urls-file "$out/slates-compare.txt" --duration 3 >/dev/null
+record open2000.ayuntamiento_comparison "$(load --rate 2000 --urls-file "$out/slates-compare.txt")"
+record memory.municipal.publication "{\"rss_mb\":$(( $(rss_kb "${PID[publication]}") / 1024 ))}"
+
+# ---------------------------------------------------------------------------------------------
 note "6. Logins: argon2id through the capture API (POST /api/v1/sessions), 8 at a time"
 login_body="{\"email\":\"admin@demo.conoceles.mx\",\"password\":\"$admin_password\"}"
 record login "$(load --closed --connections 8 --post-json "$login_body" http://127.0.0.1:8081/api/v1/sessions)"
@@ -306,9 +344,11 @@ for line in open(sys.argv[1]):
 def g(name, key): return r.get(name, {}).get(key)
 nginx, site = g("throughput.nginx_static", "achieved_rate"), g("throughput.profile_cached", "achieved_rate")
 print(f"  profile page ({sys.argv[2]} KB), closed loop, 64 connections: {site:.0f}/s vs nginx {nginx:.0f}/s = {site / nginx:.2f}x nginx (target >= 0.5x)")
-for n in ["profile", "list_filtered", "comparison", "api_candidacies"]:
+for n in ["profile", "list_filtered", "comparison", "api_candidacies", "ayuntamiento", "ayuntamiento_comparison"]:
     x = r.get("open2000." + n, {})
     print(f"  {n:16s} at 2000/s: p50 {x.get('p50_ms')} ms, p99 {x.get('p99_ms')} ms, p99.9 {x.get('p999_ms')} ms, errors {x.get('errors')}, shed {x.get('shed')} (target p99 <= 50 ms, no errors); nginx p99 {g('open2000.nginx_static', 'p99_ms')} ms")
+x = r.get("municipal.pages_cold", {})
+print(f"  municipal pages ({g('municipal.read_model', 'slate_profiles')} slate profiles, 2400 municipalities), cold, 16 connections: {x.get('achieved_rate')}/s, p99 {x.get('p99_ms')} ms; publication RSS {g('memory.municipal.publication', 'rss_mb')} MB (target 256 MiB at national scale)")
 x = r.get("open300.search_uncached", {})
 print(f"  uncached search at 300/s: p99 {x.get('p99_ms')} ms, errors {x.get('errors')} (target p99 <= 150 ms)")
 x, y = r.get("overload.twice", {}), r.get("overload.recovery_half_rate", {})
