@@ -16,6 +16,9 @@ cd "$(dirname "$0")/.."
 
 SECONDS_EACH=${BENCH_SECONDS:-10}
 NATIONAL=100000
+# The election the public site shows (a developer's database may hold both demo processes):
+# every profile cloned and every URL measured is of that one.
+SITE_ELECTION="(SELECT id FROM elections ORDER BY publication_starts_at DESC LIMIT 1)"
 out=.run/bench
 mkdir -p "$out" .run/logs
 results="$out/results.jsonl"
@@ -89,7 +92,7 @@ export PGPASSWORD=conoceles_publication
 started=$(date +%s.%N)
 psql_db publication -c "
   WITH t AS (SELECT row_number() OVER (ORDER BY candidacy_id) - 1 AS rn, * FROM profiles
-             WHERE withdrawn_at IS NULL AND content_sha256 NOT LIKE 'bench-%'),
+             WHERE withdrawn_at IS NULL AND election_id = $SITE_ELECTION AND content_sha256 NOT LIKE 'bench-%'),
        n AS (SELECT count(*) AS n FROM t)
   INSERT INTO profiles (candidacy_id, election_id, submission_id, content_sha256, office_code, office,
     principle, constituency_code, constituency, postulant_code, postulant, list_position,
@@ -102,7 +105,7 @@ psql_db publication -c "
     t.profile, t.identity, now()
   FROM generate_series(1, $NATIONAL) g CROSS JOIN n JOIN t ON t.rn = g % n.n"
 psql_db publication -c "ANALYZE profiles"
-published=$(psql_db publication -c "SELECT count(*) FROM profiles WHERE withdrawn_at IS NULL")
+published=$(psql_db publication -c "SELECT count(*) FROM profiles WHERE withdrawn_at IS NULL AND election_id = $SITE_ELECTION")
 echo "  $published profiles published ($(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $started}") s)"
 # The open-data worker regenerates CSV, JSON, Popolo and the signature for all of them.
 started=$(date +%s.%N)
@@ -116,9 +119,9 @@ csv_mb=$(psql_db publication -c "SELECT round(length(content) / 1048576.0, 1) FR
 record open_data.regenerate "{\"profiles\":$published,\"seconds\":$opendata_s,\"csv_mb\":$csv_mb}"
 
 site=http://127.0.0.1:8080
-psql_db publication -c "SELECT candidacy_id FROM profiles WHERE withdrawn_at IS NULL ORDER BY neutral_rank LIMIT 1000" \
+psql_db publication -c "SELECT candidacy_id FROM profiles WHERE withdrawn_at IS NULL AND election_id = $SITE_ELECTION ORDER BY neutral_rank LIMIT 1000" \
   | sed "s|^|$site/candidaturas/|" >"$out/profiles.txt"
-psql_db publication -c "SELECT DISTINCT office_code, constituency_code FROM profiles WHERE withdrawn_at IS NULL LIMIT 1000" \
+psql_db publication -c "SELECT DISTINCT office_code, constituency_code FROM profiles WHERE withdrawn_at IS NULL AND election_id = $SITE_ELECTION LIMIT 1000" \
   | awk -F'|' '{print "?cargo=" $1 "&distrito=" $2}' >"$out/contests.txt"
 sed "s|^|$site/candidaturas|" "$out/contests.txt" >"$out/lists.txt"
 sed "s|^|$site/api/v1/candidacies|" "$out/contests.txt" >"$out/api.txt"
@@ -126,7 +129,7 @@ sed "s|^|$site/api/v1/candidacies|" "$out/contests.txt" >"$out/api.txt"
 psql_db publication -c "SELECT string_agg(candidacy_id::text, '&ids=') FROM (
     SELECT candidacy_id, office_code, constituency_code,
            row_number() OVER (PARTITION BY office_code, constituency_code ORDER BY neutral_rank) AS n
-    FROM profiles WHERE withdrawn_at IS NULL) x WHERE n <= 2
+    FROM profiles WHERE withdrawn_at IS NULL AND election_id = $SITE_ELECTION) x WHERE n <= 2
   GROUP BY office_code, constituency_code HAVING count(*) = 2 LIMIT 1000" \
   | sed "s|^|$site/comparar?ids=|" >"$out/compare.txt"
 # Uncached: every request a different search, so the page cache never answers it.
@@ -194,7 +197,7 @@ note "3b. Municipal read model: every slate of $MUNICIPALITIES municipalities ad
 started=$(date +%s.%N)
 psql_db publication -c "
   WITH t AS (SELECT row_number() OVER (ORDER BY candidacy_id) - 1 AS rn, * FROM profiles
-             WHERE withdrawn_at IS NULL AND content_sha256 NOT LIKE 'bench-%'),
+             WHERE withdrawn_at IS NULL AND election_id = $SITE_ELECTION AND content_sha256 NOT LIKE 'bench-%'),
        n AS (SELECT count(*) AS n FROM t),
        p AS (SELECT DISTINCT postulant_code, postulant FROM t ORDER BY postulant_code LIMIT 4),
        slots AS (SELECT row_number() OVER () AS g, m, p.postulant_code, p.postulant, s.pos
@@ -213,7 +216,7 @@ psql_db publication -c "
     CASE pos WHEN 0 THEN 'presidencia' WHEN 1 THEN 'sindicatura' ELSE 'regiduria' END
   FROM slots CROSS JOIN n JOIN t ON t.rn = slots.g % n.n"
 psql_db publication -c "ANALYZE profiles"
-slate_rows=$(psql_db publication -c "SELECT count(*) FROM profiles WHERE slate_role <> '' AND withdrawn_at IS NULL")
+slate_rows=$(psql_db publication -c "SELECT count(*) FROM profiles WHERE slate_role <> '' AND withdrawn_at IS NULL AND election_id = $SITE_ELECTION")
 record municipal.read_model "{\"slate_profiles\":$slate_rows,\"seconds\":$(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $started}")}"
 seq 1 "$MUNICIPALITIES" | shuf --random-source=<(yes) | head -1000 \
   | awk -v s="$site" '{printf "%s/ayuntamientos/M%04d\n", s, $1}' >"$out/municipalities.txt"

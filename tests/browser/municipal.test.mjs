@@ -88,3 +88,52 @@ for (const [width, height] of [[1366, 900], [390, 844]]) {
     }
   });
 }
+
+// The party captures its ayuntamiento slates as units: the dashboard groups each slate in
+// ballot order with its progress, and links the bulk template of that municipality alone.
+test('a party sees each of its slates as a unit and downloads one municipality\'s template', async (t) => {
+  const base = process.env.CAPTURE_URL;
+  if (!base) return t.skip('CAPTURE_URL not given');
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+  });
+  const problems = [];
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+    page.on('pageerror', (e) => problems.push(String(e)));
+    await page.goto(`${base}/ingresar`);
+    await page.getByLabel('Correo electrónico').fill(process.env.PARTY_EMAIL);
+    await page.getByLabel('Contraseña', { exact: true }).fill(process.env.PARTY_PASSWORD);
+    await page.getByRole('button', { name: 'Ingresar' }).click();
+    await page.waitForURL('**/cuenta/contrasena');
+    await page.getByLabel('Contraseña actual').fill(process.env.PARTY_PASSWORD);
+    await page.getByLabel('Nueva contraseña', { exact: true }).fill('frase del partido para 2027');
+    await page.getByLabel('Confirme la nueva contraseña').fill('frase del partido para 2027');
+    await page.getByRole('button', { name: 'Cambiar contraseña' }).click();
+    await page.getByText('Su contraseña se cambió.').waitFor();
+
+    await page.goto(`${base}/captura`);
+    const slate = page.locator('section.planilla', { has: page.getByRole('heading', { name: 'Planilla de Morena en Hermosillo' }) });
+    await slate.waitFor();
+    const positions = await slate.locator('tbody tr td:first-child').allTextContents();
+    assert.deepEqual(positions.map((p) => p.trim()), ['Presidencia municipal', 'Sindicatura 1',
+      ...Array.from({ length: 8 }, (_, i) => `Regiduría ${i + 1}`)]);
+    await slate.getByText(/de 10 posiciones enviadas/).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the dashboard is ${overflow} px wider than the phone`);
+    if (process.env.SCREENSHOT_DIR) {
+      await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/planillas-partido-390.png`, fullPage: true });
+    }
+    const link = slate.getByRole('link', { name: /Plantilla de carga masiva de este municipio/ });
+    const template = await page.request.get(new URL(await link.getAttribute('href'), base).href);
+    assert.equal(template.status(), 200);
+    const rows = (await template.text()).trim().split('\n').slice(1);
+    assert.ok(rows.length > 0 && rows.every((r) => /,(holder|alternate),/.test(r)), 'one row per person');
+    assert.ok(rows.some((r) => r.includes(',Sindicatura 1,')), 'positions named as on the ballot');
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+  }
+});

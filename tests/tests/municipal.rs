@@ -1,7 +1,8 @@
 //! Municipal elections over the six service binaries, on the Sonora-like demo (local deputies
 //! and ayuntamientos): every postulant's slate published as a unit in ballot order, the open
-//! data's posts per position, the substitution of one member of a slate, and the citizens'
-//! journey in headless Chromium at desktop and phone widths (`tests/browser/municipal.test.mjs`).
+//! data's posts per position, the substitution of one member of a slate, statistics by office,
+//! and in headless Chromium (`tests/browser/municipal.test.mjs`) the citizens' journey at
+//! desktop and phone widths and the party's dashboard of slates.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -192,10 +193,15 @@ async fn ayuntamiento_slates_run_over_the_six_binaries() {
 
     // The citizens' journey in Chromium.
     let browser_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser");
+    let party_email = stack.generated_party_account("MORENA").await;
+    let party_password = stack.reset_password(&party_email);
     let output = Command::new("node")
         .args(["--test", "--test-reporter=spec", "municipal.test.mjs"])
         .current_dir(&browser_dir)
         .env("SITE_URL", &site)
+        .env("CAPTURE_URL", ProcessStack::http(&stack.capture))
+        .env("PARTY_EMAIL", &party_email)
+        .env("PARTY_PASSWORD", &party_password)
         .output()
         .expect("node runs");
     let report = conoceles_e2e::printed(&output);

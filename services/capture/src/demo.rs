@@ -149,6 +149,14 @@ pub async fn seed_process(pool: &PgPool, demo: &Process) -> anyhow::Result<Impor
     tx.commit().await?;
 
     if !created {
+        // The demo loaded last is the one the back office (the election created last) and the
+        // public site (the latest publication start) show: a database may hold both processes.
+        sqlx::query(
+            "UPDATE elections SET created_at = now(), publication_starts_at = now() - interval '1 day' WHERE id = $1",
+        )
+        .bind(demo.id)
+        .execute(pool)
+        .await?;
         election::announce(pool, demo.id).await?;
     }
     // Only the candidacies still missing: what the unit did since (substitutions,

@@ -29,10 +29,11 @@ pub struct Cell {
 #[derive(Debug, Clone)]
 pub struct Aggregate {
     pub cells: Vec<Cell>,
-    /// Persons counted: submitted, statistics consent, not blocked, within the filters.
-    pub n: u64,
-    pub answered: u64,
-    pub declined: u64,
+    /// Persons counted: submitted, statistics consent, not blocked, within the filters; absent
+    /// (like `answered` and `declined`) when the table is suppressed whole.
+    pub n: Option<u64>,
+    pub answered: Option<u64>,
+    pub declined: Option<u64>,
     pub cut_off: DateTime<Utc>,
 }
 
@@ -205,6 +206,7 @@ impl Identity {
                 .iter()
                 .map(|g| before.get(&key("*", g)).copied())
                 .collect(),
+            total: before.get(&key("*", "*")).copied(),
         };
         let t: Table = suppress_since(matrix, k, &released);
         let mut cells = Vec::new();
@@ -235,7 +237,7 @@ impl Identity {
                 t.col_hidden[c],
             ));
         }
-        cells.push(cell("*", dimension, "*", t.total, false));
+        cells.push(cell("*", dimension, "*", t.total, t.total_hidden));
         let (keys, counts): (Vec<String>, Vec<i64>) = cells
             .iter()
             .filter_map(|c| {
@@ -260,11 +262,13 @@ impl Identity {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        // A table suppressed whole publishes no count of its population either.
+        let shown = |v: u64| (!t.total_hidden).then_some(v);
         Ok(Aggregate {
             cells,
-            n,
-            answered: t.total,
-            declined,
+            n: shown(n),
+            answered: shown(t.total),
+            declined: shown(declined),
             cut_off,
         })
     }

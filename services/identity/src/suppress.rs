@@ -7,6 +7,10 @@
 //! second value of that line is hidden too (the smallest one), until no line hides exactly one;
 //! then the published equations are solved together, and any hidden value they still pin down
 //! gets a partner hidden too, until none is determined.
+//!
+//! A table whose whole population (the grand total) is under the threshold, or moved by fewer
+//! than k persons since it was last published, is suppressed entirely, grand total included: a
+//! smaller table would describe those few persons. Every table answers, for any counts.
 
 /// A table: `cells[row][col]`, its row totals, column totals and grand total, and what is hidden.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +22,9 @@ pub struct Table {
     pub col_totals: Vec<u64>,
     pub col_hidden: Vec<bool>,
     pub total: u64,
+    /// The whole table is suppressed (its population is under the threshold, or moved by
+    /// fewer than k persons since last published): every value hidden, the grand total too.
+    pub total_hidden: bool,
 }
 
 fn small(value: u64, k: u64) -> bool {
@@ -33,6 +40,14 @@ enum At {
 }
 
 impl Table {
+    /// Suppresses the whole table, grand total included.
+    fn hide_all(&mut self) {
+        self.hidden.iter_mut().flatten().for_each(|h| *h = true);
+        self.row_hidden.iter_mut().for_each(|h| *h = true);
+        self.col_hidden.iter_mut().for_each(|h| *h = true);
+        self.total_hidden = true;
+    }
+
     fn value(&self, at: At) -> u64 {
         match at {
             At::Cell(r, c) => self.cells[r][c],
@@ -83,6 +98,8 @@ pub struct Released {
     pub cells: Vec<Vec<Option<u64>>>,
     pub rows: Vec<Option<u64>>,
     pub cols: Vec<Option<u64>>,
+    /// The grand total.
+    pub total: Option<u64>,
 }
 
 impl Released {
@@ -132,6 +149,7 @@ pub fn suppress_since(cells: Vec<Vec<u64>>, k: u64, released: &Released) -> Tabl
                 .collect()
         })
         .collect();
+    let whole = small(total, k) || released.total.is_some_and(|p| small(p.abs_diff(total), k));
     let mut table = Table {
         row_hidden: row_totals
             .iter()
@@ -148,7 +166,12 @@ pub fn suppress_since(cells: Vec<Vec<u64>>, k: u64, released: &Released) -> Tabl
         row_totals,
         col_totals,
         total,
+        total_hidden: false,
     };
+    if whole {
+        table.hide_all();
+        return table;
+    }
     // Complementary suppression: repeat until no line hides exactly one value.
     loop {
         let mut changed = false;
@@ -167,7 +190,12 @@ pub fn suppress_since(cells: Vec<Vec<u64>>, k: u64, released: &Released) -> Tabl
                     table.hide(at);
                     changed = true;
                 }
-                None => unreachable!("a line hiding one value has others"),
+                // A line of one value equals the published grand total: nothing in the table
+                // can hide it, so the table is suppressed whole.
+                None => {
+                    table.hide_all();
+                    return table;
+                }
             }
         }
         if changed {
@@ -320,10 +348,12 @@ pub mod audit {
             }
         }
         let index = |at: At| unknowns.iter().position(|u| *u == at);
+        // A table suppressed whole hides its grand total too: one more unknown, last.
+        let width = unknowns.len() + usize::from(t.total_hidden);
         // Each line: Σ cells − total = 0, over its hidden members.
         let mut equations = Vec::new();
         for line in t.lines() {
-            let mut eq = vec![0.0; unknowns.len()];
+            let mut eq = vec![0.0; width];
             let last = line.len() - 1;
             let total_is_grand = matches!(line[0], At::Row(_) | At::Col(_));
             for (i, at) in line.iter().enumerate() {
@@ -336,22 +366,29 @@ pub mod audit {
                     eq[u] += sign;
                 }
             }
+            if total_is_grand && t.total_hidden {
+                eq[width - 1] -= 1.0;
+            }
             if eq.iter().any(|v| *v != 0.0) {
                 equations.push(eq);
             }
         }
         let base = rank(equations.clone());
-        unknowns
-            .iter()
+        let mut names: Vec<String> = unknowns.iter().map(|at| format!("{at:?}")).collect();
+        if t.total_hidden {
+            names.push("Total".into());
+        }
+        names
+            .into_iter()
             .enumerate()
             .filter(|(u, _)| {
                 let mut with = equations.clone();
-                let mut e = vec![0.0; unknowns.len()];
+                let mut e = vec![0.0; width];
                 e[*u] = 1.0;
                 with.push(e);
                 rank(with) == base
             })
-            .map(|(_, at)| format!("{at:?}"))
+            .map(|(_, name)| name)
             .collect()
     }
 }
@@ -422,6 +459,7 @@ mod tests {
             cols: (0..t.col_totals.len())
                 .map(|c| shown(t.col_totals[c], t.col_hidden[c]))
                 .collect(),
+            total: shown(t.total, t.total_hidden),
         }
     }
 
@@ -467,6 +505,71 @@ mod tests {
         let first = suppress(vec![vec![40, 22], vec![18, 27]], 5);
         let second = suppress_since(vec![vec![45, 22], vec![18, 27]], 5, &released(&first));
         assert!(!second.hidden[0][0] && second.cells[0][0] == 45);
+    }
+
+    #[test]
+    fn a_population_under_the_threshold_is_suppressed_whole() {
+        // All the answers in one group, three persons: nothing of it is published.
+        let t = suppress(vec![vec![0, 2, 0], vec![0, 1, 0]], 5);
+        assert!(t.total_hidden);
+        assert!(t.hidden.iter().flatten().all(|h| *h));
+        assert!(t.row_hidden.iter().chain(&t.col_hidden).all(|h| *h));
+    }
+
+    #[test]
+    fn one_group_or_one_option_tables_answer_without_leaking() {
+        // One column: its total is the grand total (the line the old code could not partner).
+        for cells in [
+            vec![vec![3], vec![9]],
+            vec![vec![0], vec![12]],
+            vec![vec![12, 0, 0], vec![1, 0, 0]],
+            vec![vec![7, 8, 1]],
+        ] {
+            let t = suppress(cells.clone(), 5);
+            assert!(
+                derivable(&t).is_empty(),
+                "{cells:?} leaks {:?}",
+                derivable(&t)
+            );
+        }
+    }
+
+    #[test]
+    fn a_population_that_moved_by_fewer_than_k_is_suppressed_whole() {
+        let first = suppress(vec![vec![40, 22], vec![18, 27]], 5);
+        let second = suppress_since(vec![vec![40, 22], vec![18, 29]], 5, &released(&first));
+        assert!(
+            second.total_hidden,
+            "two persons more: the difference would tell their answers"
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Any counts, any shape (one row, one column, all zeros, everyone in one cell): the
+        /// table answers and nothing it hides can be recomputed from what it shows.
+        #[test]
+        fn every_table_answers_and_hides_what_it_hides(
+            rows in 1usize..5,
+            cols in 1usize..6,
+            values in proptest::collection::vec(0u64..14, 30),
+            k in 2u64..6,
+        ) {
+            let cells: Vec<Vec<u64>> = (0..rows)
+                .map(|r| (0..cols).map(|c| values[r * cols + c]).collect())
+                .collect();
+            let t = suppress(cells.clone(), k);
+            let leaks = derivable(&t);
+            proptest::prop_assert!(leaks.is_empty(), "{:?} leaks {:?}", cells, leaks);
+            // A published value is never a small count or the complement of one in its group.
+            for r in 0..rows {
+                for c in 0..cols {
+                    if !t.hidden[r][c] {
+                        proptest::prop_assert!(!small(t.cells[r][c], k), "{:?}", cells);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -564,8 +564,8 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
         }
     };
     let t = table(HashMap::new()).await.unwrap();
-    assert_eq!(t.n, 14);
-    assert_eq!(t.answered, 14);
+    assert_eq!(t.n, Some(14));
+    assert_eq!(t.answered, Some(14));
     let find = |t: &pb::GetAggregateTableResponse, option: &str, sex: &str| {
         t.cells
             .iter()
@@ -660,10 +660,17 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
         )
         .await;
     let after = table(HashMap::new()).await.unwrap();
-    assert_eq!(after.n, 13);
+    // One person less: the population moved by fewer than k since it was published, so the
+    // table is suppressed whole — its n, answered and grand total too (they would tell, by
+    // difference, that one person left and what they had answered).
+    assert_eq!(
+        (after.n, after.answered, after.declined),
+        (None, None, None)
+    );
+    assert!(find(&after, "*", "*").count.is_none());
     // Differencing: the two tables are one person apart. Subtracting one from the other must
-    // not tell what that person answered: every value published in both is the same (only the
-    // stated totals n and answered move), and what moved is hidden.
+    // not tell what that person answered: every value published in both is the same, and what
+    // moved is hidden.
     let mut now_hidden = 0;
     for cell in after
         .cells

@@ -257,9 +257,9 @@ pub async fn compute(
         Table {
             definition,
             cut_off: conoceles_kit::proto_time::from_proto(t.cut_off.as_ref()).unwrap_or(at),
-            n: Some(t.n),
-            answered: Some(t.answered),
-            declined: Some(t.declined),
+            n: t.n,
+            answered: t.answered,
+            declined: t.declined,
             cells: t
                 .cells
                 .into_iter()

@@ -67,9 +67,9 @@ fn response(t: Table) -> pb::GetTableResponse {
                 suppressed: c.suppressed,
             })
             .collect(),
-        n: t.n.unwrap_or(0),
-        answered: t.answered.unwrap_or(0),
-        declined: t.declined.unwrap_or(0),
+        n: t.n,
+        answered: t.answered,
+        declined: t.declined,
         cut_off: Some(to_proto(t.cut_off)),
         definition: Some(definition(t.definition)),
     }

@@ -195,9 +195,12 @@ pub async fn page(State(state): State<SiteState>) -> Response {
             groups.push(GroupTable {
                 chart_id: format!("grafica-{}", question.id),
                 question: question.text.clone(),
-                n: t.n,
-                answered: t.answered,
-                declined: t.declined,
+                counts: match (t.n, t.answered, t.declined) {
+                    (Some(n), Some(answered), Some(declined)) => Some(format!(
+                        "Personas consideradas: {n} · respondieron: {answered} · prefirieron no contestar: {declined}."
+                    )),
+                    _ => None,
+                },
                 rows,
                 bars: bars(&totals),
             });

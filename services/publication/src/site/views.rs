@@ -121,9 +121,9 @@ pub struct ProgressLine {
 pub struct GroupTable {
     pub chart_id: String,
     pub question: String,
-    pub n: u64,
-    pub answered: u64,
-    pub declined: u64,
+    /// «Personas consideradas: 14 · respondieron: 12 · prefirieron no contestar: 2.», absent
+    /// when the table is suppressed whole.
+    pub counts: Option<String>,
     /// Option label and its counts for mujer, hombre, no binario and total ("suprimido" where hidden).
     pub rows: Vec<(String, Vec<String>)>,
     pub bars: Vec<Bar>,
