@@ -218,7 +218,8 @@ psql_db publication -c "
 psql_db publication -c "ANALYZE profiles"
 slate_rows=$(psql_db publication -c "SELECT count(*) FROM profiles WHERE slate_role <> '' AND withdrawn_at IS NULL AND election_id = $SITE_ELECTION")
 record municipal.read_model "{\"slate_profiles\":$slate_rows,\"seconds\":$(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $started}")}"
-seq 1 "$MUNICIPALITIES" | shuf --random-source=<(yes) | head -1000 \
+# (shuf picks the 1,000 itself: a `head` closing the pipe early fails it under pipefail)
+shuf -i "1-$MUNICIPALITIES" -n 1000 --random-source=<(yes) \
   | awk -v s="$site" '{printf "%s/ayuntamientos/M%04d\n", s, $1}' >"$out/municipalities.txt"
 sed 's|$|/comparar|' "$out/municipalities.txt" >"$out/slates-compare.txt"
 # Cold: every page built from the read model once; then at 2000/s from the page cache.

@@ -5,19 +5,11 @@
 // REVIEWER_EMAIL and REVIEWER_PASSWORD.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { firstSignIn, launch } from './support.mjs';
 
 const base = process.env.CAPTURE_URL;
 const shots = process.env.SCREENSHOT_DIR;
 const long = Array(60).fill('palabra').join(' ');
-
-function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
-}
 
 async function saveSection(page, title, fill) {
   await page.getByRole('link', { name: title, exact: true }).click();
@@ -34,16 +26,7 @@ test('a party captures, previews and submits a candidacy and gets its receipt', 
     page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
     page.on('pageerror', (e) => problems.push(String(e)));
 
-    await page.goto(`${base}/ingresar`);
-    await page.getByLabel('Correo electrónico').fill(process.env.PARTY_EMAIL);
-    await page.getByLabel('Contraseña', { exact: true }).fill(process.env.PARTY_PASSWORD);
-    await page.getByRole('button', { name: 'Ingresar' }).click();
-    await page.waitForURL('**/cuenta/contrasena');
-    await page.getByLabel('Contraseña actual').fill(process.env.PARTY_PASSWORD);
-    await page.getByLabel('Nueva contraseña', { exact: true }).fill('frase del partido 2026');
-    await page.getByLabel('Confirme la nueva contraseña').fill('frase del partido 2026');
-    await page.getByRole('button', { name: 'Cambiar contraseña' }).click();
-    await page.getByText('Su contraseña se cambió.').waitFor();
+    await firstSignIn(page, base, process.env.PARTY_EMAIL, process.env.PARTY_PASSWORD, 'frase del partido 2026');
 
     await page.goto(`${base}/`);
     await page.getByRole('heading', { name: 'Mis candidaturas' }).waitFor();

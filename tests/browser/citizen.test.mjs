@@ -4,33 +4,14 @@
 // after the demo's questionnaires were submitted and approved.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { accessible, launch } from './support.mjs';
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve('axe-core/axe.min.js');
 const site = process.env.SITE_URL;
 
-async function accessible(page, name) {
-  await page.addScriptTag({ path: axePath });
-  const result = await page.evaluate(async () => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-  }));
-  const serious = result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-  assert.deepEqual(serious, [], `${name} has accessibility violations`);
-}
-
 test('a citizen finds who runs where they vote, compares, and downloads the data', async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
+  const browser = await launch();
   const problems = [];
   try {
-    // axe is injected as a script: the site's CSP (rightly) forbids that, so only here it is bypassed.
     const context = await browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
     page.on('pageerror', (e) => problems.push(String(e)));

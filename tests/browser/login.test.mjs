@@ -3,20 +3,12 @@
 // tests/tests/browser.rs with CAPTURE_URL, ADMIN_EMAIL and ADMIN_PASSWORD.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launch } from './support.mjs';
 
 const base = process.env.CAPTURE_URL;
 const adminEmail = process.env.ADMIN_EMAIL;
 const adminPassword = process.env.ADMIN_PASSWORD;
 const shots = process.env.SCREENSHOT_DIR;
-
-function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
-}
 
 // Fails the test on any console error (a CSP violation shows up there).
 function watch(page, problems) {

@@ -5,23 +5,9 @@
 // Sonora-like demo's questionnaires were submitted and approved.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { accessible, firstSignIn, launch } from './support.mjs';
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve('axe-core/axe.min.js');
 const site = process.env.SITE_URL;
-
-async function accessible(page, name) {
-  await page.addScriptTag({ path: axePath });
-  const result = await page.evaluate(async () => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-  }));
-  const serious = result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-  assert.deepEqual(serious, [], `${name} has accessibility violations`);
-}
 
 // «Presidencia municipal» 0, «Sindicatura n» 1, «Regiduría n» 2: the ballot's order.
 function ballotKey(label) {
@@ -32,11 +18,7 @@ function ballotKey(label) {
 
 for (const [width, height] of [[1366, 900], [390, 844]]) {
   test(`a citizen reads the slates of their ayuntamiento at ${width} px`, async () => {
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-    });
+    const browser = await launch();
     const problems = [];
     try {
       const context = await browser.newContext({ bypassCSP: true, viewport: { width, height } });
@@ -94,25 +76,12 @@ for (const [width, height] of [[1366, 900], [390, 844]]) {
 test('a party sees each of its slates as a unit and downloads one municipality\'s template', async (t) => {
   const base = process.env.CAPTURE_URL;
   if (!base) return t.skip('CAPTURE_URL not given');
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
+  const browser = await launch();
   const problems = [];
   try {
     const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
     page.on('pageerror', (e) => problems.push(String(e)));
-    await page.goto(`${base}/ingresar`);
-    await page.getByLabel('Correo electrónico').fill(process.env.PARTY_EMAIL);
-    await page.getByLabel('Contraseña', { exact: true }).fill(process.env.PARTY_PASSWORD);
-    await page.getByRole('button', { name: 'Ingresar' }).click();
-    await page.waitForURL('**/cuenta/contrasena');
-    await page.getByLabel('Contraseña actual').fill(process.env.PARTY_PASSWORD);
-    await page.getByLabel('Nueva contraseña', { exact: true }).fill('frase del partido para 2027');
-    await page.getByLabel('Confirme la nueva contraseña').fill('frase del partido para 2027');
-    await page.getByRole('button', { name: 'Cambiar contraseña' }).click();
-    await page.getByText('Su contraseña se cambió.').waitFor();
+    await firstSignIn(page, base, process.env.PARTY_EMAIL, process.env.PARTY_PASSWORD, 'frase del partido para 2027');
 
     await page.goto(`${base}/captura`);
     const slate = page.locator('section.planilla', { has: page.getByRole('heading', { name: 'Planilla de Morena en Hermosillo' }) });

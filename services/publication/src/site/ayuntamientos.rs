@@ -63,15 +63,9 @@ pub async fn index(State(state): State<SiteState>) -> Response {
 
 /// `GET /ayuntamientos/{municipio}`: the municipality's slates and RP lists.
 pub async fn municipality(State(state): State<SiteState>, Path(code): Path<String>) -> Response {
-    let election = match open_election(&state).await {
-        Ok(e) => e,
+    let (election, contest) = match published(&state, &code).await {
+        Ok(found) => found,
         Err(r) => return r,
-    };
-    let Ok(contest) = load(&state, election.id, &code).await else {
-        return unavailable();
-    };
-    let Some(contest) = contest else {
-        return not_found();
     };
     let substitutions: Vec<String> =
         crate::notices::substitutions(&state.pool, election.id, "", &code, "")
@@ -179,15 +173,9 @@ async fn load(
 /// `GET /ayuntamientos/{municipio}/comparar`: the slates side by side, one row per position in
 /// ballot order, one column per postulant (neutral order).
 pub async fn compare(State(state): State<SiteState>, Path(code): Path<String>) -> Response {
-    let election = match open_election(&state).await {
-        Ok(e) => e,
+    let (election, contest) = match published(&state, &code).await {
+        Ok(found) => found,
         Err(r) => return r,
-    };
-    let Ok(contest) = load(&state, election.id, &code).await else {
-        return unavailable();
-    };
-    let Some(contest) = contest else {
-        return not_found();
     };
     // Every position any slate shows, in ballot order.
     let labels: std::collections::BTreeMap<(u8, i32), String> = contest
