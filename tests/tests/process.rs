@@ -315,7 +315,9 @@ async fn the_real_process_runs_over_the_six_binaries() {
     .await
     .unwrap();
     let page = format!("{site}/candidaturas/{published}");
-    eventually("the candidacy is public", || async { body_of(&citizen, &page).await.contains(&old_name) })
+    eventually("the candidacy is public", || async {
+        body_of(&citizen, &page).await.contains(&old_name)
+    })
     .await;
     let substitution = format!("/api/v1/candidacies/{published}/substitution");
     let person = |reason: &str| {
@@ -338,7 +340,11 @@ async fn the_real_process_runs_over_the_six_binaries() {
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    eventually("the public page says a substitution is pending", || async { body_of(&citizen, &page).await.contains("la información de la nueva persona está pendiente") })
+    eventually("the public page says a substitution is pending", || async {
+        body_of(&citizen, &page)
+            .await
+            .contains("la información de la nueva persona está pendiente")
+    })
     .await;
     // The open-data files are regenerated (and signed) a moment after each change.
     for file in ["candidaturas.csv", "candidaturas.json", "popolo.json"] {
@@ -562,7 +568,11 @@ async fn the_real_process_runs_over_the_six_binaries() {
             .contains("Cuestionario de identidad enviado"),
         "the receipt"
     );
-    eventually("the consented answers reach the public profile", || async { body_of(&citizen, &profile).await.contains("Coahuila de Zaragoza") })
+    eventually("the consented answers reach the public profile", || async {
+        body_of(&citizen, &profile)
+            .await
+            .contains("Coahuila de Zaragoza")
+    })
     .await;
 
     // 5. A re-import: a different person in the late registration's seat is a substitution,

@@ -107,6 +107,19 @@ fn not_found() -> Response {
     )
 }
 
+/// The open election and the municipality's published contest, or the page that says why not.
+async fn published(
+    state: &SiteState,
+    code: &str,
+) -> Result<(crate::model::Election, Contest), Response> {
+    let election = open_election(state).await?;
+    match load(state, election.id, code).await {
+        Ok(Some(contest)) => Ok((election, contest)),
+        Ok(None) => Err(not_found()),
+        Err(_) => Err(unavailable()),
+    }
+}
+
 async fn load(
     state: &SiteState,
     election: uuid::Uuid,
