@@ -307,7 +307,8 @@ impl DashboardRow {
     }
 }
 
-/// The candidacies an account captures: a party's (coalition ones it is responsible for
+/// The candidacies an account captures (deputies first; then, municipality by municipality,
+/// each slate in ballot order followed by the municipality's RP list): a party's (coalition ones it is responsible for
 /// included), or a candidate's own. Empty for other roles.
 pub async fn dashboard(pool: &PgPool, actor: &Actor) -> sqlx::Result<Vec<DashboardRow>> {
     let (condition, id) = match (actor.role, actor.party_id, actor.candidacy_id) {
@@ -330,7 +331,9 @@ pub async fn dashboard(pool: &PgPool, actor: &Actor) -> sqlx::Result<Vec<Dashboa
          LEFT JOIN constituencies k ON k.election_id = c.election_id AND k.kind = o.constituency_kind AND k.code = c.constituency_code \
          LEFT JOIN persons h ON h.candidacy_id = c.id AND h.role = 'holder' AND h.active \
          WHERE {condition} AND c.status <> 'withdrawn' \
-         ORDER BY o.slate_role IS NOT NULL, o.principle, c.constituency_code, p.name, \
+         ORDER BY o.slate_role IS NOT NULL, \
+                  CASE WHEN o.slate_role IS NOT NULL THEN c.constituency_code END, \
+                  o.principle, c.constituency_code, p.name, \
                   CASE o.slate_role WHEN 'presidencia' THEN 0 WHEN 'sindicatura' THEN 1 ELSE 2 END, \
                   o.code, c.list_position"
     ))
