@@ -119,15 +119,10 @@ async fn ayuntamiento_slates_run_over_the_six_binaries() {
     .await
     .unwrap();
     let started = Instant::now();
-    while !(text(&format!("{site}/ayuntamientos/030"))
-        .await
-        .1
-        .contains(&old_name)
-        && text(&format!("{site}/ayuntamientos/030"))
-            .await
-            .1
-            .contains(&head))
-    {
+    while !{
+        let (_, page) = text(&format!("{site}/ayuntamientos/030")).await;
+        page.contains(&old_name) && page.contains(&head)
+    } {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "both members published"
