@@ -1,20 +1,25 @@
-//! Predeclared aggregate tables over answers with statistics consent, suppressed before they
+//! Predeclared aggregate tables over answers with statistics consent, protected before they
 //! leave the service: `identity.<question>.by_<dimension>` for every single-choice question and
-//! the dimensions sex, office, principle, postulant, constituency and age band. Blocked or
-//! deleted persons and persons without statistics consent are never counted.
+//! the dimensions sex, office, principle, postulant, constituency and age band, released per
+//! question family (`release`). Blocked or deleted persons and persons without statistics
+//! consent are never counted.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use conoceles_kit::FieldViolation;
 use conoceles_kit::access::Caller;
 use conoceles_kit::error::{AppError, ErrorCode};
 use sqlx::Row;
 use uuid::Uuid;
 
 use crate::crypto::{DataKey, WrappedKey};
-use crate::definition::{Definition, StoredAnswer};
+use crate::definition::{Definition, Question, StoredAnswer};
+use crate::release::{
+    self, ALL, DECLINED, Dimension, Memory, NOT_APPLICABLE, Part, Person, value_key,
+};
 use crate::store::{Identity, audit};
-use crate::suppress::{Released, Table, suppress_since};
+use crate::suppress::Rules;
 
 pub use conoceles_questionnaire::AGGREGATE_DIMENSIONS as DIMENSIONS;
 
@@ -29,8 +34,8 @@ pub struct Cell {
 #[derive(Debug, Clone)]
 pub struct Aggregate {
     pub cells: Vec<Cell>,
-    /// Persons counted: submitted, statistics consent, not blocked, within the filters; absent
-    /// (like `answered` and `declined`) when the table is suppressed whole.
+    /// Persons counted: submitted, statistics consent, not blocked; absent when hidden (like
+    /// `answered` and `declined`).
     pub n: Option<u64>,
     pub answered: Option<u64>,
     pub declined: Option<u64>,
@@ -51,23 +56,59 @@ fn age_band(age: i32) -> &'static str {
     }
 }
 
-fn cell(option: &str, dimension: &str, group: &str, count: u64, hidden: bool) -> Cell {
-    Cell {
-        dimensions: BTreeMap::from([
-            ("option".to_string(), option.to_string()),
-            (dimension.to_string(), group.to_string()),
-        ]),
-        count: (!hidden).then_some(count),
+const NO_DATA: &str = "sin_dato";
+
+fn invalid(field: &str, reason: &str, message: &str) -> AppError {
+    AppError::invalid(vec![FieldViolation::new(field, reason, message)])
+}
+
+/// The group of a person in `dimension`: holders carry sex and age; alternates are `sin_dato`
+/// there.
+fn group_of(row: &sqlx::postgres::PgRow, dimension: &str, holder: bool) -> String {
+    match dimension {
+        "sex" if holder => row.get::<String, _>("holder_sex"),
+        "age_band" if holder => age_band(row.get("holder_age")).to_string(),
+        "sex" | "age_band" => NO_DATA.to_string(),
+        other => row.get::<String, _>(other),
     }
 }
 
+/// Every group of every dimension among the election's candidacies, with its number of
+/// persons (public: the candidacy lists; a holder and an alternate per candidacy).
+async fn dimensions(pool: &sqlx::PgPool, election: Uuid) -> Result<Vec<Dimension>, AppError> {
+    let rows = sqlx::query(
+        "SELECT office, principle, postulant, constituency, holder_sex, holder_age \
+         FROM candidacies WHERE election_id = $1",
+    )
+    .bind(election)
+    .fetch_all(pool)
+    .await?;
+    Ok(DIMENSIONS
+        .iter()
+        .map(|name| {
+            let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+            for r in &rows {
+                for holder in [true, false] {
+                    *sizes.entry(group_of(r, name, holder)).or_default() += 1;
+                }
+            }
+            Dimension {
+                name: name.to_string(),
+                groups: sizes.into_iter().collect(),
+            }
+        })
+        .collect())
+}
+
 impl Identity {
+    /// One predeclared table as of `at` (absent: now), released with its family.
     pub async fn aggregate(
         &self,
         caller: &Caller,
         election: Uuid,
         table: &str,
         filters: &BTreeMap<String, String>,
+        at: Option<DateTime<Utc>>,
         k: u64,
     ) -> Result<Aggregate, AppError> {
         let unknown = || AppError::new(ErrorCode::NotFound, "No existe esa tabla predeclarada.");
@@ -78,56 +119,233 @@ impl Identity {
         let rest = table.strip_prefix("identity.").ok_or_else(unknown)?;
         let (question_id, dimension) = rest.rsplit_once(".by_").ok_or_else(unknown)?;
         let question = definition.question(question_id).ok_or_else(unknown)?;
-        for key in filters.keys() {
-            if !DIMENSIONS.contains(&key.as_str()) || key == "age_band" {
-                return Err(AppError::invalid(vec![conoceles_kit::FieldViolation::new(
+        if at.is_some_and(|at| at > Utc::now()) {
+            return Err(invalid(
+                "at",
+                "in_the_future",
+                "El corte no puede estar en el futuro.",
+            ));
+        }
+        let dimensions = dimensions(&self.pool, election).await?;
+        let groups = dimensions
+            .iter()
+            .find(|d| d.name == dimension)
+            .map(|d| d.groups.clone())
+            .unwrap_or_default();
+        for (key, value) in filters {
+            if key != dimension {
+                return Err(invalid(
                     key,
-                    "unknown_filter",
-                    "Filtro desconocido; use sex, office, principle, postulant o constituency.",
-                )]));
+                    "not_predeclared",
+                    &format!(
+                        "Esta tabla solo se filtra por su propia dimensión ({dimension}); para cruzar con «{key}» use la tabla identity.{question_id}.by_{key}."
+                    ),
+                ));
+            }
+            if !groups.iter().any(|(g, _)| g == value) {
+                return Err(invalid(
+                    key,
+                    "unknown_value",
+                    &format!("«{value}» no es un grupo de {dimension} en esta elección."),
+                ));
             }
         }
-        let filter = |name: &str| filters.get(name).cloned();
-        let cut_off = Utc::now();
-        let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query(
-            "SELECT p.id AS person, p.role, c.office, c.principle, c.postulant, c.constituency, c.holder_sex, c.holder_age, \
-                    k.kek_id, k.nonce AS key_nonce, k.wrapped, a.nonce, a.sealed \
-             FROM questionnaires q JOIN persons p ON p.id = q.person_id JOIN candidacies c ON c.id = p.candidacy_id \
-             JOIN data_keys k ON k.person_id = p.id \
-             LEFT JOIN answers a ON a.person_id = p.id AND a.question_id = $2 \
-             WHERE c.election_id = $1 AND q.statistics_consent_at IS NOT NULL AND q.statistics_consent_at <= $3 \
-               AND q.submitted_at <= $3 AND p.blocked_at IS NULL AND q.deleted_at IS NULL \
-               AND ($4::text IS NULL OR c.holder_sex = $4) AND ($5::text IS NULL OR c.office = $5) \
-               AND ($6::text IS NULL OR c.principle = $6) AND ($7::text IS NULL OR c.postulant = $7) \
-               AND ($8::text IS NULL OR c.constituency = $8)",
+        let family = release::family(&definition, question_id);
+        let root = family[0].id.clone();
+        let snapshot = match at {
+            Some(at) => self.snapshot(election, &root, at).await?.ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::NotFound,
+                    "Esta tabla aún no se había publicado en ese corte; consulte un corte posterior.",
+                )
+            })?,
+            None => {
+                self.release_now(caller, election, &definition, question_id, table, k)
+                    .await?
+            }
+        };
+        Ok(snapshot.view(question, dimension, filters.get(dimension)))
+    }
+}
+
+/// One value as published: absent count when hidden.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shown {
+    pub dimension: String,
+    pub question: String,
+    pub option: String,
+    pub group: String,
+    pub count: Option<u64>,
+}
+
+/// A family's release as published at a cut-off.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub cut_off: DateTime<Utc>,
+    pub cells: Vec<Shown>,
+}
+
+impl Snapshot {
+    fn of(release: &release::Release, cut_off: DateTime<Utc>) -> Self {
+        Self {
+            cut_off,
+            cells: release
+                .cells
+                .iter()
+                .map(|c| Shown {
+                    dimension: c.dimension.clone(),
+                    question: c.question.clone(),
+                    option: c.option.clone(),
+                    group: c.group.clone(),
+                    count: (!c.hidden).then_some(c.count),
+                })
+                .collect(),
+        }
+    }
+
+    fn shown(&self, dimension: &str, question: &str, option: &str, group: &str) -> Option<u64> {
+        self.cells
+            .iter()
+            .find(|c| {
+                (c.dimension == dimension || c.dimension == ALL)
+                    && c.question == question
+                    && c.option == option
+                    && c.group == group
+            })
+            .and_then(|c| c.count)
+    }
+
+    /// One question's table by one dimension (one group of it when `selected`).
+    pub fn view(
+        &self,
+        question: &Question,
+        dimension: &str,
+        selected: Option<&String>,
+    ) -> Aggregate {
+        let mut cells = Vec::new();
+        for c in self.cells.iter().filter(|c| {
+            (c.dimension == dimension || c.dimension == ALL)
+                && (c.question == question.id || c.question == ALL)
+        }) {
+            if selected.is_some_and(|s| *s != c.group) {
+                continue;
+            }
+            let option = if c.question == ALL { ALL } else { &c.option };
+            cells.push(Cell {
+                dimensions: BTreeMap::from([
+                    ("option".to_string(), option.to_string()),
+                    (dimension.to_string(), c.group.clone()),
+                ]),
+                count: c.count,
+            });
+        }
+        let shown = |option: &str| self.shown(dimension, &question.id, option, ALL);
+        let n = self.shown(dimension, ALL, ALL, ALL);
+        // Answered: the options' margins, or what the population leaves after those who
+        // declined and those not asked (the same value, derivable from what is shown).
+        let not_asked = if question.when.is_some() {
+            shown(NOT_APPLICABLE)
+        } else {
+            Some(0)
+        };
+        let answered = question
+            .options
+            .iter()
+            .map(|o| shown(&o.id))
+            .sum::<Option<u64>>()
+            .or_else(|| n?.checked_sub(shown(DECLINED)? + not_asked?));
+        Aggregate {
+            cells,
+            n,
+            answered,
+            declined: shown(DECLINED),
+            cut_off: self.cut_off,
+        }
+    }
+}
+
+impl Identity {
+    /// The family's release published last at or before `at`.
+    async fn snapshot(
+        &self,
+        election: Uuid,
+        family: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Snapshot>, AppError> {
+        let row: Option<(DateTime<Utc>, serde_json::Value)> = sqlx::query_as(
+            "SELECT cut_off, cells FROM release_snapshots \
+             WHERE election_id = $1 AND family = $2 AND cut_off <= $3 ORDER BY cut_off DESC LIMIT 1",
         )
         .bind(election)
-        .bind(question_id)
+        .bind(family)
+        .bind(at)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((cut_off, cells)) = row else {
+            return Ok(None);
+        };
+        let cells: Vec<Shown> = serde_json::from_value(cells).map_err(anyhow::Error::from)?;
+        Ok(Some(Snapshot { cut_off, cells }))
+    }
+
+    /// Releases the family of `question_id` as of now, against what it published last, and
+    /// keeps what it publishes (the memory of the guard and the snapshot).
+    async fn release_now(
+        &self,
+        caller: &Caller,
+        election: Uuid,
+        definition: &Definition,
+        question_id: &str,
+        table: &str,
+        k: u64,
+    ) -> Result<Snapshot, AppError> {
+        let cut_off = Utc::now();
+        let family = release::family(definition, question_id);
+        let questions: Vec<String> = family.iter().map(|q| q.id.clone()).collect();
+        let root = questions[0].clone();
+        let dimensions = dimensions(&self.pool, election).await?;
+
+        let mut tx = self.pool.begin().await?;
+        // The population is shared by every family: one release at a time per election.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(election.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let rows = sqlx::query(
+            "SELECT p.id AS person, p.role, c.office, c.principle, c.postulant, c.constituency, c.holder_sex, c.holder_age, \
+                    q.publication_consent_at IS NOT NULL AND q.publication_consent_at <= $3 AS public, \
+                    k.kek_id, k.nonce AS key_nonce, k.wrapped, a.question_id, a.nonce, a.sealed \
+             FROM questionnaires q JOIN persons p ON p.id = q.person_id JOIN candidacies c ON c.id = p.candidacy_id \
+             JOIN data_keys k ON k.person_id = p.id \
+             LEFT JOIN answers a ON a.person_id = p.id AND a.question_id = ANY($2) \
+             WHERE c.election_id = $1 AND q.statistics_consent_at IS NOT NULL AND q.statistics_consent_at <= $3 \
+               AND q.submitted_at <= $3 AND p.blocked_at IS NULL AND q.deleted_at IS NULL \
+             ORDER BY p.id",
+        )
+        .bind(election)
+        .bind(&questions)
         .bind(cut_off)
-        .bind(filter("sex"))
-        .bind(filter("office"))
-        .bind(filter("principle"))
-        .bind(filter("postulant"))
-        .bind(filter("constituency"))
         .fetch_all(&mut *tx)
         .await?;
-        let (mut n, mut declined) = (0u64, 0u64);
-        let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
-        let mut groups: BTreeSet<String> = BTreeSet::new();
+        let mut persons: Vec<Person> = Vec::new();
+        let mut last: Option<Uuid> = None;
         for r in &rows {
-            n += 1;
-            let holder = r.get::<&str, _>("role") == "holder";
-            let group = match dimension {
-                "sex" if holder => r.get::<String, _>("holder_sex"),
-                "age_band" if holder => age_band(r.get("holder_age")).to_string(),
-                "sex" | "age_band" => "sin_dato".to_string(),
-                other => r.get::<String, _>(other),
-            };
-            let Some(sealed) = r.get::<Option<Vec<u8>>, _>("sealed") else {
-                continue; // the question did not apply to this person
-            };
             let person: Uuid = r.get("person");
+            if last != Some(person) {
+                last = Some(person);
+                let holder = r.get::<&str, _>("role") == "holder";
+                persons.push(Person {
+                    groups: DIMENSIONS.iter().map(|d| group_of(r, d, holder)).collect(),
+                    answers: BTreeMap::new(),
+                    public: holder && r.get::<bool, _>("public"),
+                });
+            }
+            let (Some(question), Some(sealed)) = (
+                r.get::<Option<String>, _>("question_id"),
+                r.get::<Option<Vec<u8>>, _>("sealed"),
+            ) else {
+                continue;
+            };
             let dek = DataKey::unwrap(
                 &self.keys,
                 person,
@@ -137,139 +355,90 @@ impl Identity {
                     wrapped: r.get("wrapped"),
                 },
             )?;
-            let plain = dek.open(person, question_id, r.get("nonce"), &sealed)?;
+            let plain = dek.open(person, &question, r.get("nonce"), &sealed)?;
             let answer: StoredAnswer =
                 serde_json::from_slice(&plain).map_err(anyhow::Error::from)?;
-            if answer.declined {
-                declined += 1;
-                continue;
-            }
-            if let Some(option) = answer.option_ids.first() {
-                groups.insert(group.clone());
-                *counts.entry((option.clone(), group)).or_default() += 1;
+            let chosen = (!answer.declined)
+                .then(|| answer.option_ids.first().cloned())
+                .flatten();
+            if let Some(p) = persons.last_mut() {
+                p.answers.insert(question, chosen);
             }
         }
         audit(&mut tx, caller, None, None, "statistics", table).await?;
 
-        let options: Vec<&str> = question.options.iter().map(|o| o.id.as_str()).collect();
-        let groups: Vec<String> = groups.into_iter().collect();
-        let matrix: Vec<Vec<u64>> = options
-            .iter()
-            .map(|o| {
-                groups
-                    .iter()
-                    .map(|g| {
-                        counts
-                            .get(&(o.to_string(), g.clone()))
-                            .copied()
-                            .unwrap_or(0)
-                    })
-                    .collect()
-            })
+        // The memory of the three parts.
+        let keys = [
+            "population".to_string(),
+            format!("margins.{root}"),
+            format!("cells.{root}"),
+        ];
+        let mut memory = Memory::default();
+        for (key, part) in keys.iter().zip([
+            &mut memory.population,
+            &mut memory.margins,
+            &mut memory.cells,
+        ]) {
+            *part = sqlx::query_as::<_, (String, i64)>(
+                "SELECT value_key, count FROM released_values WHERE election_id = $1 AND table_key = $2",
+            )
+            .bind(election)
+            .bind(key)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|(key, count)| (key, count.max(0) as u64))
             .collect();
-        // The differencing guard: compare with what this table (same filters) last published.
-        let table_key = std::iter::once(table.to_string())
-            .chain(filters.iter().map(|(k, v)| format!("{k}={v}")))
-            .collect::<Vec<_>>()
-            .join("&");
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1 || $2))")
-            .bind(election.to_string())
-            .bind(&table_key)
-            .execute(&mut *tx)
-            .await?;
-        let before: BTreeMap<String, u64> = sqlx::query_as::<_, (String, i64)>(
-            "SELECT value_key, count FROM released_values WHERE election_id = $1 AND table_key = $2",
-        )
-        .bind(election)
-        .bind(&table_key)
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|(key, count)| (key, count as u64))
-        .collect();
-        let key = |option: &str, group: &str| format!("{option}|{group}");
-        let released = Released {
-            cells: options
-                .iter()
-                .map(|o| {
-                    groups
-                        .iter()
-                        .map(|g| before.get(&key(o, g)).copied())
-                        .collect()
-                })
-                .collect(),
-            rows: options
-                .iter()
-                .map(|o| before.get(&key(o, "*")).copied())
-                .collect(),
-            cols: groups
-                .iter()
-                .map(|g| before.get(&key("*", g)).copied())
-                .collect(),
-            total: before.get(&key("*", "*")).copied(),
-        };
-        let t: Table = suppress_since(matrix, k, &released);
-        let mut cells = Vec::new();
-        for (r, option) in options.iter().enumerate() {
-            for (c, group) in groups.iter().enumerate() {
-                cells.push(cell(
-                    option,
-                    dimension,
-                    group,
-                    t.cells[r][c],
-                    t.hidden[r][c],
-                ));
-            }
-            cells.push(cell(
-                option,
-                dimension,
-                "*",
-                t.row_totals[r],
-                t.row_hidden[r],
-            ));
         }
-        for (c, group) in groups.iter().enumerate() {
-            cells.push(cell(
-                "*",
-                dimension,
-                group,
-                t.col_totals[c],
-                t.col_hidden[c],
-            ));
+        let released = release::release(
+            definition,
+            question_id,
+            &dimensions,
+            &persons,
+            &memory,
+            Rules::with_threshold(k),
+        );
+        let (mut table_keys, mut value_keys, mut counts) = (Vec::new(), Vec::new(), Vec::new());
+        for c in released.cells.iter().filter(|c| !c.hidden) {
+            let part = match c.part() {
+                Part::Population => &keys[0],
+                Part::Margins => &keys[1],
+                Part::Cells => &keys[2],
+            };
+            table_keys.push(part.clone());
+            value_keys.push(value_key(c));
+            counts.push(c.count as i64);
         }
-        cells.push(cell("*", dimension, "*", t.total, t.total_hidden));
-        let (keys, counts): (Vec<String>, Vec<i64>) = cells
-            .iter()
-            .filter_map(|c| {
-                let count = c.count?;
-                Some((
-                    key(&c.dimensions["option"], &c.dimensions[dimension]),
-                    count as i64,
-                ))
-            })
-            .unzip();
         sqlx::query(
             "INSERT INTO released_values (election_id, table_key, value_key, count, released_at) \
-             SELECT $1, $2, v.key, v.count, $5 FROM UNNEST($3::text[], $4::bigint[]) AS v(key, count) \
+             SELECT $1, v.t, v.key, v.count, $5 FROM UNNEST($2::text[], $3::text[], $4::bigint[]) AS v(t, key, count) \
              ON CONFLICT (election_id, table_key, value_key) \
              DO UPDATE SET count = EXCLUDED.count, released_at = EXCLUDED.released_at",
         )
         .bind(election)
-        .bind(&table_key)
-        .bind(&keys)
+        .bind(&table_keys)
+        .bind(&value_keys)
         .bind(&counts)
         .bind(cut_off)
         .execute(&mut *tx)
         .await?;
+        let snapshot = Snapshot::of(&released, cut_off);
+        let cells = serde_json::to_value(&snapshot.cells).map_err(anyhow::Error::from)?;
+        // A new snapshot only when something published changed.
+        sqlx::query(
+            "INSERT INTO release_snapshots (election_id, family, cut_off, whole, cells) \
+             SELECT $1, $2, $3, $4, $5 WHERE $5 IS DISTINCT FROM ( \
+                 SELECT cells FROM release_snapshots WHERE election_id = $1 AND family = $2 \
+                 ORDER BY cut_off DESC LIMIT 1)",
+        )
+        .bind(election)
+        .bind(&root)
+        .bind(cut_off)
+        .bind(released.whole)
+        .bind(&cells)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
-        // A table suppressed whole publishes no count of its population either.
-        let shown = |v: u64| (!t.total_hidden).then_some(v);
-        Ok(Aggregate {
-            cells,
-            n: shown(n),
-            answered: shown(t.total),
-            declined: shown(declined),
-            cut_off,
-        })
+        Ok(snapshot)
     }
 }

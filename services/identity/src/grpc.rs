@@ -212,7 +212,14 @@ impl IdentityService for IdentityApi {
         let filters: BTreeMap<String, String> = r.filters.into_iter().collect();
         let table = self
             .identity
-            .aggregate(&caller, election, &r.table, &filters, k.max(2) as u64)
+            .aggregate(
+                &caller,
+                election,
+                &r.table,
+                &filters,
+                from_proto(r.at.as_ref()),
+                k.max(2) as u64,
+            )
             .await?;
         Ok(Response::new(pb::GetAggregateTableResponse {
             cells: table

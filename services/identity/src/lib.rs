@@ -9,6 +9,7 @@ pub use conoceles_questionnaire as definition;
 pub mod events;
 pub mod grpc;
 pub mod policy;
+pub mod release;
 pub mod store;
 pub mod suppress;
 

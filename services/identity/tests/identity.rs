@@ -550,6 +550,7 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
                 }),
                 table: "identity.indigenous.by_sex".into(),
                 filters,
+                at: None,
             },
             "statistics",
             None,
@@ -599,6 +600,7 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
                 }),
                 table: "identity.indigenous.by_sex".into(),
                 filters: HashMap::new(),
+                at: None,
             },
             "capture",
             None,
@@ -612,6 +614,7 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
         }),
         table: "identity.migrant_country.by_sex".into(),
         filters: HashMap::new(),
+        at: None,
     };
     let unknown = stack
         .client()
@@ -633,6 +636,90 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
             .await
             .is_err()
     );
+
+    // Filters: only the table's own dimension, naming one of its groups; the same values as
+    // the whole table. Anything else is refused with its reason in the status message.
+    let women = table(HashMap::from([("sex".to_string(), "mujer".to_string())]))
+        .await
+        .unwrap();
+    assert!(
+        women
+            .cells
+            .iter()
+            .all(|c| c.dimensions["sex"] == "mujer" || c.dimensions["sex"] == "*")
+    );
+    for cell in women
+        .cells
+        .iter()
+        .filter(|c| c.dimensions["sex"] == "mujer")
+    {
+        assert_eq!(
+            cell.count,
+            find(&t, &cell.dimensions["option"], "mujer").count
+        );
+    }
+    let isolating = table(HashMap::from([
+        ("postulant".to_string(), "PT".to_string()),
+        ("constituency".to_string(), "01".to_string()),
+    ]))
+    .await
+    .unwrap_err();
+    assert_eq!(isolating.code(), Code::InvalidArgument);
+    assert!(
+        isolating
+            .message()
+            .contains("solo se filtra por su propia dimensión"),
+        "{}",
+        isolating.message()
+    );
+    let unknown_group = table(HashMap::from([("sex".to_string(), "otro".to_string())]))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown_group.code(), Code::InvalidArgument);
+    assert!(
+        unknown_group.message().contains("«otro» no es un grupo"),
+        "{}",
+        unknown_group.message()
+    );
+    // A cut-off in the future is refused; a past one answers the table as it was published
+    // then (never a fresh count a guard did not compare), and before any release it says so.
+    let at = |at: chrono::DateTime<chrono::Utc>| {
+        let request = stack.request(
+            pb::GetAggregateTableRequest {
+                election_id: Some(common::ElectionId {
+                    value: election.to_string(),
+                }),
+                table: "identity.indigenous.by_sex".into(),
+                filters: HashMap::new(),
+                at: Some(conoceles_kit::proto_time::to_proto(at)),
+            },
+            "statistics",
+            None,
+        );
+        async {
+            stack
+                .client()
+                .await
+                .get_aggregate_table(request)
+                .await
+                .map(tonic::Response::into_inner)
+        }
+    };
+    let future = at(chrono::Utc::now() + chrono::Duration::hours(1))
+        .await
+        .unwrap_err();
+    assert_eq!(future.code(), Code::InvalidArgument);
+    assert!(future.message().contains("futuro"), "{}", future.message());
+    let before = at(chrono::Utc::now() - chrono::Duration::days(1))
+        .await
+        .unwrap_err();
+    assert_eq!(before.code(), Code::NotFound);
+    assert!(
+        before.message().contains("aún no se había publicado"),
+        "{}",
+        before.message()
+    );
+    let published_at = conoceles_kit::proto_time::from_proto(t.cut_off.as_ref()).unwrap();
 
     // Cancelling a candidacy blocks its answers at once: out of the tables and the status.
     let mut tx = stack.producer.begin().await.unwrap();
@@ -688,6 +775,12 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
         now_hidden > 0,
         "the values that moved were published before and are hidden now"
     );
+    // As of the first release's cut-off: that release, not a new count.
+    let then = at(published_at + chrono::Duration::milliseconds(1))
+        .await
+        .unwrap();
+    assert_eq!(then.n, Some(14));
+    assert_eq!(then.cells, t.cells);
     let status = stack
         .client()
         .await

@@ -134,10 +134,21 @@ impl AppError {
         }
     }
 
+    /// Bad input: the message names each field and its reason, so that a client that shows
+    /// only the message (a gRPC status, say) still tells what to fix.
     pub fn invalid(violations: Vec<FieldViolation>) -> Self {
+        let message = if violations.is_empty() {
+            ErrorCode::InvalidArgument.default_message().to_string()
+        } else {
+            let each: Vec<String> = violations
+                .iter()
+                .map(|v| format!("{}: {}", v.field, v.message))
+                .collect();
+            format!("Los datos enviados no son válidos. {}", each.join(" "))
+        };
         AppError::Known {
             code: ErrorCode::InvalidArgument,
-            message: ErrorCode::InvalidArgument.default_message().into(),
+            message,
             violations,
         }
     }

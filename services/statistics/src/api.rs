@@ -98,28 +98,48 @@ fn invalid(field: &str, reason: &str, message: &str) -> AppError {
     AppError::invalid(vec![FieldViolation::new(field, reason, message)])
 }
 
-/// `at` (RFC 3339 or a day `AAAA-MM-DD`, its end in UTC), not in the future; absent: now.
+/// `at` (RFC 3339 or a day `AAAA-MM-DD`, its end in UTC); in the future it is refused (a day
+/// that has begun counts up to now); absent: now.
 pub fn cut_off(query: &HashMap<String, String>) -> Result<(DateTime<Utc>, bool), AppError> {
     let now = Utc::now();
     let Some(value) = query.get("at").map(|v| v.trim()) else {
         return Ok((now, true));
     };
-    let at = DateTime::parse_from_rfc3339(value)
+    let instant = DateTime::parse_from_rfc3339(value)
         .map(|d| d.with_timezone(&Utc))
+        .ok();
+    // A day counts up to its end, or up to now if it has begun.
+    let day = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .ok()
-        .or_else(|| {
-            chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(23, 59, 59))
-                .map(|d| d.and_utc())
+        .and_then(|d| {
+            Some((
+                d.and_hms_opt(0, 0, 0)?.and_utc(),
+                d.and_hms_opt(23, 59, 59)?.and_utc(),
+            ))
         })
-        .ok_or_else(|| {
-            invalid(
+        .filter(|(start, _)| *start <= now)
+        .map(|(_, end)| end.min(now));
+    let future = || {
+        invalid(
+            "at",
+            "in_the_future",
+            "El corte no puede estar en el futuro.",
+        )
+    };
+    let at = match (instant, day) {
+        (Some(at), _) if at > now + Duration::seconds(60) => return Err(future()),
+        (Some(at), _) | (None, Some(at)) => at,
+        (None, None) if chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() => {
+            return Err(future());
+        }
+        (None, None) => {
+            return Err(invalid(
                 "at",
                 "invalid_format",
                 "Use una fecha RFC 3339 o AAAA-MM-DD.",
-            )
-        })?;
+            ));
+        }
+    };
     Ok((at.min(now), at >= now - Duration::seconds(60)))
 }
 
@@ -242,16 +262,14 @@ pub async fn compute(
         let rows = state.sources.compliance(at).await.map_err(upstream)?;
         Table::counts(definition, at, tables::compliance(&rows.rows))
     } else {
-        if !live {
-            return Err(invalid(
-                "at",
-                "not_supported",
-                "Las tablas de identidad se calculan al momento de la consulta.",
-            ));
-        }
         let t = state
             .sources
-            .identity_table(&election, name, filters.clone().into_iter().collect())
+            .identity_table(
+                &election,
+                name,
+                filters.clone().into_iter().collect(),
+                (!live).then_some(at),
+            )
             .await
             .map_err(upstream)?;
         Table {

@@ -117,18 +117,23 @@ impl StatisticsService for StatisticsApi {
         request: Request<pb::GetProgressReportRequest>,
     ) -> Result<Response<pb::GetProgressReportResponse>, Status> {
         let r = request.into_inner();
+        let kind = Kind::from_proto(r.kind).unwrap_or(Kind::Progress);
         let mut query = HashMap::new();
         if let Some(at) = from_proto(r.at.as_ref()) {
             query.insert("at".to_string(), at.to_rfc3339());
         }
-        let t = compute(&self.state, "progress.by_postulant", &query).await?;
-        let cut_off = Some(to_proto(t.cut_off));
-        let bytes = serde_json::to_vec(&t).map_err(|e| AppError::from(anyhow::Error::from(e)))?;
+        let (at, tables) = report::tables(&self.state, &query).await?;
+        let content = report::content(kind, at, &tables)?;
+        let bytes =
+            serde_json::to_vec(&content).map_err(|e| AppError::from(anyhow::Error::from(e)))?;
         use sha2::Digest;
+        let tables: Vec<pb::GetTableResponse> = tables.into_iter().map(response).collect();
         Ok(Response::new(pb::GetProgressReportResponse {
             content_sha256: hex::encode(sha2::Sha256::digest(&bytes)),
-            cut_off,
-            cells: response(t).cells,
+            cut_off: Some(to_proto(at)),
+            cells: tables.first().map(|t| t.cells.clone()).unwrap_or_default(),
+            tables,
+            title: kind.title().to_string(),
         }))
     }
 

@@ -79,22 +79,34 @@ const TABLES: [&str; 4] = [
     COMPLIANCE,
 ];
 
+/// The report's tables at the cut-off `query["at"]` (absent: now), with that cut-off.
+pub async fn tables(
+    state: &ApiState,
+    query: &HashMap<String, String>,
+) -> Result<(DateTime<Utc>, Vec<Table>), AppError> {
+    let (at, _) = cut_off(query)?;
+    let fixed = HashMap::from([("at".to_string(), at.to_rfc3339())]);
+    let mut parts = Vec::new();
+    for name in TABLES {
+        parts.push(compute(state, name, &fixed).await?);
+    }
+    Ok((at, parts))
+}
+
+/// The report's content (what the HTTP API serves and the stored hash covers).
+pub fn content(kind: Kind, at: DateTime<Utc>, tables: &[Table]) -> Result<Value, AppError> {
+    let parts = serde_json::to_value(tables).map_err(anyhow::Error::from)?;
+    Ok(json!({ "kind": kind.as_str(), "title": kind.title(), "cut_off": at, "tables": parts }))
+}
+
 /// The report's content at the cut-off `query["at"]` (absent: now).
 pub async fn produce(
     state: &ApiState,
     kind: Kind,
     query: &HashMap<String, String>,
 ) -> Result<Value, AppError> {
-    let (at, _) = cut_off(query)?;
-    let fixed = HashMap::from([("at".to_string(), at.to_rfc3339())]);
-    let mut parts = Vec::new();
-    for name in TABLES {
-        parts.push(
-            serde_json::to_value(compute(state, name, &fixed).await?)
-                .map_err(anyhow::Error::from)?,
-        );
-    }
-    Ok(json!({ "kind": kind.as_str(), "title": kind.title(), "cut_off": at, "tables": parts }))
+    let (at, tables) = tables(state, query).await?;
+    content(kind, at, &tables)
 }
 
 /// A stored report (without its content when listed).

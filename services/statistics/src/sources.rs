@@ -128,6 +128,7 @@ impl Sources {
         election: &str,
         table: &str,
         filters: HashMap<String, String>,
+        at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<identity::GetAggregateTableResponse, Status> {
         let request = self
             .tokens
@@ -139,6 +140,7 @@ impl Sources {
                     }),
                     table: table.to_string(),
                     filters,
+                    at: at.map(conoceles_kit::proto_time::to_proto),
                 },
             )
             .await?;
