@@ -7,10 +7,9 @@
 //! other answers). A follow-up's answered and declined rows sum to the parent option that asked
 //! it, in every column and in the margins; those equations are part of the release.
 //!
-//! Three releases, in order, each fixing what the next one must respect: the population of
-//! each group of every dimension (shared by every question; from then on assumed known to the
-//! attacker, so that what other families' tables tell of it cannot weaken this one), the
-//! family's margins (shared by every dimension), and the family's cells by every dimension
+//! Two releases, in order: the population of each group of every dimension (shared by every
+//! question; from then on assumed known to the attacker, so that what other families' tables
+//! tell of it cannot weaken this one), then the family's margins and cells by every dimension
 //! together (so that no table of the family can be subtracted from another).
 
 use std::collections::BTreeMap;
@@ -363,8 +362,10 @@ pub fn release(
     }
     coordinates[at.grand] = [ALL.into(), ALL.into(), ALL.into(), ALL.into()];
     bounds[at.grand].upper = Some(everyone);
-    for (b, k) in bounds.iter_mut().zip(&known) {
+    for ((b, k), v) in bounds.iter_mut().zip(&known).zip(&values) {
         b.lower = *k;
+        // A public count that the data exceeds (a list not yet updated) is no bound.
+        b.upper = b.upper.filter(|u| u >= v);
     }
     // The protection interval reaches up to the population of the value's group.
     for (d, dimension) in dimensions.iter().enumerate() {
@@ -424,20 +425,19 @@ pub fn release(
     for i in at.columns() {
         system.known_to_attacker[i] = true;
     }
-    // 2. The family's margins, shared by every dimension.
-    system.lines = margin_lines.clone();
-    system.released = remembered(&memory.margins);
+    // 2. The family's margins and cells by every dimension, together: a margin is shared by
+    // every table of the family, so it is decided once with all of them.
+    system.lines = cell_lines.into_iter().chain(margin_lines).collect();
+    system.released = (0..size)
+        .map(|i| {
+            let key = key(i);
+            memory.margins.get(&key).or(memory.cells.get(&key)).copied()
+        })
+        .collect();
+    system.released[at.grand] = memory.population.get(&key(at.grand)).copied();
     for r in 0..nr {
         system.fixed[at.margin(r)] = None;
     }
-    let margins = protect(&system, rules);
-    if margins.whole {
-        return whole(&system);
-    }
-    settle(&mut system, &margins, (0..nr).map(|r| at.margin(r)));
-    // 3. The cells of every dimension, together.
-    system.lines = cell_lines.into_iter().chain(margin_lines).collect();
-    system.released = remembered(&memory.cells);
     for (d, dimension) in dimensions.iter().enumerate() {
         for r in 0..nr {
             for g in 0..dimension.groups.len() {

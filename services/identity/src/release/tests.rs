@@ -128,7 +128,7 @@ fn dataset(n: usize, mut seed: u64) -> Vec<Someone> {
             let party = parties[next(4) as usize];
             let pick = |x: u64, options: &[&'static str]| -> Option<&'static str> {
                 // One in eight declines.
-                (x % 8 != 0).then(|| options[(x as usize / 8) % options.len()])
+                (!x.is_multiple_of(8)).then(|| options[(x as usize / 8) % options.len()])
             };
             let disability = pick(next(64), &["yes", "no", "no", "no"]);
             let migrant = pick(next(64), &["yes", "no", "no"]);
@@ -348,5 +348,83 @@ proptest::proptest! {
         let r = run(question, &people, None, rules);
         let narrow = audit(&definition(), question, &published(&r), &people, rules.p);
         proptest::prop_assert!(narrow.is_empty(), "{:#?}", narrow);
+    }
+}
+
+/// A dataset shaped like the demo's election: six dimensions, sixteen districts, ten
+/// postulants, persons spread unevenly (some groups of one or two).
+#[test]
+fn a_dataset_of_the_demos_shape_keeps_every_interval_across_six_dimensions() {
+    let shape: [(&str, usize); 6] = [
+        ("sex", 3),
+        ("office", 2),
+        ("principle", 2),
+        ("postulant", 10),
+        ("constituency", 16),
+        ("age_band", 5),
+    ];
+    let mut seed = 9u64;
+    let mut next = |m: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % m
+    };
+    let mut people = dataset(150, 77);
+    for person in &mut people {
+        person.groups = shape
+            .iter()
+            .map(|(d, groups)| {
+                // Skewed: the first groups are the largest.
+                let g = next(*groups as u64).min(next(*groups as u64));
+                (d.to_string(), format!("g{g}"))
+            })
+            .collect();
+    }
+    let dimensions: Vec<Dimension> = shape
+        .iter()
+        .map(|(d, groups)| Dimension {
+            name: d.to_string(),
+            groups: (0..*groups)
+                .map(|g| {
+                    let name = format!("g{g}");
+                    let n = people.iter().filter(|s| s.groups[*d] == name).count() as u64;
+                    (name, 2 * n + 2)
+                })
+                .collect(),
+        })
+        .collect();
+    let persons: Vec<Person> = people
+        .iter()
+        .map(|s| Person {
+            groups: shape.iter().map(|(d, _)| s.groups[*d].clone()).collect(),
+            answers: s.answers.clone(),
+            public: s.public,
+        })
+        .collect();
+    let rules = Rules::with_threshold(5);
+    for question in ["indigenous", "disability", "migrant"] {
+        let release = release(
+            &definition(),
+            question,
+            &dimensions,
+            &persons,
+            &Memory::default(),
+            rules,
+        );
+        assert!(
+            !release.whole,
+            "{question}: 150 persons are published in part"
+        );
+        let published: Vec<Published> = dimensions
+            .iter()
+            .map(|d| Published {
+                dimension: &d.name,
+                groups: &d.groups,
+                release: &release,
+            })
+            .collect();
+        let narrow = audit(&definition(), question, &published, &people, rules.p);
+        assert!(narrow.is_empty(), "{question}: {narrow:#?}");
     }
 }

@@ -1,6 +1,7 @@
 //! The feasible interval of a hidden count, by linear programming (good_lp with microlp):
 //! the least and the most the value can be, given every published count, the lines and the
-//! bounds the attacker knows.
+//! bounds the attacker knows. Only the lines connected to the value through hidden values
+//! take part: the others cannot move it.
 
 use good_lp::{Expression, ProblemVariables, Solution, SolverModel, Variable, microlp, variable};
 
@@ -19,31 +20,60 @@ pub struct Bounds {
 
 /// The integral interval `[lo, hi]` value `target` can take; `None` if the solver failed.
 pub fn interval(system: &System, hidden: &[bool], target: usize) -> Option<(u64, u64)> {
-    let lo = solve(system, hidden, target, false)?;
-    let hi = solve(system, hidden, target, true)?;
+    let unknown = |i: usize| hidden[i] && (i == target || !system.known_to_attacker[i]);
+    // The lines reachable from the target through unknown values.
+    let mut by_value: Vec<Vec<usize>> = vec![Vec::new(); system.values.len()];
+    for (l, line) in system.lines.iter().enumerate() {
+        for &i in line.members.iter().chain([&line.total]) {
+            if unknown(i) {
+                by_value[i].push(l);
+            }
+        }
+    }
+    let mut in_component = vec![false; system.values.len()];
+    let mut line_taken = vec![false; system.lines.len()];
+    let mut lines = Vec::new();
+    let mut stack = vec![target];
+    in_component[target] = true;
+    while let Some(i) = stack.pop() {
+        for &l in &by_value[i] {
+            if line_taken[l] {
+                continue;
+            }
+            line_taken[l] = true;
+            lines.push(l);
+            let line = &system.lines[l];
+            for &j in line.members.iter().chain([&line.total]) {
+                if unknown(j) && !in_component[j] {
+                    in_component[j] = true;
+                    stack.push(j);
+                }
+            }
+        }
+    }
+    let lo = solve(system, &in_component, &lines, target, false)?;
+    let hi = solve(system, &in_component, &lines, target, true)?;
     Some((
         (lo - 1e-6).ceil().max(0.0) as u64,
         (hi + 1e-6).floor() as u64,
     ))
 }
 
-fn solve(system: &System, hidden: &[bool], target: usize, maximise: bool) -> Option<f64> {
-    let cap = if hidden[system.grand] {
-        system.bounds[system.grand].upper.unwrap_or(u64::MAX / 4)
-    } else {
-        system.values[system.grand]
-    };
+fn solve(
+    system: &System,
+    variable_at: &[bool],
+    lines: &[usize],
+    target: usize,
+    maximise: bool,
+) -> Option<f64> {
+    let cap = system.bounds[system.grand]
+        .upper
+        .unwrap_or(u64::MAX / 4)
+        .max(system.values[system.grand]);
     let mut vars = ProblemVariables::new();
     let mut slot: Vec<Option<Variable>> = vec![None; system.values.len()];
-    let mut in_lines = vec![false; system.values.len()];
-    for line in &system.lines {
-        for &i in line.members.iter().chain([&line.total]) {
-            in_lines[i] = true;
-        }
-    }
-    in_lines[target] = true;
     for (i, s) in slot.iter_mut().enumerate() {
-        if hidden[i] && in_lines[i] && (i == target || !system.known_to_attacker[i]) {
+        if variable_at[i] {
             let upper = system.bounds[i].upper.unwrap_or(cap).min(cap);
             let lower = system.assumed_lower(i).min(upper);
             *s = Some(vars.add(variable().min(lower as f64).max(upper as f64)));
@@ -56,11 +86,8 @@ fn solve(system: &System, hidden: &[bool], target: usize, maximise: bool) -> Opt
         vars.minimise(objective)
     }
     .using(microlp);
-    for line in &system.lines {
-        let touches = line.members.iter().chain([&line.total]).any(|&i| hidden[i]);
-        if !touches {
-            continue;
-        }
+    for &l in lines {
+        let line = &system.lines[l];
         let mut sum = Expression::from(0.0);
         for &i in line.members.iter().chain([&line.total]) {
             let sign = if i == line.total { -1.0 } else { 1.0 };

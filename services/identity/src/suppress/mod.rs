@@ -147,6 +147,7 @@ pub fn protect(system: &System, rules: Rules) -> Decision {
     // The population is published, or the release is hidden whole: never a partner.
     let free =
         |hidden: &[bool], i: usize| system.fixed[i].is_none() && !hidden[i] && i != system.grand;
+    let mut wide = vec![false; n];
     // The interval each value has from the public facts alone.
     let mut public: std::collections::BTreeMap<usize, Option<(u64, u64)>> = Default::default();
     loop {
@@ -156,7 +157,9 @@ pub fn protect(system: &System, rules: Rules) -> Decision {
             changed = false;
             for line in &system.lines {
                 let all: Vec<usize> = line.members.iter().copied().chain([line.total]).collect();
-                if all.iter().filter(|&&i| hidden[i]).count() != 1 {
+                // A value the attacker knows counts as shown.
+                let unknown = |i: usize| hidden[i] && !system.known_to_attacker[i];
+                if all.iter().filter(|&&i| unknown(i)).count() != 1 {
                     continue;
                 }
                 let partner = all
@@ -173,46 +176,76 @@ pub fn protect(system: &System, rules: Rules) -> Decision {
                 }
             }
         }
-        // Protection intervals, clipped to what the public facts alone allow.
-        let narrow = (0..n).find(|&i| {
+        // Protection intervals, clipped to what the public facts alone allow. Hiding more only
+        // widens an interval, so a value found wide stays wide.
+        let mut narrow = None;
+        for i in 0..n {
             let c = system.values[i];
-            if !hidden[i] || c == 0 || system.known_to_attacker[i] {
-                return false;
+            if !hidden[i] || c == 0 || system.known_to_attacker[i] || wide[i] {
+                continue;
             }
+            let reach = system.upper_reach(&hidden, i);
             let Some((lo, hi)) = interval(system, &hidden, i) else {
-                return true;
+                narrow = Some(i);
+                break;
             };
+            // Wide without clipping: no need to ask what the public facts alone allow.
+            let lower = system.assumed_lower(i);
+            if lo <= c.saturating_sub(rules.p).max(lower) && hi >= (c + rules.p).min(reach) {
+                wide[i] = true;
+                continue;
+            }
             let Some((floor, ceiling)) = *public
                 .entry(i)
                 .or_insert_with(|| interval(system, &vec![true; n], i))
             else {
-                return true;
+                narrow = Some(i);
+                break;
             };
             let need_lo = c.saturating_sub(rules.p).max(floor);
-            let need_hi = (c + rules.p)
-                .min(ceiling)
-                .min(system.upper_reach(&hidden, i));
-            lo > need_lo || hi < need_hi
-        });
+            let need_hi = (c + rules.p).min(ceiling).min(reach);
+            if lo <= need_lo && hi >= need_hi {
+                wide[i] = true;
+            } else {
+                narrow = Some(i);
+                break;
+            }
+        }
         let Some(target) = narrow else {
             return Decision {
                 hidden,
                 whole: false,
             };
         };
-        // Widen it: hide the smallest value of a line through it that can absorb p, else the
-        // largest one it can reach.
-        let candidates: Vec<usize> = system
-            .lines_of(target)
-            .flat_map(|l| l.members.iter().copied().chain([l.total]))
-            .filter(|&i| i != target && free(&hidden, i))
-            .collect();
-        let pick = candidates
-            .iter()
-            .copied()
-            .filter(|&i| system.values[i] >= rules.p)
-            .min_by_key(|&i| system.values[i])
-            .or_else(|| candidates.iter().copied().max_by_key(|&i| system.values[i]));
+        // Widen it: hide a value of a line through it (the smallest that can absorb p, else the
+        // largest); when every such line is hidden already, look one line further.
+        let mut frontier = vec![target];
+        let mut seen = vec![false; n];
+        seen[target] = true;
+        let mut pick = None;
+        while pick.is_none() && !frontier.is_empty() {
+            let mut candidates = Vec::new();
+            let mut next = Vec::new();
+            for &v in &frontier {
+                for line in system.lines_of(v) {
+                    for i in line.members.iter().copied().chain([line.total]) {
+                        if free(&hidden, i) {
+                            candidates.push(i);
+                        } else if hidden[i] && !seen[i] && !system.known_to_attacker[i] {
+                            seen[i] = true;
+                            next.push(i);
+                        }
+                    }
+                }
+            }
+            pick = candidates
+                .iter()
+                .copied()
+                .filter(|&i| system.values[i] >= rules.p)
+                .min_by_key(|&i| system.values[i])
+                .or_else(|| candidates.iter().copied().max_by_key(|&i| system.values[i]));
+            frontier = next;
+        }
         match pick {
             Some(i) => hidden[i] = true,
             None => return everything(system),
