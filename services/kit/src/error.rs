@@ -277,9 +277,70 @@ impl From<AppError> for tonic::Status {
     }
 }
 
+impl AppError {
+    /// The error a peer answered, for this service to pass on: its code, its Spanish message and
+    /// its field violations (from the status details). A peer's internal error, or a code with
+    /// no meaning for the caller, is this service's "unavailable": the peer failed, not the
+    /// request.
+    pub fn from_status(status: &tonic::Status) -> Self {
+        let code = match status.code() {
+            tonic::Code::InvalidArgument | tonic::Code::OutOfRange => ErrorCode::InvalidArgument,
+            tonic::Code::NotFound => ErrorCode::NotFound,
+            tonic::Code::AlreadyExists => ErrorCode::AlreadyExists,
+            tonic::Code::Unauthenticated => ErrorCode::Unauthenticated,
+            tonic::Code::PermissionDenied => ErrorCode::PermissionDenied,
+            tonic::Code::FailedPrecondition => ErrorCode::FailedPrecondition,
+            tonic::Code::ResourceExhausted => ErrorCode::RateLimited,
+            _ => {
+                return AppError::new(
+                    ErrorCode::Unavailable,
+                    ErrorCode::Unavailable.default_message(),
+                );
+            }
+        };
+        let violations =
+            <conoceles_proto::common::v1::ErrorDetail as prost::Message>::decode(status.details())
+                .map(|detail| {
+                    detail
+                        .violations
+                        .into_iter()
+                        .map(|v| FieldViolation::new(v.field, v.reason, v.message))
+                        .collect()
+                })
+                .unwrap_or_default();
+        AppError::Known {
+            code,
+            message: status.message().to_string(),
+            violations,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_peers_error_passes_on_with_its_code_message_and_violations() {
+        let sent = AppError::invalid(vec![FieldViolation::new(
+            "at",
+            "in_the_future",
+            "El corte no puede estar en el futuro.",
+        )]);
+        let message = sent.messages();
+        let status: tonic::Status = sent.into();
+        assert!(
+            status
+                .message()
+                .contains("El corte no puede estar en el futuro.")
+        );
+        let received = AppError::from_status(&status);
+        assert_eq!(received.code(), ErrorCode::InvalidArgument);
+        assert_eq!(received.messages(), message);
+        let internal = AppError::from_status(&tonic::Status::internal("boom"));
+        assert_eq!(internal.code(), ErrorCode::Unavailable);
+        assert!(!internal.messages()[0].contains("boom"));
+    }
 
     #[test]
     fn grpc_and_http_agree_on_every_code() {

@@ -80,18 +80,20 @@ pub fn declared() -> DeclaredRouter<ApiState> {
         )
 }
 
+/// A source's answer passed on: bad input and "not found" as they are; anything else (the
+/// statistics' own credentials refused included) is the source being unavailable.
 fn upstream(status: tonic::Status) -> AppError {
-    match status.code() {
-        tonic::Code::NotFound => AppError::new(ErrorCode::NotFound, status.message()),
-        tonic::Code::InvalidArgument => AppError::new(ErrorCode::InvalidArgument, status.message()),
-        _ => {
-            tracing::warn!(code = ?status.code(), "a source of the statistics is unavailable");
-            AppError::new(
-                ErrorCode::Unavailable,
-                ErrorCode::Unavailable.default_message(),
-            )
-        }
+    let passed_on = match status.code() {
+        tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => AppError::new(
+            ErrorCode::Unavailable,
+            ErrorCode::Unavailable.default_message(),
+        ),
+        _ => AppError::from_status(&status),
+    };
+    if passed_on.code() == ErrorCode::Unavailable {
+        tracing::warn!(code = ?status.code(), "a source of the statistics is unavailable");
     }
+    passed_on
 }
 
 fn invalid(field: &str, reason: &str, message: &str) -> AppError {

@@ -428,3 +428,54 @@ fn a_dataset_of_the_demos_shape_keeps_every_interval_across_six_dimensions() {
         assert!(narrow.is_empty(), "{question}: {narrow:#?}");
     }
 }
+
+/// The worked example of docs/identity.md: 23 persons, disability by sex.
+fn worked_example() -> Vec<Someone> {
+    let mut people = Vec::new();
+    let mut add = |n: usize, sex: &str, party: &str, answers: &[(&str, Option<&str>)]| {
+        for _ in 0..n {
+            people.push(someone(sex, party, answers, false));
+        }
+    };
+    let yes = |d: &'static str| {
+        [
+            ("disability", Some("yes")),
+            ("disability_duration", Some(d)),
+        ]
+    };
+    add(2, "mujer", "PAN", &yes("permanent"));
+    add(1, "mujer", "PT", &yes("temporary"));
+    add(9, "mujer", "PT", &[("disability", Some("no"))]);
+    add(1, "hombre", "PAN", &yes("permanent"));
+    add(8, "hombre", "PAN", &[("disability", Some("no"))]);
+    add(2, "hombre", "MC", &[("disability", None)]);
+    people
+}
+
+#[test]
+fn worked_example_publishes_what_the_docs_say() {
+    let people = worked_example();
+    let r = run("disability", &people, None, Rules::with_threshold(5));
+    let shown = |q: &str, o: &str, g: &str| {
+        let c = r.release.value("sex", q, o, g).unwrap();
+        (!c.hidden).then_some(c.count)
+    };
+    for o in ["yes", "no", DECLINED] {
+        for g in ["mujer", "hombre"] {
+            assert_eq!(shown("disability", o, g), None, "{o} {g}");
+        }
+    }
+    assert_eq!(shown("disability", "yes", ALL), None);
+    assert_eq!(shown("disability", "no", ALL), Some(17));
+    assert_eq!(shown("disability", DECLINED, ALL), None);
+    assert_eq!(shown(ALL, ALL, "mujer"), Some(12));
+    assert_eq!(shown(ALL, ALL, "hombre"), Some(11));
+    assert_eq!(shown(ALL, ALL, ALL), Some(23));
+    for o in ["permanent", "temporary", DECLINED, NOT_APPLICABLE] {
+        for g in ["mujer", "hombre", ALL] {
+            assert_eq!(shown("disability_duration", o, g), None, "{o} {g}");
+        }
+    }
+    let narrow = audit(&definition(), "disability", &published(&r), &people, 2);
+    assert!(narrow.is_empty(), "{narrow:#?}");
+}
