@@ -22,7 +22,7 @@ test('a citizen finds who runs where they vote, compares, and downloads the data
     const district = page.getByLabel('Tu distrito o circunscripción');
     const options = await district.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
     assert.ok(options.length > 0, 'districts to choose from');
-    // The demo leaves some candidacies unpublished at random (every seventh id not started):
+    // The demo leaves some candidacies unpublished (every seventh, by holder, district and party):
     // the first district, through the form, that lists two candidacies to compare.
     const boxes = page.getByLabel('Comparar', { exact: true });
     let chosen = null;

@@ -151,7 +151,7 @@ impl Identity {
             }
         }
         let family = release::family(&definition, question_id);
-        let root = family[0].id.clone();
+        let root = family.first().ok_or_else(unknown)?.id.clone();
         let snapshot = match at {
             Some(at) => self.snapshot(election, &root, at).await?.ok_or_else(|| {
                 AppError::new(
@@ -302,7 +302,7 @@ impl Identity {
         let cut_off = Utc::now();
         let family = release::family(definition, question_id);
         let questions: Vec<String> = family.iter().map(|q| q.id.clone()).collect();
-        let root = questions[0].clone();
+        let root = questions.first().cloned().unwrap_or_default();
         let dimensions = dimensions(&self.pool, election).await?;
 
         let mut tx = self.pool.begin().await?;

@@ -19,8 +19,8 @@ use uuid::Uuid;
 pub use sections::{Bounds, Fields, Section};
 pub(crate) use store::DECODING;
 pub use store::{
-    PersonProgress, SavedSection, dashboard, photo_bytes, progress, save_photo, save_section,
-    sections_of,
+    DashboardRow, PersonProgress, SavedSection, dashboard, photo_bytes, progress, save_photo,
+    save_section, sections_of,
 };
 pub use submit::{Attempt, Receipt, attempts, canonical_json, receipt, receipts_of, submit};
 
