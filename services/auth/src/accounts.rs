@@ -39,7 +39,7 @@ impl Accounts {
         address: &str,
     ) -> Result<(NewSession, Account), LoginError> {
         self.limiter
-            .check(email.as_str(), address)
+            .check(email.as_str(), address, self.clock.now())
             .await
             .map_err(LoginError::Limited)?;
         let account = store::by_email(&self.pool, email)
@@ -53,7 +53,7 @@ impl Accounts {
         let now = self.clock.now();
         let Some(account) = account.filter(|_| matches) else {
             self.limiter
-                .record_failure(email.as_str(), address)
+                .record_failure(email.as_str(), address, now)
                 .await
                 .map_err(LoginError::Limited)?;
             let mut conn = self

@@ -4,8 +4,8 @@
 //! |---|---|
 //! | `SESSION_IDLE_MINUTES` | 30 |
 //! | `SESSION_ABSOLUTE_HOURS` | 12 |
-//! | `LOGIN_FAILURES_PER_ACCOUNT` | 5 per `LOGIN_WINDOW_MINUTES` |
-//! | `LOGIN_FAILURES_PER_ADDRESS` | 50 per `LOGIN_WINDOW_MINUTES` |
+//! | `LOGIN_FAILURES_PER_ACCOUNT` | 5 per `LOGIN_WINDOW_MINUTES` from one address before delays (30 s, doubling up to the window); four times as many from every address together before delays of at most a minute |
+//! | `LOGIN_FAILURES_PER_ADDRESS` | 50 per `LOGIN_WINDOW_MINUTES` across accounts before delays (5 s, doubling up to 5 minutes) |
 //! | `LOGIN_WINDOW_MINUTES` | 15 |
 //! | `AUTH_SIGNING_KEY` | unset: a key is generated at start (tokens die with the process) |
 //! | `SERVICE_SECRETS` | unset: no service can obtain tokens. `name=secret,name=secret` |

@@ -151,12 +151,21 @@ impl TestApp {
     }
 
     async fn login(&self, email: &str, password: &str) -> Result<pb::LoginResponse, tonic::Status> {
+        self.login_from(email, password, "192.0.2.10").await
+    }
+
+    async fn login_from(
+        &self,
+        email: &str,
+        password: &str,
+        address: &str,
+    ) -> Result<pb::LoginResponse, tonic::Status> {
         self.front()
             .await
             .login(pb::LoginRequest {
                 email: email.into(),
                 password: password.into(),
-                client_address: "192.0.2.10".into(),
+                client_address: address.into(),
             })
             .await
             .map(|r| r.into_inner())
@@ -338,6 +347,76 @@ async fn repeated_failures_block_the_account_with_a_retry_time() {
         .parse()
         .unwrap();
     assert!((1..=15 * 60).contains(&retry));
+    app.stop().await;
+}
+
+/// The hostile tester's H1: five wrong passwords from anywhere locked a party out for 15
+/// minutes, again and again. Now the guesser's own address waits, longer each time; the party
+/// from its address logs in; and even when many addresses guess at once the party waits a
+/// minute at most.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_delay_the_guesser_not_the_person_they_target() {
+    let app = spawn_app().await;
+    let password = app
+        .create(
+            "partido@pt.org.mx",
+            Role::Party,
+            Some(uuid::Uuid::now_v7()),
+            None,
+        )
+        .await;
+    let guess = |address: &'static str| app.login_from("partido@pt.org.mx", "adivinanza", address);
+    for _ in 0..5 {
+        assert_eq!(
+            guess("203.0.113.66").await.unwrap_err().code(),
+            Code::Unauthenticated
+        );
+    }
+    let waits = |status: &tonic::Status| -> u64 {
+        status
+            .metadata()
+            .get("retry-after")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let first = guess("203.0.113.66").await.unwrap_err();
+    assert_eq!(first.code(), Code::ResourceExhausted);
+    assert!((1..=30).contains(&waits(&first)), "{}", waits(&first));
+    // The party, from its own address, is not delayed.
+    app.login_from("partido@pt.org.mx", &password, "198.51.100.20")
+        .await
+        .expect("the targeted party logs in from its address");
+    // The guesser's next wait is longer.
+    app.clock.advance(Duration::seconds(31));
+    assert_eq!(
+        guess("203.0.113.66").await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
+    let second = guess("203.0.113.66").await.unwrap_err();
+    assert!(waits(&second) > 30, "{}", waits(&second));
+    // Many addresses guessing: the account as a whole is slowed, by a minute at most.
+    for i in 0..30 {
+        let _ = app
+            .login_from(
+                "partido@pt.org.mx",
+                "adivinanza",
+                &format!("203.0.113.{}", 100 + i),
+            )
+            .await;
+    }
+    let slowed = app
+        .login_from("partido@pt.org.mx", &password, "198.51.100.20")
+        .await
+        .unwrap_err();
+    assert_eq!(slowed.code(), Code::ResourceExhausted);
+    assert!(waits(&slowed) <= 60, "{}", waits(&slowed));
+    app.clock.advance(Duration::seconds(61));
+    app.login_from("partido@pt.org.mx", &password, "198.51.100.20")
+        .await
+        .expect("after a minute the party is in");
     app.stop().await;
 }
 

@@ -20,6 +20,7 @@
 //! | `VALIDATION_GRPC_URL` | `http://127.0.0.1:50054` (for the capture front's review pages) |
 //! | `STATISTICS_GRPC_URL` | `http://127.0.0.1:50056` (the public site's statistics page, the back office's reports) |
 //! | `SERVICE_SECRET` | unset: the service cannot obtain tokens to call other services |
+//! | `TRUSTED_PROXIES` | unset: the client's address is the connection's; a comma-separated list of addresses or networks (`10.0.0.0/8`) of the ingress, whose `X-Forwarded-For` is then believed |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset: traces are not exported |
 //! | `CLOCK_OFFSET_SECONDS` | unset: the calendar's clock is the system's (capture reads it through `clock::now`; set it only to rehearse a calendar on a copy of the system, never in production) |
 //!
@@ -126,6 +127,8 @@ pub struct ServiceConfig {
     /// Where `statistics` answers (for the public site's statistics page).
     pub statistics_url: String,
     pub service_secret: Option<SecretString>,
+    /// The proxies whose `X-Forwarded-For` names the client (the ingress).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl ServiceConfig {
@@ -206,6 +209,20 @@ impl ServiceConfig {
                 reason: format!("expected whole seconds, got {v:?}"),
             })?),
         };
+        let trusted_proxies = get("TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                v.parse::<ipnet::IpNet>()
+                    .or_else(|_| v.parse::<IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| ConfigError {
+                        key: "TRUSTED_PROXIES",
+                        reason: format!("expected addresses or networks (10.0.0.0/8), got {v:?}"),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             service,
             bind_address,
@@ -227,6 +244,7 @@ impl ServiceConfig {
             statistics_url: get("STATISTICS_GRPC_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:50056".into()),
             service_secret: get("SERVICE_SECRET").map(SecretString::from),
+            trusted_proxies,
         })
     }
 

@@ -257,6 +257,9 @@ impl ServiceServer {
             let stop = stop.clone();
             let router = router
                 .layer(axum::middleware::from_fn(crate::http::security_headers))
+                .layer(axum::Extension(crate::http::TrustedProxies(
+                    std::sync::Arc::new(self.config.trusted_proxies.clone()),
+                )))
                 .into_make_service_with_connect_info::<SocketAddr>();
             servers.push((
                 "http",

@@ -6,19 +6,17 @@
 
 mod openapi;
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use chrono::{DateTime, NaiveDate, Utc};
 use conoceles_kit::FieldViolation;
 use conoceles_kit::access::{Actor, Caller, Role, Rule};
 use conoceles_kit::error::{AppError, ErrorCode};
-use conoceles_kit::http::DeclaredRouter;
 use conoceles_kit::http::input::{ApiPath, ApiQuery, json_body};
+use conoceles_kit::http::{ClientAddress, DeclaredRouter};
 use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -181,7 +179,7 @@ struct SessionCreated {
 /// `POST /api/v1/sessions`: a session token for `Authorization: Bearer`.
 async fn create_session(
     State(state): State<FrontState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     body: Bytes,
 ) -> ApiResult<Response> {
     let credentials: Credentials = json_body(&body)?;
@@ -190,7 +188,7 @@ async fn create_session(
         .login(
             &credentials.email,
             &credentials.password,
-            &peer.ip().to_string(),
+            &client.to_string(),
         )
         .await
         .map_err(|status| {

@@ -1,13 +1,13 @@
 //! `GET/POST /ingresar`, `POST /salir`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
+use conoceles_kit::http::ClientAddress;
 use http::{StatusCode, header};
 use serde::Deserialize;
 
@@ -24,13 +24,13 @@ pub struct NextQuery {
     siguiente: String,
 }
 
-/// Only local paths are followed after login (no open redirects).
+/// Only local paths are followed after login (no open redirects): a single leading `/`, then
+/// visible ASCII only — browsers drop tabs and newlines, so `/<TAB>/evil.example` would become
+/// `//evil.example`, and a newline cannot go in a `Location` header.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/"
-    }
+    let visible = next.bytes().all(|b| b.is_ascii_graphic());
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    if visible && local { next } else { "/" }
 }
 
 fn login_page(
@@ -80,7 +80,7 @@ pub struct LoginForm {
 
 pub async fn submit(
     State(state): State<FrontState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -97,7 +97,7 @@ pub async fn submit(
     }
     match state
         .auth
-        .login(&form.email, &form.password, &peer.ip().to_string())
+        .login(&form.email, &form.password, &client.to_string())
         .await
     {
         Ok(login) => {
@@ -194,5 +194,15 @@ mod tests {
         assert_eq!(safe_next("//evil.example"), "/");
         assert_eq!(safe_next("https://evil.example"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
+        // Browsers drop tabs and newlines: `/<TAB>/evil.example` is `//evil.example` to them.
+        for hostile in [
+            "/\t/evil.example/x",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/caf\u{e9}",
+            "",
+        ] {
+            assert_eq!(safe_next(hostile), "/", "{hostile:?}");
+        }
     }
 }

@@ -77,6 +77,20 @@ impl Gate {
     }
 }
 
+impl Gate {
+    /// A gRPC path as a metric label: a method the policy declares (or an infrastructure
+    /// route), else `unknown`.
+    fn label(&self, path: &str) -> String {
+        if is_infrastructure_route(path) {
+            "infrastructure".to_string()
+        } else if self.policy.rule(path).is_some() {
+            path.to_string()
+        } else {
+            "unknown".to_string()
+        }
+    }
+}
+
 fn bearer(headers: &http::HeaderMap) -> Option<&str> {
     headers
         .get(http::header::AUTHORIZATION)?
@@ -183,11 +197,14 @@ where
                     .headers()
                     .get("grpc-status")
                     .and_then(|v| v.to_str().ok())
-                    .unwrap_or("0")
-                    .to_string();
-                metrics::counter!("grpc_requests_total", "method" => path.clone(), "code" => code)
+                    .and_then(|v| v.parse::<u8>().ok())
+                    .filter(|c| *c <= 16)
+                    .map_or_else(|| "0".to_string(), |c| c.to_string());
+                // Only declared methods name a series; anything else a client sends is one.
+                let method = gate.label(&path);
+                metrics::counter!("grpc_requests_total", "method" => method.clone(), "code" => code)
                     .increment(1);
-                metrics::histogram!("grpc_request_duration_seconds", "method" => path)
+                metrics::histogram!("grpc_request_duration_seconds", "method" => method)
                     .record(started.elapsed().as_secs_f64());
             }
             response

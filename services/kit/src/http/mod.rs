@@ -2,6 +2,7 @@
 //! rule, the access middleware, and a span per request that continues the caller's trace.
 
 mod access;
+pub mod client;
 mod headers;
 pub mod input;
 pub mod session;
@@ -9,6 +10,7 @@ pub mod shed;
 mod trace;
 
 pub use access::{Authenticator, DeclaredRouter};
+pub use client::{ClientAddress, TrustedProxies};
 pub use headers::{no_store, security_headers};
 pub use trace::trace_requests;
 

@@ -10,8 +10,21 @@ use tracing::Instrument;
 
 use crate::telemetry::propagation;
 
+/// The methods a label may name; any other folds into `OTHER` (a client can invent methods,
+/// and every distinct label is a time series held until restart).
+const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// A request method as a metric label: one of [`METHODS`], else `OTHER`.
+pub fn method_label(method: &http::Method) -> &'static str {
+    METHODS
+        .iter()
+        .find(|m| **m == method.as_str())
+        .copied()
+        .unwrap_or("OTHER")
+}
+
 pub async fn trace_requests(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -39,4 +52,23 @@ pub async fn trace_requests(request: Request, next: Next) -> Response {
     metrics::histogram!("http_request_duration_seconds", &labels[..2])
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_methods_fold_into_one_label() {
+        assert_eq!(method_label(&http::Method::GET), "GET");
+        for invented in ["FOO", "X".repeat(60_000).as_str(), "get"] {
+            let method = http::Method::from_bytes(invented.as_bytes()).unwrap();
+            assert_eq!(
+                method_label(&method),
+                "OTHER",
+                "{}",
+                &invented[..3.min(invented.len())]
+            );
+        }
+    }
 }
