@@ -357,6 +357,14 @@ impl AuthService for AuthApi {
         )
         .await
         .map_err(AppError::Unexpected)?;
+        // New passwords: whoever signed in with the earlier ones (a lost sheet) is signed out.
+        for (generated, _) in &issued {
+            self.accounts
+                .sessions
+                .revoke_all(generated.account.id)
+                .await
+                .map_err(AppError::Unexpected)?;
+        }
         let now = self.accounts.clock.now();
         Ok(Response::new(pb::IssueCredentialSheetResponse {
             credentials: issued

@@ -801,9 +801,36 @@ mod generated_accounts {
             .password
             .clone();
         let holder_login = app.login(&candidacy_email, &holder_password).await.unwrap();
-        let scope = holder_login.account.unwrap().scope.unwrap();
+        let scope = holder_login.account.clone().unwrap().scope.unwrap();
         assert_eq!(scope.candidacy_id.unwrap().value, candidacy.to_string());
         assert_eq!(scope.party_id.unwrap().value, party.to_string());
+        // A sheet issued again (the first was lost) gives new passwords and ends every session
+        // opened with the old ones.
+        let reissued = as_admin
+            .clone()
+            .issue_credential_sheet(pb::IssueCredentialSheetRequest {
+                party_id: party_id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(reissued.credentials.len(), 2);
+        assert_eq!(
+            app.resolve(&holder_login.session_token)
+                .await
+                .unwrap_err()
+                .code(),
+            Code::Unauthenticated,
+            "the session opened with the lost sheet's password"
+        );
+        let holder_password = reissued
+            .credentials
+            .iter()
+            .find(|c| c.account.as_ref().unwrap().kind == "candidacy")
+            .unwrap()
+            .password
+            .clone();
+        let holder_login = app.login(&candidacy_email, &holder_password).await.unwrap();
 
         let marked = as_admin
             .clone()

@@ -21,7 +21,6 @@ pub mod profile;
 pub mod profile_counts;
 pub mod progress;
 pub mod reviews;
-pub mod spreadsheet;
 pub mod statistics_client;
 pub mod validation_client;
 

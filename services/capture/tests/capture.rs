@@ -2348,6 +2348,19 @@ async fn statistics_count_a_known_dataset_now_and_as_of_an_earlier_cut_off() {
     assert_eq!(count(&now, "submitted", "sex", "*"), 1);
     assert_eq!(count(&now, "not_started", "sex", "*"), total - 2);
     assert_eq!(count(&now, "*", "sex", "mujer"), women);
+    // A value that smuggles a second filter is one value (no table for it), and does not
+    // poison the genuine query's cache entry.
+    let smuggled =
+        get("/api/v1/tables/progress.by_sex?office=diputacion_mr%26postulant%3DPVEM".into()).await;
+    let smuggled: serde_json::Value = smuggled.json().await.unwrap();
+    assert_eq!(count(&smuggled, "*", "sex", "*"), 0, "{smuggled}");
+    let genuine: serde_json::Value =
+        get("/api/v1/tables/progress.by_sex?office=diputacion_mr&postulant=PVEM".into())
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert!(count(&genuine, "*", "sex", "*") > 0, "{genuine}");
     // Another dimension with the same filter counts the same candidacies (capture groups by
     // what each table asks).
     let by_office: serde_json::Value =

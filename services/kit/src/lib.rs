@@ -7,6 +7,7 @@ pub mod amqp;
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod csv;
 pub mod db;
 pub mod error;
 pub mod grpc;

@@ -176,11 +176,9 @@ pub async fn compute(
         .filter(|(k, _)| k.as_str() != "at" && k.as_str() != "format")
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let filter_key = filters
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
+    // JSON, not `k=v&…`: a value holding `&` or `=` cannot pass for two filters and poison the
+    // genuine query's entry.
+    let filter_key = serde_json::to_string(&filters).unwrap_or_default();
     let key = if live {
         format!(
             "table:{name}:{filter_key}:now:v{}",

@@ -306,14 +306,7 @@ pub fn csv(table: &Table) -> String {
     out
 }
 
-/// One CSV field, quoted when it must be.
-pub fn csv_field(v: &str) -> String {
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v.to_string()
-    }
-}
+pub use conoceles_kit::csv::csv_field;
 
 #[cfg(test)]
 mod tests {

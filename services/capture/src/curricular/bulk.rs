@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::sections::{self, Bounds, Fields, Section};
 use super::{Candidacy, PersonRole, check_editable, dashboard, load, sections_of};
-use crate::spreadsheet::{csv_field, csv_value};
+use conoceles_kit::csv::{csv_field, csv_value};
 
 /// Largest file accepted.
 pub const MAX_BYTES: usize = 8 * 1024 * 1024;

@@ -19,7 +19,7 @@ use super::{FrontState, password_change_redirect};
 use crate::candidacies::{self, Filters};
 use crate::election;
 use crate::import::{self, PersonRow};
-use crate::spreadsheet::csv_field;
+use conoceles_kit::csv::csv_field;
 
 #[derive(Deserialize, Default)]
 pub struct FilterQuery {

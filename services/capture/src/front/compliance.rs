@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::views::{ComplianceLine, CompliancePage, MessagePage, Nav, render};
 use super::{FrontState, session::SessionInfo, status_messages};
 use crate::election;
-use crate::spreadsheet::csv_field;
+use conoceles_kit::csv::csv_field;
 
 #[derive(Deserialize, Default)]
 pub struct CutOff {

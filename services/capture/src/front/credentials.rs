@@ -20,7 +20,7 @@ use super::views::{
     render,
 };
 use super::{FrontState, password_change_redirect, status_messages};
-use crate::spreadsheet::csv_field;
+use conoceles_kit::csv::csv_field;
 
 fn time_of(ts: &Option<prost_types::Timestamp>) -> String {
     conoceles_kit::proto_time::from_proto(ts.as_ref())

@@ -7,7 +7,7 @@ use std::io::Cursor;
 use super::Rng;
 use crate::curricular::bulk::field_columns;
 use crate::curricular::sections::{EDUCATION_LEVELS, EDUCATION_STATUSES};
-use crate::spreadsheet::csv_field;
+use conoceles_kit::csv::csv_field;
 
 const CAREERS: [&str; 10] = [
     "Derecho",
@@ -220,7 +220,7 @@ mod tests {
             for (i, header) in headers.iter().enumerate() {
                 if let Some((section, field)) = header.split_once('.') {
                     let section = Section::from_slug(section).unwrap();
-                    let value = crate::spreadsheet::csv_value(&record[i]).to_string();
+                    let value = conoceles_kit::csv::csv_value(&record[i]).to_string();
                     sections
                         .entry(section)
                         .or_default()

@@ -189,6 +189,23 @@ fn replay(entry: &Entry, request_headers: &HeaderMap) -> Response {
     response
 }
 
+/// Whether an `Accept-Encoding` value takes gzip: a coding named `gzip` (any case) whose
+/// quality is not zero. (A substring test let `GZIP` through, whose answer then went, unzipped
+/// or not, to the wrong key.)
+fn accepts_gzip(value: &str) -> bool {
+    value.split(',').any(|coding| {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .or_else(|| p.strip_prefix("Q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        name.eq_ignore_ascii_case("gzip") && !refused
+    })
+}
+
 /// The middleware: serve from the cache, or run the site and keep a successful answer.
 pub async fn layer(State(cache): State<Arc<PageCache>>, request: Request, next: Next) -> Response {
     if !cacheable(&request) {
@@ -198,7 +215,7 @@ pub async fn layer(State(cache): State<Arc<PageCache>>, request: Request, next: 
         .headers()
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("gzip"));
+        .is_some_and(accepts_gzip);
     let key = format!("{}|{}", request.uri(), if gzip { "gz" } else { "id" });
     let request_headers = request.headers().clone();
     let stored = cache.get(&key);
@@ -288,6 +305,16 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
+
+    #[test]
+    fn gzip_is_taken_by_name_in_any_case_unless_refused() {
+        for takes in ["gzip", "GZIP", "br, Gzip;q=0.5", "deflate, gzip"] {
+            assert!(accepts_gzip(takes), "{takes}");
+        }
+        for refuses in ["", "identity", "x-gzip-not", "gzip;q=0", "br, gzip; q=0.0"] {
+            assert!(!accepts_gzip(refuses), "{refuses}");
+        }
+    }
 
     /// A site whose one page takes 300 ms to render and says how many times it was rendered.
     fn site(cache: Arc<PageCache>, renders: Arc<AtomicUsize>) -> Router {

@@ -2,6 +2,7 @@
 //! historic export, multi-valued fields in their own columns), the JSON, and Popolo (Person,
 //! Organization, Post, Membership). Only what the public profile holds: never a private field.
 
+use conoceles_kit::csv::csv_field;
 use serde_json::{Value, json};
 
 use crate::model::Published;
@@ -156,20 +157,6 @@ fn rows(p: &Published) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// A cell as CSV, with spreadsheet formulas neutralised.
-fn csv_cell(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) {
-        format!("'{v}")
-    } else {
-        v.to_string()
-    };
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
-}
-
 /// The CSV's header line.
 pub fn csv_header() -> String {
     let mut out = COLUMNS
@@ -187,7 +174,7 @@ pub fn csv_lines(p: &Published) -> String {
     for row in rows(p) {
         out.push_str(
             &row.iter()
-                .map(|c| csv_cell(c))
+                .map(|c| csv_field(c))
                 .collect::<Vec<_>>()
                 .join(","),
         );
