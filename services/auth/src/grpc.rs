@@ -14,7 +14,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::accounts::Accounts;
-use crate::domain::{Email, Password};
+use crate::domain::{Email, Password, PasswordError};
 use crate::generated;
 use crate::limiter::LimitError;
 use crate::store::{self, Account, Audit};
@@ -206,8 +206,18 @@ impl AuthService for AuthApi {
         request: Request<pb::ChangePasswordRequest>,
     ) -> Result<Response<pb::ChangePasswordResponse>, Status> {
         let req = request.into_inner();
-        let new_password = Password::parse(&req.new_password)
-            .map_err(|e| invalid("new_password", "invalid_length", e.to_string()))?;
+        // The account's own email is the first thing an attacker tries.
+        let email = match self.accounts.resolve(&req.session_token).await {
+            Ok(Some((_, account))) => account.email.as_str().to_string(),
+            _ => String::new(),
+        };
+        let new_password = Password::parse(&req.new_password, &[email.as_str()]).map_err(|e| {
+            let reason = match e {
+                PasswordError::Guessable => "guessable",
+                _ => "invalid_length",
+            };
+            invalid("new_password", reason, e.to_string())
+        })?;
         let session = self
             .accounts
             .change_password(&req.session_token, &req.current_password, &new_password)

@@ -80,7 +80,7 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
         let hasher = Hasher::new(2);
-        let password = Password::parse("una contraseña larga").unwrap();
+        let password = Password::parse("una contraseña larga", &[]).unwrap();
         let hash = hasher.hash(&password).await.unwrap();
         assert!(
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),

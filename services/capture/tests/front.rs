@@ -302,6 +302,14 @@ async fn an_admin_issues_a_credential_sheet_that_lets_a_candidate_log_in() {
         .await;
     assert_eq!(sheet.status, StatusCode::OK);
     assert!(sheet.body.contains("Hoja de credenciales"));
+    // The address printed is the configured one (CAPTURE_PUBLIC_URL), not the request's `Host`
+    // (the test's port), which anyone can write.
+    assert!(
+        sheet.body.contains("http://127.0.0.1:8081/ingresar"),
+        "{}",
+        sheet.body
+    );
+    assert!(!sheet.body.contains("https://127.0.0.1:"), "{}", sheet.body);
     let section = sheet
         .body
         .split("Diputación local MR — Distrito 07")

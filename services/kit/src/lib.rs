@@ -2,6 +2,10 @@
 //! ops endpoints, PostgreSQL, RabbitMQ (outbox and inbox), Redis and the error vocabulary.
 //! Each concern lives here once; the services compose it.
 
+/// The password rule as people read it, on every screen where a password is chosen (`auth`
+/// enforces it).
+pub const PASSWORD_RULE: &str = "Al menos 8 caracteres y que no sea fácil de adivinar: evite contraseñas comunes como «12345678» o «password», palabras sueltas y secuencias. Una frase de varias palabras es lo mejor; no se exigen símbolos ni mayúsculas.";
+
 pub mod access;
 pub mod amqp;
 pub mod cache;

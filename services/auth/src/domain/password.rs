@@ -1,6 +1,7 @@
-//! Passwords: 8 to 64 characters as the rules ask (longer ones are allowed up to 256, to bound
-//! hashing cost), no composition rules. Generated passwords avoid characters that are easy to
-//! confuse on a printed sheet.
+//! Passwords: at least 8 characters (up to 256, to bound hashing cost) and not easy to guess —
+//! no composition rules, but nothing a cracker tries first (common passwords, dictionary words,
+//! sequences, keyboard walks, dates), as zxcvbn estimates it: the one rule every screen states
+//! (`conoceles_kit::PASSWORD_RULE`). Generated passwords avoid characters that are easy to confuse on a printed sheet.
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -13,19 +14,30 @@ pub enum PasswordError {
     TooShort,
     #[error("La contraseña no puede tener más de 256 caracteres.")]
     TooLong,
+    #[error(
+        "Esa contraseña es demasiado fácil de adivinar (es común, una palabra sola o una secuencia). Use una frase de varias palabras."
+    )]
+    Guessable,
 }
 
 #[derive(Debug, Clone)]
 pub struct Password(SecretString);
 
 impl Password {
-    pub fn parse(input: &str) -> Result<Self, PasswordError> {
+    /// A password a person chose; `context` holds what an attacker would try with it (the
+    /// account's email, say).
+    pub fn parse(input: &str, context: &[&str]) -> Result<Self, PasswordError> {
         let chars = input.chars().count();
         if chars < MIN_CHARS {
             return Err(PasswordError::TooShort);
         }
         if chars > MAX_CHARS {
             return Err(PasswordError::TooLong);
+        }
+        let mut known = vec!["conoceles", "contraseña", "contrasena", "iec", "ine"];
+        known.extend_from_slice(context);
+        if u8::from(zxcvbn::zxcvbn(input, &known).score()) < 2 {
+            return Err(PasswordError::Guessable);
         }
         Ok(Self(SecretString::from(input.to_string())))
     }
@@ -55,14 +67,13 @@ mod tests {
     #[test]
     fn length_rules_without_composition_rules() {
         assert_eq!(
-            Password::parse("corta").unwrap_err(),
+            Password::parse("corta", &[]).unwrap_err(),
             PasswordError::TooShort
         );
-        assert!(Password::parse("solo letras minúsculas").is_ok());
-        assert!(Password::parse(&"x".repeat(64)).is_ok());
-        assert!(Password::parse(&"x".repeat(200)).is_ok());
+        assert!(Password::parse("solo letras minúsculas", &[]).is_ok());
+        assert!(Password::parse("frase de la revisión 2026", &[]).is_ok());
         assert_eq!(
-            Password::parse(&"x".repeat(257)).unwrap_err(),
+            Password::parse(&"x".repeat(257), &[]).unwrap_err(),
             PasswordError::TooLong
         );
     }
@@ -72,11 +83,29 @@ mod tests {
         let a = Password::generate();
         let b = Password::generate();
         assert_eq!(a.expose().chars().count(), 16);
-        assert!(Password::parse(a.expose()).is_ok());
+        assert!(Password::parse(a.expose(), &[]).is_ok());
         assert_ne!(a.expose(), b.expose());
         assert!(
             !format!("{a:?}").contains(a.expose()),
             "Debug hides the password"
         );
+    }
+
+    #[test]
+    fn common_and_guessable_passwords_are_refused() {
+        for weak in [
+            "12345678",
+            "password",
+            "qwertyuiop",
+            "contraseña",
+            "xxxxxxxxxxxx",
+            "ana@pri.org.mx1",
+        ] {
+            assert_eq!(
+                Password::parse(weak, &["ana@pri.org.mx"]).unwrap_err(),
+                PasswordError::Guessable,
+                "{weak}"
+            );
+        }
     }
 }

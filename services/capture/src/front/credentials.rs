@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use conoceles_proto::auth::v1 as pb;
@@ -161,22 +160,17 @@ pub async fn sheet(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(party_id): Path<String>,
-    headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
     let sheet = match issue(&state, &session, &party_id, &form.csrf).await {
         Ok(sheet) => sheet,
         Err(response) => return response,
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8081");
     render(
         StatusCode::OK,
         &SheetPage {
             issued: time_of(&sheet.issued_at),
-            login_url: format!("https://{host}/ingresar"),
+            login_url: format!("{}/ingresar", state.public_url),
             credentials: credentials_of(&sheet),
         },
     )

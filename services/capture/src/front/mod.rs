@@ -39,6 +39,10 @@ pub struct FrontState {
     pub pool: sqlx::PgPool,
     /// For the admin's preview of the public site.
     pub site_preview: SitePreview,
+    /// Where people reach this back office (`CAPTURE_PUBLIC_URL`, default
+    /// `http://127.0.0.1:8081`): the address printed on credential sheets, never a request's
+    /// `Host` header (which anyone can write).
+    pub public_url: String,
 }
 
 /// Where the public site is (`PUBLIC_SITE_URL`, default `http://127.0.0.1:8080`) and the

@@ -23,6 +23,7 @@ fn page(session: &SessionInfo, status: StatusCode, done: bool, errors: Vec<Strin
     render(
         status,
         &PasswordPage {
+            rule: conoceles_kit::PASSWORD_RULE,
             nav: Some(Nav::of(session)),
             csrf: session.csrf_token.clone(),
             forced: session.must_change_password,

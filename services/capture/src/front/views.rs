@@ -50,6 +50,8 @@ pub struct PasswordPage {
     pub forced: bool,
     pub done: bool,
     pub errors: Vec<String>,
+    /// `conoceles_kit::PASSWORD_RULE`.
+    pub rule: &'static str,
 }
 
 #[derive(Template)]
