@@ -60,6 +60,7 @@ impl AuthSettings {
         let signer = match get("AUTH_SIGNING_KEY") {
             None => TokenSigner::generate(),
             Some(encoded) => {
+                conoceles_kit::config::refuse_demo_secret("AUTH_SIGNING_KEY", &encoded, &lookup)?;
                 let seed: [u8; 32] = STANDARD
                     .decode(encoded.trim())
                     .ok()
@@ -78,6 +79,7 @@ impl AuthSettings {
                     key: "SERVICE_SECRETS",
                     reason: "expected name=secret pairs separated by commas".into(),
                 })?;
+                conoceles_kit::config::refuse_demo_secret("SERVICE_SECRETS", secret, &lookup)?;
                 if secret.len() < 16 {
                     return Err(ConfigError {
                         key: "SERVICE_SECRETS",

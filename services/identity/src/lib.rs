@@ -39,6 +39,8 @@ pub fn keyring_from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Resu
     let current = get("IDENTITY_KEK").context(
         "IDENTITY_KEK is not set: the identity service needs its key-encryption key (id:base64 of 32 bytes)",
     )?;
+    conoceles_kit::config::refuse_demo_secret("IDENTITY_KEK", &current, &get)
+        .map_err(|e| anyhow::anyhow!("{}: {}", e.key, e.reason))?;
     let previous = get("IDENTITY_KEK_PREVIOUS")
         .unwrap_or_default()
         .split(',')

@@ -20,6 +20,7 @@
 //! | `VALIDATION_GRPC_URL` | `http://127.0.0.1:50054` (for the capture front's review pages) |
 //! | `STATISTICS_GRPC_URL` | `http://127.0.0.1:50056` (the public site's statistics page, the back office's reports) |
 //! | `SERVICE_SECRET` | unset: the service cannot obtain tokens to call other services |
+//! | `CONOCELES_ALLOW_DEMO_SECRETS` | unset: a service refuses to start with a published demo secret (compose's fallbacks, the Kubernetes dev placeholders: [`is_demo_secret`]); `1` only for a demonstration on one's own machine |
 //! | `TRUSTED_PROXIES` | unset: the client's address is the connection's; a comma-separated list of addresses or networks (`10.0.0.0/8`) of the ingress, whose `X-Forwarded-For` is then believed |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset: traces are not exported |
 //! | `CLOCK_OFFSET_SECONDS` | unset: the calendar's clock is the system's (capture reads it through `clock::now`; set it only to rehearse a calendar on a copy of the system, never in production) |
@@ -209,6 +210,9 @@ impl ServiceConfig {
                 reason: format!("expected whole seconds, got {v:?}"),
             })?),
         };
+        if let Some(secret) = get("SERVICE_SECRET") {
+            refuse_demo_secret("SERVICE_SECRET", &secret, &lookup)?;
+        }
         let trusted_proxies = get("TRUSTED_PROXIES")
             .unwrap_or_default()
             .split(',')
@@ -259,6 +263,43 @@ impl ServiceConfig {
     }
 }
 
+/// Whether a secret is one the repository publishes (compose's fallbacks `demo-…-change-me`,
+/// the Kubernetes dev placeholders `dev-only-…` and the keys whose bytes say `INSECURE`):
+/// anyone can read it, so anyone holding it could mint tokens or open the identity answers.
+pub fn is_demo_secret(value: &str) -> bool {
+    use base64::Engine;
+    let value = value.trim();
+    let key = value.rsplit_once(':').map_or(value, |(_, key)| key);
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(key)
+        .map(|b| String::from_utf8_lossy(&b).to_ascii_uppercase())
+        .unwrap_or_default();
+    let lower = value.to_ascii_lowercase();
+    lower.starts_with("demo-")
+        || lower.starts_with("dev-only-")
+        || lower.contains("change-me")
+        || decoded.contains("INSECURE")
+}
+
+/// Refuses a published demo secret unless `CONOCELES_ALLOW_DEMO_SECRETS=1` says this is a
+/// demonstration on one's own machine.
+pub fn refuse_demo_secret(
+    key: &'static str,
+    value: &str,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    let allowed = lookup("CONOCELES_ALLOW_DEMO_SECRETS").is_some_and(|v| v.trim() == "1");
+    if is_demo_secret(value) && !allowed {
+        return Err(ConfigError {
+            key,
+            reason: "this is a demo secret published in the repository; set a secret of your own \
+                     (or CONOCELES_ALLOW_DEMO_SECRETS=1 for a demonstration on your own machine)"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
 /// `scheme://user:password@host/path` → `scheme://host/path`.
 fn strip_credentials(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -273,6 +314,43 @@ fn strip_credentials(url: &str) -> String {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn the_repositorys_demo_secrets_are_refused_without_the_development_flag() {
+        // Every secret compose falls back to and every dev placeholder of k8s.
+        let mut published = Vec::new();
+        for file in [
+            include_str!("../../../compose.yaml"),
+            include_str!("../../../k8s/placeholder-secrets/secrets.yaml"),
+        ] {
+            for line in file.lines() {
+                for key in ["SERVICE_SECRET:", "AUTH_SIGNING_KEY:", "IDENTITY_KEK:"] {
+                    if let Some(value) = line.trim().strip_prefix(key) {
+                        let value = value.trim();
+                        let value = value
+                            .split_once(":-")
+                            .map_or(value, |(_, v)| v.trim_end_matches('}'));
+                        if !value.is_empty() {
+                            published.push(value.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(published.len() >= 8, "{published:?}");
+        for value in &published {
+            assert!(is_demo_secret(value), "{value} passes for a real secret");
+        }
+        let strict = |_: &str| None;
+        let demo = |key: &str| (key == "CONOCELES_ALLOW_DEMO_SECRETS").then(|| "1".to_string());
+        assert!(refuse_demo_secret("SERVICE_SECRET", &published[0], &strict).is_err());
+        assert!(refuse_demo_secret("SERVICE_SECRET", &published[0], &demo).is_ok());
+        let err = config(ServiceName::Capture, &[("SERVICE_SECRET", "demo-capture-secret-change-me")]);
+        assert_eq!(err.unwrap_err().key, "SERVICE_SECRET");
+        // A secret of one's own starts.
+        assert!(!is_demo_secret("q8Yv2mR7kLp3Xw9Tz4Nc"));
+        assert!(!is_demo_secret("local-1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+    }
 
     fn config(service: ServiceName, vars: &[(&str, &str)]) -> Result<ServiceConfig, ConfigError> {
         let map: HashMap<String, String> = vars
