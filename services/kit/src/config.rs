@@ -345,11 +345,16 @@ mod tests {
         let demo = |key: &str| (key == "CONOCELES_ALLOW_DEMO_SECRETS").then(|| "1".to_string());
         assert!(refuse_demo_secret("SERVICE_SECRET", &published[0], &strict).is_err());
         assert!(refuse_demo_secret("SERVICE_SECRET", &published[0], &demo).is_ok());
-        let err = config(ServiceName::Capture, &[("SERVICE_SECRET", "demo-capture-secret-change-me")]);
+        let err = config(
+            ServiceName::Capture,
+            &[("SERVICE_SECRET", "demo-capture-secret-change-me")],
+        );
         assert_eq!(err.unwrap_err().key, "SERVICE_SECRET");
         // A secret of one's own starts.
         assert!(!is_demo_secret("q8Yv2mR7kLp3Xw9Tz4Nc"));
-        assert!(!is_demo_secret("local-1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+        assert!(!is_demo_secret(
+            "local-1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+        ));
     }
 
     fn config(service: ServiceName, vars: &[(&str, &str)]) -> Result<ServiceConfig, ConfigError> {

@@ -259,13 +259,11 @@ impl ServiceServer {
                 .layer(axum::middleware::from_fn(crate::http::security_headers))
                 .layer(axum::Extension(crate::http::TrustedProxies(
                     std::sync::Arc::new(self.config.trusted_proxies.clone()),
-                )))
-                .into_make_service_with_connect_info::<SocketAddr>();
+                )));
             servers.push((
                 "http",
                 tokio::spawn(async move {
-                    axum::serve(listener, router)
-                        .with_graceful_shutdown(stop.cancelled_owned())
+                    crate::http::serve::serve(listener, router, stop)
                         .await
                         .context("HTTP server failed")
                 }),

@@ -5,6 +5,7 @@ mod access;
 pub mod client;
 mod headers;
 pub mod input;
+pub mod serve;
 pub mod session;
 pub mod shed;
 mod trace;
