@@ -334,6 +334,16 @@ async fn a_party_fills_previews_and_submits_and_the_event_reaches_the_broker() {
         )
         .await;
     assert_eq!(again, StatusCode::CONFLICT);
+    // The browser's cookie does not write through the API from another site's page.
+    let (forged, body) = party
+        .api_from(
+            "cross-site",
+            Method::POST,
+            &format!("/api/v1/candidacies/{candidacy}/submissions"),
+            None,
+        )
+        .await;
+    assert_eq!(forged, StatusCode::FORBIDDEN, "{body}");
 
     // Exactly one curricular.submitted reaches the broker, with the receipt's hash.
     let delivered = tap.next().await;

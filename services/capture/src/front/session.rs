@@ -57,12 +57,22 @@ pub struct SessionAuthenticator {
 #[async_trait::async_trait]
 impl Authenticator for SessionAuthenticator {
     async fn authenticate(&self, request: &mut Request) -> Result<Option<Actor>, AppError> {
+        let from_cookie = bearer(request.headers()).is_none();
         let Some(token) = bearer(request.headers())
             .or_else(|| cookie(request.headers(), SESSION_COOKIE))
             .map(str::to_string)
         else {
             return Ok(None);
         };
+        let api = request.uri().path().starts_with("/api/");
+        // A browser sends the cookie with a form or fetch from any site: an API write carried by
+        // the cookie must come from this site's own pages (pages' forms carry a CSRF token).
+        if api && from_cookie && !request.method().is_safe() && !same_origin(request.headers()) {
+            return Err(AppError::new(
+                ErrorCode::PermissionDenied,
+                "Solicitud rechazada: con la sesión del navegador solo se escribe desde las páginas de este sitio; los programas usan Authorization: Bearer.",
+            ));
+        }
         let resolved = match self.auth.resolve(&token).await {
             Ok(resolved) => resolved,
             Err(status) if status.code() == tonic::Code::Unauthenticated => return Ok(None),
@@ -89,6 +99,27 @@ impl Authenticator for SessionAuthenticator {
             must_change_password: account.must_change_password,
         }));
         Ok(Some(actor))
+    }
+}
+
+/// Whether a request comes from this site's own pages: the browser says so
+/// (`Sec-Fetch-Site: same-origin`), or its `Origin` names the host it was sent to.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if let Some(site) = fetch_site {
+        return site == "same-origin";
+    }
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok());
+    let origin = headers
+        .get(http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    match (origin, host) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        _ => false,
     }
 }
 
@@ -129,5 +160,27 @@ mod tests {
         assert!(csrf_matches("abc", "abc"));
         assert!(!csrf_matches("abc", "abd"));
         assert!(!csrf_matches("", ""));
+    }
+
+    #[test]
+    fn only_this_sites_pages_are_same_origin() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, v.parse().unwrap());
+            }
+            h
+        };
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(same_origin(&headers(&[
+            ("host", "captura.iec.org.mx"),
+            ("origin", "https://captura.iec.org.mx")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "captura.iec.org.mx"),
+            ("origin", "https://evil.example")
+        ])));
+        assert!(!same_origin(&headers(&[("host", "captura.iec.org.mx")])));
     }
 }

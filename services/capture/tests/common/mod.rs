@@ -366,14 +366,29 @@ impl Browser {
         self.send(request).await
     }
 
-    /// A JSON API call with the session cookie; returns the status and the parsed body.
+    /// A JSON API call with the session cookie, as the site's own pages make it (the browser
+    /// says `Sec-Fetch-Site: same-origin`); returns the status and the parsed body.
     pub async fn api(
         &mut self,
         method: reqwest::Method,
         path: &str,
         body: Option<serde_json::Value>,
     ) -> (StatusCode, serde_json::Value) {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        self.api_from("same-origin", method, path, body).await
+    }
+
+    /// A JSON API call with the session cookie from a page of another site (`cross-site`).
+    pub async fn api_from(
+        &mut self,
+        fetch_site: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("sec-fetch-site", fetch_site);
         if let Some(body) = body {
             request = request.json(&body);
         }
