@@ -542,7 +542,7 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
         .unwrap();
     }
     // Without statistics consent, a person is not counted.
-    let table = |filters: HashMap<String, String>| {
+    let table_at = |filters: HashMap<String, String>, at: Option<chrono::DateTime<chrono::Utc>>| {
         let request = stack.request(
             pb::GetAggregateTableRequest {
                 election_id: Some(common::ElectionId {
@@ -550,7 +550,7 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
                 }),
                 table: "identity.indigenous.by_sex".into(),
                 filters,
-                at: None,
+                at: at.map(conoceles_kit::proto_time::to_proto),
             },
             "statistics",
             None,
@@ -564,6 +564,7 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
                 .map(tonic::Response::into_inner)
         }
     };
+    let table = |filters: HashMap<String, String>| table_at(filters, None);
     let t = table(HashMap::new()).await.unwrap();
     assert_eq!(t.n, Some(14));
     assert_eq!(t.answered, Some(14));
@@ -683,28 +684,7 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
     );
     // A cut-off in the future is refused; a past one answers the table as it was published
     // then (never a fresh count a guard did not compare), and before any release it says so.
-    let at = |at: chrono::DateTime<chrono::Utc>| {
-        let request = stack.request(
-            pb::GetAggregateTableRequest {
-                election_id: Some(common::ElectionId {
-                    value: election.to_string(),
-                }),
-                table: "identity.indigenous.by_sex".into(),
-                filters: HashMap::new(),
-                at: Some(conoceles_kit::proto_time::to_proto(at)),
-            },
-            "statistics",
-            None,
-        );
-        async {
-            stack
-                .client()
-                .await
-                .get_aggregate_table(request)
-                .await
-                .map(tonic::Response::into_inner)
-        }
-    };
+    let at = |at: chrono::DateTime<chrono::Utc>| table_at(HashMap::new(), Some(at));
     let future = at(chrono::Utc::now() + chrono::Duration::hours(1))
         .await
         .unwrap_err();
