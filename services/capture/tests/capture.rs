@@ -1738,6 +1738,36 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
         previewer.get(path_and_query).await.status,
         StatusCode::SEE_OTHER
     );
+    // The link is good once, and its ticket is no service token for the site's gRPC.
+    let mut replayer = Browser {
+        base: stack.site.clone(),
+        client: previewer.client.clone(),
+        cookies: Default::default(),
+    };
+    assert_eq!(
+        replayer.get(path_and_query).await.status,
+        StatusCode::FORBIDDEN,
+        "a preview link used again"
+    );
+    let ticket = path_and_query.split("token=").nth(1).unwrap().to_string();
+    let channel =
+        tonic::transport::Endpoint::from_shared(format!("http://{}", stack.publication_grpc))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+    let mut site_grpc =
+        conoceles_proto::publication::v1::publication_service_client::PublicationServiceClient::new(
+            channel,
+        );
+    let mut request = tonic::Request::new(
+        conoceles_proto::publication::v1::GetPublicationStatusRequest::default(),
+    );
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {ticket}").parse().unwrap());
+    let refused = site_grpc.get_publication_status(request).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated, "{refused:?}");
     let preview = previewer.get(&profile_path).await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     assert!(preview.body.contains(&holder));

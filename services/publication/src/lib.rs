@@ -67,6 +67,7 @@ impl Application {
                 preview: site::preview::Preview {
                     keys: conoceles_kit::access::KeySet::from_auth(&config.auth_url)?,
                     key: Arc::new(key.clone()),
+                    used: infra.cache.clone(),
                 },
             },
             cache.clone(),

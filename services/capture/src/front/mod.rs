@@ -63,7 +63,10 @@ async fn site_preview(
     match state
         .site_preview
         .tokens
-        .acting_token("publication", &session.token)
+        .acting_token(
+            conoceles_kit::access::token::PREVIEW_AUDIENCE,
+            &session.token,
+        )
         .await
     {
         Ok(token) => axum::response::Redirect::to(&format!(

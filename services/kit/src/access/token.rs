@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use super::role::Actor;
 
 pub const ISSUER: &str = "conoceles-auth";
+/// The audience of the one-time ticket that opens the public site's preview for an admin: not
+/// a service, so no gRPC server takes it as a service token.
+pub const PREVIEW_AUDIENCE: &str = "publication-preview";
 /// No token lives longer than this, whatever its claims say.
 pub const MAX_LIFETIME_SECONDS: i64 = 15 * 60;
 const LEEWAY_SECONDS: i64 = 30;

@@ -1,6 +1,7 @@
 //! The admin's preview of the site before the publication start (DESIGN §4.6). The capture
-//! back office sends an admin to `GET /vista-previa?token=<token>`, a short-lived token `auth`
-//! signed for this service on the admin's behalf; the site checks it, keeps a preview cookie of
+//! back office sends an admin to `GET /vista-previa?token=<token>`, a short-lived ticket `auth`
+//! signed on the admin's behalf for the preview audience only (no gRPC server takes it) and
+//! good once (its id is remembered in Redis until it expires); the site checks it, keeps a preview cookie of
 //! its own for an hour (signed with the site's key), and shows everything approved, marked as a
 //! preview, never cached and never to anyone else. `GET /vista-previa/salir` ends it.
 
@@ -33,6 +34,8 @@ pub fn active() -> bool {
 pub struct Preview {
     pub keys: Arc<KeySet>,
     pub key: Arc<SigningKey>,
+    /// The tickets already used.
+    pub used: conoceles_kit::cache::Cache,
 }
 
 impl Preview {
@@ -98,9 +101,27 @@ pub async fn start(State(state): State<super::SiteState>, Query(start): Query<St
             "El enlace de vista previa no es válido o ya venció. Ábralo de nuevo desde la administración.",
         )
     };
-    let Ok(claims) = preview.keys.verify(&start.token, "publication").await else {
+    let Ok(claims) = preview
+        .keys
+        .verify(&start.token, conoceles_kit::access::token::PREVIEW_AUDIENCE)
+        .await
+    else {
         return refused();
     };
+    // Good once: a link seen in a browser's history or a proxy's log opens nothing.
+    let mut conn = preview.used.connection();
+    let first_use: Option<String> = redis::cmd("SET")
+        .arg(preview.used.key(&format!("preview-ticket:{}", claims.jti)))
+        .arg(1)
+        .arg("NX")
+        .arg("EX")
+        .arg(conoceles_kit::access::token::MAX_LIFETIME_SECONDS + 60)
+        .query_async(&mut conn)
+        .await
+        .unwrap_or(None);
+    if first_use.is_none() {
+        return refused();
+    }
     let Some(actor) = claims
         .act
         .filter(|a| a.role == Role::Admin && claims.sub == "capture")
