@@ -251,6 +251,27 @@ async fn a_party_fills_previews_and_submits_and_the_event_reaches_the_broker() {
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body.contains("falta la fotografía"));
 
+    // A body over the election's photo limit (700 KB) is refused while it is read, with the
+    // limit in the message, before megabytes are held.
+    let heavy = upload_photo(
+        &mut party,
+        candidacy,
+        vec![0xFF; 3 * 1024 * 1024],
+        "foto.jpg",
+    )
+    .await;
+    assert_eq!(
+        heavy.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        heavy.body
+    );
+    assert!(
+        heavy.body.contains("La fotografía pesa más de 700 KB"),
+        "{}",
+        heavy.body
+    );
+
     // A PNG named .jpg is accepted as a PNG; the public derivative is a JPEG.
     let uploaded = upload_photo(&mut party, candidacy, png(800, 1000), "foto.jpg").await;
     assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.body);

@@ -287,7 +287,7 @@ pub async fn import_upload(
 ) -> Response {
     let form = match super::upload::Uploaded::read(multipart).await {
         Ok(form) => form,
-        Err(super::upload::UploadError::Field) => {
+        Err(super::upload::UploadError::Field | super::upload::UploadError::TooLarge { .. }) => {
             let msg =
                 "El archivo es demasiado grande o no se pudo recibir (máximo 32 MB).".to_string();
             return import_page(

@@ -13,6 +13,33 @@ pub enum UploadError {
     Field,
     /// The form itself was malformed or interrupted.
     Form,
+    /// A field passed its own limit: reading stopped there, nothing more was buffered.
+    TooLarge { field: String, limit: usize },
+}
+
+/// An account's turn to upload: one upload at a time per account, so that one party's
+/// concurrent uploads cannot hold every decoding slot and the memory they need while others wait.
+pub struct Turn(uuid::Uuid);
+
+static UPLOADING: std::sync::Mutex<Vec<uuid::Uuid>> = std::sync::Mutex::new(Vec::new());
+
+impl Turn {
+    /// The account's turn, unless one of its uploads is in progress.
+    pub fn take(account: uuid::Uuid) -> Option<Self> {
+        let mut uploading = UPLOADING.lock().unwrap_or_else(|e| e.into_inner());
+        if uploading.contains(&account) {
+            return None;
+        }
+        uploading.push(account);
+        Some(Self(account))
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut uploading = UPLOADING.lock().unwrap_or_else(|e| e.into_inner());
+        uploading.retain(|a| *a != self.0);
+    }
 }
 
 /// The form's fields by name (the last one wins).
@@ -20,14 +47,32 @@ pub enum UploadError {
 pub struct Uploaded(HashMap<String, Bytes>);
 
 impl Uploaded {
-    pub async fn read(mut multipart: Multipart) -> Result<Self, UploadError> {
+    pub async fn read(multipart: Multipart) -> Result<Self, UploadError> {
+        Self::read_limited(multipart, usize::MAX).await
+    }
+
+    /// Reads the form chunk by chunk, stopping as soon as one field passes `limit` bytes (the
+    /// election's photo limit, say): a body of megabytes is never held whole to be refused.
+    pub async fn read_limited(mut multipart: Multipart, limit: usize) -> Result<Self, UploadError> {
         let mut fields = HashMap::new();
         loop {
             match multipart.next_field().await {
-                Ok(Some(field)) => {
+                Ok(Some(mut field)) => {
                     let name = field.name().unwrap_or_default().to_string();
-                    let data = field.bytes().await.map_err(|_| UploadError::Field)?;
-                    fields.insert(name, data);
+                    let mut data = Vec::new();
+                    loop {
+                        match field.chunk().await {
+                            Ok(Some(chunk)) => {
+                                if data.len() + chunk.len() > limit {
+                                    return Err(UploadError::TooLarge { field: name, limit });
+                                }
+                                data.extend_from_slice(&chunk);
+                            }
+                            Ok(None) => break,
+                            Err(_) => return Err(UploadError::Field),
+                        }
+                    }
+                    fields.insert(name, Bytes::from(data));
                 }
                 Ok(None) => return Ok(Self(fields)),
                 Err(_) => return Err(UploadError::Form),
@@ -46,5 +91,20 @@ impl Uploaded {
     /// A file field's bytes (`None` when absent).
     pub fn file(&self, name: &str) -> Option<Vec<u8>> {
         self.0.get(name).map(|b| b.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Turn;
+
+    #[test]
+    fn an_account_uploads_one_file_at_a_time() {
+        let (party, other) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let first = Turn::take(party).expect("the first upload");
+        assert!(Turn::take(party).is_none(), "a second one waits");
+        let _theirs = Turn::take(other).expect("another account is not held up");
+        drop(first);
+        assert!(Turn::take(party).is_some(), "after the first ends");
     }
 }

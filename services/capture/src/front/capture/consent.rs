@@ -88,7 +88,8 @@ pub async fn upload(
                 crate::front::upload::UploadError::Field => {
                     "No se pudo leer el archivo. Intente de nuevo."
                 }
-                crate::front::upload::UploadError::Form => {
+                crate::front::upload::UploadError::Form
+                | crate::front::upload::UploadError::TooLarge { .. } => {
                     "El archivo es demasiado grande o el envío se interrumpió."
                 }
             };

@@ -625,16 +625,38 @@ pub async fn photo_upload(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let form = match super::upload::Uploaded::read(multipart).await {
+    // One upload at a time per account: a party cannot take every decoding slot.
+    let account = caller
+        .actor
+        .as_ref()
+        .map_or(uuid::Uuid::nil(), |a| a.account_id);
+    let Some(_turn) = super::upload::Turn::take(account) else {
+        return photo_page(
+            &state,
+            &session,
+            &caller,
+            &c,
+            role,
+            vec!["Ya hay una fotografía de su cuenta cargándose. Espere a que termine e intente de nuevo.".into()],
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await;
+    };
+    // The election's limit is enforced while reading, not after buffering the whole body.
+    let form = match super::upload::Uploaded::read_limited(multipart, c.photo_max_bytes).await {
         Ok(form) => form,
         Err(e) => {
             let message = match e {
                 super::upload::UploadError::Field => {
-                    "No se pudo leer el archivo. Intente de nuevo."
+                    "No se pudo leer el archivo. Intente de nuevo.".to_string()
                 }
                 super::upload::UploadError::Form => {
-                    "El archivo es demasiado grande o el envío se interrumpió."
+                    "El archivo es demasiado grande o el envío se interrumpió.".to_string()
                 }
+                super::upload::UploadError::TooLarge { limit, .. } => format!(
+                    "La fotografía pesa más de {} KB, el máximo de esta elección.",
+                    limit / 1024
+                ),
             };
             return photo_page(
                 &state,
@@ -642,8 +664,8 @@ pub async fn photo_upload(
                 &caller,
                 &c,
                 role,
-                vec![message.into()],
-                StatusCode::BAD_REQUEST,
+                vec![message],
+                StatusCode::PAYLOAD_TOO_LARGE,
             )
             .await;
         }
