@@ -625,22 +625,17 @@ pub async fn photo_upload(
         Ok(c) => c,
         Err(r) => return r,
     };
+    let page = |errors: Vec<String>, status: StatusCode| {
+        photo_page(&state, &session, &caller, &c, role, errors, status)
+    };
     // One upload at a time per account: a party cannot take every decoding slot.
     let account = caller
         .actor
         .as_ref()
         .map_or(uuid::Uuid::nil(), |a| a.account_id);
     let Some(_turn) = super::upload::Turn::take(account) else {
-        return photo_page(
-            &state,
-            &session,
-            &caller,
-            &c,
-            role,
-            vec!["Ya hay una fotografía de su cuenta cargándose. Espere a que termine e intente de nuevo.".into()],
-            StatusCode::TOO_MANY_REQUESTS,
-        )
-        .await;
+        let busy = "Ya hay una fotografía de su cuenta cargándose. Espere a que termine e intente de nuevo.";
+        return page(vec![busy.into()], StatusCode::TOO_MANY_REQUESTS).await;
     };
     // The election's limit is enforced while reading, not after buffering the whole body.
     let form = match super::upload::Uploaded::read_limited(multipart, c.photo_max_bytes).await {
@@ -658,16 +653,7 @@ pub async fn photo_upload(
                     limit / 1024
                 ),
             };
-            return photo_page(
-                &state,
-                &session,
-                &caller,
-                &c,
-                role,
-                vec![message],
-                StatusCode::PAYLOAD_TOO_LARGE,
-            )
-            .await;
+            return page(vec![message], StatusCode::PAYLOAD_TOO_LARGE).await;
         }
     };
     let (csrf, date, bytes) = (
@@ -676,16 +662,7 @@ pub async fn photo_upload(
         form.file("foto").unwrap_or_default(),
     );
     if !csrf_matches(&session.csrf_token, &csrf) {
-        return photo_page(
-            &state,
-            &session,
-            &caller,
-            &c,
-            role,
-            vec![PAGE_EXPIRED.into()],
-            StatusCode::FORBIDDEN,
-        )
-        .await;
+        return page(vec![PAGE_EXPIRED.into()], StatusCode::FORBIDDEN).await;
     }
     let taken_on = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok();
     match curricular::save_photo(
@@ -702,7 +679,7 @@ pub async fn photo_upload(
         Ok(()) => Redirect::to(&format!("/captura/{id}?guardado=foto")).into_response(),
         Err(e) => {
             let status = e.code().http_status();
-            photo_page(&state, &session, &caller, &c, role, e.messages(), status).await
+            page(e.messages(), status).await
         }
     }
 }
