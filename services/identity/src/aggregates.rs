@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use conoceles_kit::FieldViolation;
 use conoceles_kit::access::Caller;
 use conoceles_kit::error::{AppError, ErrorCode};
 use sqlx::Row;
@@ -57,10 +56,6 @@ fn age_band(age: i32) -> &'static str {
 }
 
 const NO_DATA: &str = "sin_dato";
-
-fn invalid(field: &str, reason: &str, message: &str) -> AppError {
-    AppError::invalid(vec![FieldViolation::new(field, reason, message)])
-}
 
 /// The group of a person in `dimension`: holders carry sex and age; alternates are `sin_dato`
 /// there.
@@ -120,7 +115,7 @@ impl Identity {
         let (question_id, dimension) = rest.rsplit_once(".by_").ok_or_else(unknown)?;
         let question = definition.question(question_id).ok_or_else(unknown)?;
         if at.is_some_and(|at| at > Utc::now()) {
-            return Err(invalid(
+            return Err(AppError::field(
                 "at",
                 "in_the_future",
                 "El corte no puede estar en el futuro.",
@@ -134,19 +129,19 @@ impl Identity {
             .unwrap_or_default();
         for (key, value) in filters {
             if key != dimension {
-                return Err(invalid(
+                return Err(AppError::field(
                     key,
                     "not_predeclared",
-                    &format!(
+                    format!(
                         "Esta tabla solo se filtra por su propia dimensión ({dimension}); para cruzar con «{key}» use la tabla identity.{question_id}.by_{key}."
                     ),
                 ));
             }
             if !groups.iter().any(|(g, _)| g == value) {
-                return Err(invalid(
+                return Err(AppError::field(
                     key,
                     "unknown_value",
-                    &format!("«{value}» no es un grupo de {dimension} en esta elección."),
+                    format!("«{value}» no es un grupo de {dimension} en esta elección."),
                 ));
             }
         }

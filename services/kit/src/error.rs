@@ -153,6 +153,11 @@ impl AppError {
         }
     }
 
+    /// Bad input in one field.
+    pub fn field(field: &str, reason: &str, message: impl Into<String>) -> Self {
+        Self::invalid(vec![FieldViolation::new(field, reason, message.into())])
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             AppError::Known { code, .. } => *code,

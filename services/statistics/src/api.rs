@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use conoceles_kit::access::{Caller, Role, Rule};
-use conoceles_kit::error::{AppError, ErrorCode, FieldViolation};
+use conoceles_kit::error::{AppError, ErrorCode};
 use conoceles_kit::http::DeclaredRouter;
 use conoceles_kit::http::input::{ApiPath, ApiQuery};
 use http::{Method, header};
@@ -97,7 +97,7 @@ fn upstream(status: tonic::Status) -> AppError {
 }
 
 fn invalid(field: &str, reason: &str, message: &str) -> AppError {
-    AppError::invalid(vec![FieldViolation::new(field, reason, message)])
+    AppError::field(field, reason, message)
 }
 
 /// `at` (RFC 3339 or a day `AAAA-MM-DD`, its end in UTC); in the future it is refused (a day
