@@ -162,6 +162,8 @@ cat <<TXT
   Statistics API (statisticians and admins): http://127.0.0.1:8082/api/v1/openapi.json
     token: curl -s -X POST http://127.0.0.1:8081/api/v1/sessions -H 'content-type: application/json' \
              -d '{"email":"$admin_email","password":"<password>"}'
+           (a printed password changes first: in the front, or POST /api/v1/account/password
+            with {"current_password","new_password"} and the token, which answers a new token)
     then:  curl -H "Authorization: Bearer <token>" http://127.0.0.1:8082/api/v1/tables/progress.by_postulant?format=csv
 
   Logs: .run/logs/<service>.log (JSON, one line per event, with trace ids)

@@ -301,10 +301,14 @@ impl ProcessStack {
         }
     }
 
-    /// A session token of capture's API (`POST /api/v1/sessions`) for `email`.
+    /// A session token of capture's API (`POST /api/v1/sessions`) for `email`; a password given
+    /// by someone else (as `create_admin` and `reset_password` print) is changed first, through
+    /// the API, as a program has to before doing anything else.
     pub async fn api_token(&self, email: &str, password: &str) -> String {
-        let session: serde_json::Value = reqwest::Client::new()
-            .post(format!("{}/api/v1/sessions", Self::http(&self.capture)))
+        let client = reqwest::Client::new();
+        let capture = Self::http(&self.capture);
+        let session: serde_json::Value = client
+            .post(format!("{capture}/api/v1/sessions"))
             .json(&serde_json::json!({ "email": email, "password": password }))
             .send()
             .await
@@ -312,6 +316,25 @@ impl ProcessStack {
             .json()
             .await
             .expect("a JSON answer");
+        if session["must_change_password"] == true {
+            let changed: serde_json::Value = client
+                .post(format!("{capture}/api/v1/account/password"))
+                .bearer_auth(session["token"].as_str().expect("a session token"))
+                .json(&serde_json::json!({
+                    "current_password": password,
+                    "new_password": format!("{password} cambiada en la prueba"),
+                }))
+                .send()
+                .await
+                .expect("capture answers")
+                .json()
+                .await
+                .expect("a JSON answer");
+            return changed["token"]
+                .as_str()
+                .expect("a new session token")
+                .to_string();
+        }
         session["token"]
             .as_str()
             .expect("a session token")

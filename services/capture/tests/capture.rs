@@ -537,6 +537,8 @@ async fn the_api_captures_with_a_bearer_token_inside_the_window_only() {
         (truncated, today(), "dañado"),
         (polyglot, today(), "no son de la imagen"),
         (jpeg(400, 500), old, "tres meses"),
+        // Over the election's limit: refused while read, not after holding 3 MB.
+        (vec![0xFF; 3 * 1024 * 1024], today(), "pesa más de 700 KB"),
     ] {
         let response = call(Method::PUT, format!("{base}/photo?taken_on={date}"))
             .body(bytes)
@@ -736,6 +738,38 @@ async fn bulk_capture_saves_valid_rows_and_reports_every_problem_at_once() {
         count(&stack, "SELECT count(*) FROM curricular_sections").await,
         2
     );
+
+    // A hostile file: the same person 19,000 times. The copies are refused by line, without
+    // saving anything again; the answer is the list, not a minute of writes.
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&headers).unwrap();
+    let mut copy = vec![String::new(); headers.len()];
+    for name in ["candidatura", "persona"] {
+        copy[column(name)] = rows[0][column(name)].clone();
+    }
+    copy[column("education.level")] = "licenciatura".into();
+    copy[column("education.status")] = "titulado".into();
+    for _ in 0..19_000 {
+        writer.write_record(&copy).unwrap();
+    }
+    let copies = writer.into_inner().unwrap();
+    let csrf = pan.get("/captura/carga-masiva").await.hidden("csrf");
+    let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+        "archivo",
+        reqwest::multipart::Part::bytes(copies).file_name("plantilla.csv"),
+    );
+    let result = pan.multipart("/captura/carga-masiva", form).await;
+    assert_eq!(result.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        result
+            .body
+            .contains("Se guardaron 1 filas (1 secciones) como borrador; 18999 problemas."),
+        "{}",
+        &result.body[..2000.min(result.body.len())]
+    );
+    assert!(result.body.contains(
+        "Línea 19001, columna persona: Esta persona ya tiene la fila 2; deje una sola fila por persona."
+    ));
     stack.stop().await;
 }
 
@@ -2349,20 +2383,10 @@ async fn statistics_count_a_known_dataset_now_and_as_of_an_earlier_cut_off() {
     );
 
     // A statistician's bearer token from the capture API.
-    let password = stack
-        .account("estadistica@iec.org.mx", Role::Statistician)
-        .await;
     let client = reqwest::Client::new();
-    let session: serde_json::Value = client
-        .post(format!("{}/api/v1/sessions", stack.base))
-        .json(&serde_json::json!({ "email": "estadistica@iec.org.mx", "password": password }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session["token"].as_str().unwrap().to_string();
+    let token = stack
+        .api_token("estadistica@iec.org.mx", Role::Statistician)
+        .await;
     let get = |path: String| {
         let (client, token, base) = (client.clone(), token.clone(), stack.statistics.clone());
         async move {
@@ -2608,19 +2632,10 @@ async fn statistics_count_a_known_dataset_now_and_as_of_an_earlier_cut_off() {
     assert_eq!(bytes, again);
 
     // Only statisticians and admins; a party's token is refused, no token is refused.
-    let party_password = stack.account("otro@partidos.mx", Role::Party).await;
-    let party_session: serde_json::Value = client
-        .post(format!("{}/api/v1/sessions", stack.base))
-        .json(&serde_json::json!({ "email": "otro@partidos.mx", "password": party_password }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let party_token = stack.api_token("otro@partidos.mx", Role::Party).await;
     let refused = client
         .get(format!("{}/api/v1/tables", stack.statistics))
-        .bearer_auth(party_session["token"].as_str().unwrap())
+        .bearer_auth(&party_token)
         .send()
         .await
         .unwrap();
@@ -2647,21 +2662,6 @@ async fn two_pvem_drafts(stack: &Stack) -> (Vec<Uuid>, Browser) {
     fill_sections(&mut party, ids[0]).await;
     fill_sections(&mut party, ids[1]).await;
     (ids, party)
-}
-
-/// A session token from the capture API (`POST /api/v1/sessions`).
-async fn api_session(stack: &Stack, email: &str, role: Role) -> String {
-    let password = stack.account(email, role).await;
-    let session: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/sessions", stack.base))
-        .json(&serde_json::json!({ "email": email, "password": password }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    session["token"].as_str().unwrap().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2751,7 +2751,9 @@ async fn the_unit_produces_the_april_report_and_statisticians_read_every_table_o
     assert!(listed.body.contains(&id), "{}", listed.body);
     assert!(listed.body.contains("Informe cuantitativo de abril"));
     // The hash shown is the hash of the stored JSON the statistics API serves.
-    let token = api_session(&stack, "estadistica@iec.org.mx", Role::Statistician).await;
+    let token = stack
+        .api_token("estadistica@iec.org.mx", Role::Statistician)
+        .await;
     let stored = reqwest::Client::new()
         .get(format!("{}/api/v1/reports/{id}", stack.statistics))
         .bearer_auth(&token)
@@ -2842,7 +2844,9 @@ async fn the_unit_produces_the_april_report_and_statisticians_read_every_table_o
     assert_eq!(cell("*", "*"), persons);
     assert_eq!(cell(&pvem_level, "PVEM"), 2);
     assert_eq!(cell("sin_dato", "*"), persons - 2);
-    let party_token = api_session(&stack, "partido-grpc@partidos.mx", Role::Party).await;
+    let party_token = stack
+        .api_token("partido-grpc@partidos.mx", Role::Party)
+        .await;
     let refused = client
         .get_table(ask(Some(&party_token), "progress.by_sex"))
         .await

@@ -146,6 +146,91 @@ async fn cookies_headers_and_csrf_protect_every_form() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_given_by_someone_else_must_change_before_anything_else() {
+    let stack = spawn_stack().await;
+    // Pages: every page and every form sends the person to the change, not just some GETs.
+    let password = stack.account("nuevo@pan.org.mx", Role::Party).await;
+    let mut browser = stack.browser();
+    browser.login("nuevo@pan.org.mx", &password).await;
+    for page in [
+        browser.get("/captura").await,
+        browser.get("/captura/plantilla.csv").await,
+        browser.post("/captura/carga-masiva", &[]).await,
+    ] {
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.location.as_deref(), Some("/cuenta/contrasena"));
+    }
+
+    // The API, and the statistics API with a capture session, refuse with the reason.
+    let client = reqwest::Client::new();
+    let session = |email: &'static str, password: String| {
+        let (client, base) = (client.clone(), stack.base.clone());
+        async move {
+            let session: serde_json::Value = client
+                .post(format!("{base}/api/v1/sessions"))
+                .json(&serde_json::json!({ "email": email, "password": password }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            session["token"].as_str().unwrap().to_string()
+        }
+    };
+    let party = session("nuevo@pan.org.mx", password.clone()).await;
+    let statistician_password = stack
+        .account("estadistica@iec.org.mx", Role::Statistician)
+        .await;
+    let statistician = session("estadistica@iec.org.mx", statistician_password).await;
+    for (url, token) in [
+        (format!("{}/api/v1/candidacies", stack.base), &party),
+        (format!("{}/api/v1/tables", stack.statistics), &statistician),
+    ] {
+        let refused = client.get(&url).bearer_auth(token).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{url}");
+        let body: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(body["code"], "permission_denied");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("Debe cambiar la contraseña"),
+            "{body}"
+        );
+    }
+
+    // The change through the API: the rule applies; then a new token works and the old is gone.
+    let change = |new: &'static str| {
+        client
+            .post(format!("{}/api/v1/account/password", stack.base))
+            .bearer_auth(&party)
+            .json(&serde_json::json!({ "current_password": password, "new_password": new }))
+            .send()
+    };
+    let weak = change("12345678").await.unwrap();
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let changed = change(common::CHANGED_PASSWORD).await.unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    let changed: serde_json::Value = changed.json().await.unwrap();
+    assert_eq!(changed["must_change_password"], false);
+    let list = |token: String| {
+        client
+            .get(format!("{}/api/v1/candidacies", stack.base))
+            .bearer_auth(token)
+            .send()
+    };
+    let old = list(party.clone()).await.unwrap();
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    let new = list(changed["token"].as_str().unwrap().to_string())
+        .await
+        .unwrap();
+    assert_ne!(new.status(), StatusCode::FORBIDDEN);
+    assert_ne!(new.status(), StatusCode::UNAUTHORIZED);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failed_logins_get_a_spanish_message_and_retry_after() {
     let stack = spawn_stack().await;
     stack.account("candidata@iec.org.mx", Role::Candidate).await;

@@ -25,6 +25,7 @@ use crate::candidacies::{self, Filters};
 use crate::curricular::{self, PersonRole, Section, sections::Fields};
 use crate::election;
 use crate::front::FrontState;
+use crate::front::upload::{Turn, size};
 use crate::import;
 
 const ADMINS: &[Role] = &[Role::Admin];
@@ -47,6 +48,12 @@ pub fn declare(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState>
             "/api/v1/sessions",
             Rule::public(),
             post(create_session),
+        )
+        .route_before_password_change(
+            Method::POST,
+            "/api/v1/account/password",
+            Rule::people(&Role::ALL),
+            post(change_password),
         )
         .route(
             Method::GET,
@@ -210,6 +217,39 @@ async fn create_session(
         must_change_password: login.account.is_some_and(|a| a.must_change_password),
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /api/v1/account/password`: changes one's password (required first with a password
+/// given by someone else); every session of the account ends and a new token is returned.
+async fn change_password(
+    State(state): State<FrontState>,
+    axum::Extension(session): axum::Extension<std::sync::Arc<crate::front::session::SessionInfo>>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let change: PasswordChange = json_body(&body)?;
+    let changed = state
+        .auth
+        .change_password(
+            &session.token,
+            &change.current_password,
+            &change.new_password,
+        )
+        .await
+        .map_err(|status| AppError::from_status(&status))?;
+    let body = SessionCreated {
+        token: changed.session_token,
+        expires_at: changed
+            .expires_at
+            .and_then(|t| DateTime::from_timestamp(t.seconds, 0)),
+        must_change_password: false,
+    };
+    Ok((StatusCode::OK, Json(body)).into_response())
 }
 
 async fn current_settings(state: &FrontState) -> ApiResult<election::Settings> {
@@ -565,11 +605,13 @@ async fn put_photo(
     axum::Extension(caller): axum::Extension<Caller>,
     ApiPath((id, role)): ApiPath<(Uuid, String)>,
     ApiQuery(query): ApiQuery<PhotoQuery>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> ApiResult<StatusCode> {
     let role = role_of(&role)?;
     let actor = actor(&caller)?;
     let candidacy = curricular::load(&state.pool, id, &actor).await?;
+    // One upload at a time per account; the election's limit enforced while reading.
+    let (_turn, body) = upload(&actor, body, candidacy.photo_max_bytes, "photo").await?;
     let taken_on = match query.taken_on.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(value) => Some(
@@ -582,12 +624,38 @@ async fn put_photo(
         &actor,
         &candidacy,
         role,
-        body.to_vec(),
+        body,
         taken_on,
         conoceles_kit::clock::now(),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// An account's upload through the API: its turn (one at a time), then the body read up to
+/// `limit` bytes, refused as soon as it passes them.
+async fn upload(
+    actor: &Actor,
+    body: axum::body::Body,
+    limit: usize,
+    field: &str,
+) -> Result<(Turn, Vec<u8>), AppError> {
+    let turn = Turn::take(actor.account_id).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::RateLimited,
+            "Ya hay un archivo de su cuenta cargándose; espere a que termine.",
+        )
+    })?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        invalid(
+            field,
+            &format!(
+                "El archivo pesa más de {}, el máximo permitido.",
+                size(limit)
+            ),
+        )
+    })?;
+    Ok((turn, bytes.to_vec()))
 }
 
 async fn submit(
@@ -630,15 +698,12 @@ async fn bulk_template(
 async fn bulk_upload(
     State(state): State<FrontState>,
     axum::Extension(caller): axum::Extension<Caller>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> ApiResult<Response> {
-    let outcome = curricular::bulk::apply(
-        &state.pool,
-        &actor(&caller)?,
-        &body,
-        conoceles_kit::clock::now(),
-    )
-    .await?;
+    let actor = actor(&caller)?;
+    let (_turn, body) = upload(&actor, body, curricular::bulk::MAX_BYTES, "file").await?;
+    let outcome =
+        curricular::bulk::apply(&state.pool, &actor, &body, conoceles_kit::clock::now()).await?;
     let status = if outcome.errors.is_empty() {
         StatusCode::OK
     } else {

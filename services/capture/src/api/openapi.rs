@@ -112,6 +112,20 @@ pub fn spec() -> Value {
                     "503": error_response("Servicio no disponible.")
                 }
             }},
+            "/api/v1/account/password": { "post": {
+                "summary": "Cambia la contraseña propia (obligatorio antes de cualquier otra operación si se la entregó alguien más); cierra todas las sesiones y devuelve un token nuevo",
+                "requestBody": json_body(json!({ "type": "object", "required": ["current_password", "new_password"], "properties": {
+                    "current_password": { "type": "string" }, "new_password": { "type": "string" } } })),
+                "responses": {
+                    "200": ok("Contraseña cambiada", json!({ "type": "object", "required": ["token"], "properties": {
+                        "token": { "type": "string" },
+                        "expires_at": { "type": ["string", "null"], "format": "date-time" },
+                        "must_change_password": { "type": "boolean" } } })),
+                    "401": error_response("Sesión no válida o contraseña actual incorrecta."),
+                    "422": error_response("La nueva contraseña no cumple la regla."),
+                    "503": error_response("Servicio no disponible.")
+                }
+            }},
             "/api/v1/election": {
                 "get": { "summary": "Configuración de la elección en curso",
                     "responses": responses(("200", ok("Configuración", schema("Election"))), &[("404", "Aún no hay elección.")]) },

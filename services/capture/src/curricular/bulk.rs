@@ -192,6 +192,9 @@ pub fn read(bytes: &[u8]) -> Result<BulkFile, BulkOutcome> {
             message: "Columna desconocida: use la plantilla.".into(),
         });
     }
+    // The line where each person first appears: a second row for the same person is refused
+    // rather than silently overwriting the first (and a file of copies costs no saves).
+    let mut first_line: HashMap<(Uuid, PersonRole), usize> = HashMap::new();
     for (index, record) in reader.records().enumerate() {
         let line = index + 2;
         if index >= MAX_ROWS {
@@ -230,6 +233,18 @@ pub fn read(bytes: &[u8]) -> Result<BulkFile, BulkOutcome> {
                 "No es un identificador de candidatura válido.",
             ));
         }
+        if let (Some(id), Some(role)) = (candidacy_id, role) {
+            if let Some(first) = first_line.get(&(id, role)) {
+                errors.push(error(
+                    "persona",
+                    &format!(
+                        "Esta persona ya tiene la fila {first}; deje una sola fila por persona."
+                    ),
+                ));
+            } else {
+                first_line.insert((id, role), line);
+            }
+        }
         let mut sections: BTreeMap<Section, Fields> = BTreeMap::new();
         for (section, field, at) in &known {
             let value = csv_value(record.get(*at).unwrap_or_default());
@@ -267,7 +282,13 @@ pub async fn apply(
         ..BulkOutcome::default()
     };
 
-    // Check every row against its candidacy before saving any.
+    // Check every row against its candidacy before saving any; a candidacy the account does
+    // not hold is refused without asking the database row by row.
+    let visible: std::collections::HashSet<Uuid> = dashboard(pool, actor)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     let mut loaded: HashMap<Uuid, Result<Candidacy, String>> = HashMap::new();
     let mut ready: Vec<BulkRow> = Vec::new();
     for mut row in file.rows {
@@ -282,6 +303,7 @@ pub async fn apply(
             Some(id) => {
                 let entry = match loaded.get(&id) {
                     Some(entry) => entry.clone(),
+                    None if !visible.contains(&id) => Err(super::NO_SUCH_CANDIDACY.to_string()),
                     None => {
                         let entry = match load(pool, id, actor).await {
                             Ok(c) => Ok(c),
@@ -418,6 +440,35 @@ mod tests {
             .map(|e| e.column.as_str())
             .collect();
         assert_eq!(columns, ["persona", "candidatura"]);
+    }
+
+    #[test]
+    fn a_second_row_for_the_same_person_is_refused_with_the_first_line() {
+        let id = Uuid::from_u128(9);
+        let fill = [("education.level", "licenciatura")];
+        let file = format!(
+            "{}\r\n{}\r\n{}\r\n{}\r\n",
+            header(),
+            row(&id.to_string(), "holder", &fill),
+            row(&id.to_string(), "alternate", &fill),
+            row(&id.to_string(), "holder", &fill),
+        );
+        let read = read(file.as_bytes()).expect("the file is readable");
+        assert!(read.rows[0].errors.is_empty() && read.rows[1].errors.is_empty());
+        let repeated = &read.rows[2].errors;
+        assert_eq!(repeated.len(), 1, "{repeated:?}");
+        assert_eq!(
+            (
+                repeated[0].line,
+                repeated[0].column.as_str(),
+                repeated[0].message.as_str()
+            ),
+            (
+                4,
+                "persona",
+                "Esta persona ya tiene la fila 2; deje una sola fila por persona."
+            )
+        );
     }
 
     #[test]

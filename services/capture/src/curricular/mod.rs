@@ -25,7 +25,7 @@ pub use store::{
 pub use submit::{Attempt, Receipt, attempts, canonical_json, receipt, receipts_of, submit};
 
 /// `holder` (propietario/a) or `alternate` (suplente).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonRole {
     Holder,
@@ -147,8 +147,10 @@ pub fn status_label(status: &str) -> &'static str {
     }
 }
 
+const NO_SUCH_CANDIDACY: &str = "No existe esa candidatura.";
+
 fn not_found() -> AppError {
-    AppError::new(ErrorCode::NotFound, "No existe esa candidatura.")
+    AppError::new(ErrorCode::NotFound, NO_SUCH_CANDIDACY)
 }
 
 /// Whether `actor` may see the candidacy: the unit's staff all; a party the candidacies it is

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::PAGE_EXPIRED;
 use super::session::{SessionInfo, csrf_matches};
 use super::views::{AccountRow, AccountsPage, Nav, ShownPassword, render, role_options};
-use super::{FrontState, password_change_redirect, status_messages};
+use super::{FrontState, status_messages};
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
@@ -105,9 +105,6 @@ pub async fn list(
     Extension(session): Extension<Arc<SessionInfo>>,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    if let Some(redirect) = password_change_redirect(&session) {
-        return redirect;
-    }
     let outcome = Outcome {
         status: StatusCode::OK,
         notice: None,

@@ -11,11 +11,11 @@ use http::{StatusCode, header};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::FrontState;
 use super::PAGE_EXPIRED;
 use super::login::CsrfForm;
 use super::session::{SessionInfo, csrf_matches};
 use super::views::{CandidaciesPage, CandidacyRow, ImportPage, ImportPreview, Nav, render};
-use super::{FrontState, password_change_redirect};
 use crate::candidacies::{self, Filters};
 use crate::election;
 use crate::import::{self, PersonRow};
@@ -144,9 +144,6 @@ pub async fn list(
     Extension(session): Extension<Arc<SessionInfo>>,
     Query(query): Query<FilterQuery>,
 ) -> Response {
-    if let Some(redirect) = password_change_redirect(&session) {
-        return redirect;
-    }
     page(
         &state,
         &session,
@@ -211,9 +208,6 @@ pub async fn import_form(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
 ) -> Response {
-    if let Some(redirect) = password_change_redirect(&session) {
-        return redirect;
-    }
     import_page(&state, &session, StatusCode::OK, None, Vec::new()).await
 }
 
@@ -285,25 +279,17 @@ pub async fn import_upload(
     Extension(caller): Extension<Caller>,
     multipart: Multipart,
 ) -> Response {
-    let form = match super::upload::Uploaded::read(multipart).await {
-        Ok(form) => form,
-        Err(super::upload::UploadError::Field | super::upload::UploadError::TooLarge { .. }) => {
-            let msg =
-                "El archivo es demasiado grande o no se pudo recibir (máximo 32 MB).".to_string();
-            return import_page(
-                &state,
-                &session,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                None,
-                vec![msg],
-            )
-            .await;
-        }
-        Err(super::upload::UploadError::Form) => {
-            let msg = "El formulario no se pudo leer; intente de nuevo.".to_string();
-            return import_page(&state, &session, StatusCode::BAD_REQUEST, None, vec![msg]).await;
-        }
-    };
+    let account = caller
+        .actor
+        .as_ref()
+        .map_or(uuid::Uuid::nil(), |a| a.account_id);
+    let (_turn, form) =
+        match super::upload::receive(account, multipart, crate::import::MAX_BYTES).await {
+            Ok(received) => received,
+            Err(e) => {
+                return import_page(&state, &session, e.status(), None, vec![e.message()]).await;
+            }
+        };
     let (csrf, file) = (form.text("csrf"), form.file("archivo"));
     if !csrf_matches(&session.csrf_token, &csrf) {
         return import_page(

@@ -228,17 +228,18 @@ pub const CATALOG_MAX_BYTES: usize = 2 * 1024 * 1024;
 pub async fn upload_catalog(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
+    Extension(caller): Extension<conoceles_kit::access::Caller>,
     multipart: Multipart,
 ) -> Response {
-    let Ok(form) = super::upload::Uploaded::read(multipart).await else {
-        return catalogs_page(
-            &state,
-            &session,
-            None,
-            vec!["El archivo es demasiado grande (máximo 2 MB).".into()],
-            StatusCode::PAYLOAD_TOO_LARGE,
-        )
-        .await;
+    let account = caller
+        .actor
+        .as_ref()
+        .map_or(uuid::Uuid::nil(), |a| a.account_id);
+    let (_turn, form) = match super::upload::receive(account, multipart, CATALOG_MAX_BYTES).await {
+        Ok(received) => received,
+        Err(e) => {
+            return catalogs_page(&state, &session, None, vec![e.message()], e.status()).await;
+        }
     };
     let (csrf, kind, bytes) = (
         form.text("csrf"),

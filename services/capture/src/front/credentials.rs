@@ -18,7 +18,7 @@ use super::views::{
     CredentialsPage, Nav, PartyCredentials, SheetCredential, SheetPage, StatusRow, local_time,
     render,
 };
-use super::{FrontState, password_change_redirect, status_messages};
+use super::{FrontState, status_messages};
 use conoceles_kit::csv::csv_field;
 
 fn time_of(ts: &Option<prost_types::Timestamp>) -> String {
@@ -100,9 +100,6 @@ pub async fn list(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
 ) -> Response {
-    if let Some(redirect) = password_change_redirect(&session) {
-        return redirect;
-    }
     page(&state, &session, StatusCode::OK, None, Vec::new()).await
 }
 

@@ -9,10 +9,10 @@ use axum::{Extension, Form};
 use http::StatusCode;
 use serde::Deserialize;
 
+use super::FrontState;
 use super::PAGE_EXPIRED;
 use super::session::{SessionInfo, csrf_matches};
 use super::views::{ElectionForm, ElectionPage, Nav, render};
-use super::{FrontState, password_change_redirect};
 use crate::election::{self, Settings};
 
 fn form_of(s: &Settings) -> ElectionForm {
@@ -73,9 +73,6 @@ pub async fn show(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
 ) -> Response {
-    if let Some(redirect) = password_change_redirect(&session) {
-        return redirect;
-    }
     page(&state, &session, StatusCode::OK, None, Vec::new()).await
 }
 

@@ -7,14 +7,10 @@ use axum::response::{IntoResponse, Response};
 use conoceles_kit::access::Role;
 use http::StatusCode;
 
-use super::password_change_redirect;
 use super::session::SessionInfo;
 use super::views::{HomePage, Nav, render};
 
 pub async fn page(Extension(session): Extension<Arc<SessionInfo>>) -> Response {
-    if let Some(redirect) = password_change_redirect(&session) {
-        return redirect;
-    }
     if matches!(session.role, Role::Party | Role::Candidate) {
         return axum::response::Redirect::to("/captura").into_response();
     }

@@ -97,7 +97,7 @@ const CAPTURE_READERS: &[Role] = &[Role::Party, Role::Candidate, Role::Admin, Ro
 
 /// Every route of the front (pages and JSON API) with its access rule.
 fn declared() -> DeclaredRouter<FrontState> {
-    crate::api::declare(pages())
+    crate::api::declare(pages()).password_change_page("/cuenta/contrasena")
 }
 
 fn pages() -> DeclaredRouter<FrontState> {
@@ -121,7 +121,7 @@ fn pages() -> DeclaredRouter<FrontState> {
             Rule::public(),
             post(login::submit),
         )
-        .route(
+        .route_before_password_change(
             Method::POST,
             "/salir",
             Rule::people(EVERYONE),
@@ -345,13 +345,13 @@ fn pages() -> DeclaredRouter<FrontState> {
             Rule::people(ADMINS),
             get(capture::attempts),
         )
-        .route(
+        .route_before_password_change(
             Method::GET,
             "/cuenta/contrasena",
             Rule::people(EVERYONE),
             get(password::form),
         )
-        .route(
+        .route_before_password_change(
             Method::POST,
             "/cuenta/contrasena",
             Rule::people(EVERYONE),
@@ -574,13 +574,4 @@ pub fn status_messages(status: &tonic::Status) -> Vec<String> {
         }
         _ => vec![status.message().to_string()],
     }
-}
-
-/// Where a person whose password must change is sent, from any page but the change itself.
-pub fn password_change_redirect(
-    session: &session::SessionInfo,
-) -> Option<axum::response::Response> {
-    session
-        .must_change_password
-        .then(|| axum::response::Redirect::to("/cuenta/contrasena").into_response())
 }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::session::{SessionInfo, csrf_matches};
 use super::views::{MessagePage, Nav, NoticesPage, render};
-use super::{FrontState, PAGE_EXPIRED, password_change_redirect};
+use super::{FrontState, PAGE_EXPIRED};
 use crate::election;
 use crate::notices::{self, Notices};
 
@@ -53,9 +53,6 @@ pub async fn show(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
 ) -> Response {
-    if let Some(redirect) = password_change_redirect(&session) {
-        return redirect;
-    }
     page(&state, &session, None, (None, Vec::new()), StatusCode::OK).await
 }
 

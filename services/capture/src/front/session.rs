@@ -91,6 +91,11 @@ impl Authenticator for SessionAuthenticator {
             return Ok(None);
         };
         let role = actor.role;
+        if account.must_change_password {
+            request
+                .extensions_mut()
+                .insert(conoceles_kit::http::PasswordChangePending);
+        }
         request.extensions_mut().insert(Arc::new(SessionInfo {
             token,
             csrf_token: resolved.csrf_token,

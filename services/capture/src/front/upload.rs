@@ -15,6 +15,57 @@ pub enum UploadError {
     Form,
     /// A field passed its own limit: reading stopped there, nothing more was buffered.
     TooLarge { field: String, limit: usize },
+    /// Another upload of the same account is in progress.
+    Busy,
+}
+
+impl UploadError {
+    /// What the person is told.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Field => "No se pudo leer el archivo. Intente de nuevo.".into(),
+            Self::Form => "El envío se interrumpió o el formulario llegó incompleto. Intente de nuevo.".into(),
+            Self::TooLarge { limit, .. } => {
+                format!("El archivo pesa más de {}, el máximo permitido.", size(*limit))
+            }
+            Self::Busy => {
+                "Ya hay un archivo de su cuenta cargándose. Espere a que termine e intente de nuevo."
+                    .into()
+            }
+        }
+    }
+
+    /// The answer's status.
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Self::Field | Self::Form => StatusCode::BAD_REQUEST,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Busy => StatusCode::TOO_MANY_REQUESTS,
+        }
+    }
+}
+
+/// A limit in the unit people read: "700 KB", "8 MB".
+pub fn size(bytes: usize) -> String {
+    const MB: usize = 1024 * 1024;
+    if bytes >= MB && bytes % MB == 0 {
+        format!("{} MB", bytes / MB)
+    } else {
+        format!("{} KB", bytes / 1024)
+    }
+}
+
+/// Receives an account's upload: its turn (one at a time per account), then the form read
+/// chunk by chunk up to `limit` bytes per field. The turn is held until the caller drops it.
+pub async fn receive(
+    account: uuid::Uuid,
+    multipart: Multipart,
+    limit: usize,
+) -> Result<(Turn, Uploaded), UploadError> {
+    let turn = Turn::take(account).ok_or(UploadError::Busy)?;
+    let form = Uploaded::read_limited(multipart, limit).await?;
+    Ok((turn, form))
 }
 
 /// An account's turn to upload: one upload at a time per account, so that one party's
@@ -47,10 +98,6 @@ impl Drop for Turn {
 pub struct Uploaded(HashMap<String, Bytes>);
 
 impl Uploaded {
-    pub async fn read(multipart: Multipart) -> Result<Self, UploadError> {
-        Self::read_limited(multipart, usize::MAX).await
-    }
-
     /// Reads the form chunk by chunk, stopping as soon as one field passes `limit` bytes (the
     /// election's photo limit, say): a body of megabytes is never held whole to be refused.
     pub async fn read_limited(mut multipart: Multipart, limit: usize) -> Result<Self, UploadError> {
@@ -96,7 +143,23 @@ impl Uploaded {
 
 #[cfg(test)]
 mod tests {
-    use super::Turn;
+    use super::{Turn, UploadError, size};
+
+    #[test]
+    fn limits_read_in_the_unit_people_use() {
+        assert_eq!(size(700 * 1024), "700 KB");
+        assert_eq!(size(8 * 1024 * 1024), "8 MB");
+        let refused = UploadError::TooLarge {
+            field: "archivo".into(),
+            limit: 2 * 1024 * 1024,
+        };
+        assert_eq!(
+            refused.message(),
+            "El archivo pesa más de 2 MB, el máximo permitido."
+        );
+        assert_eq!(refused.status().as_u16(), 413);
+        assert_eq!(UploadError::Busy.status().as_u16(), 429);
+    }
 
     #[test]
     fn an_account_uploads_one_file_at_a_time() {

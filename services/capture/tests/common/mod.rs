@@ -200,7 +200,40 @@ pub async fn spawn_stack_with(amqp_url: Option<String>) -> Stack {
     }
 }
 
+/// The password the test helpers change a generated one to.
+pub const CHANGED_PASSWORD: &str = "mi nueva contraseña segura";
+
 impl Stack {
+    /// A bearer token of the capture API for a new account, after changing its generated
+    /// password through the API, as a program would before doing anything else.
+    pub async fn api_token(&self, email: &str, role: Role) -> String {
+        let password = self.account(email, role).await;
+        let client = reqwest::Client::new();
+        let session: serde_json::Value = client
+            .post(format!("{}/api/v1/sessions", self.base))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(session["must_change_password"], true, "{session}");
+        let changed = client
+            .post(format!("{}/api/v1/account/password", self.base))
+            .bearer_auth(session["token"].as_str().unwrap())
+            .json(&serde_json::json!({
+                "current_password": password,
+                "new_password": CHANGED_PASSWORD,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(changed.status(), reqwest::StatusCode::OK);
+        let changed: serde_json::Value = changed.json().await.unwrap();
+        changed["token"].as_str().unwrap().to_string()
+    }
+
     pub async fn account(&self, email: &str, role: Role) -> String {
         let scope_party = matches!(role, Role::Party | Role::Candidate).then(uuid::Uuid::now_v7);
         let scope_candidacy = (role == Role::Candidate).then(uuid::Uuid::now_v7);
@@ -424,7 +457,7 @@ impl Browser {
         );
         let page = self.get("/cuenta/contrasena").await;
         assert!(page.body.contains("cambie la contraseña que recibió"));
-        let new = "mi nueva contraseña segura";
+        let new = CHANGED_PASSWORD;
         let changed = self
             .post(
                 "/cuenta/contrasena",

@@ -20,10 +20,23 @@ pub trait Authenticator: Send + Sync + 'static {
     async fn authenticate(&self, request: &mut Request) -> Result<Option<Actor>, AppError>;
 }
 
+/// Left in a request's extensions by an [`Authenticator`] when the person must change the
+/// password they were given before doing anything else: the access middleware then admits only
+/// the routes declared with [`DeclaredRouter::route_before_password_change`].
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordChangePending;
+
+/// What an API caller is told while their password must change.
+pub const PASSWORD_CHANGE_FIRST: &str = "Debe cambiar la contraseña que se le entregó antes de continuar: en la página «Mi contraseña» del sistema de captura, o con POST /api/v1/account/password.";
+
 /// A router whose routes each carry their [`Rule`].
 pub struct DeclaredRouter<S> {
     router: Router<S>,
     policy: Policy,
+    /// `METHOD path` of the routes open while a password must change.
+    before_password_change: std::collections::HashSet<String>,
+    /// Where people are sent to change it (pages); without one, pages answer 403.
+    password_change_page: Option<&'static str>,
 }
 
 impl<S: Clone + Send + Sync + 'static> Default for DeclaredRouter<S> {
@@ -31,6 +44,8 @@ impl<S: Clone + Send + Sync + 'static> Default for DeclaredRouter<S> {
         Self {
             router: Router::new(),
             policy: Policy::new(),
+            before_password_change: Default::default(),
+            password_change_page: None,
         }
     }
 }
@@ -53,6 +68,26 @@ impl<S: Clone + Send + Sync + 'static> DeclaredRouter<S> {
         self
     }
 
+    /// As [`Self::route`], for a route a person may use before changing the password they were
+    /// given (the change itself, signing out).
+    pub fn route_before_password_change(
+        mut self,
+        method: Method,
+        path: &str,
+        rule: Rule,
+        handler: MethodRouter<S>,
+    ) -> Self {
+        self.before_password_change
+            .insert(format!("{method} {path}"));
+        self.route(method, path, rule, handler)
+    }
+
+    /// The page people whose password must change are sent to from every other page.
+    pub fn password_change_page(mut self, path: &'static str) -> Self {
+        self.password_change_page = Some(path);
+        self
+    }
+
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
@@ -63,6 +98,8 @@ impl<S: Clone + Send + Sync + 'static> DeclaredRouter<S> {
         let gate = Arc::new(HttpGate {
             policy: self.policy.clone(),
             authenticator,
+            before_password_change: self.before_password_change,
+            password_change_page: self.password_change_page,
         });
         let router = self
             .router
@@ -75,6 +112,8 @@ impl<S: Clone + Send + Sync + 'static> DeclaredRouter<S> {
 struct HttpGate {
     policy: Policy,
     authenticator: Arc<dyn Authenticator>,
+    before_password_change: std::collections::HashSet<String>,
+    password_change_page: Option<&'static str>,
 }
 
 fn wants_json(request: &Request) -> bool {
@@ -121,6 +160,22 @@ async fn enforce(State(gate): State<Arc<HttpGate>>, mut request: Request, next: 
         actor,
     };
     match gate.policy.decide(&key, &caller) {
+        Ok(())
+            if request
+                .extensions()
+                .get::<PasswordChangePending>()
+                .is_some()
+                && !gate.before_password_change.contains(&key) =>
+        {
+            // The password given by someone else must change before anything else is done.
+            match gate.password_change_page {
+                Some(page) if !wants_json(&request) => marked(Redirect::to(page).into_response()),
+                _ => marked(
+                    AppError::new(ErrorCode::PermissionDenied, PASSWORD_CHANGE_FIRST)
+                        .into_response(),
+                ),
+            }
+        }
         Ok(()) => {
             request.extensions_mut().insert(caller);
             next.run(request).await

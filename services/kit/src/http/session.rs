@@ -89,11 +89,15 @@ impl Authenticator for BearerAuthenticator {
         let Some(token) = bearer(request.headers()).map(str::to_string) else {
             return Ok(None);
         };
-        Ok(resolve(&self.auth, &self.tokens, &token)
+        let account = resolve(&self.auth, &self.tokens, &token)
             .await?
-            .and_then(|r| r.account)
-            .as_ref()
-            .and_then(actor_of))
+            .and_then(|r| r.account);
+        if account.as_ref().is_some_and(|a| a.must_change_password) {
+            request
+                .extensions_mut()
+                .insert(super::access::PasswordChangePending);
+        }
+        Ok(account.as_ref().and_then(actor_of))
     }
 }
 
@@ -101,11 +105,15 @@ impl Authenticator for BearerAuthenticator {
 #[async_trait::async_trait]
 impl crate::access::PersonSessions for BearerAuthenticator {
     async fn person(&self, session_token: &str) -> Result<Option<Actor>, tonic::Status> {
-        Ok(resolve(&self.auth, &self.tokens, session_token)
+        let account = resolve(&self.auth, &self.tokens, session_token)
             .await
             .map_err(|_| tonic::Status::unavailable("Un servicio necesario no está disponible."))?
-            .and_then(|r| r.account)
-            .as_ref()
-            .and_then(actor_of))
+            .and_then(|r| r.account);
+        if account.as_ref().is_some_and(|a| a.must_change_password) {
+            return Err(tonic::Status::permission_denied(
+                super::access::PASSWORD_CHANGE_FIRST,
+            ));
+        }
+        Ok(account.as_ref().and_then(actor_of))
     }
 }

@@ -81,21 +81,12 @@ pub async fn upload(
         let (state, session, cx) = (&state, &session, &cx);
         async move { page(state, session, cx, (None, vec![message]), status).await }
     };
-    let form = match crate::front::upload::Uploaded::read(multipart).await {
-        Ok(form) => form,
-        Err(e) => {
-            let message = match e {
-                crate::front::upload::UploadError::Field => {
-                    "No se pudo leer el archivo. Intente de nuevo."
-                }
-                crate::front::upload::UploadError::Form
-                | crate::front::upload::UploadError::TooLarge { .. } => {
-                    "El archivo es demasiado grande o el envío se interrumpió."
-                }
-            };
-            return refused(message.into(), StatusCode::BAD_REQUEST).await;
-        }
-    };
+    let account = super::actor(&caller).account_id;
+    let (_turn, form) =
+        match crate::front::upload::receive(account, multipart, consent_form::MAX_BYTES).await {
+            Ok(received) => received,
+            Err(e) => return refused(e.message(), e.status()).await,
+        };
     let (csrf, bytes) = (form.text("csrf"), form.file("archivo").unwrap_or_default());
     if !csrf_matches(&session.csrf_token, &csrf) {
         return refused(PAGE_EXPIRED.into(), StatusCode::FORBIDDEN).await;

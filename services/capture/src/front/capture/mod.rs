@@ -28,7 +28,7 @@ use uuid::Uuid;
 
 use super::session::{SessionInfo, csrf_matches};
 use super::views::{MessagePage, Nav, local_time, render};
-use super::{FrontState, PAGE_EXPIRED, password_change_redirect};
+use super::{FrontState, PAGE_EXPIRED};
 use crate::curricular::{self, Candidacy, PersonRole, Section, sections::Fields};
 use views::*;
 
@@ -126,9 +126,6 @@ pub async fn dashboard(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
 ) -> Response {
-    if let Some(redirect) = password_change_redirect(&session) {
-        return redirect;
-    }
     let rows = match curricular::dashboard(&state.pool, &actor(&caller)).await {
         Ok(rows) => rows,
         Err(e) => return error_page(&session, &e.into()),
@@ -232,9 +229,6 @@ pub async fn candidacy(
     Path(id): Path<Uuid>,
     Query(query): Query<NoticeQuery>,
 ) -> Response {
-    if let Some(redirect) = password_change_redirect(&session) {
-        return redirect;
-    }
     let c = match load(&state, &session, &caller, id).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -628,34 +622,20 @@ pub async fn photo_upload(
     let page = |errors: Vec<String>, status: StatusCode| {
         photo_page(&state, &session, &caller, &c, role, errors, status)
     };
-    // One upload at a time per account: a party cannot take every decoding slot.
-    let account = caller
-        .actor
-        .as_ref()
-        .map_or(uuid::Uuid::nil(), |a| a.account_id);
-    let Some(_turn) = super::upload::Turn::take(account) else {
-        let busy = "Ya hay una fotografía de su cuenta cargándose. Espere a que termine e intente de nuevo.";
-        return page(vec![busy.into()], StatusCode::TOO_MANY_REQUESTS).await;
-    };
-    // The election's limit is enforced while reading, not after buffering the whole body.
-    let form = match super::upload::Uploaded::read_limited(multipart, c.photo_max_bytes).await {
-        Ok(form) => form,
-        Err(e) => {
-            let message = match e {
-                super::upload::UploadError::Field => {
-                    "No se pudo leer el archivo. Intente de nuevo.".to_string()
-                }
-                super::upload::UploadError::Form => {
-                    "El archivo es demasiado grande o el envío se interrumpió.".to_string()
-                }
-                super::upload::UploadError::TooLarge { limit, .. } => format!(
-                    "La fotografía pesa más de {} KB, el máximo de esta elección.",
-                    limit / 1024
-                ),
-            };
-            return page(vec![message], StatusCode::PAYLOAD_TOO_LARGE).await;
-        }
-    };
+    // One upload at a time per account, and the election's limit enforced while reading.
+    let (_turn, form) =
+        match super::upload::receive(actor(&caller).account_id, multipart, c.photo_max_bytes).await
+        {
+            Ok(received) => received,
+            Err(super::upload::UploadError::TooLarge { limit, .. }) => {
+                let message = format!(
+                    "La fotografía pesa más de {}, el máximo de esta elección.",
+                    super::upload::size(limit)
+                );
+                return page(vec![message], StatusCode::PAYLOAD_TOO_LARGE).await;
+            }
+            Err(e) => return page(vec![e.message()], e.status()).await,
+        };
     let (csrf, date, bytes) = (
         form.text("csrf"),
         form.text("fecha"),
@@ -989,13 +969,15 @@ pub async fn bulk_upload(
     Extension(caller): Extension<Caller>,
     multipart: Multipart,
 ) -> Response {
-    let Ok(form) = super::upload::Uploaded::read(multipart).await else {
-        return bulk_page(
-            &session,
-            None,
-            vec!["El archivo es demasiado grande o el envío se interrumpió.".into()],
-            StatusCode::BAD_REQUEST,
-        );
+    let (_turn, form) = match super::upload::receive(
+        actor(&caller).account_id,
+        multipart,
+        crate::curricular::bulk::MAX_BYTES,
+    )
+    .await
+    {
+        Ok(received) => received,
+        Err(e) => return bulk_page(&session, None, vec![e.message()], e.status()),
     };
     let (csrf, bytes) = (form.text("csrf"), form.file("archivo").unwrap_or_default());
     if !csrf_matches(&session.csrf_token, &csrf) {
