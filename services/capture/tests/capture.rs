@@ -1833,6 +1833,38 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
         !still_closed.body.contains(&holder),
         "the preview leaked to a citizen"
     );
+    // Signing out of the back office passes through the site, which ends the preview in that
+    // browser and sends the admin back to the sign-in page; elsewhere it sends no one.
+    let other_admin = stack.account("otra-admin@iec.org.mx", Role::Admin).await;
+    let mut leaving = stack.browser();
+    leaving
+        .first_login("otra-admin@iec.org.mx", &other_admin)
+        .await;
+    let home = leaving.get("/").await;
+    let out = leaving
+        .post("/salir", &[("csrf", &home.hidden("csrf"))])
+        .await;
+    let through = out.location.clone().unwrap();
+    let at = through
+        .find("/vista-previa/salir?volver=")
+        .expect("through the site");
+    let ended = previewer.get(&through[at..]).await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER);
+    assert!(
+        ended.location.as_deref().unwrap().ends_with("/ingresar"),
+        "{:?}",
+        ended.location
+    );
+    let after_logout = previewer.get(&profile_path).await;
+    assert!(
+        !after_logout.body.contains(&holder),
+        "the preview outlived the sign-out"
+    );
+    let elsewhere = previewer
+        .get("/vista-previa/salir?volver=https%3A%2F%2Fevil.example%2Fingresar")
+        .await;
+    assert_eq!(elsewhere.location.as_deref(), Some("/"));
+
     // A party's acting token does not open it.
     let party_go = party.get("/admin/vista-previa-sitio").await;
     assert_eq!(party_go.status, StatusCode::FORBIDDEN);

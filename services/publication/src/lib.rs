@@ -68,6 +68,9 @@ impl Application {
                     keys: conoceles_kit::access::KeySet::from_auth(&config.auth_url)?,
                     key: Arc::new(key.clone()),
                     used: infra.cache.clone(),
+                    capture_url: std::env::var("CAPTURE_PUBLIC_URL")
+                        .map(|u| u.trim_end_matches('/').to_string())
+                        .unwrap_or_else(|_| "http://127.0.0.1:8081".into()),
                 },
             },
             cache.clone(),

@@ -177,7 +177,19 @@ pub async fn logout(
     if let Err(status) = state.auth.logout(&session.token).await {
         tracing::warn!(code = ?status.code(), "logout failed");
     }
-    let mut response = Redirect::to("/ingresar").into_response();
+    // An administrator may have a preview of the public site open in this browser: signing out
+    // passes through the site to end it, and comes back to the sign-in page.
+    let target = if session.role == conoceles_kit::access::Role::Admin {
+        let back = format!("{}/ingresar", state.public_url);
+        format!(
+            "{}/vista-previa/salir?volver={}",
+            state.site_preview.url.trim_end_matches('/'),
+            conoceles_kit::http::query_encode(&back)
+        )
+    } else {
+        "/ingresar".to_string()
+    };
+    let mut response = Redirect::to(&target).into_response();
     if let Ok(value) = clear_cookie(SESSION_COOKIE).parse() {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

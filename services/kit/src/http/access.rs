@@ -258,8 +258,8 @@ fn method_not_allowed(allowed: &[&str], json: bool) -> Response {
     response
 }
 
-/// Percent-encodes a path for a query parameter.
-fn encode(path: &str) -> String {
+/// Percent-encodes a path or URL for a query parameter.
+pub fn encode(path: &str) -> String {
     path.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {

@@ -10,7 +10,10 @@ pub mod session;
 pub mod shed;
 mod trace;
 
-pub use access::{Authenticator, DeclaredRouter, PASSWORD_CHANGE_FIRST, PasswordChangePending};
+pub use access::{
+    Authenticator, DeclaredRouter, PASSWORD_CHANGE_FIRST, PasswordChangePending,
+    encode as query_encode,
+};
 pub use client::{ClientAddress, TrustedProxies};
 pub use headers::{no_store, security_headers};
 pub use trace::trace_requests;

@@ -36,6 +36,9 @@ pub struct Preview {
     pub key: Arc<SigningKey>,
     /// The tickets already used.
     pub used: conoceles_kit::cache::Cache,
+    /// Where the back office is (`CAPTURE_PUBLIC_URL`): signing out there ends the preview
+    /// here and comes back to it.
+    pub capture_url: String,
 }
 
 impl Preview {
@@ -140,9 +143,29 @@ pub async fn start(State(state): State<super::SiteState>, Query(start): Query<St
     response
 }
 
-/// `GET /vista-previa/salir`
-pub async fn stop() -> Response {
-    let mut response = Redirect::to("/").into_response();
+#[derive(serde::Deserialize, Default)]
+pub struct Stop {
+    #[serde(default)]
+    volver: String,
+}
+
+/// `GET /vista-previa/salir[?volver=<back-office URL>]`: ends the preview in this browser. The
+/// back office's sign-out passes through here (so the preview does not outlive the admin's
+/// session on a shared computer) and is sent back only to the back office's own address.
+pub async fn stop(State(state): State<super::SiteState>, Query(stop): Query<Stop>) -> Response {
+    let back = &state.preview.capture_url;
+    let target = if !back.is_empty()
+        && stop
+            .volver
+            .strip_prefix(back.as_str())
+            .is_some_and(|rest| rest.starts_with('/') && !rest.starts_with("//"))
+        && !stop.volver.contains(['\\', '\t', '\n', '\r'])
+    {
+        stop.volver.as_str()
+    } else {
+        "/"
+    };
+    let mut response = Redirect::to(target).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&format!(
