@@ -49,7 +49,7 @@ impl UploadError {
 /// A limit in the unit people read: "700 KB", "8 MB".
 pub fn size(bytes: usize) -> String {
     const MB: usize = 1024 * 1024;
-    if bytes >= MB && bytes % MB == 0 {
+    if bytes >= MB && bytes.is_multiple_of(MB) {
         format!("{} MB", bytes / MB)
     } else {
         format!("{} KB", bytes / 1024)
