@@ -10,9 +10,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::{Email, Password};
-use crate::grpc::{LoginError, audit_entry};
 use crate::hashing::Hasher;
-use crate::limiter::LoginLimiter;
+use crate::limiter::{LimitError, LoginLimiter};
 use crate::sessions::{NewSession, Session, Sessions};
 use crate::settings::AuthSettings;
 use crate::store::{self, Account, Audit, NewAccount};
@@ -282,5 +281,29 @@ impl Accounts {
         tx.commit().await?;
         self.sessions.revoke_all(id).await?;
         Ok(account)
+    }
+}
+
+/// Why a login was refused.
+pub enum LoginError {
+    Limited(LimitError),
+    BadCredentials,
+    Locked,
+    Internal(anyhow::Error),
+}
+
+/// The audit record of an action on an account.
+pub(crate) fn audit_entry<'a>(
+    action: &'a str,
+    actor: Option<Uuid>,
+    subject: &'a Account,
+) -> Audit<'a> {
+    Audit {
+        action,
+        actor,
+        subject: Some(subject.id),
+        subject_email: Some(&subject.email),
+        client_address: None,
+        detail: serde_json::json!({}),
     }
 }

@@ -13,11 +13,11 @@ use conoceles_proto::common::v1 as common;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::accounts::Accounts;
+use crate::accounts::{Accounts, LoginError};
 use crate::domain::{Email, Password, PasswordError};
 use crate::generated;
 use crate::limiter::LimitError;
-use crate::store::{self, Account, Audit};
+use crate::store::{self, Account};
 
 pub struct AuthApi {
     pub accounts: Accounts,
@@ -498,27 +498,5 @@ fn generated_message(g: &generated::Generated, now: DateTime<Utc>) -> pb::Genera
         delivered_at: g.delivered_at.map(timestamp),
         late: g.late(now),
         deadline: Some(timestamp(g.deadline())),
-    }
-}
-
-pub enum LoginError {
-    Limited(LimitError),
-    BadCredentials,
-    Locked,
-    Internal(anyhow::Error),
-}
-
-pub(crate) fn audit_entry<'a>(
-    action: &'a str,
-    actor: Option<Uuid>,
-    subject: &'a Account,
-) -> Audit<'a> {
-    Audit {
-        action,
-        actor,
-        subject: Some(subject.id),
-        subject_email: Some(&subject.email),
-        client_address: None,
-        detail: serde_json::json!({}),
     }
 }

@@ -196,6 +196,13 @@ impl AppError {
     }
 }
 
+/// A peer's refusal flows on with `?`, keeping its code and field violations.
+impl From<tonic::Status> for AppError {
+    fn from(status: tonic::Status) -> Self {
+        AppError::from_status(&status)
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         match &err {

@@ -197,18 +197,8 @@ async fn create_session(
             &credentials.password,
             &client.to_string(),
         )
-        .await
-        .map_err(|status| {
-            let code = match status.code() {
-                tonic::Code::InvalidArgument => ErrorCode::InvalidArgument,
-                tonic::Code::Unauthenticated => ErrorCode::Unauthenticated,
-                tonic::Code::PermissionDenied => ErrorCode::PermissionDenied,
-                tonic::Code::ResourceExhausted => ErrorCode::RateLimited,
-                _ => ErrorCode::Unavailable,
-            };
-            let message = crate::front::status_messages(&status).join(" ");
-            AppError::new(code, message)
-        })?;
+        .await?;
+
     let body = SessionCreated {
         token: login.session_token,
         expires_at: login
@@ -240,8 +230,7 @@ async fn change_password(
             &change.current_password,
             &change.new_password,
         )
-        .await
-        .map_err(|status| AppError::from_status(&status))?;
+        .await?;
     let body = SessionCreated {
         token: changed.session_token,
         expires_at: changed

@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::{Extension, Form};
 use conoceles_kit::access::Role;
+use conoceles_kit::error::AppError;
 use conoceles_proto::auth::v1 as pb;
 use conoceles_proto::common::v1 as common;
 use http::StatusCode;
@@ -41,14 +42,7 @@ impl Outcome {
     }
 
     fn failed(status: &tonic::Status) -> Self {
-        let http_status = match status.code() {
-            tonic::Code::InvalidArgument => StatusCode::UNPROCESSABLE_ENTITY,
-            tonic::Code::AlreadyExists => StatusCode::CONFLICT,
-            tonic::Code::NotFound => StatusCode::NOT_FOUND,
-            tonic::Code::PermissionDenied => StatusCode::FORBIDDEN,
-            tonic::Code::Unauthenticated => StatusCode::UNAUTHORIZED,
-            _ => StatusCode::SERVICE_UNAVAILABLE,
-        };
+        let http_status = AppError::from_status(status).code().http_status();
         Self {
             status: http_status,
             notice: None,

@@ -128,13 +128,9 @@ pub async fn submit(
             response
         }
         Err(status) => {
-            let http_status = match status.code() {
-                tonic::Code::InvalidArgument => StatusCode::UNPROCESSABLE_ENTITY,
-                tonic::Code::Unauthenticated => StatusCode::UNAUTHORIZED,
-                tonic::Code::PermissionDenied => StatusCode::FORBIDDEN,
-                tonic::Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
-                _ => StatusCode::SERVICE_UNAVAILABLE,
-            };
+            let http_status = conoceles_kit::error::AppError::from_status(&status)
+                .code()
+                .http_status();
             let messages = if http_status == StatusCode::SERVICE_UNAVAILABLE {
                 vec!["No es posible iniciar sesión en este momento. Intente más tarde.".to_string()]
             } else {

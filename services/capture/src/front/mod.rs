@@ -23,8 +23,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::response::IntoResponse;
+use axum::response::Response;
 use axum::routing::{get, post};
 use conoceles_kit::access::{Policy, Role, Rule};
+use conoceles_kit::error::AppError;
 use conoceles_kit::http::DeclaredRouter;
 use http::{Method, header};
 
@@ -564,14 +566,17 @@ pub(crate) async fn not_found() -> impl IntoResponse {
     )
 }
 
-/// Spanish messages of a gRPC error: its field violations, or its message.
+/// Spanish messages of a peer's refusal: its field violations, or its message (a peer's
+/// failure is "unavailable", never its internals).
 pub fn status_messages(status: &tonic::Status) -> Vec<String> {
-    use prost::Message;
-    let detail = conoceles_proto::common::v1::ErrorDetail::decode(status.details()).ok();
-    match detail {
-        Some(d) if !d.violations.is_empty() => {
-            d.violations.into_iter().map(|v| v.message).collect()
-        }
-        _ => vec![status.message().to_string()],
-    }
+    AppError::from_status(status).messages()
+}
+
+/// A peer's refusal as the message page, with the HTTP status `kit` maps its code to.
+pub fn status_page(session: &session::SessionInfo, status: &tonic::Status) -> Response {
+    let error = AppError::from_status(status);
+    views::render(
+        error.code().http_status(),
+        &views::MessagePage::new(session, &error.messages().join(" ")),
+    )
 }

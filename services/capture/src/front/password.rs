@@ -8,10 +8,10 @@ use axum::{Extension, Form};
 use http::{StatusCode, header};
 use serde::Deserialize;
 
+use super::FrontState;
 use super::PAGE_EXPIRED;
 use super::session::{SESSION_COOKIE, SessionInfo, csrf_matches, set_cookie};
 use super::views::{Nav, PasswordPage, render};
-use super::{FrontState, status_messages};
 
 #[derive(Deserialize, Default)]
 pub struct DoneQuery {
@@ -90,19 +90,16 @@ pub async fn submit(
             }
             response
         }
-        Err(status) if status.code() == tonic::Code::InvalidArgument => page(
-            &session,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            false,
-            status_messages(&status),
-        ),
         Err(status) => {
-            tracing::warn!(code = ?status.code(), "password change failed");
+            let error = conoceles_kit::error::AppError::from_status(&status);
+            if error.code() == conoceles_kit::error::ErrorCode::Unavailable {
+                tracing::warn!(code = ?status.code(), "password change failed");
+            }
             page(
                 &session,
-                StatusCode::SERVICE_UNAVAILABLE,
+                error.code().http_status(),
                 false,
-                vec!["No fue posible cambiar la contraseña. Intente más tarde.".into()],
+                error.messages(),
             )
         }
     }

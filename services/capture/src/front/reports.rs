@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use super::compliance::end_of_day;
 use super::session::{SessionInfo, csrf_matches};
-use super::views::{MessagePage, Nav, ReportLine, ReportPage, ReportsPage, render};
-use super::{FrontState, PAGE_EXPIRED, status_messages};
+use super::views::{Nav, ReportLine, ReportPage, ReportsPage, render};
+use super::{FrontState, PAGE_EXPIRED};
 use crate::election::{self, local};
 
 const KINDS: [(pb::ReportKind, &str, &str); 4] = [
@@ -49,19 +49,6 @@ async fn time_zone(state: &FrontState) -> String {
     }
 }
 
-fn failure(session: &SessionInfo, status: &tonic::Status) -> Response {
-    let code = match status.code() {
-        tonic::Code::NotFound => StatusCode::NOT_FOUND,
-        tonic::Code::InvalidArgument => StatusCode::UNPROCESSABLE_ENTITY,
-        tonic::Code::PermissionDenied => StatusCode::FORBIDDEN,
-        _ => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    render(
-        code,
-        &MessagePage::new(session, &status_messages(status).join(" ")),
-    )
-}
-
 async fn list_page(
     state: &FrontState,
     session: &SessionInfo,
@@ -83,7 +70,7 @@ async fn list_page(
                 reports: reports.into_iter().map(|r| line(r, &tz)).collect(),
             },
         ),
-        Err(s) => failure(session, &s),
+        Err(s) => super::status_page(session, &s),
     }
 }
 
@@ -148,7 +135,7 @@ pub async fn create(
     };
     match state.statistics.create(&session.token, *kind, at).await {
         Ok(r) => Redirect::to(&format!("/admin/informes/{}", r.id)).into_response(),
-        Err(s) => failure(&session, &s),
+        Err(s) => super::status_page(&session, &s),
     }
 }
 
@@ -174,7 +161,7 @@ pub async fn show(
                 },
             )
         }
-        Err(s) => failure(&session, &s),
+        Err(s) => super::status_page(&session, &s),
     }
 }
 
@@ -199,6 +186,6 @@ pub async fn csv(
             r.content,
         )
             .into_response(),
-        Err(s) => failure(&session, &s),
+        Err(s) => super::status_page(&session, &s),
     }
 }

@@ -20,22 +20,8 @@ use super::views::{
     MessagePage, Nav, QueueLine, QueuePage, ReviewPage, ReviewPerson, ReviewSection, local_time,
     render,
 };
-use super::{FrontState, PAGE_EXPIRED, status_messages};
+use super::{FrontState, PAGE_EXPIRED};
 use crate::curricular::{Bounds, Section};
-
-fn failed(session: &SessionInfo, status: &tonic::Status) -> Response {
-    let code = match status.code() {
-        tonic::Code::NotFound => StatusCode::NOT_FOUND,
-        tonic::Code::FailedPrecondition | tonic::Code::AlreadyExists => StatusCode::CONFLICT,
-        tonic::Code::InvalidArgument => StatusCode::UNPROCESSABLE_ENTITY,
-        tonic::Code::PermissionDenied => StatusCode::FORBIDDEN,
-        _ => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    render(
-        code,
-        &MessagePage::new(session, &status_messages(status).join(" ")),
-    )
-}
 
 #[derive(Deserialize, Default)]
 pub struct QueueQuery {
@@ -77,7 +63,7 @@ pub async fn queue(
         .await
     {
         Ok(items) => items,
-        Err(s) => return failed(&session, &s),
+        Err(s) => return super::status_page(&session, &s),
     };
     let ids: Vec<Uuid> = items
         .iter()
@@ -143,7 +129,7 @@ pub async fn show(
         .await
     {
         Ok(item) => item,
-        Err(s) => return failed(&session, &s),
+        Err(s) => return super::status_page(&session, &s),
     };
     let Ok(Some(row)) = sqlx::query(
         "SELECT s.canonical, s.content_sha256, c.status FROM submissions s JOIN candidacies c ON c.id = s.candidacy_id WHERE s.id = $1",
@@ -259,7 +245,7 @@ pub async fn approve(
         .await
     {
         Ok(()) => Redirect::to("/revision?resuelta=aprobada").into_response(),
-        Err(s) => failed(&session, &s),
+        Err(s) => super::status_page(&session, &s),
     }
 }
 
@@ -311,6 +297,6 @@ pub async fn observe(
         .await
     {
         Ok(()) => Redirect::to("/revision?resuelta=observada").into_response(),
-        Err(s) => failed(&session, &s),
+        Err(s) => super::status_page(&session, &s),
     }
 }

@@ -17,7 +17,7 @@ use conoceles_questionnaire::Definition;
 use http::StatusCode;
 use uuid::Uuid;
 
-use super::identity::{Context, context, parse, questions, to_proto_answers, unavailable};
+use super::identity::{Context, context, parse, questions, to_proto_answers};
 use super::local;
 use super::views::CorrectionPage;
 use crate::front::session::{SessionInfo, csrf_matches};
@@ -86,7 +86,7 @@ pub async fn form(
             },
             StatusCode::OK,
         ),
-        Err(status) => unavailable(&session, &status),
+        Err(status) => crate::front::status_page(&session, &status),
     }
 }
 
@@ -104,7 +104,7 @@ pub async fn apply(
     };
     let definition = match state.identity.definition(cx.candidacy.election_id).await {
         Ok((_, definition)) => definition,
-        Err(status) => return unavailable(&session, &status),
+        Err(status) => return crate::front::status_page(&session, &status),
     };
     let field = |name: &str| {
         pairs
@@ -181,6 +181,6 @@ pub async fn apply(
                 ),
             )
         }
-        Err(status) => unavailable(&session, &status),
+        Err(status) => crate::front::status_page(&session, &status),
     }
 }

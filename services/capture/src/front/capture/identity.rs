@@ -24,7 +24,7 @@ use super::{actor, error_page, heading, load, local, role_of};
 use crate::curricular::{self, Candidacy, PersonRole};
 use crate::front::session::{SessionInfo, csrf_matches};
 use crate::front::views::{Nav, render};
-use crate::front::{FrontState, PAGE_EXPIRED, status_messages};
+use crate::front::{FrontState, PAGE_EXPIRED};
 
 const DECLINE: &str = "__decline";
 
@@ -224,21 +224,6 @@ pub(super) async fn context(
     })
 }
 
-pub(super) fn unavailable(session: &SessionInfo, status: &tonic::Status) -> Response {
-    let message = status_messages(status).join(" ");
-    let code = match status.code() {
-        tonic::Code::NotFound => StatusCode::NOT_FOUND,
-        tonic::Code::AlreadyExists => StatusCode::CONFLICT,
-        tonic::Code::FailedPrecondition => StatusCode::CONFLICT,
-        tonic::Code::InvalidArgument => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    render(
-        code,
-        &crate::front::views::MessagePage::new(session, &message),
-    )
-}
-
 /// What the questions page shows besides its definition: the answers so far and problems.
 struct Shown<'a> {
     submitted: &'a Submitted,
@@ -339,7 +324,7 @@ pub async fn form(
             );
         }
         Ok(_) => {}
-        Err(status) => return unavailable(&session, &status),
+        Err(status) => return crate::front::status_page(&session, &status),
     }
     match state.identity.definition(cx.candidacy.election_id).await {
         Ok((version, definition)) => form_page(
@@ -354,7 +339,7 @@ pub async fn form(
                 status: StatusCode::OK,
             },
         ),
-        Err(status) => unavailable(&session, &status),
+        Err(status) => crate::front::status_page(&session, &status),
     }
 }
 
@@ -381,7 +366,7 @@ pub async fn post(
     let (csrf, action) = (field("csrf"), field("accion"));
     let (version, definition) = match state.identity.definition(cx.candidacy.election_id).await {
         Ok(d) => d,
-        Err(status) => return unavailable(&session, &status),
+        Err(status) => return crate::front::status_page(&session, &status),
     };
     let submitted = parse(&definition, pairs);
     let paperwork = paperwork(&state, &cx).await;
@@ -533,7 +518,7 @@ pub async fn post(
                 },
             )
         }
-        Err(status) => unavailable(&session, &status),
+        Err(status) => crate::front::status_page(&session, &status),
     }
 }
 
