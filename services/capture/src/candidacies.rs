@@ -2,6 +2,7 @@
 //! list with filters and counts.
 
 use chrono::{NaiveDate, Utc};
+use conoceles_kit::CandidacyStatus;
 use conoceles_kit::amqp::enqueue_event;
 use conoceles_kit::error::{AppError, ErrorCode};
 use conoceles_kit::proto_time::to_proto as timestamp;
@@ -29,7 +30,7 @@ fn not_found() -> AppError {
 pub(crate) async fn dimensions(
     conn: &mut PgConnection,
     id: Uuid,
-) -> Result<(common::CandidacyDimensions, String), AppError> {
+) -> Result<(common::CandidacyDimensions, CandidacyStatus), AppError> {
     let row = sqlx::query(
         "SELECT c.election_id, c.office_code, o.principle, c.constituency_code, c.postulant_code, \
                 c.affirmative_action, c.status, e.election_day, h.sex, h.birth_date \
@@ -85,7 +86,7 @@ async fn live_dimensions(
     id: Uuid,
 ) -> Result<common::CandidacyDimensions, AppError> {
     let (dims, status) = dimensions(conn, id).await?;
-    if status == "withdrawn" {
+    if status == CandidacyStatus::Withdrawn {
         return Err(withdrawn());
     }
     Ok(dims)
@@ -134,7 +135,7 @@ pub async fn substitute_in(
     }
     require_reason(reason, "Indique el motivo de la sustitución.")?;
     let (dims, stage) = dimensions(&mut *tx, candidacy_id).await?;
-    if stage == "withdrawn" {
+    if stage == CandidacyStatus::Withdrawn {
         return Err(withdrawn());
     }
     let replaced: Uuid = sqlx::query_scalar(
@@ -367,7 +368,7 @@ pub async fn reopen_for_correction(
             "Solo se reabre para corrección una candidatura aprobada y publicada.",
         ));
     };
-    if !matches!(row.get::<&str, _>("status"), "approved" | "published") {
+    if !row.get::<CandidacyStatus, _>("status").is_approved() {
         return Err(AppError::new(
             ErrorCode::FailedPrecondition,
             "Solo se reabre para corrección una candidatura aprobada y publicada.",
@@ -448,7 +449,7 @@ pub struct Listed {
     pub list_position: i32,
     pub holder: String,
     pub alternate: String,
-    pub status: String,
+    pub status: CandidacyStatus,
     /// The candidacy's capture deadline in force.
     pub capture_deadline: chrono::DateTime<Utc>,
 }

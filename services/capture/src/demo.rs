@@ -288,7 +288,10 @@ pub async fn capture_answers(
         let rows = curricular::dashboard(pool, &actor).await?;
         let pending: Vec<Uuid> = rows
             .iter()
-            .filter(|r| r.status == "not_started" && !left_for_the_back_office(r))
+            .filter(|r| {
+                r.status == conoceles_kit::CandidacyStatus::NotStarted
+                    && !left_for_the_back_office(r)
+            })
             .map(|r| r.id)
             .collect();
         if pending.is_empty() {

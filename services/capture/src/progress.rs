@@ -11,16 +11,8 @@ use uuid::Uuid;
 use crate::import::sex_proto;
 
 pub fn status_proto(status: &str) -> common::CandidacyStatus {
-    match status {
-        "not_started" => common::CandidacyStatus::NotStarted,
-        "draft" => common::CandidacyStatus::Draft,
-        "submitted" => common::CandidacyStatus::Submitted,
-        "observed" => common::CandidacyStatus::Observed,
-        "approved" => common::CandidacyStatus::Approved,
-        "published" => common::CandidacyStatus::Published,
-        "withdrawn" => common::CandidacyStatus::Withdrawn,
-        _ => common::CandidacyStatus::Unspecified,
-    }
+    conoceles_kit::CandidacyStatus::parse(status)
+        .map_or(common::CandidacyStatus::Unspecified, |s| s.proto())
 }
 
 /// Which dimensions the counts keep (the others are left empty); see [`Grouping::parse`].

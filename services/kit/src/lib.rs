@@ -9,6 +9,7 @@ pub const PASSWORD_RULE: &str = "Al menos 8 caracteres y que no sea fácil de ad
 pub mod access;
 pub mod amqp;
 pub mod cache;
+pub mod candidacy_status;
 pub mod clock;
 pub mod config;
 pub mod csv;
@@ -24,6 +25,7 @@ pub mod shutdown;
 pub mod telemetry;
 pub mod testing;
 
+pub use candidacy_status::CandidacyStatus;
 pub use config::{ServiceConfig, ServiceName};
 pub use error::{AppError, ErrorCode, FieldViolation};
 pub use server::{Infrastructure, Running, ServiceServer};

@@ -249,15 +249,11 @@ pub fn csv(content: &[u8]) -> Result<String, AppError> {
 
 /// Spanish names of the codes shown in reports.
 fn label(code: &str) -> String {
+    if let Some(status) = conoceles_kit::CandidacyStatus::parse(code) {
+        return status.label().to_string();
+    }
     match code {
         "*" => "Total",
-        "not_started" => "Sin iniciar",
-        "draft" => "Borrador",
-        "submitted" => "Enviada",
-        "observed" => "Observada",
-        "approved" => "Aprobada",
-        "published" => "Publicada",
-        "withdrawn" => "Cancelada",
         "total" => "Vigentes",
         "incomplete" => "Incompletas",
         "observed_unanswered" => "Observadas sin atender",

@@ -278,7 +278,7 @@ struct CandidacyItem {
     postulant: String,
     list_position: i32,
     holder: String,
-    status: String,
+    status: conoceles_kit::CandidacyStatus,
 }
 
 #[derive(Serialize)]

@@ -10,6 +10,7 @@ mod store;
 mod submit;
 
 use chrono::{DateTime, Utc};
+use conoceles_kit::CandidacyStatus;
 use conoceles_kit::access::{Actor, Role};
 use conoceles_kit::error::{AppError, ErrorCode};
 use serde::Serialize;
@@ -79,7 +80,7 @@ pub struct Candidacy {
     /// An independent candidacy (no party): its identity questionnaire needs the signed
     /// express-consent form.
     pub independent: bool,
-    pub status: String,
+    pub status: CandidacyStatus,
     pub reopened_sections: Vec<String>,
     /// Reopened after publication for the one correction and not yet sent again: it may be
     /// edited and sent after the capture window.
@@ -110,9 +111,9 @@ impl Candidacy {
 
     /// Whether the section can be edited now (by status; the window is checked apart).
     pub fn section_open(&self, section: Section) -> bool {
-        match self.status.as_str() {
-            "not_started" | "draft" => true,
-            "observed" => {
+        match self.status {
+            CandidacyStatus::NotStarted | CandidacyStatus::Draft => true,
+            CandidacyStatus::Observed => {
                 self.reopened_sections.is_empty()
                     || self.reopened_sections.iter().any(|s| s == section.slug())
             }
@@ -130,20 +131,7 @@ impl Candidacy {
     }
 
     pub fn status_label(&self) -> &'static str {
-        status_label(&self.status)
-    }
-}
-
-pub fn status_label(status: &str) -> &'static str {
-    match status {
-        "not_started" => "Sin iniciar",
-        "draft" => "En captura",
-        "submitted" => "Enviada",
-        "observed" => "Con observaciones",
-        "approved" => "Aprobada",
-        "published" => "Publicada",
-        "withdrawn" => "Cancelada o sustituida",
-        _ => "Desconocido",
+        self.status.label()
     }
 }
 
@@ -277,11 +265,11 @@ pub fn check_editable(
     if !open {
         return Err(AppError::new(
             ErrorCode::FailedPrecondition,
-            match candidacy.status.as_str() {
-                "observed" => {
+            match candidacy.status {
+                CandidacyStatus::Observed => {
                     "Esta sección no tiene observaciones; solo se corrigen las secciones observadas."
                 }
-                "withdrawn" => "La candidatura está cancelada o sustituida.",
+                CandidacyStatus::Withdrawn => "La candidatura está cancelada o sustituida.",
                 _ => {
                     "El cuestionario ya fue enviado; solo se puede modificar si recibe observaciones."
                 }

@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use super::photo::{self, PhotoError};
 use super::sections::{self, Fields, Section};
-use super::{Candidacy, PersonRole, RESPONSIBLE_PARTY, check_editable, status_label};
+use super::{Candidacy, PersonRole, RESPONSIBLE_PARTY, check_editable};
+use conoceles_kit::CandidacyStatus;
 
 /// A section as last saved.
 #[derive(Debug, Clone, Serialize)]
@@ -102,9 +103,9 @@ async fn recheck_locked(
             .bind(candidacy.id)
             .fetch_one(&mut *tx)
             .await?;
-    let status: String = row.get("status");
+    let status: CandidacyStatus = row.get("status");
     let current = Candidacy {
-        correcting: row.get::<bool, _>("reopened") && status == "observed",
+        correcting: row.get::<bool, _>("reopened") && status == CandidacyStatus::Observed,
         status,
         reopened_sections: row.get("reopened_sections"),
         ..candidacy.clone()
@@ -267,7 +268,7 @@ pub struct DashboardRow {
     /// `mr` or `rp`.
     pub principle: String,
     pub holder: String,
-    pub status: String,
+    pub status: CandidacyStatus,
     #[serde(skip)]
     pub status_label: &'static str,
     /// Sections and photos completed, over all the persons captured.
@@ -343,7 +344,7 @@ pub async fn dashboard(pool: &PgPool, actor: &Actor) -> sqlx::Result<Vec<Dashboa
     Ok(rows
         .into_iter()
         .map(|r| {
-            let status: String = r.get("status");
+            let status: CandidacyStatus = r.get("status");
             DashboardRow {
                 id: r.get("id"),
                 office: r.get("office"),
@@ -354,7 +355,7 @@ pub async fn dashboard(pool: &PgPool, actor: &Actor) -> sqlx::Result<Vec<Dashboa
                 slate_role: r.get("slate_role"),
                 principle: r.get("principle"),
                 holder: r.get::<Option<String>, _>("holder").unwrap_or_default(),
-                status_label: status_label(&status),
+                status_label: status.label(),
                 status,
                 done: r.get("done"),
                 total: i64::from(r.get::<i32, _>("persons")) * PersonProgress::TOTAL as i64,

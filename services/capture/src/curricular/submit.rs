@@ -2,6 +2,7 @@
 //! `curricular.submitted` outbox row in one transaction, answered with a receipt (acuse).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use conoceles_kit::CandidacyStatus;
 use conoceles_kit::FieldViolation;
 use conoceles_kit::access::Actor;
 use conoceles_kit::amqp::enqueue_event;
@@ -124,14 +125,14 @@ pub async fn submit(
     }
 
     let mut tx = pool.begin().await?;
-    let status: String =
+    let status: CandidacyStatus =
         sqlx::query_scalar("SELECT status FROM candidacies WHERE id = $1 FOR UPDATE")
             .bind(candidacy.id)
             .fetch_one(&mut *tx)
             .await?;
-    match status.as_str() {
-        "draft" | "observed" | "not_started" => {}
-        "withdrawn" => {
+    match status {
+        CandidacyStatus::Draft | CandidacyStatus::Observed | CandidacyStatus::NotStarted => {}
+        CandidacyStatus::Withdrawn => {
             return Err(AppError::new(
                 ErrorCode::FailedPrecondition,
                 "La candidatura está cancelada o sustituida.",

@@ -1,6 +1,7 @@
 //! The admin's candidacies: list with filters and counts, CSV export, import from the
 //! registry's CSV, substitution and cancellation.
 
+use conoceles_kit::CandidacyStatus;
 use std::sync::Arc;
 
 use axum::extract::{Multipart, Path, Query, State};
@@ -44,29 +45,6 @@ impl FilterQuery {
     }
 }
 
-pub fn status_label(status: &str) -> &'static str {
-    match status {
-        "not_started" => "Sin iniciar",
-        "draft" => "En captura",
-        "submitted" => "Enviada",
-        "observed" => "Con observaciones",
-        "approved" => "Aprobada",
-        "published" => "Publicada",
-        "withdrawn" => "Cancelada o sustituida",
-        _ => "Desconocido",
-    }
-}
-
-const STATUSES: [&str; 7] = [
-    "not_started",
-    "draft",
-    "submitted",
-    "observed",
-    "approved",
-    "published",
-    "withdrawn",
-];
-
 fn actor(caller: &Caller) -> Option<Uuid> {
     caller.actor.as_ref().map(|a| a.account_id)
 }
@@ -103,25 +81,20 @@ async fn page(
             election_name: current.name,
             offices,
             postulants,
-            statuses: STATUSES
+            statuses: CandidacyStatus::ALL
                 .iter()
-                .map(|s| (s.to_string(), status_label(s)))
+                .map(|s| (s.code().to_string(), s.label()))
                 .collect(),
-            counts: STATUSES
+            counts: CandidacyStatus::ALL
                 .iter()
-                .map(|s| {
-                    (
-                        status_label(s),
-                        rows.iter().filter(|r| r.status == *s).count(),
-                    )
-                })
+                .map(|s| (s.label(), rows.iter().filter(|r| r.status == *s).count()))
                 .collect(),
             rows: rows
                 .into_iter()
                 .map(|r| CandidacyRow {
                     id: r.id.to_string(),
-                    withdrawn: r.status == "withdrawn",
-                    status_label: status_label(&r.status),
+                    withdrawn: r.status == CandidacyStatus::Withdrawn,
+                    status_label: r.status.label(),
                     external_id: r.external_id,
                     office: r.office,
                     constituency: r.constituency,
@@ -180,7 +153,7 @@ pub async fn export(State(state): State<FrontState>, Query(query): Query<FilterQ
             },
             r.holder,
             r.alternate,
-            r.status,
+            r.status.code().to_string(),
         ];
         csv.push_str(
             &fields

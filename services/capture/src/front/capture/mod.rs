@@ -162,7 +162,7 @@ pub async fn dashboard(
     let mut sent_in_slate = Vec::new();
     for r in rows {
         let slate = r.slate().map(|title| (title, r.constituency_code.clone()));
-        let sent = matches!(r.status.as_str(), "submitted" | "approved" | "published");
+        let sent = r.status.is_sent();
         let line = DashboardLine {
             id: r.id.to_string(),
             office: r.seat(),
@@ -277,7 +277,7 @@ pub async fn candidacy(
             at: local(at, &c.time_zone),
         })
         .collect();
-    let observations = if c.status == "observed" {
+    let observations = if c.status == conoceles_kit::CandidacyStatus::Observed {
         crate::reviews::latest_observations(&state.pool, c.id)
             .await
             .unwrap_or_default()
@@ -308,7 +308,7 @@ pub async fn candidacy(
             editable,
             corrector: caller.role() == Some(conoceles_kit::access::Role::Admin),
             reopenable: caller.role() == Some(conoceles_kit::access::Role::Admin)
-                && matches!(c.status.as_str(), "approved" | "published")
+                && c.status.is_approved()
                 && !crate::candidacies::was_reopened(&state.pool, c.id).await,
             receipts,
             notice,
@@ -736,7 +736,10 @@ async fn preview_page(
     let can_submit = missing.is_empty()
         && curricular::may_edit(&actor(caller), c)
         && (c.window_open(now) || c.correcting)
-        && matches!(c.status.as_str(), "draft" | "observed");
+        && matches!(
+            c.status,
+            conoceles_kit::CandidacyStatus::Draft | conoceles_kit::CandidacyStatus::Observed
+        );
     render(
         status,
         &PreviewPage {
