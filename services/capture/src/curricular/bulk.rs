@@ -488,6 +488,66 @@ mod tests {
         assert_eq!(read.rows.len(), 1);
     }
 
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+
+            /// Whatever a spreadsheet (or an attacker) sends is read or refused, never a panic.
+            #[test]
+            fn any_bytes_are_read_or_refused(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+                let _ = read(&bytes);
+            }
+
+            /// Every record of a filled template is one row on its own line, and each cell's
+            /// text (quotes, commas and line breaks included) reaches its field unchanged.
+            #[test]
+            fn every_record_is_one_row_with_its_cells(
+                records in proptest::collection::vec(
+                    proptest::collection::vec("[a-zA-Z0-9áéíóúñ ,;\"\n]{0,12}", 3),
+                    1..12,
+                ),
+            ) {
+                let columns = field_columns();
+                let picked: Vec<(Section, &str)> =
+                    [0, columns.len() / 2, columns.len() - 1].iter().map(|i| columns[*i]).collect();
+                let mut writer = ::csv::Writer::from_writer(Vec::new());
+                let mut head: Vec<String> = FIXED.iter().map(|c| c.to_string()).collect();
+                head.extend(picked.iter().map(|(s, f)| column_name(*s, f)));
+                writer.write_record(&head).unwrap();
+                for (i, cells) in records.iter().enumerate() {
+                    let mut line = vec![
+                        Uuid::from_u128(i as u128 + 1).to_string(),
+                        "holder".to_string(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ];
+                    line.extend(cells.iter().cloned());
+                    writer.write_record(&line).unwrap();
+                }
+                let file = read(&writer.into_inner().unwrap()).expect("a template is readable");
+                prop_assert!(file.errors.is_empty(), "{:?}", file.errors);
+                prop_assert_eq!(file.rows.len(), records.len());
+                let mut last_line = 1;
+                for (row, cells) in file.rows.iter().zip(&records) {
+                    prop_assert!(row.line > last_line);
+                    last_line = row.line;
+                    for ((section, field), cell) in picked.iter().zip(cells) {
+                        let read = row.sections.get(section).and_then(|f| f.get(*field));
+                        if cell.trim().is_empty() {
+                            prop_assert!(read.is_none());
+                        } else {
+                            prop_assert_eq!(read, Some(cell));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_file_that_cannot_be_read_is_refused_whole() {
         let message = |bytes: &[u8]| read(bytes).unwrap_err().errors[0].message.clone();

@@ -15,15 +15,15 @@ use super::PAGE_EXPIRED;
 use super::login::CsrfForm;
 use super::session::{SessionInfo, csrf_matches};
 use super::views::{
-    CredentialsPage, Nav, PartyCredentials, SheetCredential, SheetPage, StatusRow, local_time,
-    render,
+    CredentialsPage, Nav, PartyCredentials, SheetCredential, SheetPage, StatusRow, render,
 };
 use super::{FrontState, status_messages};
 use conoceles_kit::csv::csv_field;
 
-fn time_of(ts: &Option<prost_types::Timestamp>) -> String {
+/// A moment from `auth`, in the election's time zone ("—" when there is none).
+fn time_of(ts: &Option<prost_types::Timestamp>, time_zone: &str) -> String {
     conoceles_kit::proto_time::from_proto(ts.as_ref())
-        .map(local_time)
+        .map(|at| crate::election::local(at, time_zone))
         .unwrap_or_else(|| "—".into())
 }
 
@@ -34,6 +34,7 @@ async fn page(
     notice: Option<String>,
     mut errors: Vec<String>,
 ) -> Response {
+    let tz = super::election_time_zone(state).await;
     let accounts = match state.auth.generated_accounts(&session.token, false).await {
         Ok(accounts) => accounts,
         Err(status) => {
@@ -66,10 +67,10 @@ async fn page(
         entry.rows.push(StatusRow {
             label: g.label.clone(),
             email: account.email,
-            approved: time_of(&g.approved_at),
-            deadline: time_of(&g.deadline),
-            issued: time_of(&g.sheet_issued_at),
-            delivered: time_of(&g.delivered_at),
+            approved: time_of(&g.approved_at, &tz),
+            deadline: time_of(&g.deadline, &tz),
+            issued: time_of(&g.sheet_issued_at, &tz),
+            delivered: time_of(&g.delivered_at, &tz),
             late: g.late,
             locked: account.locked,
         });
@@ -132,7 +133,7 @@ async fn issue(
     }
 }
 
-fn credentials_of(sheet: &pb::IssueCredentialSheetResponse) -> Vec<SheetCredential> {
+fn credentials_of(sheet: &pb::IssueCredentialSheetResponse, tz: &str) -> Vec<SheetCredential> {
     sheet
         .credentials
         .iter()
@@ -142,7 +143,7 @@ fn credentials_of(sheet: &pb::IssueCredentialSheetResponse) -> Vec<SheetCredenti
                 label: g.label.clone(),
                 email: g.account.map(|a| a.email).unwrap_or_default(),
                 password: c.password.clone(),
-                deadline: time_of(&g.deadline),
+                deadline: time_of(&g.deadline, tz),
                 kind: if g.kind == "party" {
                     "partido"
                 } else {
@@ -163,12 +164,13 @@ pub async fn sheet(
         Ok(sheet) => sheet,
         Err(response) => return response,
     };
+    let tz = super::election_time_zone(&state).await;
     render(
         StatusCode::OK,
         &SheetPage {
-            issued: time_of(&sheet.issued_at),
+            issued: time_of(&sheet.issued_at, &tz),
             login_url: format!("{}/ingresar", state.public_url),
-            credentials: credentials_of(&sheet),
+            credentials: credentials_of(&sheet, &tz),
         },
     )
 }
@@ -184,7 +186,8 @@ pub async fn sheet_csv(
         Err(response) => return response,
     };
     let mut csv = String::from("tipo,cuenta,usuario,contrasena,plazo_de_entrega\r\n");
-    for c in credentials_of(&sheet) {
+    let tz = super::election_time_zone(&state).await;
+    for c in credentials_of(&sheet, &tz) {
         let fields = [c.kind.to_string(), c.label, c.email, c.password, c.deadline];
         csv.push_str(
             &fields

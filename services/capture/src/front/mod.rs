@@ -580,3 +580,14 @@ pub fn status_page(session: &session::SessionInfo, status: &tonic::Status) -> Re
         &views::MessagePage::new(session, &error.messages().join(" ")),
     )
 }
+
+/// The current election's time zone, in which people read every date and time.
+pub async fn election_time_zone(state: &FrontState) -> String {
+    match crate::election::current(&state.pool).await {
+        Ok(Some(e)) => crate::election::settings(&state.pool, e.id)
+            .await
+            .map(|s| s.time_zone)
+            .unwrap_or_else(|_| "America/Mexico_City".into()),
+        _ => "America/Mexico_City".into(),
+    }
+}

@@ -15,7 +15,7 @@ use super::compliance::end_of_day;
 use super::session::{SessionInfo, csrf_matches};
 use super::views::{Nav, ReportLine, ReportPage, ReportsPage, render};
 use super::{FrontState, PAGE_EXPIRED};
-use crate::election::{self, local};
+use crate::election::local;
 
 const KINDS: [(pb::ReportKind, &str, &str); 4] = [
     (
@@ -39,23 +39,13 @@ fn kind_label(kind: i32) -> &'static str {
         .map_or("Informe", |(_, _, label)| label)
 }
 
-async fn time_zone(state: &FrontState) -> String {
-    match election::current(&state.pool).await {
-        Ok(Some(e)) => election::settings(&state.pool, e.id)
-            .await
-            .map(|s| s.time_zone)
-            .unwrap_or_else(|_| "America/Mexico_City".into()),
-        _ => "America/Mexico_City".into(),
-    }
-}
-
 async fn list_page(
     state: &FrontState,
     session: &SessionInfo,
     errors: Vec<String>,
     status: StatusCode,
 ) -> Response {
-    let tz = time_zone(state).await;
+    let tz = super::election_time_zone(state).await;
     match state.statistics.list(&session.token).await {
         Ok(reports) => render(
             status,
@@ -129,7 +119,7 @@ pub async fn create(
         )
         .await;
     };
-    let at = match end_of_day(&input.al, &time_zone(&state).await) {
+    let at = match end_of_day(&input.al, &super::election_time_zone(&state).await) {
         Ok(at) => at,
         Err((status, message)) => return list_page(&state, &session, vec![message], status).await,
     };
@@ -150,7 +140,7 @@ pub async fn show(
         .await
     {
         Ok(r) => {
-            let tz = time_zone(&state).await;
+            let tz = super::election_time_zone(&state).await;
             let summary = line(r.report.unwrap_or_default(), &tz);
             render(
                 StatusCode::OK,

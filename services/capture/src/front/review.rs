@@ -17,8 +17,7 @@ use uuid::Uuid;
 
 use super::session::{SessionInfo, csrf_matches};
 use super::views::{
-    MessagePage, Nav, QueueLine, QueuePage, ReviewPage, ReviewPerson, ReviewSection, local_time,
-    render,
+    MessagePage, Nav, QueueLine, QueuePage, ReviewPage, ReviewPerson, ReviewSection, render,
 };
 use super::{FrontState, PAGE_EXPIRED};
 use crate::curricular::{Bounds, Section};
@@ -81,6 +80,7 @@ pub async fn queue(
     .map(|r| (r.get("candidacy_id"), r.get("full_name")))
     .collect();
     let now = chrono::Utc::now();
+    let tz = super::election_time_zone(&state).await;
     let lines = items
         .into_iter()
         .map(|i| {
@@ -98,7 +98,7 @@ pub async fn queue(
                 office: d.office,
                 constituency: d.constituency,
                 round: i.round,
-                submitted: local_time(at),
+                submitted: crate::election::local(at, &tz),
                 waiting_hours: (now - at).num_hours(),
                 failing: i.findings.iter().filter(|f| !f.passed).count(),
             }

@@ -154,15 +154,6 @@ pub struct SheetPage {
     pub credentials: Vec<SheetCredential>,
 }
 
-/// Dates and times as people in the state read them. Coahuila (the demo election) keeps
-/// UTC−6 all year since 2022; per-election time zones arrive with the election set-up.
-pub fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    let offset = chrono::FixedOffset::west_opt(6 * 3600).expect("valid offset");
-    at.with_timezone(&offset)
-        .format("%d/%m/%Y %H:%M (UTC−6)")
-        .to_string()
-}
-
 pub struct CandidacyRow {
     pub id: String,
     pub external_id: String,

@@ -760,3 +760,37 @@ fn slates_have_their_presidencia(errors: &mut Errors, catalog: &Catalog, rows: &
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Any file is parsed or refused with its problems, never a panic.
+        #[test]
+        fn any_bytes_are_parsed_or_refused(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = parse(&bytes, &Catalog::default());
+        }
+
+        /// A header the importer knows followed by arbitrary cells: problems by line, no panic.
+        #[test]
+        fn arbitrary_rows_get_problems_not_panics(
+            rows in proptest::collection::vec("[a-zA-Z0-9,;\"\n -]{0,60}", 0..10),
+        ) {
+            let mut file = COLUMNS.join(",");
+            file.push('\n');
+            for row in rows {
+                file.push_str(&row);
+                file.push('\n');
+            }
+            let parsed = parse(file.as_bytes(), &Catalog::default());
+            // Nothing is valid against an empty catalog: every non-empty row is a problem.
+            if let Err(problems) = parsed {
+                prop_assert!(problems.iter().all(|p| !p.message.is_empty()));
+            }
+        }
+    }
+}

@@ -27,7 +27,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::{SessionInfo, csrf_matches};
-use super::views::{MessagePage, Nav, local_time, render};
+use super::views::{MessagePage, Nav, render};
 use super::{FrontState, PAGE_EXPIRED};
 use crate::curricular::{self, Candidacy, PersonRole, Section, sections::Fields};
 use views::*;
@@ -848,6 +848,7 @@ pub async fn attempts(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
 ) -> Response {
+    let tz = crate::front::election_time_zone(&state).await;
     match curricular::attempts(&state.pool, 500).await {
         Ok(list) => render(
             StatusCode::OK,
@@ -856,7 +857,7 @@ pub async fn attempts(
                 attempts: list
                     .into_iter()
                     .map(|a| AttemptLine {
-                        at: local_time(a.at),
+                        at: crate::election::local(a.at, &tz),
                         external_id: a.external_id,
                         postulant: a.postulant,
                         reason: a.reason,
