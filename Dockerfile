@@ -16,7 +16,7 @@
 # Everything the binary needs at run time is compiled into it: migrations (sqlx::migrate!),
 # templates (askama), style sheets, scripts, the demo data, the states catalog and the texts of
 # docs/ it serves (include_str!). Configuration comes only from the environment
-# (services/kit/src/config.rs); BIND_ADDRESS is 0.0.0.0 here so other containers reach it.
+# (crates/kit/src/config.rs); BIND_ADDRESS is 0.0.0.0 here so other containers reach it.
 
 ARG RUST_IMAGE=rust:1.95-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
@@ -30,6 +30,7 @@ FROM chef AS planner
 # The sources the workspace needs to build; keep this list in step with the builder's below.
 COPY Cargo.toml Cargo.lock ./
 COPY proto proto
+COPY crates crates
 COPY services services
 COPY tests tests
 RUN cargo chef prepare --recipe-path recipe.json
@@ -46,6 +47,7 @@ RUN cargo chef cook --release --locked --recipe-path recipe.json -p "conoceles-$
 # The real sources. catalogs/ and docs/ are read by include_str! at compile time.
 COPY Cargo.toml Cargo.lock ./
 COPY proto proto
+COPY crates crates
 COPY services services
 COPY tests tests
 COPY catalogs catalogs

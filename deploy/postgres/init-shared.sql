@@ -2,7 +2,7 @@
 -- The identity service has an instance of its own: see init-identity.sql.
 --
 -- Run once by the postgres image on an empty data directory (/docker-entrypoint-initdb.d/).
--- The passwords are the services' defaults (services/kit/src/config.rs), fit for a laptop
+-- The passwords are the services' defaults (crates/kit/src/config.rs), fit for a laptop
 -- only; anywhere else create the roles with generated passwords and give each service its
 -- DATABASE_URL (docs/operations.md, "Deploy").
 CREATE ROLE conoceles_auth        LOGIN PASSWORD 'conoceles_auth';

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use conoceles_questionnaire::Definition;
+use conoceles_identity_questionnaire::Definition;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
+use conoceles_identity_questionnaire::Definition;
 use conoceles_kit::access::{TokenSource, with_bearer};
 use conoceles_proto::common::v1 as common;
 use conoceles_proto::identity::v1 as pb;
 use conoceles_proto::identity::v1::identity_service_client::IdentityServiceClient;
-use conoceles_questionnaire::Definition;
 use tonic::transport::Channel;
 use uuid::Uuid;
 

@@ -20,7 +20,7 @@ use crate::release::{
 use crate::store::{Identity, audit};
 use crate::suppress::Rules;
 
-pub use conoceles_questionnaire::AGGREGATE_DIMENSIONS as DIMENSIONS;
+pub use conoceles_identity_questionnaire::AGGREGATE_DIMENSIONS as DIMENSIONS;
 
 /// One published value: its coordinates (`option` and the dimension; `*` for a total) and its
 /// count, absent when suppressed.

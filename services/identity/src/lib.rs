@@ -5,7 +5,7 @@ pub mod aggregates;
 pub mod cli;
 pub mod crypto;
 /// The questionnaire as data (shared with the capture front, which renders it).
-pub use conoceles_questionnaire as definition;
+pub use conoceles_identity_questionnaire as definition;
 pub mod events;
 pub mod grpc;
 pub mod policy;

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use conoceles_identity_questionnaire::Definition;
 use conoceles_kit::access::{TokenSource, with_bearer};
 use conoceles_kit::amqp::{HandleError, Handler, Incoming};
 use conoceles_kit::proto_time::from_proto;
@@ -17,7 +18,6 @@ use conoceles_proto::events::v1 as events;
 use conoceles_proto::identity::v1 as identity;
 use conoceles_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use conoceles_proto::routing_keys;
-use conoceles_questionnaire::Definition;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 use tonic::transport::Channel;

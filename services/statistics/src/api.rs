@@ -152,7 +152,7 @@ pub async fn identity_tables(state: &ApiState) -> Result<(String, Vec<String>), 
         .definition(&election)
         .await
         .map_err(upstream)?;
-    let definition = conoceles_questionnaire::Definition::parse(&definition)
+    let definition = conoceles_identity_questionnaire::Definition::parse(&definition)
         .map_err(|e| anyhow::anyhow!("identity's definition does not parse: {e}"))?;
     Ok((election, definition.aggregate_tables()))
 }

@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
+use conoceles_identity_questionnaire::Definition;
 use conoceles_kit::access::TokenSource;
 use conoceles_proto::common::v1 as common;
 use conoceles_proto::identity::v1 as identity;
 use conoceles_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use conoceles_proto::statistics::v1 as pb;
 use conoceles_proto::statistics::v1::statistics_service_client::StatisticsServiceClient;
-use conoceles_questionnaire::Definition;
 use http::StatusCode;
 use tonic::transport::Channel;
 
@@ -154,7 +154,7 @@ pub async fn page(State(state): State<SiteState>) -> Response {
         for question in definition
             .questions
             .iter()
-            .filter(|q| q.kind == conoceles_questionnaire::Kind::Single)
+            .filter(|q| q.kind == conoceles_identity_questionnaire::Kind::Single)
         {
             let Ok(t) = table(sources, &format!("identity.{}.by_sex", question.id)).await else {
                 continue;

@@ -10,10 +10,10 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::Utc;
+use conoceles_identity_questionnaire::Definition;
 use conoceles_kit::access::Caller;
 use conoceles_proto::common::v1 as common;
 use conoceles_proto::identity::v1 as pb;
-use conoceles_questionnaire::Definition;
 use http::StatusCode;
 use uuid::Uuid;
 

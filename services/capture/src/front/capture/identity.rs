@@ -11,11 +11,11 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use conoceles_identity_questionnaire::{Definition, Kind, StoredAnswer};
 use conoceles_kit::access::Caller;
 use conoceles_kit::proto_time::to_proto;
 use conoceles_proto::common::v1 as common;
 use conoceles_proto::identity::v1 as pb;
-use conoceles_questionnaire::{Definition, Kind, StoredAnswer};
 use http::StatusCode;
 use uuid::Uuid;
 
