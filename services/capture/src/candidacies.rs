@@ -1,6 +1,8 @@
 //! Substitution and cancellation of candidacies, with their history and events, and the admin's
 //! list with filters and counts.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, Utc};
 use conoceles_kit::CandidacyStatus;
 use conoceles_kit::amqp::enqueue_event;
@@ -506,4 +508,70 @@ pub async fn list(
             })
             .collect()
     })
+}
+
+/// The holders' names of `ids` (for the review queue).
+pub async fn holder_names(pool: &PgPool, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, AppError> {
+    Ok(sqlx::query(
+        "SELECT candidacy_id, full_name FROM persons WHERE candidacy_id = ANY($1) AND role = 'holder' AND active",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.get("candidacy_id"), r.get("full_name")))
+    .collect())
+}
+
+/// A person who answers questionnaires in a live candidacy, with what parity counts by.
+pub struct AnsweringPerson {
+    pub id: Uuid,
+    pub candidacy: Uuid,
+    pub postulant: String,
+    pub office: String,
+}
+
+/// The persons of the election's live candidacies who answer questionnaires (holders, and
+/// alternates when the election asks them too).
+pub async fn answering_persons(
+    pool: &PgPool,
+    election: Uuid,
+) -> Result<Vec<AnsweringPerson>, AppError> {
+    Ok(sqlx::query(
+        "SELECT p.id, c.id AS candidacy, pos.name AS postulant, o.name AS office FROM persons p \
+         JOIN candidacies c ON c.id = p.candidacy_id JOIN elections e ON e.id = c.election_id \
+         JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \
+         JOIN postulants pos ON pos.election_id = c.election_id AND pos.code = c.postulant_code \
+         WHERE c.election_id = $1 AND c.status <> 'withdrawn' AND p.active \
+           AND (p.role = 'holder' OR e.alternate_questionnaire)",
+    )
+    .bind(election)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| AnsweringPerson {
+        id: r.get("id"),
+        candidacy: r.get("candidacy"),
+        postulant: r.get("postulant"),
+        office: r.get("office"),
+    })
+    .collect())
+}
+
+/// A submission as it was sent: its canonical content and fingerprint.
+pub struct SentSubmission {
+    pub content: serde_json::Value,
+    pub sha256: String,
+}
+
+/// The submission `id` as sent (`None` when there is no such submission).
+pub async fn sent_submission(pool: &PgPool, id: Uuid) -> Result<Option<SentSubmission>, AppError> {
+    let row = sqlx::query("SELECT canonical, content_sha256 FROM submissions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|r| SentSubmission {
+        content: serde_json::from_str(r.get::<&str, _>("canonical")).unwrap_or_default(),
+        sha256: r.get("content_sha256"),
+    }))
 }

@@ -572,13 +572,17 @@ pub fn status_messages(status: &tonic::Status) -> Vec<String> {
     AppError::from_status(status).messages()
 }
 
-/// A peer's refusal as the message page, with the HTTP status `kit` maps its code to.
-pub fn status_page(session: &session::SessionInfo, status: &tonic::Status) -> Response {
-    let error = AppError::from_status(status);
+/// A refusal as the message page, with the HTTP status of its code.
+pub fn error_page(session: &session::SessionInfo, error: &AppError) -> Response {
     views::render(
         error.code().http_status(),
         &views::MessagePage::new(session, &error.messages().join(" ")),
     )
+}
+
+/// A peer's refusal as the message page, with the HTTP status `kit` maps its code to.
+pub fn status_page(session: &session::SessionInfo, status: &tonic::Status) -> Response {
+    error_page(session, &AppError::from_status(status))
 }
 
 /// The current election's time zone, in which people read every date and time.

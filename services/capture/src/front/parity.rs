@@ -9,7 +9,6 @@ use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
 use http::StatusCode;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::views::{MessagePage, Nav, ParityLine, ParityPage, render};
@@ -29,18 +28,7 @@ pub async fn page(
             &MessagePage::new(&session, "Aún no hay una elección configurada."),
         );
     };
-    let rows = match sqlx::query(
-        "SELECT p.id, c.id AS candidacy, pos.name AS postulant, o.name AS office FROM persons p \
-         JOIN candidacies c ON c.id = p.candidacy_id JOIN elections e ON e.id = c.election_id \
-         JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \
-         JOIN postulants pos ON pos.election_id = c.election_id AND pos.code = c.postulant_code \
-         WHERE c.election_id = $1 AND c.status <> 'withdrawn' AND p.active \
-           AND (p.role = 'holder' OR e.alternate_questionnaire)",
-    )
-    .bind(current.id)
-    .fetch_all(&state.pool)
-    .await
-    {
+    let rows = match crate::candidacies::answering_persons(&state.pool, current.id).await {
         Ok(rows) => rows,
         Err(e) => {
             tracing::error!(error = %e, "listing persons for the parity view failed");
@@ -52,7 +40,7 @@ pub async fn page(
     };
     let candidacies: Vec<Uuid> = rows
         .iter()
-        .map(|r| r.get::<Uuid, _>("candidacy"))
+        .map(|r| r.candidacy)
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
@@ -71,10 +59,10 @@ pub async fn page(
     let mut groups: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
     for r in &rows {
         let entry = groups
-            .entry((r.get("postulant"), r.get("office")))
+            .entry((r.postulant.clone(), r.office.clone()))
             .or_default();
         entry.0 += 1;
-        if sent.contains(&r.get::<Uuid, _>("id")) {
+        if sent.contains(&r.id) {
             entry.1 += 1;
         }
     }

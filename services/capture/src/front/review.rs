@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use conoceles_proto::common::v1 as common;
 use http::StatusCode;
 use serde::Deserialize;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::session::{SessionInfo, csrf_matches};
@@ -69,16 +68,11 @@ pub async fn queue(
         .filter_map(|i| i.dimensions.as_ref()?.candidacy_id.as_ref())
         .filter_map(|c| Uuid::parse_str(&c.value).ok())
         .collect();
-    let names: HashMap<Uuid, String> = sqlx::query(
-        "SELECT candidacy_id, full_name FROM persons WHERE candidacy_id = ANY($1) AND role = 'holder' AND active",
-    )
-    .bind(&ids)
-    .fetch_all(&state.pool)
-    .await
-    .unwrap_or_default()
-    .into_iter()
-    .map(|r| (r.get("candidacy_id"), r.get("full_name")))
-    .collect();
+    let names: HashMap<Uuid, String> =
+        match crate::candidacies::holder_names(&state.pool, &ids).await {
+            Ok(names) => names,
+            Err(e) => return super::error_page(&session, &e),
+        };
     let now = chrono::Utc::now();
     let tz = super::election_time_zone(&state).await;
     let lines = items
@@ -131,17 +125,13 @@ pub async fn show(
         Ok(item) => item,
         Err(s) => return super::status_page(&session, &s),
     };
-    let Ok(Some(row)) = sqlx::query(
-        "SELECT s.canonical, s.content_sha256, c.status FROM submissions s JOIN candidacies c ON c.id = s.candidacy_id WHERE s.id = $1",
-    )
-    .bind(submission)
-    .fetch_optional(&state.pool)
-    .await
-    else {
-        return render(StatusCode::NOT_FOUND, &MessagePage::new(&session, "No existe ese envío."));
+    let Ok(Some(sent)) = crate::candidacies::sent_submission(&state.pool, submission).await else {
+        return render(
+            StatusCode::NOT_FOUND,
+            &MessagePage::new(&session, "No existe ese envío."),
+        );
     };
-    let content: serde_json::Value =
-        serde_json::from_str(row.get::<&str, _>("canonical")).unwrap_or_default();
+    let content = sent.content;
     let finding = |section: &str| item.findings.iter().find(|f| f.section == section);
     let mut persons = Vec::new();
     for person in content["persons"].as_array().cloned().unwrap_or_default() {
@@ -210,7 +200,7 @@ pub async fn show(
             postulant: d.postulant,
             office: d.office,
             constituency: d.constituency,
-            sha256: row.get("content_sha256"),
+            sha256: sent.sha256,
             pending: item.status == common::CandidacyStatus::Submitted as i32,
             superseded: item.status == common::CandidacyStatus::Withdrawn as i32,
             persons,

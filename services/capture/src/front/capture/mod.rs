@@ -21,24 +21,17 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use conoceles_kit::access::{Actor, Caller};
-use conoceles_kit::error::AppError;
 use http::{StatusCode, header};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::session::{SessionInfo, csrf_matches};
-use super::views::{MessagePage, Nav, render};
+use super::views::{Nav, render};
 use super::{FrontState, PAGE_EXPIRED};
 use crate::curricular::{self, Candidacy, PersonRole, Section, sections::Fields};
 use views::*;
 
-fn error_page(session: &SessionInfo, err: &AppError) -> Response {
-    let message = err.messages().join(" ");
-    render(
-        err.code().http_status(),
-        &MessagePage::new(session, &message),
-    )
-}
+use super::error_page;
 
 /// The person behind the request (always present on these routes, which admit only people);
 /// without one, an operator, who may see no candidacy.
