@@ -301,21 +301,27 @@ impl ProcessStack {
         }
     }
 
-    /// A session token of capture's API (`POST /api/v1/sessions`) for `email`; a password given
-    /// by someone else (as `create_admin` and `reset_password` print) is changed first, through
-    /// the API, as a program has to before doing anything else.
-    pub async fn api_token(&self, email: &str, password: &str) -> String {
-        let client = reqwest::Client::new();
-        let capture = Self::http(&self.capture);
-        let session: serde_json::Value = client
-            .post(format!("{capture}/api/v1/sessions"))
+    /// What capture's API answers `POST /api/v1/sessions` for `email` and `password`
+    /// (`token`, `must_change_password`), the password left as it is.
+    pub async fn api_session(&self, email: &str, password: &str) -> serde_json::Value {
+        reqwest::Client::new()
+            .post(format!("{}/api/v1/sessions", Self::http(&self.capture)))
             .json(&serde_json::json!({ "email": email, "password": password }))
             .send()
             .await
             .expect("capture answers")
             .json()
             .await
-            .expect("a JSON answer");
+            .expect("a JSON answer")
+    }
+
+    /// A session token of capture's API (`POST /api/v1/sessions`) for `email`; a password given
+    /// by someone else (as `create_admin` and `reset_password` print) is changed first, through
+    /// the API, as a program has to before doing anything else.
+    pub async fn api_token(&self, email: &str, password: &str) -> String {
+        let client = reqwest::Client::new();
+        let capture = Self::http(&self.capture);
+        let session = self.api_session(email, password).await;
         if session["must_change_password"] == true {
             let changed: serde_json::Value = client
                 .post(format!("{capture}/api/v1/account/password"))

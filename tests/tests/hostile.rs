@@ -253,15 +253,7 @@ async fn the_probes_that_once_got_through_are_held() {
     let party_password = stack.reset_password(&party_email);
 
     // L2: before changing the given password, the API and statistics refuse with the reason.
-    let first: serde_json::Value = client
-        .post(format!("{capture}/api/v1/sessions"))
-        .json(&serde_json::json!({ "email": party_email, "password": party_password }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first = stack.api_session(&party_email, &party_password).await;
     let unchanged = first["token"].as_str().unwrap().to_string();
     let listed = client
         .get(format!("{capture}/api/v1/candidacies"))
@@ -395,15 +387,7 @@ async fn the_probes_that_once_got_through_are_held() {
 
     // L2 again: statistics with the session of an administrator who has not changed theirs.
     let fresh_password = stack.create_admin("otra@sondeo.mx");
-    let fresh: serde_json::Value = client
-        .post(format!("{capture}/api/v1/sessions"))
-        .json(&serde_json::json!({ "email": "otra@sondeo.mx", "password": fresh_password }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fresh = stack.api_session("otra@sondeo.mx", &fresh_password).await;
     let tables = client
         .get(format!("{statistics}/api/v1/tables"))
         .bearer_auth(fresh["token"].as_str().unwrap())

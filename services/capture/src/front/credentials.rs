@@ -20,6 +20,14 @@ use super::views::{
 use super::{FrontState, status_messages};
 use conoceles_kit::csv::csv_field;
 
+/// A delivery deadline from `auth`, as the Lineamientos count it: one at 00:00 reads as 23:59
+/// of the day before, in the election's time zone.
+fn deadline_of(ts: &Option<prost_types::Timestamp>, time_zone: &str) -> String {
+    conoceles_kit::proto_time::from_proto(ts.as_ref())
+        .map(|at| crate::election::local_deadline(at, time_zone))
+        .unwrap_or_else(|| "—".into())
+}
+
 /// A moment from `auth`, in the election's time zone ("—" when there is none).
 fn time_of(ts: &Option<prost_types::Timestamp>, time_zone: &str) -> String {
     conoceles_kit::proto_time::from_proto(ts.as_ref())
@@ -68,7 +76,7 @@ async fn page(
             label: g.label.clone(),
             email: account.email,
             approved: time_of(&g.approved_at, &tz),
-            deadline: time_of(&g.deadline, &tz),
+            deadline: deadline_of(&g.deadline, &tz),
             issued: time_of(&g.sheet_issued_at, &tz),
             delivered: time_of(&g.delivered_at, &tz),
             late: g.late,
@@ -143,7 +151,7 @@ fn credentials_of(sheet: &pb::IssueCredentialSheetResponse, tz: &str) -> Vec<She
                 label: g.label.clone(),
                 email: g.account.map(|a| a.email).unwrap_or_default(),
                 password: c.password.clone(),
-                deadline: time_of(&g.deadline, tz),
+                deadline: deadline_of(&g.deadline, tz),
                 kind: if g.kind == "party" {
                     "partido"
                 } else {
