@@ -301,6 +301,23 @@ impl ProcessStack {
         }
     }
 
+    /// The first live candidacy of the postulant `code` (by registry id) in capture.
+    pub async fn first_candidacy(&self, code: &str) -> uuid::Uuid {
+        let capture = sqlx::PgPool::connect(self.database_url("capture"))
+            .await
+            .expect("capture's database");
+        let candidacy = sqlx::query_scalar(
+            "SELECT id FROM candidacies WHERE postulant_code = $1 AND status <> 'withdrawn' \
+             ORDER BY external_id LIMIT 1",
+        )
+        .bind(code)
+        .fetch_one(&capture)
+        .await
+        .expect("a candidacy of the postulant");
+        capture.close().await;
+        candidacy
+    }
+
     /// What capture's API answers `POST /api/v1/sessions` for `email` and `password`
     /// (`token`, `must_change_password`), the password left as it is.
     pub async fn api_session(&self, email: &str, password: &str) -> serde_json::Value {

@@ -98,17 +98,7 @@ async fn every_api_survives_schemathesis_and_both_fronts_score_a_plus_in_the_obs
     let statistics = ProcessStack::http(&stack.statistics);
     let token = stack.api_token("admin@hostil.mx", &admin_password).await;
     let party_email = stack.generated_party_account("MORENA").await;
-    let capture_db = sqlx::PgPool::connect(stack.database_url("capture"))
-        .await
-        .unwrap();
-    let candidacy: uuid::Uuid = sqlx::query_scalar(
-        "SELECT id FROM candidacies WHERE postulant_code = 'MORENA' AND status <> 'withdrawn' \
-         ORDER BY external_id LIMIT 1",
-    )
-    .fetch_one(&capture_db)
-    .await
-    .unwrap();
-    capture_db.close().await;
+    let candidacy = stack.first_candidacy("MORENA").await;
     let candidacy = candidacy.to_string();
     let party_password = stack.reset_password(&party_email);
     let party_token = stack.api_token(&party_email, &party_password).await;
@@ -284,17 +274,7 @@ async fn the_probes_that_once_got_through_are_held() {
         format!("L8 `12345678` as a password: {weak}"),
     );
     let party_token = stack.api_token(&party_email, &party_password).await;
-    let capture_db = sqlx::PgPool::connect(stack.database_url("capture"))
-        .await
-        .unwrap();
-    let candidacy: uuid::Uuid = sqlx::query_scalar(
-        "SELECT id FROM candidacies WHERE postulant_code = 'MORENA' AND status <> 'withdrawn' \
-         ORDER BY external_id LIMIT 1",
-    )
-    .fetch_one(&capture_db)
-    .await
-    .unwrap();
-    capture_db.close().await;
+    let candidacy = stack.first_candidacy("MORENA").await;
 
     // M1: ten concurrent 7.8 MB photos from one party are refused while read, one at a time.
     let before = stack.capture.peak_rss_mib();

@@ -476,15 +476,7 @@ async fn the_api_captures_with_a_bearer_token_inside_the_window_only() {
     // The password must change at first login; then a bearer token works without cookies.
     stack.browser().first_login(email, &password).await;
     let client = reqwest::Client::new();
-    let session: serde_json::Value = client
-        .post(format!("{}/api/v1/sessions", stack.base))
-        .json(&json!({"email": email, "password": "mi nueva contraseña segura"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session = stack.api_session(email, CHANGED_PASSWORD).await;
     let token = session["token"].as_str().unwrap().to_string();
     let call = |method: Method, path: String| {
         client

@@ -163,26 +163,16 @@ async fn a_password_given_by_someone_else_must_change_before_anything_else() {
 
     // The API, and the statistics API with a capture session, refuse with the reason.
     let client = reqwest::Client::new();
-    let session = |email: &'static str, password: String| {
-        let (client, base) = (client.clone(), stack.base.clone());
-        async move {
-            let session: serde_json::Value = client
-                .post(format!("{base}/api/v1/sessions"))
-                .json(&serde_json::json!({ "email": email, "password": password }))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            session["token"].as_str().unwrap().to_string()
-        }
-    };
-    let party = session("nuevo@pan.org.mx", password.clone()).await;
+    let token = |session: serde_json::Value| session["token"].as_str().unwrap().to_string();
+    let party = token(stack.api_session("nuevo@pan.org.mx", &password).await);
     let statistician_password = stack
         .account("estadistica@iec.org.mx", Role::Statistician)
         .await;
-    let statistician = session("estadistica@iec.org.mx", statistician_password).await;
+    let statistician = token(
+        stack
+            .api_session("estadistica@iec.org.mx", &statistician_password)
+            .await,
+    );
     for (url, token) in [
         (format!("{}/api/v1/candidacies", stack.base), &party),
         (format!("{}/api/v1/tables", stack.statistics), &statistician),

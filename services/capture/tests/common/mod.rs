@@ -204,12 +204,9 @@ pub async fn spawn_stack_with(amqp_url: Option<String>) -> Stack {
 pub const CHANGED_PASSWORD: &str = "mi nueva contraseña segura";
 
 impl Stack {
-    /// A bearer token of the capture API for a new account, after changing its generated
-    /// password through the API, as a program would before doing anything else.
-    pub async fn api_token(&self, email: &str, role: Role) -> String {
-        let password = self.account(email, role).await;
-        let client = reqwest::Client::new();
-        let session: serde_json::Value = client
+    /// What the capture API answers `POST /api/v1/sessions` (`token`, `must_change_password`).
+    pub async fn api_session(&self, email: &str, password: &str) -> serde_json::Value {
+        reqwest::Client::new()
             .post(format!("{}/api/v1/sessions", self.base))
             .json(&serde_json::json!({ "email": email, "password": password }))
             .send()
@@ -217,7 +214,15 @@ impl Stack {
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// A bearer token of the capture API for a new account, after changing its generated
+    /// password through the API, as a program would before doing anything else.
+    pub async fn api_token(&self, email: &str, role: Role) -> String {
+        let password = self.account(email, role).await;
+        let client = reqwest::Client::new();
+        let session = self.api_session(email, &password).await;
         assert_eq!(session["must_change_password"], true, "{session}");
         let changed = client
             .post(format!("{}/api/v1/account/password", self.base))
