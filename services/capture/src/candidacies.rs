@@ -96,6 +96,7 @@ async fn live_dimensions(
 
 /// Replaces the active person of `role` (`holder` or `alternate`), keeping the old one in the
 /// history; emits `candidacy.substituted`.
+#[tracing::instrument(skip_all, fields(candidacy_id = %candidacy_id, role = %role))]
 pub async fn substitute(
     pool: &PgPool,
     candidacy_id: Uuid,
@@ -264,6 +265,7 @@ async fn restart(
 }
 
 /// Withdraws a candidacy; emits `candidacy.cancelled`.
+#[tracing::instrument(skip_all, fields(candidacy_id = %candidacy_id))]
 pub async fn cancel(
     pool: &PgPool,
     candidacy_id: Uuid,

@@ -267,6 +267,7 @@ pub fn read(bytes: &[u8]) -> Result<BulkFile, BulkOutcome> {
 }
 
 /// Checks every row, then saves the rows without problems.
+#[tracing::instrument(skip_all, fields(account_id = %actor.account_id, bytes = bytes.len()))]
 pub async fn apply(
     pool: &PgPool,
     actor: &Actor,

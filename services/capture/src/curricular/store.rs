@@ -53,6 +53,7 @@ pub async fn sections_of(
 
 /// Validates and saves a section as a draft (also when it has problems, so nothing typed is
 /// lost); returns what was stored and the problems. A candidacy not started becomes a draft.
+#[tracing::instrument(skip_all, fields(candidacy_id = %candidacy.id, role = ?role, section = section.slug()))]
 pub async fn save_section(
     pool: &PgPool,
     actor: &Actor,
@@ -117,6 +118,7 @@ async fn recheck_locked(
 pub(crate) static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Checks and stores a person's photo with its declared date; nothing is stored if any check fails.
+#[tracing::instrument(skip_all, fields(candidacy_id = %candidacy.id, role = ?role, bytes = bytes.len()))]
 pub async fn save_photo(
     pool: &PgPool,
     actor: &Actor,

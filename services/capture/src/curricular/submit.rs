@@ -90,6 +90,7 @@ async fn record_attempt(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(candidacy_id = %candidacy.id))]
 pub async fn submit(
     pool: &PgPool,
     actor: &Actor,
