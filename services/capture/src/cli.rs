@@ -16,23 +16,23 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
         }
         Some("seed-demo") => {
             let config = ServiceConfig::from_env(ServiceName::Capture)?;
-            let infra = Infrastructure::connect(&config, &crate::MIGRATOR).await?;
+            let infra = Infrastructure::connect(&config, &crate::domain::MIGRATOR).await?;
             // `--process=sonora`: the Sonora-like process (deputies and ayuntamientos).
             let name = args
                 .iter()
                 .find_map(|a| a.strip_prefix("--process="))
                 .unwrap_or("coahuila");
-            let demo = crate::demo::process(name).ok_or_else(|| {
+            let demo = crate::tools::demo::process(name).ok_or_else(|| {
                 anyhow::anyhow!("unknown demo process {name:?}: coahuila or sonora")
             })?;
-            let summary = crate::demo::seed_process(&infra.pool, demo).await?;
+            let summary = crate::tools::demo::seed_process(&infra.pool, demo).await?;
             // `--grow=PVEM:1000`: that party gets 1,000 candidacies (load and fault runs).
             for grow in args.iter().filter_map(|a| a.strip_prefix("--grow=")) {
                 let (postulant, count) = grow
                     .split_once(':')
                     .and_then(|(p, n)| Some((p, n.parse::<usize>().ok()?)))
                     .ok_or_else(|| anyhow::anyhow!("--grow wants POSTULANT:COUNT, got {grow:?}"))?;
-                crate::demo::grow(&infra.pool, postulant, count).await?;
+                crate::tools::demo::grow(&infra.pool, postulant, count).await?;
             }
             // `--without-answers`: the election and its candidacies only (for journeys that
             // capture in the browser themselves). `--without-submitting`: answered, left as
@@ -42,7 +42,8 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
                 0
             } else {
                 let submit = !without("--without-submitting");
-                let filled = crate::demo::capture_answers(&infra.pool, demo.id, submit).await?;
+                let filled =
+                    crate::tools::demo::capture_answers(&infra.pool, demo.id, submit).await?;
                 if submit { filled } else { 0 }
             };
             use std::io::Write;
@@ -64,18 +65,20 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
                 .transpose()?
                 .unwrap_or(100_000);
             let config = ServiceConfig::from_env(ServiceName::Capture)?;
-            let infra = Infrastructure::connect(&config, &crate::MIGRATOR).await?;
-            let report = crate::bench::import(&infra.pool, count).await?;
+            let infra = Infrastructure::connect(&config, &crate::domain::MIGRATOR).await?;
+            let report = crate::tools::bench::import(&infra.pool, count).await?;
             use std::io::Write;
             writeln!(std::io::stdout().lock(), "{report}")?;
             infra.close().await;
             Ok(())
         }
-        Some(command @ ("healthcheck" | "migrate")) => {
-            conoceles_kit::server::builtin_command(ServiceName::Capture, &crate::MIGRATOR, command)
-                .await
-                .expect("a built-in command")
-        }
+        Some(command @ ("healthcheck" | "migrate")) => conoceles_kit::server::builtin_command(
+            ServiceName::Capture,
+            &crate::domain::MIGRATOR,
+            command,
+        )
+        .await
+        .expect("a built-in command"),
         Some(other) => {
             anyhow::bail!(
                 "unknown command {other:?}; commands: seed-demo, bench-import [count], healthcheck, migrate"

@@ -7,7 +7,7 @@ use conoceles_kit::error::{AppError, ErrorCode, FieldViolation};
 use conoceles_kit::proto_time::to_proto;
 use conoceles_proto::capture::v1 as pb;
 use conoceles_proto::capture::v1::capture_service_server::CaptureService;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -56,7 +56,7 @@ impl CaptureApi {
                     "El identificador no es válido.",
                 )])
             }),
-            None => Ok(crate::election::current(&self.pool)
+            None => Ok(crate::domain::election::current(&self.pool)
                 .await?
                 .ok_or_else(|| AppError::new(ErrorCode::NotFound, "Aún no hay una elección."))?
                 .id),
@@ -71,7 +71,7 @@ impl CaptureService for CaptureApi {
         request: Request<pb::GetElectionRequest>,
     ) -> Result<Response<pb::GetElectionResponse>, Status> {
         let election = self.election(request.into_inner().election_id).await?;
-        let s = crate::election::settings(&self.pool, election)
+        let s = crate::domain::election::settings(&self.pool, election)
             .await
             .map_err(AppError::from)?;
         Ok(Response::new(pb::GetElectionResponse {
@@ -99,23 +99,9 @@ impl CaptureService for CaptureApi {
         request: Request<pb::ListApprovedRequest>,
     ) -> Result<Response<pb::ListApprovedResponse>, Status> {
         let election = self.election(request.into_inner().election_id).await?;
-        // The last approval of each live candidacy; "corrected" when an earlier round had been
-        // approved before it.
-        let rows: Vec<(Uuid, Uuid, chrono::DateTime<chrono::Utc>, i64)> = sqlx::query_as(
-            "WITH approvals AS ( \
-                 SELECT h.candidacy_id, (h.detail->>'round')::int AS round, h.at, \
-                        row_number() OVER (PARTITION BY h.candidacy_id ORDER BY h.at DESC, h.id DESC) AS latest, \
-                        count(*) OVER (PARTITION BY h.candidacy_id) AS approvals \
-                 FROM candidacy_history h JOIN candidacies c ON c.id = h.candidacy_id \
-                 WHERE h.action = 'approved' AND c.election_id = $1 AND c.status <> 'withdrawn') \
-             SELECT a.candidacy_id, s.id, a.at, a.approvals FROM approvals a \
-             JOIN submissions s ON s.candidacy_id = a.candidacy_id AND s.round = a.round \
-             WHERE a.latest = 1 ORDER BY a.candidacy_id",
-        )
-        .bind(election)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(AppError::from)?;
+        let rows = crate::domain::reviews::approved_versions(&self.pool, election)
+            .await
+            .map_err(AppError::from)?;
         Ok(Response::new(pb::ListApprovedResponse {
             election_id: Some(conoceles_proto::common::v1::ElectionId {
                 value: election.to_string(),
@@ -170,11 +156,11 @@ impl CaptureService for CaptureApi {
         })?;
         let submission = Uuid::parse_str(&r.submission_id).ok();
         let (profile, sha) =
-            crate::profile::public_profile(&self.pool, candidacy, submission).await?;
+            crate::domain::profile::public_profile(&self.pool, candidacy, submission).await?;
         Ok(Response::new(pb::GetPublicProfileResponse {
             candidacy_id: r.candidacy_id,
             profile_json: profile.to_string(),
-            schema_version: crate::profile::SCHEMA_VERSION,
+            schema_version: crate::domain::profile::SCHEMA_VERSION,
             content_sha256: sha,
         }))
     }
@@ -190,37 +176,28 @@ impl CaptureService for CaptureApi {
                 "El identificador no es válido.",
             )])
         })?;
-        let row = sqlx::query(
-            "SELECT s.candidacy_id, s.round, s.canonical, s.content_sha256, s.submitted_at, e.text_min_chars, \
-                    e.text_max_chars, e.proposal_min_chars, e.proposal_max_chars, h.full_name \
-             FROM submissions s JOIN candidacies c ON c.id = s.candidacy_id JOIN elections e ON e.id = c.election_id \
-             LEFT JOIN persons h ON h.candidacy_id = c.id AND h.role = 'holder' AND h.active WHERE s.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(AppError::from)?
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound, "No existe ese envío."))?;
-        let candidacy: Uuid = row.get("candidacy_id");
+        let row = crate::domain::reviews::submission_for_review(&self.pool, id)
+            .await
+            .map_err(AppError::from)?
+            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "No existe ese envío."))?;
+        let candidacy = row.candidacy_id;
         let mut tx = self.pool.begin().await.map_err(AppError::from)?;
-        let (dimensions, _) = crate::candidacies::dimensions(&mut tx, candidacy).await?;
+        let (dimensions, _) = crate::domain::candidacies::dimensions(&mut tx, candidacy).await?;
         tx.commit().await.map_err(AppError::from)?;
-        let n = |name: &str| row.get::<i32, _>(name).max(0) as u32;
+        let n = |value: i32| value.max(0) as u32;
         Ok(Response::new(pb::GetSubmissionResponse {
             submission_id: id.to_string(),
             candidacy_id: dimensions.candidacy_id.clone(),
-            round: row.get::<i32, _>("round") as u32,
-            content_json: row.get("canonical"),
-            content_sha256: row.get("content_sha256"),
-            submitted_at: Some(to_proto(row.get("submitted_at"))),
+            round: row.round as u32,
+            content_json: row.canonical,
+            content_sha256: row.content_sha256,
+            submitted_at: Some(to_proto(row.submitted_at)),
             dimensions: Some(dimensions),
-            text_min_chars: n("text_min_chars"),
-            text_max_chars: n("text_max_chars"),
-            proposal_min_chars: n("proposal_min_chars"),
-            proposal_max_chars: n("proposal_max_chars"),
-            holder_name: row
-                .get::<Option<String>, _>("full_name")
-                .unwrap_or_default(),
+            text_min_chars: n(row.text_min_chars),
+            text_max_chars: n(row.text_max_chars),
+            proposal_min_chars: n(row.proposal_min_chars),
+            proposal_max_chars: n(row.proposal_max_chars),
+            holder_name: row.full_name.unwrap_or_default(),
         }))
     }
 
@@ -232,8 +209,8 @@ impl CaptureService for CaptureApi {
         let election = self.election(r.election_id).await?;
         let at =
             conoceles_kit::proto_time::from_proto(r.at.as_ref()).unwrap_or_else(chrono::Utc::now);
-        let grouping = crate::progress::Grouping::parse(&r.group_by);
-        let rows = crate::progress::counts(&self.pool, election, at, grouping)
+        let grouping = crate::domain::progress::Grouping::parse(&r.group_by);
+        let rows = crate::domain::progress::counts(&self.pool, election, at, grouping)
             .await
             .map_err(AppError::from)?;
         Ok(Response::new(pb::CountByStatusResponse {
@@ -250,7 +227,7 @@ impl CaptureService for CaptureApi {
         request: Request<pb::CountCurricularProfileRequest>,
     ) -> Result<Response<pb::CountCurricularProfileResponse>, Status> {
         let election = self.election(request.into_inner().election_id).await?;
-        let rows = crate::profile_counts::counts(&self.pool, election)
+        let rows = crate::domain::profile_counts::counts(&self.pool, election)
             .await
             .map_err(AppError::from)?;
         Ok(Response::new(pb::CountCurricularProfileResponse {

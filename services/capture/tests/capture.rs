@@ -83,7 +83,7 @@ fn today() -> String {
 
 /// The demo election, with its capture window open now.
 async fn seeded(stack: &Stack) {
-    conoceles_capture::demo::seed(&stack.capture_pool)
+    conoceles_capture::tools::demo::seed(&stack.capture_pool)
         .await
         .unwrap();
     set_window(
@@ -3081,7 +3081,7 @@ async fn nothing_is_lost_or_applied_twice_while_the_broker_connections_fail() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
-    conoceles_capture::demo::grow(
+    conoceles_capture::tools::demo::grow(
         &stack.capture_pool,
         "PVEM",
         usize::try_from(count).unwrap_or(0),

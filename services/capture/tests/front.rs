@@ -443,7 +443,7 @@ async fn an_admin_issues_a_credential_sheet_that_lets_a_candidate_log_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_imports_lists_substitutes_and_cancels_from_the_browser() {
     let stack = spawn_stack().await;
-    conoceles_capture::demo::seed(&stack.capture_pool)
+    conoceles_capture::tools::demo::seed(&stack.capture_pool)
         .await
         .unwrap();
     let password = stack.account("admin@iec.org.mx", Role::Admin).await;
@@ -600,7 +600,7 @@ N-3,diputacion_mr,mr,03,PAN,,Luis Pérez,hombre,2020-01-01,,,,\n";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_edits_the_election_in_local_time_and_date_changes_emit_an_event() {
     let stack = spawn_stack().await;
-    conoceles_capture::demo::seed(&stack.capture_pool)
+    conoceles_capture::tools::demo::seed(&stack.capture_pool)
         .await
         .unwrap();
     let password = stack.account("admin@iec.org.mx", Role::Admin).await;
@@ -869,7 +869,7 @@ async fn an_admin_creates_an_election_and_loads_its_catalogs_from_csv() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_the_delivery_rule_each_candidacy_counts_its_days_from_its_accounts_delivery() {
     let stack = spawn_stack().await;
-    conoceles_capture::demo::seed(&stack.capture_pool)
+    conoceles_capture::tools::demo::seed(&stack.capture_pool)
         .await
         .unwrap();
     // Registered before capture opened, under the delivery rule, with a late outer bound.

@@ -1,8 +1,8 @@
 //! Candidacy import and the demo election against a real database: all errors at once, nothing
 //! half imported, idempotent re-import, one `candidacy.registered` per new candidacy.
 
-use conoceles_capture::demo::{DEMO_ELECTION, seed};
-use conoceles_capture::{election, import};
+use conoceles_capture::domain::{election, import};
+use conoceles_capture::tools::demo::{DEMO_ELECTION, seed};
 use conoceles_kit::testing::TestDatabase;
 
 async fn database() -> (TestDatabase, sqlx::PgPool) {
@@ -10,7 +10,7 @@ async fn database() -> (TestDatabase, sqlx::PgPool) {
     let pool = conoceles_kit::db::connect_and_migrate(
         &db.url.clone().into(),
         5,
-        &conoceles_capture::MIGRATOR,
+        &conoceles_capture::domain::MIGRATOR,
     )
     .await
     .unwrap();
@@ -59,7 +59,7 @@ async fn the_demo_election_loads_once_with_one_event_per_candidacy() {
             .fetch_one(&pool)
             .await
             .unwrap();
-    conoceles_capture::candidacies::substitute(
+    conoceles_capture::domain::candidacies::substitute(
         &pool,
         first,
         "holder",
@@ -353,7 +353,7 @@ X-1,diputacion_mr,mr,01,COA1,,Laura Núñez Vega,mujer,1979-03-03,,,,,2026-11-30
     // The agreement's party captures it; the coalition stays its postulant.
     let (postulant, responsible): (String, uuid::Uuid) = sqlx::query_as(&format!(
         "SELECT c.postulant_code, {} FROM candidacies c WHERE c.external_id = 'X-1'",
-        conoceles_capture::curricular::RESPONSIBLE_PARTY
+        conoceles_capture::domain::curricular::RESPONSIBLE_PARTY
     ))
     .fetch_one(&pool)
     .await
@@ -382,8 +382,8 @@ X-1,diputacion_mr,mr,01,COA1,,Laura Núñez Vega,mujer,1979-03-03,,,,,2026-11-30
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn substitution_and_cancellation_keep_history_and_emit_their_events() {
-    use conoceles_capture::candidacies::{self, Filters};
-    use conoceles_capture::import::PersonRow;
+    use conoceles_capture::domain::candidacies::{self, Filters};
+    use conoceles_capture::domain::import::PersonRow;
     use conoceles_kit::ErrorCode;
 
     let (db, pool) = database().await;
@@ -604,7 +604,7 @@ async fn the_curricular_profile_counts_each_person_once_in_the_age_band_of_the_c
         *expected.entry(key).or_insert(0u64) += 1;
     }
     let counted: BTreeMap<[String; 7], u64> =
-        conoceles_capture::profile_counts::counts(&pool, DEMO_ELECTION)
+        conoceles_capture::domain::profile_counts::counts(&pool, DEMO_ELECTION)
             .await
             .unwrap()
             .into_iter()
@@ -644,9 +644,9 @@ async fn the_curricular_profile_counts_each_person_once_in_the_age_band_of_the_c
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_substitution_at_any_stage_restarts_the_questionnaire_with_its_own_deadline() {
     use chrono::{Duration, Utc};
-    use conoceles_capture::candidacies::{self, Filters};
-    use conoceles_capture::import::PersonRow;
-    use conoceles_capture::{deadlines, profile};
+    use conoceles_capture::domain::candidacies::{self, Filters};
+    use conoceles_capture::domain::import::PersonRow;
+    use conoceles_capture::domain::{deadlines, profile};
     use conoceles_kit::ErrorCode;
 
     let (db, pool) = database().await;
@@ -985,7 +985,7 @@ async fn the_national_registrys_own_export_is_read_person_by_person() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ayuntamiento_slates_import_by_position_with_every_error_at_once() {
-    use conoceles_capture::demo::{SONORA, SONORA_ELECTION, seed_process};
+    use conoceles_capture::tools::demo::{SONORA, SONORA_ELECTION, seed_process};
     let (db, pool) = database().await;
     let first = seed_process(&pool, &SONORA).await.unwrap();
     assert_eq!(first.created, 211, "{first:?}");
@@ -1093,9 +1093,10 @@ C-2,regiduria_mr,mr,055,PRI,1,Irma Soto Paz,mujer,1980-01-09,,,,\n"
         party_id: Some(morena),
         candidacy_id: None,
     };
-    let template = conoceles_capture::curricular::bulk::template(&pool, &actor, Some("008"))
-        .await
-        .unwrap();
+    let template =
+        conoceles_capture::domain::curricular::bulk::template(&pool, &actor, Some("008"))
+            .await
+            .unwrap();
     let seats: Vec<&str> = template
         .lines()
         .skip(1)

@@ -18,26 +18,26 @@ fn main() -> anyhow::Result<()> {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["demo", _] => conoceles_capture::generator::demo_csv(),
-        ["sonora", _] => conoceles_capture::generator::sonora_csv(),
+        ["demo", _] => conoceles_capture::tools::generator::demo_csv(),
+        ["sonora", _] => conoceles_capture::tools::generator::sonora_csv(),
         ["curricula", template, seed, _] => {
             let template = std::fs::read_to_string(template)?;
-            conoceles_capture::generator::curricula::fill_template(&template, seed.parse()?)?
+            conoceles_capture::tools::generator::curricula::fill_template(&template, seed.parse()?)?
         }
         ["photo", seed, path] => {
             let bytes =
-                conoceles_capture::generator::curricula::photo_jpeg(seed.parse()?, 480, 600);
+                conoceles_capture::tools::generator::curricula::photo_jpeg(seed.parse()?, 480, 600);
             std::fs::write(path, bytes)?;
             return Ok(());
         }
         ["national", count, seed, _] => {
             let count: usize = count.parse()?;
             let seed: u64 = seed.parse()?;
-            let slots = conoceles_capture::generator::national_slots(
+            let slots = conoceles_capture::tools::generator::national_slots(
                 count,
-                &conoceles_capture::generator::NATIONAL_POSTULANTS,
+                &conoceles_capture::tools::generator::NATIONAL_POSTULANTS,
             );
-            conoceles_capture::generator::candidacies_csv(seed, "NAL", &slots)
+            conoceles_capture::tools::generator::candidacies_csv(seed, "NAL", &slots)
         }
         _ => {
             anyhow::bail!(

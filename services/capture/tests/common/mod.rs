@@ -162,7 +162,7 @@ pub async fn spawn_stack_with(amqp_url: Option<String>) -> Stack {
     let capture_pool = capture.infrastructure().pool.clone();
     let publication_pool = publication.infrastructure().pool.clone();
     // The same declaration the running front uses.
-    let policy = conoceles_capture::front::policy();
+    let policy = conoceles_capture::http::policy();
     let mut stops = Vec::new();
     for running in [auth, identity, capture, validation, publication, statistics] {
         let shutdown = running.shutdown();
@@ -291,7 +291,7 @@ impl Stack {
             &[
                 conoceles_auth::generated::CONSUMER,
                 conoceles_identity::events::CONSUMER,
-                conoceles_capture::reviews::CONSUMER,
+                conoceles_capture::consumers::reviews::CONSUMER,
                 conoceles_validation::submitted::CONSUMER,
                 conoceles_publication::events::CONSUMER,
                 conoceles_statistics::cache::CONSUMER,

@@ -1,0 +1,21 @@
+//! Capture's domain: what an election is (catalogs, offices, time zone, windows), its candidacies
+//! (registration, substitution, cancellation, deadlines, progress), the import of the registry and
+//! the curricular questionnaire (drafts, photo, bulk capture, submission). It owns capture's
+//! database — every SQL statement of the service is here — and knows nothing of HTTP or gRPC.
+
+pub mod candidacies;
+pub mod consent_form;
+pub mod curricular;
+pub mod deadlines;
+pub mod election;
+pub mod import;
+pub mod notices;
+pub mod profile;
+pub mod profile_counts;
+pub mod progress;
+pub mod reviews;
+
+use sqlx::migrate::Migrator;
+
+/// Capture's schema, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");

@@ -1,0 +1,3 @@
+//! The events capture applies from the broker.
+
+pub mod reviews;

@@ -1,0 +1,65 @@
+//! The chrome every page shares: the logged-in person's header (`Nav`), the message page, and
+//! `render`, which turns a page model into a response.
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+use conoceles_kit::access::Role;
+use http::StatusCode;
+
+use crate::http::session::SessionInfo;
+
+/// The logged-in person, for the header of every page.
+pub struct Nav {
+    pub email: String,
+    pub role_label: &'static str,
+    pub csrf: String,
+    pub is_admin: bool,
+    pub is_capturer: bool,
+    pub is_parity: bool,
+    pub is_reviewer: bool,
+}
+
+impl Nav {
+    pub fn of(session: &SessionInfo) -> Self {
+        Self {
+            email: session.email.clone(),
+            role_label: session.role.label(),
+            csrf: session.csrf_token.clone(),
+            is_admin: session.role == Role::Admin,
+            is_capturer: matches!(session.role, Role::Party | Role::Candidate),
+            is_parity: matches!(session.role, Role::ParityReviewer | Role::Admin),
+            is_reviewer: matches!(session.role, Role::Reviewer | Role::Admin),
+        }
+    }
+}
+
+/// Renders a page with a status; a template error is an internal error.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Ocurrió un error interno.",
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub nav: Option<Nav>,
+    pub message: String,
+}
+
+impl MessagePage {
+    pub fn new(session: &SessionInfo, message: &str) -> Self {
+        Self {
+            nav: Some(Nav::of(session)),
+            message: message.to_string(),
+        }
+    }
+}

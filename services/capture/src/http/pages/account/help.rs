@@ -1,0 +1,55 @@
+//! The manuals, shown to whoever asks (parties and candidates, or the unit's staff).
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::Query;
+use axum::response::Response;
+use http::StatusCode;
+
+use super::views::*;
+use crate::http::layout::{Nav, render};
+use crate::http::session::SessionInfo;
+
+/// The manuals, kept once in `docs/`: parties and candidates, and the electoral body's staff.
+static MANUAL: &str = include_str!("../../../../../../docs/manual-captura.md");
+static STAFF_MANUAL: &str = include_str!("../../../../../../docs/manual-revision.md");
+
+/// A page from a Markdown document of the repository (trusted content).
+pub(crate) fn markdown_page(session: Option<Arc<SessionInfo>>, markdown: &str) -> Response {
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(markdown));
+    render(
+        StatusCode::OK,
+        &HelpPage {
+            nav: session.map(|s| Nav::of(&s)),
+            manual: html,
+        },
+    )
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct HelpQuery {
+    #[serde(default)]
+    manual: String,
+}
+
+/// `GET /ayuda[?manual=captura|revision]`: the staff's manual for reviewers, parity reviewers
+/// and admins, the capture manual for everyone else (either one on request).
+pub async fn help(
+    session: Option<Extension<Arc<SessionInfo>>>,
+    Query(query): Query<HelpQuery>,
+) -> Response {
+    use conoceles_kit::access::Role;
+    let session = session.map(|Extension(s)| s);
+    let staff = session
+        .as_ref()
+        .is_some_and(|s| matches!(s.role, Role::Reviewer | Role::ParityReviewer | Role::Admin));
+    let manual = match query.manual.as_str() {
+        "revision" => STAFF_MANUAL,
+        "captura" => MANUAL,
+        _ if staff => STAFF_MANUAL,
+        _ => MANUAL,
+    };
+    markdown_page(session, manual)
+}

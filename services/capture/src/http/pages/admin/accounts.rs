@@ -1,0 +1,272 @@
+//! The admin's account list: create, lock and unlock, reset a password, change a role. Every
+//! action goes to `auth` on the admin's behalf, which checks the role again and audits it.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::{Extension, Form};
+use conoceles_kit::access::Role;
+use conoceles_kit::error::AppError;
+use conoceles_proto::auth::v1 as pb;
+use conoceles_proto::common::v1 as common;
+use http::StatusCode;
+use serde::Deserialize;
+
+use super::views::{AccountRow, AccountsPage, ShownPassword, role_options};
+use crate::http::PAGE_EXPIRED;
+use crate::http::layout::{Nav, render};
+use crate::http::session::{SessionInfo, csrf_matches};
+use crate::http::{FrontState, status_messages};
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    despues: String,
+}
+
+struct Outcome {
+    status: StatusCode,
+    notice: Option<String>,
+    shown_password: Option<ShownPassword>,
+    errors: Vec<String>,
+}
+
+impl Outcome {
+    fn ok(notice: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::OK,
+            notice: Some(notice.into()),
+            shown_password: None,
+            errors: Vec::new(),
+        }
+    }
+
+    fn failed(status: &tonic::Status) -> Self {
+        let http_status = AppError::from_status(status).code().http_status();
+        Self {
+            status: http_status,
+            notice: None,
+            shown_password: None,
+            errors: status_messages(status),
+        }
+    }
+}
+
+async fn page(
+    state: &FrontState,
+    session: &SessionInfo,
+    after: &str,
+    outcome: Outcome,
+) -> Response {
+    let listed = state.auth.list_accounts(&session.token, after).await;
+    let (accounts, total, next_page, mut errors) = match listed {
+        Ok(list) => (
+            list.accounts
+                .into_iter()
+                .map(|a| AccountRow {
+                    id: a.id.map(|i| i.value).unwrap_or_default(),
+                    role: Role::from_proto(a.role).map_or("", Role::as_str),
+                    email: a.email,
+                    locked: a.locked,
+                    must_change_password: a.must_change_password,
+                })
+                .collect(),
+            list.page.as_ref().map_or(0, |p| p.total_size),
+            list.page.map(|p| p.next_page_token).unwrap_or_default(),
+            Vec::new(),
+        ),
+        Err(status) => (Vec::new(), 0, String::new(), status_messages(&status)),
+    };
+    errors.extend(outcome.errors);
+    render(
+        outcome.status,
+        &AccountsPage {
+            nav: Some(Nav::of(session)),
+            csrf: session.csrf_token.clone(),
+            roles: role_options(),
+            accounts,
+            total,
+            next_page,
+            notice: outcome.notice,
+            shown_password: outcome.shown_password,
+            errors,
+        },
+    )
+}
+
+pub async fn list(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let outcome = Outcome {
+        status: StatusCode::OK,
+        notice: None,
+        shown_password: None,
+        errors: Vec::new(),
+    };
+    page(&state, &session, &query.despues, outcome).await
+}
+
+fn csrf_refused() -> Outcome {
+    Outcome {
+        status: StatusCode::FORBIDDEN,
+        notice: None,
+        shown_password: None,
+        errors: vec![PAGE_EXPIRED.into()],
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    party_id: String,
+    #[serde(default)]
+    candidacy_id: String,
+}
+
+fn scope(party_id: &str, candidacy_id: &str) -> Option<pb::Scope> {
+    let party_id = party_id.trim();
+    let candidacy_id = candidacy_id.trim();
+    Some(pb::Scope {
+        party_id: (!party_id.is_empty()).then(|| common::PartyId {
+            value: party_id.into(),
+        }),
+        candidacy_id: (!candidacy_id.is_empty()).then(|| common::CandidacyId {
+            value: candidacy_id.into(),
+        }),
+    })
+}
+
+fn role_value(value: &str) -> i32 {
+    Role::parse(value).map_or(0, |r| r.to_proto() as i32)
+}
+
+pub async fn create(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Form(form): Form<CreateForm>,
+) -> Response {
+    if !csrf_matches(&session.csrf_token, &form.csrf) {
+        return page(&state, &session, "", csrf_refused()).await;
+    }
+    let request = pb::CreateAccountRequest {
+        email: form.email.clone(),
+        role: role_value(&form.role),
+        scope: scope(&form.party_id, &form.candidacy_id),
+    };
+    let outcome = match state.auth.create_account(&session.token, request).await {
+        Ok(created) => {
+            let email = created.account.map(|a| a.email).unwrap_or(form.email);
+            Outcome {
+                status: StatusCode::OK,
+                notice: Some(format!("Se creó la cuenta {email}.")),
+                shown_password: Some(ShownPassword {
+                    email,
+                    password: created.initial_password,
+                }),
+                errors: Vec::new(),
+            }
+        }
+        Err(status) => Outcome::failed(&status),
+    };
+    page(&state, &session, "", outcome).await
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    role: String,
+}
+
+async fn lock_or_unlock(
+    state: FrontState,
+    session: Arc<SessionInfo>,
+    id: String,
+    form: ActionForm,
+    lock: bool,
+) -> Response {
+    if !csrf_matches(&session.csrf_token, &form.csrf) {
+        return page(&state, &session, "", csrf_refused()).await;
+    }
+    let outcome = match state.auth.lock(&session.token, &id, lock).await {
+        Ok(()) if lock => Outcome::ok("La cuenta quedó bloqueada y sus sesiones se cerraron."),
+        Ok(()) => Outcome::ok("La cuenta quedó desbloqueada."),
+        Err(status) => Outcome::failed(&status),
+    };
+    page(&state, &session, "", outcome).await
+}
+
+pub async fn lock(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    lock_or_unlock(state, session, id, form, true).await
+}
+
+pub async fn unlock(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    lock_or_unlock(state, session, id, form, false).await
+}
+
+pub async fn reset(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    if !csrf_matches(&session.csrf_token, &form.csrf) {
+        return page(&state, &session, "", csrf_refused()).await;
+    }
+    let outcome = match state.auth.reset_password(&session.token, &id).await {
+        Ok(password) => Outcome {
+            status: StatusCode::OK,
+            notice: Some(
+                "Se generó una contraseña nueva y se cerraron las sesiones de la cuenta.".into(),
+            ),
+            shown_password: Some(ShownPassword {
+                email: "la cuenta".into(),
+                password,
+            }),
+            errors: Vec::new(),
+        },
+        Err(status) => Outcome::failed(&status),
+    };
+    page(&state, &session, "", outcome).await
+}
+
+pub async fn change_role(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    if !csrf_matches(&session.csrf_token, &form.csrf) {
+        return page(&state, &session, "", csrf_refused()).await;
+    }
+    let request = pb::ChangeRoleRequest {
+        account_id: Some(common::AccountId { value: id }),
+        role: role_value(&form.role),
+        scope: None,
+    };
+    let outcome = match state.auth.change_role(&session.token, request).await {
+        Ok(_) => Outcome::ok("El rol se cambió y las sesiones de la cuenta se cerraron."),
+        Err(status) => Outcome::failed(&status),
+    };
+    page(&state, &session, "", outcome).await
+}

@@ -1,0 +1,269 @@
+//! `GET/POST /admin/eleccion`: the election's calendar and limits, edited in the state's time
+//! zone. Changing a date emits `election.updated`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::{Extension, Form};
+use http::StatusCode;
+use serde::Deserialize;
+
+use super::views::{ElectionForm, ElectionPage};
+use crate::domain::election::{self, Settings};
+use crate::http::FrontState;
+use crate::http::PAGE_EXPIRED;
+use crate::http::layout::{Nav, render};
+use crate::http::session::{SessionInfo, csrf_matches};
+
+fn form_of(s: &Settings) -> ElectionForm {
+    ElectionForm {
+        name: s.name.clone(),
+        time_zone: s.time_zone.clone(),
+        capture_opens: election::to_local_input(s.capture_opens_at, &s.time_zone),
+        capture_closes: election::to_local_input(s.capture_closes_at, &s.time_zone),
+        publication: election::to_local_input(s.publication_starts_at, &s.time_zone),
+        election_day: s.election_day.to_string(),
+        photo_kb: (s.photo_max_bytes / 1024).to_string(),
+        text_min: s.text_min_chars.to_string(),
+        text_max: s.text_max_chars.to_string(),
+        proposal_min: s.proposal_min_chars.to_string(),
+        proposal_max: s.proposal_max_chars.to_string(),
+        retention_days: s.retention_days.to_string(),
+        alternate: s.alternate_questionnaire,
+        deadline_rule: s.deadlines.kind.code().into(),
+        deadline_days: s.deadlines.days.to_string(),
+        outer_bound: s
+            .deadlines
+            .outer_bound
+            .map(|b| election::to_local_input(b, &s.time_zone))
+            .unwrap_or_default(),
+    }
+}
+
+async fn page(
+    state: &FrontState,
+    session: &SessionInfo,
+    status: StatusCode,
+    notice: Option<String>,
+    errors: Vec<String>,
+) -> Response {
+    let settings = match election::current(&state.pool).await {
+        Ok(Some(current)) => election::settings(&state.pool, current.id).await.ok(),
+        _ => None,
+    };
+    let Some(settings) = settings else {
+        return render(
+            StatusCode::NOT_FOUND,
+            &crate::http::layout::MessagePage::new(session, "Aún no hay una elección configurada."),
+        );
+    };
+    render(
+        status,
+        &ElectionPage {
+            nav: Some(Nav::of(session)),
+            csrf: session.csrf_token.clone(),
+            form: form_of(&settings),
+            notice,
+            errors,
+        },
+    )
+}
+
+pub async fn show(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+) -> Response {
+    page(&state, &session, StatusCode::OK, None, Vec::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct ElectionInput {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    nombre: String,
+    #[serde(default)]
+    captura_inicio: String,
+    #[serde(default)]
+    captura_fin: String,
+    #[serde(default)]
+    publicacion: String,
+    #[serde(default)]
+    jornada: String,
+    #[serde(default)]
+    foto_kb: String,
+    #[serde(default)]
+    texto_min: String,
+    #[serde(default)]
+    texto_max: String,
+    #[serde(default)]
+    propuesta_min: String,
+    #[serde(default)]
+    propuesta_max: String,
+    #[serde(default)]
+    retencion: String,
+    #[serde(default)]
+    suplente: Option<String>,
+    #[serde(default)]
+    regla_plazo: String,
+    #[serde(default)]
+    dias_plazo: String,
+    #[serde(default)]
+    limite_captura: String,
+}
+
+pub async fn update(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Form(input): Form<ElectionInput>,
+) -> Response {
+    if !csrf_matches(&session.csrf_token, &input.csrf) {
+        return page(
+            &state,
+            &session,
+            StatusCode::FORBIDDEN,
+            None,
+            vec![PAGE_EXPIRED.into()],
+        )
+        .await;
+    }
+    let Ok(Some(current)) = election::current(&state.pool).await else {
+        return page(&state, &session, StatusCode::NOT_FOUND, None, Vec::new()).await;
+    };
+    let Ok(before) = election::settings(&state.pool, current.id).await else {
+        return page(
+            &state,
+            &session,
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            vec!["No fue posible leer la elección.".into()],
+        )
+        .await;
+    };
+    let mut errors = Vec::new();
+    let tz = before.time_zone.clone();
+    let mut instant = |value: &str, label: &str| {
+        election::from_local_input(value, &tz).or_else(|| {
+            errors.push(format!("{label}: escriba fecha y hora válidas."));
+            None
+        })
+    };
+    let capture_opens_at = instant(&input.captura_inicio, "Inicio de la captura");
+    let capture_closes_at = instant(&input.captura_fin, "Cierre de la captura");
+    let publication_starts_at = instant(&input.publicacion, "Inicio de la publicación");
+    let mut number =
+        |value: &str, label: &str, min: i32, max: i32| match value.trim().parse::<i32>() {
+            Ok(n) if (min..=max).contains(&n) => Some(n),
+            _ => {
+                errors.push(format!("{label}: escriba un número entre {min} y {max}."));
+                None
+            }
+        };
+    let photo_kb = number(&input.foto_kb, "Tamaño de la fotografía", 50, 5000);
+    let text_min = number(&input.texto_min, "Mínimo de caracteres", 0, 20_000);
+    let text_max = number(&input.texto_max, "Máximo de caracteres", 1, 20_000);
+    let proposal_min = number(&input.propuesta_min, "Mínimo por propuesta", 0, 20_000);
+    let proposal_max = number(&input.propuesta_max, "Máximo por propuesta", 1, 20_000);
+    let retention = number(&input.retencion, "Días de retención", 0, 3650);
+    let deadline_days = number(&input.dias_plazo, "Días de captura por candidatura", 1, 90);
+    let deadline_kind = crate::domain::deadlines::RuleKind::parse(&input.regla_plazo);
+    if deadline_kind.is_none() {
+        errors.push("Plazo de cada candidatura: elija una de las dos reglas.".into());
+    }
+    let outer_bound = if input.limite_captura.trim().is_empty() {
+        Some(None)
+    } else {
+        election::from_local_input(&input.limite_captura, &tz)
+            .map(Some)
+            .or_else(|| {
+                errors.push("Límite máximo de captura: escriba fecha y hora válidas.".into());
+                None
+            })
+    };
+    let election_day = chrono::NaiveDate::parse_from_str(input.jornada.trim(), "%Y-%m-%d").ok();
+    if election_day.is_none() {
+        errors.push("Jornada electoral: escriba una fecha válida.".into());
+    }
+    let name = input.nombre.trim().to_string();
+    let (
+        Some(capture_opens_at),
+        Some(capture_closes_at),
+        Some(publication_starts_at),
+        Some(photo_kb),
+        Some(text_min),
+        Some(text_max),
+        Some(proposal_min),
+        Some(proposal_max),
+        Some(retention_days),
+        Some(election_day),
+        Some(deadline_days),
+        Some(deadline_kind),
+        Some(outer_bound),
+    ) = (
+        capture_opens_at,
+        capture_closes_at,
+        publication_starts_at,
+        photo_kb,
+        text_min,
+        text_max,
+        proposal_min,
+        proposal_max,
+        retention,
+        election_day,
+        deadline_days,
+        deadline_kind,
+        outer_bound,
+    )
+    else {
+        return page(
+            &state,
+            &session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            errors,
+        )
+        .await;
+    };
+    let after = Settings {
+        id: before.id,
+        name,
+        state_code: before.state_code.clone(),
+        time_zone: before.time_zone.clone(),
+        capture_opens_at,
+        capture_closes_at,
+        publication_starts_at,
+        election_day,
+        photo_max_bytes: photo_kb * 1024,
+        text_min_chars: text_min,
+        text_max_chars: text_max,
+        proposal_min_chars: proposal_min,
+        proposal_max_chars: proposal_max,
+        retention_days,
+        alternate_questionnaire: input.suplente.is_some(),
+        deadlines: crate::domain::deadlines::DeadlineRule {
+            kind: deadline_kind,
+            days: deadline_days,
+            outer_bound,
+        },
+    };
+    errors.extend(election::check(&after).into_iter().map(|v| v.message));
+    if !errors.is_empty() {
+        return page(
+            &state,
+            &session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            errors,
+        )
+        .await;
+    }
+    match election::update(&state.pool, &before, &after).await {
+        Ok(true) => page(&state, &session, StatusCode::OK, Some("Se guardó la configuración; las fechas cambiaron y se avisó a los demás servicios.".into()), Vec::new()).await,
+        Ok(false) => page(&state, &session, StatusCode::OK, Some("Se guardó la configuración.".into()), Vec::new()).await,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "election update failed");
+            page(&state, &session, StatusCode::SERVICE_UNAVAILABLE, None, vec!["No fue posible guardar la configuración.".into()]).await
+        }
+    }
+}

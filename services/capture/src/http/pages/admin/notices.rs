@@ -1,0 +1,141 @@
+//! `GET/POST /admin/avisos`: the privacy-notice texts of the election (simplified and full),
+//! written by the electoral body's admin.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::{Extension, Form};
+use http::StatusCode;
+use serde::Deserialize;
+
+use super::views::NoticesPage;
+use crate::domain::election;
+use crate::domain::notices::{self, Notices};
+use crate::http::layout::{MessagePage, Nav, render};
+use crate::http::session::{SessionInfo, csrf_matches};
+use crate::http::{FrontState, PAGE_EXPIRED};
+
+async fn page(
+    state: &FrontState,
+    session: &SessionInfo,
+    shown: Option<Notices>,
+    (notice, errors): (Option<String>, Vec<String>),
+    status: StatusCode,
+) -> Response {
+    let Ok(Some(current)) = election::current(&state.pool).await else {
+        return render(
+            StatusCode::NOT_FOUND,
+            &MessagePage::new(session, "Aún no hay una elección configurada."),
+        );
+    };
+    let shown = match shown {
+        Some(shown) => shown,
+        None => notices::of(&state.pool, current.id)
+            .await
+            .unwrap_or_default(),
+    };
+    render(
+        status,
+        &NoticesPage {
+            nav: Some(Nav::of(session)),
+            csrf: session.csrf_token.clone(),
+            election_id: current.id.to_string(),
+            election_name: current.name,
+            simplified: shown.simplified.unwrap_or_default(),
+            full: shown.full.unwrap_or_default(),
+            notice,
+            errors,
+        },
+    )
+}
+
+pub async fn show(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+) -> Response {
+    page(&state, &session, None, (None, Vec::new()), StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct NoticesInput {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    simplificado: String,
+    #[serde(default)]
+    integral: String,
+}
+
+pub async fn update(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Form(input): Form<NoticesInput>,
+) -> Response {
+    let typed = Notices {
+        simplified: Some(input.simplificado.clone()),
+        full: Some(input.integral.clone()),
+    };
+    if !csrf_matches(&session.csrf_token, &input.csrf) {
+        return page(
+            &state,
+            &session,
+            Some(typed),
+            (None, vec![PAGE_EXPIRED.into()]),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let notices = match Notices::parse(&input.simplificado, &input.integral) {
+        Ok(notices) => notices,
+        Err(problems) => {
+            return page(
+                &state,
+                &session,
+                Some(typed),
+                (None, problems.into_iter().map(|p| p.message).collect()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    let Ok(Some(current)) = election::current(&state.pool).await else {
+        return page(
+            &state,
+            &session,
+            None,
+            (None, Vec::new()),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    };
+    match notices::save(&state.pool, current.id, &notices).await {
+        Ok(()) => {
+            page(
+                &state,
+                &session,
+                None,
+                (
+                    Some("Se guardaron los avisos de privacidad.".into()),
+                    Vec::new(),
+                ),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "saving the privacy notices failed");
+            page(
+                &state,
+                &session,
+                Some(typed),
+                (
+                    None,
+                    vec!["No fue posible guardar. Intente de nuevo.".into()],
+                ),
+                StatusCode::SERVICE_UNAVAILABLE,
+            )
+            .await
+        }
+    }
+}

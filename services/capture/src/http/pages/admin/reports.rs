@@ -1,0 +1,182 @@
+//! `/admin/informes`: the General Council's reports (April, May, final) produced by
+//! `statistics` at a cut-off and stored with their hash; each is shown as a printable page
+//! (tables and SVG bars; the browser's «Imprimir» saves it as PDF) and downloaded as CSV.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use conoceles_proto::statistics::v1 as pb;
+use http::{StatusCode, header};
+use serde::Deserialize;
+
+use super::views::{ReportLine, ReportPage, ReportsPage};
+use crate::domain::election::local;
+use crate::http::layout::{Nav, render};
+use crate::http::pages::review::compliance::end_of_day;
+use crate::http::session::{SessionInfo, csrf_matches};
+use crate::http::{FrontState, PAGE_EXPIRED};
+
+const KINDS: [(pb::ReportKind, &str, &str); 4] = [
+    (
+        pb::ReportKind::April,
+        "april",
+        "Informe cuantitativo de abril",
+    ),
+    (pb::ReportKind::May, "may", "Informe cuantitativo de mayo"),
+    (
+        pb::ReportKind::Final,
+        "final",
+        "Informe final e incumplimiento",
+    ),
+    (pb::ReportKind::Progress, "progress", "Avance a otra fecha"),
+];
+
+fn kind_label(kind: i32) -> &'static str {
+    KINDS
+        .iter()
+        .find(|(k, _, _)| *k as i32 == kind)
+        .map_or("Informe", |(_, _, label)| label)
+}
+
+async fn list_page(
+    state: &FrontState,
+    session: &SessionInfo,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
+    let tz = crate::http::election_time_zone(state).await;
+    match state.statistics.list(&session.token).await {
+        Ok(reports) => render(
+            status,
+            &ReportsPage {
+                nav: Some(Nav::of(session)),
+                csrf: session.csrf_token.clone(),
+                errors,
+                kinds: KINDS
+                    .iter()
+                    .map(|(_, code, label)| (*code, *label))
+                    .collect(),
+                reports: reports.into_iter().map(|r| line(r, &tz)).collect(),
+            },
+        ),
+        Err(s) => crate::http::status_page(session, &s),
+    }
+}
+
+fn line(r: pb::ReportSummary, tz: &str) -> ReportLine {
+    let at = |t: Option<&prost_types::Timestamp>| {
+        conoceles_kit::proto_time::from_proto(t)
+            .map(|t| local(t, tz))
+            .unwrap_or_default()
+    };
+    ReportLine {
+        kind: kind_label(r.kind),
+        cut_off: at(r.cut_off.as_ref()),
+        created_at: at(r.created_at.as_ref()),
+        sha_short: r.content_sha256.chars().take(16).collect(),
+        sha256: r.content_sha256,
+        id: r.id,
+    }
+}
+
+pub async fn page(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+) -> Response {
+    list_page(&state, &session, Vec::new(), StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct NewReport {
+    csrf: String,
+    #[serde(default)]
+    tipo: String,
+    #[serde(default)]
+    al: String,
+}
+
+pub async fn create(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Form(input): Form<NewReport>,
+) -> Response {
+    if !csrf_matches(&session.csrf_token, &input.csrf) {
+        return list_page(
+            &state,
+            &session,
+            vec![PAGE_EXPIRED.into()],
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let Some((kind, _, _)) = KINDS.iter().find(|(_, code, _)| *code == input.tipo) else {
+        return list_page(
+            &state,
+            &session,
+            vec!["Elija el tipo de informe.".into()],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let at = match end_of_day(&input.al, &crate::http::election_time_zone(&state).await) {
+        Ok(at) => at,
+        Err((status, message)) => return list_page(&state, &session, vec![message], status).await,
+    };
+    match state.statistics.create(&session.token, *kind, at).await {
+        Ok(r) => Redirect::to(&format!("/admin/informes/{}", r.id)).into_response(),
+        Err(s) => crate::http::status_page(&session, &s),
+    }
+}
+
+pub async fn show(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Path(id): Path<String>,
+) -> Response {
+    match state
+        .statistics
+        .get(&session.token, &id, pb::ReportFormat::Html)
+        .await
+    {
+        Ok(r) => {
+            let tz = crate::http::election_time_zone(&state).await;
+            let summary = line(r.report.unwrap_or_default(), &tz);
+            render(
+                StatusCode::OK,
+                &ReportPage {
+                    nav: Some(Nav::of(&session)),
+                    summary,
+                    body: String::from_utf8_lossy(&r.content).into_owned(),
+                },
+            )
+        }
+        Err(s) => crate::http::status_page(&session, &s),
+    }
+}
+
+pub async fn csv(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Path(id): Path<String>,
+) -> Response {
+    match state
+        .statistics
+        .get(&session.token, &id, pb::ReportFormat::Csv)
+        .await
+    {
+        Ok(r) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"informe-{id}.csv\""),
+                ),
+            ],
+            r.content,
+        )
+            .into_response(),
+        Err(s) => crate::http::status_page(&session, &s),
+    }
+}

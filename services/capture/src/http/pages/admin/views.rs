@@ -1,0 +1,254 @@
+//! Page models of the unit's administration pages (templates in `templates/`).
+
+use askama::Template;
+use conoceles_kit::access::Role;
+
+use crate::http::layout::Nav;
+
+pub struct AccountRow {
+    pub id: String,
+    pub email: String,
+    pub role: &'static str,
+    pub locked: bool,
+    pub must_change_password: bool,
+}
+
+pub struct ShownPassword {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts.html")]
+pub struct AccountsPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub roles: Vec<(&'static str, &'static str)>,
+    pub accounts: Vec<AccountRow>,
+    pub total: u64,
+    pub next_page: String,
+    pub notice: Option<String>,
+    pub shown_password: Option<ShownPassword>,
+    pub errors: Vec<String>,
+}
+
+pub fn role_options() -> Vec<(&'static str, &'static str)> {
+    Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect()
+}
+
+pub struct StatusRow {
+    pub label: String,
+    pub email: String,
+    pub approved: String,
+    pub deadline: String,
+    pub issued: String,
+    pub delivered: String,
+    pub late: bool,
+    pub locked: bool,
+}
+
+pub struct PartyCredentials {
+    pub id: String,
+    pub title: String,
+    pub rows: Vec<StatusRow>,
+}
+
+#[derive(Template)]
+#[template(path = "credentials.html")]
+pub struct CredentialsPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub parties: Vec<PartyCredentials>,
+    pub late_count: usize,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
+
+pub struct SheetCredential {
+    pub label: String,
+    pub email: String,
+    pub password: String,
+    pub deadline: String,
+    pub kind: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "sheet.html")]
+pub struct SheetPage {
+    pub issued: String,
+    pub login_url: String,
+    pub credentials: Vec<SheetCredential>,
+}
+
+pub struct CandidacyRow {
+    pub id: String,
+    pub external_id: String,
+    pub office: String,
+    pub constituency: String,
+    pub postulant: String,
+    pub list_position: i32,
+    pub holder: String,
+    pub alternate: String,
+    pub status_label: &'static str,
+    pub withdrawn: bool,
+    /// The capture deadline in force, in the election's zone.
+    pub deadline: String,
+}
+
+#[derive(Template)]
+#[template(path = "candidacies.html")]
+pub struct CandidaciesPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub election_name: String,
+    pub offices: Vec<(String, String)>,
+    pub postulants: Vec<(String, String)>,
+    pub statuses: Vec<(String, &'static str)>,
+    pub rows: Vec<CandidacyRow>,
+    /// (status label, how many) in the filtered list.
+    pub counts: Vec<(&'static str, usize)>,
+    pub filters: crate::domain::candidacies::Filters,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+pub struct ImportPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub election_name: String,
+    pub summary: Option<String>,
+    pub problems: Vec<String>,
+    pub preview: Option<ImportPreview>,
+}
+
+/// What a checked file would do, before the unit applies it.
+pub struct ImportPreview {
+    pub upload: String,
+    /// "3 candidaturas nuevas, 1 con cambios, …".
+    pub counts: String,
+    /// (line, registry id, what, detail)
+    pub lines: Vec<(usize, String, &'static str, String)>,
+}
+
+pub struct ElectionForm {
+    pub name: String,
+    pub time_zone: String,
+    pub capture_opens: String,
+    pub capture_closes: String,
+    pub publication: String,
+    pub election_day: String,
+    pub photo_kb: String,
+    pub text_min: String,
+    pub text_max: String,
+    pub proposal_min: String,
+    pub proposal_max: String,
+    pub retention_days: String,
+    pub alternate: bool,
+    /// `fixed` or `from_delivery`.
+    pub deadline_rule: String,
+    pub deadline_days: String,
+    /// Empty: the start of the day before election day.
+    pub outer_bound: String,
+}
+
+#[derive(Template)]
+#[template(path = "election.html")]
+pub struct ElectionPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub form: ElectionForm,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "new_election.html")]
+pub struct NewElectionPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub states: Vec<(&'static str, &'static str)>,
+    pub time_zones: &'static [&'static str],
+    pub name: String,
+    pub state: String,
+    pub time_zone: String,
+    pub capture_opens: String,
+    pub capture_closes: String,
+    pub publication: String,
+    pub election_day: String,
+    pub errors: Vec<String>,
+}
+
+pub struct CatalogLine {
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub columns: &'static str,
+    pub count: i64,
+}
+
+#[derive(Template)]
+#[template(path = "catalogs.html")]
+pub struct CatalogsPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub election_name: String,
+    pub lines: Vec<CatalogLine>,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
+
+pub struct ReportLine {
+    pub id: String,
+    pub kind: &'static str,
+    pub cut_off: String,
+    pub created_at: String,
+    pub sha256: String,
+    pub sha_short: String,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+pub struct ReportsPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub errors: Vec<String>,
+    pub kinds: Vec<(&'static str, &'static str)>,
+    pub reports: Vec<ReportLine>,
+}
+
+/// A stored report: `body` is the fragment `statistics` rendered (escaped there).
+#[derive(Template)]
+#[template(path = "report.html")]
+pub struct ReportPage {
+    pub nav: Option<Nav>,
+    pub summary: ReportLine,
+    pub body: String,
+}
+
+#[derive(Template)]
+#[template(path = "notices.html")]
+pub struct NoticesPage {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+    pub election_id: String,
+    pub election_name: String,
+    pub simplified: String,
+    pub full: String,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
+
+pub struct AttemptLine {
+    pub at: String,
+    pub external_id: String,
+    pub postulant: String,
+    pub reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "capture_attempts.html")]
+pub struct AttemptsPage {
+    pub nav: Option<Nav>,
+    pub attempts: Vec<AttemptLine>,
+}

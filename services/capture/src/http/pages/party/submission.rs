@@ -1,0 +1,158 @@
+//! The preview of what will be sent, the final submission and its receipts.
+
+use super::*;
+
+async fn preview_page(
+    state: &FrontState,
+    session: &SessionInfo,
+    caller: &Caller,
+    c: &Candidacy,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Response {
+    let mut persons = Vec::new();
+    let mut missing = Vec::new();
+    let progress = curricular::progress(&state.pool, c)
+        .await
+        .unwrap_or_default();
+    for person in &c.persons {
+        let saved = curricular::sections_of(&state.pool, person.id)
+            .await
+            .unwrap_or_default();
+        let sections = Section::ALL
+            .iter()
+            .map(|s| PreviewSection {
+                title: s.title(),
+                items: s
+                    .fields(&c.bounds)
+                    .into_iter()
+                    .filter(|spec| spec.public)
+                    .filter_map(|spec| {
+                        let value = saved.get(s)?.fields.get(spec.name)?;
+                        Some((spec.label, spec.display(value)))
+                    })
+                    .collect(),
+            })
+            .collect();
+        let p = progress.iter().find(|p| p.role == person.role);
+        for item in p.map(|p| p.missing()).unwrap_or_default() {
+            missing.push(format!("{}: {item}", person.role.label()));
+        }
+        persons.push(PreviewPerson {
+            role: person.role.as_str(),
+            role_label: person.role.label(),
+            full_name: person.full_name.clone(),
+            has_photo: p.is_some_and(|p| p.photo.is_some()),
+            sections,
+        });
+    }
+    let now = conoceles_kit::clock::now();
+    let can_submit = missing.is_empty()
+        && curricular::may_edit(&actor(caller), c)
+        && (c.window_open(now) || c.correcting)
+        && matches!(
+            c.status,
+            conoceles_kit::CandidacyStatus::Draft | conoceles_kit::CandidacyStatus::Observed
+        );
+    render(
+        status,
+        &PreviewPage {
+            nav: Some(Nav::of(session)),
+            csrf: session.csrf_token.clone(),
+            heading: heading(c),
+            persons,
+            missing,
+            can_submit,
+            window: window_text(c.capture_opens_at, c.capture_closes_at, &c.time_zone, now),
+            errors,
+        },
+    )
+}
+
+/// `GET /captura/{id}/vista-previa`: the public profile as citizens will see it.
+pub async fn preview(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<Uuid>,
+) -> Response {
+    match load(&state, &session, &caller, id).await {
+        Ok(c) => preview_page(&state, &session, &caller, &c, Vec::new(), StatusCode::OK).await,
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /captura/{id}/envio`: the final submission; on success, the receipt.
+pub async fn submit(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<Uuid>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let c = match load(&state, &session, &caller, id).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !csrf_matches(&session.csrf_token, &form.csrf) {
+        return preview_page(
+            &state,
+            &session,
+            &caller,
+            &c,
+            vec![PAGE_EXPIRED.into()],
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    match curricular::submit(
+        &state.pool,
+        &actor(&caller),
+        &c,
+        conoceles_kit::clock::now(),
+    )
+    .await
+    {
+        Ok(receipt) => {
+            Redirect::to(&format!("/captura/{id}/acuses/{}", receipt.submission_id)).into_response()
+        }
+        Err(e) => {
+            let status = e.code().http_status();
+            preview_page(&state, &session, &caller, &c, e.messages(), status).await
+        }
+    }
+}
+
+/// `GET /captura/{id}/acuses/{submission}`: the printable receipt.
+pub async fn receipt(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Extension(caller): Extension<Caller>,
+    Path((id, submission)): Path<(Uuid, Uuid)>,
+) -> Response {
+    let c = match load(&state, &session, &caller, id).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match curricular::receipt(&state.pool, &c, submission).await {
+        Ok(r) => render(
+            StatusCode::OK,
+            &ReceiptPage {
+                nav: Some(Nav::of(&session)),
+                heading: heading(&c),
+                election: c.election_name.clone(),
+                submission_id: r.submission_id.to_string(),
+                round: r.round,
+                at: local(r.submitted_at, &c.time_zone),
+                sha256: r.content_sha256,
+            },
+        ),
+        Err(e) => error_page(&session, &e),
+    }
+}
