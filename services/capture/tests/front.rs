@@ -979,3 +979,70 @@ fn apply_link(page: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_and_expired_forms_keep_the_page_header_and_change_nothing() {
+    let stack = spawn_stack().await;
+    let admin_password = stack.account("admin@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin.first_login("admin@iec.org.mx", &admin_password).await;
+
+    // A refusal that flows from the domain (a candidacy that does not exist) is the Spanish
+    // message page with the header of the person logged in, and its status.
+    let missing = admin
+        .get("/captura/0190f5c6-0000-7000-8000-000000000000")
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.body.contains("<html lang=\"es-MX\">"),
+        "{}",
+        missing.body
+    );
+    assert!(
+        missing.body.contains("admin@iec.org.mx") && missing.body.contains("Cerrar sesión"),
+        "the header stays: {}",
+        missing.body
+    );
+
+    // A form with a stale CSRF token is refused before it is read: nothing is created, and the
+    // page says so in Spanish, with its header.
+    let expired = admin
+        .post(
+            "/admin/cuentas",
+            &[
+                ("csrf", "de-otra-pagina"),
+                ("email", "nadie@iec.org.mx"),
+                ("role", "reviewer"),
+            ],
+        )
+        .await;
+    assert_eq!(expired.status, StatusCode::FORBIDDEN);
+    assert!(expired.body.contains("La página caducó. Intente de nuevo."));
+    assert!(
+        expired.body.contains("admin@iec.org.mx"),
+        "{}",
+        expired.body
+    );
+    let list = admin.get("/admin/cuentas").await;
+    assert!(
+        !list.body.contains("nadie@iec.org.mx"),
+        "nothing was created"
+    );
+
+    // A form that cannot be read at all gets a Spanish message, not the framework's English.
+    let csrf = list.hidden("csrf");
+    let unreadable = admin
+        .post(
+            "/revision/0190f5c6-0000-7000-8000-000000000000/aprobar",
+            &[("csrf", &csrf), ("ronda", "primera")],
+        )
+        .await;
+    assert_eq!(unreadable.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unreadable.body.contains("No pudimos leer el formulario.")
+            && !unreadable.body.contains("Failed to deserialize"),
+        "{}",
+        unreadable.body
+    );
+    stack.stop().await;
+}

@@ -92,6 +92,24 @@ impl<S: Clone + Send + Sync + 'static> DeclaredRouter<S> {
         &self.policy
     }
 
+    /// Wraps every route declared so far in `layer`, inside the access middleware: the layer sees
+    /// the request after the gate admitted it (with the caller and what the authenticator left,
+    /// e.g. the session) and the handler's response before anything outside does.
+    pub fn layer_inside_gate<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<Request, Error = std::convert::Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as tower::Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as tower::Service<Request>>::Future: Send + 'static,
+    {
+        self.router = self.router.route_layer(layer);
+        self
+    }
+
     /// The router with the access middleware applied to every route; unmatched paths fall
     /// through to the router's fallback.
     pub fn finish(self, authenticator: Arc<dyn Authenticator>) -> (Router<S>, Policy) {

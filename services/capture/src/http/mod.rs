@@ -5,12 +5,13 @@
 
 pub mod api;
 mod error;
+pub mod extract;
 pub mod layout;
 pub mod pages;
 pub mod session;
 pub(crate) mod upload;
 
-pub use error::{PAGE_EXPIRED, error_page, status_messages, status_page};
+pub use error::{PAGE_EXPIRED, PageError, error_page, status_messages, status_page};
 
 use std::sync::Arc;
 
@@ -78,7 +79,9 @@ pub fn router(state: FrontState) -> (Router, Policy) {
     let authenticator = Arc::new(session::SessionAuthenticator {
         auth: state.auth.clone(),
     });
-    let (router, policy) = declared().finish(authenticator);
+    let (router, policy) = declared()
+        .layer_inside_gate(axum::middleware::from_fn(error::with_chrome))
+        .finish(authenticator);
     let router = router
         .fallback(not_found)
         .layer(axum::middleware::from_fn(conoceles_kit::http::no_store))

@@ -12,6 +12,7 @@ use http::{StatusCode, header};
 use serde::Deserialize;
 
 use super::views::LoginPage;
+use crate::http::extract::CheckedForm;
 use crate::http::layout::render;
 use crate::http::session::{
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, SessionInfo, clear_cookie, cookie, csrf_matches,
@@ -166,11 +167,8 @@ pub struct CsrfForm {
 pub async fn logout(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(_form): CheckedForm<CsrfForm>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &form.csrf) {
-        return (StatusCode::FORBIDDEN, "Solicitud no válida (CSRF).").into_response();
-    }
     if let Err(status) = state.auth.logout(&session.token).await {
         tracing::warn!(code = ?status.code(), "logout failed");
     }

@@ -2,17 +2,17 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use http::{StatusCode, header};
 use serde::Deserialize;
 
 use super::views::PasswordPage;
 use crate::http::FrontState;
-use crate::http::PAGE_EXPIRED;
+use crate::http::extract::CheckedForm;
 use crate::http::layout::{Nav, render};
-use crate::http::session::{SESSION_COOKIE, SessionInfo, csrf_matches, set_cookie};
+use crate::http::session::{SESSION_COOKIE, SessionInfo, set_cookie};
 
 #[derive(Deserialize, Default)]
 pub struct DoneQuery {
@@ -44,8 +44,6 @@ pub async fn form(
 #[derive(Deserialize)]
 pub struct PasswordForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     current: String,
     #[serde(default)]
     new: String,
@@ -56,16 +54,8 @@ pub struct PasswordForm {
 pub async fn submit(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
-    Form(form): Form<PasswordForm>,
+    CheckedForm(form): CheckedForm<PasswordForm>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &form.csrf) {
-        return page(
-            &session,
-            StatusCode::FORBIDDEN,
-            false,
-            vec![PAGE_EXPIRED.into()],
-        );
-    }
     if form.new != form.confirm {
         return page(
             &session,

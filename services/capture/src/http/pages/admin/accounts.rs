@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::{Extension, Form};
 use conoceles_kit::access::Role;
 use conoceles_kit::error::AppError;
 use conoceles_proto::auth::v1 as pb;
@@ -14,9 +14,9 @@ use http::StatusCode;
 use serde::Deserialize;
 
 use super::views::{AccountRow, AccountsPage, ShownPassword, role_options};
-use crate::http::PAGE_EXPIRED;
+use crate::http::extract::CheckedForm;
 use crate::http::layout::{Nav, render};
-use crate::http::session::{SessionInfo, csrf_matches};
+use crate::http::session::SessionInfo;
 use crate::http::{FrontState, status_messages};
 
 #[derive(Deserialize, Default)]
@@ -109,19 +109,8 @@ pub async fn list(
     page(&state, &session, &query.despues, outcome).await
 }
 
-fn csrf_refused() -> Outcome {
-    Outcome {
-        status: StatusCode::FORBIDDEN,
-        notice: None,
-        shown_password: None,
-        errors: vec![PAGE_EXPIRED.into()],
-    }
-}
-
 #[derive(Deserialize)]
 pub struct CreateForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -152,11 +141,8 @@ fn role_value(value: &str) -> i32 {
 pub async fn create(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
-    Form(form): Form<CreateForm>,
+    CheckedForm(form): CheckedForm<CreateForm>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &form.csrf) {
-        return page(&state, &session, "", csrf_refused()).await;
-    }
     let request = pb::CreateAccountRequest {
         email: form.email.clone(),
         role: role_value(&form.role),
@@ -183,8 +169,6 @@ pub async fn create(
 #[derive(Deserialize)]
 pub struct ActionForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     role: String,
 }
 
@@ -192,12 +176,9 @@ async fn lock_or_unlock(
     state: FrontState,
     session: Arc<SessionInfo>,
     id: String,
-    form: ActionForm,
+    _form: ActionForm,
     lock: bool,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &form.csrf) {
-        return page(&state, &session, "", csrf_refused()).await;
-    }
     let outcome = match state.auth.lock(&session.token, &id, lock).await {
         Ok(()) if lock => Outcome::ok("La cuenta quedó bloqueada y sus sesiones se cerraron."),
         Ok(()) => Outcome::ok("La cuenta quedó desbloqueada."),
@@ -210,7 +191,7 @@ pub async fn lock(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(id): Path<String>,
-    Form(form): Form<ActionForm>,
+    CheckedForm(form): CheckedForm<ActionForm>,
 ) -> Response {
     lock_or_unlock(state, session, id, form, true).await
 }
@@ -219,7 +200,7 @@ pub async fn unlock(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(id): Path<String>,
-    Form(form): Form<ActionForm>,
+    CheckedForm(form): CheckedForm<ActionForm>,
 ) -> Response {
     lock_or_unlock(state, session, id, form, false).await
 }
@@ -228,11 +209,8 @@ pub async fn reset(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(id): Path<String>,
-    Form(form): Form<ActionForm>,
+    CheckedForm(_form): CheckedForm<ActionForm>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &form.csrf) {
-        return page(&state, &session, "", csrf_refused()).await;
-    }
     let outcome = match state.auth.reset_password(&session.token, &id).await {
         Ok(password) => Outcome {
             status: StatusCode::OK,
@@ -254,11 +232,8 @@ pub async fn change_role(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(id): Path<String>,
-    Form(form): Form<ActionForm>,
+    CheckedForm(form): CheckedForm<ActionForm>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &form.csrf) {
-        return page(&state, &session, "", csrf_refused()).await;
-    }
     let request = pb::ChangeRoleRequest {
         account_id: Some(common::AccountId { value: id }),
         role: role_value(&form.role),

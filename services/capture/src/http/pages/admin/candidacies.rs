@@ -4,9 +4,9 @@
 use conoceles_kit::CandidacyStatus;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Form};
 use conoceles_kit::access::Caller;
 use http::{StatusCode, header};
 use serde::Deserialize;
@@ -18,6 +18,7 @@ use crate::domain::election;
 use crate::domain::import::{self, PersonRow};
 use crate::http::FrontState;
 use crate::http::PAGE_EXPIRED;
+use crate::http::extract::CheckedForm;
 use crate::http::layout::{Nav, render};
 use crate::http::pages::account::login::CsrfForm;
 use crate::http::session::{SessionInfo, csrf_matches};
@@ -370,18 +371,8 @@ pub async fn import_apply(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path(upload): Path<Uuid>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(_form): CheckedForm<CsrfForm>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &form.csrf) {
-        return import_page(
-            &state,
-            &session,
-            StatusCode::FORBIDDEN,
-            None,
-            vec![PAGE_EXPIRED.into()],
-        )
-        .await;
-    }
     let stored = match import::uploads::kept(&state.pool, upload).await {
         Ok(stored) => stored,
         Err(e) => return import_failed(&state, &session, e.into()).await,
@@ -424,8 +415,6 @@ pub async fn import_apply(
 #[derive(Deserialize)]
 pub struct SubstituteForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     rol: String,
     #[serde(default)]
     nombre: String,
@@ -464,19 +453,8 @@ pub async fn substitute(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<Uuid>,
-    Form(form): Form<SubstituteForm>,
+    CheckedForm(form): CheckedForm<SubstituteForm>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &form.csrf) {
-        return page(
-            &state,
-            &session,
-            Filters::default(),
-            StatusCode::FORBIDDEN,
-            None,
-            vec![PAGE_EXPIRED.into()],
-        )
-        .await;
-    }
     let Ok(birth_date) =
         chrono::NaiveDate::parse_from_str(form.fecha_nacimiento.trim(), "%Y-%m-%d")
     else {
@@ -554,8 +532,6 @@ async fn after_action<T>(
 #[derive(Deserialize)]
 pub struct CancelForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     motivo: String,
 }
 
@@ -564,27 +540,14 @@ pub async fn cancel(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<Uuid>,
-    Form(form): Form<CancelForm>,
+    CheckedForm(form): CheckedForm<CancelForm>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &form.csrf) {
-        return page(
-            &state,
-            &session,
-            Filters::default(),
-            StatusCode::FORBIDDEN,
-            None,
-            vec![PAGE_EXPIRED.into()],
-        )
-        .await;
-    }
     let outcome = candidacies::cancel(&state.pool, id, form.motivo.trim(), actor(&caller)).await;
     after_action(&state, &session, outcome, "La candidatura quedó cancelada.").await
 }
 
 #[derive(Deserialize)]
 pub struct ExtendForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     hasta: String,
     #[serde(default)]
@@ -598,19 +561,8 @@ pub async fn extend(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<Uuid>,
-    Form(form): Form<ExtendForm>,
+    CheckedForm(form): CheckedForm<ExtendForm>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &form.csrf) {
-        return page(
-            &state,
-            &session,
-            Filters::default(),
-            StatusCode::FORBIDDEN,
-            None,
-            vec![PAGE_EXPIRED.into()],
-        )
-        .await;
-    }
     let time_zone = match election::current(&state.pool).await {
         Ok(Some(e)) => election::settings(&state.pool, e.id)
             .await
@@ -653,8 +605,6 @@ pub async fn extend(
 #[derive(Deserialize)]
 pub struct ReopenForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     referencia: String,
     #[serde(default)]
     motivo: String,
@@ -667,19 +617,8 @@ pub async fn reopen(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<Uuid>,
-    Form(form): Form<ReopenForm>,
+    CheckedForm(form): CheckedForm<ReopenForm>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &form.csrf) {
-        return page(
-            &state,
-            &session,
-            Filters::default(),
-            StatusCode::FORBIDDEN,
-            None,
-            vec![PAGE_EXPIRED.into()],
-        )
-        .await;
-    }
     let account = actor(&caller).unwrap_or_default();
     let outcome = candidacies::reopen_for_correction(
         &state.pool,

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{Multipart, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use chrono::NaiveDate;
 use http::StatusCode;
 use serde::Deserialize;
@@ -13,14 +13,13 @@ use uuid::Uuid;
 
 use super::views::{CatalogLine, CatalogsPage, NewElectionPage};
 use crate::domain::election::{self, CatalogKind, NewElection, Settings};
+use crate::http::extract::CheckedForm;
 use crate::http::layout::{Nav, render};
 use crate::http::session::{SessionInfo, csrf_matches};
 use crate::http::{FrontState, PAGE_EXPIRED};
 
 #[derive(Deserialize, Default, Clone)]
 pub struct NewElectionInput {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     nombre: String,
     #[serde(default)]
@@ -78,16 +77,8 @@ pub async fn new_election_form(Extension(session): Extension<Arc<SessionInfo>>) 
 pub async fn create_election(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
-    Form(input): Form<NewElectionInput>,
+    CheckedForm(input): CheckedForm<NewElectionInput>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &input.csrf) {
-        return new_election_page(
-            &session,
-            input,
-            vec![PAGE_EXPIRED.into()],
-            StatusCode::FORBIDDEN,
-        );
-    }
     let mut errors = Vec::new();
     let states = election::states();
     if !states.iter().any(|(code, _)| *code == input.entidad) {

@@ -18,6 +18,7 @@ use http::StatusCode;
 use uuid::Uuid;
 
 use crate::domain::election::local;
+use crate::http::PageError;
 use crate::http::layout::{MessagePage, Nav, render};
 use crate::http::pages::party::identity::{Context, context, parse, questions, to_proto_answers};
 use crate::http::pages::party::views::CorrectionPage;
@@ -69,25 +70,20 @@ pub async fn form(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path((id, role)): Path<(Uuid, String)>,
-) -> Response {
-    let cx = match context(&state, &session, &caller, (id, &role), true).await {
-        Ok(cx) => cx,
-        Err(r) => return r,
-    };
-    match state.identity.definition(cx.candidacy.election_id).await {
-        Ok((_, definition)) => page(
-            &session,
-            &cx,
-            &definition,
-            Typed {
-                pairs: Vec::new(),
-                problems: &[],
-                errors: Vec::new(),
-            },
-            StatusCode::OK,
-        ),
-        Err(status) => crate::http::status_page(&session, &status),
-    }
+) -> Result<Response, PageError> {
+    let cx = context(&state, &caller, (id, &role), true).await?;
+    let (_, definition) = state.identity.definition(cx.candidacy.election_id).await?;
+    Ok(page(
+        &session,
+        &cx,
+        &definition,
+        Typed {
+            pairs: Vec::new(),
+            problems: &[],
+            errors: Vec::new(),
+        },
+        StatusCode::OK,
+    ))
 }
 
 /// `POST /admin/identidad/{id}/{role}/correccion` (`referencia`, `motivo`, the answers).
@@ -97,15 +93,9 @@ pub async fn apply(
     Extension(caller): Extension<Caller>,
     Path((id, role)): Path<(Uuid, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let cx = match context(&state, &session, &caller, (id, &role), true).await {
-        Ok(cx) => cx,
-        Err(r) => return r,
-    };
-    let definition = match state.identity.definition(cx.candidacy.election_id).await {
-        Ok((_, definition)) => definition,
-        Err(status) => return crate::http::status_page(&session, &status),
-    };
+) -> Result<Response, PageError> {
+    let cx = context(&state, &caller, (id, &role), true).await?;
+    let (_, definition) = state.identity.definition(cx.candidacy.election_id).await?;
     let field = |name: &str| {
         pairs
             .iter()
@@ -120,13 +110,13 @@ pub async fn apply(
         errors,
     };
     if !csrf_matches(&session.csrf_token, &csrf) {
-        return page(
+        return Ok(page(
             &session,
             &cx,
             &definition,
             typed(&[], vec![PAGE_EXPIRED.into()]),
             StatusCode::FORBIDDEN,
-        );
+        ));
     }
     let mut errors = Vec::new();
     if reference.is_empty() || reason.is_empty() {
@@ -135,23 +125,23 @@ pub async fn apply(
     let answers = match definition.validate(parse(&definition, pairs.clone()).answers) {
         Ok(answers) if errors.is_empty() => answers,
         Ok(_) => {
-            return page(
+            return Ok(page(
                 &session,
                 &cx,
                 &definition,
                 typed(&[], errors),
                 StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            ));
         }
         Err(problems) => {
             errors.extend(problems.iter().map(|p| p.message.clone()));
-            return page(
+            return Ok(page(
                 &session,
                 &cx,
                 &definition,
                 typed(&problems, errors),
                 StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            ));
         }
     };
     let request = pb::ApplyCorrectionRequest {
@@ -165,22 +155,24 @@ pub async fn apply(
         reason,
         answers: to_proto_answers(answers),
     };
-    match state.identity.correct(&session.token, request).await {
-        Ok(done) => {
-            let at = conoceles_kit::proto_time::from_proto(done.corrected_at.as_ref())
-                .unwrap_or_else(Utc::now);
-            render(
-                StatusCode::OK,
-                &MessagePage::new(
-                    &session,
-                    &format!(
-                        "Se aplicó la corrección del cuestionario de identidad de {} (solicitud {reference}) el {}. No se permite otra.",
-                        cx.person_name,
-                        local(at, &cx.candidacy.time_zone)
+    Ok(
+        match state.identity.correct(&session.token, request).await {
+            Ok(done) => {
+                let at = conoceles_kit::proto_time::from_proto(done.corrected_at.as_ref())
+                    .unwrap_or_else(Utc::now);
+                render(
+                    StatusCode::OK,
+                    &MessagePage::new(
+                        &session,
+                        &format!(
+                            "Se aplicó la corrección del cuestionario de identidad de {} (solicitud {reference}) el {}. No se permite otra.",
+                            cx.person_name,
+                            local(at, &cx.candidacy.time_zone)
+                        ),
                     ),
-                ),
-            )
-        }
-        Err(status) => crate::http::status_page(&session, &status),
-    }
+                )
+            }
+            Err(status) => crate::http::status_page(&session, &status),
+        },
+    )
 }

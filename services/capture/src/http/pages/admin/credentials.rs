@@ -5,14 +5,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Form};
 use conoceles_proto::auth::v1 as pb;
 use http::{StatusCode, header};
 
 use super::views::{CredentialsPage, PartyCredentials, SheetCredential, SheetPage, StatusRow};
 use crate::http::PAGE_EXPIRED;
+use crate::http::extract::CheckedForm;
 use crate::http::layout::{Nav, render};
 use crate::http::pages::account::login::CsrfForm;
 use crate::http::session::{SessionInfo, csrf_matches};
@@ -165,7 +166,7 @@ pub async fn sheet(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(party_id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(form): CheckedForm<CsrfForm>,
 ) -> Response {
     let sheet = match issue(&state, &session, &party_id, &form.csrf).await {
         Ok(sheet) => sheet,
@@ -186,7 +187,7 @@ pub async fn sheet_csv(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(party_id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(form): CheckedForm<CsrfForm>,
 ) -> Response {
     let sheet = match issue(&state, &session, &party_id, &form.csrf).await {
         Ok(sheet) => sheet,
@@ -228,18 +229,8 @@ pub async fn delivered(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(party_id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    CheckedForm(_form): CheckedForm<CsrfForm>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &form.csrf) {
-        return page(
-            &state,
-            &session,
-            StatusCode::FORBIDDEN,
-            None,
-            vec![PAGE_EXPIRED.into()],
-        )
-        .await;
-    }
     match state.auth.mark_delivered(&session.token, &party_id).await {
         Ok(marked) => {
             let notice = format!("Se registró la entrega de {marked} cuenta(s).");

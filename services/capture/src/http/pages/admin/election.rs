@@ -3,18 +3,18 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
-use axum::{Extension, Form};
 use http::StatusCode;
 use serde::Deserialize;
 
 use super::views::{ElectionForm, ElectionPage};
 use crate::domain::election::{self, Settings};
 use crate::http::FrontState;
-use crate::http::PAGE_EXPIRED;
+use crate::http::extract::CheckedForm;
 use crate::http::layout::{Nav, render};
-use crate::http::session::{SessionInfo, csrf_matches};
+use crate::http::session::SessionInfo;
 
 fn form_of(s: &Settings) -> ElectionForm {
     ElectionForm {
@@ -80,8 +80,6 @@ pub async fn show(
 #[derive(Deserialize)]
 pub struct ElectionInput {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     nombre: String,
     #[serde(default)]
     captura_inicio: String,
@@ -116,18 +114,8 @@ pub struct ElectionInput {
 pub async fn update(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
-    Form(input): Form<ElectionInput>,
+    CheckedForm(input): CheckedForm<ElectionInput>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &input.csrf) {
-        return page(
-            &state,
-            &session,
-            StatusCode::FORBIDDEN,
-            None,
-            vec![PAGE_EXPIRED.into()],
-        )
-        .await;
-    }
     let Ok(Some(current)) = election::current(&state.pool).await else {
         return page(&state, &session, StatusCode::NOT_FOUND, None, Vec::new()).await;
     };

@@ -3,18 +3,19 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
-use axum::{Extension, Form};
 use http::StatusCode;
 use serde::Deserialize;
 
 use super::views::NoticesPage;
 use crate::domain::election;
 use crate::domain::notices::{self, Notices};
+use crate::http::FrontState;
+use crate::http::extract::CheckedForm;
 use crate::http::layout::{MessagePage, Nav, render};
-use crate::http::session::{SessionInfo, csrf_matches};
-use crate::http::{FrontState, PAGE_EXPIRED};
+use crate::http::session::SessionInfo;
 
 async fn page(
     state: &FrontState,
@@ -60,8 +61,6 @@ pub async fn show(
 #[derive(Deserialize)]
 pub struct NoticesInput {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     simplificado: String,
     #[serde(default)]
     integral: String,
@@ -70,22 +69,12 @@ pub struct NoticesInput {
 pub async fn update(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
-    Form(input): Form<NoticesInput>,
+    CheckedForm(input): CheckedForm<NoticesInput>,
 ) -> Response {
     let typed = Notices {
         simplified: Some(input.simplificado.clone()),
         full: Some(input.integral.clone()),
     };
-    if !csrf_matches(&session.csrf_token, &input.csrf) {
-        return page(
-            &state,
-            &session,
-            Some(typed),
-            (None, vec![PAGE_EXPIRED.into()]),
-            StatusCode::FORBIDDEN,
-        )
-        .await;
-    }
     let notices = match Notices::parse(&input.simplificado, &input.integral) {
         Ok(notices) => notices,
         Err(problems) => {

@@ -4,19 +4,20 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use conoceles_proto::statistics::v1 as pb;
 use http::{StatusCode, header};
 use serde::Deserialize;
 
 use super::views::{ReportLine, ReportPage, ReportsPage};
 use crate::domain::election::local;
+use crate::http::FrontState;
+use crate::http::extract::CheckedForm;
 use crate::http::layout::{Nav, render};
 use crate::http::pages::review::compliance::end_of_day;
-use crate::http::session::{SessionInfo, csrf_matches};
-use crate::http::{FrontState, PAGE_EXPIRED};
+use crate::http::session::SessionInfo;
 
 const KINDS: [(pb::ReportKind, &str, &str); 4] = [
     (
@@ -90,7 +91,6 @@ pub async fn page(
 
 #[derive(Deserialize)]
 pub struct NewReport {
-    csrf: String,
     #[serde(default)]
     tipo: String,
     #[serde(default)]
@@ -100,17 +100,8 @@ pub struct NewReport {
 pub async fn create(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
-    Form(input): Form<NewReport>,
+    CheckedForm(input): CheckedForm<NewReport>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &input.csrf) {
-        return list_page(
-            &state,
-            &session,
-            vec![PAGE_EXPIRED.into()],
-            StatusCode::FORBIDDEN,
-        )
-        .await;
-    }
     let Some((kind, _, _)) = KINDS.iter().find(|(_, code, _)| *code == input.tipo) else {
         return list_page(
             &state,

@@ -15,11 +15,8 @@ pub async fn candidacy(
     Extension(caller): Extension<Caller>,
     Path(id): Path<Uuid>,
     Query(query): Query<NoticeQuery>,
-) -> Response {
-    let c = match load(&state, &session, &caller, id).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> Result<Response, PageError> {
+    let c = load(&state, &caller, id).await?;
     let now = conoceles_kit::clock::now();
     let editable =
         curricular::may_edit(&actor(&caller), &c) && (now < c.capture_closes_at || c.correcting);
@@ -27,10 +24,7 @@ pub async fn candidacy(
     let identity_sent = state.identity.submitted(&[c.id]).await.ok();
     let mut persons = Vec::new();
     for person in &c.persons {
-        let saved = match curricular::sections_of(&state.pool, person.id).await {
-            Ok(saved) => saved,
-            Err(e) => return error_page(&session, &e.into()),
-        };
+        let saved = curricular::sections_of(&state.pool, person.id).await?;
         let photo = matches!(
             curricular::photo_bytes(&state.pool, person.id).await,
             Ok(Some(_))
@@ -84,7 +78,7 @@ pub async fn candidacy(
     let notice = Section::from_slug(&query.guardado)
         .map(|s| format!("Se guardó la sección «{}».", s.title()))
         .or_else(|| (query.guardado == "foto").then(|| "Se guardó la fotografía.".to_string()));
-    render(
+    Ok(render(
         StatusCode::OK,
         &CandidacyPage {
             nav: Some(Nav::of(&session)),
@@ -101,5 +95,5 @@ pub async fn candidacy(
             notice,
             observations,
         },
-    )
+    ))
 }

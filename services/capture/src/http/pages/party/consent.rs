@@ -16,6 +16,7 @@ use super::identity::{Context, context};
 use super::local;
 use super::views::ConsentPage;
 use crate::domain::consent_form::{self, FormError};
+use crate::http::PageError;
 use crate::http::layout::{Nav, render};
 use crate::http::session::{SessionInfo, csrf_matches};
 use crate::http::{FrontState, PAGE_EXPIRED};
@@ -58,11 +59,9 @@ pub async fn form(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path((id, role)): Path<(Uuid, String)>,
-) -> Response {
-    match context(&state, &session, &caller, (id, &role), false).await {
-        Ok(cx) => page(&state, &session, &cx, (None, Vec::new()), StatusCode::OK).await,
-        Err(r) => r,
-    }
+) -> Result<Response, PageError> {
+    let cx = context(&state, &caller, (id, &role), false).await?;
+    Ok(page(&state, &session, &cx, (None, Vec::new()), StatusCode::OK).await)
 }
 
 /// `POST /captura/{id}/{role}/identidad/consentimiento` (multipart: `csrf`, `archivo`).
@@ -72,11 +71,8 @@ pub async fn upload(
     Extension(caller): Extension<Caller>,
     Path((id, role)): Path<(Uuid, String)>,
     multipart: Multipart,
-) -> Response {
-    let cx = match context(&state, &session, &caller, (id, &role), false).await {
-        Ok(cx) => cx,
-        Err(r) => return r,
-    };
+) -> Result<Response, PageError> {
+    let cx = context(&state, &caller, (id, &role), false).await?;
     let refused = |message: String, status| {
         let (state, session, cx) = (&state, &session, &cx);
         async move { page(state, session, cx, (None, vec![message]), status).await }
@@ -85,27 +81,27 @@ pub async fn upload(
     let (_turn, form) =
         match crate::http::upload::receive(account, multipart, consent_form::MAX_BYTES).await {
             Ok(received) => received,
-            Err(e) => return refused(e.message(), e.status()).await,
+            Err(e) => return Ok(refused(e.message(), e.status()).await),
         };
     let (csrf, bytes) = (form.text("csrf"), form.file("archivo").unwrap_or_default());
     if !csrf_matches(&session.csrf_token, &csrf) {
-        return refused(PAGE_EXPIRED.into(), StatusCode::FORBIDDEN).await;
+        return Ok(refused(PAGE_EXPIRED.into(), StatusCode::FORBIDDEN).await);
     }
     match state.identity.submitted(&[cx.candidacy.id]).await {
         Ok(done) if done.contains(&cx.person) => {
-            return refused(
+            return Ok(refused(
                 "El cuestionario de identidad ya se envió; el formato firmado ya no se puede reemplazar.".into(),
                 StatusCode::CONFLICT,
             )
-            .await;
+            .await);
         }
         Ok(_) => {}
         Err(status) => {
-            return refused(
+            return Ok(refused(
                 crate::http::status_messages(&status).join(" "),
                 StatusCode::SERVICE_UNAVAILABLE,
             )
-            .await;
+            .await);
         }
     }
     let checked = {
@@ -118,15 +114,15 @@ pub async fn upload(
     let checked = match checked {
         Ok(Ok(checked)) => checked,
         Ok(Err(FormError(message))) => {
-            return refused(message, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return Ok(refused(message, StatusCode::UNPROCESSABLE_ENTITY).await);
         }
         Err(e) => {
             tracing::error!(error = %e, "checking a consent form panicked");
-            return refused(
+            return Ok(refused(
                 "No se pudo revisar el archivo. Intente de nuevo.".into(),
                 StatusCode::INTERNAL_SERVER_ERROR,
             )
-            .await;
+            .await);
         }
     };
     let saved = consent_form::save(
@@ -139,7 +135,7 @@ pub async fn upload(
         Utc::now(),
     )
     .await;
-    match saved {
+    Ok(match saved {
         Ok(()) => {
             page(
                 &state,
@@ -158,5 +154,5 @@ pub async fn upload(
             )
             .await
         }
-    }
+    })
 }

@@ -3,13 +3,14 @@
 //! answers travel in the form and straight to `identity`; this service never stores or logs
 //! them, and after the submission it can only say that they were sent.
 
+use conoceles_kit::error::{AppError, ErrorCode};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Extension;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::Utc;
 use conoceles_identity_questionnaire::{Definition, Kind, StoredAnswer};
 use conoceles_kit::access::Caller;
@@ -20,8 +21,9 @@ use http::StatusCode;
 use uuid::Uuid;
 
 use super::views::{Heading, IdentityCheckPage, IdentityDonePage, IdentityPage, QuestionView};
-use super::{actor, error_page, heading, load, local, role_of};
+use super::{actor, heading, load, local, role_of};
 use crate::domain::curricular::{self, Candidacy, PersonRole};
+use crate::http::PageError;
 use crate::http::layout::{Nav, render};
 use crate::http::session::{SessionInfo, csrf_matches};
 use crate::http::{FrontState, PAGE_EXPIRED};
@@ -193,28 +195,24 @@ pub(crate) struct Context {
 /// `correcting`, for the admin who applies the one correction).
 pub(crate) async fn context(
     state: &FrontState,
-    session: &SessionInfo,
     caller: &Caller,
     (id, role): (Uuid, &str),
     correcting: bool,
-) -> Result<Context, Response> {
+) -> Result<Context, PageError> {
     let Some(role) = role_of(role) else {
-        return Err(crate::http::not_found().await.into_response());
+        return Err(
+            AppError::new(ErrorCode::NotFound, ErrorCode::NotFound.default_message()).into(),
+        );
     };
-    let candidacy = load(state, session, caller, id).await?;
+    let candidacy = load(state, caller, id).await?;
     if !correcting && !curricular::may_edit(&actor(caller), &candidacy) {
-        return Err(error_page(
-            session,
-            &conoceles_kit::AppError::new(
-                conoceles_kit::error::ErrorCode::PermissionDenied,
-                "Solo el partido responsable o la persona candidata responden este cuestionario.",
-            ),
-        ));
+        return Err(AppError::new(
+            ErrorCode::PermissionDenied,
+            "Solo el partido responsable o la persona candidata responden este cuestionario.",
+        )
+        .into());
     }
-    let person = candidacy
-        .person(role)
-        .map_err(|e| error_page(session, &e))?
-        .clone();
+    let person = candidacy.person(role)?.clone();
     Ok(Context {
         heading: heading(&candidacy),
         role,
@@ -305,42 +303,38 @@ pub async fn form(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path((id, role)): Path<(Uuid, String)>,
-) -> Response {
-    let cx = match context(&state, &session, &caller, (id, &role), false).await {
-        Ok(cx) => cx,
-        Err(r) => return r,
-    };
-    match state.identity.submitted(&[cx.candidacy.id]).await {
-        Ok(done) if done.contains(&cx.person) => {
-            return render(
-                StatusCode::OK,
-                &IdentityDonePage {
-                    nav: Some(Nav::of(&session)),
-                    heading: cx.heading,
-                    role_label: cx.role.label(),
-                    person_name: cx.person_name,
-                    receipt: None,
-                },
-            );
-        }
-        Ok(_) => {}
-        Err(status) => return crate::http::status_page(&session, &status),
-    }
-    match state.identity.definition(cx.candidacy.election_id).await {
-        Ok((version, definition)) => form_page(
-            &session,
-            &cx,
-            &paperwork(&state, &cx).await,
-            (version, &definition),
-            Shown {
-                submitted: &Submitted::default(),
-                problems: &[],
-                errors: Vec::new(),
-                status: StatusCode::OK,
+) -> Result<Response, PageError> {
+    let cx = context(&state, &caller, (id, &role), false).await?;
+    if state
+        .identity
+        .submitted(&[cx.candidacy.id])
+        .await?
+        .contains(&cx.person)
+    {
+        return Ok(render(
+            StatusCode::OK,
+            &IdentityDonePage {
+                nav: Some(Nav::of(&session)),
+                heading: cx.heading,
+                role_label: cx.role.label(),
+                person_name: cx.person_name,
+                receipt: None,
             },
-        ),
-        Err(status) => crate::http::status_page(&session, &status),
+        ));
     }
+    let (version, definition) = state.identity.definition(cx.candidacy.election_id).await?;
+    Ok(form_page(
+        &session,
+        &cx,
+        &paperwork(&state, &cx).await,
+        (version, &definition),
+        Shown {
+            submitted: &Submitted::default(),
+            problems: &[],
+            errors: Vec::new(),
+            status: StatusCode::OK,
+        },
+    ))
 }
 
 /// `POST /captura/{id}/{role}/identidad` with `accion` = `verificar` (check and show the
@@ -351,11 +345,8 @@ pub async fn post(
     Extension(caller): Extension<Caller>,
     Path((id, role)): Path<(Uuid, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let cx = match context(&state, &session, &caller, (id, &role), false).await {
-        Ok(cx) => cx,
-        Err(r) => return r,
-    };
+) -> Result<Response, PageError> {
+    let cx = context(&state, &caller, (id, &role), false).await?;
     let field = |name: &str| {
         pairs
             .iter()
@@ -364,14 +355,11 @@ pub async fn post(
             .unwrap_or_default()
     };
     let (csrf, action) = (field("csrf"), field("accion"));
-    let (version, definition) = match state.identity.definition(cx.candidacy.election_id).await {
-        Ok(d) => d,
-        Err(status) => return crate::http::status_page(&session, &status),
-    };
+    let (version, definition) = state.identity.definition(cx.candidacy.election_id).await?;
     let submitted = parse(&definition, pairs);
     let paperwork = paperwork(&state, &cx).await;
     if !csrf_matches(&session.csrf_token, &csrf) {
-        return form_page(
+        return Ok(form_page(
             &session,
             &cx,
             &paperwork,
@@ -382,10 +370,10 @@ pub async fn post(
                 errors: vec![PAGE_EXPIRED.into()],
                 status: StatusCode::FORBIDDEN,
             },
-        );
+        ));
     }
     if action == "corregir" {
-        return form_page(
+        return Ok(form_page(
             &session,
             &cx,
             &paperwork,
@@ -396,7 +384,7 @@ pub async fn post(
                 errors: Vec::new(),
                 status: StatusCode::OK,
             },
-        );
+        ));
     }
     let mut errors = Vec::new();
     if !submitted.processing {
@@ -409,7 +397,7 @@ pub async fn post(
     let answers = match checked {
         Ok(answers) if errors.is_empty() => answers,
         Ok(_) => {
-            return form_page(
+            return Ok(form_page(
                 &session,
                 &cx,
                 &paperwork,
@@ -420,11 +408,11 @@ pub async fn post(
                     errors,
                     status: StatusCode::UNPROCESSABLE_ENTITY,
                 },
-            );
+            ));
         }
         Err(problems) => {
             errors.extend(problems.iter().map(|p| p.message.clone()));
-            return form_page(
+            return Ok(form_page(
                 &session,
                 &cx,
                 &paperwork,
@@ -435,7 +423,7 @@ pub async fn post(
                     errors,
                     status: StatusCode::UNPROCESSABLE_ENTITY,
                 },
-            );
+            ));
         }
     };
     if action != "enviar" {
@@ -459,7 +447,7 @@ pub async fn post(
                 Some((q.text.clone(), shown))
             })
             .collect();
-        return render(
+        return Ok(render(
             StatusCode::OK,
             &IdentityCheckPage {
                 nav: Some(Nav::of(&session)),
@@ -485,7 +473,7 @@ pub async fn post(
                 ],
                 hidden: submitted.pairs.clone(),
             },
-        );
+        ));
     }
     let now = Some(to_proto(Utc::now()));
     let request = pb::SubmitQuestionnaireRequest {
@@ -503,7 +491,7 @@ pub async fn post(
         }),
         answers: to_proto_answers(answers),
     };
-    match state.identity.submit(&session.token, request).await {
+    Ok(match state.identity.submit(&session.token, request).await {
         Ok(receipt) => {
             let at = conoceles_kit::proto_time::from_proto(receipt.submitted_at.as_ref())
                 .unwrap_or_else(Utc::now);
@@ -519,7 +507,7 @@ pub async fn post(
             )
         }
         Err(status) => crate::http::status_page(&session, &status),
-    }
+    })
 }
 
 /// The full privacy notice, kept once in `docs/aviso-de-privacidad.md`.

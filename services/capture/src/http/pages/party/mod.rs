@@ -39,7 +39,7 @@ use uuid::Uuid;
 use crate::domain::curricular::{self, Candidacy, PersonRole, Section, sections::Fields};
 use crate::http::layout::{Nav, render};
 use crate::http::session::{SessionInfo, csrf_matches};
-use crate::http::{FrontState, PAGE_EXPIRED, error_page};
+use crate::http::{FrontState, PAGE_EXPIRED, PageError, error_page};
 use views::*;
 
 /// The person behind the request (always present on these routes, which admit only people);
@@ -111,15 +111,8 @@ fn heading(c: &Candidacy) -> Heading {
     }
 }
 
-async fn load(
-    state: &FrontState,
-    session: &SessionInfo,
-    caller: &Caller,
-    id: Uuid,
-) -> Result<Candidacy, Response> {
-    curricular::load(&state.pool, id, &actor(caller))
-        .await
-        .map_err(|e| error_page(session, &e))
+async fn load(state: &FrontState, caller: &Caller, id: Uuid) -> Result<Candidacy, PageError> {
+    Ok(curricular::load(&state.pool, id, &actor(caller)).await?)
 }
 
 fn role_of(value: &str) -> Option<PersonRole> {

@@ -52,25 +52,21 @@ pub async fn photo_form(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path((id, role)): Path<(Uuid, String)>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some(role) = role_of(&role) else {
-        return crate::http::not_found().await.into_response();
+        return Ok(crate::http::not_found().await.into_response());
     };
-    match load(&state, &session, &caller, id).await {
-        Ok(c) => {
-            photo_page(
-                &state,
-                &session,
-                &caller,
-                &c,
-                role,
-                Vec::new(),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(r) => r,
-    }
+    let c = load(&state, &caller, id).await?;
+    Ok(photo_page(
+        &state,
+        &session,
+        &caller,
+        &c,
+        role,
+        Vec::new(),
+        StatusCode::OK,
+    )
+    .await)
 }
 
 /// The upload limit of the photo routes: above any election's photo limit, so the election's
@@ -84,14 +80,11 @@ pub async fn photo_upload(
     Extension(caller): Extension<Caller>,
     Path((id, role)): Path<(Uuid, String)>,
     multipart: Multipart,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some(role) = role_of(&role) else {
-        return crate::http::not_found().await.into_response();
+        return Ok(crate::http::not_found().await.into_response());
     };
-    let c = match load(&state, &session, &caller, id).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let c = load(&state, &caller, id).await?;
     let page = |errors: Vec<String>, status: StatusCode| {
         photo_page(&state, &session, &caller, &c, role, errors, status)
     };
@@ -106,9 +99,9 @@ pub async fn photo_upload(
                     "La fotografía pesa más de {}, el máximo de esta elección.",
                     crate::http::upload::size(limit)
                 );
-                return page(vec![message], StatusCode::PAYLOAD_TOO_LARGE).await;
+                return Ok(page(vec![message], StatusCode::PAYLOAD_TOO_LARGE).await);
             }
-            Err(e) => return page(vec![e.message()], e.status()).await,
+            Err(e) => return Ok(page(vec![e.message()], e.status()).await),
         };
     let (csrf, date, bytes) = (
         form.text("csrf"),
@@ -116,26 +109,28 @@ pub async fn photo_upload(
         form.file("foto").unwrap_or_default(),
     );
     if !csrf_matches(&session.csrf_token, &csrf) {
-        return page(vec![PAGE_EXPIRED.into()], StatusCode::FORBIDDEN).await;
+        return Ok(page(vec![PAGE_EXPIRED.into()], StatusCode::FORBIDDEN).await);
     }
     let taken_on = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").ok();
-    match curricular::save_photo(
-        &state.pool,
-        &actor(&caller),
-        &c,
-        role,
-        bytes,
-        taken_on,
-        conoceles_kit::clock::now(),
+    Ok(
+        match curricular::save_photo(
+            &state.pool,
+            &actor(&caller),
+            &c,
+            role,
+            bytes,
+            taken_on,
+            conoceles_kit::clock::now(),
+        )
+        .await
+        {
+            Ok(()) => Redirect::to(&format!("/captura/{id}?guardado=foto")).into_response(),
+            Err(e) => {
+                let status = e.code().http_status();
+                page(e.messages(), status).await
+            }
+        },
     )
-    .await
-    {
-        Ok(()) => Redirect::to(&format!("/captura/{id}?guardado=foto")).into_response(),
-        Err(e) => {
-            let status = e.code().http_status();
-            page(e.messages(), status).await
-        }
-    }
 }
 
 /// `GET /captura/{id}/{role}/foto.jpg`: the public derivative, for its owner's preview.
@@ -144,20 +139,19 @@ pub async fn photo_image(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path((id, role)): Path<(Uuid, String)>,
-) -> Response {
+) -> Result<Response, PageError> {
     let Some(role) = role_of(&role) else {
-        return crate::http::not_found().await.into_response();
+        return Ok(crate::http::not_found().await.into_response());
     };
-    let c = match load(&state, &session, &caller, id).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let c = load(&state, &caller, id).await?;
     let Ok(person) = c.person(role) else {
-        return crate::http::not_found().await.into_response();
+        return Ok(crate::http::not_found().await.into_response());
     };
-    match curricular::photo_bytes(&state.pool, person.id).await {
-        Ok(Some(bytes)) => ([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response(),
-        Ok(None) => crate::http::not_found().await.into_response(),
-        Err(e) => error_page(&session, &e.into()),
-    }
+    Ok(
+        match curricular::photo_bytes(&state.pool, person.id).await {
+            Ok(Some(bytes)) => ([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response(),
+            Ok(None) => crate::http::not_found().await.into_response(),
+            Err(e) => error_page(&session, &e.into()),
+        },
+    )
 }

@@ -80,22 +80,15 @@ pub async fn section_form(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path((id, role, slug)): Path<(Uuid, String, String)>,
-) -> Response {
+) -> Result<Response, PageError> {
     let (Some(role), Some(section)) = (role_of(&role), Section::from_slug(&slug)) else {
-        return crate::http::not_found().await.into_response();
+        return Ok(crate::http::not_found().await.into_response());
     };
-    let c = match load(&state, &session, &caller, id).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let person = match c.person(role) {
-        Ok(p) => p,
-        Err(e) => return error_page(&session, &e),
-    };
-    let saved = match curricular::sections_of(&state.pool, person.id).await {
-        Ok(mut saved) => saved.remove(&section),
-        Err(e) => return error_page(&session, &e.into()),
-    };
+    let c = load(&state, &caller, id).await?;
+    let person = c.person(role)?;
+    let saved = curricular::sections_of(&state.pool, person.id)
+        .await?
+        .remove(&section);
     let editable = curricular::check_editable(
         &actor(&caller),
         &c,
@@ -110,7 +103,7 @@ pub async fn section_form(
     } else {
         Vec::new()
     };
-    section_page(
+    Ok(section_page(
         &session,
         &c,
         role,
@@ -122,7 +115,7 @@ pub async fn section_form(
             errors: Vec::new(),
             status: StatusCode::OK,
         },
-    )
+    ))
 }
 
 /// `POST /captura/{id}/{role}/{section}`: saves the draft; back to the candidacy when it is
@@ -133,14 +126,11 @@ pub async fn section_save(
     Extension(caller): Extension<Caller>,
     Path((id, role, slug)): Path<(Uuid, String, String)>,
     Form(form): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, PageError> {
     let (Some(role), Some(section)) = (role_of(&role), Section::from_slug(&slug)) else {
-        return crate::http::not_found().await.into_response();
+        return Ok(crate::http::not_found().await.into_response());
     };
-    let c = match load(&state, &session, &caller, id).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let c = load(&state, &caller, id).await?;
     let mut input = Fields::new();
     let mut csrf = String::new();
     for (k, v) in form {
@@ -151,7 +141,7 @@ pub async fn section_save(
         }
     }
     if !csrf_matches(&session.csrf_token, &csrf) {
-        return section_page(
+        return Ok(section_page(
             &session,
             &c,
             role,
@@ -163,49 +153,51 @@ pub async fn section_save(
                 errors: vec![PAGE_EXPIRED.into()],
                 status: StatusCode::FORBIDDEN,
             },
-        );
+        ));
     }
-    match curricular::save_section(
-        &state.pool,
-        &actor(&caller),
-        &c,
-        role,
-        section,
-        &input,
-        conoceles_kit::clock::now(),
+    Ok(
+        match curricular::save_section(
+            &state.pool,
+            &actor(&caller),
+            &c,
+            role,
+            section,
+            &input,
+            conoceles_kit::clock::now(),
+        )
+        .await
+        {
+            Ok((_, violations)) if violations.is_empty() => {
+                Redirect::to(&format!("/captura/{id}?guardado={}", section.slug())).into_response()
+            }
+            Ok((stored, violations)) => section_page(
+                &session,
+                &c,
+                role,
+                section,
+                Shown {
+                    values: &stored,
+                    violations: &violations,
+                    editable: true,
+                    errors: vec![
+                        "Se guardó el borrador, pero la sección tiene datos por corregir.".into(),
+                    ],
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                },
+            ),
+            Err(e) => section_page(
+                &session,
+                &c,
+                role,
+                section,
+                Shown {
+                    values: &input,
+                    violations: &[],
+                    editable: false,
+                    errors: e.messages(),
+                    status: e.code().http_status(),
+                },
+            ),
+        },
     )
-    .await
-    {
-        Ok((_, violations)) if violations.is_empty() => {
-            Redirect::to(&format!("/captura/{id}?guardado={}", section.slug())).into_response()
-        }
-        Ok((stored, violations)) => section_page(
-            &session,
-            &c,
-            role,
-            section,
-            Shown {
-                values: &stored,
-                violations: &violations,
-                editable: true,
-                errors: vec![
-                    "Se guardó el borrador, pero la sección tiene datos por corregir.".into(),
-                ],
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-            },
-        ),
-        Err(e) => section_page(
-            &session,
-            &c,
-            role,
-            section,
-            Shown {
-                values: &input,
-                violations: &[],
-                editable: false,
-                errors: e.messages(),
-                status: e.code().http_status(),
-            },
-        ),
-    }
 }

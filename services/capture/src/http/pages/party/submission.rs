@@ -1,6 +1,7 @@
 //! The preview of what will be sent, the final submission and its receipts.
 
 use super::*;
+use crate::http::extract::CheckedForm;
 
 async fn preview_page(
     state: &FrontState,
@@ -75,18 +76,13 @@ pub async fn preview(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<Uuid>,
-) -> Response {
-    match load(&state, &session, &caller, id).await {
-        Ok(c) => preview_page(&state, &session, &caller, &c, Vec::new(), StatusCode::OK).await,
-        Err(r) => r,
-    }
+) -> Result<Response, PageError> {
+    let c = load(&state, &caller, id).await?;
+    Ok(preview_page(&state, &session, &caller, &c, Vec::new(), StatusCode::OK).await)
 }
 
 #[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
+pub struct CsrfForm {}
 
 /// `POST /captura/{id}/envio`: the final submission; on success, the receipt.
 pub async fn submit(
@@ -94,39 +90,26 @@ pub async fn submit(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<Uuid>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let c = match load(&state, &session, &caller, id).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if !csrf_matches(&session.csrf_token, &form.csrf) {
-        return preview_page(
-            &state,
-            &session,
-            &caller,
+    CheckedForm(_form): CheckedForm<CsrfForm>,
+) -> Result<Response, PageError> {
+    let c = load(&state, &caller, id).await?;
+    Ok(
+        match curricular::submit(
+            &state.pool,
+            &actor(&caller),
             &c,
-            vec![PAGE_EXPIRED.into()],
-            StatusCode::FORBIDDEN,
+            conoceles_kit::clock::now(),
         )
-        .await;
-    }
-    match curricular::submit(
-        &state.pool,
-        &actor(&caller),
-        &c,
-        conoceles_kit::clock::now(),
+        .await
+        {
+            Ok(receipt) => Redirect::to(&format!("/captura/{id}/acuses/{}", receipt.submission_id))
+                .into_response(),
+            Err(e) => {
+                let status = e.code().http_status();
+                preview_page(&state, &session, &caller, &c, e.messages(), status).await
+            }
+        },
     )
-    .await
-    {
-        Ok(receipt) => {
-            Redirect::to(&format!("/captura/{id}/acuses/{}", receipt.submission_id)).into_response()
-        }
-        Err(e) => {
-            let status = e.code().http_status();
-            preview_page(&state, &session, &caller, &c, e.messages(), status).await
-        }
-    }
 }
 
 /// `GET /captura/{id}/acuses/{submission}`: the printable receipt.
@@ -135,24 +118,23 @@ pub async fn receipt(
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path((id, submission)): Path<(Uuid, Uuid)>,
-) -> Response {
-    let c = match load(&state, &session, &caller, id).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    match curricular::receipt(&state.pool, &c, submission).await {
-        Ok(r) => render(
-            StatusCode::OK,
-            &ReceiptPage {
-                nav: Some(Nav::of(&session)),
-                heading: heading(&c),
-                election: c.election_name.clone(),
-                submission_id: r.submission_id.to_string(),
-                round: r.round,
-                at: local(r.submitted_at, &c.time_zone),
-                sha256: r.content_sha256,
-            },
-        ),
-        Err(e) => error_page(&session, &e),
-    }
+) -> Result<Response, PageError> {
+    let c = load(&state, &caller, id).await?;
+    Ok(
+        match curricular::receipt(&state.pool, &c, submission).await {
+            Ok(r) => render(
+                StatusCode::OK,
+                &ReceiptPage {
+                    nav: Some(Nav::of(&session)),
+                    heading: heading(&c),
+                    election: c.election_name.clone(),
+                    submission_id: r.submission_id.to_string(),
+                    round: r.round,
+                    at: local(r.submitted_at, &c.time_zone),
+                    sha256: r.content_sha256,
+                },
+            ),
+            Err(e) => error_page(&session, &e),
+        },
+    )
 }

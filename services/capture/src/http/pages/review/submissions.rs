@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use conoceles_proto::common::v1 as common;
@@ -16,9 +15,10 @@ use uuid::Uuid;
 
 use super::views::{QueueLine, QueuePage, ReviewPage, ReviewPerson, ReviewSection};
 use crate::domain::curricular::{Bounds, Section};
+use crate::http::FrontState;
+use crate::http::extract::CheckedForm;
 use crate::http::layout::{MessagePage, Nav, render};
-use crate::http::session::{SessionInfo, csrf_matches};
-use crate::http::{FrontState, PAGE_EXPIRED};
+use crate::http::session::SessionInfo;
 
 #[derive(Deserialize, Default)]
 pub struct QueueQuery {
@@ -211,8 +211,6 @@ pub async fn show(
 #[derive(Deserialize)]
 pub struct DecisionForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     ronda: u32,
 }
 
@@ -221,14 +219,8 @@ pub async fn approve(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(submission): Path<Uuid>,
-    Form(form): Form<DecisionForm>,
+    CheckedForm(form): CheckedForm<DecisionForm>,
 ) -> Response {
-    if !csrf_matches(&session.csrf_token, &form.csrf) {
-        return render(
-            StatusCode::FORBIDDEN,
-            &MessagePage::new(&session, PAGE_EXPIRED),
-        );
-    }
     match state
         .validation
         .approve(&session.token, &submission.to_string(), form.ronda)
@@ -244,7 +236,7 @@ pub async fn observe(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(submission): Path<Uuid>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    CheckedForm(pairs): CheckedForm<Vec<(String, String)>>,
 ) -> Response {
     let field = |name: &str| {
         pairs
@@ -253,12 +245,6 @@ pub async fn observe(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    if !csrf_matches(&session.csrf_token, &field("csrf")) {
-        return render(
-            StatusCode::FORBIDDEN,
-            &MessagePage::new(&session, PAGE_EXPIRED),
-        );
-    }
     let round: u32 = field("ronda").parse().unwrap_or(0);
     // A section is observed once even when both persons' copies are ticked; the messages
     // typed for the holder and the alternate are joined.
