@@ -50,6 +50,8 @@ pub mod conoceles {
 
 pub use conoceles::*;
 
+mod ids;
+
 /// The encoded `FileDescriptorSet` of every proto file, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("conoceles_descriptor");
 

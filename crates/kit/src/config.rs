@@ -130,6 +130,18 @@ pub struct ServiceConfig {
     pub service_secret: Option<SecretString>,
     /// The proxies whose `X-Forwarded-For` names the client (the ingress).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where citizens reach the public site (`PUBLIC_SITE_URL`), without a trailing slash: the
+    /// back office links its preview there.
+    pub public_site_url: String,
+    /// Where people reach the capture back office (`CAPTURE_PUBLIC_URL`), without a trailing
+    /// slash: printed on credential sheets and used to come back from the site's preview.
+    pub capture_public_url: String,
+    /// How many requests the public site serves at once before it sheds (`MAX_IN_FLIGHT`);
+    /// `None`: the service's own default.
+    pub max_in_flight: Option<usize>,
+    /// The seed that signs the open-data releases (`PUBLICATION_SIGNING_KEY`, base64 of 32
+    /// bytes); `None` in development, where publication keeps one of its own.
+    pub publication_signing_key: Option<SecretString>,
 }
 
 impl ServiceConfig {
@@ -227,6 +239,29 @@ impl ServiceConfig {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let public_url = |key: &'static str, default: &str| -> Result<String, ConfigError> {
+            let url = get(key).map_or_else(|| default.to_string(), |u| u.trim().to_string());
+            if !url.starts_with("http://") && !url.starts_with("https://") {
+                return Err(ConfigError {
+                    key,
+                    reason: format!("expected an http:// or https:// URL, got {url:?}"),
+                });
+            }
+            Ok(url.trim_end_matches('/').to_string())
+        };
+        let max_in_flight = match get("MAX_IN_FLIGHT") {
+            None => None,
+            Some(v) => Some(
+                v.trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| ConfigError {
+                        key: "MAX_IN_FLIGHT",
+                        reason: format!("expected a positive whole number, got {v:?}"),
+                    })?,
+            ),
+        };
         Ok(Self {
             service,
             bind_address,
@@ -249,6 +284,10 @@ impl ServiceConfig {
                 .unwrap_or_else(|| "http://127.0.0.1:50056".into()),
             service_secret: get("SERVICE_SECRET").map(SecretString::from),
             trusted_proxies,
+            public_site_url: public_url("PUBLIC_SITE_URL", "http://127.0.0.1:8080")?,
+            capture_public_url: public_url("CAPTURE_PUBLIC_URL", "http://127.0.0.1:8081")?,
+            max_in_flight,
+            publication_signing_key: get("PUBLICATION_SIGNING_KEY").map(SecretString::from),
         })
     }
 
@@ -363,6 +402,36 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         ServiceConfig::from_lookup(service, |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn the_public_addresses_and_limits_are_read_once_and_checked() {
+        let c = config(
+            ServiceName::Publication,
+            &[
+                ("PUBLIC_SITE_URL", "https://candidaturas.iec.org.mx/"),
+                ("CAPTURE_PUBLIC_URL", " https://captura.iec.org.mx "),
+                ("MAX_IN_FLIGHT", "64"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.public_site_url, "https://candidaturas.iec.org.mx");
+        assert_eq!(c.capture_public_url, "https://captura.iec.org.mx");
+        assert_eq!(c.max_in_flight, Some(64));
+        assert!(c.publication_signing_key.is_none());
+        let defaults = config(ServiceName::Capture, &[]).unwrap();
+        assert_eq!(defaults.public_site_url, "http://127.0.0.1:8080");
+        assert_eq!(defaults.capture_public_url, "http://127.0.0.1:8081");
+        assert_eq!(defaults.max_in_flight, None);
+        for (key, value) in [
+            ("MAX_IN_FLIGHT", "0"),
+            ("MAX_IN_FLIGHT", "muchas"),
+            ("PUBLIC_SITE_URL", "candidaturas.iec.org.mx"),
+            ("CAPTURE_PUBLIC_URL", "ftp://captura"),
+        ] {
+            let refused = config(ServiceName::Publication, &[(key, value)]).unwrap_err();
+            assert_eq!(refused.key, key, "{value}");
+        }
     }
 
     #[test]

@@ -483,14 +483,10 @@ pub async fn mark_delivered(
             &mut tx,
             routing_keys::ACCOUNTS_DELIVERED,
             &events::AccountsDelivered {
-                party_id: Some(conoceles_proto::common::v1::PartyId {
-                    value: party_id.to_string(),
-                }),
+                party_id: Some(conoceles_proto::common::v1::PartyId::from(party_id)),
                 candidacy_ids: candidacies
                     .iter()
-                    .map(|c| conoceles_proto::common::v1::CandidacyId {
-                        value: c.to_string(),
-                    })
+                    .map(|c| conoceles_proto::common::v1::CandidacyId::from(c))
                     .collect(),
                 delivered_at: Some(conoceles_kit::proto_time::to_proto(now)),
             },

@@ -25,18 +25,12 @@ pub struct AuthApi {
 
 pub fn account_message(account: &Account) -> pb::Account {
     pb::Account {
-        id: Some(common::AccountId {
-            value: account.id.to_string(),
-        }),
+        id: Some(common::AccountId::from(account.id)),
         email: account.email.clone(),
         role: account.role.to_proto() as i32,
         scope: Some(pb::Scope {
-            party_id: account.party_id.map(|id| common::PartyId {
-                value: id.to_string(),
-            }),
-            candidacy_id: account.candidacy_id.map(|id| common::CandidacyId {
-                value: id.to_string(),
-            }),
+            party_id: account.party_id.map(|id| common::PartyId::from(id)),
+            candidacy_id: account.candidacy_id.map(|id| common::CandidacyId::from(id)),
         }),
         locked: account.locked_at.is_some(),
         must_change_password: account.must_change_password,
@@ -486,12 +480,8 @@ fn generated_message(g: &generated::Generated, now: DateTime<Utc>) -> pb::Genera
     pb::GeneratedAccount {
         account: Some(account_message(&g.account)),
         kind: g.kind.clone(),
-        party_id: Some(common::PartyId {
-            value: g.party_id.to_string(),
-        }),
-        candidacy_id: g.candidacy_id.map(|id| common::CandidacyId {
-            value: id.to_string(),
-        }),
+        party_id: Some(common::PartyId::from(g.party_id)),
+        candidacy_id: g.candidacy_id.map(|id| common::CandidacyId::from(id)),
         label: g.label.clone(),
         approved_at: Some(timestamp(g.approved_at)),
         sheet_issued_at: g.sheet_issued_at.map(timestamp),

@@ -719,20 +719,14 @@ mod generated_accounts {
         let holder = uuid::Uuid::now_v7();
         let registered = events::CandidacyRegistered {
             dimensions: Some(common::CandidacyDimensions {
-                candidacy_id: Some(common::CandidacyId {
-                    value: candidacy.to_string(),
-                }),
+                candidacy_id: Some(common::CandidacyId::from(candidacy)),
                 office: "Diputación local MR".into(),
                 constituency: "Distrito 03".into(),
                 postulant: "PAN".into(),
                 ..Default::default()
             }),
-            holder_id: Some(common::PersonId {
-                value: holder.to_string(),
-            }),
-            responsible_party_id: Some(common::PartyId {
-                value: party.to_string(),
-            }),
+            holder_id: Some(common::PersonId::from(holder)),
+            responsible_party_id: Some(common::PartyId::from(party)),
             approved_at: Some(ts(Utc::now() - Duration::days(4))),
             ..Default::default()
         };
@@ -756,9 +750,7 @@ mod generated_accounts {
             .await
             .unwrap();
         let as_admin = app.client(Some(&app.capture_token(&admin.session_token).await));
-        let party_id = Some(common::PartyId {
-            value: party.to_string(),
-        });
+        let party_id = Some(common::PartyId::from(party));
 
         let late = as_admin
             .clone()
@@ -846,15 +838,9 @@ mod generated_accounts {
         // Substitution: the old holder's account is locked, the new person gets one.
         let new_holder = uuid::Uuid::now_v7();
         let substituted = events::CandidacySubstituted {
-            candidacy_id: Some(common::CandidacyId {
-                value: candidacy.to_string(),
-            }),
-            replaced_person_id: Some(common::PersonId {
-                value: holder.to_string(),
-            }),
-            new_person_id: Some(common::PersonId {
-                value: new_holder.to_string(),
-            }),
+            candidacy_id: Some(common::CandidacyId::from(candidacy)),
+            replaced_person_id: Some(common::PersonId::from(holder)),
+            new_person_id: Some(common::PersonId::from(new_holder)),
             person_role: common::PersonRole::Holder as i32,
             reason: "renuncia".into(),
             occurred_at: Some(ts(Utc::now())),
@@ -918,9 +904,7 @@ mod generated_accounts {
             &mut tx,
             routing_keys::CANDIDACY_CANCELLED,
             &events::CandidacyCancelled {
-                candidacy_id: Some(common::CandidacyId {
-                    value: candidacy.to_string(),
-                }),
+                candidacy_id: Some(common::CandidacyId::from(candidacy)),
                 reason: "cancelación".into(),
                 occurred_at: Some(ts(Utc::now())),
             },

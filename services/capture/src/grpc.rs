@@ -76,9 +76,7 @@ impl CaptureService for CaptureApi {
             .map_err(AppError::from)?;
         Ok(Response::new(pb::GetElectionResponse {
             election: Some(pb::Election {
-                id: Some(conoceles_proto::common::v1::ElectionId {
-                    value: s.id.to_string(),
-                }),
+                id: Some(conoceles_proto::common::v1::ElectionId::from(s.id)),
                 name: s.name,
                 state_code: s.state_code,
                 time_zone: s.time_zone,
@@ -103,16 +101,14 @@ impl CaptureService for CaptureApi {
             .await
             .map_err(AppError::from)?;
         Ok(Response::new(pb::ListApprovedResponse {
-            election_id: Some(conoceles_proto::common::v1::ElectionId {
-                value: election.to_string(),
-            }),
+            election_id: Some(conoceles_proto::common::v1::ElectionId::from(election)),
             approved: rows
                 .into_iter()
                 .map(
                     |(candidacy, submission, at, approvals)| pb::ApprovedVersion {
-                        candidacy_id: Some(conoceles_proto::common::v1::CandidacyId {
-                            value: candidacy.to_string(),
-                        }),
+                        candidacy_id: Some(conoceles_proto::common::v1::CandidacyId::from(
+                            candidacy,
+                        )),
                         submission_id: submission.to_string(),
                         approved_at: Some(to_proto(at)),
                         corrected_at: (approvals > 1).then(|| to_proto(at)),
@@ -215,9 +211,7 @@ impl CaptureService for CaptureApi {
             .map_err(AppError::from)?;
         Ok(Response::new(pb::CountByStatusResponse {
             rows,
-            election_id: Some(conoceles_proto::common::v1::ElectionId {
-                value: election.to_string(),
-            }),
+            election_id: Some(conoceles_proto::common::v1::ElectionId::from(election)),
             at: Some(to_proto(at)),
         }))
     }

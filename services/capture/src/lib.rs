@@ -47,12 +47,9 @@ impl Application {
                 tokens.clone(),
             ),
             pool: infra.pool.clone(),
-            public_url: std::env::var("CAPTURE_PUBLIC_URL")
-                .map(|u| u.trim_end_matches('/').to_string())
-                .unwrap_or_else(|_| "http://127.0.0.1:8081".into()),
+            public_url: config.capture_public_url.clone(),
             site_preview: crate::http::SitePreview {
-                url: std::env::var("PUBLIC_SITE_URL")
-                    .unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
+                url: config.public_site_url.clone(),
                 tokens,
             },
         });

@@ -326,20 +326,14 @@ async fn an_admin_issues_a_credential_sheet_that_lets_a_candidate_log_in() {
         conoceles_proto::routing_keys::CANDIDACY_REGISTERED,
         &events::CandidacyRegistered {
             dimensions: Some(common::CandidacyDimensions {
-                candidacy_id: Some(common::CandidacyId {
-                    value: candidacy.to_string(),
-                }),
+                candidacy_id: Some(common::CandidacyId::from(candidacy)),
                 office: "Diputación local MR".into(),
                 constituency: "Distrito 07".into(),
                 postulant: "Morena".into(),
                 ..Default::default()
             }),
-            holder_id: Some(common::PersonId {
-                value: uuid::Uuid::now_v7().to_string(),
-            }),
-            responsible_party_id: Some(common::PartyId {
-                value: party.to_string(),
-            }),
+            holder_id: Some(common::PersonId::from(uuid::Uuid::now_v7())),
+            responsible_party_id: Some(common::PartyId::from(party)),
             approved_at: Some(prost_types::Timestamp {
                 seconds: chrono::Utc::now().timestamp(),
                 nanos: 0,

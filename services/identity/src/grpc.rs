@@ -130,12 +130,8 @@ impl IdentityService for IdentityApi {
             statuses: statuses
                 .into_iter()
                 .map(|(candidacy, person, submitted)| pb::CompletionStatus {
-                    candidacy_id: Some(common::CandidacyId {
-                        value: candidacy.to_string(),
-                    }),
-                    person_id: Some(common::PersonId {
-                        value: person.to_string(),
-                    }),
+                    candidacy_id: Some(common::CandidacyId::from(candidacy)),
+                    person_id: Some(common::PersonId::from(person)),
                     submitted,
                 })
                 .collect(),

@@ -298,12 +298,8 @@ impl Identity {
             &mut tx,
             routing_keys::IDENTITY_SUBMITTED,
             &events::IdentitySubmitted {
-                candidacy_id: Some(common::CandidacyId {
-                    value: candidacy.to_string(),
-                }),
-                person_id: Some(common::PersonId {
-                    value: person.to_string(),
-                }),
+                candidacy_id: Some(common::CandidacyId::from(candidacy)),
+                person_id: Some(common::PersonId::from(person)),
                 definition_version: version as u32,
                 occurred_at: Some(to_proto(now)),
             },
@@ -504,12 +500,8 @@ impl Identity {
             &mut tx,
             routing_keys::IDENTITY_CORRECTED,
             &events::IdentityCorrected {
-                candidacy_id: Some(common::CandidacyId {
-                    value: candidacy.to_string(),
-                }),
-                person_id: Some(common::PersonId {
-                    value: person.to_string(),
-                }),
+                candidacy_id: Some(common::CandidacyId::from(candidacy)),
+                person_id: Some(common::PersonId::from(person)),
                 request_reference: reference.trim().to_string(),
                 occurred_at: Some(to_proto(now)),
             },

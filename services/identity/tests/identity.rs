@@ -137,12 +137,8 @@ impl Stack {
                 conoceles_proto::routing_keys::CANDIDACY_REGISTERED,
                 &events::CandidacyRegistered {
                     dimensions: Some(common::CandidacyDimensions {
-                        candidacy_id: Some(common::CandidacyId {
-                            value: c.id.to_string(),
-                        }),
-                        election_id: Some(common::ElectionId {
-                            value: election.to_string(),
-                        }),
+                        candidacy_id: Some(common::CandidacyId::from(c.id)),
+                        election_id: Some(common::ElectionId::from(election)),
                         office: "diputacion_mr".into(),
                         principle: common::Principle::Mr as i32,
                         constituency: format!("{:02}", i % 4 + 1),
@@ -159,12 +155,8 @@ impl Stack {
                             String::new()
                         },
                     }),
-                    holder_id: Some(common::PersonId {
-                        value: c.holder.to_string(),
-                    }),
-                    responsible_party_id: Some(common::PartyId {
-                        value: party.to_string(),
-                    }),
+                    holder_id: Some(common::PersonId::from(c.holder)),
+                    responsible_party_id: Some(common::PartyId::from(party)),
                     ..Default::default()
                 },
             )
@@ -292,12 +284,8 @@ async fn submit(
     client
         .submit_questionnaire(stack.request(
             pb::SubmitQuestionnaireRequest {
-                candidacy_id: Some(common::CandidacyId {
-                    value: c.id.to_string(),
-                }),
-                person_id: Some(common::PersonId {
-                    value: c.holder.to_string(),
-                }),
+                candidacy_id: Some(common::CandidacyId::from(c.id)),
+                person_id: Some(common::PersonId::from(c.holder)),
                 definition_version: 1,
                 consents: Some(consents),
                 answers,
@@ -314,9 +302,7 @@ async fn definition(stack: &Stack, election: Uuid) {
     let d = client
         .get_definition(stack.request(
             pb::GetDefinitionRequest {
-                election_id: Some(common::ElectionId {
-                    value: election.to_string(),
-                }),
+                election_id: Some(common::ElectionId::from(election)),
             },
             "capture",
             None,
@@ -337,9 +323,7 @@ async fn publishable(
         .await
         .get_publishable_answers(stack.request(
             pb::GetPublishableAnswersRequest {
-                candidacy_id: Some(common::CandidacyId {
-                    value: c.id.to_string(),
-                }),
+                candidacy_id: Some(common::CandidacyId::from(c.id)),
                 person_id: None,
             },
             "publication",
@@ -438,9 +422,7 @@ async fn answers_are_sealed_submitted_once_published_only_with_consent_and_survi
         .await
         .get_publishable_answers(stack.request(
             pb::GetPublishableAnswersRequest {
-                candidacy_id: Some(common::CandidacyId {
-                    value: c[0].id.to_string(),
-                }),
+                candidacy_id: Some(common::CandidacyId::from(c[0].id)),
                 person_id: None,
             },
             "capture",
@@ -545,9 +527,7 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
     let table_at = |filters: HashMap<String, String>, at: Option<chrono::DateTime<chrono::Utc>>| {
         let request = stack.request(
             pb::GetAggregateTableRequest {
-                election_id: Some(common::ElectionId {
-                    value: election.to_string(),
-                }),
+                election_id: Some(common::ElectionId::from(election)),
                 table: "identity.indigenous.by_sex".into(),
                 filters,
                 at: at.map(conoceles_kit::proto_time::to_proto),
@@ -596,9 +576,7 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
         .await
         .get_aggregate_table(stack.request(
             pb::GetAggregateTableRequest {
-                election_id: Some(common::ElectionId {
-                    value: election.to_string(),
-                }),
+                election_id: Some(common::ElectionId::from(election)),
                 table: "identity.indigenous.by_sex".into(),
                 filters: HashMap::new(),
                 at: None,
@@ -610,9 +588,7 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
         .unwrap_err();
     assert_eq!(refused.code(), Code::PermissionDenied);
     let mut bogus = pb::GetAggregateTableRequest {
-        election_id: Some(common::ElectionId {
-            value: election.to_string(),
-        }),
+        election_id: Some(common::ElectionId::from(election)),
         table: "identity.migrant_country.by_sex".into(),
         filters: HashMap::new(),
         at: None,
@@ -707,9 +683,7 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
         &mut tx,
         conoceles_proto::routing_keys::CANDIDACY_CANCELLED,
         &events::CandidacyCancelled {
-            candidacy_id: Some(common::CandidacyId {
-                value: c[0].id.to_string(),
-            }),
+            candidacy_id: Some(common::CandidacyId::from(c[0].id)),
             reason: "renuncia".into(),
             occurred_at: Some(conoceles_kit::proto_time::to_proto(chrono::Utc::now())),
         },
@@ -766,9 +740,7 @@ async fn aggregates_are_suppressed_and_withdrawn_candidacies_vanish_at_once() {
         .await
         .get_completion_status(stack.request(
             pb::GetCompletionStatusRequest {
-                candidacy_ids: vec![common::CandidacyId {
-                    value: c[0].id.to_string(),
-                }],
+                candidacy_ids: vec![common::CandidacyId::from(c[0].id)],
             },
             "capture",
             None,
@@ -832,12 +804,8 @@ async fn the_admin_corrects_once_through_capture() {
         candidacy_id: None,
     });
     let correction = |reference: &str| pb::ApplyCorrectionRequest {
-        candidacy_id: Some(common::CandidacyId {
-            value: c[0].id.to_string(),
-        }),
-        person_id: Some(common::PersonId {
-            value: c[0].holder.to_string(),
-        }),
+        candidacy_id: Some(common::CandidacyId::from(c[0].id)),
+        person_id: Some(common::PersonId::from(c[0].holder)),
         request_reference: reference.into(),
         reason: "La persona pidió corregir su autoadscripción.".into(),
         answers: questionnaire("yes", "x"),

@@ -86,12 +86,8 @@ impl Profiles {
         let answers = client
             .get_publishable_answers(with_bearer(
                 identity::GetPublishableAnswersRequest {
-                    candidacy_id: Some(common::CandidacyId {
-                        value: candidacy.to_string(),
-                    }),
-                    person_id: person.map(|p| common::PersonId {
-                        value: p.to_string(),
-                    }),
+                    candidacy_id: Some(common::CandidacyId::from(candidacy)),
+                    person_id: person.map(|p| common::PersonId::from(p)),
                 },
                 &token,
             ))
@@ -113,9 +109,7 @@ impl Profiles {
         let definition = client
             .get_definition(with_bearer(
                 identity::GetDefinitionRequest {
-                    election_id: Some(common::ElectionId {
-                        value: election.to_string(),
-                    }),
+                    election_id: Some(common::ElectionId::from(election)),
                 },
                 &token,
             ))
@@ -173,9 +167,7 @@ impl Profiles {
         let response = CaptureServiceClient::new(self.capture.clone())
             .get_public_profile(with_bearer(
                 capture::GetPublicProfileRequest {
-                    candidacy_id: Some(common::CandidacyId {
-                        value: candidacy.to_string(),
-                    }),
+                    candidacy_id: Some(common::CandidacyId::from(candidacy)),
                     submission_id: submission.to_string(),
                 },
                 &token,

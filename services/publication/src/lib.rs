@@ -53,7 +53,8 @@ impl Application {
             ),
         );
         consumer.declare_at_start().await;
-        let key = open_data::signing_key(&infra.pool).await?;
+        let key =
+            open_data::signing_key(&infra.pool, config.publication_signing_key.as_ref()).await?;
         let cache = Arc::new(site::cache::PageCache::default());
         let site = site::router(
             site::SiteState {
@@ -68,12 +69,11 @@ impl Application {
                     keys: conoceles_kit::access::KeySet::from_auth(&config.auth_url)?,
                     key: Arc::new(key.clone()),
                     used: infra.cache.clone(),
-                    capture_url: std::env::var("CAPTURE_PUBLIC_URL")
-                        .map(|u| u.trim_end_matches('/').to_string())
-                        .unwrap_or_else(|_| "http://127.0.0.1:8081".into()),
+                    capture_url: config.capture_public_url.clone(),
                 },
             },
             cache.clone(),
+            config.max_in_flight,
         );
         let watched = infra.pool.clone();
         let config_apart = config.clone();

@@ -27,10 +27,14 @@ pub const PUBLIC_KEY: &str = "clave-publica";
 
 /// The key that signs releases: `PUBLICATION_SIGNING_KEY` (base64 of a 32-byte seed) in
 /// production; otherwise one made on first start and kept in the database (development).
-pub async fn signing_key(pool: &PgPool) -> anyhow::Result<SigningKey> {
-    if let Ok(value) = std::env::var("PUBLICATION_SIGNING_KEY") {
+pub async fn signing_key(
+    pool: &PgPool,
+    configured: Option<&secrecy::SecretString>,
+) -> anyhow::Result<SigningKey> {
+    if let Some(value) = configured {
+        use secrecy::ExposeSecret;
         let seed: [u8; 32] = base64::engine::general_purpose::STANDARD
-            .decode(value.trim())?
+            .decode(value.expose_secret().trim())?
             .try_into()
             .map_err(|_| anyhow::anyhow!("PUBLICATION_SIGNING_KEY must be 32 bytes in base64"))?;
         return Ok(SigningKey::from_bytes(&seed));

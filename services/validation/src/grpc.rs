@@ -63,12 +63,8 @@ fn item(r: Review) -> pb::ReviewItem {
     pb::ReviewItem {
         submission_id: r.submission_id.to_string(),
         dimensions: Some(common::CandidacyDimensions {
-            candidacy_id: Some(common::CandidacyId {
-                value: r.candidacy_id.to_string(),
-            }),
-            election_id: Some(common::ElectionId {
-                value: r.election_id.to_string(),
-            }),
+            candidacy_id: Some(common::CandidacyId::from(r.candidacy_id)),
+            election_id: Some(common::ElectionId::from(r.election_id)),
             office: r.office,
             principle: if r.principle == "rp" {
                 common::Principle::Rp

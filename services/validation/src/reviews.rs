@@ -195,9 +195,7 @@ pub async fn approve(
         &mut tx,
         routing_keys::CANDIDACY_APPROVED,
         &events::CandidacyApproved {
-            candidacy_id: Some(common::CandidacyId {
-                value: review.candidacy_id.to_string(),
-            }),
+            candidacy_id: Some(common::CandidacyId::from(review.candidacy_id)),
             submission_id: submission.to_string(),
             round: round as u32,
             content_sha256: review.content_sha256.clone(),
@@ -260,9 +258,7 @@ pub async fn observe(
         &mut tx,
         routing_keys::CURRICULAR_OBSERVED,
         &events::CurricularObserved {
-            candidacy_id: Some(common::CandidacyId {
-                value: review.candidacy_id.to_string(),
-            }),
+            candidacy_id: Some(common::CandidacyId::from(review.candidacy_id)),
             submission_id: submission.to_string(),
             round: round as u32,
             observations: observations

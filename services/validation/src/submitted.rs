@@ -61,7 +61,7 @@ impl Handler for Submitted {
             _ => return self.submitted(tx, message.decode()?).await,
         };
         let candidacy = candidacy
-            .and_then(|c| Uuid::parse_str(&c.value).ok())
+            .and_then(|c| c.uuid())
             .ok_or_else(|| permanent("event without a valid candidacy id"))?;
         let at = from_proto(at.as_ref()).unwrap_or_else(chrono::Utc::now);
         crate::reviews::supersede(tx, candidacy, at).await?;
@@ -128,9 +128,7 @@ impl Submitted {
         let sent: HashSet<Uuid> = IdentityServiceClient::new(self.upstream.identity.clone())
             .get_completion_status(with_bearer(
                 identity::GetCompletionStatusRequest {
-                    candidacy_ids: vec![common::CandidacyId {
-                        value: candidacy.to_string(),
-                    }],
+                    candidacy_ids: vec![common::CandidacyId::from(candidacy)],
                 },
                 &token,
             ))
@@ -140,7 +138,7 @@ impl Submitted {
             .statuses
             .into_iter()
             .filter(|s| s.submitted)
-            .filter_map(|s| s.person_id.and_then(|p| Uuid::parse_str(&p.value).ok()))
+            .filter_map(|s| s.person_id.and_then(|p| p.uuid()))
             .collect();
         let content: serde_json::Value = serde_json::from_str(&submission.content_json)
             .map_err(|_| permanent("submission content is not JSON"))?;

@@ -18,14 +18,9 @@ impl InFlight {
         Self(Arc::new(Semaphore::new(max.max(1))))
     }
 
-    /// `MAX_IN_FLIGHT` from the environment, or `default`.
-    pub fn from_env(default: usize) -> Self {
-        Self::new(
-            std::env::var("MAX_IN_FLIGHT")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(default),
-        )
+    /// The configured limit (`ServiceConfig::max_in_flight`), or `default`.
+    pub fn configured(max: Option<usize>, default: usize) -> Self {
+        Self::new(max.unwrap_or(default))
     }
 }
 

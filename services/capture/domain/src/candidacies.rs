@@ -51,12 +51,8 @@ pub async fn dimensions(
     let principle: String = row.get("principle");
     Ok((
         common::CandidacyDimensions {
-            candidacy_id: Some(common::CandidacyId {
-                value: id.to_string(),
-            }),
-            election_id: Some(common::ElectionId {
-                value: row.get::<Uuid, _>("election_id").to_string(),
-            }),
+            candidacy_id: Some(common::CandidacyId::from(id)),
+            election_id: Some(common::ElectionId::from(row.get::<Uuid, _>("election_id"))),
             office: row.get("office_code"),
             principle: if principle == "rp" {
                 common::Principle::Rp
@@ -213,15 +209,9 @@ pub async fn substitute_in(
         &mut *tx,
         routing_keys::CANDIDACY_SUBSTITUTED,
         &events::CandidacySubstituted {
-            candidacy_id: Some(common::CandidacyId {
-                value: candidacy_id.to_string(),
-            }),
-            replaced_person_id: Some(common::PersonId {
-                value: replaced.to_string(),
-            }),
-            new_person_id: Some(common::PersonId {
-                value: new_id.to_string(),
-            }),
+            candidacy_id: Some(common::CandidacyId::from(candidacy_id)),
+            replaced_person_id: Some(common::PersonId::from(replaced)),
+            new_person_id: Some(common::PersonId::from(new_id)),
             person_role: if role == "holder" {
                 common::PersonRole::Holder
             } else {
@@ -313,9 +303,7 @@ pub async fn cancel_in(
         &mut *tx,
         routing_keys::CANDIDACY_CANCELLED,
         &events::CandidacyCancelled {
-            candidacy_id: Some(common::CandidacyId {
-                value: candidacy_id.to_string(),
-            }),
+            candidacy_id: Some(common::CandidacyId::from(candidacy_id)),
             reason: reason.to_string(),
             occurred_at: Some(timestamp(now)),
         },
@@ -416,9 +404,7 @@ pub async fn reopen_for_correction(
         &mut tx,
         routing_keys::CANDIDACY_CORRECTED,
         &events::CandidacyCorrected {
-            candidacy_id: Some(common::CandidacyId {
-                value: candidacy_id.to_string(),
-            }),
+            candidacy_id: Some(common::CandidacyId::from(candidacy_id)),
             submission_id: submission.to_string(),
             request_reference: reference.to_string(),
             occurred_at: Some(timestamp(now)),

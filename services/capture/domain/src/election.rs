@@ -90,9 +90,7 @@ fn election_event(s: &Settings) -> conoceles_proto::events::v1::ElectionUpdated 
         .map(|d| d.and_utc())
         .unwrap_or_default();
     conoceles_proto::events::v1::ElectionUpdated {
-        election_id: Some(common::ElectionId {
-            value: s.id.to_string(),
-        }),
+        election_id: Some(common::ElectionId::from(s.id)),
         name: s.name.clone(),
         state_code: s.state_code.clone(),
         capture_opens_at: Some(ts(s.capture_opens_at)),

@@ -124,9 +124,7 @@ pub async fn counts(
             pb::StatusCount {
                 dimensions: Some(common::CandidacyDimensions {
                     candidacy_id: None,
-                    election_id: Some(common::ElectionId {
-                        value: election.to_string(),
-                    }),
+                    election_id: Some(common::ElectionId::from(election)),
                     office: r.get("office_code"),
                     principle: match principle.as_str() {
                         "rp" => common::Principle::Rp,

@@ -35,9 +35,7 @@ impl IdentityClient {
     pub async fn definition(&self, election: Uuid) -> Result<(u32, Definition), tonic::Status> {
         let request = self
             .own(pb::GetDefinitionRequest {
-                election_id: Some(common::ElectionId {
-                    value: election.to_string(),
-                }),
+                election_id: Some(common::ElectionId::from(election)),
             })
             .await?;
         let response = self
@@ -57,9 +55,7 @@ impl IdentityClient {
             .own(pb::GetCompletionStatusRequest {
                 candidacy_ids: candidacies
                     .iter()
-                    .map(|c| common::CandidacyId {
-                        value: c.to_string(),
-                    })
+                    .map(|c| common::CandidacyId::from(c))
                     .collect(),
             })
             .await?;
@@ -73,7 +69,7 @@ impl IdentityClient {
             .statuses
             .into_iter()
             .filter(|s| s.submitted)
-            .filter_map(|s| s.person_id.and_then(|p| Uuid::parse_str(&p.value).ok()))
+            .filter_map(|s| s.person_id.and_then(|p| p.uuid()))
             .collect())
     }
 

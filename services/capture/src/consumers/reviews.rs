@@ -57,11 +57,8 @@ impl Handler for Reviews {
             routing_keys::ACCOUNTS_DELIVERED => {
                 let e: events::AccountsDelivered = message.decode()?;
                 let at = from_proto(e.delivered_at.as_ref()).unwrap_or_else(Utc::now);
-                let candidacies: Vec<Uuid> = e
-                    .candidacy_ids
-                    .iter()
-                    .filter_map(|c| Uuid::parse_str(&c.value).ok())
-                    .collect();
+                let candidacies: Vec<Uuid> =
+                    e.candidacy_ids.iter().filter_map(|c| c.uuid()).collect();
                 crate::domain::deadlines::accounts_delivered(tx, &candidacies, at)
                     .await
                     .map_err(|e| HandleError::Transient(anyhow::anyhow!("{e}")))?;

@@ -136,7 +136,13 @@ pub fn policy() -> Policy {
 /// The site with its layers: compression inside, the page cache outside (it keeps compressed
 /// answers apart from plain ones), CORS open for reading the JSON API, and load shedding
 /// outermost (`MAX_IN_FLIGHT`, default 256 requests at once; beyond, an immediate 503).
-pub fn router(state: SiteState, cache: Arc<cache::PageCache>) -> Router {
+/// The public site. `max_in_flight`: requests served at once before it sheds (configured, or
+/// 256).
+pub fn router(
+    state: SiteState,
+    cache: Arc<cache::PageCache>,
+    max_in_flight: Option<usize>,
+) -> Router {
     let (router, _) = declared().finish(Arc::new(Anonymous));
     router
         .fallback(pages::not_found)
@@ -146,7 +152,7 @@ pub fn router(state: SiteState, cache: Arc<cache::PageCache>) -> Router {
         .layer(axum::middleware::map_response(open_api_to_every_origin))
         .layer(axum::middleware::from_fn_with_state(state, preview::layer))
         .layer(axum::middleware::from_fn_with_state(
-            conoceles_kit::http::shed::InFlight::from_env(256),
+            conoceles_kit::http::shed::InFlight::configured(max_in_flight, 256),
             conoceles_kit::http::shed::shed,
         ))
 }

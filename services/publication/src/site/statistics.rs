@@ -77,9 +77,7 @@ async fn definition(sources: &Sources, election: uuid::Uuid) -> Result<Definitio
         .own_request(
             "identity",
             identity::GetDefinitionRequest {
-                election_id: Some(common::ElectionId {
-                    value: election.to_string(),
-                }),
+                election_id: Some(common::ElectionId::from(election)),
             },
         )
         .await?;

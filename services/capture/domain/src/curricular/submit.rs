@@ -260,12 +260,8 @@ pub async fn submit(
         &mut tx,
         routing_keys::CURRICULAR_SUBMITTED,
         &events::CurricularSubmitted {
-            candidacy_id: Some(common::CandidacyId {
-                value: candidacy.id.to_string(),
-            }),
-            election_id: Some(common::ElectionId {
-                value: candidacy.election_id.to_string(),
-            }),
+            candidacy_id: Some(common::CandidacyId::from(candidacy.id)),
+            election_id: Some(common::ElectionId::from(candidacy.election_id)),
             submission_id: id.to_string(),
             round: round as u32,
             content_sha256: sha256.clone(),

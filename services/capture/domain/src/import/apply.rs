@@ -488,12 +488,8 @@ async fn insert_new(
                 .unwrap_or("");
             events::CandidacyRegistered {
                 dimensions: Some(common::CandidacyDimensions {
-                    candidacy_id: Some(common::CandidacyId {
-                        value: id.to_string(),
-                    }),
-                    election_id: Some(common::ElectionId {
-                        value: election_id.to_string(),
-                    }),
+                    candidacy_id: Some(common::CandidacyId::from(id)),
+                    election_id: Some(common::ElectionId::from(election_id)),
                     office: row.office.clone(),
                     principle: if principle == "rp" {
                         common::Principle::Rp as i32
@@ -509,20 +505,14 @@ async fn insert_new(
                         .unwrap_or(0),
                     affirmative_action: row.affirmative_action.clone(),
                 }),
-                holder_id: Some(common::PersonId {
-                    value: holder_id.to_string(),
-                }),
-                alternate_id: alternate_id.map(|a| common::PersonId {
-                    value: a.to_string(),
-                }),
+                holder_id: Some(common::PersonId::from(holder_id)),
+                alternate_id: alternate_id.map(|a| common::PersonId::from(a)),
                 responsible_party_id: row
                     .responsible
                     .as_ref()
                     .and_then(|code| catalog.party_ids.get(code))
                     .or_else(|| catalog.postulants.get(&row.postulant))
-                    .map(|p| common::PartyId {
-                        value: p.to_string(),
-                    }),
+                    .map(|p| common::PartyId::from(p)),
                 list_position: row.list_position as u32,
                 approved_at: Some(timestamp(
                     row.approved_on

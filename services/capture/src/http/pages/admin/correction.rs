@@ -145,12 +145,8 @@ pub async fn apply(
         }
     };
     let request = pb::ApplyCorrectionRequest {
-        candidacy_id: Some(common::CandidacyId {
-            value: cx.candidacy.id.to_string(),
-        }),
-        person_id: Some(common::PersonId {
-            value: cx.person.to_string(),
-        }),
+        candidacy_id: Some(common::CandidacyId::from(cx.candidacy.id)),
+        person_id: Some(common::PersonId::from(cx.person)),
         request_reference: reference.clone(),
         reason,
         answers: to_proto_answers(answers),

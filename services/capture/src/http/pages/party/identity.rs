@@ -477,12 +477,8 @@ pub async fn post(
     }
     let now = Some(to_proto(Utc::now()));
     let request = pb::SubmitQuestionnaireRequest {
-        candidacy_id: Some(common::CandidacyId {
-            value: cx.candidacy.id.to_string(),
-        }),
-        person_id: Some(common::PersonId {
-            value: cx.person.to_string(),
-        }),
+        candidacy_id: Some(common::CandidacyId::from(cx.candidacy.id)),
+        person_id: Some(common::PersonId::from(cx.person)),
         definition_version: submitted.version,
         consents: Some(pb::Consents {
             processing_at: now,

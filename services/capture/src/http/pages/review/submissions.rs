@@ -65,7 +65,7 @@ pub async fn queue(
     let ids: Vec<Uuid> = items
         .iter()
         .filter_map(|i| i.dimensions.as_ref()?.candidacy_id.as_ref())
-        .filter_map(|c| Uuid::parse_str(&c.value).ok())
+        .filter_map(|c| c.uuid())
         .collect();
     let names: HashMap<Uuid, String> =
         match crate::domain::candidacies::holder_names(&state.pool, &ids).await {
@@ -81,7 +81,7 @@ pub async fn queue(
             let candidacy = d
                 .candidacy_id
                 .as_ref()
-                .and_then(|c| Uuid::parse_str(&c.value).ok())
+                .and_then(|c| c.uuid())
                 .unwrap_or_default();
             let at = conoceles_kit::proto_time::from_proto(i.submitted_at.as_ref()).unwrap_or(now);
             QueueLine {
