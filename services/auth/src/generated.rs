@@ -486,7 +486,7 @@ pub async fn mark_delivered(
                 party_id: Some(conoceles_proto::common::v1::PartyId::from(party_id)),
                 candidacy_ids: candidacies
                     .iter()
-                    .map(|c| conoceles_proto::common::v1::CandidacyId::from(c))
+                    .map(conoceles_proto::common::v1::CandidacyId::from)
                     .collect(),
                 delivered_at: Some(conoceles_kit::proto_time::to_proto(now)),
             },

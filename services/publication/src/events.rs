@@ -87,7 +87,7 @@ impl Profiles {
             .get_publishable_answers(with_bearer(
                 identity::GetPublishableAnswersRequest {
                     candidacy_id: Some(common::CandidacyId::from(candidacy)),
-                    person_id: person.map(|p| common::PersonId::from(p)),
+                    person_id: person.map(common::PersonId::from),
                 },
                 &token,
             ))

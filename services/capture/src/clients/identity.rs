@@ -53,10 +53,7 @@ impl IdentityClient {
     pub async fn submitted(&self, candidacies: &[Uuid]) -> Result<Vec<Uuid>, tonic::Status> {
         let request = self
             .own(pb::GetCompletionStatusRequest {
-                candidacy_ids: candidacies
-                    .iter()
-                    .map(|c| common::CandidacyId::from(c))
-                    .collect(),
+                candidacy_ids: candidacies.iter().map(common::CandidacyId::from).collect(),
             })
             .await?;
         let response = self

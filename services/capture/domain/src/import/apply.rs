@@ -506,13 +506,13 @@ async fn insert_new(
                     affirmative_action: row.affirmative_action.clone(),
                 }),
                 holder_id: Some(common::PersonId::from(holder_id)),
-                alternate_id: alternate_id.map(|a| common::PersonId::from(a)),
+                alternate_id: alternate_id.map(common::PersonId::from),
                 responsible_party_id: row
                     .responsible
                     .as_ref()
                     .and_then(|code| catalog.party_ids.get(code))
                     .or_else(|| catalog.postulants.get(&row.postulant))
-                    .map(|p| common::PartyId::from(p)),
+                    .map(common::PartyId::from),
                 list_position: row.list_position as u32,
                 approved_at: Some(timestamp(
                     row.approved_on
