@@ -279,9 +279,12 @@ async fn the_probes_that_once_got_through_are_held() {
     // M1: ten concurrent 7.8 MB photos from one party are refused while read, one at a time.
     let before = stack.capture.peak_rss_mib();
     let photo = format!("{capture}/api/v1/candidacies/{candidacy}/curricula/holder/photo");
+    // Their own client: a connection the server closed before the body was sent must not be
+    // handed to the next request from the pool.
+    let uploader = reqwest::Client::new();
     let uploads: Vec<_> = (0..10)
         .map(|_| {
-            let request = client
+            let request = uploader
                 .put(&photo)
                 .bearer_auth(&party_token)
                 .body(vec![0xFF_u8; 7_800_000]);

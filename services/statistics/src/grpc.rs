@@ -3,8 +3,6 @@
 //! (`publication`), and the General Council's reports for the back office (`capture` acting
 //! for an admin or statistician).
 
-use std::collections::HashMap;
-
 use conoceles_kit::access::layer::caller_of;
 use conoceles_kit::access::{Caller, Policy, Role, Rule};
 use conoceles_kit::error::{AppError, ErrorCode, FieldViolation};
@@ -13,8 +11,8 @@ use conoceles_proto::statistics::v1 as pb;
 use conoceles_proto::statistics::v1::statistics_service_server::StatisticsService;
 use tonic::{Request, Response, Status};
 
-use crate::api::{ApiState, compute, identity_tables};
 use crate::report::{self, Kind};
+use crate::service::{Statistics, TableQuery, compute, identity_tables};
 use crate::tables::{self, Table, is_public};
 
 const SERVICE: &str = "conoceles.statistics.v1.StatisticsService";
@@ -43,7 +41,7 @@ fn sees_all(caller: &Caller) -> bool {
 }
 
 pub struct StatisticsApi {
-    pub state: ApiState,
+    pub state: Statistics,
 }
 
 fn definition(d: tables::Definition) -> pb::TableDefinition {
@@ -103,10 +101,10 @@ impl StatisticsService for StatisticsApi {
                 AppError::new(ErrorCode::PermissionDenied, "Esa tabla no es pública.").into(),
             );
         }
-        let mut query: HashMap<String, String> = r.filters.into_iter().collect();
-        if let Some(at) = from_proto(r.at.as_ref()) {
-            query.insert("at".into(), at.to_rfc3339());
-        }
+        let query = TableQuery {
+            at: from_proto(r.at.as_ref()).map(|at| at.to_rfc3339()),
+            filters: r.filters.into_iter().collect(),
+        };
         Ok(Response::new(response(
             compute(&self.state, &r.name, &query).await?,
         )))
@@ -118,11 +116,8 @@ impl StatisticsService for StatisticsApi {
     ) -> Result<Response<pb::GetProgressReportResponse>, Status> {
         let r = request.into_inner();
         let kind = Kind::from_proto(r.kind).unwrap_or(Kind::Progress);
-        let mut query = HashMap::new();
-        if let Some(at) = from_proto(r.at.as_ref()) {
-            query.insert("at".to_string(), at.to_rfc3339());
-        }
-        let (at, tables) = report::tables(&self.state, &query).await?;
+        let at = from_proto(r.at.as_ref()).map(|at| at.to_rfc3339());
+        let (at, tables) = report::tables(&self.state, at.as_deref()).await?;
         let content = report::content(kind, at, &tables)?;
         let bytes =
             serde_json::to_vec(&content).map_err(|e| AppError::from(anyhow::Error::from(e)))?;
@@ -150,11 +145,8 @@ impl StatisticsService for StatisticsApi {
                 "Elija el tipo de informe.",
             )])
         })?;
-        let mut query = HashMap::new();
-        if let Some(at) = from_proto(r.at.as_ref()) {
-            query.insert("at".to_string(), at.to_rfc3339());
-        }
-        let stored = report::create(&self.state, kind, &query, by).await?;
+        let at = from_proto(r.at.as_ref()).map(|at| at.to_rfc3339());
+        let stored = report::create(&self.state, kind, at.as_deref(), by).await?;
         Ok(Response::new(pb::CreateReportResponse {
             report: Some(stored.summary()),
         }))

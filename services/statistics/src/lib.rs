@@ -7,6 +7,7 @@ pub mod cache;
 pub mod cli;
 pub mod grpc;
 pub mod report;
+pub mod service;
 pub mod sources;
 pub mod tables;
 
@@ -45,7 +46,7 @@ impl Application {
             },
         );
         consumer.declare_at_start().await;
-        let state = api::ApiState {
+        let state = service::Statistics {
             sources: sources::Sources {
                 capture: conoceles_kit::grpc::channel(&config.capture_url)?,
                 identity: conoceles_kit::grpc::channel(&config.identity_url)?,

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::api::{ApiState, compute, cut_off};
+use crate::service::{Statistics, TableQuery, compute, cut_off};
 use crate::tables::{self, COMPLIANCE, Table};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,13 +79,13 @@ const TABLES: [&str; 4] = [
     COMPLIANCE,
 ];
 
-/// The report's tables at the cut-off `query["at"]` (absent: now), with that cut-off.
+/// The report's tables at the cut-off `at` (absent: now), with that cut-off.
 pub async fn tables(
-    state: &ApiState,
-    query: &HashMap<String, String>,
+    state: &Statistics,
+    at: Option<&str>,
 ) -> Result<(DateTime<Utc>, Vec<Table>), AppError> {
-    let (at, _) = cut_off(query)?;
-    let fixed = HashMap::from([("at".to_string(), at.to_rfc3339())]);
+    let (at, _) = cut_off(at)?;
+    let fixed = TableQuery::at(at);
     let mut parts = Vec::new();
     for name in TABLES {
         parts.push(compute(state, name, &fixed).await?);
@@ -99,13 +99,9 @@ pub fn content(kind: Kind, at: DateTime<Utc>, tables: &[Table]) -> Result<Value,
     Ok(json!({ "kind": kind.as_str(), "title": kind.title(), "cut_off": at, "tables": parts }))
 }
 
-/// The report's content at the cut-off `query["at"]` (absent: now).
-pub async fn produce(
-    state: &ApiState,
-    kind: Kind,
-    query: &HashMap<String, String>,
-) -> Result<Value, AppError> {
-    let (at, tables) = tables(state, query).await?;
+/// The report's content at the cut-off `at` (absent: now).
+pub async fn produce(state: &Statistics, kind: Kind, at: Option<&str>) -> Result<Value, AppError> {
+    let (at, tables) = tables(state, at).await?;
     content(kind, at, &tables)
 }
 
@@ -135,12 +131,12 @@ impl Stored {
 
 /// Produces the report and stores it with its hash.
 pub async fn create(
-    state: &ApiState,
+    state: &Statistics,
     kind: Kind,
-    query: &HashMap<String, String>,
+    at: Option<&str>,
     created_by: Option<Uuid>,
 ) -> Result<Stored, AppError> {
-    let content = produce(state, kind, query).await?;
+    let content = produce(state, kind, at).await?;
     let bytes = serde_json::to_vec(&content).map_err(anyhow::Error::from)?;
     let stored = Stored {
         id: Uuid::now_v7(),

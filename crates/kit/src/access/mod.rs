@@ -19,7 +19,7 @@ pub use layer::{GrpcAccessLayer, PersonSessions};
 pub use policy::{Denied, Policy, Rule};
 pub use role::{Actor, Caller, Role};
 pub use token::{Claims, TokenSigner};
-pub use tokens::{TokenSource, with_bearer};
+pub use tokens::{Peer, TokenSource, with_bearer};
 
 /// The gRPC routes every service serves to anyone (health and reflection).
 pub fn is_infrastructure_route(path: &str) -> bool {

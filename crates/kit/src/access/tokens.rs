@@ -126,3 +126,44 @@ pub fn with_bearer<T>(message: T, token: &str) -> tonic::Request<T> {
     crate::telemetry::propagation::inject_grpc(request.metadata_mut());
     request
 }
+
+/// One peer a service calls, with where its tokens come from: every typed client holds one
+/// instead of its own token plumbing. `own` attaches the calling service's own token (cached);
+/// `acting` one minted on behalf of the person whose session it is.
+#[derive(Clone)]
+pub struct Peer {
+    audience: crate::ServiceName,
+    tokens: std::sync::Arc<TokenSource>,
+}
+
+impl Peer {
+    pub fn new(audience: crate::ServiceName, tokens: std::sync::Arc<TokenSource>) -> Self {
+        Self { audience, tokens }
+    }
+
+    /// `message` with the calling service's own token for this peer.
+    pub async fn own<T>(&self, message: T) -> Result<tonic::Request<T>, tonic::Status> {
+        self.tokens
+            .own_request(self.audience.as_str(), message)
+            .await
+    }
+
+    /// `message` with a token for this peer on behalf of the person whose session this is.
+    pub async fn acting<T>(
+        &self,
+        session_token: &str,
+        message: T,
+    ) -> Result<tonic::Request<T>, tonic::Status> {
+        self.tokens
+            .acting_request(self.audience.as_str(), session_token, message)
+            .await
+    }
+
+    /// A token for this peer on behalf of the person whose session this is (for calls that
+    /// stream or build their request themselves).
+    pub async fn acting_token(&self, session_token: &str) -> Result<String, tonic::Status> {
+        self.tokens
+            .acting_token(self.audience.as_str(), session_token)
+            .await
+    }
+}

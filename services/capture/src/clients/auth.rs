@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use conoceles_kit::access::{TokenSource, with_bearer};
+use conoceles_kit::ServiceName;
+use conoceles_kit::access::{Peer, TokenSource};
 use conoceles_proto::auth::v1 as pb;
 use conoceles_proto::auth::v1::auth_service_client::AuthServiceClient;
 use tonic::transport::Channel;
@@ -11,39 +12,15 @@ use tonic::transport::Channel;
 #[derive(Clone)]
 pub struct AuthClient {
     client: AuthServiceClient<Channel>,
-    tokens: Arc<TokenSource>,
-}
-
-const AUDIENCE: &str = "auth";
-
-fn unavailable(e: anyhow::Error) -> tonic::Status {
-    tracing::error!(error = %format!("{e:#}"), "cannot obtain a token for auth");
-    tonic::Status::unavailable("El servicio de cuentas no está disponible.")
+    peer: Peer,
 }
 
 impl AuthClient {
     pub fn new(channel: Channel, tokens: Arc<TokenSource>) -> Self {
         Self {
             client: AuthServiceClient::new(channel),
-            tokens,
+            peer: Peer::new(ServiceName::Auth, tokens),
         }
-    }
-
-    async fn own<T>(&self, message: T) -> Result<tonic::Request<T>, tonic::Status> {
-        let token = self
-            .tokens
-            .service_token(AUDIENCE)
-            .await
-            .map_err(unavailable)?;
-        Ok(with_bearer(message, &token))
-    }
-
-    async fn acting<T>(
-        &self,
-        session: &str,
-        message: T,
-    ) -> Result<tonic::Request<T>, tonic::Status> {
-        self.tokens.acting_request(AUDIENCE, session, message).await
     }
 
     pub async fn login(
@@ -53,6 +30,7 @@ impl AuthClient {
         address: &str,
     ) -> Result<pb::LoginResponse, tonic::Status> {
         let request = self
+            .peer
             .own(pb::LoginRequest {
                 email: email.into(),
                 password: password.into(),
@@ -64,6 +42,7 @@ impl AuthClient {
 
     pub async fn logout(&self, session: &str) -> Result<(), tonic::Status> {
         let request = self
+            .peer
             .own(pb::LogoutRequest {
                 session_token: session.into(),
             })
@@ -77,6 +56,7 @@ impl AuthClient {
         session: &str,
     ) -> Result<pb::ResolveSessionResponse, tonic::Status> {
         let request = self
+            .peer
             .own(pb::ResolveSessionRequest {
                 session_token: session.into(),
             })
@@ -96,6 +76,7 @@ impl AuthClient {
         new: &str,
     ) -> Result<pb::ChangePasswordResponse, tonic::Status> {
         let request = self
+            .peer
             .own(pb::ChangePasswordRequest {
                 session_token: session.into(),
                 current_password: current.into(),
@@ -116,6 +97,7 @@ impl AuthClient {
         page_token: &str,
     ) -> Result<pb::ListAccountsResponse, tonic::Status> {
         let request = self
+            .peer
             .acting(
                 session,
                 pb::ListAccountsRequest {
@@ -140,7 +122,7 @@ impl AuthClient {
         session: &str,
         message: pb::CreateAccountRequest,
     ) -> Result<pb::CreateAccountResponse, tonic::Status> {
-        let request = self.acting(session, message).await?;
+        let request = self.peer.acting(session, message).await?;
         Ok(self
             .client
             .clone()
@@ -160,6 +142,7 @@ impl AuthClient {
         });
         if lock {
             let request = self
+                .peer
                 .acting(
                     session,
                     pb::LockAccountRequest {
@@ -171,6 +154,7 @@ impl AuthClient {
             self.client.clone().lock_account(request).await?;
         } else {
             let request = self
+                .peer
                 .acting(session, pb::UnlockAccountRequest { account_id: id })
                 .await?;
             self.client.clone().unlock_account(request).await?;
@@ -184,6 +168,7 @@ impl AuthClient {
         account_id: &str,
     ) -> Result<String, tonic::Status> {
         let request = self
+            .peer
             .acting(
                 session,
                 pb::ResetPasswordRequest {
@@ -207,7 +192,7 @@ impl AuthClient {
         session: &str,
         message: pb::ChangeRoleRequest,
     ) -> Result<pb::ChangeRoleResponse, tonic::Status> {
-        let request = self.acting(session, message).await?;
+        let request = self.peer.acting(session, message).await?;
         Ok(self.client.clone().change_role(request).await?.into_inner())
     }
 
@@ -217,6 +202,7 @@ impl AuthClient {
         only_late: bool,
     ) -> Result<Vec<pb::GeneratedAccount>, tonic::Status> {
         let request = self
+            .peer
             .acting(
                 session,
                 pb::ListGeneratedAccountsRequest {
@@ -240,6 +226,7 @@ impl AuthClient {
         party_id: &str,
     ) -> Result<pb::IssueCredentialSheetResponse, tonic::Status> {
         let request = self
+            .peer
             .acting(
                 session,
                 pb::IssueCredentialSheetRequest {
@@ -263,6 +250,7 @@ impl AuthClient {
         party_id: &str,
     ) -> Result<u32, tonic::Status> {
         let request = self
+            .peer
             .acting(
                 session,
                 pb::MarkCredentialsDeliveredRequest {

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use conoceles_identity_questionnaire::Definition;
-use conoceles_kit::access::{TokenSource, with_bearer};
+use conoceles_kit::ServiceName;
+use conoceles_kit::access::{Peer, TokenSource, with_bearer};
 use conoceles_proto::common::v1 as common;
 use conoceles_proto::identity::v1 as pb;
 use conoceles_proto::identity::v1::identity_service_client::IdentityServiceClient;
@@ -15,25 +16,20 @@ use uuid::Uuid;
 #[derive(Clone)]
 pub struct IdentityClient {
     client: IdentityServiceClient<Channel>,
-    tokens: Arc<TokenSource>,
+    peer: Peer,
 }
-
-const AUDIENCE: &str = "identity";
 
 impl IdentityClient {
     pub fn new(channel: Channel, tokens: Arc<TokenSource>) -> Self {
         Self {
             client: IdentityServiceClient::new(channel),
-            tokens,
+            peer: Peer::new(ServiceName::Identity, tokens),
         }
-    }
-
-    async fn own<T>(&self, message: T) -> Result<tonic::Request<T>, tonic::Status> {
-        self.tokens.own_request(AUDIENCE, message).await
     }
 
     pub async fn definition(&self, election: Uuid) -> Result<(u32, Definition), tonic::Status> {
         let request = self
+            .peer
             .own(pb::GetDefinitionRequest {
                 election_id: Some(common::ElectionId::from(election)),
             })
@@ -52,6 +48,7 @@ impl IdentityClient {
     /// Persons of the candidacies whose questionnaire was submitted.
     pub async fn submitted(&self, candidacies: &[Uuid]) -> Result<Vec<Uuid>, tonic::Status> {
         let request = self
+            .peer
             .own(pb::GetCompletionStatusRequest {
                 candidacy_ids: candidacies.iter().map(common::CandidacyId::from).collect(),
             })
@@ -75,7 +72,7 @@ impl IdentityClient {
         session: &str,
         request: pb::SubmitQuestionnaireRequest,
     ) -> Result<pb::SubmitQuestionnaireResponse, tonic::Status> {
-        let token = self.tokens.acting_token(AUDIENCE, session).await?;
+        let token = self.peer.acting_token(session).await?;
         Ok(self
             .client
             .clone()
@@ -90,7 +87,7 @@ impl IdentityClient {
         session: &str,
         request: pb::ApplyCorrectionRequest,
     ) -> Result<pb::ApplyCorrectionResponse, tonic::Status> {
-        let token = self.tokens.acting_token(AUDIENCE, session).await?;
+        let token = self.peer.acting_token(session).await?;
         Ok(self
             .client
             .clone()

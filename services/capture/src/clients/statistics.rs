@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use conoceles_kit::access::TokenSource;
+use conoceles_kit::ServiceName;
+use conoceles_kit::access::{Peer, TokenSource};
 use conoceles_proto::statistics::v1 as pb;
 use conoceles_proto::statistics::v1::statistics_service_client::StatisticsServiceClient;
 use tonic::transport::Channel;
@@ -11,17 +12,15 @@ use tonic::transport::Channel;
 #[derive(Clone)]
 pub struct StatisticsClient {
     client: StatisticsServiceClient<Channel>,
-    tokens: Arc<TokenSource>,
+    peer: Peer,
 }
-
-const AUDIENCE: &str = "statistics";
 
 impl StatisticsClient {
     pub fn new(channel: Channel, tokens: Arc<TokenSource>) -> Self {
         Self {
             client: StatisticsServiceClient::new(channel)
                 .max_decoding_message_size(32 * 1024 * 1024),
-            tokens,
+            peer: Peer::new(ServiceName::Statistics, tokens),
         }
     }
 
@@ -32,9 +31,8 @@ impl StatisticsClient {
         at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<pb::ReportSummary, tonic::Status> {
         let request = self
-            .tokens
-            .acting_request(
-                AUDIENCE,
+            .peer
+            .acting(
                 session,
                 pb::CreateReportRequest {
                     kind: kind as i32,
@@ -52,10 +50,7 @@ impl StatisticsClient {
     }
 
     pub async fn list(&self, session: &str) -> Result<Vec<pb::ReportSummary>, tonic::Status> {
-        let request = self
-            .tokens
-            .acting_request(AUDIENCE, session, pb::ListReportsRequest {})
-            .await?;
+        let request = self.peer.acting(session, pb::ListReportsRequest {}).await?;
         Ok(self
             .client
             .clone()
@@ -72,9 +67,8 @@ impl StatisticsClient {
         format: pb::ReportFormat,
     ) -> Result<pb::GetReportResponse, tonic::Status> {
         let request = self
-            .tokens
-            .acting_request(
-                AUDIENCE,
+            .peer
+            .acting(
                 session,
                 pb::GetReportRequest {
                     id: id.into(),

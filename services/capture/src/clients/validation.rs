@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use conoceles_kit::access::TokenSource;
+use conoceles_kit::ServiceName;
+use conoceles_kit::access::{Peer, TokenSource};
 use conoceles_proto::common::v1 as common;
 use conoceles_proto::validation::v1 as pb;
 use conoceles_proto::validation::v1::validation_service_client::ValidationServiceClient;
@@ -11,16 +12,14 @@ use tonic::transport::Channel;
 #[derive(Clone)]
 pub struct ValidationClient {
     client: ValidationServiceClient<Channel>,
-    tokens: Arc<TokenSource>,
+    peer: Peer,
 }
-
-const AUDIENCE: &str = "validation";
 
 impl ValidationClient {
     pub fn new(channel: Channel, tokens: Arc<TokenSource>) -> Self {
         Self {
             client: ValidationServiceClient::new(channel),
-            tokens,
+            peer: Peer::new(ServiceName::Validation, tokens),
         }
     }
 
@@ -31,14 +30,11 @@ impl ValidationClient {
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<pb::GetComplianceResponse, tonic::Status> {
         let request = self
-            .tokens
-            .own_request(
-                AUDIENCE,
-                pb::GetComplianceRequest {
-                    election_id: None,
-                    at: Some(conoceles_kit::proto_time::to_proto(at)),
-                },
-            )
+            .peer
+            .own(pb::GetComplianceRequest {
+                election_id: None,
+                at: Some(conoceles_kit::proto_time::to_proto(at)),
+            })
             .await?;
         Ok(self
             .client
@@ -46,14 +42,6 @@ impl ValidationClient {
             .get_compliance(request)
             .await?
             .into_inner())
-    }
-
-    async fn acting<T>(
-        &self,
-        session: &str,
-        message: T,
-    ) -> Result<tonic::Request<T>, tonic::Status> {
-        self.tokens.acting_request(AUDIENCE, session, message).await
     }
 
     pub async fn queue(
@@ -65,6 +53,7 @@ impl ValidationClient {
         submitted_before: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Vec<pb::ReviewItem>, tonic::Status> {
         let request = self
+            .peer
             .acting(
                 session,
                 pb::ListReviewQueueRequest {
@@ -95,6 +84,7 @@ impl ValidationClient {
         submission: &str,
     ) -> Result<pb::ReviewItem, tonic::Status> {
         let request = self
+            .peer
             .acting(
                 session,
                 pb::GetReviewRequest {
@@ -118,6 +108,7 @@ impl ValidationClient {
         round: u32,
     ) -> Result<(), tonic::Status> {
         let request = self
+            .peer
             .acting(
                 session,
                 pb::ApproveRequest {
@@ -138,6 +129,7 @@ impl ValidationClient {
         observations: Vec<(String, String)>,
     ) -> Result<(), tonic::Status> {
         let request = self
+            .peer
             .acting(
                 session,
                 pb::ObserveRequest {

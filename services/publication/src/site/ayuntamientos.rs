@@ -9,10 +9,11 @@ use http::StatusCode;
 use sqlx::Row;
 
 use super::SiteState;
-use super::pages::{message, open_election, render};
+use super::pages::open_election;
 use super::views::{
     AyuntamientoPage, AyuntamientosPage, SlateComparePage, SlatePosition, SlateView,
 };
+use super::views::{message, render};
 use crate::model::position_label;
 
 fn unavailable() -> Response {

@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use super::SiteState;
 use super::open_data_files::{COLUMNS, public_json};
-use super::pages::{open_election, render};
+use super::pages::open_election;
 use super::views::DataPage;
+use super::views::render;
 use crate::model::{self, Filters};
 
 pub async fn page(State(state): State<SiteState>) -> Response {

@@ -1,10 +1,9 @@
 //! The pages: home ("who runs where I vote"), the list with filters in the declared neutral
 //! order, a profile, the comparison of up to four candidacies of one contest.
 
-use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use http::{StatusCode, header};
 use serde_json::Value;
@@ -14,31 +13,6 @@ use super::SiteState;
 use super::views::*;
 use crate::listing::Column;
 use crate::model::{self, Election, Filters, PAGE_SIZE};
-
-pub fn render(status: StatusCode, page: &impl Template) -> Response {
-    match page.render() {
-        Ok(html) => (
-            status,
-            [(header::CACHE_CONTROL, "public, max-age=30")],
-            Html(html),
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
-}
-
-pub fn message(status: StatusCode, title: &str, message: &str) -> Response {
-    render(
-        status,
-        &MessagePage {
-            title: title.into(),
-            message: message.into(),
-        },
-    )
-}
 
 pub async fn not_found() -> Response {
     message(

@@ -98,7 +98,7 @@ pub struct Start {
 pub async fn start(State(state): State<super::SiteState>, Query(start): Query<Start>) -> Response {
     let preview = &state.preview;
     let refused = || {
-        super::pages::message(
+        super::views::message(
             StatusCode::FORBIDDEN,
             "Vista previa",
             "El enlace de vista previa no es válido o ya venció. Ábralo de nuevo desde la administración.",

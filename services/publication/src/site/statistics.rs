@@ -18,8 +18,9 @@ use http::StatusCode;
 use tonic::transport::Channel;
 
 use super::SiteState;
-use super::pages::{message, open_election, render};
+use super::pages::open_election;
 use super::views::{Bar, GroupTable, ProgressLine, StatisticsPage};
+use super::views::{message, render};
 
 /// Where the public figures come from.
 pub struct Sources {

@@ -1,8 +1,37 @@
 //! Page models of the citizens' site (askama templates in `templates/`).
 
 use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+use http::{StatusCode, header};
 
 use crate::model::{Filters, Listed};
+
+/// Renders a page model, cacheable for 30 seconds; a template error is an internal error.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (
+            status,
+            [(header::CACHE_CONTROL, "public, max-age=30")],
+            Html(html),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The message page: a title and one paragraph.
+pub fn message(status: StatusCode, title: &str, message: &str) -> Response {
+    render(
+        status,
+        &MessagePage {
+            title: title.into(),
+            message: message.into(),
+        },
+    )
+}
 
 #[derive(Template)]
 #[template(path = "message.html")]
