@@ -268,6 +268,90 @@ impl Definition {
     }
 }
 
+/// Who reads an answer: the person who gave it (the verification screen, in the first person) or
+/// the public (a published answer, in the third).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    Answerer,
+    Public,
+}
+
+impl Question {
+    /// The answer as people read it: the chosen options' labels, the text written, or that the
+    /// person preferred not to answer, in the reader's voice.
+    pub fn answer_text(&self, answer: &StoredAnswer, reader: Reader) -> String {
+        if answer.declined {
+            return match reader {
+                Reader::Answerer => "Prefiero no contestar",
+                Reader::Public => "Prefirió no contestar",
+            }
+            .into();
+        }
+        if self.kind == Kind::Text {
+            return answer.free_text.clone();
+        }
+        self.options
+            .iter()
+            .filter(|o| answer.option_ids.contains(&o.id))
+            .map(|o| o.label.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Definition {
+    /// The answered questions in the definition's order, as (question, answer) texts.
+    pub fn shown(
+        &self,
+        answers: &BTreeMap<String, StoredAnswer>,
+        reader: Reader,
+    ) -> Vec<(String, String)> {
+        self.questions
+            .iter()
+            .filter_map(|q| {
+                let answer = answers.get(&q.id)?;
+                Some((q.text.clone(), q.answer_text(answer, reader)))
+            })
+            .collect()
+    }
+}
+
+/// Answers as `identity`'s gRPC messages carry them, and back: the one conversion each way.
+pub mod wire {
+    use std::collections::BTreeMap;
+
+    use conoceles_proto::identity::v1::Answer;
+
+    use super::StoredAnswer;
+
+    pub fn to_proto(answers: BTreeMap<String, StoredAnswer>) -> Vec<Answer> {
+        answers
+            .into_iter()
+            .map(|(question_id, a)| Answer {
+                question_id,
+                option_ids: a.option_ids,
+                free_text: a.free_text,
+                declined: a.declined,
+            })
+            .collect()
+    }
+
+    pub fn from_proto(list: Vec<Answer>) -> BTreeMap<String, StoredAnswer> {
+        list.into_iter()
+            .map(|a| {
+                (
+                    a.question_id,
+                    StoredAnswer {
+                        option_ids: a.option_ids,
+                        free_text: a.free_text,
+                        declined: a.declined,
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,5 +463,36 @@ mod tests {
             {"id":"b","text":"B","type":"text","max_chars":10,"when":{"question":"a","option":"yes"}},
             {"id":"a","text":"A","type":"single","options":[{"id":"yes","label":"Sí"}]}]}"#;
         assert!(Definition::parse(bad_condition).is_err());
+    }
+
+    #[test]
+    fn answers_read_in_the_readers_voice_and_cross_the_wire_unchanged() {
+        let definition = Definition::default_topics();
+        let mut answers = BTreeMap::new();
+        let first = &definition.questions[0];
+        answers.insert(
+            first.id.clone(),
+            StoredAnswer {
+                declined: true,
+                ..StoredAnswer::default()
+            },
+        );
+        assert_eq!(
+            definition.shown(&answers, Reader::Answerer),
+            vec![(first.text.clone(), "Prefiero no contestar".to_string())]
+        );
+        assert_eq!(
+            definition.shown(&answers, Reader::Public)[0].1,
+            "Prefirió no contestar"
+        );
+        let chosen = first.options.first().cloned();
+        if let Some(option) = chosen {
+            let picked = StoredAnswer {
+                option_ids: vec![option.id.clone()],
+                ..StoredAnswer::default()
+            };
+            assert_eq!(first.answer_text(&picked, Reader::Public), option.label);
+        }
+        assert_eq!(wire::from_proto(wire::to_proto(answers.clone())), answers);
     }
 }

@@ -12,8 +12,7 @@ use conoceles_proto::identity::v1::identity_service_server::IdentityService;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::definition::StoredAnswer;
-use crate::store::{Answers, Consents, Correction, Identity, Submission};
+use crate::store::{Consents, Correction, Identity, Submission};
 
 pub struct IdentityApi {
     pub identity: Identity,
@@ -28,33 +27,6 @@ fn id(field: &str, value: Option<&str>) -> Result<Uuid, Status> {
         )])
         .into()
     })
-}
-
-fn answers_in(list: Vec<pb::Answer>) -> Answers {
-    list.into_iter()
-        .map(|a| {
-            (
-                a.question_id,
-                StoredAnswer {
-                    option_ids: a.option_ids,
-                    free_text: a.free_text,
-                    declined: a.declined,
-                },
-            )
-        })
-        .collect()
-}
-
-fn answers_out(answers: Answers) -> Vec<pb::Answer> {
-    answers
-        .into_iter()
-        .map(|(question_id, a)| pb::Answer {
-            question_id,
-            option_ids: a.option_ids,
-            free_text: a.free_text,
-            declined: a.declined,
-        })
-        .collect()
 }
 
 #[tonic::async_trait]
@@ -104,7 +76,7 @@ impl IdentityService for IdentityApi {
                         publication_at: from_proto(consents.publication_at.as_ref()),
                         statistics_at: from_proto(consents.statistics_at.as_ref()),
                     },
-                    answers: answers_in(r.answers),
+                    answers: conoceles_identity_questionnaire::wire::from_proto(r.answers),
                 },
                 Utc::now(),
             )
@@ -185,7 +157,7 @@ impl IdentityService for IdentityApi {
             .await?;
         Ok(Response::new(pb::GetPublishableAnswersResponse {
             affirmative_action,
-            answers: answers_out(answers),
+            answers: conoceles_identity_questionnaire::wire::to_proto(answers),
         }))
     }
 
@@ -254,7 +226,7 @@ impl IdentityService for IdentityApi {
                     person,
                     reference: r.request_reference,
                     reason: r.reason,
-                    answers: answers_in(r.answers),
+                    answers: conoceles_identity_questionnaire::wire::from_proto(r.answers),
                 },
                 Utc::now(),
             )

@@ -117,25 +117,11 @@ impl Profiles {
             .map_err(transient)?
             .into_inner();
         let definition = Definition::parse(&definition.definition_json).map_err(transient)?;
+        let answers = conoceles_identity_questionnaire::wire::from_proto(answers);
         let shown: Vec<Value> = definition
-            .questions
-            .iter()
-            .filter_map(|q| {
-                let a = answers.iter().find(|a| a.question_id == q.id)?;
-                let text = if a.declined {
-                    "Prefirió no contestar".to_string()
-                } else if !a.free_text.is_empty() {
-                    a.free_text.clone()
-                } else {
-                    q.options
-                        .iter()
-                        .filter(|o| a.option_ids.contains(&o.id))
-                        .map(|o| o.label.clone())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                Some(json!({ "question": q.text, "answer": text }))
-            })
+            .shown(&answers, conoceles_identity_questionnaire::Reader::Public)
+            .into_iter()
+            .map(|(question, answer)| json!({ "question": question, "answer": answer }))
             .collect();
         Ok(Value::Array(shown))
     }

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::domain::election::local;
 use crate::http::PageError;
 use crate::http::layout::{MessagePage, Nav, render};
-use crate::http::pages::party::identity::{Context, context, parse, questions, to_proto_answers};
+use crate::http::pages::party::identity::{Context, context, parse, questions};
 use crate::http::pages::party::views::CorrectionPage;
 use crate::http::session::{SessionInfo, csrf_matches};
 use crate::http::{FrontState, PAGE_EXPIRED};
@@ -149,7 +149,7 @@ pub async fn apply(
         person_id: Some(common::PersonId::from(cx.person)),
         request_reference: reference.clone(),
         reason,
-        answers: to_proto_answers(answers),
+        answers: conoceles_identity_questionnaire::wire::to_proto(answers),
     };
     Ok(
         match state.identity.correct(&session.token, request).await {

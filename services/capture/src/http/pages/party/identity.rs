@@ -119,19 +119,6 @@ pub(crate) fn parse(definition: &Definition, pairs: Vec<(String, String)>) -> Su
     s
 }
 
-/// Checked answers as `identity` takes them.
-pub(crate) fn to_proto_answers(answers: BTreeMap<String, StoredAnswer>) -> Vec<pb::Answer> {
-    answers
-        .into_iter()
-        .map(|(question_id, a)| pb::Answer {
-            question_id,
-            option_ids: a.option_ids,
-            free_text: a.free_text,
-            declined: a.declined,
-        })
-        .collect()
-}
-
 pub(crate) fn questions(
     definition: &Definition,
     s: &Submitted,
@@ -427,26 +414,7 @@ pub async fn post(
         }
     };
     if action != "enviar" {
-        let items = definition
-            .questions
-            .iter()
-            .filter_map(|q| {
-                let a = answers.get(&q.id)?;
-                let shown = if a.declined {
-                    "Prefiero no contestar".to_string()
-                } else if q.kind == Kind::Text {
-                    a.free_text.clone()
-                } else {
-                    q.options
-                        .iter()
-                        .filter(|o| a.option_ids.contains(&o.id))
-                        .map(|o| o.label.clone())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                Some((q.text.clone(), shown))
-            })
-            .collect();
+        let items = definition.shown(&answers, conoceles_identity_questionnaire::Reader::Answerer);
         return Ok(render(
             StatusCode::OK,
             &IdentityCheckPage {
@@ -485,7 +453,7 @@ pub async fn post(
             publication_at: if submitted.publication { now } else { None },
             statistics_at: if submitted.statistics { now } else { None },
         }),
-        answers: to_proto_answers(answers),
+        answers: conoceles_identity_questionnaire::wire::to_proto(answers),
     };
     Ok(match state.identity.submit(&session.token, request).await {
         Ok(receipt) => {

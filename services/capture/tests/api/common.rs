@@ -1,7 +1,6 @@
 //! The test stack shared by the front and capture tests: `auth` and `capture` started for real
 //! on free ports, each with its own database, against the real PostgreSQL, Redis and RabbitMQ;
 //! and a minimal browser.
-#![allow(dead_code)]
 
 use base64::Engine;
 use std::collections::HashMap;

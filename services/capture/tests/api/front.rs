@@ -1,9 +1,7 @@
 //! The capture front's login, password and account screens, with `auth` and `capture` started
 //! for real on free ports, each with its own database, against the real PostgreSQL and Redis.
 
-mod common;
-
-use common::*;
+use crate::common::{self, *};
 use conoceles_kit::access::{DENIED_MARKER, Role};
 use conoceles_kit::testing::{self, TestDatabase};
 use reqwest::StatusCode;
@@ -808,13 +806,13 @@ async fn an_admin_creates_an_election_and_loads_its_catalogs_from_csv() {
         ("cargos", good_offices.as_bytes().to_vec()),
         (
             "distritos",
-            include_bytes!("../demo/distritos.csv").to_vec(),
+            include_bytes!("../../demo/distritos.csv").to_vec(),
         ),
         (
             "listas",
             "clave,nombre\nRP,Lista estatal\n".as_bytes().to_vec(),
         ),
-        ("partidos", include_bytes!("../demo/partidos.csv").to_vec()),
+        ("partidos", include_bytes!("../../demo/partidos.csv").to_vec()),
     ];
     for (kind, file) in files {
         let result = admin
@@ -829,7 +827,7 @@ async fn an_admin_creates_an_election_and_loads_its_catalogs_from_csv() {
         .text("csrf", import.hidden("csrf"))
         .part(
             "archivo",
-            reqwest::multipart::Part::bytes(include_bytes!("../demo/candidaturas.csv").to_vec())
+            reqwest::multipart::Part::bytes(include_bytes!("../../demo/candidaturas.csv").to_vec())
                 .file_name("candidaturas.csv"),
         );
     let previewed = admin.multipart("/admin/importar", form).await;

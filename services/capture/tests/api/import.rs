@@ -180,7 +180,7 @@ async fn a_different_person_in_a_seat_is_a_substitution_and_a_corrected_sex_an_u
     let (db, pool) = database().await;
     seed(&pool).await.unwrap();
     let catalog = election::catalog(&pool, DEMO_ELECTION).await.unwrap();
-    let demo = include_str!("../demo/candidaturas.csv");
+    let demo = include_str!("../../demo/candidaturas.csv");
     let first_row = demo.lines().nth(1).unwrap();
     let mut fields: Vec<&str> = first_row.split(',').collect();
     let replaced = fields[6].to_string();
@@ -311,7 +311,7 @@ async fn cancelled_rows_coalition_agreements_approval_dates_and_one_person_one_s
         "{},fecha_aprobacion,estatus,partido_responsable\n",
         HEADER.trim_end()
     );
-    let demo = include_str!("../demo/candidaturas.csv");
+    let demo = include_str!("../../demo/candidaturas.csv");
     // The coalition's candidacy of district 01 cancelled, and a new one registered in its
     // seat, assigned by the agreement to PAN and approved on 30 November.
     let first = demo.lines().nth(1).unwrap();

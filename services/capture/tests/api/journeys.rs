@@ -2,11 +2,9 @@
 //! receipt; the event reaches the broker; scope, the capture window and photo checks hold — in
 //! the pages and in the JSON API.
 
-mod common;
-
 use std::io::Cursor;
 
-use common::*;
+use crate::common::{self, *};
 use conoceles_kit::access::Role;
 use conoceles_kit::testing;
 use reqwest::{Method, StatusCode};
@@ -2573,7 +2571,7 @@ async fn statistics_count_a_known_dataset_now_and_as_of_an_earlier_cut_off() {
     );
 
     // The statistician's session of docs/statistics.md runs as written.
-    let doc = include_str!("../../../docs/statistics.md");
+    let doc = include_str!("../../../../docs/statistics.md");
     let session_code = doc
         .split("```python\n")
         .nth(1)
