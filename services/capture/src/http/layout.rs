@@ -63,3 +63,45 @@ impl MessagePage {
         }
     }
 }
+
+/// The header of a person with `role`, for the render tests of every audience's pages.
+#[cfg(test)]
+pub(crate) fn nav_for_tests(role: Role) -> Nav {
+    Nav::of(&SessionInfo {
+        token: "t".into(),
+        csrf_token: "token-de-la-sesion".into(),
+        email: "persona@iec.org.mx".into(),
+        role,
+        must_change_password: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_page_escapes_its_text_and_shows_who_is_logged_in() {
+        let html = MessagePage {
+            nav: Some(nav_for_tests(Role::Party)),
+            message: "<script>alert(1)</script> Listo".into(),
+        }
+        .render()
+        .unwrap();
+        assert!(html.contains("<html lang=\"es-MX\">"));
+        assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"));
+        assert!(!html.contains("<script>alert(1)</script>"));
+        assert!(html.contains("persona@iec.org.mx") && html.contains("Cerrar sesión"));
+        assert!(html.contains("name=\"csrf\" value=\"token-de-la-sesion\""));
+        // A party's header offers capture, not the unit's administration.
+        assert!(html.contains("href=\"/captura\"") && !html.contains("href=\"/admin/cuentas\""));
+
+        let anonymous = MessagePage {
+            nav: None,
+            message: "Aviso".into(),
+        }
+        .render()
+        .unwrap();
+        assert!(!anonymous.contains("Cerrar sesión"));
+    }
+}

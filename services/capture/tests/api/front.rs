@@ -812,7 +812,10 @@ async fn an_admin_creates_an_election_and_loads_its_catalogs_from_csv() {
             "listas",
             "clave,nombre\nRP,Lista estatal\n".as_bytes().to_vec(),
         ),
-        ("partidos", include_bytes!("../../demo/partidos.csv").to_vec()),
+        (
+            "partidos",
+            include_bytes!("../../demo/partidos.csv").to_vec(),
+        ),
     ];
     for (kind, file) in files {
         let result = admin

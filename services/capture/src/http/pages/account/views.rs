@@ -42,3 +42,48 @@ pub struct HelpPage {
     pub nav: Option<Nav>,
     pub manual: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_login_form_keeps_the_email_escaped_and_lists_its_problems() {
+        let html = LoginPage {
+            nav: None,
+            csrf: "c".into(),
+            email: "a\"><b>@x.mx".into(),
+            next: "/captura".into(),
+            errors: vec!["Correo o contraseña incorrectos.".into()],
+        }
+        .render()
+        .unwrap();
+        assert!(
+            html.contains("Revise lo siguiente")
+                && html.contains("Correo o contraseña incorrectos.")
+        );
+        assert!(!html.contains("a\"><b>@x.mx"), "the typed email is escaped");
+        assert!(html.contains("name=\"siguiente\" value=\"/captura\""));
+        assert!(html.contains("autocomplete=\"current-password\""));
+    }
+
+    #[test]
+    fn a_forced_password_change_says_why_and_shows_the_rule() {
+        let html = PasswordPage {
+            nav: None,
+            csrf: "c".into(),
+            forced: true,
+            done: false,
+            errors: Vec::new(),
+            rule: conoceles_kit::PASSWORD_RULE,
+        }
+        .render()
+        .unwrap();
+        assert!(html.contains("cambie la contraseña que recibió antes de continuar"));
+        assert!(html.contains(conoceles_kit::PASSWORD_RULE));
+        assert!(
+            !html.contains("Revise lo siguiente"),
+            "no problems, no summary"
+        );
+    }
+}

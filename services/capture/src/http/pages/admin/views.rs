@@ -252,3 +252,45 @@ pub struct AttemptsPage {
     pub nav: Option<Nav>,
     pub attempts: Vec<AttemptLine>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::layout::nav_for_tests;
+
+    #[test]
+    fn a_new_password_is_shown_once_with_the_notice_and_roles_by_name() {
+        let html = AccountsPage {
+            nav: Some(nav_for_tests(Role::Admin)),
+            csrf: "c".into(),
+            roles: role_options(),
+            accounts: vec![AccountRow {
+                id: "a1".into(),
+                email: "revisora@iec.org.mx".into(),
+                role: "reviewer",
+                locked: false,
+                must_change_password: true,
+            }],
+            total: 1,
+            next_page: String::new(),
+            notice: Some("Se creó la cuenta revisora@iec.org.mx.".into()),
+            shown_password: Some(ShownPassword {
+                email: "revisora@iec.org.mx".into(),
+                password: "caballo-bateria-grapa".into(),
+            }),
+            errors: Vec::new(),
+        }
+        .render()
+        .unwrap();
+        assert!(html.contains("Se creó la cuenta revisora@iec.org.mx."));
+        assert_eq!(html.matches("caballo-bateria-grapa").count(), 1);
+        assert!(
+            html.contains(Role::Reviewer.label()),
+            "roles are named, not coded"
+        );
+        assert!(
+            html.contains("href=\"/admin/cuentas\""),
+            "the admin's header"
+        );
+    }
+}

@@ -295,3 +295,57 @@ pub struct CorrectionPage {
     pub questions: Vec<QuestionView>,
     pub errors: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::layout::nav_for_tests;
+    use conoceles_kit::access::Role;
+
+    fn line(office: &str, closed: bool) -> DashboardLine {
+        DashboardLine {
+            id: "0190f5c6-0000-7000-8000-000000000002".into(),
+            office: office.into(),
+            constituency: "Hermosillo".into(),
+            postulant: "Morena".into(),
+            holder: "Lucía Ramírez".into(),
+            status_label: "En captura",
+            done: 3,
+            total: 14,
+            deadline: "30/04/2027 23:59".into(),
+            closed,
+        }
+    }
+
+    #[test]
+    fn the_dashboard_groups_slates_and_says_each_deadline_in_words() {
+        let html = DashboardPage {
+            nav: Some(nav_for_tests(Role::Party)),
+            lines: vec![line("Diputación MR", true)],
+            slates: vec![SlateGroup {
+                title: "Planilla de Morena en Hermosillo".into(),
+                municipality: "030".into(),
+                summary: "0 de 1 posiciones enviadas".into(),
+                lines: vec![line("Presidencia municipal", false)],
+            }],
+            window: String::new(),
+        }
+        .render()
+        .unwrap();
+        assert!(html.contains("Venció el 30/04/2027 23:59"));
+        assert!(html.contains("Hasta el 30/04/2027 23:59"));
+        assert!(html.contains("Planilla de Morena en Hermosillo"));
+        assert!(html.contains("3 de 14"));
+
+        let empty = DashboardPage {
+            nav: Some(nav_for_tests(Role::Party)),
+            lines: Vec::new(),
+            slates: Vec::new(),
+            window: String::new(),
+        }
+        .render()
+        .unwrap();
+        assert!(!empty.contains("<table"), "no empty table");
+        assert!(empty.contains("Esta cuenta aún no tiene candidaturas que capturar."));
+    }
+}

@@ -101,3 +101,44 @@ pub struct CompliancePage {
     pub election_day: String,
     pub lines: Vec<ComplianceLine>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::layout::nav_for_tests;
+    use conoceles_kit::access::Role;
+
+    fn queue(lines: Vec<QueueLine>) -> String {
+        QueuePage {
+            nav: Some(nav_for_tests(Role::Reviewer)),
+            lines,
+            office: String::new(),
+            postulant: String::new(),
+            state: String::new(),
+            age: "24".into(),
+        }
+        .render()
+        .unwrap()
+    }
+
+    #[test]
+    fn the_queue_links_each_submission_and_says_when_nothing_waits() {
+        let html = queue(vec![QueueLine {
+            submission: "0190f5c6-0000-7000-8000-000000000001".into(),
+            holder: "Ana María Pérez".into(),
+            postulant: "Partido Verde".into(),
+            office: "Diputación MR".into(),
+            constituency: "Distrito 08 — Torreón".into(),
+            round: 2,
+            submitted: "3 de abril de 2027, 10:15".into(),
+            waiting_hours: 30,
+            failing: 1,
+        }]);
+        assert!(html.contains(
+            "<a href=\"/revision/0190f5c6-0000-7000-8000-000000000001\">Ana María Pérez</a>"
+        ));
+        assert!(html.contains("Distrito 08 — Torreón"));
+        assert!(!html.contains("No hay envíos con estos filtros."));
+        assert!(queue(Vec::new()).contains("No hay envíos con estos filtros."));
+    }
+}
