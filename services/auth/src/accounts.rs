@@ -31,6 +31,7 @@ fn not_found() -> AppError {
 }
 
 impl Accounts {
+    #[tracing::instrument(skip_all)]
     pub async fn login(
         &self,
         email: &Email,
@@ -137,6 +138,7 @@ impl Accounts {
 
     /// Changes the password of the session's account, revokes all its sessions and opens a
     /// fresh one for the caller.
+    #[tracing::instrument(skip_all)]
     pub async fn change_password(
         &self,
         token: &str,
@@ -183,6 +185,7 @@ impl Accounts {
     }
 
     /// Creates an account with a generated password (returned once; changed at first login).
+    #[tracing::instrument(skip(self, email), fields(role = role.as_str()))]
     pub async fn create(
         &self,
         actor: Option<Uuid>,

@@ -209,6 +209,7 @@ impl Identity {
     }
 
     /// The one submission of a person's questionnaire.
+    #[tracing::instrument(skip_all, fields(candidacy_id = %submission.candidacy, person_id = %submission.person))]
     pub async fn submit(
         &self,
         caller: &Caller,
@@ -428,6 +429,7 @@ impl Identity {
             .collect())
     }
 
+    #[tracing::instrument(skip_all, fields(candidacy_id = %correction.candidacy, person_id = %correction.person))]
     pub async fn correct(
         &self,
         caller: &Caller,

@@ -138,6 +138,7 @@ impl Profiles {
 
     /// Publishes the approved version `submission` of a candidacy: its public projection from
     /// `capture`, the publishable identity subset from `identity`.
+    #[tracing::instrument(skip(self, tx), fields(candidacy_id = %candidacy))]
     pub async fn publish(
         &self,
         tx: &mut PgConnection,

@@ -176,6 +176,7 @@ async fn decide(
     ))
 }
 
+#[tracing::instrument(skip(pool), fields(submission_id = %submission))]
 pub async fn approve(
     pool: &PgPool,
     submission: Uuid,
@@ -207,6 +208,7 @@ pub async fn approve(
     Ok(now)
 }
 
+#[tracing::instrument(skip(pool, observations), fields(submission_id = %submission, sections = observations.len()))]
 pub async fn observe(
     pool: &PgPool,
     submission: Uuid,

@@ -31,6 +31,18 @@ fn parse_id(value: Option<&str>) -> Option<Uuid> {
     value.and_then(|v| Uuid::parse_str(v).ok())
 }
 
+/// The person behind a resolved account, as an authenticator answers it, leaving the
+/// [`super::access::PasswordChangePending`] marker when the password they were given must change
+/// before anything else: every authenticator admits people through here, so none forgets it.
+pub fn admit(request: &mut Request, account: &pb::Account) -> Option<Actor> {
+    if account.must_change_password {
+        request
+            .extensions_mut()
+            .insert(super::access::PasswordChangePending);
+    }
+    actor_of(account)
+}
+
 /// The person of a resolved session (`None` for an unknown role).
 pub fn actor_of(account: &pb::Account) -> Option<Actor> {
     let role = Role::from_proto(account.role)?;
@@ -92,12 +104,7 @@ impl Authenticator for BearerAuthenticator {
         let account = resolve(&self.auth, &self.tokens, &token)
             .await?
             .and_then(|r| r.account);
-        if account.as_ref().is_some_and(|a| a.must_change_password) {
-            request
-                .extensions_mut()
-                .insert(super::access::PasswordChangePending);
-        }
-        Ok(account.as_ref().and_then(actor_of))
+        Ok(account.and_then(|account| admit(request, &account)))
     }
 }
 

@@ -87,15 +87,10 @@ impl Authenticator for SessionAuthenticator {
         let Some(account) = resolved.account else {
             return Ok(None);
         };
-        let Some(actor) = conoceles_kit::http::session::actor_of(&account) else {
+        let Some(actor) = conoceles_kit::http::session::admit(request, &account) else {
             return Ok(None);
         };
         let role = actor.role;
-        if account.must_change_password {
-            request
-                .extensions_mut()
-                .insert(conoceles_kit::http::PasswordChangePending);
-        }
         request.extensions_mut().insert(Arc::new(SessionInfo {
             token,
             csrf_token: resolved.csrf_token,
