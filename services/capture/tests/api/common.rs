@@ -268,6 +268,15 @@ impl Stack {
         password.expose().to_string()
     }
 
+    /// The candidacy's holder's name as capture has it now.
+    pub async fn holder(&self, candidacy: uuid::Uuid) -> String {
+        conoceles_capture::domain::candidacies::holder_names(&self.capture_pool, &[candidacy])
+            .await
+            .unwrap()
+            .remove(&candidacy)
+            .expect("the candidacy has an active holder")
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::at(&self.base)
     }
@@ -316,6 +325,30 @@ pub struct Page {
 }
 
 impl Page {
+    /// What follows `prefix` in the page's first link that starts with it (an id in a path).
+    pub fn first_link(&self, prefix: &str) -> String {
+        let marker = format!("href=\"{prefix}");
+        self.body
+            .split(&marker)
+            .nth(1)
+            .and_then(|after| after.split('"').next())
+            .unwrap_or_else(|| panic!("no link to {prefix}… in {}", self.body))
+            .to_string()
+    }
+
+    /// What follows `prefix` in the link of the row that shows `text` (the last such link
+    /// before the text).
+    pub fn link_before(&self, text: &str, prefix: &str) -> String {
+        let marker = format!("href=\"{prefix}");
+        self.body
+            .split(text)
+            .next()
+            .and_then(|before| before.rsplit(&marker).next())
+            .and_then(|after| after.split('"').next())
+            .unwrap_or_else(|| panic!("no link to {prefix}… before {text} in {}", self.body))
+            .to_string()
+    }
+
     pub fn hidden(&self, name: &str) -> String {
         let marker = format!("name=\"{name}\" value=\"");
         let start = self

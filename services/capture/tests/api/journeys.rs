@@ -1288,28 +1288,14 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
             .contains("Manual de captura para partidos")
     );
     // The submission reaches the queue with its automatic findings.
-    let holder: String = sqlx::query_scalar(
-        "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'holder'",
-    )
-    .bind(candidacy)
-    .fetch_one(&stack.capture_pool)
-    .await
-    .unwrap();
+    let holder = stack.holder(candidacy).await;
     let queue_page = eventually(&mut reviewer, "/revision", &holder).await;
     // Filtered by age, a submission sent a moment ago is not among those waiting over a day.
     let old_ones = reviewer.get("/revision?antiguedad=24").await;
     assert_eq!(old_ones.status, StatusCode::OK);
     assert!(!old_ones.body.contains(&holder), "{}", old_ones.body);
     assert!(old_ones.body.contains("No hay envíos con estos filtros."));
-    let link = queue_page
-        .body
-        .split("href=\"/revision/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let link = queue_page.first_link("/revision/");
     let review = reviewer.get(&format!("/revision/{link}")).await;
     assert!(review.body.contains("Trayectoria profesional"));
     assert!(
@@ -1385,15 +1371,7 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
 
     // Round 2 reaches the queue; the reviewer approves it.
     let queue_page = eventually(&mut reviewer, "/revision", &holder).await;
-    let link2 = queue_page
-        .body
-        .split("href=\"/revision/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let link2 = queue_page.first_link("/revision/");
     assert_ne!(link, link2, "a new round");
     let review = reviewer.get(&format!("/revision/{link2}")).await;
     assert!(review.body.contains("ronda 2"));
@@ -1692,15 +1670,7 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
         StatusCode::SEE_OTHER
     );
     let queue_page = eventually(&mut reviewer, "/revision", &holder).await;
-    let link3 = queue_page
-        .body
-        .split("href=\"/revision/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let link3 = queue_page.first_link("/revision/");
     let review = reviewer.get(&format!("/revision/{link3}")).await;
     assert!(review.body.contains("ronda 3"), "{}", review.body);
     let approved = reviewer
@@ -1890,14 +1860,7 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
 /// finds it).
 async fn approve_round(reviewer: &mut Browser, holder: &str, round: u32) {
     let queue = eventually(reviewer, "/revision", holder).await;
-    let link = queue
-        .body
-        .split(holder)
-        .next()
-        .and_then(|before| before.rsplit("href=\"/revision/").next())
-        .and_then(|after| after.split('"').next())
-        .unwrap()
-        .to_string();
+    let link = queue.link_before(holder, "/revision/");
     let review = reviewer.get(&format!("/revision/{link}")).await;
     assert!(
         review.body.contains(&format!("ronda {round}")),
@@ -1916,17 +1879,6 @@ async fn approve_round(reviewer: &mut Browser, holder: &str, round: u32) {
     assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
 }
 
-/// The holder's name as capture has it now.
-async fn holder_of(stack: &Stack, candidacy: Uuid) -> String {
-    sqlx::query_scalar(
-        "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'holder' AND active",
-    )
-    .bind(candidacy)
-    .fetch_one(&stack.capture_pool)
-    .await
-    .unwrap()
-}
-
 /// Substitutions after publication and during review, as the unit, the party, the reviewer
 /// and a citizen live them: the replaced person vanishes at once from every public output
 /// while the candidacy stays in its contest as "sustitución pendiente"; the new person
@@ -1940,7 +1892,7 @@ async fn a_substitution_at_any_stage_hands_the_candidacy_to_the_new_person_and_t
     seeded(&stack).await;
     let candidacy = candidacy_of(&stack, "PT").await;
     let mut party = party_browser(&stack, "PT").await;
-    let first = holder_of(&stack, candidacy).await;
+    let first = stack.holder(candidacy).await;
     fill_sections(&mut party, candidacy).await;
     upload_photo(&mut party, candidacy, jpeg(600, 800), "foto.jpg").await;
     assert_eq!(
@@ -2065,14 +2017,7 @@ async fn a_substitution_at_any_stage_hands_the_candidacy_to_the_new_person_and_t
     );
     // Round 2 waits in the queue when the new holder is replaced again.
     let queue = eventually(&mut reviewer, "/revision", "Rosa Elena Nueva Persona").await;
-    let stale = queue
-        .body
-        .split("Rosa Elena Nueva Persona")
-        .next()
-        .and_then(|before| before.rsplit("href=\"/revision/").next())
-        .and_then(|after| after.split('"').next())
-        .unwrap()
-        .to_string();
+    let stale = queue.link_before("Rosa Elena Nueva Persona", "/revision/");
     let stale_review = reviewer.get(&format!("/revision/{stale}")).await;
     let list = admin.get("/admin/candidaturas").await;
     let mut form = substitute("Ana Lucía Tercera Persona");
@@ -2222,13 +2167,7 @@ async fn a_malformed_submission_event_is_dead_lettered_and_reviews_keep_flowing(
         submit_html(&mut party, candidacy).await.status,
         StatusCode::SEE_OTHER
     );
-    let holder: String = sqlx::query_scalar(
-        "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'holder'",
-    )
-    .bind(candidacy)
-    .fetch_one(&stack.capture_pool)
-    .await
-    .unwrap();
+    let holder = stack.holder(candidacy).await;
     let password = stack.account("cola@iec.org.mx", Role::Reviewer).await;
     let mut reviewer = stack.browser();
     reviewer.first_login("cola@iec.org.mx", &password).await;
@@ -2333,13 +2272,7 @@ async fn one_trace_follows_a_submission_from_the_browser_to_its_review() {
         submit_html(&mut party, candidacy).await.status,
         StatusCode::SEE_OTHER
     );
-    let holder: String = sqlx::query_scalar(
-        "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'holder'",
-    )
-    .bind(candidacy)
-    .fetch_one(&stack.capture_pool)
-    .await
-    .unwrap();
+    let holder = stack.holder(candidacy).await;
     let password = stack.account("trazas@iec.org.mx", Role::Reviewer).await;
     let mut reviewer = stack.browser();
     reviewer.first_login("trazas@iec.org.mx", &password).await;
@@ -3369,7 +3302,7 @@ async fn an_alternates_consented_identity_answers_are_published_with_the_alterna
         submit_html(&mut party, candidacy).await.status,
         StatusCode::SEE_OTHER
     );
-    let holder = holder_of(&stack, candidacy).await;
+    let holder = stack.holder(candidacy).await;
     let alternate: String = sqlx::query_scalar(
         "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'alternate' AND active",
     )
