@@ -1,7 +1,7 @@
 // A party logs in with the credentials the electoral body gave it, fills a candidacy's
 // curricular questionnaire, uploads a photo, previews the public profile, submits and sees the
 // receipt, answers the identity questionnaire with its consents; a reviewer observes a section, the party fixes it, the reviewer approves. Started by
-// tests/tests/browser.rs with CAPTURE_URL, PARTY_EMAIL, PARTY_PASSWORD, PHOTO_PATH,
+// tests/tests/e2e/browser.rs with CAPTURE_URL, PARTY_EMAIL, PARTY_PASSWORD, PHOTO_PATH,
 // REVIEWER_EMAIL and REVIEWER_PASSWORD.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 // A citizen picks a district, opens a profile, compares two candidates of one contest, reads the
 // statistics and downloads the open data; every public page is checked with axe-core (no
-// serious or critical WCAG 2.2 AA violation). Started by tests/tests/browser.rs with SITE_URL,
+// serious or critical WCAG 2.2 AA violation). Started by tests/tests/e2e/browser.rs with SITE_URL,
 // after the demo's questionnaires were submitted and approved.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

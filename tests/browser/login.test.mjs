@@ -1,6 +1,6 @@
 // An administrator logs in through the browser, changes the generated password, creates a
 // reviewer; the reviewer logs in and cannot reach the administration. Started by
-// tests/tests/browser.rs with CAPTURE_URL, ADMIN_EMAIL and ADMIN_PASSWORD.
+// tests/tests/e2e/browser.rs with CAPTURE_URL, ADMIN_EMAIL and ADMIN_PASSWORD.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch } from './support.mjs';

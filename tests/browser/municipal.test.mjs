@@ -1,7 +1,7 @@
 // A citizen of a municipality finds its ayuntamiento's slates: each postulant's slate complete,
 // in ballot order (presidencia, sindicaturas, regidurías in number order), the slates side by
 // side, on a phone as on a desktop; every page checked with axe-core (no serious or critical
-// WCAG 2.2 AA violation). Started by tests/tests/municipal.rs with SITE_URL, after the
+// WCAG 2.2 AA violation). Started by tests/tests/e2e/municipal.rs with SITE_URL, after the
 // Sonora-like demo's questionnaires were submitted and approved.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,7 +1,7 @@
 // The MDN HTTP Observatory's scan of both fronts, each behind a local TLS endpoint (as an
 // ingress terminates TLS in production): every test of the scanner passes and the grade is A+.
 // The endpoint forwards requests and answers verbatim: every header the scanner grades comes
-// from the services themselves. Run by tests/tests/hostile.rs with SITE_URL and CAPTURE_URL.
+// from the services themselves. Run by tests/tests/e2e/hostile.rs with SITE_URL and CAPTURE_URL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, execFile } from 'node:child_process';
