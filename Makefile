@@ -50,13 +50,13 @@ soak: infra
 	$(CARGO) build --workspace --bins
 	@for run in 1 2 3; do \
 		echo "== soak run $$run =="; \
-		SOAK_CANDIDACIES=1000 $(CARGO) nextest run --profile soak -p conoceles-capture --no-capture \
-			-E 'test(nothing_is_lost_or_applied_twice)' || exit 1; \
+		SOAK_CANDIDACIES=1000 $(CARGO) nextest run --profile soak -p conoceles-e2e --no-capture \
+			-E 'test(in_process::journeys::nothing_is_lost_or_applied_twice)' || exit 1; \
 		SOAK_CANDIDACIES=1200 $(CARGO) nextest run --profile soak -p conoceles-e2e --no-capture \
-			-E 'test(nothing_is_lost_or_applied_twice)' || exit 1; \
+			-E 'test(faults::nothing_is_lost_or_applied_twice)' || exit 1; \
 	done
 	@echo "== soak: infrastructure faults =="
-	SOAK_INFRA=1 SOAK_CANDIDACIES=1200 $(CARGO) nextest run --profile soak -p conoceles-e2e --no-capture -E 'test(nothing_is_lost_or_applied_twice)'
+	SOAK_INFRA=1 SOAK_CANDIDACIES=1200 $(CARGO) nextest run --profile soak -p conoceles-e2e --no-capture -E 'test(faults::nothing_is_lost_or_applied_twice)'
 	@deploy/local-infra.sh up
 
 # The cargo-fuzz targets, each for FUZZ_SECONDS (default 60); docs/resilience.md.

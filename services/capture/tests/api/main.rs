@@ -1,8 +1,4 @@
-//! Capture's tests, one binary: the front's screens and API (`front`), the import and the demo
-//! election against a real database (`import`), and the journeys across the six services started
-//! in this process on free ports (`journeys`); `common` is the stack they share.
+//! Capture's tests: the import and the demo election against a real database. The journeys
+//! across the six services (the front included) are in `tests/tests/e2e/in_process/`.
 
-mod common;
-mod front;
 mod import;
-mod journeys;

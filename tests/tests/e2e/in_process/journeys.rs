@@ -4,7 +4,7 @@
 
 use std::io::Cursor;
 
-use crate::common::{self, *};
+use super::common::{self, *};
 use conoceles_kit::access::Role;
 use conoceles_kit::testing;
 use reqwest::{Method, StatusCode};
@@ -2510,7 +2510,7 @@ async fn statistics_count_a_known_dataset_now_and_as_of_an_earlier_cut_off() {
         .nth(1)
         .and_then(|rest| rest.split("```").next())
         .expect("a python block in docs/statistics.md");
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let prepared = std::process::Command::new("bash")
         .arg(root.join("deploy/python-deps.sh"))
         .status()

@@ -1,7 +1,7 @@
 //! The capture front's login, password and account screens, with `auth` and `capture` started
 //! for real on free ports, each with its own database, against the real PostgreSQL and Redis.
 
-use crate::common::{self, *};
+use super::common::{self, *};
 use conoceles_kit::access::{DENIED_MARKER, Role};
 use conoceles_kit::testing::{self, TestDatabase};
 use reqwest::StatusCode;
@@ -806,7 +806,7 @@ async fn an_admin_creates_an_election_and_loads_its_catalogs_from_csv() {
         ("cargos", good_offices.as_bytes().to_vec()),
         (
             "distritos",
-            include_bytes!("../../demo/distritos.csv").to_vec(),
+            include_bytes!("../../../../services/capture/demo/distritos.csv").to_vec(),
         ),
         (
             "listas",
@@ -814,7 +814,7 @@ async fn an_admin_creates_an_election_and_loads_its_catalogs_from_csv() {
         ),
         (
             "partidos",
-            include_bytes!("../../demo/partidos.csv").to_vec(),
+            include_bytes!("../../../../services/capture/demo/partidos.csv").to_vec(),
         ),
     ];
     for (kind, file) in files {
@@ -830,8 +830,10 @@ async fn an_admin_creates_an_election_and_loads_its_catalogs_from_csv() {
         .text("csrf", import.hidden("csrf"))
         .part(
             "archivo",
-            reqwest::multipart::Part::bytes(include_bytes!("../../demo/candidaturas.csv").to_vec())
-                .file_name("candidaturas.csv"),
+            reqwest::multipart::Part::bytes(
+                include_bytes!("../../../../services/capture/demo/candidaturas.csv").to_vec(),
+            )
+            .file_name("candidaturas.csv"),
         );
     let previewed = admin.multipart("/admin/importar", form).await;
     assert_eq!(previewed.status, StatusCode::OK, "{}", previewed.body);
