@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use conoceles_kit::error::{AppError, ErrorCode};
 
-use super::layout::{MessagePage, Nav, render};
+use super::layout::{Chrome, MessagePage, render};
 use super::session::SessionInfo;
 
 /// Shown when a form's CSRF token does not match (an old page, or a forged request).
@@ -70,7 +70,7 @@ impl IntoResponse for PageError {
         let mut response = render(
             self.0.code().http_status(),
             &MessagePage {
-                nav: None,
+                chrome: Chrome::public(),
                 message: self.0.messages().join(" "),
             },
         );
@@ -101,7 +101,7 @@ pub fn error_page(session: &SessionInfo, error: &AppError) -> Response {
     render(
         error.code().http_status(),
         &MessagePage {
-            nav: Some(Nav::of(session)),
+            chrome: Chrome::of(session),
             message: error.messages().join(" "),
         },
     )

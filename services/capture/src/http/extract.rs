@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::error::PageError;
-use super::layout::Nav;
+use super::layout::Chrome;
 use super::session::{SessionInfo, csrf_matches};
 
 /// A form posted from one of the front's pages, its CSRF token (field `csrf`) checked against
@@ -58,16 +58,16 @@ fn unreadable() -> AppError {
     )
 }
 
-/// The header of the person logged in (and the session's CSRF token for its forms), for any
-/// page behind the access gate.
-impl<S: Send + Sync> FromRequestParts<S> for Nav {
+/// The page's chrome (the header of the person logged in and the session's CSRF token for its
+/// forms), for any page behind the access gate.
+impl<S: Send + Sync> FromRequestParts<S> for Chrome {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, PageError> {
         parts
             .extensions
             .get::<Arc<SessionInfo>>()
-            .map(|session| Nav::of(session))
+            .map(|session| Chrome::of(session))
             .ok_or_else(|| {
                 PageError::from(AppError::new(
                     conoceles_kit::error::ErrorCode::Unauthenticated,

@@ -9,6 +9,7 @@ use http::StatusCode;
 use crate::http::session::SessionInfo;
 
 /// The logged-in person, for the header of every page.
+#[derive(Clone)]
 pub struct Nav {
     pub email: String,
     pub role_label: &'static str,
@@ -33,6 +34,32 @@ impl Nav {
     }
 }
 
+/// What every page model carries for the shared layout: the header of the person logged in (none
+/// on public pages) and the CSRF token its forms send back. Page handlers take it as an
+/// extractor or build it from the session, once per page.
+#[derive(Clone)]
+pub struct Chrome {
+    pub nav: Option<Nav>,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn of(session: &SessionInfo) -> Self {
+        Self {
+            nav: Some(Nav::of(session)),
+            csrf: session.csrf_token.clone(),
+        }
+    }
+
+    /// A page for nobody in particular (no header, no forms of a session).
+    pub fn public() -> Self {
+        Self {
+            nav: None,
+            csrf: String::new(),
+        }
+    }
+}
+
 /// Renders a page with a status; a template error is an internal error.
 pub fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
@@ -51,14 +78,14 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
 #[derive(Template)]
 #[template(path = "message.html")]
 pub struct MessagePage {
-    pub nav: Option<Nav>,
+    pub chrome: Chrome,
     pub message: String,
 }
 
 impl MessagePage {
     pub fn new(session: &SessionInfo, message: &str) -> Self {
         Self {
-            nav: Some(Nav::of(session)),
+            chrome: Chrome::of(session),
             message: message.to_string(),
         }
     }
@@ -83,7 +110,10 @@ mod tests {
     #[test]
     fn the_message_page_escapes_its_text_and_shows_who_is_logged_in() {
         let html = MessagePage {
-            nav: Some(nav_for_tests(Role::Party)),
+            chrome: Chrome {
+                nav: Some(nav_for_tests(Role::Party)),
+                csrf: String::new(),
+            },
             message: "<script>alert(1)</script> Listo".into(),
         }
         .render()
@@ -97,7 +127,7 @@ mod tests {
         assert!(html.contains("href=\"/captura\"") && !html.contains("href=\"/admin/cuentas\""));
 
         let anonymous = MessagePage {
-            nav: None,
+            chrome: Chrome::public(),
             message: "Aviso".into(),
         }
         .render()

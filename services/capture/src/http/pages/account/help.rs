@@ -8,7 +8,7 @@ use axum::response::Response;
 use http::StatusCode;
 
 use super::views::*;
-use crate::http::layout::{Nav, render};
+use crate::http::layout::{Chrome, render};
 use crate::http::session::SessionInfo;
 
 /// The manuals, kept once in `docs/`: parties and candidates, and the electoral body's staff.
@@ -22,7 +22,7 @@ pub(crate) fn markdown_page(session: Option<Arc<SessionInfo>>, markdown: &str) -
     render(
         StatusCode::OK,
         &HelpPage {
-            nav: session.map(|s| Nav::of(&s)),
+            chrome: session.map_or_else(Chrome::public, |s| Chrome::of(&s)),
             manual: html,
         },
     )

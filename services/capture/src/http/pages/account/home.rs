@@ -8,7 +8,7 @@ use conoceles_kit::access::Role;
 use http::StatusCode;
 
 use super::views::HomePage;
-use crate::http::layout::{Nav, render};
+use crate::http::layout::{Chrome, render};
 use crate::http::session::SessionInfo;
 
 pub async fn page(Extension(session): Extension<Arc<SessionInfo>>) -> Response {
@@ -18,7 +18,7 @@ pub async fn page(Extension(session): Extension<Arc<SessionInfo>>) -> Response {
     render(
         StatusCode::OK,
         &HomePage {
-            nav: Some(Nav::of(&session)),
+            chrome: Chrome::of(&session),
             email: session.email.clone(),
             role_label: session.role.label(),
             is_admin: session.role == Role::Admin,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::views::LoginPage;
 use crate::http::extract::CheckedForm;
-use crate::http::layout::render;
+use crate::http::layout::{Chrome, render};
 use crate::http::session::{
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, SessionInfo, clear_cookie, cookie, csrf_matches,
     random_token, set_cookie,
@@ -45,8 +45,10 @@ fn login_page(
     let mut response = render(
         status,
         &LoginPage {
-            nav: None,
-            csrf: csrf.clone(),
+            chrome: Chrome {
+                nav: None,
+                csrf: csrf.clone(),
+            },
             email,
             next,
             errors,

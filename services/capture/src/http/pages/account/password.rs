@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::views::PasswordPage;
 use crate::http::FrontState;
 use crate::http::extract::CheckedForm;
-use crate::http::layout::{Nav, render};
+use crate::http::layout::{Chrome, render};
 use crate::http::session::{SESSION_COOKIE, SessionInfo, set_cookie};
 
 #[derive(Deserialize, Default)]
@@ -25,8 +25,7 @@ fn page(session: &SessionInfo, status: StatusCode, done: bool, errors: Vec<Strin
         status,
         &PasswordPage {
             rule: conoceles_kit::PASSWORD_RULE,
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             forced: session.must_change_password,
             done,
             errors,

@@ -2,13 +2,12 @@
 
 use askama::Template;
 
-use crate::http::layout::Nav;
+use crate::http::layout::Chrome;
 
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub email: String,
     pub next: String,
     pub errors: Vec<String>,
@@ -17,8 +16,7 @@ pub struct LoginPage {
 #[derive(Template)]
 #[template(path = "password.html")]
 pub struct PasswordPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub forced: bool,
     pub done: bool,
     pub errors: Vec<String>,
@@ -29,7 +27,7 @@ pub struct PasswordPage {
 #[derive(Template)]
 #[template(path = "home.html")]
 pub struct HomePage {
-    pub nav: Option<Nav>,
+    pub chrome: Chrome,
     pub email: String,
     pub role_label: &'static str,
     pub is_admin: bool,
@@ -39,7 +37,7 @@ pub struct HomePage {
 #[derive(Template)]
 #[template(path = "help.html")]
 pub struct HelpPage {
-    pub nav: Option<Nav>,
+    pub chrome: Chrome,
     pub manual: String,
 }
 
@@ -50,8 +48,10 @@ mod tests {
     #[test]
     fn the_login_form_keeps_the_email_escaped_and_lists_its_problems() {
         let html = LoginPage {
-            nav: None,
-            csrf: "c".into(),
+            chrome: Chrome {
+                nav: None,
+                csrf: "c".into(),
+            },
             email: "a\"><b>@x.mx".into(),
             next: "/captura".into(),
             errors: vec!["Correo o contraseña incorrectos.".into()],
@@ -70,8 +70,10 @@ mod tests {
     #[test]
     fn a_forced_password_change_says_why_and_shows_the_rule() {
         let html = PasswordPage {
-            nav: None,
-            csrf: "c".into(),
+            chrome: Chrome {
+                nav: None,
+                csrf: "c".into(),
+            },
             forced: true,
             done: false,
             errors: Vec::new(),

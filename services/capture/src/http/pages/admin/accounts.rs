@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::views::{AccountRow, AccountsPage, ShownPassword, role_options};
 use crate::http::extract::CheckedForm;
-use crate::http::layout::{Nav, render};
+use crate::http::layout::{Chrome, render};
 use crate::http::session::SessionInfo;
 use crate::http::{FrontState, status_messages};
 
@@ -82,8 +82,7 @@ async fn page(
     render(
         outcome.status,
         &AccountsPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             roles: role_options(),
             accounts,
             total,

@@ -9,7 +9,7 @@ use http::StatusCode;
 
 use super::views::*;
 use crate::domain::curricular;
-use crate::http::layout::{Nav, render};
+use crate::http::layout::{Chrome, render};
 use crate::http::session::SessionInfo;
 use crate::http::{FrontState, error_page};
 
@@ -23,7 +23,7 @@ pub async fn attempts(
         Ok(list) => render(
             StatusCode::OK,
             &AttemptsPage {
-                nav: Some(Nav::of(&session)),
+                chrome: Chrome::of(&session),
                 attempts: list
                     .into_iter()
                     .map(|a| AttemptLine {

@@ -19,7 +19,7 @@ use crate::domain::import::{self, PersonRow};
 use crate::http::FrontState;
 use crate::http::PAGE_EXPIRED;
 use crate::http::extract::CheckedForm;
-use crate::http::layout::{Nav, render};
+use crate::http::layout::{Chrome, render};
 use crate::http::pages::account::login::CsrfForm;
 use crate::http::session::{SessionInfo, csrf_matches};
 use conoceles_kit::csv::csv_field;
@@ -78,8 +78,7 @@ async fn page(
     render(
         status,
         &CandidaciesPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             election_name: current.name,
             offices,
             postulants,
@@ -238,8 +237,7 @@ async fn import_page_with(
     render(
         status,
         &ImportPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             election_name: name,
             summary,
             problems,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::views::{CatalogLine, CatalogsPage, NewElectionPage};
 use crate::domain::election::{self, CatalogKind, NewElection, Settings};
 use crate::http::extract::CheckedForm;
-use crate::http::layout::{Nav, render};
+use crate::http::layout::{Chrome, render};
 use crate::http::session::{SessionInfo, csrf_matches};
 use crate::http::{FrontState, PAGE_EXPIRED};
 
@@ -45,8 +45,7 @@ fn new_election_page(
     render(
         status,
         &NewElectionPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             states: election::states(),
             time_zones: election::TIME_ZONES,
             name: input.nombre,
@@ -178,8 +177,7 @@ async fn catalogs_page(
     render(
         status,
         &CatalogsPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             election_name: current.name,
             lines: counts
                 .into_iter()

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::domain::election::local;
 use crate::http::PageError;
-use crate::http::layout::{MessagePage, Nav, render};
+use crate::http::layout::{Chrome, MessagePage, render};
 use crate::http::pages::party::identity::{Context, context, parse, questions};
 use crate::http::pages::party::views::CorrectionPage;
 use crate::http::session::{SessionInfo, csrf_matches};
@@ -50,8 +50,7 @@ fn page(
     render(
         status,
         &CorrectionPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             heading: cx.heading.clone(),
             role: cx.role.as_str(),
             role_label: cx.role.label(),

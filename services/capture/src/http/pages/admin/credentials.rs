@@ -14,7 +14,7 @@ use http::{StatusCode, header};
 use super::views::{CredentialsPage, PartyCredentials, SheetCredential, SheetPage, StatusRow};
 use crate::http::PAGE_EXPIRED;
 use crate::http::extract::CheckedForm;
-use crate::http::layout::{Nav, render};
+use crate::http::layout::{Chrome, render};
 use crate::http::pages::account::login::CsrfForm;
 use crate::http::session::{SessionInfo, csrf_matches};
 use crate::http::{FrontState, status_messages};
@@ -95,8 +95,7 @@ async fn page(
     render(
         status,
         &CredentialsPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             parties,
             late_count,
             notice,

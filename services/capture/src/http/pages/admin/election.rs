@@ -13,7 +13,7 @@ use super::views::{ElectionForm, ElectionPage};
 use crate::domain::election::{self, Settings};
 use crate::http::FrontState;
 use crate::http::extract::CheckedForm;
-use crate::http::layout::{Nav, render};
+use crate::http::layout::{Chrome, render};
 use crate::http::session::SessionInfo;
 
 fn form_of(s: &Settings) -> ElectionForm {
@@ -61,8 +61,7 @@ async fn page(
     render(
         status,
         &ElectionPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             form: form_of(&settings),
             notice,
             errors,

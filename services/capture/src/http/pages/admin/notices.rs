@@ -14,7 +14,7 @@ use crate::domain::election;
 use crate::domain::notices::{self, Notices};
 use crate::http::FrontState;
 use crate::http::extract::CheckedForm;
-use crate::http::layout::{MessagePage, Nav, render};
+use crate::http::layout::{Chrome, MessagePage, render};
 use crate::http::session::SessionInfo;
 
 async fn page(
@@ -39,8 +39,7 @@ async fn page(
     render(
         status,
         &NoticesPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             election_id: current.id.to_string(),
             election_name: current.name,
             simplified: shown.simplified.unwrap_or_default(),

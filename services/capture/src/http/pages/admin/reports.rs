@@ -15,7 +15,7 @@ use super::views::{ReportLine, ReportPage, ReportsPage};
 use crate::domain::election::local;
 use crate::http::FrontState;
 use crate::http::extract::CheckedForm;
-use crate::http::layout::{Nav, render};
+use crate::http::layout::{Chrome, render};
 use crate::http::pages::review::compliance::end_of_day;
 use crate::http::session::SessionInfo;
 
@@ -52,8 +52,7 @@ async fn list_page(
         Ok(reports) => render(
             status,
             &ReportsPage {
-                nav: Some(Nav::of(session)),
-                csrf: session.csrf_token.clone(),
+                chrome: Chrome::of(session),
                 errors,
                 kinds: KINDS
                     .iter()
@@ -137,7 +136,7 @@ pub async fn show(
             render(
                 StatusCode::OK,
                 &ReportPage {
-                    nav: Some(Nav::of(&session)),
+                    chrome: Chrome::of(&session),
                     summary,
                     body: String::from_utf8_lossy(&r.content).into_owned(),
                 },

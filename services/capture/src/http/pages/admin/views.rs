@@ -3,7 +3,7 @@
 use askama::Template;
 use conoceles_kit::access::Role;
 
-use crate::http::layout::Nav;
+use crate::http::layout::Chrome;
 
 pub struct AccountRow {
     pub id: String,
@@ -21,8 +21,7 @@ pub struct ShownPassword {
 #[derive(Template)]
 #[template(path = "accounts.html")]
 pub struct AccountsPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub roles: Vec<(&'static str, &'static str)>,
     pub accounts: Vec<AccountRow>,
     pub total: u64,
@@ -56,8 +55,7 @@ pub struct PartyCredentials {
 #[derive(Template)]
 #[template(path = "credentials.html")]
 pub struct CredentialsPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub parties: Vec<PartyCredentials>,
     pub late_count: usize,
     pub notice: Option<String>,
@@ -98,8 +96,7 @@ pub struct CandidacyRow {
 #[derive(Template)]
 #[template(path = "candidacies.html")]
 pub struct CandidaciesPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub election_name: String,
     pub offices: Vec<(String, String)>,
     pub postulants: Vec<(String, String)>,
@@ -115,8 +112,7 @@ pub struct CandidaciesPage {
 #[derive(Template)]
 #[template(path = "import.html")]
 pub struct ImportPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub election_name: String,
     pub summary: Option<String>,
     pub problems: Vec<String>,
@@ -156,8 +152,7 @@ pub struct ElectionForm {
 #[derive(Template)]
 #[template(path = "election.html")]
 pub struct ElectionPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub form: ElectionForm,
     pub notice: Option<String>,
     pub errors: Vec<String>,
@@ -166,8 +161,7 @@ pub struct ElectionPage {
 #[derive(Template)]
 #[template(path = "new_election.html")]
 pub struct NewElectionPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub states: Vec<(&'static str, &'static str)>,
     pub time_zones: &'static [&'static str],
     pub name: String,
@@ -190,8 +184,7 @@ pub struct CatalogLine {
 #[derive(Template)]
 #[template(path = "catalogs.html")]
 pub struct CatalogsPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub election_name: String,
     pub lines: Vec<CatalogLine>,
     pub notice: Option<String>,
@@ -210,8 +203,7 @@ pub struct ReportLine {
 #[derive(Template)]
 #[template(path = "reports.html")]
 pub struct ReportsPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub errors: Vec<String>,
     pub kinds: Vec<(&'static str, &'static str)>,
     pub reports: Vec<ReportLine>,
@@ -221,7 +213,7 @@ pub struct ReportsPage {
 #[derive(Template)]
 #[template(path = "report.html")]
 pub struct ReportPage {
-    pub nav: Option<Nav>,
+    pub chrome: Chrome,
     pub summary: ReportLine,
     pub body: String,
 }
@@ -229,8 +221,7 @@ pub struct ReportPage {
 #[derive(Template)]
 #[template(path = "notices.html")]
 pub struct NoticesPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub election_id: String,
     pub election_name: String,
     pub simplified: String,
@@ -249,7 +240,7 @@ pub struct AttemptLine {
 #[derive(Template)]
 #[template(path = "capture_attempts.html")]
 pub struct AttemptsPage {
-    pub nav: Option<Nav>,
+    pub chrome: Chrome,
     pub attempts: Vec<AttemptLine>,
 }
 
@@ -261,8 +252,10 @@ mod tests {
     #[test]
     fn a_new_password_is_shown_once_with_the_notice_and_roles_by_name() {
         let html = AccountsPage {
-            nav: Some(nav_for_tests(Role::Admin)),
-            csrf: "c".into(),
+            chrome: Chrome {
+                nav: Some(nav_for_tests(Role::Admin)),
+                csrf: "c".into(),
+            },
             roles: role_options(),
             accounts: vec![AccountRow {
                 id: "a1".into(),

@@ -11,8 +11,7 @@ fn bulk_page(
     render(
         status,
         &BulkPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             summary,
             errors,
         },

@@ -81,8 +81,7 @@ pub async fn candidacy(
     Ok(render(
         StatusCode::OK,
         &CandidacyPage {
-            nav: Some(Nav::of(&session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(&session),
             heading: heading(&c),
             persons,
             window: window_text(c.capture_opens_at, c.capture_closes_at, &c.time_zone, now),

@@ -17,7 +17,7 @@ use super::local;
 use super::views::ConsentPage;
 use crate::domain::consent_form::{self, FormError};
 use crate::http::PageError;
-use crate::http::layout::{Nav, render};
+use crate::http::layout::{Chrome, render};
 use crate::http::session::{SessionInfo, csrf_matches};
 use crate::http::{FrontState, PAGE_EXPIRED};
 
@@ -39,8 +39,7 @@ async fn page(
     render(
         status,
         &ConsentPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             heading: cx.heading.clone(),
             election_name: cx.candidacy.election_name.clone(),
             role: cx.role.as_str(),

@@ -95,7 +95,7 @@ pub async fn dashboard(
     render(
         StatusCode::OK,
         &DashboardPage {
-            nav: Some(Nav::of(&session)),
+            chrome: Chrome::of(&session),
             lines,
             slates,
             window,

@@ -24,7 +24,7 @@ use super::views::{Heading, IdentityCheckPage, IdentityDonePage, IdentityPage, Q
 use super::{actor, heading, load, local, role_of};
 use crate::domain::curricular::{self, Candidacy, PersonRole};
 use crate::http::PageError;
-use crate::http::layout::{Nav, render};
+use crate::http::layout::{Chrome, render};
 use crate::http::session::{SessionInfo, csrf_matches};
 use crate::http::{FrontState, PAGE_EXPIRED};
 
@@ -262,8 +262,7 @@ fn form_page(
     render(
         status,
         &IdentityPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             heading: cx.heading.clone(),
             role: cx.role.as_str(),
             role_label: cx.role.label(),
@@ -301,7 +300,7 @@ pub async fn form(
         return Ok(render(
             StatusCode::OK,
             &IdentityDonePage {
-                nav: Some(Nav::of(&session)),
+                chrome: Chrome::of(&session),
                 heading: cx.heading,
                 role_label: cx.role.label(),
                 person_name: cx.person_name,
@@ -418,8 +417,7 @@ pub async fn post(
         return Ok(render(
             StatusCode::OK,
             &IdentityCheckPage {
-                nav: Some(Nav::of(&session)),
-                csrf: session.csrf_token.clone(),
+                chrome: Chrome::of(&session),
                 heading: cx.heading,
                 role: cx.role.as_str(),
                 role_label: cx.role.label(),
@@ -462,7 +460,7 @@ pub async fn post(
             render(
                 StatusCode::OK,
                 &IdentityDonePage {
-                    nav: Some(Nav::of(&session)),
+                    chrome: Chrome::of(&session),
                     heading: cx.heading,
                     role_label: cx.role.label(),
                     person_name: cx.person_name,
@@ -502,7 +500,7 @@ pub async fn privacy_notice(
         Some(text) => render(
             StatusCode::OK,
             &super::views::NoticePage {
-                nav: session.map(|s| Nav::of(&s)),
+                chrome: session.map_or_else(Chrome::public, |s| Chrome::of(&s)),
                 paragraphs: crate::domain::notices::paragraphs(&text),
             },
         ),

@@ -37,7 +37,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::domain::curricular::{self, Candidacy, PersonRole, Section, sections::Fields};
-use crate::http::layout::{Nav, render};
+use crate::http::layout::{Chrome, render};
 use crate::http::session::{SessionInfo, csrf_matches};
 use crate::http::{FrontState, PAGE_EXPIRED, PageError, error_page};
 use views::*;

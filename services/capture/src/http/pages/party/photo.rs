@@ -23,8 +23,7 @@ async fn photo_page(
     render(
         status,
         &PhotoPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             heading: heading(c),
             role: role.as_str(),
             role_label: role.label(),

@@ -58,8 +58,7 @@ fn section_page(
     render(
         status,
         &SectionPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             heading: heading(c),
             role: role.as_str(),
             role_label: role.label(),

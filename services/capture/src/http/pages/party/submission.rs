@@ -58,8 +58,7 @@ async fn preview_page(
     render(
         status,
         &PreviewPage {
-            nav: Some(Nav::of(session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(session),
             heading: heading(c),
             persons,
             missing,
@@ -125,7 +124,7 @@ pub async fn receipt(
             Ok(r) => render(
                 StatusCode::OK,
                 &ReceiptPage {
-                    nav: Some(Nav::of(&session)),
+                    chrome: Chrome::of(&session),
                     heading: heading(&c),
                     election: c.election_name.clone(),
                     submission_id: r.submission_id.to_string(),

@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use crate::http::layout::Nav;
+use crate::http::layout::Chrome;
 
 /// The heading every capture page shows: which candidacy this is.
 #[derive(Clone)]
@@ -46,7 +46,7 @@ pub struct DashboardLine {
 #[derive(Template)]
 #[template(path = "capture_dashboard.html")]
 pub struct DashboardPage {
-    pub nav: Option<Nav>,
+    pub chrome: Chrome,
     /// Candidacies outside ayuntamiento slates (deputies).
     pub lines: Vec<DashboardLine>,
     /// Each slate (and each municipal RP list) as a unit, positions in ballot order.
@@ -83,8 +83,7 @@ pub struct ReceiptLine {
 #[derive(Template)]
 #[template(path = "capture_candidacy.html")]
 pub struct CandidacyPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub heading: Heading,
     pub persons: Vec<PersonLine>,
     pub window: String,
@@ -115,8 +114,7 @@ pub struct FieldView {
 #[derive(Template)]
 #[template(path = "capture_section.html")]
 pub struct SectionPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub heading: Heading,
     pub role: &'static str,
     pub role_label: &'static str,
@@ -132,8 +130,7 @@ pub struct SectionPage {
 #[derive(Template)]
 #[template(path = "capture_photo.html")]
 pub struct PhotoPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub heading: Heading,
     pub role: &'static str,
     pub role_label: &'static str,
@@ -162,8 +159,7 @@ pub struct PreviewPerson {
 #[derive(Template)]
 #[template(path = "capture_preview.html")]
 pub struct PreviewPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub heading: Heading,
     pub persons: Vec<PreviewPerson>,
     pub missing: Vec<String>,
@@ -175,7 +171,7 @@ pub struct PreviewPage {
 #[derive(Template)]
 #[template(path = "capture_receipt.html")]
 pub struct ReceiptPage {
-    pub nav: Option<Nav>,
+    pub chrome: Chrome,
     pub heading: Heading,
     pub election: String,
     pub submission_id: String,
@@ -187,8 +183,7 @@ pub struct ReceiptPage {
 #[derive(Template)]
 #[template(path = "capture_bulk.html")]
 pub struct BulkPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub summary: Option<String>,
     pub errors: Vec<String>,
 }
@@ -210,8 +205,7 @@ pub struct QuestionView {
 #[derive(Template)]
 #[template(path = "capture_identity.html")]
 pub struct IdentityPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub heading: Heading,
     pub role: &'static str,
     pub role_label: &'static str,
@@ -235,8 +229,7 @@ pub struct IdentityPage {
 #[derive(Template)]
 #[template(path = "capture_identity_check.html")]
 pub struct IdentityCheckPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub heading: Heading,
     pub role: &'static str,
     pub role_label: &'static str,
@@ -251,7 +244,7 @@ pub struct IdentityCheckPage {
 #[derive(Template)]
 #[template(path = "capture_identity_done.html")]
 pub struct IdentityDonePage {
-    pub nav: Option<Nav>,
+    pub chrome: Chrome,
     pub heading: Heading,
     pub role_label: &'static str,
     pub person_name: String,
@@ -262,15 +255,14 @@ pub struct IdentityDonePage {
 #[derive(Template)]
 #[template(path = "privacy_notice.html")]
 pub struct NoticePage {
-    pub nav: Option<Nav>,
+    pub chrome: Chrome,
     pub paragraphs: Vec<String>,
 }
 
 #[derive(Template)]
 #[template(path = "capture_consent.html")]
 pub struct ConsentPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub heading: Heading,
     pub election_name: String,
     pub role: &'static str,
@@ -284,8 +276,7 @@ pub struct ConsentPage {
 #[derive(Template)]
 #[template(path = "identity_correction.html")]
 pub struct CorrectionPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub heading: Heading,
     pub role: &'static str,
     pub role_label: &'static str,
@@ -320,7 +311,10 @@ mod tests {
     #[test]
     fn the_dashboard_groups_slates_and_says_each_deadline_in_words() {
         let html = DashboardPage {
-            nav: Some(nav_for_tests(Role::Party)),
+            chrome: Chrome {
+                nav: Some(nav_for_tests(Role::Party)),
+                csrf: String::new(),
+            },
             lines: vec![line("Diputación MR", true)],
             slates: vec![SlateGroup {
                 title: "Planilla de Morena en Hermosillo".into(),
@@ -338,7 +332,10 @@ mod tests {
         assert!(html.contains("3 de 14"));
 
         let empty = DashboardPage {
-            nav: Some(nav_for_tests(Role::Party)),
+            chrome: Chrome {
+                nav: Some(nav_for_tests(Role::Party)),
+                csrf: String::new(),
+            },
             lines: Vec::new(),
             slates: Vec::new(),
             window: String::new(),

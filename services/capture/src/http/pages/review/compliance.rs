@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::views::{ComplianceLine, CompliancePage};
 use crate::domain::election;
-use crate::http::layout::{MessagePage, Nav, render};
+use crate::http::layout::{Chrome, MessagePage, render};
 use crate::http::{FrontState, session::SessionInfo, status_messages};
 use conoceles_kit::csv::csv_field;
 
@@ -110,7 +110,7 @@ pub async fn page(
             render(
                 StatusCode::OK,
                 &CompliancePage {
-                    nav: Some(Nav::of(&session)),
+                    chrome: Chrome::of(&session),
                     election_name: r.election.name.clone(),
                     at: local(r.at, tz),
                     day: cut_off.al.clone(),

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::views::{ParityLine, ParityPage};
 use crate::domain::election;
-use crate::http::layout::{MessagePage, Nav, render};
+use crate::http::layout::{Chrome, MessagePage, render};
 use crate::http::{FrontState, session::SessionInfo, status_messages};
 
 /// Candidacies asked at once (keeps each gRPC message small at national scale).
@@ -80,7 +80,7 @@ pub async fn page(
     render(
         StatusCode::OK,
         &ParityPage {
-            nav: Some(Nav::of(&session)),
+            chrome: Chrome::of(&session),
             election_name: current.name,
             lines,
         },

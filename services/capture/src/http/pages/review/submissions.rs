@@ -17,7 +17,7 @@ use super::views::{QueueLine, QueuePage, ReviewPage, ReviewPerson, ReviewSection
 use crate::domain::curricular::{Bounds, Section};
 use crate::http::FrontState;
 use crate::http::extract::CheckedForm;
-use crate::http::layout::{MessagePage, Nav, render};
+use crate::http::layout::{Chrome, MessagePage, render};
 use crate::http::session::SessionInfo;
 
 #[derive(Deserialize, Default)]
@@ -100,7 +100,7 @@ pub async fn queue(
     render(
         StatusCode::OK,
         &QueuePage {
-            nav: Some(Nav::of(&session)),
+            chrome: Chrome::of(&session),
             lines,
             office: q.cargo,
             postulant: q.postulante,
@@ -193,8 +193,7 @@ pub async fn show(
     render(
         StatusCode::OK,
         &ReviewPage {
-            nav: Some(Nav::of(&session)),
-            csrf: session.csrf_token.clone(),
+            chrome: Chrome::of(&session),
             submission: submission.to_string(),
             round: item.round,
             postulant: d.postulant,

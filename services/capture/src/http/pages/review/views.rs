@@ -2,7 +2,7 @@
 
 use askama::Template;
 
-use crate::http::layout::Nav;
+use crate::http::layout::Chrome;
 
 pub struct ParityLine {
     pub postulant: String,
@@ -15,7 +15,7 @@ pub struct ParityLine {
 #[derive(Template)]
 #[template(path = "parity.html")]
 pub struct ParityPage {
-    pub nav: Option<Nav>,
+    pub chrome: Chrome,
     pub election_name: String,
     pub lines: Vec<ParityLine>,
 }
@@ -35,7 +35,7 @@ pub struct QueueLine {
 #[derive(Template)]
 #[template(path = "review_queue.html")]
 pub struct QueuePage {
-    pub nav: Option<Nav>,
+    pub chrome: Chrome,
     pub lines: Vec<QueueLine>,
     pub office: String,
     pub postulant: String,
@@ -63,8 +63,7 @@ pub struct ReviewPerson {
 #[derive(Template)]
 #[template(path = "review.html")]
 pub struct ReviewPage {
-    pub nav: Option<Nav>,
-    pub csrf: String,
+    pub chrome: Chrome,
     pub submission: String,
     pub round: u32,
     pub postulant: String,
@@ -91,7 +90,7 @@ pub struct ComplianceLine {
 #[derive(Template)]
 #[template(path = "compliance.html")]
 pub struct CompliancePage {
-    pub nav: Option<Nav>,
+    pub chrome: Chrome,
     pub election_name: String,
     pub at: String,
     /// The day typed for the cut-off (empty: now).
@@ -110,7 +109,10 @@ mod tests {
 
     fn queue(lines: Vec<QueueLine>) -> String {
         QueuePage {
-            nav: Some(nav_for_tests(Role::Reviewer)),
+            chrome: Chrome {
+                nav: Some(nav_for_tests(Role::Reviewer)),
+                csrf: String::new(),
+            },
             lines,
             office: String::new(),
             postulant: String::new(),
