@@ -268,6 +268,66 @@ impl Stack {
         password.expose().to_string()
     }
 
+    /// The election's capture window (SQL expressions such as `now() - interval '1 day'`), and
+    /// every candidacy on it (the demo is imported after the window opened, so its candidacies
+    /// start with the deadline of a late registration).
+    pub async fn set_window(&self, opens: &str, closes: &str) {
+        sqlx::query(&format!(
+            "UPDATE elections SET capture_opens_at = {opens}, capture_closes_at = {closes}"
+        ))
+        .execute(&self.capture_pool)
+        .await
+        .unwrap();
+        sqlx::query("UPDATE candidacies SET capture_deadline = NULL")
+            .execute(&self.capture_pool)
+            .await
+            .unwrap();
+    }
+
+    /// The id of the postulant `code` (a party, coalition or independent).
+    pub async fn party_id(&self, code: &str) -> uuid::Uuid {
+        sqlx::query_scalar("SELECT id FROM postulants WHERE code = $1")
+            .bind(code)
+            .fetch_one(&self.capture_pool)
+            .await
+            .unwrap()
+    }
+
+    /// A live candidacy of the postulant (e.g. `MORENA`, or the coalition `COA1`).
+    pub async fn candidacy_of(&self, postulant: &str) -> uuid::Uuid {
+        sqlx::query_scalar(
+            "SELECT id FROM candidacies WHERE postulant_code = $1 AND status <> 'withdrawn' ORDER BY external_id LIMIT 1",
+        )
+        .bind(postulant)
+        .fetch_one(&self.capture_pool)
+        .await
+        .unwrap()
+    }
+
+    /// Moves every candidacy's history `days` into the past (as if the election had been loaded
+    /// then), for cut-offs between then and now.
+    pub async fn age_status_changes(&self, days: i32) {
+        sqlx::query(
+            "UPDATE status_changes SET changed_at = changed_at - make_interval(days => $1)",
+        )
+        .bind(days)
+        .execute(&self.capture_pool)
+        .await
+        .unwrap();
+    }
+
+    /// The public site's publication start, `days` from now (negative: already started), as
+    /// publication's copy of the election has it.
+    pub async fn publication_starts_in_days(&self, days: i32) {
+        sqlx::query(
+            "UPDATE elections SET publication_starts_at = now() + make_interval(days => $1)",
+        )
+        .bind(days)
+        .execute(&self.publication_pool)
+        .await
+        .unwrap();
+    }
+
     /// The candidacy's holder's name as capture has it now.
     pub async fn holder(&self, candidacy: uuid::Uuid) -> String {
         conoceles_capture::domain::candidacies::holder_names(&self.capture_pool, &[candidacy])

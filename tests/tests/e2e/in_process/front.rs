@@ -870,22 +870,21 @@ async fn under_the_delivery_rule_each_candidacy_counts_its_days_from_its_account
         .await
         .unwrap();
     // Registered before capture opened, under the delivery rule, with a late outer bound.
-    sqlx::query(
-        "UPDATE elections SET deadline_rule = 'from_delivery', deadline_days = 15, \
-         capture_opens_at = now() - interval '1 day', capture_closes_at = now() + interval '2 days', \
-         election_day = (now() + interval '60 days')::date",
+    conoceles_capture::domain::election::count_deadlines_from_delivery(
+        &mut stack.capture_pool.acquire().await.unwrap(),
+        conoceles_capture::tools::demo::DEMO_ELECTION,
+        15,
     )
-    .execute(&stack.capture_pool)
     .await
     .unwrap();
-    sqlx::query("UPDATE candidacies SET capture_deadline = NULL")
+    sqlx::query("UPDATE elections SET election_day = (now() + interval '60 days')::date")
         .execute(&stack.capture_pool)
         .await
         .unwrap();
-    let party: uuid::Uuid = sqlx::query_scalar("SELECT id FROM postulants WHERE code = 'PT'")
-        .fetch_one(&stack.capture_pool)
-        .await
-        .unwrap();
+    stack
+        .set_window("now() - interval '1 day'", "now() + interval '2 days'")
+        .await;
+    let party = stack.party_id("PT").await;
     let password = stack.account("entregas@iec.org.mx", Role::Admin).await;
     let mut admin = stack.browser();
     admin.first_login("entregas@iec.org.mx", &password).await;

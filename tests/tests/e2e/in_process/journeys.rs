@@ -84,52 +84,15 @@ async fn seeded(stack: &Stack) {
     conoceles_capture::tools::demo::seed(&stack.capture_pool)
         .await
         .unwrap();
-    set_window(
-        stack,
-        "now() - interval '1 day'",
-        "now() + interval '10 days'",
-    )
-    .await;
-}
-
-/// The election's capture window, and every candidacy on it (the demo is imported after the
-/// window opened, so its candidacies start with the deadline of a late registration).
-async fn set_window(stack: &Stack, opens: &str, closes: &str) {
-    sqlx::query(&format!(
-        "UPDATE elections SET capture_opens_at = {opens}, capture_closes_at = {closes}"
-    ))
-    .execute(&stack.capture_pool)
-    .await
-    .unwrap();
-    sqlx::query("UPDATE candidacies SET capture_deadline = NULL")
-        .execute(&stack.capture_pool)
-        .await
-        .unwrap();
-}
-
-async fn party_id(stack: &Stack, code: &str) -> Uuid {
-    sqlx::query_scalar("SELECT id FROM postulants WHERE code = $1")
-        .bind(code)
-        .fetch_one(&stack.capture_pool)
-        .await
-        .unwrap()
-}
-
-/// A live candidacy of the postulant (e.g. `MORENA`, or the coalition `COA1`).
-async fn candidacy_of(stack: &Stack, postulant: &str) -> Uuid {
-    sqlx::query_scalar(
-        "SELECT id FROM candidacies WHERE postulant_code = $1 AND status <> 'withdrawn' ORDER BY external_id LIMIT 1",
-    )
-    .bind(postulant)
-    .fetch_one(&stack.capture_pool)
-    .await
-    .unwrap()
+    stack
+        .set_window("now() - interval '1 day'", "now() + interval '10 days'")
+        .await;
 }
 
 /// A logged-in browser of a party account (password already changed).
 async fn party_browser(stack: &Stack, code: &str) -> Browser {
     let email = format!("{}@partidos.mx", code.to_lowercase());
-    let party = party_id(stack, code).await;
+    let party = stack.party_id(code).await;
     let password = stack
         .account_scoped(&email, Role::Party, Some(party), None)
         .await;
@@ -199,7 +162,7 @@ async fn a_party_fills_previews_and_submits_and_the_event_reaches_the_broker() {
 
     // PRI is responsible for the coalition's candidacies: its dashboard lists them.
     let mut party = party_browser(&stack, "PRI").await;
-    let candidacy = candidacy_of(&stack, "COA1").await;
+    let candidacy = stack.candidacy_of("COA1").await;
     let home = party.get("/").await;
     assert_eq!(home.location.as_deref(), Some("/captura"));
     let dashboard = party.get("/captura").await;
@@ -208,7 +171,7 @@ async fn a_party_fills_previews_and_submits_and_the_event_reaches_the_broker() {
     assert!(
         !dashboard
             .body
-            .contains(&candidacy_of(&stack, "MORENA").await.to_string())
+            .contains(&stack.candidacy_of("MORENA").await.to_string())
     );
 
     // A section with problems is kept as a draft and every problem is shown beside its field.
@@ -381,8 +344,8 @@ async fn a_party_fills_previews_and_submits_and_the_event_reaches_the_broker() {
 async fn other_parties_and_candidates_are_refused_in_pages_and_api() {
     let stack = spawn_stack().await;
     seeded(&stack).await;
-    let theirs = candidacy_of(&stack, "MORENA").await;
-    let ours = candidacy_of(&stack, "PAN").await;
+    let theirs = stack.candidacy_of("MORENA").await;
+    let ours = stack.candidacy_of("PAN").await;
     let mut pan = party_browser(&stack, "PAN").await;
     // A candidate account of PAN's candidacy.
     let email = "candidata@pan.mx";
@@ -390,7 +353,7 @@ async fn other_parties_and_candidates_are_refused_in_pages_and_api() {
         .account_scoped(
             email,
             Role::Candidate,
-            Some(party_id(&stack, "PAN").await),
+            Some(stack.party_id("PAN").await),
             Some(ours),
         )
         .await;
@@ -466,10 +429,10 @@ async fn other_parties_and_candidates_are_refused_in_pages_and_api() {
 async fn the_api_captures_with_a_bearer_token_inside_the_window_only() {
     let stack = spawn_stack().await;
     seeded(&stack).await;
-    let candidacy = candidacy_of(&stack, "MC").await;
+    let candidacy = stack.candidacy_of("MC").await;
     let email = "api@mc.mx";
     let password = stack
-        .account_scoped(email, Role::Party, Some(party_id(&stack, "MC").await), None)
+        .account_scoped(email, Role::Party, Some(stack.party_id("MC").await), None)
         .await;
     // The password must change at first login; then a bearer token works without cookies.
     stack.browser().first_login(email, &password).await;
@@ -567,7 +530,7 @@ async fn the_api_captures_with_a_bearer_token_inside_the_window_only() {
             "terminó",
         ),
     ] {
-        set_window(&stack, opens, closes).await;
+        stack.set_window(opens, closes).await;
         let response = call(Method::POST, submissions.clone())
             .send()
             .await
@@ -584,12 +547,9 @@ async fn the_api_captures_with_a_bearer_token_inside_the_window_only() {
         2
     );
     assert_eq!(count(&stack, "SELECT count(*) FROM submissions").await, 0);
-    set_window(
-        &stack,
-        "now() - interval '1 day'",
-        "now() + interval '1 day'",
-    )
-    .await;
+    stack
+        .set_window("now() - interval '1 day'", "now() + interval '1 day'")
+        .await;
     let response = call(Method::POST, submissions).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     let receipt: serde_json::Value = response.json().await.unwrap();
@@ -661,7 +621,7 @@ async fn bulk_capture_saves_valid_rows_and_reports_every_problem_at_once() {
     rows[1][column("general.private_email")] = "ok@ejemplo.mx".into();
     rows[1][column("education.level")] = "kinder".into();
     rows[1][column("education.status")] = "titulado".into();
-    let theirs = candidacy_of(&stack, "MORENA").await;
+    let theirs = stack.candidacy_of("MORENA").await;
     rows[2][column("candidatura")] = theirs.to_string();
     rows[2][column("professional.history")] = long;
     let mut writer = csv::Writer::from_writer(Vec::new());
@@ -937,7 +897,7 @@ async fn an_independent_sends_the_signed_consent_form_and_reads_the_election_not
     );
 
     // The independent candidacy: the notice shows, and sending needs the signed form.
-    let candidacy = candidacy_of(&stack, "IND1").await;
+    let candidacy = stack.candidacy_of("IND1").await;
     known_to_identity(&stack, candidacy).await;
     let mut independent = party_browser(&stack, "IND1").await;
     let path = format!("/captura/{candidacy}/holder/identidad");
@@ -1031,7 +991,7 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
     let logs = common::LogCapture::install();
     let stack = spawn_stack().await;
     seeded(&stack).await;
-    let candidacy = candidacy_of(&stack, "PVEM").await;
+    let candidacy = stack.candidacy_of("PVEM").await;
     known_to_identity(&stack, candidacy).await;
     let mut party = party_browser(&stack, "PVEM").await;
     let path = format!("/captura/{candidacy}/holder/identidad");
@@ -1256,7 +1216,7 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     // A queue of the test's own listens for candidacy.approved.
     let tap = EventTap::bind(&stack.namespace, "candidacy.approved").await;
 
-    let candidacy = candidacy_of(&stack, "PT").await;
+    let candidacy = stack.candidacy_of("PT").await;
     let mut party = party_browser(&stack, "PT").await;
     fill_sections(&mut party, candidacy).await;
     let photo = upload_photo(&mut party, candidacy, jpeg(600, 800), "foto.jpg").await;
@@ -1591,12 +1551,9 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     // After publication and after the capture window, the admin reopens it once at the
     // party's request; the party corrects and sends again; a new review round approves it and
     // the public profile says it was corrected.
-    set_window(
-        &stack,
-        "now() - interval '10 days'",
-        "now() - interval '1 day'",
-    )
-    .await;
+    stack
+        .set_window("now() - interval '10 days'", "now() - interval '1 day'")
+        .await;
     let admin_password = stack.account("cancela@iec.org.mx", Role::Admin).await;
     let mut admin = stack.browser();
     admin
@@ -1727,10 +1684,7 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
 
     // Before the publication start nothing is served, except to an admin's preview (marked,
     // never cached, never shown to anyone else).
-    sqlx::query("UPDATE elections SET publication_starts_at = now() + interval '10 days'")
-        .execute(&stack.publication_pool)
-        .await
-        .unwrap();
+    stack.publication_starts_in_days(10).await;
     let closed = eventually(&mut citizen, &profile_path, "se publicará a partir del").await;
     assert!(!closed.body.contains(&holder));
     let go = admin.get("/admin/vista-previa-sitio").await;
@@ -1828,10 +1782,7 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     // A party's acting token does not open it.
     let party_go = party.get("/admin/vista-previa-sitio").await;
     assert_eq!(party_go.status, StatusCode::FORBIDDEN);
-    sqlx::query("UPDATE elections SET publication_starts_at = now() - interval '1 day'")
-        .execute(&stack.publication_pool)
-        .await
-        .unwrap();
+    stack.publication_starts_in_days(-1).await;
 
     // A cancellation withdraws the profile at once.
     let list = admin.get("/admin/candidaturas").await;
@@ -1890,7 +1841,7 @@ async fn a_substitution_at_any_stage_hands_the_candidacy_to_the_new_person_and_t
  {
     let stack = spawn_stack().await;
     seeded(&stack).await;
-    let candidacy = candidacy_of(&stack, "PT").await;
+    let candidacy = stack.candidacy_of("PT").await;
     let mut party = party_browser(&stack, "PT").await;
     let first = stack.holder(candidacy).await;
     fill_sections(&mut party, candidacy).await;
@@ -2159,7 +2110,7 @@ async fn a_malformed_submission_event_is_dead_lettered_and_reviews_keep_flowing(
     let _ = amqp.close(200, "done".into()).await;
 
     // The queue keeps flowing: a real submission behind it reaches the reviewers.
-    let candidacy = candidacy_of(&stack, "PAN").await;
+    let candidacy = stack.candidacy_of("PAN").await;
     let mut party = party_browser(&stack, "PAN").await;
     fill_sections(&mut party, candidacy).await;
     upload_photo(&mut party, candidacy, jpeg(600, 800), "foto.jpg").await;
@@ -2180,10 +2131,7 @@ async fn compliance_counts_known_gaps_now_and_as_of_an_earlier_cut_off() {
     let stack = spawn_stack().await;
     seeded(&stack).await;
     // The election was loaded ten days ago (its candidacies' first statuses are dated then).
-    sqlx::query("UPDATE status_changes SET changed_at = changed_at - interval '10 days'")
-        .execute(&stack.capture_pool)
-        .await
-        .unwrap();
+    stack.age_status_changes(10).await;
     let (office, office_name): (String, String) = sqlx::query_as(
         "SELECT o.code, o.name FROM offices o JOIN candidacies c ON c.office_code = o.code \
          WHERE c.postulant_code = 'PVEM' AND o.principle = 'mr' LIMIT 1",
@@ -2264,7 +2212,7 @@ async fn one_trace_follows_a_submission_from_the_browser_to_its_review() {
     let _telemetry = conoceles_kit::telemetry::init_with_provider("test", provider.clone());
     let stack = spawn_stack().await;
     seeded(&stack).await;
-    let candidacy = candidacy_of(&stack, "MC").await;
+    let candidacy = stack.candidacy_of("MC").await;
     let mut party = party_browser(&stack, "MC").await;
     fill_sections(&mut party, candidacy).await;
     upload_photo(&mut party, candidacy, jpeg(600, 800), "foto.jpg").await;
@@ -2318,10 +2266,7 @@ async fn one_trace_follows_a_submission_from_the_browser_to_its_review() {
 async fn statistics_count_a_known_dataset_now_and_as_of_an_earlier_cut_off() {
     let stack = spawn_stack().await;
     seeded(&stack).await;
-    sqlx::query("UPDATE status_changes SET changed_at = changed_at - interval '10 days'")
-        .execute(&stack.capture_pool)
-        .await
-        .unwrap();
+    stack.age_status_changes(10).await;
     let (total, women): (i64, i64) = sqlx::query_as(
         "SELECT count(*), count(*) FILTER (WHERE h.sex = 'mujer') FROM candidacies c \
          JOIN persons h ON h.candidacy_id = c.id AND h.role = 'holder' AND h.active \
@@ -2625,10 +2570,7 @@ async fn the_unit_produces_the_april_report_and_statisticians_read_every_table_o
     use conoceles_proto::statistics::v1::statistics_service_client::StatisticsServiceClient;
     let stack = spawn_stack().await;
     seeded(&stack).await;
-    sqlx::query("UPDATE status_changes SET changed_at = changed_at - interval '10 days'")
-        .execute(&stack.capture_pool)
-        .await
-        .unwrap();
+    stack.age_status_changes(10).await;
     let (ids, mut party) = two_pvem_drafts(&stack).await;
 
     // The admin produces the April report at a cut-off five days ago, from the back office.
@@ -3291,7 +3233,7 @@ async fn an_alternates_consented_identity_answers_are_published_with_the_alterna
         .execute(&stack.capture_pool)
         .await
         .unwrap();
-    let candidacy = candidacy_of(&stack, "MC").await;
+    let candidacy = stack.candidacy_of("MC").await;
     let mut party = party_browser(&stack, "MC").await;
     for role in ["holder", "alternate"] {
         fill_sections_of(&mut party, candidacy, role).await;
