@@ -1354,199 +1354,8 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     assert!(tap.nothing_more().await, "exactly one approval");
     tap.close().await;
 
-    // The approved profile reaches the citizens' site: list, accent-insensitive search,
-    // profile, comparison, open data and API; never the private email.
-    let mut citizen = stack.citizen();
-    let profile_path = format!("/candidaturas/{candidacy}");
-    let profile = eventually(&mut citizen, &profile_path, &holder).await;
-    assert!(profile.body.contains("https://www.facebook.com/candidata"));
-    assert!(
-        profile.body.contains("De 2010 a 2020 fui directora."),
-        "the approved round"
-    );
-    assert!(!profile.body.contains("aclaraciones@ejemplo.mx"));
-    assert!(
-        profile.headers["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("default-src 'self'")
-    );
-    let folded: String = holder
-        .to_lowercase()
-        .replace('á', "a")
-        .replace('é', "e")
-        .replace('í', "i")
-        .replace('ó', "o")
-        .replace('ú', "u");
-    let q = folded.split_whitespace().next().unwrap().to_uppercase();
-    let list = citizen.get(&format!("/candidaturas?q={q}")).await;
-    assert!(
-        list.body.contains(&holder),
-        "accent- and case-insensitive search for {q}"
-    );
-    assert!(list.body.contains("Orden neutral declarado"));
-    // A page number typed by hand that is not one: a page in Spanish, not a plain-text error.
-    let typed = citizen.get("/candidaturas?pagina=dos").await;
-    assert_eq!(typed.status, StatusCode::BAD_REQUEST);
-    assert!(
-        typed.headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-            && typed.body.contains("no tiene un valor válido"),
-        "{}",
-        typed.body
-    );
-    let compare = citizen.get(&format!("/comparar?ids={candidacy}")).await;
-    assert_eq!(compare.status, StatusCode::OK);
-    // Open data is regenerated within a second or two of a change.
-    let csv = eventually(&mut citizen, "/datos/candidaturas.csv", &holder).await;
-    assert!(
-        csv.body
-            .starts_with("ID_CANDIDATURA,ID_PERSONA,PARTIDO_COALICION,CARGO")
-    );
-    assert!(csv.body.contains(&holder) && !csv.body.contains("aclaraciones@ejemplo.mx"));
-    let (status, api) = citizen
-        .api(
-            Method::GET,
-            &format!("/api/v1/candidacies/{candidacy}"),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let person = api["persons"][0]["person_id"].as_str().unwrap().to_string();
-    let image = citizen.get(&format!("/fotos/{person}")).await;
-    assert_eq!(image.headers["content-type"], "image/jpeg");
-
-    // Open data: regenerated after the change, signed; the served key verifies it and a
-    // changed byte does not; the CSV reads with a standard reader; Popolo links up.
-    let csv = eventually(&mut citizen, "/datos/candidaturas.csv", &holder).await;
-    let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
-    let headers = reader.headers().unwrap().clone();
-    for column in [
-        "ENTIDAD",
-        "DISTRITO_LOCAL",
-        "MUNICIPIO",
-        "REDES_FACEBOOK",
-        "PROPUESTA_1",
-        "PROPUESTA_2",
-        "PROPUESTA_GENERO",
-    ] {
-        assert!(headers.iter().any(|h| h == column), "column {column}");
-    }
-    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
-    let row = rows.iter().find(|r| r.iter().any(|c| c == holder)).unwrap();
-    let col = |name: &str| {
-        row.get(headers.iter().position(|h| h == name).unwrap())
-            .unwrap()
-    };
-    assert_eq!(col("ENTIDAD"), "Coahuila de Zaragoza");
-    assert_eq!(col("REDES_FACEBOOK"), "https://www.facebook.com/candidata");
-    assert!(!col("PROPUESTA_1").is_empty() && !col("PROPUESTA_1").contains(" | "));
-    let sums = citizen.get("/datos/SHA256SUMS").await;
-    let pem = citizen.get("/datos/clave-publica").await;
-    let signature = citizen
-        .client
-        .get(format!("{}/datos/SHA256SUMS.sig", stack.site))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let key = conoceles_publication::open_data::verifying_key_from_pem(&pem.body).unwrap();
-    let json = citizen.get("/datos/candidaturas.json").await;
-    let popolo = citizen.get("/datos/popolo.json").await;
-    let files: [(&str, &[u8]); 3] = [
-        ("candidaturas.csv", csv.body.as_bytes()),
-        ("candidaturas.json", json.body.as_bytes()),
-        ("popolo.json", popolo.body.as_bytes()),
-    ];
-    conoceles_publication::open_data::verify(&key, &files, sums.body.as_bytes(), &signature)
-        .expect("the release verifies with the served key");
-    let mut changed = csv.body.clone().into_bytes();
-    changed[10] ^= 1;
-    let tampered: [(&str, &[u8]); 3] = [
-        ("candidaturas.csv", &changed),
-        ("candidaturas.json", json.body.as_bytes()),
-        ("popolo.json", popolo.body.as_bytes()),
-    ];
-    assert!(
-        conoceles_publication::open_data::verify(&key, &tampered, sums.body.as_bytes(), &signature)
-            .is_err()
-    );
-    // A client that accepts gzip gets the stored compressed bytes, which decompress to the
-    // same file.
-    let compressed = reqwest::Client::new()
-        .get(format!("{}/datos/candidaturas.json", stack.site))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(compressed.headers()["content-encoding"], "gzip");
-    let compressed = compressed.bytes().await.unwrap();
-    let mut inflated = String::new();
-    std::io::Read::read_to_string(
-        &mut flate2::read::GzDecoder::new(&compressed[..]),
-        &mut inflated,
-    )
-    .unwrap();
-    assert_eq!(inflated, json.body);
-    assert!(compressed.len() < json.body.len() / 3);
-    let popolo: serde_json::Value = serde_json::from_str(&popolo.body).unwrap();
-    let ids = |list: &str| -> Vec<String> {
-        popolo[list]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x["id"].as_str().unwrap().to_string())
-            .collect()
-    };
-    let (persons, organizations, posts) = (ids("persons"), ids("organizations"), ids("posts"));
-    for m in popolo["memberships"].as_array().unwrap() {
-        assert!(persons.contains(&m["person_id"].as_str().unwrap().to_string()));
-        assert!(organizations.contains(&m["organization_id"].as_str().unwrap().to_string()));
-        assert!(posts.contains(&m["post_id"].as_str().unwrap().to_string()));
-    }
-    assert!(!popolo.to_string().contains("aclaraciones@ejemplo.mx"));
-    // The public statistics: progress by postulant with its table and chart, identity groups.
-    let stats = citizen.get("/estadisticas").await;
-    assert_eq!(stats.status, StatusCode::OK, "{}", stats.body);
-    assert!(stats.body.contains("Avance de la captura por postulante"));
-    assert!(stats.body.contains("<svg class=\"grafica\""));
-    assert!(
-        stats
-            .body
-            .contains("<th scope=\"row\">Partido del Trabajo</th>"),
-        "{}",
-        stats.body
-    );
-    assert!(stats.body.contains("¿Se considera una persona indígena?"));
-    // Cached pages carry an ETag; revalidating gets 304.
-    let page = citizen.get(&profile_path).await;
-    let etag = page.headers["etag"].to_str().unwrap().to_string();
-    let revalidated = citizen
-        .client
-        .get(format!("{}{profile_path}", stack.site))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
-    let api = citizen
-        .client
-        .get(format!("{}/api/v1/candidacies", stack.site))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(api.headers()["access-control-allow-origin"], "*");
-    // The hash chain of changes is intact.
-    assert!(
-        conoceles_publication::log::verify(&stack.publication_pool)
-            .await
-            .unwrap()
-            >= 1
-    );
+    let (mut citizen, profile_path, person) =
+        the_site_serves_the_approved_profile(&stack, candidacy, &holder).await;
 
     // After publication and after the capture window, the admin reopens it once at the
     // party's request; the party corrects and sends again; a new review round approves it and
@@ -1682,11 +1491,55 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     assert_eq!(after.body, before, "the rebuilt profile page is the same");
     assert_eq!(citizen.get("/candidaturas").await.body, list_before);
 
+    the_preview_before_the_publication_start(
+        &stack,
+        &mut admin,
+        &mut party,
+        &mut citizen,
+        &profile_path,
+        &holder,
+    )
+    .await;
+
+    // A cancellation withdraws the profile at once.
+    let list = admin.get("/admin/candidaturas").await;
+    let cancelled = admin
+        .post(
+            &format!("/admin/candidaturas/{candidacy}/cancelar"),
+            &[
+                ("csrf", &list.hidden("csrf")),
+                ("motivo", "Renuncia de la persona candidata."),
+            ],
+        )
+        .await;
+    assert!(cancelled.status.is_success(), "{}", cancelled.body);
+    // Its former URL says so, with the date, and serves nothing of it.
+    let gone = eventually(&mut citizen, &profile_path, "Candidatura cancelada").await;
+    assert_eq!(gone.status, StatusCode::GONE);
+    assert!(gone.body.contains("se canceló el") && !gone.body.contains(&holder));
+    assert_eq!(
+        citizen.get(&format!("/fotos/{person}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    stack.stop().await;
+}
+
+/// Before the publication start nothing is served, except to an admin's preview (marked, never
+/// cached, never shown to anyone else): its link is good once, its ticket opens no gRPC, signing
+/// out of the back office ends it, and a party's token does not open it.
+async fn the_preview_before_the_publication_start(
+    stack: &Stack,
+    admin: &mut Browser,
+    party: &mut Browser,
+    citizen: &mut Browser,
+    profile_path: &str,
+    holder: &str,
+) {
     // Before the publication start nothing is served, except to an admin's preview (marked,
     // never cached, never shown to anyone else).
     stack.publication_starts_in_days(10).await;
-    let closed = eventually(&mut citizen, &profile_path, "se publicará a partir del").await;
-    assert!(!closed.body.contains(&holder));
+    let closed = eventually(citizen, profile_path, "se publicará a partir del").await;
+    assert!(!closed.body.contains(holder));
     let go = admin.get("/admin/vista-previa-sitio").await;
     assert_eq!(go.status, StatusCode::SEE_OTHER, "{}", go.body);
     let location = go.headers["location"].to_str().unwrap().to_string();
@@ -1737,14 +1590,14 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
         .insert("authorization", format!("Bearer {ticket}").parse().unwrap());
     let refused = site_grpc.get_publication_status(request).await.unwrap_err();
     assert_eq!(refused.code(), tonic::Code::Unauthenticated, "{refused:?}");
-    let preview = previewer.get(&profile_path).await;
+    let preview = previewer.get(profile_path).await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
-    assert!(preview.body.contains(&holder));
+    assert!(preview.body.contains(holder));
     assert!(preview.body.contains("Vista previa para la administración"));
     assert_eq!(preview.headers["cache-control"], "private, no-store");
-    let still_closed = citizen.get(&profile_path).await;
+    let still_closed = citizen.get(profile_path).await;
     assert!(
-        !still_closed.body.contains(&holder),
+        !still_closed.body.contains(holder),
         "the preview leaked to a citizen"
     );
     // Signing out of the back office passes through the site, which ends the preview in that
@@ -1769,9 +1622,9 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
         "{:?}",
         ended.location
     );
-    let after_logout = previewer.get(&profile_path).await;
+    let after_logout = previewer.get(profile_path).await;
     assert!(
-        !after_logout.body.contains(&holder),
+        !after_logout.body.contains(holder),
         "the preview outlived the sign-out"
     );
     let elsewhere = previewer
@@ -1783,28 +1636,211 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     let party_go = party.get("/admin/vista-previa-sitio").await;
     assert_eq!(party_go.status, StatusCode::FORBIDDEN);
     stack.publication_starts_in_days(-1).await;
+}
 
-    // A cancellation withdraws the profile at once.
-    let list = admin.get("/admin/candidaturas").await;
-    let cancelled = admin
-        .post(
-            &format!("/admin/candidaturas/{candidacy}/cancelar"),
-            &[
-                ("csrf", &list.hidden("csrf")),
-                ("motivo", "Renuncia de la persona candidata."),
-            ],
+/// The approved profile on the citizens' site: the list, accent-insensitive search, the
+/// profile, comparison, open data (regenerated, signed, compressed) and the API, public
+/// statistics, ETags and the hash chain — never the private email. Returns the citizen's
+/// browser, the profile's path and the holder's public person id.
+async fn the_site_serves_the_approved_profile(
+    stack: &Stack,
+    candidacy: Uuid,
+    holder: &str,
+) -> (Browser, String, String) {
+    // The approved profile reaches the citizens' site: list, accent-insensitive search,
+    // profile, comparison, open data and API; never the private email.
+    let mut citizen = stack.citizen();
+    let profile_path = format!("/candidaturas/{candidacy}");
+    let profile = eventually(&mut citizen, &profile_path, holder).await;
+    assert!(profile.body.contains("https://www.facebook.com/candidata"));
+    assert!(
+        profile.body.contains("De 2010 a 2020 fui directora."),
+        "the approved round"
+    );
+    assert!(!profile.body.contains("aclaraciones@ejemplo.mx"));
+    assert!(
+        profile.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    let folded: String = holder
+        .to_lowercase()
+        .replace('á', "a")
+        .replace('é', "e")
+        .replace('í', "i")
+        .replace('ó', "o")
+        .replace('ú', "u");
+    let q = folded.split_whitespace().next().unwrap().to_uppercase();
+    let list = citizen.get(&format!("/candidaturas?q={q}")).await;
+    assert!(
+        list.body.contains(holder),
+        "accent- and case-insensitive search for {q}"
+    );
+    assert!(list.body.contains("Orden neutral declarado"));
+    // A page number typed by hand that is not one: a page in Spanish, not a plain-text error.
+    let typed = citizen.get("/candidaturas?pagina=dos").await;
+    assert_eq!(typed.status, StatusCode::BAD_REQUEST);
+    assert!(
+        typed.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+            && typed.body.contains("no tiene un valor válido"),
+        "{}",
+        typed.body
+    );
+    let compare = citizen.get(&format!("/comparar?ids={candidacy}")).await;
+    assert_eq!(compare.status, StatusCode::OK);
+    // Open data is regenerated within a second or two of a change.
+    let csv = eventually(&mut citizen, "/datos/candidaturas.csv", holder).await;
+    assert!(
+        csv.body
+            .starts_with("ID_CANDIDATURA,ID_PERSONA,PARTIDO_COALICION,CARGO")
+    );
+    assert!(csv.body.contains(holder) && !csv.body.contains("aclaraciones@ejemplo.mx"));
+    let (status, api) = citizen
+        .api(
+            Method::GET,
+            &format!("/api/v1/candidacies/{candidacy}"),
+            None,
         )
         .await;
-    assert!(cancelled.status.is_success(), "{}", cancelled.body);
-    // Its former URL says so, with the date, and serves nothing of it.
-    let gone = eventually(&mut citizen, &profile_path, "Candidatura cancelada").await;
-    assert_eq!(gone.status, StatusCode::GONE);
-    assert!(gone.body.contains("se canceló el") && !gone.body.contains(&holder));
-    assert_eq!(
-        citizen.get(&format!("/fotos/{person}")).await.status,
-        StatusCode::NOT_FOUND
+    assert_eq!(status, StatusCode::OK);
+    let person = api["persons"][0]["person_id"].as_str().unwrap().to_string();
+    let image = citizen.get(&format!("/fotos/{person}")).await;
+    assert_eq!(image.headers["content-type"], "image/jpeg");
+
+    // Open data: regenerated after the change, signed; the served key verifies it and a
+    // changed byte does not; the CSV reads with a standard reader; Popolo links up.
+    let csv = eventually(&mut citizen, "/datos/candidaturas.csv", holder).await;
+    let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    for column in [
+        "ENTIDAD",
+        "DISTRITO_LOCAL",
+        "MUNICIPIO",
+        "REDES_FACEBOOK",
+        "PROPUESTA_1",
+        "PROPUESTA_2",
+        "PROPUESTA_GENERO",
+    ] {
+        assert!(headers.iter().any(|h| h == column), "column {column}");
+    }
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let row = rows.iter().find(|r| r.iter().any(|c| c == holder)).unwrap();
+    let col = |name: &str| {
+        row.get(headers.iter().position(|h| h == name).unwrap())
+            .unwrap()
+    };
+    assert_eq!(col("ENTIDAD"), "Coahuila de Zaragoza");
+    assert_eq!(col("REDES_FACEBOOK"), "https://www.facebook.com/candidata");
+    assert!(!col("PROPUESTA_1").is_empty() && !col("PROPUESTA_1").contains(" | "));
+    let sums = citizen.get("/datos/SHA256SUMS").await;
+    let pem = citizen.get("/datos/clave-publica").await;
+    let signature = citizen
+        .client
+        .get(format!("{}/datos/SHA256SUMS.sig", stack.site))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let key = conoceles_publication::open_data::verifying_key_from_pem(&pem.body).unwrap();
+    let json = citizen.get("/datos/candidaturas.json").await;
+    let popolo = citizen.get("/datos/popolo.json").await;
+    let files: [(&str, &[u8]); 3] = [
+        ("candidaturas.csv", csv.body.as_bytes()),
+        ("candidaturas.json", json.body.as_bytes()),
+        ("popolo.json", popolo.body.as_bytes()),
+    ];
+    conoceles_publication::open_data::verify(&key, &files, sums.body.as_bytes(), &signature)
+        .expect("the release verifies with the served key");
+    let mut changed = csv.body.clone().into_bytes();
+    changed[10] ^= 1;
+    let tampered: [(&str, &[u8]); 3] = [
+        ("candidaturas.csv", &changed),
+        ("candidaturas.json", json.body.as_bytes()),
+        ("popolo.json", popolo.body.as_bytes()),
+    ];
+    assert!(
+        conoceles_publication::open_data::verify(&key, &tampered, sums.body.as_bytes(), &signature)
+            .is_err()
     );
-    stack.stop().await;
+    // A client that accepts gzip gets the stored compressed bytes, which decompress to the
+    // same file.
+    let compressed = reqwest::Client::new()
+        .get(format!("{}/datos/candidaturas.json", stack.site))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(compressed.headers()["content-encoding"], "gzip");
+    let compressed = compressed.bytes().await.unwrap();
+    let mut inflated = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&compressed[..]),
+        &mut inflated,
+    )
+    .unwrap();
+    assert_eq!(inflated, json.body);
+    assert!(compressed.len() < json.body.len() / 3);
+    let popolo: serde_json::Value = serde_json::from_str(&popolo.body).unwrap();
+    let ids = |list: &str| -> Vec<String> {
+        popolo[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (persons, organizations, posts) = (ids("persons"), ids("organizations"), ids("posts"));
+    for m in popolo["memberships"].as_array().unwrap() {
+        assert!(persons.contains(&m["person_id"].as_str().unwrap().to_string()));
+        assert!(organizations.contains(&m["organization_id"].as_str().unwrap().to_string()));
+        assert!(posts.contains(&m["post_id"].as_str().unwrap().to_string()));
+    }
+    assert!(!popolo.to_string().contains("aclaraciones@ejemplo.mx"));
+    // The public statistics: progress by postulant with its table and chart, identity groups.
+    let stats = citizen.get("/estadisticas").await;
+    assert_eq!(stats.status, StatusCode::OK, "{}", stats.body);
+    assert!(stats.body.contains("Avance de la captura por postulante"));
+    assert!(stats.body.contains("<svg class=\"grafica\""));
+    assert!(
+        stats
+            .body
+            .contains("<th scope=\"row\">Partido del Trabajo</th>"),
+        "{}",
+        stats.body
+    );
+    assert!(stats.body.contains("¿Se considera una persona indígena?"));
+    // Cached pages carry an ETag; revalidating gets 304.
+    let page = citizen.get(&profile_path).await;
+    let etag = page.headers["etag"].to_str().unwrap().to_string();
+    let revalidated = citizen
+        .client
+        .get(format!("{}{profile_path}", stack.site))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+    let api = citizen
+        .client
+        .get(format!("{}/api/v1/candidacies", stack.site))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.headers()["access-control-allow-origin"], "*");
+    // The hash chain of changes is intact.
+    assert!(
+        conoceles_publication::log::verify(&stack.publication_pool)
+            .await
+            .unwrap()
+            >= 1
+    );
+    (citizen, profile_path, person)
 }
 
 /// The reviewer approves the candidacy's round `round` from the queue (the holder's name
