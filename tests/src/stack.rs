@@ -228,15 +228,7 @@ impl ProcessStack {
     /// The email of the account auth generated for the party `code`, once the demo's events
     /// have reached it.
     pub async fn generated_party_account(&self, code: &str) -> String {
-        let capture = sqlx::PgPool::connect(self.database_url("capture"))
-            .await
-            .expect("capture's database");
-        let party: uuid::Uuid = sqlx::query_scalar("SELECT id FROM postulants WHERE code = $1")
-            .bind(code)
-            .fetch_one(&capture)
-            .await
-            .expect("the party");
-        capture.close().await;
+        let party = self.postulant_id(code).await;
         let auth = sqlx::PgPool::connect(self.database_url("auth"))
             .await
             .expect("auth's database");
@@ -299,6 +291,34 @@ impl ProcessStack {
             );
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
+    }
+
+    /// The candidacy with the registry id `external_id` in capture, if it is there.
+    pub async fn candidacy_registered_as(&self, external_id: &str) -> Option<uuid::Uuid> {
+        let capture = sqlx::PgPool::connect(self.database_url("capture"))
+            .await
+            .expect("capture's database");
+        let candidacy = sqlx::query_scalar("SELECT id FROM candidacies WHERE external_id = $1")
+            .bind(external_id)
+            .fetch_optional(&capture)
+            .await
+            .expect("capture answers");
+        capture.close().await;
+        candidacy
+    }
+
+    /// The id of the postulant `code` in capture.
+    pub async fn postulant_id(&self, code: &str) -> uuid::Uuid {
+        let capture = sqlx::PgPool::connect(self.database_url("capture"))
+            .await
+            .expect("capture's database");
+        let id = sqlx::query_scalar("SELECT id FROM postulants WHERE code = $1")
+            .bind(code)
+            .fetch_one(&capture)
+            .await
+            .expect("the postulant");
+        capture.close().await;
+        id
     }
 
     /// The first live candidacy of the postulant `code` (by registry id) in capture.

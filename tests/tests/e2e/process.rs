@@ -83,240 +83,36 @@ fn messages(body: &Value) -> String {
     body.to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_real_process_runs_over_the_six_binaries() {
-    let mut stack = ProcessStack::start("process");
-    let admin_password = stack.create_admin("unidad@proceso.mx");
-    stack.publish_demo(10).await;
-    let capture = sqlx::PgPool::connect(stack.database_url("capture"))
-        .await
-        .unwrap();
-    let auth = sqlx::PgPool::connect(stack.database_url("auth"))
-        .await
-        .unwrap();
-    let site = ProcessStack::http(&stack.publication);
-    let citizen = reqwest::Client::new();
-    let unit = Api {
-        base: ProcessStack::http(&stack.capture),
-        token: stack.api_token("unidad@proceso.mx", &admin_password).await,
-        client: reqwest::Client::new(),
-    };
-
-    // 1. The registry's file: a late registration approved ten days ago (PAN has no district
-    // candidacy in the demo) and a coalition candidacy the agreement gives to PAN, whose
-    // seat the same file frees by cancelling the coalition's earlier one.
-    let today = chrono::Utc::now().date_naive();
-    let ten_days_ago = today - chrono::Duration::days(10);
-    let coalition: (String, String) = sqlx::query_as(
-        "SELECT external_id, constituency_code FROM candidacies WHERE postulant_code = 'COA1' \
-         AND status <> 'withdrawn' ORDER BY external_id LIMIT 1",
-    )
-    .fetch_one(&capture)
-    .await
-    .unwrap();
-    let file = format!(
-        "{HEADER}\n\
-         TARDIA-1,diputacion_mr,mr,05,PAN,,Olga Quiroz Lara,mujer,1983-04-05,,,,,{ten_days_ago},,\n\
-         {},diputacion_mr,mr,{},COA1,,Irma Salas Peña,mujer,1977-08-09,,,,,{ten_days_ago},cancelada,\n\
-         SIGLADO-1,diputacion_mr,mr,{},COA1,,Rebeca Tovar Uribe,mujer,1981-11-12,,,,,{today},,PAN\n",
-        coalition.0, coalition.1, coalition.1
-    );
-    // The same person in two seats: every error at once, nothing stored.
-    let two_seats = format!(
-        "{file}TARDIA-2,diputacion_mr,mr,06,PAN,,Olga Quiroz Lara,mujer,1983-04-05,,,,,{today},,\n"
-    );
-    let (status, body) = unit.import(&two_seats, false).await;
-    assert_eq!(status, 422, "{body}");
-    assert!(
-        messages(&body).contains("no puede ocupar dos lugares"),
-        "{body}"
-    );
-    let (status, preview) = unit.import(&file, true).await;
-    assert_eq!(status, 200, "{preview}");
-    assert_eq!(
-        (preview["created"].as_i64(), preview["cancelled"].as_i64()),
-        (Some(2), Some(1)),
-        "{preview}"
-    );
-    let stored: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM candidacies WHERE external_id = 'TARDIA-1'")
-            .fetch_one(&capture)
-            .await
-            .unwrap();
-    assert_eq!(stored, 0, "a preview stores nothing");
-    let (status, applied) = unit.import(&file, false).await;
-    assert_eq!(status, 200, "{applied}");
-    let late: uuid::Uuid =
-        sqlx::query_scalar("SELECT id FROM candidacies WHERE external_id = 'TARDIA-1'")
-            .fetch_one(&capture)
-            .await
-            .unwrap();
-    let siglado: uuid::Uuid =
-        sqlx::query_scalar("SELECT id FROM candidacies WHERE external_id = 'SIGLADO-1'")
-            .fetch_one(&capture)
-            .await
-            .unwrap();
-
-    // 2. Accounts: the late registration's are due three natural days after its approval, so
-    // already late; the coalition candidacy's belong to PAN.
-    let pan: uuid::Uuid = sqlx::query_scalar("SELECT id FROM postulants WHERE code = 'PAN'")
-        .fetch_one(&capture)
-        .await
-        .unwrap();
-    eventually("auth generates the new candidacies' accounts", || {
-        let auth = auth.clone();
-        async move {
-            sqlx::query_scalar::<_, i64>(
-                "SELECT count(*) FROM generated_accounts WHERE candidacy_id = ANY($1)",
-            )
-            .bind(vec![late, siglado])
-            .fetch_one(&auth)
-            .await
-            .unwrap()
-                == 2
-        }
-    })
-    .await;
-    let (due, party): (chrono::DateTime<chrono::Utc>, uuid::Uuid) =
-        sqlx::query_as("SELECT due_at, party_id FROM generated_accounts WHERE candidacy_id = $1")
-            .bind(late)
-            .fetch_one(&auth)
-            .await
-            .unwrap();
-    assert!(
-        due < chrono::Utc::now(),
-        "due {due}: three days after an approval ten days ago"
-    );
-    assert_eq!(party, pan);
-    let siglado_party: uuid::Uuid =
-        sqlx::query_scalar("SELECT party_id FROM generated_accounts WHERE candidacy_id = $1")
-            .bind(siglado)
-            .fetch_one(&auth)
-            .await
-            .unwrap();
-    assert_eq!(
-        siglado_party, pan,
-        "the agreement's party, not the coalition's default"
-    );
-    let pan_email = stack.generated_party_account("PAN").await;
-    let pan_api = Api {
-        base: unit.base.clone(),
-        token: stack
-            .api_token(&pan_email, &stack.reset_password(&pan_email))
-            .await,
-        client: reqwest::Client::new(),
-    };
-    let (status, _) = pan_api
-        .send(
-            reqwest::Method::GET,
-            &format!("/api/v1/candidacies/{siglado}"),
-            None,
-        )
-        .await;
-    assert_eq!(
-        status, 200,
-        "PAN captures the candidacy the agreement gave it"
-    );
-
-    // 3. The late registration has a deadline of its own; the unit extends it, with a reason
-    // and within the election's outer bound.
-    let (_, detail) = unit
-        .send(
-            reqwest::Method::GET,
-            &format!("/api/v1/candidacies/{late}"),
-            None,
-        )
-        .await;
-    let own: chrono::DateTime<chrono::Utc> =
-        serde_json::from_value(detail["capture_closes_at"].clone()).unwrap();
-    assert!(
-        own >= chrono::Utc::now() + chrono::Duration::days(15),
-        "{own}"
-    );
-    let extension = format!("/api/v1/candidacies/{late}/deadline-extension");
-    let extend = |days: i64, reason: &'static str| {
-        let body = json!({ "until": own + chrono::Duration::days(days), "reason": reason });
-        unit.send(reqwest::Method::POST, &extension, Some(body))
-    };
-    let (status, body) = extend(365, "Oficio UT/1/2027").await;
-    assert_eq!(status, 422, "{body}");
-    assert!(messages(&body).contains("límite de la elección"), "{body}");
-    let (status, body) = extend(2, " ").await;
-    assert_eq!(status, 422, "{body}");
-    assert!(messages(&body).contains("motivo de la prórroga"), "{body}");
-    let (status, body) = extend(2, "Oficio UT/2/2027").await;
-    assert_eq!(status, 200, "{body}");
-    let (_, detail) = unit
-        .send(
-            reqwest::Method::GET,
-            &format!("/api/v1/candidacies/{late}"),
-            None,
-        )
-        .await;
-    let extended: chrono::DateTime<chrono::Utc> =
-        serde_json::from_value(detail["capture_closes_at"].clone()).unwrap();
-    assert_eq!(
-        extended.timestamp(),
-        (own + chrono::Duration::days(2)).timestamp()
-    );
-
-    // Walk the calendar: capture restarted 17 days later. The demo's candidacies (registered
-    // the day capture opened: 15 days) are closed; the late registration (15 days from its
-    // import, extended by 2) still captures. Two more days and it closes too.
-    let regular: uuid::Uuid = sqlx::query_scalar(
-        "SELECT id FROM candidacies WHERE postulant_code = 'PAN' AND external_id LIKE 'COAH26-%' \
-         AND status <> 'withdrawn' ORDER BY external_id LIMIT 1",
-    )
-    .fetch_one(&capture)
-    .await
-    .unwrap();
-    let save = |candidacy: uuid::Uuid| {
-        let path = format!("/api/v1/candidacies/{candidacy}/curricula/holder/sections/general");
-        let pan_api = &pan_api;
-        async move {
-            let body = json!({ "fields": { "public_email_1": "contacto@pan.mx" } });
-            pan_api.send(reqwest::Method::PUT, &path, Some(body)).await
-        }
-    };
-    let day = 24 * 3600;
-    stack.restart_with(
-        "capture",
-        &[("CLOCK_OFFSET_SECONDS", (17 * day).to_string())],
-    );
-    let (status, body) = save(late).await;
-    assert_eq!(status, 200, "the late registration captures: {body}");
-    let (status, body) = save(regular).await;
-    assert_eq!(status, 409, "{body}");
-    assert!(
-        messages(&body).contains("El periodo de captura terminó"),
-        "{body}"
-    );
-    stack.restart_with(
-        "capture",
-        &[("CLOCK_OFFSET_SECONDS", (19 * day).to_string())],
-    );
-    let (status, body) = save(late).await;
-    assert_eq!(status, 409, "{body}");
-    stack.restart_with("capture", &[("CLOCK_OFFSET_SECONDS", "0".to_string())]);
-
+/// Step 4 of the process: a published candidacy is substituted — without a reason, refused;
+/// with one, the public site withdraws the replaced person at once and keeps the candidacy in
+/// its contest.
+async fn a_published_candidacy_is_substituted(
+    stack: &mut ProcessStack,
+    capture: &sqlx::PgPool,
+    unit: &Api,
+    citizen: &reqwest::Client,
+    site: &str,
+    siglado: uuid::Uuid,
+    pan_api: &Api,
+) {
     // 4. A published candidacy is substituted: without a reason, refused; with one, the public
     // site withdraws the replaced person at once and keeps the candidacy in its contest.
     let published: uuid::Uuid = sqlx::query_scalar(
         "SELECT id FROM candidacies WHERE status IN ('approved', 'published') ORDER BY external_id LIMIT 1",
     )
-    .fetch_one(&capture)
+    .fetch_one(capture)
     .await
     .unwrap();
     let (old_person, old_name): (uuid::Uuid, String) = sqlx::query_as(
         "SELECT id, full_name FROM persons WHERE candidacy_id = $1 AND role = 'holder' AND active",
     )
     .bind(published)
-    .fetch_one(&capture)
+    .fetch_one(capture)
     .await
     .unwrap();
     let page = format!("{site}/candidaturas/{published}");
     eventually("the candidacy is public", || async {
-        body_of(&citizen, &page).await.contains(&old_name)
+        body_of(citizen, &page).await.contains(&old_name)
     })
     .await;
     let substitution = format!("/api/v1/candidacies/{published}/substitution");
@@ -341,7 +137,7 @@ async fn the_real_process_runs_over_the_six_binaries() {
         .await;
     assert_eq!(status, 201, "{body}");
     eventually("the public page says a substitution is pending", || async {
-        body_of(&citizen, &page)
+        body_of(citizen, &page)
             .await
             .contains("la información de la nueva persona está pendiente")
     })
@@ -478,7 +274,7 @@ async fn the_real_process_runs_over_the_six_binaries() {
          ORDER BY c.external_id LIMIT 1",
     )
     .bind(published)
-    .fetch_one(&capture)
+    .fetch_one(capture)
     .await
     .unwrap();
     let profile = format!("{site}/candidaturas/{approved}");
@@ -569,10 +365,221 @@ async fn the_real_process_runs_over_the_six_binaries() {
         "the receipt"
     );
     eventually("the consented answers reach the public profile", || async {
-        body_of(&citizen, &profile)
+        body_of(citizen, &profile)
             .await
             .contains("Coahuila de Zaragoza")
     })
+    .await;
+    identity.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_process_runs_over_the_six_binaries() {
+    let mut stack = ProcessStack::start("process");
+    let admin_password = stack.create_admin("unidad@proceso.mx");
+    stack.publish_demo(10).await;
+    let capture = sqlx::PgPool::connect(stack.database_url("capture"))
+        .await
+        .unwrap();
+    let auth = sqlx::PgPool::connect(stack.database_url("auth"))
+        .await
+        .unwrap();
+    let site = ProcessStack::http(&stack.publication);
+    let citizen = reqwest::Client::new();
+    let unit = Api {
+        base: ProcessStack::http(&stack.capture),
+        token: stack.api_token("unidad@proceso.mx", &admin_password).await,
+        client: reqwest::Client::new(),
+    };
+
+    // 1. The registry's file: a late registration approved ten days ago (PAN has no district
+    // candidacy in the demo) and a coalition candidacy the agreement gives to PAN, whose
+    // seat the same file frees by cancelling the coalition's earlier one.
+    let today = chrono::Utc::now().date_naive();
+    let ten_days_ago = today - chrono::Duration::days(10);
+    let coalition: (String, String) = sqlx::query_as(
+        "SELECT external_id, constituency_code FROM candidacies WHERE postulant_code = 'COA1' \
+         AND status <> 'withdrawn' ORDER BY external_id LIMIT 1",
+    )
+    .fetch_one(&capture)
+    .await
+    .unwrap();
+    let file = format!(
+        "{HEADER}\n\
+         TARDIA-1,diputacion_mr,mr,05,PAN,,Olga Quiroz Lara,mujer,1983-04-05,,,,,{ten_days_ago},,\n\
+         {},diputacion_mr,mr,{},COA1,,Irma Salas Peña,mujer,1977-08-09,,,,,{ten_days_ago},cancelada,\n\
+         SIGLADO-1,diputacion_mr,mr,{},COA1,,Rebeca Tovar Uribe,mujer,1981-11-12,,,,,{today},,PAN\n",
+        coalition.0, coalition.1, coalition.1
+    );
+    // The same person in two seats: every error at once, nothing stored.
+    let two_seats = format!(
+        "{file}TARDIA-2,diputacion_mr,mr,06,PAN,,Olga Quiroz Lara,mujer,1983-04-05,,,,,{today},,\n"
+    );
+    let (status, body) = unit.import(&two_seats, false).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        messages(&body).contains("no puede ocupar dos lugares"),
+        "{body}"
+    );
+    let (status, preview) = unit.import(&file, true).await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(
+        (preview["created"].as_i64(), preview["cancelled"].as_i64()),
+        (Some(2), Some(1)),
+        "{preview}"
+    );
+    assert_eq!(
+        stack.candidacy_registered_as("TARDIA-1").await,
+        None,
+        "a preview stores nothing"
+    );
+    let (status, applied) = unit.import(&file, false).await;
+    assert_eq!(status, 200, "{applied}");
+    let late = stack.candidacy_registered_as("TARDIA-1").await.unwrap();
+    let siglado = stack.candidacy_registered_as("SIGLADO-1").await.unwrap();
+
+    // 2. Accounts: the late registration's are due three natural days after its approval, so
+    // already late; the coalition candidacy's belong to PAN.
+    let pan = stack.postulant_id("PAN").await;
+    eventually("auth generates the new candidacies' accounts", || {
+        let auth = auth.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM generated_accounts WHERE candidacy_id = ANY($1)",
+            )
+            .bind(vec![late, siglado])
+            .fetch_one(&auth)
+            .await
+            .unwrap()
+                == 2
+        }
+    })
+    .await;
+    let (due, party): (chrono::DateTime<chrono::Utc>, uuid::Uuid) =
+        sqlx::query_as("SELECT due_at, party_id FROM generated_accounts WHERE candidacy_id = $1")
+            .bind(late)
+            .fetch_one(&auth)
+            .await
+            .unwrap();
+    assert!(
+        due < chrono::Utc::now(),
+        "due {due}: three days after an approval ten days ago"
+    );
+    assert_eq!(party, pan);
+    let siglado_party: uuid::Uuid =
+        sqlx::query_scalar("SELECT party_id FROM generated_accounts WHERE candidacy_id = $1")
+            .bind(siglado)
+            .fetch_one(&auth)
+            .await
+            .unwrap();
+    assert_eq!(
+        siglado_party, pan,
+        "the agreement's party, not the coalition's default"
+    );
+    let pan_email = stack.generated_party_account("PAN").await;
+    let pan_api = Api {
+        base: unit.base.clone(),
+        token: stack
+            .api_token(&pan_email, &stack.reset_password(&pan_email))
+            .await,
+        client: reqwest::Client::new(),
+    };
+    let (status, _) = pan_api
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/candidacies/{siglado}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status, 200,
+        "PAN captures the candidacy the agreement gave it"
+    );
+
+    // 3. The late registration has a deadline of its own; the unit extends it, with a reason
+    // and within the election's outer bound.
+    let (_, detail) = unit
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/candidacies/{late}"),
+            None,
+        )
+        .await;
+    let own: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(detail["capture_closes_at"].clone()).unwrap();
+    assert!(
+        own >= chrono::Utc::now() + chrono::Duration::days(15),
+        "{own}"
+    );
+    let extension = format!("/api/v1/candidacies/{late}/deadline-extension");
+    let extend = |days: i64, reason: &'static str| {
+        let body = json!({ "until": own + chrono::Duration::days(days), "reason": reason });
+        unit.send(reqwest::Method::POST, &extension, Some(body))
+    };
+    let (status, body) = extend(365, "Oficio UT/1/2027").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(messages(&body).contains("límite de la elección"), "{body}");
+    let (status, body) = extend(2, " ").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(messages(&body).contains("motivo de la prórroga"), "{body}");
+    let (status, body) = extend(2, "Oficio UT/2/2027").await;
+    assert_eq!(status, 200, "{body}");
+    let (_, detail) = unit
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/candidacies/{late}"),
+            None,
+        )
+        .await;
+    let extended: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(detail["capture_closes_at"].clone()).unwrap();
+    assert_eq!(
+        extended.timestamp(),
+        (own + chrono::Duration::days(2)).timestamp()
+    );
+
+    // Walk the calendar: capture restarted 17 days later. The demo's candidacies (registered
+    // the day capture opened: 15 days) are closed; the late registration (15 days from its
+    // import, extended by 2) still captures. Two more days and it closes too.
+    let regular: uuid::Uuid = sqlx::query_scalar(
+        "SELECT id FROM candidacies WHERE postulant_code = 'PAN' AND external_id LIKE 'COAH26-%' \
+         AND status <> 'withdrawn' ORDER BY external_id LIMIT 1",
+    )
+    .fetch_one(&capture)
+    .await
+    .unwrap();
+    let save = |candidacy: uuid::Uuid| {
+        let path = format!("/api/v1/candidacies/{candidacy}/curricula/holder/sections/general");
+        let pan_api = &pan_api;
+        async move {
+            let body = json!({ "fields": { "public_email_1": "contacto@pan.mx" } });
+            pan_api.send(reqwest::Method::PUT, &path, Some(body)).await
+        }
+    };
+    let day = 24 * 3600;
+    stack.restart_with(
+        "capture",
+        &[("CLOCK_OFFSET_SECONDS", (17 * day).to_string())],
+    );
+    let (status, body) = save(late).await;
+    assert_eq!(status, 200, "the late registration captures: {body}");
+    let (status, body) = save(regular).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        messages(&body).contains("El periodo de captura terminó"),
+        "{body}"
+    );
+    stack.restart_with(
+        "capture",
+        &[("CLOCK_OFFSET_SECONDS", (19 * day).to_string())],
+    );
+    let (status, body) = save(late).await;
+    assert_eq!(status, 409, "{body}");
+    stack.restart_with("capture", &[("CLOCK_OFFSET_SECONDS", "0".to_string())]);
+
+    a_published_candidacy_is_substituted(
+        &mut stack, &capture, &unit, &citizen, &site, siglado, &pan_api,
+    )
     .await;
 
     // 5. A re-import: a different person in the late registration's seat is a substitution,
@@ -620,7 +627,6 @@ async fn the_real_process_runs_over_the_six_binaries() {
         "{body}"
     );
 
-    identity.close().await;
     capture.close().await;
     auth.close().await;
     stack.stop().await;
