@@ -15,8 +15,6 @@ pub mod grpc;
 pub mod http;
 pub mod tools;
 
-use std::sync::Arc;
-
 use conoceles_kit::access::TokenSource;
 use conoceles_kit::{Infrastructure, Running, ServiceConfig, ServiceServer};
 
@@ -29,11 +27,7 @@ impl Application {
     pub async fn build(config: ServiceConfig) -> anyhow::Result<Running> {
         let infra = Infrastructure::connect(&config, &domain::MIGRATOR).await?;
         let auth_channel = conoceles_kit::grpc::channel(&config.auth_url)?;
-        let tokens = Arc::new(TokenSource::new(
-            auth_channel.clone(),
-            config.service.as_str(),
-            config.service_secret.clone(),
-        ));
+        let tokens = TokenSource::configured(&config)?;
         let identity_channel = conoceles_kit::grpc::channel(&config.identity_url)?;
         let (front, _policy) = crate::http::router(crate::http::FrontState {
             auth: AuthClient::new(auth_channel, tokens.clone()),

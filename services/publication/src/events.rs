@@ -61,11 +61,7 @@ impl Profiles {
         Ok(Self {
             capture: conoceles_kit::grpc::channel(&config.capture_url)?,
             identity: conoceles_kit::grpc::channel(&config.identity_url)?,
-            tokens: Arc::new(TokenSource::new(
-                conoceles_kit::grpc::channel(&config.auth_url)?,
-                config.service.as_str(),
-                config.service_secret.clone(),
-            )),
+            tokens: TokenSource::configured(config)?,
         })
     }
 

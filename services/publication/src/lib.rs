@@ -26,11 +26,7 @@ impl Application {
     /// Connects the infrastructure, migrates the database and binds every listener.
     pub async fn build(config: ServiceConfig) -> anyhow::Result<Running> {
         let infra = Infrastructure::connect(&config, &MIGRATOR).await?;
-        let tokens = Arc::new(TokenSource::new(
-            conoceles_kit::grpc::channel(&config.auth_url)?,
-            config.service.as_str(),
-            config.service_secret.clone(),
-        ));
+        let tokens = TokenSource::configured(&config)?;
         let profiles = || -> anyhow::Result<events::Profiles> {
             Ok(events::Profiles {
                 capture: conoceles_kit::grpc::channel(&config.capture_url)?,

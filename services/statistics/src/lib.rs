@@ -29,11 +29,7 @@ impl Application {
     pub async fn build(config: ServiceConfig) -> anyhow::Result<Running> {
         let infra = Infrastructure::connect(&config, &MIGRATOR).await?;
         let auth = conoceles_kit::grpc::channel(&config.auth_url)?;
-        let tokens = Arc::new(TokenSource::new(
-            auth.clone(),
-            config.service.as_str(),
-            config.service_secret.clone(),
-        ));
+        let tokens = TokenSource::configured(&config)?;
         let results = cache::Results {
             cache: infra.cache.clone(),
         };

@@ -7,8 +7,6 @@ pub mod reviews;
 pub mod rules;
 pub mod submitted;
 
-use std::sync::Arc;
-
 use conoceles_kit::access::{KeySet, TokenSource};
 use conoceles_kit::amqp::{Consumer, ConsumerSpec};
 use conoceles_kit::{Infrastructure, Running, ServiceConfig, ServiceServer};
@@ -23,12 +21,7 @@ impl Application {
     /// Connects the infrastructure, migrates the database and binds every listener.
     pub async fn build(config: ServiceConfig) -> anyhow::Result<Running> {
         let infra = Infrastructure::connect(&config, &MIGRATOR).await?;
-        let auth = conoceles_kit::grpc::channel(&config.auth_url)?;
-        let tokens = Arc::new(TokenSource::new(
-            auth,
-            config.service.as_str(),
-            config.service_secret.clone(),
-        ));
+        let tokens = TokenSource::configured(&config)?;
         let upstream = compliance::Upstream {
             capture: conoceles_kit::grpc::channel(&config.capture_url)?,
             identity: conoceles_kit::grpc::channel(&config.identity_url)?,

@@ -22,6 +22,16 @@ pub struct TokenSource {
 }
 
 impl TokenSource {
+    /// The service's tokens as its configuration says: `auth` at `AUTH_GRPC_URL`, the service's
+    /// own name and `SERVICE_SECRET`.
+    pub fn configured(config: &crate::ServiceConfig) -> anyhow::Result<std::sync::Arc<Self>> {
+        Ok(std::sync::Arc::new(Self::new(
+            crate::grpc::channel(&config.auth_url)?,
+            config.service.as_str(),
+            config.service_secret.clone(),
+        )))
+    }
+
     pub fn new(auth: Channel, service: &str, secret: Option<SecretString>) -> Self {
         Self {
             auth: AuthServiceClient::new(auth),
