@@ -65,12 +65,33 @@ impl Application {
             consumers::reviews::Reviews,
         );
         consumer.declare_at_start().await;
+        let retention = infra.pool.clone();
         ServiceServer::new(&config, infra)
             .access(grpc::policy(), keys)
             .grpc(routes)
             .with_outbox_relay()
             .http(front)
             .worker("reviews", move |token| consumer.run(token))
+            .worker("consent-form-retention", move |token| async move {
+                // Deletes the signed forms of persons who left their candidacy, once the
+                // election's retention is over (as identity does with their answers).
+                loop {
+                    match domain::consent_form::delete_expired(&retention, chrono::Utc::now()).await
+                    {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::info!(deleted = n, "consent forms deleted after retention")
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "deleting expired consent forms failed")
+                        }
+                    }
+                    tokio::select! {
+                        () = token.cancelled() => return,
+                        () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                    }
+                }
+            })
             .bind()
             .await
     }

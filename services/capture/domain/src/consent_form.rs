@@ -154,6 +154,147 @@ pub async fn save(
     Ok(())
 }
 
+/// A signed form in the unit's archive, with the candidacy and person it belongs to.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Archived {
+    pub person_id: Uuid,
+    pub candidacy_id: Uuid,
+    pub full_name: String,
+    /// `holder` or `alternate`.
+    pub role: String,
+    /// `mujer`, `hombre` or `no_binario`.
+    pub sex: String,
+    /// Whether the person is still in the candidacy (not replaced, not cancelled).
+    pub current: bool,
+    pub postulant: String,
+    pub office: String,
+    pub constituency: String,
+    pub media_type: String,
+    pub content_sha256: String,
+    pub uploaded_at: DateTime<Utc>,
+    /// How many times the unit has viewed or downloaded it.
+    pub accesses: i64,
+}
+
+/// The election's signed forms, by postulant and constituency.
+pub async fn archive(pool: &PgPool, election: Uuid) -> sqlx::Result<Vec<Archived>> {
+    sqlx::query_as(
+        "SELECT f.person_id, f.candidacy_id, p.full_name, p.role, p.sex, \
+                (p.active AND c.status <> 'withdrawn') AS current, s.name AS postulant, o.name AS office, \
+                COALESCE(k.name, c.constituency_code) AS constituency, f.media_type, f.content_sha256, f.uploaded_at, \
+                (SELECT count(*) FROM consent_form_access a WHERE a.person_id = f.person_id \
+                   AND a.action IN ('viewed', 'downloaded')) AS accesses \
+         FROM consent_forms f JOIN persons p ON p.id = f.person_id \
+         JOIN candidacies c ON c.id = f.candidacy_id \
+         JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \
+         JOIN postulants s ON s.election_id = c.election_id AND s.code = c.postulant_code \
+         LEFT JOIN constituencies k ON k.election_id = c.election_id AND k.kind = o.constituency_kind \
+              AND k.code = c.constituency_code \
+         WHERE c.election_id = $1 ORDER BY s.name, c.external_id, p.role DESC",
+    )
+    .bind(election)
+    .fetch_all(pool)
+    .await
+}
+
+/// How the unit opens a form: shown in the browser, or saved as a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Viewed,
+    Downloaded,
+}
+
+impl Access {
+    fn code(self) -> &'static str {
+        match self {
+            Access::Viewed => "viewed",
+            Access::Downloaded => "downloaded",
+        }
+    }
+}
+
+/// A form's file as the unit receives it.
+pub struct Opened {
+    pub media_type: String,
+    pub content: Vec<u8>,
+    pub content_sha256: String,
+}
+
+/// The person's signed form for the unit's account `by`, recording the access in the same
+/// transaction (no access goes unrecorded); `None` if there is none (or no longer).
+#[tracing::instrument(skip(pool), fields(person_id = %person))]
+pub async fn open(
+    pool: &PgPool,
+    person: Uuid,
+    by: Uuid,
+    access: Access,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<Opened>> {
+    let mut tx = pool.begin().await?;
+    let found: Option<(Uuid, String, Vec<u8>, String)> = sqlx::query_as(
+        "SELECT candidacy_id, media_type, content, content_sha256 FROM consent_forms WHERE person_id = $1",
+    )
+    .bind(person)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((candidacy, media_type, content, content_sha256)) = found else {
+        return Ok(None);
+    };
+    sqlx::query(
+        "INSERT INTO consent_form_access (person_id, candidacy_id, action, account_id, at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(person)
+    .bind(candidacy)
+    .bind(access.code())
+    .bind(by)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(Opened {
+        media_type,
+        content,
+        content_sha256,
+    }))
+}
+
+/// Deletes the forms of persons no longer in their candidacy (replaced, or the candidacy
+/// cancelled) once the election's retention period since then is over, as `identity` does with
+/// their answers; each deletion is recorded. Returns how many were deleted.
+pub async fn delete_expired(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
+    let expired: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT f.person_id, f.candidacy_id FROM consent_forms f \
+         JOIN persons p ON p.id = f.person_id JOIN candidacies c ON c.id = f.candidacy_id \
+         JOIN elections e ON e.id = c.election_id \
+         WHERE COALESCE(CASE WHEN c.status = 'withdrawn' THEN c.withdrawn_at END, \
+                        CASE WHEN NOT p.active THEN p.replaced_at END) \
+               + make_interval(days => e.retention_days) <= $1 \
+         FOR UPDATE OF f SKIP LOCKED",
+    )
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (person, candidacy) in &expired {
+        sqlx::query(
+            "INSERT INTO consent_form_access (person_id, candidacy_id, action, account_id, at) \
+             VALUES ($1, $2, 'deleted', NULL, $3)",
+        )
+        .bind(person)
+        .bind(candidacy)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM consent_forms WHERE person_id = $1")
+            .bind(person)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(expired.len() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

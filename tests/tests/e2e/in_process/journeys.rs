@@ -983,6 +983,116 @@ async fn an_independent_sends_the_signed_consent_form_and_reads_the_election_not
     // Other parties cannot reach it.
     let mut other = party_browser(&stack, "PVEM").await;
     assert_eq!(other.get(&consent).await.status, StatusCode::NOT_FOUND);
+
+    // The unit's archive: the admin finds the form by the person's name and candidacy, opens
+    // it in the browser and downloads it, byte for byte; each access is recorded.
+    let admin_password = stack.account("archivo@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin
+        .first_login("archivo@iec.org.mx", &admin_password)
+        .await;
+    let holder = stack.holder(candidacy).await;
+    let archive = admin.get("/admin/formatos-consentimiento").await;
+    assert_eq!(archive.status, StatusCode::OK, "{}", archive.body);
+    assert!(archive.body.contains(&holder), "{}", archive.body);
+    assert!(archive.body.contains("Ver PDF") && archive.body.contains("<td>0</td>"));
+    let person = archive.first_link("/admin/formatos-consentimiento/");
+    let shown = admin
+        .get(&format!("/admin/formatos-consentimiento/{person}"))
+        .await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert_eq!(shown.headers["content-type"], "application/pdf");
+    assert!(
+        shown.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline;")
+    );
+    assert!(
+        shown.body.starts_with("%PDF-1.4\n1 0 obj"),
+        "the stored file, unchanged"
+    );
+    let saved = admin
+        .get(&format!(
+            "/admin/formatos-consentimiento/{person}?descargar=1"
+        ))
+        .await;
+    assert!(
+        saved.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"formato-consentimiento-")
+    );
+    assert_eq!(saved.body, shown.body);
+    assert!(
+        admin
+            .get("/admin/formatos-consentimiento")
+            .await
+            .body
+            .contains("<td>2</td>")
+    );
+    // Only the unit's admins: the independent, a party and a reviewer are refused.
+    for browser in [&mut independent, &mut other] {
+        assert_eq!(
+            browser
+                .get(&format!("/admin/formatos-consentimiento/{person}"))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    // The record of accesses cannot be rewritten.
+    assert!(
+        sqlx::query("DELETE FROM consent_form_access")
+            .execute(&stack.capture_pool)
+            .await
+            .is_err()
+    );
+
+    // Cancelled, the candidacy's form stays until the election's retention is over, then goes
+    // (as the person's identity answers do), and the deletion is recorded.
+    let list = admin.get("/admin/candidaturas").await;
+    let cancelled = admin
+        .post(
+            &format!("/admin/candidaturas/{candidacy}/cancelar"),
+            &[
+                ("csrf", &list.hidden("csrf")),
+                ("motivo", "Renuncia de la persona candidata."),
+            ],
+        )
+        .await;
+    assert!(cancelled.status.is_success(), "{}", cancelled.body);
+    let now = chrono::Utc::now();
+    assert_eq!(
+        conoceles_capture::domain::consent_form::delete_expired(&stack.capture_pool, now)
+            .await
+            .unwrap(),
+        0,
+        "kept during the retention period"
+    );
+    let after_retention = now + chrono::Duration::days(91);
+    assert_eq!(
+        conoceles_capture::domain::consent_form::delete_expired(
+            &stack.capture_pool,
+            after_retention
+        )
+        .await
+        .unwrap(),
+        1
+    );
+    let gone = admin
+        .get(&format!("/admin/formatos-consentimiento/{person}"))
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert!(gone.body.contains("plazo de conservación"));
+    let recorded: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM consent_form_access WHERE candidacy_id = $1 ORDER BY id",
+    )
+    .bind(candidacy)
+    .fetch_all(&stack.capture_pool)
+    .await
+    .unwrap();
+    assert_eq!(recorded, ["viewed", "downloaded", "deleted"]);
     stack.stop().await;
 }
 

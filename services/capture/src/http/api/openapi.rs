@@ -162,7 +162,8 @@ pub fn spec() -> Value {
                     "401": error_response("No hay sesión o caducó."),
                     "403": error_response("El rol no admite esta operación."),
                     "413": error_response("Archivo demasiado grande."),
-                    "422": ok("Filas con problemas (las demás se guardaron)", schema("BulkOutcome"))
+                    "422": ok("Filas con problemas (las demás se guardaron)", schema("BulkOutcome")),
+                    "429": error_response("Ya hay un archivo de su cuenta cargándose; espere a que termine.")
                 }
             }},
             "/api/v1/candidacies/{id}": { "get": {
@@ -217,7 +218,7 @@ pub fn spec() -> Value {
                 "parameters": [id, role, { "name": "taken_on", "in": "query", "required": true, "description": "Fecha en que se tomó (AAAA-MM-DD), de hasta tres meses", "schema": { "type": "string", "format": "date" } }],
                 "requestBody": { "required": true, "content": { "image/jpeg": { "schema": { "type": "string", "contentMediaType": "image/jpeg" } }, "image/png": { "schema": { "type": "string", "contentMediaType": "image/png" } } } },
                 "responses": responses(("204", json!({ "description": "Guardada" })),
-                    &[("404", "No existe o no está a su alcance."), ("409", "La fotografía no se puede modificar ahora."), ("413", "Archivo demasiado grande."), ("422", "Fotografía o fecha inválida.")])
+                    &[("404", "No existe o no está a su alcance."), ("409", "La fotografía no se puede modificar ahora."), ("413", "Archivo demasiado grande."), ("422", "Fotografía o fecha inválida."), ("429", "Ya hay un archivo de su cuenta cargándose; espere a que termine.")])
             }},
             "/api/v1/candidacies/{id}/submissions": { "post": {
                 "summary": "Envío definitivo dentro del periodo de captura; devuelve el acuse y emite curricular.submitted",

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod attempts;
 pub mod candidacies;
 pub mod catalogs;
+pub mod consent_forms;
 pub mod correction;
 pub mod credentials;
 pub mod election;
@@ -25,6 +26,18 @@ use crate::http::FrontState;
 /// The unit's administration: the election and its catalogs, candidacies and their import, accounts and credentials, notices, reports, identity corrections, the site's preview.
 pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> {
     router
+        .route(
+            Method::GET,
+            "/admin/formatos-consentimiento",
+            Rule::people(ADMINS),
+            get(consent_forms::list),
+        )
+        .route(
+            Method::GET,
+            "/admin/formatos-consentimiento/{person}",
+            Rule::people(ADMINS),
+            get(consent_forms::file),
+        )
         .route(
             Method::GET,
             "/admin/identidad/{id}/{role}/correccion",

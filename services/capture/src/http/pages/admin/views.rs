@@ -244,6 +244,32 @@ pub struct AttemptsPage {
     pub attempts: Vec<AttemptLine>,
 }
 
+/// One signed consent form in the unit's archive.
+pub struct ConsentFormLine {
+    pub person: String,
+    pub full_name: String,
+    /// «Propietaria», «Propietario», «Persona propietaria» or «Suplente».
+    pub role_label: &'static str,
+    /// Not in the candidacy any more (replaced, or the candidacy cancelled).
+    pub former: bool,
+    pub postulant: String,
+    pub office: String,
+    pub constituency: String,
+    /// «PDF», «JPEG», «PNG».
+    pub kind: &'static str,
+    pub received: String,
+    pub sha256: String,
+    pub accesses: i64,
+}
+
+#[derive(Template)]
+#[template(path = "consent_forms.html")]
+pub struct ConsentFormsPage {
+    pub chrome: Chrome,
+    pub election: String,
+    pub forms: Vec<ConsentFormLine>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
