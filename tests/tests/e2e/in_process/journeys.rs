@@ -995,7 +995,12 @@ async fn an_independent_sends_the_signed_consent_form_and_reads_the_election_not
     let archive = admin.get("/admin/formatos-consentimiento").await;
     assert_eq!(archive.status, StatusCode::OK, "{}", archive.body);
     assert!(archive.body.contains(&holder), "{}", archive.body);
-    assert!(archive.body.contains("Ver PDF") && archive.body.contains("<td>0</td>"));
+    assert!(
+        archive.body.contains("Ver el PDF")
+            && archive
+                .body
+                .contains("<dt>Consultas y descargas</dt><dd>0</dd>")
+    );
     let person = archive.first_link("/admin/formatos-consentimiento/");
     let shown = admin
         .get(&format!("/admin/formatos-consentimiento/{person}"))
@@ -1029,7 +1034,7 @@ async fn an_independent_sends_the_signed_consent_form_and_reads_the_election_not
             .get("/admin/formatos-consentimiento")
             .await
             .body
-            .contains("<td>2</td>")
+            .contains("<dt>Consultas y descargas</dt><dd>2</dd>")
     );
     // Only the unit's admins: the independent, a party and a reviewer are refused.
     for browser in [&mut independent, &mut other] {
