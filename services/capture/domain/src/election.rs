@@ -58,6 +58,7 @@ pub async fn create(conn: &mut PgConnection, e: &NewElection<'_>) -> sqlx::Resul
                 retention_days: 90,
                 alternate_questionnaire: false,
                 deadlines: Default::default(),
+                campaign_ends_on: None,
             }),
         )
         .await?;
@@ -761,6 +762,10 @@ pub struct Settings {
     /// How each candidacy gets its capture deadline.
     #[serde(default)]
     pub deadlines: crate::deadlines::DeadlineRule,
+    /// The last day of the campaigns, from which the unit gives notice to the General Council of
+    /// the candidacies without complete information.
+    #[serde(default)]
+    pub campaign_ends_on: Option<NaiveDate>,
 }
 
 pub async fn settings(pool: &PgPool, id: Uuid) -> sqlx::Result<Settings> {
@@ -785,6 +790,7 @@ pub async fn settings(pool: &PgPool, id: Uuid) -> sqlx::Result<Settings> {
         retention_days: r.get("retention_days"),
         alternate_questionnaire: r.get("alternate_questionnaire"),
         deadlines: crate::deadlines::rule_of(&r),
+        campaign_ends_on: r.get("campaign_ends_on"),
     })
 }
 
@@ -851,6 +857,11 @@ pub fn check(s: &Settings) -> Vec<conoceles_kit::FieldViolation> {
         "publication_starts_at",
         "La publicación debe empezar antes de la jornada electoral.",
     );
+    rule(
+        s.campaign_ends_on.is_none_or(|end| end < s.election_day),
+        "campaign_ends_on",
+        "Las campañas terminan antes de la jornada electoral.",
+    );
     out
 }
 
@@ -874,7 +885,7 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
         "UPDATE elections SET name = $2, capture_opens_at = $3, capture_closes_at = $4, publication_starts_at = $5, \
          election_day = $6, photo_max_bytes = $7, text_min_chars = $8, text_max_chars = $9, proposal_min_chars = $10, \
          proposal_max_chars = $11, retention_days = $12, alternate_questionnaire = $13, deadline_rule = $14, \
-         deadline_days = $15, capture_outer_bound = $16, updated_at = now() WHERE id = $1",
+         deadline_days = $15, capture_outer_bound = $16, campaign_ends_on = $17, updated_at = now() WHERE id = $1",
     )
     .bind(after.id)
     .bind(&after.name)
@@ -892,6 +903,7 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
     .bind(after.deadlines.kind.code())
     .bind(after.deadlines.days)
     .bind(after.deadlines.outer_bound)
+    .bind(after.campaign_ends_on)
     .execute(&mut *tx)
     .await?;
     if announce {

@@ -5,6 +5,7 @@
 
 pub mod candidacies;
 pub mod consent_form;
+pub mod council_notice;
 pub mod curricular;
 pub mod deadlines;
 pub mod election;

@@ -3452,3 +3452,113 @@ async fn an_alternates_consented_identity_answers_are_published_with_the_alterna
     assert!(alternate_part.contains("¿Se considera una persona indígena?"));
     stack.stop().await;
 }
+
+/// The notice to the General Council at the end of the campaigns: refused before the end, then
+/// every live candidacy without complete information named with its party, office and what it
+/// lacks; stored with the SHA-256 of exactly its content, printable and as CSV; admins only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_end_of_the_campaigns_the_unit_gives_notice_to_the_council_by_name() {
+    use conoceles_capture::domain::election;
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    let password = stack.account("vista@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin.first_login("vista@iec.org.mx", &password).await;
+
+    let without_date = admin.get("/admin/vista-consejo").await;
+    assert_eq!(without_date.status, StatusCode::OK);
+    assert!(
+        without_date
+            .body
+            .contains("aún no tiene fecha de fin de las campañas")
+    );
+
+    // The campaigns end today: the notice waits for tomorrow.
+    let set_end = |days_ago: i64| {
+        let pool = stack.capture_pool.clone();
+        async move {
+            let id = election::current(&pool).await.unwrap().unwrap().id;
+            let before = election::settings(&pool, id).await.unwrap();
+            let tz: chrono_tz::Tz = before.time_zone.parse().unwrap();
+            let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+            let after = election::Settings {
+                campaign_ends_on: Some(today - chrono::Duration::days(days_ago)),
+                ..before.clone()
+            };
+            assert!(election::check(&after).is_empty());
+            election::update(&pool, &before, &after).await.unwrap();
+            today - chrono::Duration::days(days_ago)
+        }
+    };
+    set_end(0).await;
+    let form = admin.get("/admin/vista-consejo").await;
+    assert!(form.body.contains("se genera a partir del día siguiente"));
+    let early = admin
+        .post("/admin/vista-consejo", &[("csrf", &form.hidden("csrf"))])
+        .await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.body);
+
+    let end = set_end(2).await;
+    let election_page = admin.get("/admin/eleccion").await;
+    assert!(
+        election_page
+            .body
+            .contains(&format!("name=\"fin_campanas\" value=\"{end}\""))
+    );
+    let form = admin.get("/admin/vista-consejo").await;
+    assert!(form.body.contains("Generar y guardar la vista al Consejo"));
+    let produced = admin
+        .post("/admin/vista-consejo", &[("csrf", &form.hidden("csrf"))])
+        .await;
+    assert_eq!(produced.status, StatusCode::SEE_OTHER, "{}", produced.body);
+    let location = produced.location.clone().unwrap();
+    let notice = admin.get(&location).await;
+    assert_eq!(notice.status, StatusCode::OK);
+    // Nobody has captured yet in the demo: every live candidacy is named, with what it lacks.
+    let live: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM candidacies WHERE status <> 'withdrawn'")
+            .fetch_one(&stack.capture_pool)
+            .await
+            .unwrap();
+    assert!(
+        notice
+            .body
+            .contains(&format!("{live} de {live} candidaturas vigentes no tienen")),
+        "{}",
+        notice.body
+    );
+    let holder = stack.holder(stack.candidacy_of("PVEM").await).await;
+    assert!(notice.body.contains(&holder));
+    assert!(notice.body.contains("Cuestionario curricular: Sin iniciar"));
+    assert!(
+        notice
+            .body
+            .contains("Cuestionario de identidad: sin enviar")
+    );
+    assert!(
+        notice
+            .body
+            .contains(&format!("Fin de las campañas: {}", end.format("%d/%m/%Y")))
+    );
+    // Stored with the hash of exactly what is stored; listed; the CSV has a row per candidacy.
+    let (sha, same): (String, bool) = sqlx::query_as(
+        "SELECT content_sha256, content_sha256 = encode(sha256(convert_to(content, 'UTF8')), 'hex') \
+         FROM council_notices",
+    )
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap();
+    assert!(same);
+    assert!(notice.body.contains(&sha));
+    assert!(admin.get("/admin/vista-consejo").await.body.contains(&sha));
+    let csv = admin.get(&format!("{location}/csv")).await;
+    assert_eq!(csv.body.lines().count() as i64, live + 1, "{}", csv.body);
+    assert!(
+        csv.body
+            .starts_with("registro,persona_propietaria,partido_o_candidatura,")
+    );
+    // The unit's admins only.
+    let mut party = party_browser(&stack, "PVEM").await;
+    assert_eq!(party.get(&location).await.status, StatusCode::FORBIDDEN);
+    stack.stop().await;
+}

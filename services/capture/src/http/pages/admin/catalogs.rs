@@ -123,6 +123,7 @@ pub async fn create_election(
         retention_days: 90,
         alternate_questionnaire: false,
         deadlines: Default::default(),
+        campaign_ends_on: None,
     };
     errors.extend(election::check(&settings).into_iter().map(|v| v.message));
     if !errors.is_empty() {

@@ -38,6 +38,10 @@ fn form_of(s: &Settings) -> ElectionForm {
             .outer_bound
             .map(|b| election::to_local_input(b, &s.time_zone))
             .unwrap_or_default(),
+        campaign_ends: s
+            .campaign_ends_on
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
     }
 }
 
@@ -108,6 +112,8 @@ pub struct ElectionInput {
     dias_plazo: String,
     #[serde(default)]
     limite_captura: String,
+    #[serde(default)]
+    fin_campanas: String,
 }
 
 pub async fn update(
@@ -167,6 +173,17 @@ pub async fn update(
                 errors.push("Límite máximo de captura: escriba fecha y hora válidas.".into());
                 None
             })
+    };
+    let campaign_ends_on = match input.fin_campanas.trim() {
+        "" => None,
+        day => match chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+            Ok(day) => Some(day),
+            Err(_) => {
+                errors
+                    .push("Fin de las campañas: escriba una fecha válida, o déjelo vacío.".into());
+                None
+            }
+        },
     };
     let election_day = chrono::NaiveDate::parse_from_str(input.jornada.trim(), "%Y-%m-%d").ok();
     if election_day.is_none() {
@@ -233,6 +250,7 @@ pub async fn update(
             days: deadline_days,
             outer_bound,
         },
+        campaign_ends_on,
     };
     errors.extend(election::check(&after).into_iter().map(|v| v.message));
     if !errors.is_empty() {

@@ -8,6 +8,7 @@ pub mod candidacies;
 pub mod catalogs;
 pub mod consent_forms;
 pub mod correction;
+pub mod council_notices;
 pub mod credentials;
 pub mod election;
 pub mod notices;
@@ -26,6 +27,30 @@ use crate::http::FrontState;
 /// The unit's administration: the election and its catalogs, candidacies and their import, accounts and credentials, notices, reports, identity corrections, the site's preview.
 pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> {
     router
+        .route(
+            Method::GET,
+            "/admin/vista-consejo",
+            Rule::people(ADMINS),
+            get(council_notices::list),
+        )
+        .route(
+            Method::POST,
+            "/admin/vista-consejo",
+            Rule::people(ADMINS),
+            post(council_notices::produce),
+        )
+        .route(
+            Method::GET,
+            "/admin/vista-consejo/{id}",
+            Rule::people(ADMINS),
+            get(council_notices::show),
+        )
+        .route(
+            Method::GET,
+            "/admin/vista-consejo/{id}/csv",
+            Rule::people(ADMINS),
+            get(council_notices::csv),
+        )
         .route(
             Method::GET,
             "/admin/formatos-consentimiento",

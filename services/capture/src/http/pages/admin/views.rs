@@ -147,6 +147,8 @@ pub struct ElectionForm {
     pub deadline_days: String,
     /// Empty: the start of the day before election day.
     pub outer_bound: String,
+    /// The last day of the campaigns (`AAAA-MM-DD`), empty while not set.
+    pub campaign_ends: String,
 }
 
 #[derive(Template)]
@@ -268,6 +270,39 @@ pub struct ConsentFormsPage {
     pub chrome: Chrome,
     pub election: String,
     pub forms: Vec<ConsentFormLine>,
+}
+
+/// A stored notice to the Council, as listed.
+pub struct NoticeLine {
+    pub id: String,
+    pub cut_off: String,
+    pub lacking: i32,
+    pub sha256: String,
+}
+
+#[derive(Template)]
+#[template(path = "council_notices.html")]
+pub struct CouncilNoticesPage {
+    pub chrome: Chrome,
+    /// «30/05/2027», empty while the election has no campaign end.
+    pub campaign_ends: String,
+    /// The campaigns have ended: the notice can be produced.
+    pub ready: bool,
+    pub notices: Vec<NoticeLine>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "council_notice.html")]
+pub struct CouncilNoticePage {
+    pub chrome: Chrome,
+    pub id: String,
+    pub election: String,
+    pub campaign_ends: String,
+    pub cut_off: String,
+    pub live: usize,
+    pub lines: Vec<crate::domain::council_notice::Lacking>,
+    pub sha256: String,
 }
 
 #[cfg(test)]
