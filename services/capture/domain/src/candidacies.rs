@@ -319,22 +319,23 @@ pub async fn cancel_in(
 pub async fn reopen_for_correction(
     pool: &PgPool,
     candidacy_id: Uuid,
-    reference: &str,
-    reason: &str,
+    request: &CorrectionRequest,
     actor: Uuid,
-) -> Result<(), AppError> {
-    let (reference, reason) = (reference.trim(), reason.trim());
-    if reference.is_empty() || reason.is_empty() {
+) -> Result<NaiveDate, AppError> {
+    let (reference, reason) = (request.reference.trim(), request.reason.trim());
+    let requested_by = request.requested_by.trim();
+    if reference.is_empty() || reason.is_empty() || requested_by.is_empty() {
         return Err(AppError::invalid(vec![conoceles_kit::FieldViolation::new(
             "referencia",
             "required",
-            "Indique la referencia de la solicitud del partido y el motivo.",
+            "Indique la referencia de la solicitud, quién la hace y el cambio que pide.",
         )]));
     }
     let now = conoceles_kit::clock::now();
     let mut tx = pool.begin().await?;
     let row = sqlx::query(
-        "SELECT c.status, c.correction_reopened_at, s.id AS submission, s.round FROM candidacies c \
+        "SELECT c.status, c.correction_reopened_at, s.id AS submission, s.round, e.holidays, e.time_zone \
+         FROM candidacies c JOIN elections e ON e.id = c.election_id \
          LEFT JOIN LATERAL (SELECT id, round FROM submissions WHERE candidacy_id = c.id ORDER BY round DESC LIMIT 1) s ON TRUE \
          WHERE c.id = $1 FOR UPDATE OF c",
     )
@@ -366,9 +367,20 @@ pub async fn reopen_for_correction(
             "Solo se reabre para corrección una candidatura aprobada y publicada.",
         ));
     }
+    let today = crate::election::local_date(now, row.get::<String, _>("time_zone").as_str());
+    if request.requested_on > today {
+        return Err(AppError::field(
+            "fecha_solicitud",
+            "in_the_future",
+            "La fecha de la solicitud no puede ser posterior a hoy.",
+        ));
+    }
+    let holidays: Vec<NaiveDate> = row.get("holidays");
+    let due = crate::calendar::next_business_day(request.requested_on, &holidays);
     sqlx::query(
         "UPDATE candidacies SET status = 'observed', reopened_sections = '{}', updated_at = $2, \
-         correction_reference = $3, correction_reason = $4, correction_reopened_at = $2, correction_reopened_by = $5 \
+         correction_reference = $3, correction_reason = $4, correction_reopened_at = $2, correction_reopened_by = $5, \
+         correction_requested_on = $6, correction_requested_by = $7, correction_due_on = $8 \
          WHERE id = $1",
     )
     .bind(candidacy_id)
@@ -376,6 +388,9 @@ pub async fn reopen_for_correction(
     .bind(reference)
     .bind(reason)
     .bind(actor)
+    .bind(request.requested_on)
+    .bind(requested_by)
+    .bind(due)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -397,7 +412,10 @@ pub async fn reopen_for_correction(
         now,
         "reopened_for_correction",
         Some(actor),
-        serde_json::json!({ "reference": reference, "reason": reason }),
+        serde_json::json!({
+            "reference": reference, "reason": reason, "requested_on": request.requested_on,
+            "requested_by": requested_by, "due_on": due,
+        }),
     )
     .await?;
     enqueue_event(
@@ -412,7 +430,54 @@ pub async fn reopen_for_correction(
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(due)
+}
+
+/// A party's request that the unit correct a published candidacy's curricular questionnaire.
+pub struct CorrectionRequest {
+    /// The request's reference (an official letter's number, a ticket).
+    pub reference: String,
+    /// The change requested.
+    pub reason: String,
+    /// The day the request was received.
+    pub requested_on: NaiveDate,
+    /// Who asked (the party's representative, by name and office).
+    pub requested_by: String,
+}
+
+/// A correction the unit has registered, as the back office lists it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RegisteredCorrection {
+    pub candidacy: Uuid,
+    pub external_id: String,
+    pub holder: Option<String>,
+    pub postulant: String,
+    pub office: String,
+    pub reference: Option<String>,
+    pub reason: Option<String>,
+    pub requested_on: Option<NaiveDate>,
+    pub requested_by: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    pub status: String,
+}
+
+/// The election's registered corrections, the latest first.
+pub async fn corrections(pool: &PgPool, election: Uuid) -> sqlx::Result<Vec<RegisteredCorrection>> {
+    sqlx::query_as(
+        "SELECT c.id AS candidacy, c.external_id, h.full_name AS holder, s.name AS postulant, o.name AS office, \
+                c.correction_reference AS reference, c.correction_reason AS reason, \
+                c.correction_requested_on AS requested_on, c.correction_requested_by AS requested_by, \
+                c.correction_due_on AS due_on, c.status \
+         FROM candidacies c \
+         JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \
+         JOIN postulants s ON s.election_id = c.election_id AND s.code = c.postulant_code \
+         LEFT JOIN persons h ON h.candidacy_id = c.id AND h.role = 'holder' AND h.active \
+         WHERE c.election_id = $1 AND c.correction_reopened_at IS NOT NULL \
+         ORDER BY c.correction_reopened_at DESC",
+    )
+    .bind(election)
+    .fetch_all(pool)
+    .await
 }
 
 /// Whether the candidacy already had its one reopening for a correction.

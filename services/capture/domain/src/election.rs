@@ -59,6 +59,7 @@ pub async fn create(conn: &mut PgConnection, e: &NewElection<'_>) -> sqlx::Resul
                 alternate_questionnaire: false,
                 deadlines: Default::default(),
                 campaign_ends_on: None,
+                holidays: Vec::new(),
             }),
         )
         .await?;
@@ -766,6 +767,10 @@ pub struct Settings {
     /// the candidacies without complete information.
     #[serde(default)]
     pub campaign_ends_on: Option<NaiveDate>,
+    /// The electoral body's non-working days (besides weekends), for deadlines counted in
+    /// business days.
+    #[serde(default)]
+    pub holidays: Vec<NaiveDate>,
 }
 
 pub async fn settings(pool: &PgPool, id: Uuid) -> sqlx::Result<Settings> {
@@ -791,6 +796,7 @@ pub async fn settings(pool: &PgPool, id: Uuid) -> sqlx::Result<Settings> {
         alternate_questionnaire: r.get("alternate_questionnaire"),
         deadlines: crate::deadlines::rule_of(&r),
         campaign_ends_on: r.get("campaign_ends_on"),
+        holidays: r.get("holidays"),
     })
 }
 
@@ -885,7 +891,7 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
         "UPDATE elections SET name = $2, capture_opens_at = $3, capture_closes_at = $4, publication_starts_at = $5, \
          election_day = $6, photo_max_bytes = $7, text_min_chars = $8, text_max_chars = $9, proposal_min_chars = $10, \
          proposal_max_chars = $11, retention_days = $12, alternate_questionnaire = $13, deadline_rule = $14, \
-         deadline_days = $15, capture_outer_bound = $16, campaign_ends_on = $17, updated_at = now() WHERE id = $1",
+         deadline_days = $15, capture_outer_bound = $16, campaign_ends_on = $17, holidays = $18, updated_at = now() WHERE id = $1",
     )
     .bind(after.id)
     .bind(&after.name)
@@ -904,6 +910,7 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
     .bind(after.deadlines.days)
     .bind(after.deadlines.outer_bound)
     .bind(after.campaign_ends_on)
+    .bind(&after.holidays)
     .execute(&mut *tx)
     .await?;
     if announce {
@@ -925,6 +932,12 @@ pub fn local(at: DateTime<Utc>, time_zone: &str) -> String {
     at.with_timezone(&tz)
         .format("%d/%m/%Y %H:%M (%Z)")
         .to_string()
+}
+
+/// The calendar day of `at` in the election's time zone.
+pub fn local_date(at: DateTime<Utc>, time_zone: &str) -> NaiveDate {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::America::Mexico_City);
+    at.with_timezone(&tz).date_naive()
 }
 
 /// A deadline for people, in the election's zone: one that falls at 00:00 (the end of a natural

@@ -1504,6 +1504,8 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
             &[
                 ("csrf", csrf.as_str()),
                 ("referencia", "PT/REP/017/2027"),
+                ("fecha_solicitud", &today()),
+                ("solicitante", "Representación del PT ante el Consejo"),
                 ("motivo", "El partido pidió corregir la trayectoria."),
             ],
         )
@@ -1516,6 +1518,8 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
             &[
                 ("csrf", csrf.as_str()),
                 ("referencia", "PT/REP/018/2027"),
+                ("fecha_solicitud", &today()),
+                ("solicitante", "Representación del PT"),
                 ("motivo", "Otra vez."),
             ],
         )
@@ -3560,5 +3564,143 @@ async fn at_the_end_of_the_campaigns_the_unit_gives_notice_to_the_council_by_nam
     // The unit's admins only.
     let mut party = party_browser(&stack, "PVEM").await;
     assert_eq!(party.get(&location).await.status, StatusCode::FORBIDDEN);
+    stack.stop().await;
+}
+
+/// The correction a party asks for, applied by the unit itself (the Lineamientos' adjustment
+/// through the unit's own profile): registered with its reference, date, requester and change,
+/// due the next business day (weekends and the election's non-working days skipped), listed as
+/// pending and then overdue; the admin changes the section and sends it; a reviewer approves; the
+/// list says it was applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_unit_applies_a_requested_correction_itself_within_the_next_business_day() {
+    use chrono::Datelike;
+    let stack = spawn_stack().await;
+    seeded(&stack).await;
+    let candidacy = stack.candidacy_of("PT").await;
+    let mut party = party_browser(&stack, "PT").await;
+    fill_sections(&mut party, candidacy).await;
+    let photo = upload_photo(&mut party, candidacy, jpeg(600, 800), "foto.jpg").await;
+    assert_eq!(photo.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        submit_html(&mut party, candidacy).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let password = stack.account("revisa@iec.org.mx", Role::Reviewer).await;
+    let mut reviewer = stack.browser();
+    reviewer.first_login("revisa@iec.org.mx", &password).await;
+    let holder = stack.holder(candidacy).await;
+    approve_round(&mut reviewer, &holder, 1).await;
+    eventually(&mut party, "/captura", "Aprobada").await;
+
+    // The party's request came on the last Friday; the Monday after it is a holiday of the
+    // election's calendar, so the unit had until Tuesday — already past: overdue.
+    let admin_password = stack.account("corrige@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin
+        .first_login("corrige@iec.org.mx", &admin_password)
+        .await;
+    let today = chrono::Utc::now().date_naive();
+    let mut friday = today - chrono::Duration::days(7);
+    while friday.weekday() != chrono::Weekday::Fri {
+        friday -= chrono::Duration::days(1);
+    }
+    let monday = friday + chrono::Duration::days(3);
+    let tuesday = friday + chrono::Duration::days(4);
+    {
+        use conoceles_capture::domain::election;
+        let id = election::current(&stack.capture_pool)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let before = election::settings(&stack.capture_pool, id).await.unwrap();
+        let after = election::Settings {
+            holidays: vec![monday],
+            ..before.clone()
+        };
+        election::update(&stack.capture_pool, &before, &after)
+            .await
+            .unwrap();
+    }
+    assert!(
+        admin
+            .get("/admin/eleccion")
+            .await
+            .body
+            .contains(&monday.to_string())
+    );
+    let page = admin.get(&format!("/captura/{candidacy}")).await;
+    let reopened = admin
+        .post(
+            &format!("/admin/candidaturas/{candidacy}/reabrir"),
+            &[
+                ("csrf", &page.hidden("csrf")),
+                ("referencia", "PT/REP/044/2027"),
+                ("fecha_solicitud", &friday.to_string()),
+                ("solicitante", "Lic. Rosa Díaz, representante del PT"),
+                (
+                    "motivo",
+                    "Corregir el año de término del último cargo: 2021.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(reopened.status, StatusCode::OK, "{}", reopened.body);
+    assert!(
+        reopened.body.contains(&format!(
+            "Plazo para aplicarla: {}",
+            tuesday.format("%d/%m/%Y")
+        )),
+        "{}",
+        reopened.body
+    );
+    let list = admin.get("/admin/correcciones").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("PT/REP/044/2027"));
+    assert!(list.body.contains("Lic. Rosa Díaz, representante del PT"));
+    assert!(list.body.contains("Fuera de plazo"), "{}", list.body);
+    assert!(list.body.contains("1 fuera de plazo"));
+
+    // The unit applies it itself: the section form is open to the admin, who saves and sends.
+    let path = format!("/captura/{candidacy}/holder/professional");
+    let form = admin.get(&path).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let corrected = format!("{} De 2010 a 2021 fui directora general.", text(60));
+    let saved = admin
+        .post(
+            &path,
+            &[("csrf", &form.hidden("csrf")), ("history", &corrected)],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(
+        submit_html(&mut admin, candidacy).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(
+        admin
+            .get("/admin/correcciones")
+            .await
+            .body
+            .contains("Aplicada, en revisión")
+    );
+    approve_round(&mut reviewer, &holder, 2).await;
+    let done = eventually(&mut admin, "/admin/correcciones", "Aplicada y aprobada").await;
+    assert!(done.body.contains("No hay correcciones pendientes."));
+    // Outside a correction the unit changes nothing.
+    let other = stack.candidacy_of("MORENA").await;
+    let other_path = format!("/captura/{other}/holder/professional");
+    let other_form = admin.get(&other_path).await;
+    let refused = admin
+        .post(
+            &other_path,
+            &[
+                ("csrf", &other_form.hidden("csrf")),
+                ("history", &corrected),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
     stack.stop().await;
 }

@@ -158,6 +158,13 @@ pub fn may_edit(actor: &Actor, candidacy: &Candidacy) -> bool {
         && may_read(actor, candidacy.id, candidacy.responsible_party_id)
 }
 
+/// Whether `actor` may change the candidacy's curricular questionnaire: its capturers, or — once
+/// the candidacy is reopened for a correction the party requested — the unit's administration,
+/// which applies it itself (the Lineamientos' adjustment "a través del perfil de la Unidad").
+pub fn may_change(actor: &Actor, candidacy: &Candidacy) -> bool {
+    may_edit(actor, candidacy) || (actor.role == Role::Admin && candidacy.correcting)
+}
+
 /// The SQL giving the id of the party responsible for a candidacy `c`: the member party the
 /// coalition agreement assigns it to, else its postulant, or for a coalition or common
 /// candidacy the party named responsible.
@@ -256,7 +263,7 @@ pub fn check_editable(
     section: Option<Section>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    if !may_edit(actor, candidacy) {
+    if !may_change(actor, candidacy) {
         return Err(AppError::new(
             ErrorCode::PermissionDenied,
             "Solo el partido responsable o la persona candidata capturan esta candidatura.",

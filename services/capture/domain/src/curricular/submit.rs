@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use super::{Candidacy, Section, may_edit};
+use super::{Candidacy, Section, may_change};
 
 /// Proof of a submission: what, when, and the SHA-256 of exactly what was submitted.
 #[derive(Debug, Clone, Serialize)]
@@ -97,7 +97,7 @@ pub async fn submit(
     candidacy: &Candidacy,
     now: DateTime<Utc>,
 ) -> Result<Receipt, AppError> {
-    if !may_edit(actor, candidacy) {
+    if !may_change(actor, candidacy) {
         return Err(AppError::new(
             ErrorCode::PermissionDenied,
             "Solo el partido responsable o la persona candidata envían esta candidatura.",

@@ -20,6 +20,9 @@ pub(crate) const CAPTURERS: &[Role] = &[Role::Party, Role::Candidate];
 pub(crate) const REVIEWERS: &[Role] = &[Role::Reviewer, Role::Admin];
 /// Who produces the General Council's reports.
 pub(crate) const REPORTERS: &[Role] = &[Role::Admin, Role::Statistician];
+/// Who may change a candidacy's curricular questionnaire: its capturers, and the unit's admins
+/// applying a requested correction themselves (the domain admits them only then).
+pub(crate) const CORRECTORS: &[Role] = &[Role::Party, Role::Candidate, Role::Admin];
 /// Who may look at a candidacy's capture: its capturers and the unit's staff.
 pub(crate) const CAPTURE_READERS: &[Role] =
     &[Role::Party, Role::Candidate, Role::Admin, Role::Reviewer];

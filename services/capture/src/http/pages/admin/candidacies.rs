@@ -606,10 +606,15 @@ pub struct ReopenForm {
     referencia: String,
     #[serde(default)]
     motivo: String,
+    #[serde(default)]
+    fecha_solicitud: String,
+    #[serde(default)]
+    solicitante: String,
 }
 
-/// `POST /admin/candidaturas/{id}/reabrir`: the one reopening of a published candidacy for a
-/// correction the party asked for.
+/// `POST /admin/candidaturas/{id}/reabrir`: registers the correction a party asked for and
+/// reopens the published candidacy for it, once; its deadline is the next business day after the
+/// request. The unit applies it itself, or the party corrects and sends again.
 pub async fn reopen(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
@@ -618,19 +623,35 @@ pub async fn reopen(
     CheckedForm(form): CheckedForm<ReopenForm>,
 ) -> Response {
     let account = actor(&caller).unwrap_or_default();
-    let outcome = candidacies::reopen_for_correction(
-        &state.pool,
-        id,
-        &form.referencia,
-        &form.motivo,
-        account,
-    )
-    .await;
-    after_action(
-        &state,
-        &session,
-        outcome,
-        "La candidatura se reabrió para corrección; el partido ya puede corregirla y enviarla de nuevo.",
-    )
-    .await
+    let Ok(requested_on) =
+        chrono::NaiveDate::parse_from_str(form.fecha_solicitud.trim(), "%Y-%m-%d")
+    else {
+        return after_action::<()>(
+            &state,
+            &session,
+            Err(conoceles_kit::AppError::field(
+                "fecha_solicitud",
+                "invalid",
+                "Fecha de la solicitud: escriba una fecha válida.",
+            )),
+            "",
+        )
+        .await;
+    };
+    let request = candidacies::CorrectionRequest {
+        reference: form.referencia,
+        reason: form.motivo,
+        requested_on,
+        requested_by: form.solicitante,
+    };
+    match candidacies::reopen_for_correction(&state.pool, id, &request, account).await {
+        Ok(due) => {
+            let done = format!(
+                "La candidatura se reabrió para corrección. Plazo para aplicarla: {} (día hábil siguiente a la solicitud). La Unidad puede aplicarla desde la página de la candidatura, o el partido corregirla y enviarla de nuevo.",
+                due.format("%d/%m/%Y")
+            );
+            after_action::<()>(&state, &session, Ok(()), &done).await
+        }
+        Err(e) => after_action::<()>(&state, &session, Err(e), "").await,
+    }
 }

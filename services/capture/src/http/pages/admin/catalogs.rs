@@ -124,6 +124,7 @@ pub async fn create_election(
         alternate_questionnaire: false,
         deadlines: Default::default(),
         campaign_ends_on: None,
+        holidays: Vec::new(),
     };
     errors.extend(election::check(&settings).into_iter().map(|v| v.message));
     if !errors.is_empty() {

@@ -42,6 +42,12 @@ fn form_of(s: &Settings) -> ElectionForm {
             .campaign_ends_on
             .map(|d| d.to_string())
             .unwrap_or_default(),
+        holidays: s
+            .holidays
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
     }
 }
 
@@ -114,6 +120,8 @@ pub struct ElectionInput {
     limite_captura: String,
     #[serde(default)]
     fin_campanas: String,
+    #[serde(default)]
+    inhabiles: String,
 }
 
 pub async fn update(
@@ -185,6 +193,22 @@ pub async fn update(
             }
         },
     };
+    let mut holidays = Vec::new();
+    for line in input
+        .inhabiles
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        match chrono::NaiveDate::parse_from_str(line, "%Y-%m-%d") {
+            Ok(day) => holidays.push(day),
+            Err(_) => errors.push(format!(
+                "Días inhábiles: «{line}» no es una fecha AAAA-MM-DD."
+            )),
+        }
+    }
+    holidays.sort();
+    holidays.dedup();
     let election_day = chrono::NaiveDate::parse_from_str(input.jornada.trim(), "%Y-%m-%d").ok();
     if election_day.is_none() {
         errors.push("Jornada electoral: escriba una fecha válida.".into());
@@ -251,6 +275,7 @@ pub async fn update(
             outer_bound,
         },
         campaign_ends_on,
+        holidays,
     };
     errors.extend(election::check(&after).into_iter().map(|v| v.message));
     if !errors.is_empty() {

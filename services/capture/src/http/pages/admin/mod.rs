@@ -8,6 +8,7 @@ pub mod candidacies;
 pub mod catalogs;
 pub mod consent_forms;
 pub mod correction;
+pub mod corrections;
 pub mod council_notices;
 pub mod credentials;
 pub mod election;
@@ -27,6 +28,12 @@ use crate::http::FrontState;
 /// The unit's administration: the election and its catalogs, candidacies and their import, accounts and credentials, notices, reports, identity corrections, the site's preview.
 pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> {
     router
+        .route(
+            Method::GET,
+            "/admin/correcciones",
+            Rule::people(ADMINS),
+            get(corrections::list),
+        )
         .route(
             Method::GET,
             "/admin/vista-consejo",

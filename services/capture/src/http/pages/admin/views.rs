@@ -149,6 +149,8 @@ pub struct ElectionForm {
     pub outer_bound: String,
     /// The last day of the campaigns (`AAAA-MM-DD`), empty while not set.
     pub campaign_ends: String,
+    /// The non-working days, one `AAAA-MM-DD` per line.
+    pub holidays: String,
 }
 
 #[derive(Template)]
@@ -303,6 +305,32 @@ pub struct CouncilNoticePage {
     pub live: usize,
     pub lines: Vec<crate::domain::council_notice::Lacking>,
     pub sha256: String,
+}
+
+/// A registered correction request, as the unit follows it.
+pub struct CorrectionLine {
+    pub candidacy: String,
+    pub external_id: String,
+    pub holder: String,
+    pub postulant: String,
+    pub office: String,
+    pub reference: String,
+    pub change: String,
+    pub requested: String,
+    pub requested_by: String,
+    pub due: String,
+    /// «Pendiente», «Vencida», «Aplicada, en revisión», «Aplicada y publicada», «Candidatura cancelada».
+    pub state: &'static str,
+    pub overdue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "corrections.html")]
+pub struct CorrectionsPage {
+    pub chrome: Chrome,
+    pub lines: Vec<CorrectionLine>,
+    pub pending: usize,
+    pub overdue: usize,
 }
 
 #[cfg(test)]

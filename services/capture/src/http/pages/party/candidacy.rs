@@ -19,7 +19,7 @@ pub async fn candidacy(
     let c = load(&state, &caller, id).await?;
     let now = conoceles_kit::clock::now();
     let editable =
-        curricular::may_edit(&actor(&caller), &c) && (now < c.capture_closes_at || c.correcting);
+        curricular::may_change(&actor(&caller), &c) && (now < c.capture_closes_at || c.correcting);
     // Only whether it was sent: capture never sees identity answers.
     let identity_sent = state.identity.submitted(&[c.id]).await.ok();
     let mut persons = Vec::new();

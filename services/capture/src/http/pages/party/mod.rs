@@ -26,7 +26,7 @@ use conoceles_kit::access::Rule;
 use conoceles_kit::http::DeclaredRouter;
 use http::Method;
 
-use super::{CAPTURE_READERS, CAPTURERS};
+use super::{CAPTURE_READERS, CAPTURERS, CORRECTORS};
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -187,7 +187,7 @@ pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> 
         .route(
             Method::POST,
             "/captura/{id}/envio",
-            Rule::people(CAPTURERS),
+            Rule::people(CORRECTORS),
             post(submission::submit),
         )
         .route(
@@ -205,7 +205,7 @@ pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> 
         .route(
             Method::POST,
             "/captura/{id}/{role}/foto",
-            Rule::people(CAPTURERS),
+            Rule::people(CORRECTORS),
             post(photo::photo_upload).layer(axum::extract::DefaultBodyLimit::max(
                 photo::PHOTO_BODY_LIMIT,
             )),
@@ -225,7 +225,7 @@ pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> 
         .route(
             Method::POST,
             "/captura/{id}/{role}/{section}",
-            Rule::people(CAPTURERS),
+            Rule::people(CORRECTORS),
             post(sections::section_save),
         )
 }

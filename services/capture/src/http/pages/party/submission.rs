@@ -49,7 +49,7 @@ async fn preview_page(
     }
     let now = conoceles_kit::clock::now();
     let can_submit = missing.is_empty()
-        && curricular::may_edit(&actor(caller), c)
+        && curricular::may_change(&actor(caller), c)
         && (c.window_open(now) || c.correcting)
         && matches!(
             c.status,

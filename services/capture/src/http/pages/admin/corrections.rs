@@ -1,0 +1,82 @@
+//! `GET /admin/correcciones`: the corrections parties asked for, with their deadline (the next
+//! business day after the request) and whether each is pending, overdue or applied.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::State;
+use axum::response::Response;
+use chrono::Utc;
+use conoceles_kit::CandidacyStatus;
+use conoceles_kit::error::{AppError, ErrorCode};
+use http::StatusCode;
+
+use super::views::{CorrectionLine, CorrectionsPage};
+use crate::domain::{candidacies, election};
+use crate::http::layout::{Chrome, render};
+use crate::http::session::SessionInfo;
+use crate::http::{FrontState, PageError};
+
+pub async fn list(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+) -> Result<Response, PageError> {
+    let current = election::current(&state.pool).await?.ok_or_else(|| {
+        AppError::new(
+            ErrorCode::FailedPrecondition,
+            "Aún no hay una elección configurada.",
+        )
+    })?;
+    let settings = election::settings(&state.pool, current.id).await?;
+    let today = election::local_date(Utc::now(), &settings.time_zone);
+    let day = |d: Option<chrono::NaiveDate>| {
+        d.map(|d| d.format("%d/%m/%Y").to_string())
+            .unwrap_or_default()
+    };
+    let lines: Vec<CorrectionLine> = candidacies::corrections(&state.pool, current.id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let status = CandidacyStatus::parse(&c.status);
+            let pending = status == Some(CandidacyStatus::Observed);
+            let overdue = pending && c.due_on.is_some_and(|due| due < today);
+            let state = match status {
+                Some(CandidacyStatus::Observed) if overdue => "Fuera de plazo",
+                Some(CandidacyStatus::Observed) => "Pendiente",
+                Some(CandidacyStatus::Submitted) => "Aplicada, en revisión",
+                Some(CandidacyStatus::Approved | CandidacyStatus::Published) => {
+                    "Aplicada y aprobada"
+                }
+                _ => "Candidatura cancelada o sustituida",
+            };
+            CorrectionLine {
+                candidacy: c.candidacy.to_string(),
+                external_id: c.external_id,
+                holder: c.holder.unwrap_or_default(),
+                postulant: c.postulant,
+                office: c.office,
+                reference: c.reference.unwrap_or_default(),
+                change: c.reason.unwrap_or_default(),
+                requested: day(c.requested_on),
+                requested_by: c.requested_by.unwrap_or_else(|| "—".into()),
+                due: day(c.due_on),
+                state,
+                overdue,
+            }
+        })
+        .collect();
+    let pending = lines
+        .iter()
+        .filter(|l| l.state == "Pendiente" || l.overdue)
+        .count();
+    let overdue = lines.iter().filter(|l| l.overdue).count();
+    Ok(render(
+        StatusCode::OK,
+        &CorrectionsPage {
+            chrome: Chrome::of(&session),
+            lines,
+            pending,
+            overdue,
+        },
+    ))
+}
