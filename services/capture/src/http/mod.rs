@@ -120,6 +120,22 @@ pub(crate) async fn not_found() -> impl IntoResponse {
     )
 }
 
+/// The current election's settings, for the pages about it; without an election, the refusal
+/// every such page gives.
+pub async fn current_election(
+    state: &FrontState,
+) -> Result<crate::domain::election::Settings, PageError> {
+    let current = crate::domain::election::current(&state.pool)
+        .await?
+        .ok_or_else(|| {
+            conoceles_kit::error::AppError::new(
+                conoceles_kit::error::ErrorCode::FailedPrecondition,
+                "Aún no hay una elección configurada.",
+            )
+        })?;
+    Ok(crate::domain::election::settings(&state.pool, current.id).await?)
+}
+
 /// The current election's time zone, in which people read every date and time.
 pub async fn election_time_zone(state: &FrontState) -> String {
     match crate::domain::election::current(&state.pool).await {

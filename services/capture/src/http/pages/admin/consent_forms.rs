@@ -24,13 +24,8 @@ pub async fn list(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
 ) -> Result<Response, PageError> {
-    let current = election::current(&state.pool).await?.ok_or_else(|| {
-        AppError::new(
-            ErrorCode::FailedPrecondition,
-            "Aún no hay una elección configurada.",
-        )
-    })?;
-    let tz = crate::http::election_time_zone(&state).await;
+    let current = crate::http::current_election(&state).await?;
+    let tz = current.time_zone.clone();
     let forms = consent_form::archive(&state.pool, current.id)
         .await?
         .into_iter()

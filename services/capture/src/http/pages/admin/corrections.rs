@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::Utc;
 use conoceles_kit::CandidacyStatus;
-use conoceles_kit::error::{AppError, ErrorCode};
 use http::StatusCode;
 
 use super::views::{CorrectionLine, CorrectionsPage};
@@ -21,19 +20,13 @@ pub async fn list(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
 ) -> Result<Response, PageError> {
-    let current = election::current(&state.pool).await?.ok_or_else(|| {
-        AppError::new(
-            ErrorCode::FailedPrecondition,
-            "Aún no hay una elección configurada.",
-        )
-    })?;
-    let settings = election::settings(&state.pool, current.id).await?;
+    let settings = crate::http::current_election(&state).await?;
     let today = election::local_date(Utc::now(), &settings.time_zone);
     let day = |d: Option<chrono::NaiveDate>| {
         d.map(|d| d.format("%d/%m/%Y").to_string())
             .unwrap_or_default()
     };
-    let lines: Vec<CorrectionLine> = candidacies::corrections(&state.pool, current.id)
+    let lines: Vec<CorrectionLine> = candidacies::corrections(&state.pool, settings.id)
         .await?
         .into_iter()
         .map(|c| {

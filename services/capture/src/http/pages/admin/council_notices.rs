@@ -24,16 +24,6 @@ use crate::http::layout::{Chrome, render};
 use crate::http::session::SessionInfo;
 use crate::http::{FrontState, PageError};
 
-async fn current(state: &FrontState) -> Result<Settings, PageError> {
-    let current = election::current(&state.pool).await?.ok_or_else(|| {
-        AppError::new(
-            ErrorCode::FailedPrecondition,
-            "Aún no hay una elección configurada.",
-        )
-    })?;
-    Ok(election::settings(&state.pool, current.id).await?)
-}
-
 fn day(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
 }
@@ -54,7 +44,7 @@ async fn page(
     status: StatusCode,
     errors: Vec<String>,
 ) -> Result<Response, PageError> {
-    let settings = current(state).await?;
+    let settings = crate::http::current_election(state).await?;
     let notices = council_notice::list(&state.pool, settings.id)
         .await?
         .into_iter()
@@ -95,7 +85,7 @@ pub async fn produce(
     Extension(caller): Extension<Caller>,
     CheckedForm(Produce {}): CheckedForm<Produce>,
 ) -> Result<Response, PageError> {
-    let settings = current(&state).await?;
+    let settings = crate::http::current_election(&state).await?;
     let Some(campaign_end) = settings.campaign_ends_on.filter(|_| ended(&settings)) else {
         let reason = match settings.campaign_ends_on {
             None => {
