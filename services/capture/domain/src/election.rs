@@ -934,6 +934,11 @@ pub fn local(at: DateTime<Utc>, time_zone: &str) -> String {
         .to_string()
 }
 
+/// A calendar day for people: `30/04/2026`.
+pub fn day(date: NaiveDate) -> String {
+    date.format("%d/%m/%Y").to_string()
+}
+
 /// The calendar day of `at` in the election's time zone.
 pub fn local_date(at: DateTime<Utc>, time_zone: &str) -> NaiveDate {
     let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::America::Mexico_City);

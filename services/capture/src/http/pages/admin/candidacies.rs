@@ -648,7 +648,7 @@ pub async fn reopen(
         Ok(due) => {
             let done = format!(
                 "La candidatura se reabrió para corrección. Plazo para aplicarla: {} (día hábil siguiente a la solicitud). La Unidad puede aplicarla desde la página de la candidatura, o el partido corregirla y enviarla de nuevo.",
-                due.format("%d/%m/%Y")
+                crate::domain::election::day(due)
             );
             after_action::<()>(&state, &session, Ok(()), &done).await
         }

@@ -22,10 +22,6 @@ pub async fn list(
 ) -> Result<Response, PageError> {
     let settings = crate::http::current_election(&state).await?;
     let today = election::local_date(Utc::now(), &settings.time_zone);
-    let day = |d: Option<chrono::NaiveDate>| {
-        d.map(|d| d.format("%d/%m/%Y").to_string())
-            .unwrap_or_default()
-    };
     let lines: Vec<CorrectionLine> = candidacies::corrections(&state.pool, settings.id)
         .await?
         .into_iter()
@@ -50,18 +46,16 @@ pub async fn list(
                 office: c.office,
                 reference: c.reference.unwrap_or_default(),
                 change: c.reason.unwrap_or_default(),
-                requested: day(c.requested_on),
+                requested: c.requested_on.map(election::day).unwrap_or_default(),
                 requested_by: c.requested_by.unwrap_or_else(|| "—".into()),
-                due: day(c.due_on),
+                due: c.due_on.map(election::day).unwrap_or_default(),
                 state,
+                pending,
                 overdue,
             }
         })
         .collect();
-    let pending = lines
-        .iter()
-        .filter(|l| l.state == "Pendiente" || l.overdue)
-        .count();
+    let pending = lines.iter().filter(|l| l.pending).count();
     let overdue = lines.iter().filter(|l| l.overdue).count();
     Ok(render(
         StatusCode::OK,

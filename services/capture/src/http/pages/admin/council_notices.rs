@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use conoceles_kit::access::Caller;
 use conoceles_kit::csv::csv_field;
 use conoceles_kit::error::{AppError, ErrorCode};
@@ -24,17 +24,9 @@ use crate::http::layout::{Chrome, render};
 use crate::http::session::SessionInfo;
 use crate::http::{FrontState, PageError};
 
-fn day(date: NaiveDate) -> String {
-    date.format("%d/%m/%Y").to_string()
-}
-
 /// Whether the campaigns ended before today, in the election's time zone.
 fn ended(settings: &Settings) -> bool {
-    let today = settings
-        .time_zone
-        .parse::<chrono_tz::Tz>()
-        .map(|tz| Utc::now().with_timezone(&tz).date_naive())
-        .unwrap_or_else(|_| Utc::now().date_naive());
+    let today = election::local_date(Utc::now(), &settings.time_zone);
     settings.campaign_ends_on.is_some_and(|end| end < today)
 }
 
@@ -59,7 +51,10 @@ async fn page(
         status,
         &CouncilNoticesPage {
             chrome: Chrome::of(session),
-            campaign_ends: settings.campaign_ends_on.map(day).unwrap_or_default(),
+            campaign_ends: settings
+                .campaign_ends_on
+                .map(election::day)
+                .unwrap_or_default(),
             ready: ended(&settings),
             notices,
             errors,
@@ -94,7 +89,7 @@ pub async fn produce(
             }
             Some(end) => format!(
                 "Las campañas terminan el {}; la vista se genera a partir del día siguiente.",
-                day(end)
+                election::day(end)
             ),
         };
         return page(&state, &session, StatusCode::CONFLICT, vec![reason]).await;
@@ -140,7 +135,7 @@ pub async fn show(
             chrome: Chrome::of(&session),
             id: stored.id.to_string(),
             election: content.eleccion,
-            campaign_ends: day(content.fin_de_campanas),
+            campaign_ends: election::day(content.fin_de_campanas),
             cut_off: election::local(content.corte, &tz),
             live: content.candidaturas_vigentes,
             lines: content.sin_informacion_completa,

@@ -321,6 +321,8 @@ pub struct CorrectionLine {
     pub due: String,
     /// «Pendiente», «Vencida», «Aplicada, en revisión», «Aplicada y publicada», «Candidatura cancelada».
     pub state: &'static str,
+    /// Not applied yet (overdue or not).
+    pub pending: bool,
     pub overdue: bool,
 }
 
