@@ -29,7 +29,7 @@ wanted="$(cat deploy/python-requirements.txt; "$python" --version 2>&1)"
 if [ -x "$venv/bin/python" ] && [ "$wanted" = "$(cat "$stamp" 2>/dev/null)" ]; then
   exit 0
 fi
-echo "[python] preparing $venv with $("$python" --version 2>&1) (pandas, grpcio, grpcio-tools, schemathesis)" >&2
+echo "[python] preparing $venv with $("$python" --version 2>&1) (pandas, grpcio, grpcio-tools, schemathesis, aiosmtpd)" >&2
 rm -rf "$venv"
 "$python" -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r deploy/python-requirements.txt

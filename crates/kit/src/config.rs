@@ -142,6 +142,12 @@ pub struct ServiceConfig {
     /// The seed that signs the open-data releases (`PUBLICATION_SIGNING_KEY`, base64 of 32
     /// bytes); `None` in development, where publication keeps one of its own.
     pub publication_signing_key: Option<SecretString>,
+    /// Where capture sends its mail (`SMTP_URL`: `smtp://host:port` without encryption,
+    /// `smtp://host:587?tls=required` with STARTTLS, `smtps://host:465`; credentials as
+    /// `smtp://user:password@host`); `None`: mail is queued and waits until one is configured.
+    pub smtp_url: Option<SecretString>,
+    /// The sender of capture's mail (`MAIL_FROM`).
+    pub mail_from: String,
 }
 
 impl ServiceConfig {
@@ -288,6 +294,25 @@ impl ServiceConfig {
             capture_public_url: public_url("CAPTURE_PUBLIC_URL", "http://127.0.0.1:8081")?,
             max_in_flight,
             publication_signing_key: get("PUBLICATION_SIGNING_KEY").map(SecretString::from),
+            smtp_url: match get("SMTP_URL") {
+                None => None,
+                Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
+                    Some(SecretString::from(url.trim().to_string()))
+                }
+                Some(url) => {
+                    return Err(ConfigError {
+                        key: "SMTP_URL",
+                        reason: format!(
+                            "expected an smtp:// or smtps:// URL, got one starting {:?}",
+                            url.chars().take(8).collect::<String>()
+                        ),
+                    });
+                }
+            },
+            mail_from: get("MAIL_FROM").map_or_else(
+                || "Conóceles <no-responder@conoceles.localhost>".to_string(),
+                |v| v.trim().to_string(),
+            ),
         })
     }
 
@@ -419,6 +444,7 @@ mod tests {
         assert_eq!(c.capture_public_url, "https://captura.iec.org.mx");
         assert_eq!(c.max_in_flight, Some(64));
         assert!(c.publication_signing_key.is_none());
+        assert!(c.smtp_url.is_none());
         let defaults = config(ServiceName::Capture, &[]).unwrap();
         assert_eq!(defaults.public_site_url, "http://127.0.0.1:8080");
         assert_eq!(defaults.capture_public_url, "http://127.0.0.1:8081");

@@ -13,6 +13,7 @@ pub mod clients;
 pub mod consumers;
 pub mod grpc;
 pub mod http;
+pub mod mail;
 pub mod tools;
 
 use conoceles_kit::access::TokenSource;
@@ -62,16 +63,24 @@ impl Application {
                 consumers::reviews::CONSUMER,
                 &consumers::reviews::ROUTING_KEYS,
             ),
-            consumers::reviews::Reviews,
+            consumers::reviews::Reviews {
+                link: config.capture_public_url.clone(),
+            },
         );
         consumer.declare_at_start().await;
         let retention = infra.pool.clone();
+        let mailer = mail::Mailer::from_config(&config)?;
+        let mail_pool = infra.pool.clone();
+        let mail_link = config.capture_public_url.clone();
         ServiceServer::new(&config, infra)
             .access(grpc::policy(), keys)
             .grpc(routes)
             .with_outbox_relay()
             .http(front)
             .worker("reviews", move |token| consumer.run(token))
+            .worker("mail", move |token| {
+                mail::run(mail_pool, mailer, mail_link, token)
+            })
             .worker("consent-form-retention", move |token| async move {
                 // Deletes the signed forms of persons who left their candidacy, once the
                 // election's retention is over (as identity does with their answers).

@@ -11,10 +11,12 @@ pub mod curricular;
 pub mod deadlines;
 pub mod election;
 pub mod import;
+pub mod mail;
 pub mod notices;
 pub mod profile;
 pub mod profile_counts;
 pub mod progress;
+pub mod requirement;
 pub mod reviews;
 
 use sqlx::migrate::Migrator;

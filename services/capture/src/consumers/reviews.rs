@@ -2,7 +2,9 @@
 //! (`domain::reviews`): an observation reopens exactly the observed sections and shows its
 //! messages to the party; an approval marks the candidacy approved; an outcome of an older round
 //! changes nothing. The delivery of a candidacy's accounts
-//! starts its deadline where the election's rule counts from it.
+//! starts its deadline where the election's rule counts from it. An observation or an approval
+//! that applied queues its email to the party and the candidate in the same transaction
+//! (`domain::mail`).
 
 use chrono::Utc;
 use conoceles_kit::amqp::{HandleError, Handler, Incoming};
@@ -12,6 +14,7 @@ use conoceles_proto::routing_keys;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::mail::{self, messages};
 use crate::domain::reviews::{self, Observation};
 
 pub const CONSUMER: &str = "capture.reviews";
@@ -21,7 +24,22 @@ pub const ROUTING_KEYS: [&str; 3] = [
     routing_keys::ACCOUNTS_DELIVERED,
 ];
 
-pub struct Reviews;
+pub struct Reviews {
+    /// Where people reach the back office (the link in the emails).
+    pub link: String,
+}
+
+/// Queues a candidacy's email in the consumer's transaction.
+async fn notify(
+    tx: &mut PgConnection,
+    candidacy: Uuid,
+    at: chrono::DateTime<Utc>,
+    compose: impl FnOnce(&messages::About) -> mail::Outgoing,
+) -> Result<(), HandleError> {
+    let about = messages::about(tx, candidacy).await?;
+    mail::queue(tx, about.election, &compose(&about), at).await?;
+    Ok(())
+}
 
 fn id(value: Option<&str>) -> Result<Uuid, HandleError> {
     value
@@ -46,13 +64,29 @@ impl Handler for Reviews {
                         message: o.message,
                     })
                     .collect();
-                reviews::observed(tx, candidacy, submission, e.round, at, &observations).await?;
+                if reviews::observed(tx, candidacy, submission, e.round, at, &observations).await? {
+                    let listed: Vec<(String, String)> = observations
+                        .into_iter()
+                        .map(|o| (o.section, o.message))
+                        .collect();
+                    let round = i32::try_from(e.round).unwrap_or(i32::MAX);
+                    notify(tx, candidacy, at, |about| {
+                        messages::observation(about, submission, round, &listed, &self.link)
+                    })
+                    .await?;
+                }
             }
             routing_keys::CANDIDACY_APPROVED => {
                 let e: events::CandidacyApproved = message.decode()?;
                 let candidacy = id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?;
                 let at = from_proto(e.occurred_at.as_ref()).unwrap_or_else(Utc::now);
-                reviews::approved(tx, candidacy, e.round, at).await?;
+                if reviews::approved(tx, candidacy, e.round, at).await? {
+                    let round = i32::try_from(e.round).unwrap_or(i32::MAX);
+                    notify(tx, candidacy, at, |about| {
+                        messages::approval(about, round, &self.link)
+                    })
+                    .await?;
+                }
             }
             routing_keys::ACCOUNTS_DELIVERED => {
                 let e: events::AccountsDelivered = message.decode()?;

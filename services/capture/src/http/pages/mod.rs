@@ -16,6 +16,8 @@ pub(crate) const EVERYONE: &[Role] = &Role::ALL;
 pub(crate) const ADMINS: &[Role] = &[Role::Admin];
 /// Who captures: parties and candidates (each only within its scope, checked per candidacy).
 pub(crate) const CAPTURERS: &[Role] = &[Role::Party, Role::Candidate];
+/// The parties' (and independents') own accounts.
+pub(crate) const PARTIES: &[Role] = &[Role::Party];
 /// The unit's reviewers (and its admins).
 pub(crate) const REVIEWERS: &[Role] = &[Role::Reviewer, Role::Admin];
 /// Who produces the General Council's reports.

@@ -4,6 +4,7 @@
 pub mod help;
 pub mod home;
 pub mod login;
+pub mod mail;
 pub mod password;
 mod views;
 
@@ -12,7 +13,7 @@ use conoceles_kit::access::Rule;
 use conoceles_kit::http::DeclaredRouter;
 use http::Method;
 
-use super::EVERYONE;
+use super::{CAPTURERS, EVERYONE};
 use crate::http::FrontState;
 
 /// Signing in and out, the first password change, the landing page, the manuals and the privacy notice.
@@ -38,6 +39,18 @@ pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> 
             "/aviso-de-privacidad",
             Rule::public(),
             get(super::party::privacy_notice),
+        )
+        .route(
+            Method::GET,
+            "/cuenta/avisos",
+            Rule::people(CAPTURERS),
+            get(mail::form),
+        )
+        .route(
+            Method::POST,
+            "/cuenta/avisos",
+            Rule::people(CAPTURERS),
+            post(mail::save),
         )
         .route_before_password_change(
             Method::GET,

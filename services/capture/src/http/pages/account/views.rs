@@ -35,6 +35,21 @@ pub struct HomePage {
 }
 
 #[derive(Template)]
+#[template(path = "mail_preferences.html")]
+pub struct MailPreferencesPage {
+    pub chrome: Chrome,
+    /// A candidate's account (its candidacy's private email), else a party's.
+    pub candidate: bool,
+    pub private_email: String,
+    /// The party account's own address (as typed when refused).
+    pub email: String,
+    /// Receives observations, deadlines and approvals.
+    pub receive: bool,
+    pub saved: bool,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
 #[template(path = "help.html")]
 pub struct HelpPage {
     pub chrome: Chrome,

@@ -12,8 +12,10 @@ pub mod corrections;
 pub mod council_notices;
 pub mod credentials;
 pub mod election;
+pub mod mail;
 pub mod notices;
 pub mod reports;
+pub mod requirements;
 pub mod site_preview;
 mod views;
 
@@ -57,6 +59,42 @@ pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> 
             "/admin/vista-consejo/{id}/csv",
             Rule::people(ADMINS),
             get(council_notices::csv),
+        )
+        .route(
+            Method::GET,
+            "/admin/requerimientos",
+            Rule::people(ADMINS),
+            get(requirements::list),
+        )
+        .route(
+            Method::POST,
+            "/admin/requerimientos",
+            Rule::people(ADMINS),
+            post(requirements::issue),
+        )
+        .route(
+            Method::GET,
+            "/admin/requerimientos/{id}",
+            Rule::people(ADMINS),
+            get(requirements::show),
+        )
+        .route(
+            Method::GET,
+            "/admin/correos",
+            Rule::people(ADMINS),
+            get(mail::show),
+        )
+        .route(
+            Method::POST,
+            "/admin/correos",
+            Rule::people(ADMINS),
+            post(mail::add),
+        )
+        .route(
+            Method::POST,
+            "/admin/correos/{id}/quitar",
+            Rule::people(ADMINS),
+            post(mail::remove),
         )
         .route(
             Method::GET,

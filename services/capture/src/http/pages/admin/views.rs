@@ -307,6 +307,93 @@ pub struct CouncilNoticePage {
     pub sha256: String,
 }
 
+/// A party (or independent candidacy) with something missing now.
+pub struct PendingParty {
+    pub party: String,
+    pub name: String,
+    pub candidacies: usize,
+}
+
+/// An issued requirement in a list.
+pub struct RequirementLine {
+    pub id: String,
+    pub folio: String,
+    pub addressee: String,
+    pub issued: String,
+    pub due: String,
+    pub candidacies: i32,
+    /// How its email went (empty on the party's list).
+    pub mail: String,
+}
+
+#[derive(Template)]
+#[template(path = "requirements.html")]
+pub struct RequirementsPage {
+    pub chrome: Chrome,
+    /// The date field's value (`YYYY-MM-DD`).
+    pub due: String,
+    pub pending: Vec<PendingParty>,
+    pub issued: Vec<RequirementLine>,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "requirement.html")]
+pub struct RequirementPage {
+    pub chrome: Chrome,
+    pub back: &'static str,
+    pub issued: String,
+    pub cut_off: String,
+    pub due: String,
+    pub content: crate::domain::requirement::Content,
+    pub sha256: String,
+    /// How its email went (the unit only).
+    pub mail: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "party_requirements.html")]
+pub struct PartyRequirementsPage {
+    pub chrome: Chrome,
+    pub issued: Vec<RequirementLine>,
+}
+
+/// A registered address.
+pub struct ContactLine {
+    pub id: String,
+    pub party: String,
+    pub email: String,
+    pub own: bool,
+    pub receive_optional: bool,
+}
+
+/// One delivery as the unit follows it.
+pub struct DeliveryLine {
+    pub kind: &'static str,
+    pub subject: String,
+    pub address: String,
+    pub state: String,
+    pub last_error: String,
+    pub queued: String,
+    pub sent: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail.html")]
+pub struct MailPage {
+    pub chrome: Chrome,
+    /// (id, name) of the parties and independents.
+    pub parties: Vec<(String, String)>,
+    pub typed_party: String,
+    pub typed_email: String,
+    pub contacts: Vec<ContactLine>,
+    pub deliveries: Vec<DeliveryLine>,
+    pub waiting: i64,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
+
 /// A registered correction request, as the unit follows it.
 pub struct CorrectionLine {
     pub candidacy: String,

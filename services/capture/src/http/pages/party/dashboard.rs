@@ -92,6 +92,12 @@ pub async fn dashboard(
             group.lines.len()
         );
     }
+    let requirements = match caller.actor.as_ref().and_then(|a| a.party_id) {
+        Some(party) => crate::domain::requirement::of_party(&state.pool, party)
+            .await
+            .map_or(0, |r| r.len()),
+        None => 0,
+    };
     render(
         StatusCode::OK,
         &DashboardPage {
@@ -99,6 +105,7 @@ pub async fn dashboard(
             lines,
             slates,
             window,
+            requirements,
         },
     )
 }

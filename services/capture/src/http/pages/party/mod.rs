@@ -26,7 +26,7 @@ use conoceles_kit::access::Rule;
 use conoceles_kit::http::DeclaredRouter;
 use http::Method;
 
-use super::{CAPTURE_READERS, CAPTURERS, CORRECTORS};
+use super::{CAPTURE_READERS, CAPTURERS, CORRECTORS, PARTIES};
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -121,7 +121,22 @@ fn role_of(value: &str) -> Option<PersonRole> {
 
 /// Parties and candidates: the dashboard, each candidacy's questionnaires, photos, identity questionnaire and consent, bulk capture, submission and receipts.
 pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> {
+    // The unit's requirements to the party, as the party reads them (the unit's own page shows
+    // the same printout).
+    use super::admin::requirements;
     router
+        .route(
+            Method::GET,
+            "/captura/requerimientos",
+            Rule::people(PARTIES),
+            get(requirements::of_party),
+        )
+        .route(
+            Method::GET,
+            "/captura/requerimientos/{id}",
+            Rule::people(PARTIES),
+            get(requirements::show),
+        )
         .route(
             Method::GET,
             "/captura/{id}/{role}/identidad",

@@ -53,6 +53,8 @@ pub struct DashboardPage {
     pub slates: Vec<SlateGroup>,
     /// "Cierra el 30/04/2026 23:59 (CST) · quedan 3 días y 4 horas", empty without candidacies.
     pub window: String,
+    /// The unit's requirements the party received (0 for a candidate's account).
+    pub requirements: usize,
 }
 
 pub struct SectionLine {
@@ -323,6 +325,7 @@ mod tests {
                 lines: vec![line("Presidencia municipal", false)],
             }],
             window: String::new(),
+            requirements: 0,
         }
         .render()
         .unwrap();
@@ -339,6 +342,7 @@ mod tests {
             lines: Vec::new(),
             slates: Vec::new(),
             window: String::new(),
+            requirements: 0,
         }
         .render()
         .unwrap();
