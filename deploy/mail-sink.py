@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A real SMTP server on loopback that keeps what it receives: each accepted message is written
-to a folder as an .eml file (its envelope recipients first, as X-Envelope-To), so the tests and a
-developer running `make run` can read the mail capture sends.
+to a folder as an .eml file (its envelope recipients first, as X-Envelope-To) and, decoded, as a
+.json file (to, subject, body), so the tests and a developer running `make run` can read the mail
+capture sends.
 
     .run/python/bin/python deploy/mail-sink.py --port 2525 --dir .run/mail
 
@@ -11,6 +12,9 @@ temporary failure (451), as a mail server that is struggling would.
 
 import argparse
 import asyncio
+import email
+import email.policy
+import json
 import os
 import pathlib
 import signal
@@ -36,6 +40,16 @@ class Sink:
             f"X-Envelope-To: {recipients}\r\n".encode() + envelope.original_content
         )
         os.replace(partial, self.folder / f"{name}.eml")
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        decoded = {
+            "to": envelope.rcpt_tos,
+            "from": str(message["From"]),
+            "subject": str(message["Subject"]),
+            "body": message.get_content(),
+        }
+        partial = self.folder / f"{name}.json.part"
+        partial.write_text(json.dumps(decoded, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, self.folder / f"{name}.json")
         return "250 2.0.0 Message accepted for delivery"
 
 

@@ -58,6 +58,15 @@ pub async fn spawn_stack() -> Stack {
 
 /// The stack, every service reaching RabbitMQ at `amqp_url` when given (a faulty proxy).
 pub async fn spawn_stack_with(amqp_url: Option<String>) -> Stack {
+    spawn(amqp_url, None).await
+}
+
+/// The stack, capture sending its mail to the SMTP server at `smtp_url`.
+pub async fn spawn_stack_mailing(smtp_url: String) -> Stack {
+    spawn(None, Some(smtp_url)).await
+}
+
+async fn spawn(amqp_url: Option<String>, smtp_url: Option<String>) -> Stack {
     let service_config = |service: ServiceName, database_url: &str, namespace: &str| {
         let mut config = testing::service_config(service, database_url, namespace);
         if let Some(url) = &amqp_url {
@@ -108,6 +117,8 @@ pub async fn spawn_stack_with(amqp_url: Option<String>) -> Stack {
         validation_url: format!("http://127.0.0.1:{validation_port}"),
         statistics_url: format!("http://127.0.0.1:{statistics_port}"),
         service_secret: Some(CAPTURE_SECRET.to_string().into()),
+        smtp_url: smtp_url.map(Into::into),
+        mail_from: "Unidad de Transparencia <transparencia@iec.org.mx>".into(),
         ..service_config(ServiceName::Capture, &capture_db.url, &namespace)
     };
     let capture = conoceles_capture::Application::build(capture_config)
@@ -809,5 +820,108 @@ struct OnDrop<F: FnMut()>(F);
 impl<F: FnMut()> Drop for OnDrop<F> {
     fn drop(&mut self) {
         (self.0)()
+    }
+}
+
+/// A real SMTP server on loopback (`deploy/mail-sink.py`, aiosmtpd) that keeps every message it
+/// accepts, decoded, in a folder of its own.
+pub struct MailSink {
+    pub port: u16,
+    dir: std::path::PathBuf,
+    child: Option<std::process::Child>,
+}
+
+/// A message as the sink received it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Received {
+    pub to: Vec<String>,
+    pub from: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl MailSink {
+    /// A port for the sink, with nothing listening there yet (a mail server that is down).
+    pub fn reserve() -> Self {
+        let dir = std::env::temp_dir().join(testing::unique("correo"));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self {
+            port: testing::reserve_port(),
+            dir,
+            child: None,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    pub async fn start(&mut self) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let child = std::process::Command::new(root.join(".run/python/bin/python"))
+            .arg(root.join("deploy/mail-sink.py"))
+            .args(["--port", &self.port.to_string()])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("the mail sink starts (deploy/python-deps.sh installs aiosmtpd)");
+        self.child = Some(child);
+        let started = std::time::Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "the mail sink never listened"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Every message received so far.
+    pub fn received(&self) -> Vec<Received> {
+        let mut names: Vec<_> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+            .collect()
+    }
+
+    /// Waits (up to 30 s) until a received message to `to` has `needle` in its subject.
+    pub async fn wait_for(&self, to: &str, needle: &str) -> Received {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(m) = self
+                .received()
+                .into_iter()
+                .find(|m| m.to.iter().any(|t| t == to) && m.subject.contains(needle))
+            {
+                return m;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "no message to {to} about {needle:?}; received: {:#?}",
+                self.received()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for MailSink {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

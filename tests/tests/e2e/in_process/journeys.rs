@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// A text of `words` words, each 7 characters without spaces.
-fn text(words: usize) -> String {
+pub(super) fn text(words: usize) -> String {
     vec!["palabra"; words].join(" ")
 }
 
@@ -53,7 +53,7 @@ fn valid_sections() -> Vec<(&'static str, Vec<(&'static str, String)>)> {
     ]
 }
 
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
+pub(super) fn jpeg(width: u32, height: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(width, height, |x, y| {
         image::Rgb([(x % 200) as u8, (y % 200) as u8, 120])
     });
@@ -80,7 +80,7 @@ fn today() -> String {
 }
 
 /// The demo election, with its capture window open now.
-async fn seeded(stack: &Stack) {
+pub(super) async fn seeded(stack: &Stack) {
     conoceles_capture::tools::demo::seed(&stack.capture_pool)
         .await
         .unwrap();
@@ -90,7 +90,7 @@ async fn seeded(stack: &Stack) {
 }
 
 /// A logged-in browser of a party account (password already changed).
-async fn party_browser(stack: &Stack, code: &str) -> Browser {
+pub(super) async fn party_browser(stack: &Stack, code: &str) -> Browser {
     let email = format!("{}@partidos.mx", code.to_lowercase());
     let party = stack.party_id(code).await;
     let password = stack
@@ -101,7 +101,7 @@ async fn party_browser(stack: &Stack, code: &str) -> Browser {
     browser
 }
 
-async fn fill_sections(browser: &mut Browser, candidacy: Uuid) {
+pub(super) async fn fill_sections(browser: &mut Browser, candidacy: Uuid) {
     fill_sections_of(browser, candidacy, "holder").await;
 }
 
@@ -123,7 +123,7 @@ async fn fill_sections_of(browser: &mut Browser, candidacy: Uuid, role: &str) {
     }
 }
 
-async fn upload_photo(browser: &mut Browser, candidacy: Uuid, bytes: Vec<u8>, name: &str) -> Page {
+pub(super) async fn upload_photo(browser: &mut Browser, candidacy: Uuid, bytes: Vec<u8>, name: &str) -> Page {
     upload_photo_of(browser, candidacy, "holder", bytes, name).await
 }
 
@@ -1296,7 +1296,7 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
 }
 
 /// Waits until `path` (for `browser`) contains `needle`.
-async fn eventually(browser: &mut Browser, path: &str, needle: &str) -> Page {
+pub(super) async fn eventually(browser: &mut Browser, path: &str, needle: &str) -> Page {
     let started = std::time::Instant::now();
     loop {
         let page = browser.get(path).await;
@@ -1312,7 +1312,7 @@ async fn eventually(browser: &mut Browser, path: &str, needle: &str) -> Page {
     }
 }
 
-async fn submit_html(browser: &mut Browser, candidacy: Uuid) -> Page {
+pub(super) async fn submit_html(browser: &mut Browser, candidacy: Uuid) -> Page {
     let preview = browser
         .get(&format!("/captura/{candidacy}/vista-previa"))
         .await;
@@ -1964,7 +1964,7 @@ async fn the_site_serves_the_approved_profile(
 
 /// The reviewer approves the candidacy's round `round` from the queue (the holder's name
 /// finds it).
-async fn approve_round(reviewer: &mut Browser, holder: &str, round: u32) {
+pub(super) async fn approve_round(reviewer: &mut Browser, holder: &str, round: u32) {
     let queue = eventually(reviewer, "/revision", holder).await;
     let link = queue.link_before(holder, "/revision/");
     let review = reviewer.get(&format!("/revision/{link}")).await;

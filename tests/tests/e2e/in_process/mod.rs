@@ -7,3 +7,4 @@
 mod common;
 mod front;
 mod journeys;
+mod mail;

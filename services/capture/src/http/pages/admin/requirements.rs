@@ -63,7 +63,8 @@ async fn mail_state(state: &FrontState, mail_id: Option<Uuid>) -> Result<String,
     Ok(match (resolved, sent, waiting) {
         (false, _, _) => "En cola".into(),
         (true, 0, 0) => "Sin direcciones registradas: entréguelo impreso".into(),
-        (true, s, 0) => format!("Enviado a {s} dirección{}", if s == 1 { "" } else { "es" }),
+        (true, 1, 0) => "Enviado a 1 dirección".into(),
+        (true, s, 0) => format!("Enviado a {s} direcciones"),
         (true, s, w) => format!("Enviado a {s}; {w} en espera del servidor de correo"),
     })
 }
