@@ -19,6 +19,7 @@ build:
 	$(CARGO) build --workspace --bins
 
 run: infra build
+	@deploy/python-deps.sh
 	@deploy/run-local.sh
 
 # Service binaries are built first: the end-to-end tests start them as processes.

@@ -53,6 +53,18 @@ trap stop_all EXIT
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# The mail capture sends (requirements, observations, deadlines, approvals) goes to a real SMTP
+# server on loopback that keeps each message in .run/mail (deploy/mail-sink.py).
+MAIL_PORT=${MAIL_PORT:-2525}
+if port_busy "$MAIL_PORT"; then
+  echo "Port $MAIL_PORT (the local mail server) is already in use. Is another 'make run' still running?" >&2
+  exit 1
+fi
+mkdir -p .run/mail
+.run/python/bin/python deploy/mail-sink.py --port "$MAIL_PORT" --dir .run/mail >.run/logs/mail.log 2>&1 &
+pids+=($!)
+export SMTP_URL="smtp://127.0.0.1:$MAIL_PORT"
+
 for s in "${SERVICES[@]}"; do
   for port in "${OPS[$s]}" "${GRPC[$s]}" ${HTTP[$s]:-}; do
     if port_busy "$port"; then
@@ -166,6 +178,8 @@ cat <<TXT
             with {"current_password","new_password"} and the token, which answers a new token)
     then:  curl -H "Authorization: Bearer <token>" http://127.0.0.1:8082/api/v1/tables/progress.by_postulant?format=csv
 
+  Mail sent to parties and candidates: .run/mail/ (each message as .eml and, decoded, .json;
+    SMTP on 127.0.0.1:$MAIL_PORT). Register the parties' addresses at http://127.0.0.1:8081/admin/correos
   Logs: .run/logs/<service>.log (JSON, one line per event, with trace ids)
   Press Ctrl-C to stop everything.
 TXT

@@ -25,6 +25,8 @@ async fn browser_journeys_pass_in_headless_chromium() {
     let party_password = stack.reset_password(&party_email);
     // A second admin reviews the submissions (admins may review).
     let reviewer_password = stack.create_admin("revision@navegador.mx");
+    // And a third issues the requirements to the parties.
+    let unit_password = stack.create_admin("unidad@navegador.mx");
     let photo = std::env::temp_dir().join(format!("{}-foto.jpg", stack.namespace));
     std::fs::write(&photo, conoceles_e2e::sample_jpeg(640, 800)).unwrap();
 
@@ -34,6 +36,7 @@ async fn browser_journeys_pass_in_headless_chromium() {
             "--test-reporter=spec",
             "login.test.mjs",
             "capture.test.mjs",
+            "unit.test.mjs",
         ])
         .current_dir(&browser_dir)
         .env("CAPTURE_URL", ProcessStack::http(&stack.capture))
@@ -44,6 +47,8 @@ async fn browser_journeys_pass_in_headless_chromium() {
         .env("PHOTO_PATH", &photo)
         .env("REVIEWER_EMAIL", "revision@navegador.mx")
         .env("REVIEWER_PASSWORD", &reviewer_password)
+        .env("UNIT_EMAIL", "unidad@navegador.mx")
+        .env("UNIT_PASSWORD", &unit_password)
         .env("SCREENSHOT_DIR", std::env::temp_dir())
         .output()
         .expect("node runs");

@@ -156,7 +156,7 @@ pub fn line(
         cargo: c.office.clone(),
         demarcacion: c.constituency.clone(),
         estado: status.map_or("Desconocido", CandidacyStatus::label).to_string(),
-        plazo_de_captura: election::local(c.deadline, time_zone),
+        plazo_de_captura: election::local_deadline(c.deadline, time_zone),
         falta,
         observaciones,
     })

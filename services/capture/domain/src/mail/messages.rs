@@ -129,7 +129,7 @@ pub fn approval(about: &About, round: i32, link: &str) -> Outgoing {
 
 /// The candidacy's deadline is near and its questionnaire is not sent.
 pub fn deadline_reminder(about: &About, deadline: DateTime<Utc>, link: &str) -> Outgoing {
-    let when = election::local(deadline, &about.time_zone);
+    let when = election::local_deadline(deadline, &about.time_zone);
     let mut body = format!(
         "El plazo para enviar el cuestionario curricular de la candidatura\n{}\nvence el {when}, \
          y el cuestionario aún no se ha enviado.",

@@ -464,4 +464,55 @@ mod tests {
             "the admin's header"
         );
     }
+
+    #[test]
+    fn a_requirement_prints_its_lines_observations_and_hash_and_the_party_sees_no_mail_state() {
+        use crate::domain::requirement::{Content, Line};
+        let content = Content {
+            folio: "UT/REQ/2027/0004".into(),
+            eleccion: "Proceso Electoral Local 2027".into(),
+            destinatario: "Partido del Trabajo".into(),
+            candidatura: None,
+            fecha: "2027-04-05".parse().unwrap(),
+            corte: "2027-04-05T16:00:00Z".parse().unwrap(),
+            plazo: "2027-04-08".parse().unwrap(),
+            lineas: vec![Line {
+                registro: "COAH-3".into(),
+                persona: "Beatriz Torres <Torres>".into(),
+                cargo: "Diputación MR".into(),
+                demarcacion: "Distrito 01".into(),
+                estado: "Con observaciones".into(),
+                plazo_de_captura: "09/04/2027 23:59 (CST)".into(),
+                falta: vec!["Cuestionario curricular sin enviar (Con observaciones)".into()],
+                observaciones: vec!["Escolaridad: Falta el grado.".into()],
+            }],
+        };
+        let page = |mail: Option<String>| {
+            RequirementPage {
+                chrome: Chrome {
+                    nav: Some(nav_for_tests(Role::Admin)),
+                    csrf: String::new(),
+                },
+                back: "/admin/requerimientos",
+                issued: "05/04/2027".into(),
+                cut_off: "05/04/2027 10:00 (CST)".into(),
+                due: "08/04/2027".into(),
+                content: content.clone(),
+                sha256: "ab12".into(),
+                mail,
+            }
+            .render()
+            .unwrap()
+        };
+        let html = page(Some("Enviado a 2 direcciones".into()));
+        assert!(html.contains("Requerimiento UT/REQ/2027/0004"));
+        assert!(html.contains("la candidatura siguiente tiene"));
+        assert!(html.contains("a más tardar el <strong>08/04/2027</strong>"));
+        assert!(html.contains("Beatriz Torres &#60;Torres&#62;") || html.contains("Beatriz Torres &lt;Torres&gt;"));
+        assert!(html.contains("Observación — Escolaridad: Falta el grado."));
+        assert!(html.contains("Correo: Enviado a 2 direcciones."));
+        assert!(html.contains("<code class=\"huella\">ab12</code>"));
+        assert!(!page(None).contains("Correo:"));
+    }
+
 }
