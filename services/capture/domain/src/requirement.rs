@@ -155,7 +155,9 @@ pub fn line(
         persona: c.holder.clone().unwrap_or_default(),
         cargo: c.office.clone(),
         demarcacion: c.constituency.clone(),
-        estado: status.map_or("Desconocido", CandidacyStatus::label).to_string(),
+        estado: status
+            .map_or("Desconocido", CandidacyStatus::label)
+            .to_string(),
         plazo_de_captura: election::local_deadline(c.deadline, time_zone),
         falta,
         observaciones,
@@ -215,7 +217,11 @@ pub fn mail(content: &Content, id: Uuid, addressee: &Addressee, link: &str) -> O
     for l in &content.lineas {
         body.push_str(&format!(
             "\n{} — {}, {} (registro {}; estado: {}; plazo de captura: {})\n",
-            if l.persona.is_empty() { "Persona sin registrar" } else { &l.persona },
+            if l.persona.is_empty() {
+                "Persona sin registrar"
+            } else {
+                &l.persona
+            },
             l.cargo,
             l.demarcacion,
             l.registro,
@@ -367,12 +373,11 @@ pub async fn of_party(pool: &PgPool, party: Uuid) -> sqlx::Result<Vec<Stored>> {
 }
 
 pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<(Stored, Uuid)>> {
-    let stored: Option<Stored> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM requirements WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
+    let stored: Option<Stored> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM requirements WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
     let Some(stored) = stored else {
         return Ok(None);
     };

@@ -123,7 +123,12 @@ async fn fill_sections_of(browser: &mut Browser, candidacy: Uuid, role: &str) {
     }
 }
 
-pub(super) async fn upload_photo(browser: &mut Browser, candidacy: Uuid, bytes: Vec<u8>, name: &str) -> Page {
+pub(super) async fn upload_photo(
+    browser: &mut Browser,
+    candidacy: Uuid,
+    bytes: Vec<u8>,
+    name: &str,
+) -> Page {
     upload_photo_of(browser, candidacy, "holder", bytes, name).await
 }
 

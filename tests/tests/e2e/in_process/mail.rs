@@ -54,7 +54,10 @@ async fn requirements_and_review_notices_reach_the_parties_by_email_even_after_t
         .await;
     assert_eq!(typo.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(typo.body.contains("Escriba un correo electrónico válido"));
-    assert!(typo.body.contains("value=\"representacion@pt\""), "typed text kept");
+    assert!(
+        typo.body.contains("value=\"representacion@pt\""),
+        "typed text kept"
+    );
     let added = admin
         .post(
             "/admin/correos",
@@ -82,7 +85,10 @@ async fn requirements_and_review_notices_reach_the_parties_by_email_even_after_t
     let saved = party
         .post(
             "/cuenta/avisos",
-            &[("csrf", &prefs.hidden("csrf")), ("correo", "enlace@pt.org.mx")],
+            &[
+                ("csrf", &prefs.hidden("csrf")),
+                ("correo", "enlace@pt.org.mx"),
+            ],
         )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
@@ -120,7 +126,11 @@ async fn requirements_and_review_notices_reach_the_parties_by_email_even_after_t
         .await;
     assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.body);
     let list = admin.get(issued.location.as_deref().unwrap()).await;
-    assert!(list.body.contains("Se generó 1 requerimiento"), "{}", list.body);
+    assert!(
+        list.body.contains("Se generó 1 requerimiento"),
+        "{}",
+        list.body
+    );
     let folio = format!("UT/REQ/{}/0001", chrono::Datelike::year(&due));
     assert!(list.body.contains(&folio));
 
@@ -154,9 +164,18 @@ async fn requirements_and_review_notices_reach_the_parties_by_email_even_after_t
             .body
             .contains(&format!("a más tardar el {}", due.format("%d/%m/%Y")))
     );
-    assert!(to_unit.body.contains("Cuestionario curricular sin enviar (Sin iniciar)"));
+    assert!(
+        to_unit
+            .body
+            .contains("Cuestionario curricular sin enviar (Sin iniciar)")
+    );
     assert!(to_unit.from.contains("transparencia@iec.org.mx"));
-    let delivered = eventually(&mut admin, "/admin/requerimientos", "Enviado a 2 direcciones").await;
+    let delivered = eventually(
+        &mut admin,
+        "/admin/requerimientos",
+        "Enviado a 2 direcciones",
+    )
+    .await;
     let id = delivered.first_link("/admin/requerimientos/");
     let printout = admin.get(&format!("/admin/requerimientos/{id}")).await;
     assert!(printout.body.contains(&holder));
@@ -170,8 +189,18 @@ async fn requirements_and_review_notices_reach_the_parties_by_email_even_after_t
 
     // The party reads it too; another party cannot.
     let mine = party.get("/captura").await;
-    assert!(mine.body.contains("le ha enviado un requerimiento"), "{}", mine.body);
-    assert!(party.get("/captura/requerimientos").await.body.contains(&folio));
+    assert!(
+        mine.body.contains("le ha enviado un requerimiento"),
+        "{}",
+        mine.body
+    );
+    assert!(
+        party
+            .get("/captura/requerimientos")
+            .await
+            .body
+            .contains(&folio)
+    );
     assert_eq!(
         party
             .get(&format!("/captura/requerimientos/{id}"))
@@ -211,7 +240,10 @@ async fn requirements_and_review_notices_reach_the_parties_by_email_even_after_t
                 ("csrf", &review.hidden("csrf")),
                 ("ronda", "1"),
                 ("seccion", "professional"),
-                ("mensaje.holder.professional", "Indique los años de cada cargo."),
+                (
+                    "mensaje.holder.professional",
+                    "Indique los años de cada cargo.",
+                ),
             ],
         )
         .await;
@@ -240,7 +272,10 @@ async fn requirements_and_review_notices_reach_the_parties_by_email_even_after_t
                 ("csrf", &section.hidden("csrf")),
                 (
                     "history",
-                    &format!("{} De 2010 a 2021 fui directora.", super::journeys::text(60)),
+                    &format!(
+                        "{} De 2010 a 2021 fui directora.",
+                        super::journeys::text(60)
+                    ),
                 ),
             ],
         )
@@ -252,7 +287,10 @@ async fn requirements_and_review_notices_reach_the_parties_by_email_even_after_t
     );
     approve_round(&mut reviewer, &holder, 2).await;
     let approval = sink
-        .wait_for("aclaraciones@ejemplo.mx", "Cuestionario curricular aprobado")
+        .wait_for(
+            "aclaraciones@ejemplo.mx",
+            "Cuestionario curricular aprobado",
+        )
         .await;
     assert!(approval.body.contains(&holder));
     sink.wait_for("representacion@pt.org.mx", "aprobado").await;
@@ -262,7 +300,11 @@ async fn requirements_and_review_notices_reach_the_parties_by_email_even_after_t
         .filter(|m| m.to.iter().any(|t| t == "enlace@pt.org.mx"))
         .map(|m| m.subject)
         .collect();
-    assert_eq!(to_declined.len(), 1, "only the requirement: {to_declined:?}");
+    assert_eq!(
+        to_declined.len(),
+        1,
+        "only the requirement: {to_declined:?}"
+    );
     // Each delivery is recorded with the server's reply; nothing is sent twice.
     let (sent, replies, distinct): (i64, i64, i64) = sqlx::query_as(
         "SELECT count(*), count(*) FILTER (WHERE server_reply LIKE '250%'), \
@@ -297,11 +339,13 @@ async fn a_deadline_three_days_away_reminds_the_party_once() {
     .unwrap();
     let candidacy = stack.candidacy_of("MC").await;
     // Its own deadline is in two days; the others' stay ten days away.
-    sqlx::query("UPDATE candidacies SET capture_deadline = now() + interval '2 days' WHERE id = $1")
-        .bind(candidacy)
-        .execute(&stack.capture_pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE candidacies SET capture_deadline = now() + interval '2 days' WHERE id = $1",
+    )
+    .bind(candidacy)
+    .execute(&stack.capture_pool)
+    .await
+    .unwrap();
     // The worker looks every minute; the test looks twice more itself: one reminder in all.
     let now = chrono::Utc::now();
     let link = "https://captura.iec.org.mx";

@@ -22,7 +22,9 @@ pub struct Contact {
 pub fn parse_email(field: &'static str, value: &str) -> Result<String, FieldViolation> {
     let email = value.trim().to_lowercase();
     let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c == ',' || c == ';')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c == ',' || c == ';')
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && !domain.contains('@')
@@ -198,7 +200,15 @@ mod tests {
             parse_email("correo", "  Enlace@Partido.MX ").unwrap(),
             "enlace@partido.mx"
         );
-        for bad in ["", "enlace", "enlace@partido", "a@b.mx, c@d.mx", "@partido.mx", "a@@b.mx", "a@.mx"] {
+        for bad in [
+            "",
+            "enlace",
+            "enlace@partido",
+            "a@b.mx, c@d.mx",
+            "@partido.mx",
+            "a@@b.mx",
+            "a@.mx",
+        ] {
             assert!(parse_email("correo", bad).is_err(), "{bad}");
         }
     }

@@ -178,7 +178,10 @@ mod tests {
             &[("education".into(), "Falta el grado.".into())],
             "https://captura.ejemplo.mx",
         );
-        assert!(mail.body.contains("Ana Pérez — Diputación MR, Distrito 08 (Partido Verde)"));
+        assert!(
+            mail.body
+                .contains("Ana Pérez — Diputación MR, Distrito 08 (Partido Verde)")
+        );
         assert!(mail.body.contains("• Escolaridad: Falta el grado."));
         assert!(mail.body.contains("(ronda 2)"));
         assert!(mail.body.contains("https://captura.ejemplo.mx"));
@@ -191,7 +194,11 @@ mod tests {
         let about = ana();
         let deadline = "2027-04-10T05:59:59Z".parse().unwrap();
         let mail = deadline_reminder(&about, deadline, "https://captura.ejemplo.mx");
-        assert!(mail.subject.contains("09/04/2027 23:59"), "{}", mail.subject);
+        assert!(
+            mail.subject.contains("09/04/2027 23:59"),
+            "{}",
+            mail.subject
+        );
         let again = deadline_reminder(&about, deadline, "https://captura.ejemplo.mx");
         assert_eq!(mail.dedup_key, again.dedup_key);
     }

@@ -21,8 +21,8 @@ use crate::http::layout::{Chrome, render};
 use crate::http::session::SessionInfo;
 use crate::http::{FrontState, PageError};
 
-/// The deliveries the page lists.
-const SHOWN: i64 = 200;
+/// The deliveries the page lists (the most recent).
+const SHOWN: i64 = 50;
 
 #[derive(Deserialize, Default)]
 pub struct PageQuery {
@@ -65,7 +65,10 @@ async fn page(
             },
             last_error: d.last_error.unwrap_or_default(),
             queued: election::local(d.queued_at, tz),
-            sent: d.sent_at.map(|t| election::local(t, tz)).unwrap_or_default(),
+            sent: d
+                .sent_at
+                .map(|t| election::local(t, tz))
+                .unwrap_or_default(),
         })
         .collect();
     let (unresolved, pending) = mail::waiting(&state.pool, settings.id).await?;
@@ -83,6 +86,7 @@ async fn page(
             contacts,
             deliveries,
             waiting: unresolved + pending,
+            shown: SHOWN,
             notice,
             errors,
         },

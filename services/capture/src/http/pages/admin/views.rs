@@ -390,6 +390,8 @@ pub struct MailPage {
     pub contacts: Vec<ContactLine>,
     pub deliveries: Vec<DeliveryLine>,
     pub waiting: i64,
+    /// At most this many deliveries are listed.
+    pub shown: i64,
     pub notice: Option<String>,
     pub errors: Vec<String>,
 }
@@ -508,11 +510,13 @@ mod tests {
         assert!(html.contains("Requerimiento UT/REQ/2027/0004"));
         assert!(html.contains("la candidatura siguiente tiene"));
         assert!(html.contains("a más tardar el <strong>08/04/2027</strong>"));
-        assert!(html.contains("Beatriz Torres &#60;Torres&#62;") || html.contains("Beatriz Torres &lt;Torres&gt;"));
+        assert!(
+            html.contains("Beatriz Torres &#60;Torres&#62;")
+                || html.contains("Beatriz Torres &lt;Torres&gt;")
+        );
         assert!(html.contains("Observación — Escolaridad: Falta el grado."));
         assert!(html.contains("Correo: Enviado a 2 direcciones."));
         assert!(html.contains("<code class=\"huella\">ab12</code>"));
         assert!(!page(None).contains("Correo:"));
     }
-
 }
