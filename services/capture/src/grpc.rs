@@ -30,6 +30,7 @@ pub fn policy() -> Policy {
             ),
             ("ListApproved", Rule::services(&["publication"])),
             ("CountCurricularProfile", Rule::services(&["statistics"])),
+            ("CountSubstitutions", Rule::services(&["statistics"])),
         ],
     )
 }
@@ -74,7 +75,21 @@ impl CaptureService for CaptureApi {
         let s = crate::domain::election::settings(&self.pool, election)
             .await
             .map_err(AppError::from)?;
+        let (offices, postulants) = crate::domain::election::choices(&self.pool, election)
+            .await
+            .map_err(AppError::from)?;
+        let constituencies = crate::domain::election::constituency_names(&self.pool, election)
+            .await
+            .map_err(AppError::from)?;
+        let names = |rows: Vec<(String, String)>| {
+            rows.into_iter()
+                .map(|(code, name)| pb::CatalogName { code, name })
+                .collect()
+        };
         Ok(Response::new(pb::GetElectionResponse {
+            postulants: names(postulants),
+            offices: names(offices),
+            constituencies: names(constituencies),
             election: Some(pb::Election {
                 id: Some(conoceles_proto::common::v1::ElectionId::from(s.id)),
                 name: s.name,
@@ -228,5 +243,26 @@ impl CaptureService for CaptureApi {
             rows,
             computed_at: Some(to_proto(chrono::Utc::now())),
         }))
+    }
+
+    async fn count_substitutions(
+        &self,
+        request: Request<pb::CountSubstitutionsRequest>,
+    ) -> Result<Response<pb::CountSubstitutionsResponse>, Status> {
+        let request = request.into_inner();
+        let election = self.election(request.election_id).await?;
+        let at = conoceles_kit::proto_time::from_proto(request.at.as_ref())
+            .unwrap_or_else(chrono::Utc::now);
+        let rows = crate::domain::candidacies::substitution_counts(&self.pool, election, at)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .map(|(postulant, office, count)| pb::SubstitutionCount {
+                postulant,
+                office,
+                count: count.max(0) as u64,
+            })
+            .collect();
+        Ok(Response::new(pb::CountSubstitutionsResponse { rows }))
     }
 }

@@ -117,8 +117,8 @@ impl StatisticsService for StatisticsApi {
         let r = request.into_inner();
         let kind = Kind::from_proto(r.kind).unwrap_or(Kind::Progress);
         let at = from_proto(r.at.as_ref()).map(|at| at.to_rfc3339());
-        let (at, tables) = report::tables(&self.state, at.as_deref()).await?;
-        let content = report::content(kind, at, &tables)?;
+        let (at, tables, names) = report::tables(&self.state, kind, at.as_deref()).await?;
+        let content = report::content(kind, at, &tables, &names)?;
         let bytes =
             serde_json::to_vec(&content).map_err(|e| AppError::from(anyhow::Error::from(e)))?;
         use sha2::Digest;

@@ -6,6 +6,7 @@ pub mod api;
 pub mod cache;
 pub mod cli;
 pub mod grpc;
+pub mod labels;
 pub mod report;
 pub mod service;
 pub mod sources;

@@ -15,8 +15,9 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::labels::{Names, dimension_label};
 use crate::service::{Statistics, TableQuery, compute, cut_off};
-use crate::tables::{self, COMPLIANCE, Table};
+use crate::tables::{self, COMPLIANCE, SUBSTITUTIONS, Table};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -79,30 +80,93 @@ const TABLES: [&str; 4] = [
     COMPLIANCE,
 ];
 
-/// The report's tables at the cut-off `at` (absent: now), with that cut-off.
+/// The curricular profile the final report adds: education, age and sex by office and by
+/// postulant.
+const PROFILE: [&str; 6] = [
+    "curricular.education_level.by_office",
+    "curricular.education_level.by_postulant",
+    "curricular.age_band.by_office",
+    "curricular.age_band.by_postulant",
+    "curricular.sex.by_office",
+    "curricular.sex.by_postulant",
+];
+
+impl Kind {
+    /// The tables of this kind of report: the final one adds the substitutions, the curricular
+    /// profile and the identity-group tables (`identity`'s, suppressed as published).
+    pub fn tables(self, identity: &[String]) -> Vec<String> {
+        let mut names: Vec<String> = TABLES.iter().map(|t| t.to_string()).collect();
+        if self == Kind::Final {
+            names.push(SUBSTITUTIONS.to_string());
+            names.extend(PROFILE.iter().map(|t| t.to_string()));
+            names.extend(identity.iter().cloned());
+        }
+        names
+    }
+}
+
+/// The report's tables at the cut-off `at` (absent: now), with that cut-off and the names the
+/// report shows. The curricular profile is counted when the report is produced (each table
+/// states its own cut-off).
 pub async fn tables(
     state: &Statistics,
+    kind: Kind,
     at: Option<&str>,
-) -> Result<(DateTime<Utc>, Vec<Table>), AppError> {
+) -> Result<(DateTime<Utc>, Vec<Table>, Names), AppError> {
     let (at, _) = cut_off(at)?;
     let fixed = TableQuery::at(at);
+    let election = state
+        .sources
+        .election_with_names()
+        .await
+        .map_err(crate::service::upstream)?;
+    let definition = match election.election.as_ref().and_then(|e| e.id.as_ref()) {
+        Some(id) => state
+            .sources
+            .definition(&id.value)
+            .await
+            .ok()
+            .and_then(|json| conoceles_identity_questionnaire::Definition::parse(&json).ok()),
+        None => None,
+    };
+    let identity = definition
+        .as_ref()
+        .map(|d| d.aggregate_tables())
+        .unwrap_or_default();
     let mut parts = Vec::new();
-    for name in TABLES {
-        parts.push(compute(state, name, &fixed).await?);
+    for name in kind.tables(&identity) {
+        let query = if name.starts_with("curricular.") {
+            TableQuery::default()
+        } else {
+            fixed.clone()
+        };
+        parts.push(compute(state, &name, &query).await?);
     }
-    Ok((at, parts))
+    Ok((at, parts, Names::new(&election, definition.as_ref())))
 }
 
 /// The report's content (what the HTTP API serves and the stored hash covers).
-pub fn content(kind: Kind, at: DateTime<Utc>, tables: &[Table]) -> Result<Value, AppError> {
+pub fn content(
+    kind: Kind,
+    at: DateTime<Utc>,
+    tables: &[Table],
+    names: &Names,
+) -> Result<Value, AppError> {
     let parts = serde_json::to_value(tables).map_err(anyhow::Error::from)?;
-    Ok(json!({ "kind": kind.as_str(), "title": kind.title(), "cut_off": at, "tables": parts }))
+    Ok(json!({
+        "kind": kind.as_str(),
+        "title": kind.title(),
+        "cut_off": at,
+        "time_zone": names.time_zone,
+        "names": names,
+        "tables": parts,
+    }))
 }
 
 /// The report's content at the cut-off `at` (absent: now).
 pub async fn produce(state: &Statistics, kind: Kind, at: Option<&str>) -> Result<Value, AppError> {
-    let (at, tables) = tables(state, at).await?;
-    content(kind, at, &tables)
+    let (at, tables, names) = tables(state, kind, at).await?;
+    content(kind, at, &tables, &names)
 }
 
 /// A stored report (without its content when listed).
@@ -203,17 +267,20 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Stored>, AppError> {
     .collect())
 }
 
-fn tables_of(content: &[u8]) -> Result<(Value, Vec<Table>), AppError> {
+fn tables_of(content: &[u8]) -> Result<(Value, Vec<Table>, Names), AppError> {
     let value: Value = serde_json::from_slice(content).map_err(anyhow::Error::from)?;
     let tables: Vec<Table> =
         serde_json::from_value(value["tables"].clone()).map_err(anyhow::Error::from)?;
-    Ok((value, tables))
+    // Reports stored before names were kept read with the shared names only.
+    let names: Names = serde_json::from_value(value["names"].clone()).unwrap_or_default();
+    Ok((value, tables, names))
 }
 
-/// The report as one CSV: `table`, every dimension any of its tables has, `count`,
-/// `suppressed`, `cut_off`.
+/// The report as one CSV, in Spanish: `tabla` (its title), one column per dimension any of its
+/// tables has (named, values by name), `conteo`, `suprimida` (`sí`/`no`), `corte` (RFC 3339 in
+/// the election's time zone).
 pub fn csv(content: &[u8]) -> Result<String, AppError> {
-    let (_, tables) = tables_of(content)?;
+    let (_, tables, names) = tables_of(content)?;
     let mut columns: Vec<String> = Vec::new();
     for t in &tables {
         for d in &t.definition.dimensions {
@@ -222,45 +289,33 @@ pub fn csv(content: &[u8]) -> Result<String, AppError> {
             }
         }
     }
-    let mut out = format!("table,{},count,suppressed,cut_off\r\n", columns.join(","));
+    let headers: Vec<String> = columns
+        .iter()
+        .map(|c| tables::csv_field(dimension_label(c)))
+        .collect();
+    let mut out = format!("tabla,{},conteo,suprimida,corte\r\n", headers.join(","));
     for t in &tables {
-        let cut_off = t.cut_off.to_rfc3339();
+        let cut_off = names.local_iso(t.cut_off);
+        let title = names.title(&t.definition.name, &t.definition.title);
         for cell in &t.cells {
-            out.push_str(&t.definition.name);
+            out.push_str(&tables::csv_field(&title));
             for c in &columns {
                 out.push(',');
-                out.push_str(&tables::csv_field(
-                    cell.dimensions.get(c).map_or("", String::as_str),
-                ));
+                let shown = cell
+                    .dimensions
+                    .get(c)
+                    .map(|code| names.value(&t.definition.name, c, code))
+                    .unwrap_or_default();
+                out.push_str(&tables::csv_field(&shown));
             }
             out.push_str(&format!(
                 ",{},{},{cut_off}\r\n",
                 cell.count.map(|c| c.to_string()).unwrap_or_default(),
-                cell.suppressed
+                if cell.suppressed { "sí" } else { "no" }
             ));
         }
     }
     Ok(out)
-}
-
-/// Spanish names of the codes shown in reports.
-fn label(code: &str) -> String {
-    if let Some(status) = conoceles_kit::CandidacyStatus::parse(code) {
-        return status.label().to_string();
-    }
-    match code {
-        "*" => "Total",
-        "total" => "Vigentes",
-        "incomplete" => "Incompletas",
-        "observed_unanswered" => "Observadas sin atender",
-        "identity_missing" => "Sin cuestionario de identidad",
-        "mujer" => "Mujer",
-        "hombre" => "Hombre",
-        "no_binario" => "No binario",
-        "sin_dato" => "Sin dato",
-        other => other,
-    }
-    .to_string()
 }
 
 /// Okabe–Ito colours, distinguishable with colour-vision deficiencies.
@@ -299,6 +354,10 @@ struct Pivot {
     columns: Vec<String>,
     rows: Vec<(String, Vec<String>)>,
     chart: Option<Chart>,
+    /// The table's own cut-off, when it differs from the report's (the curricular profile).
+    cut_off: Option<String>,
+    /// For identity tables: the persons counted, answered and declined.
+    persons: Option<String>,
 }
 
 const LABEL_WIDTH: u32 = 180;
@@ -307,8 +366,9 @@ const BAR_HEIGHT: u32 = 22;
 
 /// One table as rows (every dimension but the column one) × columns (`measure`, or the first
 /// dimension), totals last, with stacked bars when the columns are parts of a whole.
-fn pivot(index: usize, t: &Table) -> Pivot {
+fn pivot(index: usize, t: &Table, names: &Names, report_cut_off: DateTime<Utc>) -> Pivot {
     let dims = &t.definition.dimensions;
+    let table = t.definition.name.as_str();
     let column_dim = if dims.iter().any(|d| d == "measure") {
         "measure".to_string()
     } else {
@@ -349,11 +409,19 @@ fn pivot(index: usize, t: &Table) -> Pivot {
     };
     totals_last(&mut columns);
     totals_last(&mut row_keys);
+    let row_label = |r: &str| {
+        r.split(" · ")
+            .zip(row_dims.iter())
+            .map(|(code, d)| names.value(table, d, code))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    let label = |c: &str| names.value(table, &column_dim, c);
     let rows = row_keys
         .iter()
         .map(|r| {
             (
-                r.split(" · ").map(label).collect::<Vec<_>>().join(" · "),
+                row_label(r),
                 columns
                     .iter()
                     .map(|c| {
@@ -414,7 +482,7 @@ fn pivot(index: usize, t: &Table) -> Pivot {
                     .collect();
                 Bar {
                     y: i as u32 * (BAR_HEIGHT + 6),
-                    label: r.split(" · ").map(label).collect::<Vec<_>>().join(" · "),
+                    label: row_label(r),
                     segments,
                 }
             })
@@ -434,15 +502,23 @@ fn pivot(index: usize, t: &Table) -> Pivot {
     });
     Pivot {
         id: format!("tabla-{}", index + 1),
-        title: t.definition.title.clone(),
+        title: names.title(table, &t.definition.title),
         row_header: row_dims
             .iter()
-            .map(|d| d.as_str())
+            .map(|d| dimension_label(d))
             .collect::<Vec<_>>()
             .join(" · "),
         columns: columns.iter().map(|c| label(c)).collect(),
         rows,
         chart,
+        cut_off: (t.cut_off != report_cut_off).then(|| names.local(t.cut_off)),
+        persons: t.n.map(|n| {
+            format!(
+                "{n} personas; respondieron {}; prefirieron no responder {}",
+                t.answered.unwrap_or(0),
+                t.declined.unwrap_or(0)
+            )
+        }),
     }
 }
 
@@ -461,16 +537,16 @@ struct ReportView {
 
 /// The report as an HTML fragment (an `<article>`): what the back office embeds and prints.
 pub fn html(report: &Stored) -> Result<String, AppError> {
-    let (value, tables) = tables_of(&report.content)?;
+    let (value, tables, names) = tables_of(&report.content)?;
     let view = ReportView {
         title: value["title"].as_str().unwrap_or("Informe").to_string(),
-        cut_off: report.cut_off.format("%Y-%m-%d %H:%M UTC").to_string(),
-        cut_off_iso: report.cut_off.to_rfc3339(),
+        cut_off: names.local(report.cut_off),
+        cut_off_iso: names.local_iso(report.cut_off),
         sha256: report.content_sha256.clone(),
         tables: tables
             .iter()
             .enumerate()
-            .map(|(i, t)| pivot(i, t))
+            .map(|(i, t)| pivot(i, t, &names, report.cut_off))
             .collect(),
         label_x: LABEL_WIDTH - 8,
         bar_height: BAR_HEIGHT,

@@ -8,7 +8,9 @@ use conoceles_kit::error::{AppError, ErrorCode};
 
 use crate::cache::Results;
 use crate::sources::Sources;
-use crate::tables::{self, COMPLIANCE, CURRICULAR_FILTERS, PROGRESS_DIMENSIONS, Table};
+use crate::tables::{
+    self, COMPLIANCE, CURRICULAR_FILTERS, PROGRESS_DIMENSIONS, SUBSTITUTIONS, Table,
+};
 
 #[derive(Clone)]
 /// The statistics' sources, the cache of computed tables and the reports' database: what every
@@ -197,6 +199,16 @@ pub async fn compute(
             cut_off,
             tables::curricular(&rows.rows, measure, dimension, filters),
         )
+    } else if name == SUBSTITUTIONS {
+        if let Some(key) = filters.keys().next() {
+            return Err(invalid(
+                key,
+                "unknown_filter",
+                "Esta tabla no tiene filtros.",
+            ));
+        }
+        let rows = state.sources.substitutions(at).await.map_err(upstream)?;
+        Table::counts(definition, at, tables::substitutions(&rows.rows))
     } else if name == COMPLIANCE {
         if let Some(key) = filters.keys().next() {
             return Err(invalid(

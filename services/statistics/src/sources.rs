@@ -87,6 +87,41 @@ impl Sources {
             .into_inner())
     }
 
+    /// Substitutions up to `at`, by postulant and office.
+    pub async fn substitutions(
+        &self,
+        at: DateTime<Utc>,
+    ) -> Result<capture::CountSubstitutionsResponse, Status> {
+        let request = self
+            .tokens
+            .own_request(
+                "capture",
+                capture::CountSubstitutionsRequest {
+                    election_id: None,
+                    at: Some(to_proto(at)),
+                },
+            )
+            .await?;
+        Ok(CaptureServiceClient::new(self.capture.clone())
+            .max_decoding_message_size(LARGE)
+            .count_substitutions(request)
+            .await?
+            .into_inner())
+    }
+
+    /// The election the back office works on, with its catalogs' names (for reports).
+    pub async fn election_with_names(&self) -> Result<capture::GetElectionResponse, Status> {
+        let request = self
+            .tokens
+            .own_request("capture", capture::GetElectionRequest::default())
+            .await?;
+        Ok(CaptureServiceClient::new(self.capture.clone())
+            .max_decoding_message_size(LARGE)
+            .get_election(request)
+            .await?
+            .into_inner())
+    }
+
     /// The election the back office works on (as `capture` reports it).
     pub async fn election(&self) -> Result<String, Status> {
         let request = self

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 pub const PROGRESS_DIMENSIONS: [&str; 5] =
     ["postulant", "office", "principle", "sex", "constituency"];
 pub const COMPLIANCE: &str = "compliance.by_postulant_office";
+pub const SUBSTITUTIONS: &str = "substitutions.by_postulant_office";
 /// What the curricular tables count (`curricular.<measure>.by_<dimension>`).
 pub const CURRICULAR_MEASURES: [&str; 4] =
     ["education_level", "education_status", "age_band", "sex"];
@@ -98,6 +99,12 @@ pub fn catalog(identity_tables: &[String]) -> Vec<Definition> {
         description: "Candidaturas vigentes, sin iniciar, incompletas, observadas sin atender y sin cuestionario de identidad, al corte `at`.".into(),
         dimensions: vec!["postulant".into(), "office".into(), "measure".into()],
     });
+    all.push(Definition {
+        name: SUBSTITUTIONS.into(),
+        title: "Sustituciones por postulante y cargo".into(),
+        description: "Personas sustituidas (propietarias y suplentes) hasta el corte `at`, con totales (`*`).".into(),
+        dimensions: vec!["postulant".into(), "office".into()],
+    });
     for name in identity_tables {
         let dimension = name.rsplit_once(".by_").map(|(_, d)| d).unwrap_or_default();
         all.push(Definition {
@@ -161,6 +168,15 @@ fn value_of(row: &StatusCount, dimension: &str) -> String {
         .into(),
         _ => String::new(),
     }
+}
+
+/// Substitutions by postulant and office, with margins.
+pub fn substitutions(rows: &[conoceles_proto::capture::v1::SubstitutionCount]) -> Vec<Cell> {
+    crosstab(
+        ("postulant", "office"),
+        rows.iter()
+            .map(|r| (r.postulant.clone(), r.office.clone(), r.count)),
+    )
 }
 
 /// What capture needs to count by for a progress table: its dimension and the filtered ones.

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use conoceles_kit::CandidacyStatus;
 use conoceles_kit::amqp::enqueue_event;
 use conoceles_kit::error::{AppError, ErrorCode};
@@ -653,5 +653,24 @@ pub async fn count_of_postulant(
     .bind(postulant)
     .bind(prefix)
     .fetch_one(pool)
+    .await
+}
+
+/// The substitutions registered up to `at`, by postulant and office (codes): (postulant, office,
+/// persons replaced).
+pub async fn substitution_counts(
+    pool: &PgPool,
+    election: Uuid,
+    at: DateTime<Utc>,
+) -> sqlx::Result<Vec<(String, String, i64)>> {
+    sqlx::query_as(
+        "SELECT c.postulant_code, c.office_code, count(*) FROM persons p \
+         JOIN candidacies c ON c.id = p.candidacy_id \
+         WHERE c.election_id = $1 AND p.replaced_at IS NOT NULL AND p.replaced_at <= $2 \
+         GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .bind(election)
+    .bind(at)
+    .fetch_all(pool)
     .await
 }

@@ -742,6 +742,19 @@ pub async fn choices(
     Ok((offices, postulants))
 }
 
+/// (code, name) of the constituencies (a code shared by two kinds: the first kind's name).
+pub async fn constituency_names(
+    pool: &PgPool,
+    election_id: Uuid,
+) -> sqlx::Result<Vec<(String, String)>> {
+    sqlx::query_as(
+        "SELECT DISTINCT ON (code) code, name FROM constituencies WHERE election_id = $1 ORDER BY code, kind",
+    )
+    .bind(election_id)
+    .fetch_all(pool)
+    .await
+}
+
 /// Every setting of an election the back office edits.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Settings {

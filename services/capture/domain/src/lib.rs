@@ -3,6 +3,7 @@
 //! the curricular questionnaire (drafts, photo, bulk capture, submission). It owns capture's
 //! database — every SQL statement of the service is here — and knows nothing of HTTP or gRPC.
 
+pub mod annex;
 pub mod calendar;
 pub mod candidacies;
 pub mod consent_form;

@@ -2778,24 +2778,35 @@ async fn the_unit_produces_the_april_report_and_statisticians_read_every_table_o
         .unwrap();
     let csv = admin.get(&format!("{location}/csv")).await;
     assert_eq!(csv.status, StatusCode::OK);
+    // In Spanish: titles, column names and values by name, times in the election's zone.
     assert!(
-        csv.body
-            .starts_with("table,status,postulant,office,sex,measure,count,"),
+        csv.body.starts_with(
+            "tabla,Estado,Partido o candidatura,Cargo,Sexo,Medida,conteo,suprimida,corte\r\n"
+        ),
         "{}",
         csv.body
     );
     assert!(
         csv.body.contains(&format!(
-            "progress.by_postulant,not_started,*,,,,{everyone},false,"
+            "Avance de la captura por estado y postulante,Sin iniciar,Total,,,,{everyone},no,"
         )),
         "{}",
         csv.body
     );
     assert!(
-        !csv.body.contains("progress.by_postulant,draft,"),
+        !csv.body
+            .contains("Avance de la captura por estado y postulante,En captura,"),
         "{}",
         csv.body
     );
+    assert!(csv.body.contains(",Partido Verde Ecologista de México,"));
+    assert!(!csv.body.contains("PVEM") && !csv.body.contains("not_started"));
+    assert!(
+        csv.body.contains("-06:00\r\n"),
+        "the election's zone: {}",
+        csv.body
+    );
+    assert!(report.body.contains("(CST)"), "{}", report.body);
     // Shown again after the capture moved on: the same page and the same CSV.
     upload_photo(&mut party, ids[1], jpeg(600, 800), "foto.jpg").await;
     assert_eq!(

@@ -5,6 +5,7 @@
 //! traces and the broker's faults (`journeys`).
 
 mod common;
+mod final_report;
 mod front;
 mod journeys;
 mod mail;

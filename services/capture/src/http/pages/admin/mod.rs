@@ -152,6 +152,12 @@ pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> 
         )
         .route(
             Method::GET,
+            "/admin/informes/anexo-cualitativo.csv",
+            Rule::people(REPORTERS),
+            get(reports::qualitative_annex),
+        )
+        .route(
+            Method::GET,
             "/admin/informes/{id}",
             Rule::people(REPORTERS),
             get(reports::show),

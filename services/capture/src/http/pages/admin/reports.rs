@@ -170,3 +170,23 @@ pub async fn csv(
         Err(s) => crate::http::status_page(&session, &s),
     }
 }
+
+/// The final report's data annex for the qualitative analysis: the public texts of every approved
+/// candidacy by office and postulant, as CSV (`domain::annex`).
+pub async fn qualitative_annex(
+    State(state): State<FrontState>,
+) -> Result<Response, crate::http::PageError> {
+    let election = crate::http::current_election(&state).await?;
+    let csv = crate::domain::annex::csv(&state.pool, election.id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"anexo-cualitativo.csv\"".to_string(),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
