@@ -45,7 +45,10 @@ impl Names {
             .map(|d| d.questions.as_slice())
             .unwrap_or_default()
         {
-            questions.insert(q.id.clone(), q.text.clone());
+            questions.insert(
+                q.id.clone(),
+                q.text.trim().trim_end_matches(':').trim().to_string(),
+            );
             values.insert(
                 format!("identity.{}", q.id),
                 q.options
@@ -111,8 +114,10 @@ impl Names {
     /// An instant in the election's time zone, for files: RFC 3339 with its offset.
     pub fn local_iso(&self, at: DateTime<Utc>) -> String {
         match self.time_zone.parse::<chrono_tz::Tz>() {
-            Ok(tz) => at.with_timezone(&tz).to_rfc3339(),
-            Err(_) => at.to_rfc3339(),
+            Ok(tz) => at
+                .with_timezone(&tz)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            Err(_) => at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         }
     }
 }
@@ -135,6 +140,24 @@ pub fn dimension_label(dimension: &str) -> &'static str {
         "affirmative_action" => "Acción afirmativa",
         "birth_state" => "Entidad de nacimiento",
         _ => "Dimensión",
+    }
+}
+
+/// Where a value goes among its dimension's columns: education levels and statuses in their
+/// order, other values as they come, "no data" and "declined" after them, totals last.
+pub fn rank(code: &str) -> usize {
+    use conoceles_curricular::sections::{EDUCATION_LEVELS, EDUCATION_STATUSES};
+    if let Some(i) = EDUCATION_LEVELS
+        .iter()
+        .chain(EDUCATION_STATUSES)
+        .position(|(c, _)| *c == code)
+    {
+        return i;
+    }
+    match code {
+        "*" => 3000,
+        "sin_dato" | "declined" => 2000,
+        _ => 1000,
     }
 }
 
@@ -161,6 +184,7 @@ pub fn value(code: &str) -> String {
         "hombre" => "Hombre",
         "no_binario" => "No binario",
         "sin_dato" => "Sin dato",
+        "declined" => "Prefirió no responder",
         "mr" => "Mayoría relativa",
         "rp" => "Representación proporcional",
         "holder" => "Propietaria o propietario",

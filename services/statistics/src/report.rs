@@ -318,10 +318,20 @@ pub fn csv(content: &[u8]) -> Result<String, AppError> {
     Ok(out)
 }
 
-/// Okabe–Ito colours, distinguishable with colour-vision deficiencies.
-const PALETTE: [&str; 7] = [
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999",
+/// Okabe–Ito colours, distinguishable with colour-vision deficiencies (black last); "no data"
+/// and "declined" always in light grey.
+const PALETTE: [&str; 8] = [
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
 ];
+const NO_DATA: &str = "#BBBBBB";
+
+fn fill(index: usize, code: &str) -> &'static str {
+    if matches!(code, "sin_dato" | "declined") {
+        NO_DATA
+    } else {
+        PALETTE[index % PALETTE.len()]
+    }
+}
 
 struct Bar {
     y: u32,
@@ -360,7 +370,9 @@ struct Pivot {
     persons: Option<String>,
 }
 
-const LABEL_WIDTH: u32 = 180;
+const LABEL_WIDTH: u32 = 300;
+/// Bar labels longer than this are shortened (the table under the chart has them whole).
+const LABEL_CHARS: usize = 44;
 const BAR_AREA: u32 = 440;
 const BAR_HEIGHT: u32 = 22;
 
@@ -407,7 +419,8 @@ fn pivot(index: usize, t: &Table, names: &Names, report_cut_off: DateTime<Utc>) 
     let totals_last = |v: &mut Vec<String>| {
         v.sort_by_key(|k| k.contains('*'));
     };
-    totals_last(&mut columns);
+    // Columns in their natural order (education from none to doctorate, "no data" last).
+    columns.sort_by_key(|c| crate::labels::rank(c));
     totals_last(&mut row_keys);
     let row_label = |r: &str| {
         r.split(" · ")
@@ -435,7 +448,8 @@ fn pivot(index: usize, t: &Table, names: &Names, report_cut_off: DateTime<Utc>) 
         })
         .collect();
     let parts: Vec<&String> = columns.iter().filter(|c| *c != "*").collect();
-    let chart = (column_dim != "measure" && !parts.is_empty()).then(|| {
+    let anything = t.cells.iter().any(|c| c.count.unwrap_or(0) > 0);
+    let chart = (column_dim != "measure" && !parts.is_empty() && anything).then(|| {
         let bar_rows: Vec<&String> = row_keys.iter().filter(|r| !r.contains('*')).collect();
         let max = bar_rows
             .iter()
@@ -472,7 +486,7 @@ fn pivot(index: usize, t: &Table, names: &Names, report_cut_off: DateTime<Utc>) 
                             let s = Segment {
                                 x,
                                 width,
-                                fill: PALETTE[j % PALETTE.len()],
+                                fill: fill(j, c),
                                 title: format!("{}: {n}", label(c)),
                             };
                             x += width;
@@ -480,9 +494,15 @@ fn pivot(index: usize, t: &Table, names: &Names, report_cut_off: DateTime<Utc>) 
                         })
                     })
                     .collect();
+                let whole = row_label(r);
                 Bar {
                     y: i as u32 * (BAR_HEIGHT + 6),
-                    label: row_label(r),
+                    label: if whole.chars().count() > LABEL_CHARS {
+                        let short: String = whole.chars().take(LABEL_CHARS - 1).collect();
+                        format!("{}…", short.trim_end())
+                    } else {
+                        whole
+                    },
                     segments,
                 }
             })
@@ -494,7 +514,7 @@ fn pivot(index: usize, t: &Table, names: &Names, report_cut_off: DateTime<Utc>) 
                 .iter()
                 .enumerate()
                 .map(|(j, c)| Legend {
-                    fill: PALETTE[j % PALETTE.len()],
+                    fill: fill(j, c),
                     label: label(c),
                 })
                 .collect(),
@@ -511,7 +531,8 @@ fn pivot(index: usize, t: &Table, names: &Names, report_cut_off: DateTime<Utc>) 
         columns: columns.iter().map(|c| label(c)).collect(),
         rows,
         chart,
-        cut_off: (t.cut_off != report_cut_off).then(|| names.local(t.cut_off)),
+        cut_off: (names.local(t.cut_off) != names.local(report_cut_off))
+            .then(|| names.local(t.cut_off)),
         persons: t.n.map(|n| {
             format!(
                 "{n} personas; respondieron {}; prefirieron no responder {}",

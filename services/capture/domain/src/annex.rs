@@ -70,11 +70,26 @@ pub async fn csv(pool: &PgPool, election: Uuid) -> sqlx::Result<String> {
     let mut out = String::from(
         "cargo,partido_o_candidatura,demarcacion,registro,persona,calidad,seccion,campo,texto\r\n",
     );
+    let sexes: HashMap<String, String> = sqlx::query_as(
+        "SELECT p.id::text, p.sex FROM persons p JOIN candidacies c ON c.id = p.candidacy_id \
+         WHERE c.election_id = $1",
+    )
+    .bind(election)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
     for row in approved(pool, election).await? {
         let content: Value = serde_json::from_str(&row.canonical).unwrap_or(Value::Null);
         for person in content["persons"].as_array().into_iter().flatten() {
-            let quality = match person["role"].as_str() {
-                Some("alternate") => "Suplente",
+            let sex = person["person_id"]
+                .as_str()
+                .and_then(|id| sexes.get(id))
+                .map(String::as_str);
+            let quality = match (person["role"].as_str(), sex) {
+                (Some("alternate"), _) => "Suplente",
+                (_, Some("mujer")) => "Propietaria",
+                (_, Some("hombre")) => "Propietario",
                 _ => "Propietaria o propietario",
             };
             for section in SECTIONS {
