@@ -1,5 +1,6 @@
-// The unit's screens for the parties' requirements, as the unit uses them: it registers a
-// party's address, issues the requirements, opens one and prints it; at a desktop width and a
+// The unit's screens for the parties' requirements and the final report, as the unit uses them:
+// it registers a party's address, issues the requirements, opens one and prints it, produces the
+// final report; at a desktop width and a
 // phone's, each page passing axe. Started by tests/tests/e2e/browser.rs with CAPTURE_URL,
 // UNIT_EMAIL and UNIT_PASSWORD, after the demo is seeded.
 import { test } from 'node:test';
@@ -50,9 +51,25 @@ test('the unit registers a party address, issues the requirements and prints one
     assert.equal(await page.getByRole('heading', { name: /^Requerimiento/ }).isVisible(), true);
     await page.emulateMedia({ media: 'screen' });
 
+    // The final report: every table named in Spanish, each chart followed by its table.
+    await page.goto(`${base}/admin/informes`);
+    if (shots) await page.screenshot({ path: `${shots}/informes-1366.png`, fullPage: true });
+    await page.getByLabel('Informe final e incumplimiento').check();
+    await page.getByRole('button', { name: 'Generar y guardar el informe' }).click();
+    await page.getByRole('heading', { name: 'Informe final de la captura y de incumplimiento' }).waitFor();
+    await page.getByRole('heading', { name: 'Sustituciones por postulante y cargo' }).waitFor();
+    await page.getByRole('heading', { name: 'Perfil curricular: escolaridad por cargo' }).waitFor();
+    const figures = await page.locator('figure').count();
+    const followed = await page.locator('figure + table').count();
+    assert.equal(followed, figures, 'every chart has its table under it');
+    assert.equal(await page.getByText('diputacion_mr').count(), 0);
+    await accessible(page, 'the final report');
+    if (shots) await page.screenshot({ path: `${shots}/informe-final-1366.png` });
+
     // On a phone the pages fit their width (tables scroll inside themselves).
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const [path, name] of [['/admin/requerimientos', 'requerimientos'], ['/admin/correos', 'correos']]) {
+    const report = new URL(page.url()).pathname;
+    for (const [path, name] of [['/admin/requerimientos', 'requerimientos'], ['/admin/correos', 'correos'], [report, 'informe-final']]) {
       await page.goto(`${base}${path}`);
       if (shots) await page.screenshot({ path: `${shots}/${name}-390.png`, fullPage: true });
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -78,15 +78,20 @@ impl ProcessStack {
         identity_env.push(("IDENTITY_KEK", format!("{label}:{}", "A".repeat(43) + "=")));
         let identity = ServiceProcess::start("identity", &identity_env);
         let identity_url = format!("http://{}", identity.grpc);
-        // capture and validation call each other: validation's gRPC port is chosen first.
+        // capture and validation call each other, and capture calls statistics, which calls
+        // capture: validation's and statistics' gRPC ports are chosen first (never the defaults,
+        // which a `make run` beside the tests holds).
         let validation_port = testing::reserve_port();
         let validation_url = format!("http://127.0.0.1:{validation_port}");
+        let statistics_port = testing::reserve_port();
+        let statistics_url = format!("http://127.0.0.1:{statistics_port}");
         let mut capture_env = common("capture");
         capture_env.extend([
             ("SERVICE_SECRET", capture_secret),
             ("AUTH_GRPC_URL", auth_url.clone()),
             ("IDENTITY_GRPC_URL", identity_url.clone()),
             ("VALIDATION_GRPC_URL", validation_url.clone()),
+            ("STATISTICS_GRPC_URL", statistics_url.clone()),
         ]);
         let capture = ServiceProcess::start("capture", &capture_env);
         let capture_url = format!("http://{}", capture.grpc);
@@ -106,6 +111,7 @@ impl ProcessStack {
             ("IDENTITY_GRPC_URL", identity_url.clone()),
             ("CAPTURE_GRPC_URL", capture_url.clone()),
             ("VALIDATION_GRPC_URL", validation_url),
+            ("GRPC_PORT", statistics_port.to_string()),
         ]);
         let statistics = ServiceProcess::start("statistics", &statistics_env);
         let mut publication_env = common("publication");
@@ -114,7 +120,7 @@ impl ProcessStack {
             ("AUTH_GRPC_URL", auth_url),
             ("IDENTITY_GRPC_URL", identity_url),
             ("CAPTURE_GRPC_URL", capture_url),
-            ("STATISTICS_GRPC_URL", format!("http://{}", statistics.grpc)),
+            ("STATISTICS_GRPC_URL", statistics_url),
         ]);
         let publication = ServiceProcess::start("publication", &publication_env);
         let environments = vec![
