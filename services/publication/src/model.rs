@@ -241,6 +241,18 @@ pub async fn photo(pool: &PgPool, person: Uuid) -> sqlx::Result<Option<Vec<u8>>>
     .await
 }
 
+/// A published person's document for an own field of the election (while the profile is shown).
+pub async fn document(pool: &PgPool, person: Uuid, field: &str) -> sqlx::Result<Option<Vec<u8>>> {
+    sqlx::query_scalar(
+        "SELECT d.pdf FROM documents d JOIN profiles p ON p.candidacy_id = d.candidacy_id \
+         WHERE d.person_id = $1 AND d.field = $2 AND p.withdrawn_at IS NULL",
+    )
+    .bind(person)
+    .bind(field)
+    .fetch_optional(pool)
+    .await
+}
+
 /// Everything published, in the neutral order, one candidacy at a time (open data: a national
 /// release never holds every profile in memory).
 pub fn stream_all(
@@ -294,7 +306,28 @@ pub async fn upsert(conn: &mut PgConnection, p: &NewProfile<'_>) -> anyhow::Resu
         .filter_map(|x| x["full_name"].as_str().map(str::to_string))
         .collect();
     let mut stored = v.clone();
+    // Photos and documents are kept apart from the profile (served from their own tables).
+    let mut documents: Vec<(Uuid, String, Vec<u8>)> = Vec::new();
     for person in stored["persons"].as_array_mut().into_iter().flatten() {
+        let person_id = person["person_id"]
+            .as_str()
+            .and_then(|i| Uuid::parse_str(i).ok());
+        if let Some(fields) = person["sections"]["adicional"]["fields"].as_object_mut() {
+            for (field, entry) in fields.iter_mut() {
+                let Some(o) = entry.as_object_mut() else {
+                    continue;
+                };
+                let pdf = o.remove("document_pdf_base64");
+                if let (Some(id), Some(pdf)) = (person_id, pdf.as_ref().and_then(Value::as_str)) {
+                    documents.push((
+                        id,
+                        field.clone(),
+                        base64::engine::general_purpose::STANDARD.decode(pdf)?,
+                    ));
+                    o.insert("has_document".into(), Value::Bool(true));
+                }
+            }
+        }
         if let Some(o) = person.as_object_mut() {
             let has_photo = o.remove("photo_jpeg_base64").is_some_and(|p| !p.is_null());
             o.insert("has_photo".into(), Value::Bool(has_photo));
@@ -354,6 +387,22 @@ pub async fn upsert(conn: &mut PgConnection, p: &NewProfile<'_>) -> anyhow::Resu
         .bind(&shown)
         .execute(&mut *conn)
         .await?;
+    sqlx::query("DELETE FROM documents WHERE candidacy_id = $1")
+        .bind(p.candidacy)
+        .execute(&mut *conn)
+        .await?;
+    for (person, field, pdf) in documents {
+        sqlx::query(
+            "INSERT INTO documents (person_id, field, candidacy_id, pdf) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (person_id, field) DO UPDATE SET pdf = EXCLUDED.pdf, candidacy_id = EXCLUDED.candidacy_id",
+        )
+        .bind(person)
+        .bind(field)
+        .bind(p.candidacy)
+        .bind(pdf)
+        .execute(&mut *conn)
+        .await?;
+    }
     for person in &persons {
         let (Some(id), Some(photo)) = (
             person["person_id"]

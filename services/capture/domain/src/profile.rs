@@ -86,6 +86,47 @@ pub async fn public_profile(
                 json!({ "title": section.title(), "fields": fields }),
             );
         }
+        // The election's own fields the definition made public, as the submission recorded
+        // them; a public document travels with its bytes (when they are still the recorded ones).
+        if let Some(own) =
+            person["sections"][crate::curricular::definition::EXTRA_SECTION].as_object()
+        {
+            let mut fields = Map::new();
+            for (field, e) in own {
+                if e["public"] != Value::Bool(true) {
+                    continue;
+                }
+                let value = e["value"].as_str().unwrap_or_default();
+                let (shown, document) = match e["kind"].as_str() {
+                    Some("commitment") => ("Aceptado".to_string(), None),
+                    Some("document") => {
+                        let bytes: Option<(Vec<u8>, String)> = sqlx::query_as(
+                            "SELECT content, content_sha256 FROM curricular_documents WHERE person_id = $1 AND field = $2",
+                        )
+                        .bind(id)
+                        .bind(field)
+                        .fetch_optional(pool)
+                        .await?;
+                        (
+                            "Documento PDF".to_string(),
+                            bytes
+                                .filter(|(_, sha)| sha == value)
+                                .map(|(b, _)| base64::engine::general_purpose::STANDARD.encode(b)),
+                        )
+                    }
+                    _ => (value.to_string(), None),
+                };
+                let mut entry = json!({ "label": e["label"], "value": value, "shown": shown, "kind": e["kind"] });
+                if let Some(document) = document {
+                    entry["document_pdf_base64"] = document.into();
+                }
+                fields.insert(field.clone(), entry);
+            }
+            sections.insert(
+                crate::curricular::definition::EXTRA_SECTION.into(),
+                json!({ "title": crate::curricular::definition::EXTRA_TITLE, "fields": fields }),
+            );
+        }
         let photo: Option<Vec<u8>> = p.get("public_jpeg");
         persons.push(json!({
             "person_id": id.to_string(),

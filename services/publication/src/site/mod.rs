@@ -55,6 +55,12 @@ fn declared() -> DeclaredRouter<SiteState> {
             get(pages::profile),
         )
         .route(Method::GET, "/fotos/{person}", public, get(pages::photo))
+        .route(
+            Method::GET,
+            "/documentos/{person}/{field}",
+            public,
+            get(pages::document),
+        )
         .route(Method::GET, "/comparar", public, get(pages::compare))
         .route(
             Method::GET,

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::model::Published;
 
 /// The CSV's columns and what each holds (the data dictionary on `/datos`).
-pub const COLUMNS: [(&str, &str); 36] = [
+pub const COLUMNS: [(&str, &str); 37] = [
     ("ID_CANDIDATURA", "Identificador estable de la candidatura"),
     ("ID_PERSONA", "Identificador estable de la persona"),
     (
@@ -66,6 +66,10 @@ pub const COLUMNS: [(&str, &str); 36] = [
         "Fecha de la última corrección (vacía si no la hubo)",
     ),
     ("HUELLA_SHA256", "Huella SHA-256 del contenido publicado"),
+    (
+        "INFORMACION_ADICIONAL",
+        "Campos propios del organismo electoral marcados como públicos, «etiqueta: valor» separados por « | » (ligas; «Aceptado» para compromisos; documentos como dirección de descarga en el sitio)",
+    ),
 ];
 
 /// The web page and the social networks of the general section, in the CSV's column order.
@@ -84,6 +88,30 @@ fn field(person: &Value, section: &str, name: &str) -> String {
         .as_str()
         .unwrap_or_default()
         .to_string()
+}
+
+/// The election's own public fields of a person, «label: value» joined by « | ».
+fn additional(person: &Value) -> String {
+    person["sections"]["adicional"]["fields"]
+        .as_object()
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|(name, v)| {
+                    let shown = if v["has_document"] == Value::Bool(true) {
+                        format!(
+                            "/documentos/{}/{name}",
+                            person["person_id"].as_str().unwrap_or_default()
+                        )
+                    } else {
+                        v["shown"].as_str().unwrap_or_default().to_string()
+                    };
+                    format!("{}: {shown}", v["label"].as_str().unwrap_or_default())
+                })
+                .collect::<Vec<_>>()
+                .join(" | ")
+        })
+        .unwrap_or_default()
 }
 
 fn persons(p: &Published) -> Vec<Value> {
@@ -151,6 +179,7 @@ fn rows(p: &Published) -> Vec<Vec<String>> {
                     .as_str()
                     .unwrap_or_default()
                     .to_string(),
+                additional(person),
             ]);
             row
         })

@@ -206,6 +206,7 @@ fn persons(profile: &Value) -> Vec<ShownPerson> {
                         "motivation",
                         "proposals",
                         "gender",
+                        "adicional",
                     ]
                     .iter()
                     .filter_map(|slug| sections.get(*slug))
@@ -213,11 +214,17 @@ fn persons(profile: &Value) -> Vec<ShownPerson> {
                         let fields = s["fields"]
                             .as_object()
                             .map(|f| {
-                                f.values()
-                                    .map(|v| {
+                                f.iter()
+                                    .map(|(name, v)| {
                                         let shown =
                                             v["shown"].as_str().unwrap_or_default().to_string();
-                                        let link = shown.starts_with("https://");
+                                        let link = if v["has_document"] == Value::Bool(true) {
+                                            p["person_id"].as_str().map(|person| {
+                                                format!("/documentos/{person}/{name}")
+                                            })
+                                        } else {
+                                            shown.starts_with("https://").then(|| shown.clone())
+                                        };
                                         (
                                             v["label"].as_str().unwrap_or_default().to_string(),
                                             shown,
@@ -322,6 +329,31 @@ pub async fn profile(State(state): State<SiteState>, Path(id): Path<String>) -> 
             },
         ),
         Ok(None) => notice(&state, &election, id).await,
+        Err(_) => unavailable(),
+    }
+}
+
+/// `GET /documentos/{person}/{field}`: a published PDF of one of the election's own fields.
+pub async fn document(
+    State(state): State<SiteState>,
+    Path((person, field)): Path<(String, String)>,
+) -> Response {
+    let Ok(person) = Uuid::parse_str(&person) else {
+        return not_found().await;
+    };
+    if open_election(&state).await.is_err() {
+        return not_found().await;
+    }
+    match model::document(&state.pool, person, &field).await {
+        Ok(Some(pdf)) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            pdf,
+        )
+            .into_response(),
+        Ok(None) => not_found().await,
         Err(_) => unavailable(),
     }
 }

@@ -73,7 +73,8 @@ pub struct ListPage {
 }
 
 /// A labelled value of a profile: (label, value, whether the value is a link).
-pub type Shown = (String, String, bool);
+/// (label, text, where the text links to: an https address, or a published document).
+pub type Shown = (String, String, Option<String>);
 
 pub struct ShownPerson {
     pub role_label: &'static str,

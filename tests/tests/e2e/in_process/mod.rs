@@ -9,3 +9,4 @@ mod final_report;
 mod front;
 mod journeys;
 mod mail;
+mod own_fields;

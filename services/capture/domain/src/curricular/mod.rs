@@ -2,10 +2,11 @@
 //! person and section, photos, the final submission and its receipt.
 
 pub mod bulk;
+pub mod extra;
 pub mod photo;
 
 /// The sections and field rules, shared with `validation`.
-pub use conoceles_curricular::{fields, sections};
+pub use conoceles_curricular::{definition, fields, sections};
 mod store;
 mod submit;
 
@@ -111,11 +112,17 @@ impl Candidacy {
 
     /// Whether the section can be edited now (by status; the window is checked apart).
     pub fn section_open(&self, section: Section) -> bool {
+        self.part_open(section.slug())
+    }
+
+    /// Whether a part of the questionnaire (a section's slug, or `adicional` for the election's
+    /// own fields) can be changed now: before sending, or when the observations reopened it.
+    pub fn part_open(&self, part: &str) -> bool {
         match self.status {
             CandidacyStatus::NotStarted | CandidacyStatus::Draft => true,
             CandidacyStatus::Observed => {
                 self.reopened_sections.is_empty()
-                    || self.reopened_sections.iter().any(|s| s == section.slug())
+                    || self.reopened_sections.iter().any(|s| s == part)
             }
             _ => false,
         }
@@ -263,6 +270,21 @@ pub fn check_editable(
     section: Option<Section>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    check_part_editable(
+        actor,
+        candidacy,
+        section.unwrap_or(Section::General).slug(),
+        now,
+    )
+}
+
+/// [`check_editable`] for a part named by its slug (`adicional`: the election's own fields).
+pub fn check_part_editable(
+    actor: &Actor,
+    candidacy: &Candidacy,
+    part: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     if !may_change(actor, candidacy) {
         return Err(AppError::new(
             ErrorCode::PermissionDenied,
@@ -275,10 +297,7 @@ pub fn check_editable(
             "El periodo de captura terminó; ya no se pueden hacer cambios.",
         ));
     }
-    let open = match section {
-        Some(s) => candidacy.section_open(s),
-        None => candidacy.photo_open(),
-    };
+    let open = candidacy.part_open(part);
     if !open {
         return Err(AppError::new(
             ErrorCode::FailedPrecondition,

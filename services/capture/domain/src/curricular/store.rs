@@ -92,11 +92,29 @@ pub async fn save_section(
 
 /// Locks the candidacy and checks again, on its current status, that the change is allowed: a
 /// submission or an observation racing with a save wins or loses whole.
-async fn recheck_locked(
+pub(crate) async fn recheck_locked(
     tx: &mut sqlx::PgConnection,
     actor: &Actor,
     candidacy: &Candidacy,
     section: Option<Section>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    recheck_part_locked(
+        tx,
+        actor,
+        candidacy,
+        section.unwrap_or(Section::General).slug(),
+        now,
+    )
+    .await
+}
+
+/// [`recheck_locked`] for a part named by its slug.
+pub(crate) async fn recheck_part_locked(
+    tx: &mut sqlx::PgConnection,
+    actor: &Actor,
+    candidacy: &Candidacy,
+    part: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let row =
@@ -111,7 +129,7 @@ async fn recheck_locked(
         reopened_sections: row.get("reopened_sections"),
         ..candidacy.clone()
     };
-    check_editable(actor, &current, section, now)
+    super::check_part_editable(actor, &current, part, now)
 }
 
 /// Only so many photos are decoded at once, so uploads cannot exhaust memory or both cores.

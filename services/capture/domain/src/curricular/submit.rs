@@ -147,6 +147,9 @@ pub async fn submit(
         }
     }
 
+    // The election's own fields (its definition's «Información adicional»), when it has any.
+    let (definition_version, definition) =
+        super::extra::definition(&mut tx, candidacy.election_id).await?;
     let mut persons = Vec::new();
     let mut missing = Vec::new();
     for person in &candidacy.persons {
@@ -162,6 +165,15 @@ pub async fn submit(
             if row.get::<bool, _>("complete") {
                 sections.insert(slug, row.get::<Value, _>("fields"));
             }
+        }
+        if !definition.extra.is_empty() {
+            let (extra, incomplete) =
+                super::extra::for_submission(&mut tx, &definition, person.id, person.role).await?;
+            missing.extend(incomplete);
+            sections.insert(
+                conoceles_curricular::definition::EXTRA_SECTION.to_string(),
+                extra,
+            );
         }
         for section in Section::ALL {
             if !sections.contains_key(section.slug()) {
@@ -215,12 +227,16 @@ pub async fn submit(
     .bind(candidacy.id)
     .fetch_one(&mut *tx)
     .await?;
-    let content = json!({
+    let mut content = json!({
         "candidacy_id": candidacy.id.to_string(),
         "election_id": candidacy.election_id.to_string(),
         "round": round,
         "persons": persons,
     });
+    // Which definition the questionnaire answered (absent: the Lineamientos alone, version 1).
+    if definition_version > 1 {
+        content["curricular_definition"] = json!(definition_version);
+    }
     let canonical = canonical_json(&content);
     let sha256 = hex::encode(Sha256::digest(canonical.as_bytes()));
     let id = Uuid::now_v7();

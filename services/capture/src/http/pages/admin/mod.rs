@@ -11,6 +11,7 @@ pub mod correction;
 pub mod corrections;
 pub mod council_notices;
 pub mod credentials;
+pub mod curricular_definition;
 pub mod election;
 pub mod mail;
 pub mod notices;
@@ -77,6 +78,18 @@ pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> 
             "/admin/requerimientos/{id}",
             Rule::people(ADMINS),
             get(requirements::show),
+        )
+        .route(
+            Method::GET,
+            "/admin/cuestionario-curricular",
+            Rule::people(ADMINS),
+            get(curricular_definition::show),
+        )
+        .route(
+            Method::POST,
+            "/admin/cuestionario-curricular",
+            Rule::people(ADMINS),
+            post(curricular_definition::add),
         )
         .route(
             Method::GET,

@@ -396,6 +396,27 @@ pub struct MailPage {
     pub errors: Vec<String>,
 }
 
+/// One of the election's own curricular fields.
+pub struct OwnFieldLine {
+    pub id: String,
+    pub kind: &'static str,
+    pub label: String,
+    pub required: bool,
+    pub public: bool,
+}
+
+#[derive(Template)]
+#[template(path = "curricular_definition.html")]
+pub struct CurricularDefinitionPage {
+    pub chrome: Chrome,
+    pub version: i32,
+    pub fields: Vec<OwnFieldLine>,
+    /// The textarea's text (the current definition, or as typed when refused).
+    pub json: String,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
+
 /// A registered correction request, as the unit follows it.
 pub struct CorrectionLine {
     pub candidacy: String,

@@ -22,9 +22,33 @@ pub async fn candidacy(
         curricular::may_change(&actor(&caller), &c) && (now < c.capture_closes_at || c.correcting);
     // Only whether it was sent: capture never sees identity answers.
     let identity_sent = state.identity.submitted(&[c.id]).await.ok();
+    let definition = {
+        let mut conn = state.pool.acquire().await.map_err(AppError::from)?;
+        curricular::extra::definition(&mut conn, c.election_id)
+            .await?
+            .1
+    };
     let mut persons = Vec::new();
     for person in &c.persons {
         let saved = curricular::sections_of(&state.pool, person.id).await?;
+        let extra = if definition.extra.is_empty() {
+            None
+        } else {
+            let own = curricular::extra::saved(&state.pool, person.id).await?;
+            let (_, problems) = curricular::definition::validate_extra(&definition, &own.values);
+            let documents = definition.extra.iter().all(|f| {
+                f.kind != curricular::definition::ExtraKind::Document
+                    || !f.required
+                    || own.documents.contains_key(&f.id)
+            });
+            Some(SectionLine {
+                slug: curricular::definition::EXTRA_SECTION,
+                title: curricular::definition::EXTRA_TITLE,
+                complete: problems.is_empty() && documents,
+                started: !own.values.is_empty() || !own.documents.is_empty(),
+                open: editable && c.part_open(curricular::definition::EXTRA_SECTION),
+            })
+        };
         let photo = matches!(
             curricular::photo_bytes(&state.pool, person.id).await,
             Ok(Some(_))
@@ -43,6 +67,7 @@ pub async fn candidacy(
                     started: saved.contains_key(s),
                     open: editable && c.section_open(*s),
                 })
+                .chain(extra)
                 .collect(),
             photo,
             photo_open: editable && c.photo_open(),
@@ -77,7 +102,15 @@ pub async fn candidacy(
     };
     let notice = Section::from_slug(&query.guardado)
         .map(|s| format!("Se guardó la sección «{}».", s.title()))
-        .or_else(|| (query.guardado == "foto").then(|| "Se guardó la fotografía.".to_string()));
+        .or_else(|| (query.guardado == "foto").then(|| "Se guardó la fotografía.".to_string()))
+        .or_else(|| {
+            (query.guardado == curricular::definition::EXTRA_SECTION).then(|| {
+                format!(
+                    "Se guardó la sección «{}».",
+                    curricular::definition::EXTRA_TITLE
+                )
+            })
+        });
     Ok(render(
         StatusCode::OK,
         &CandidacyPage {

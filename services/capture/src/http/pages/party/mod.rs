@@ -6,6 +6,7 @@ mod bulk;
 mod candidacy;
 mod consent;
 mod dashboard;
+mod extra;
 pub mod identity;
 mod photo;
 mod sections;
@@ -32,6 +33,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use conoceles_kit::access::{Actor, Caller};
+use conoceles_kit::error::AppError;
 use http::{StatusCode, header};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -230,6 +232,32 @@ pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> 
             "/captura/{id}/{role}/foto.jpg",
             Rule::people(CAPTURE_READERS),
             get(photo::photo_image),
+        )
+        .route(
+            Method::GET,
+            "/captura/{id}/{role}/adicional",
+            Rule::people(CAPTURE_READERS),
+            get(extra::form),
+        )
+        .route(
+            Method::POST,
+            "/captura/{id}/{role}/adicional",
+            Rule::people(CORRECTORS),
+            post(extra::save),
+        )
+        .route(
+            Method::GET,
+            "/captura/{id}/{role}/adicional/{field}",
+            Rule::people(CAPTURE_READERS),
+            get(extra::document),
+        )
+        .route(
+            Method::POST,
+            "/captura/{id}/{role}/adicional/{field}",
+            Rule::people(CORRECTORS),
+            post(extra::upload).layer(axum::extract::DefaultBodyLimit::max(
+                extra::DOCUMENT_BODY_LIMIT,
+            )),
         )
         .route(
             Method::GET,

@@ -129,6 +129,35 @@ pub struct SectionPage {
     pub errors: Vec<String>,
 }
 
+/// One of the election's own fields on its form.
+pub struct ExtraFieldView {
+    pub id: String,
+    /// `url`, `document` or `commitment`.
+    pub kind: &'static str,
+    pub label: String,
+    pub help: String,
+    pub required: bool,
+    pub public: bool,
+    pub value: String,
+    /// For a document already uploaded: «Documento cargado (240 KB, huella 3fa1…)».
+    pub document: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "capture_extra.html")]
+pub struct ExtraPage {
+    pub chrome: Chrome,
+    pub heading: Heading,
+    pub role: &'static str,
+    pub role_label: &'static str,
+    pub person_name: String,
+    pub title: &'static str,
+    pub fields: Vec<ExtraFieldView>,
+    pub editable: bool,
+    pub errors: Vec<String>,
+}
+
 #[derive(Template)]
 #[template(path = "capture_photo.html")]
 pub struct PhotoPage {

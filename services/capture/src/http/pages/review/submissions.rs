@@ -153,7 +153,7 @@ pub async fn show(
                         .into_iter()
                         .filter_map(|spec| {
                             let v = fields.get(spec.name)?.as_str()?;
-                            Some((spec.label, spec.display(v)))
+                            Some((spec.label.to_string(), spec.display(v)))
                         })
                         .collect(),
                     passed: f.is_none_or(|f| f.passed),
@@ -161,6 +161,33 @@ pub async fn show(
                 }
             })
             .collect();
+        // The election's own fields, as the submission recorded them.
+        if let Some(own) =
+            person["sections"][crate::domain::curricular::definition::EXTRA_SECTION].as_object()
+        {
+            sections.push(ReviewSection {
+                slug: crate::domain::curricular::definition::EXTRA_SECTION,
+                title: crate::domain::curricular::definition::EXTRA_TITLE,
+                items: own
+                    .iter()
+                    .map(|(id, e)| {
+                        let value = e["value"].as_str().unwrap_or_default();
+                        let shown = match e["kind"].as_str() {
+                            Some("commitment") => "Aceptado".to_string(),
+                            Some("document") => format!(
+                                "Documento PDF cargado (huella {}…); se abre en la sección «{}» de la candidatura.",
+                                value.chars().take(16).collect::<String>(),
+                                crate::domain::curricular::definition::EXTRA_TITLE
+                            ),
+                            _ => value.to_string(),
+                        };
+                        (e["label"].as_str().unwrap_or(id).to_string(), shown)
+                    })
+                    .collect(),
+                passed: true,
+                reason: String::new(),
+            });
+        }
         for (slug, title) in [
             ("photo", "Fotografía"),
             ("identity", "Cuestionario de identidad"),

@@ -47,7 +47,7 @@ pub struct QueuePage {
 pub struct ReviewSection {
     pub slug: &'static str,
     pub title: &'static str,
-    pub items: Vec<(&'static str, String)>,
+    pub items: Vec<(String, String)>,
     pub passed: bool,
     pub reason: String,
 }
