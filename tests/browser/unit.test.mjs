@@ -51,6 +51,17 @@ test('the unit registers a party address, issues the requirements and prints one
     assert.equal(await page.getByRole('heading', { name: /^Requerimiento/ }).isVisible(), true);
     await page.emulateMedia({ media: 'screen' });
 
+    // The curricular questionnaire's own fields: a definition that drops a field of the
+    // Lineamientos is refused with the field named (the journey stores none: the party's
+    // journey runs beside it).
+    await page.goto(`${base}/admin/cuestionario-curricular`);
+    await page.getByText('Versión en uso:').waitFor();
+    await accessible(page, 'the curricular definition');
+    await page.getByLabel('Nueva versión de los campos propios (JSON)').fill('{"sections": [{"id": "general", "fields": []}]}');
+    await page.getByRole('button', { name: 'Guardar como versión nueva' }).click();
+    await page.getByText(/Falta el campo «Correo electrónico para aclaraciones»/).waitFor();
+    if (shots) await page.screenshot({ path: `${shots}/cuestionario-curricular-1366.png`, fullPage: true });
+
     // The final report: every table named in Spanish, each chart followed by its table.
     await page.goto(`${base}/admin/informes`);
     if (shots) await page.screenshot({ path: `${shots}/informes-1366.png`, fullPage: true });

@@ -132,7 +132,15 @@ impl Definition {
         let bounds = Bounds::default();
         let mut problems = Vec::new();
         for section in Section::ALL {
-            let listed = self.sections.iter().find(|s| s.id == section.slug());
+            let Some(listed) = self.sections.iter().find(|s| s.id == section.slug()) else {
+                problems.push(format!(
+                    "Falta la sección «{}» ({}) de los Lineamientos: sus campos no se pueden quitar.",
+                    section.title(),
+                    section.slug()
+                ));
+                continue;
+            };
+            let listed = Some(listed);
             for field in section.fields(&bounds) {
                 let present = listed.is_some_and(|s| s.fields.iter().any(|f| f == field.name));
                 if !present {
