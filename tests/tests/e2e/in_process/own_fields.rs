@@ -60,6 +60,15 @@ async fn a_bodys_own_fields_are_defined_captured_required_reviewed_and_published
     let shown = admin.get(saved.location.as_deref().unwrap()).await;
     assert!(shown.body.contains("Se guardó la versión 2"));
     assert!(shown.body.contains("Declaraciones «3 de 3»"));
+    // The same definition again adds no version.
+    let again = admin
+        .post(
+            "/admin/cuestionario-curricular",
+            &[("csrf", &form.hidden("csrf")), ("definicion", DEFINITION)],
+        )
+        .await;
+    let same = admin.get(again.location.as_deref().unwrap()).await;
+    assert!(same.body.contains("sigue en uso la versión 2"), "{}", same.body);
 
     // The party: the section is listed; sending without the required fields is refused.
     let candidacy = stack.candidacy_of("PT").await;

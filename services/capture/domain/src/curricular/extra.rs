@@ -40,14 +40,15 @@ pub async fn definition(
     }
 }
 
-/// Adds a version of the election's definition after checking it; every problem at once.
+/// Adds a version of the election's definition after checking it; every problem at once. The
+/// definition in use sent again adds nothing: (version in use, whether it was added).
 pub async fn add_definition(
     pool: &PgPool,
     election: Uuid,
     json: &str,
     by: Option<Uuid>,
     now: DateTime<Utc>,
-) -> Result<i32, AppError> {
+) -> Result<(i32, bool), AppError> {
     let parsed = Definition::parse(json).map_err(|problems| {
         AppError::invalid(
             problems
@@ -62,7 +63,10 @@ pub async fn add_definition(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::new(ErrorCode::NotFound, "No existe esa elección."))?;
-    let (current, _) = definition(&mut tx, election).await?;
+    let (current, in_use) = definition(&mut tx, election).await?;
+    if in_use == parsed {
+        return Ok((current, false));
+    }
     let stored: i64 =
         sqlx::query_scalar("SELECT count(*) FROM curricular_definitions WHERE election_id = $1")
             .bind(election)
@@ -82,7 +86,7 @@ pub async fn add_definition(
     .await?;
     tx.commit().await?;
     tracing::info!(%election, version, extra = parsed.extra.len(), "curricular definition added");
-    Ok(version)
+    Ok((version, true))
 }
 
 /// What a person has in the section «Información adicional»: values by field, and each uploaded

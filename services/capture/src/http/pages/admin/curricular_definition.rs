@@ -23,8 +23,14 @@ use crate::http::{FrontState, PageError};
 
 /// The definition as the unit edits it: only its own fields (the Lineamientos' are implied).
 fn editable_json(definition: &Definition) -> String {
-    serde_json::to_string_pretty(&serde_json::json!({ "extra": definition.extra }))
-        .unwrap_or_default()
+    #[derive(serde::Serialize)]
+    struct Editable<'a> {
+        extra: &'a [crate::domain::curricular::definition::ExtraField],
+    }
+    serde_json::to_string_pretty(&Editable {
+        extra: &definition.extra,
+    })
+    .unwrap_or_default()
 }
 
 async fn page(
@@ -65,6 +71,9 @@ async fn page(
 pub struct SavedQuery {
     #[serde(default)]
     version: Option<i32>,
+    /// The definition sent was the one in use: no version was added.
+    #[serde(default)]
+    igual: bool,
 }
 
 pub async fn show(
@@ -73,9 +82,13 @@ pub async fn show(
     Query(query): Query<SavedQuery>,
 ) -> Result<Response, PageError> {
     let notice = query.version.map(|v| {
-        format!(
-            "Se guardó la versión {v}. Los cuestionarios se capturan y envían con ella desde ahora."
-        )
+        if query.igual {
+            format!("La definición no cambió: sigue en uso la versión {v}.")
+        } else {
+            format!(
+                "Se guardó la versión {v}. Los cuestionarios se capturan y envían con ella desde ahora."
+            )
+        }
     });
     page(&state, &session, StatusCode::OK, None, notice, Vec::new()).await
 }
@@ -95,8 +108,9 @@ pub async fn add(
     let settings = crate::http::current_election(&state).await?;
     let by = caller.actor.as_ref().map(|a| a.account_id);
     match extra::add_definition(&state.pool, settings.id, &form.definicion, by, Utc::now()).await {
-        Ok(version) => Ok(Redirect::to(&format!(
-            "/admin/cuestionario-curricular?version={version}"
+        Ok((version, added)) => Ok(Redirect::to(&format!(
+            "/admin/cuestionario-curricular?version={version}{}",
+            if added { "" } else { "&igual=true" }
         ))
         .into_response()),
         Err(e) if e.code() == ErrorCode::InvalidArgument => {

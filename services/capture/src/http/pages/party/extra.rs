@@ -144,7 +144,16 @@ pub async fn save(
             Redirect::to(&format!("/captura/{id}?guardado={EXTRA_SECTION}")).into_response(),
         );
     }
-    let errors = problems.iter().map(|(_, m)| m.clone()).collect();
+    let definition = definition_of(&state, &c).await?;
+    let errors = problems
+        .iter()
+        .map(|(field, m)| {
+            let label = definition
+                .extra_field(field)
+                .map_or(field.as_str(), |f| f.label.as_str());
+            format!("{label}: {m}")
+        })
+        .collect();
     page(
         &state,
         &session,
