@@ -83,21 +83,7 @@ pub fn lacking(live: &[Live], identity_sent: &HashSet<Uuid>) -> Vec<Lacking> {
                     status.map_or("sin estado", CandidacyStatus::label)
                 ));
             }
-            let unsent = c
-                .persons
-                .iter()
-                .filter(|p| !identity_sent.contains(p))
-                .count();
-            match unsent {
-                0 => {}
-                1 if c.persons.len() == 1 => {
-                    falta.push("Cuestionario de identidad: sin enviar".into());
-                }
-                n => falta.push(format!(
-                    "Cuestionario de identidad: sin enviar ({n} de {} personas)",
-                    c.persons.len()
-                )),
-            }
+            falta.extend(identity_unsent(&c.persons, identity_sent));
             (!falta.is_empty()).then(|| Lacking {
                 registro: c.external_id.clone(),
                 persona: c.holder.clone().unwrap_or_default(),
@@ -108,6 +94,23 @@ pub fn lacking(live: &[Live], identity_sent: &HashSet<Uuid>) -> Vec<Lacking> {
             })
         })
         .collect()
+}
+
+/// "Cuestionario de identidad: sin enviar" (with how many of how many persons when the
+/// alternate answers too) when one of `persons` has not sent it.
+pub fn identity_unsent(persons: &[Uuid], identity_sent: &HashSet<Uuid>) -> Option<String> {
+    let unsent = persons
+        .iter()
+        .filter(|p| !identity_sent.contains(p))
+        .count();
+    match unsent {
+        0 => None,
+        1 if persons.len() == 1 => Some("Cuestionario de identidad: sin enviar".into()),
+        n => Some(format!(
+            "Cuestionario de identidad: sin enviar ({n} de {} personas)",
+            persons.len()
+        )),
+    }
 }
 
 /// A stored notice.

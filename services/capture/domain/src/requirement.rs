@@ -133,19 +133,10 @@ pub fn line(
             status.map_or("sin estado", CandidacyStatus::label)
         ));
     }
-    let unsent = c
-        .persons
-        .iter()
-        .filter(|p| !identity_sent.contains(p))
-        .count();
-    match unsent {
-        0 => {}
-        1 if c.persons.len() == 1 => falta.push("Cuestionario de identidad sin enviar".into()),
-        n => falta.push(format!(
-            "Cuestionario de identidad sin enviar ({n} de {} personas)",
-            c.persons.len()
-        )),
-    }
+    falta.extend(crate::council_notice::identity_unsent(
+        &c.persons,
+        identity_sent,
+    ));
     let observaciones: Vec<String> = observations
         .iter()
         .map(|(section, message)| format!("{}: {message}", section_title(section)))

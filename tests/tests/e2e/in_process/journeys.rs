@@ -2138,7 +2138,30 @@ async fn a_substitution_at_any_stage_hands_the_candidacy_to_the_new_person_and_t
         .post(&format!("/admin/candidaturas/{candidacy}/sustituir"), &form)
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    // The approval decided for the replaced person is refused with the reason.
+    // The approval decided for the replaced person is refused with the reason — once
+    // validation has heard of the substitution (under load the event can take a moment; an
+    // approval taken before it is ignored by capture, which has moved on).
+    let validation = sqlx::PgPool::connect(&stack.validation_db_url)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM reviews WHERE submission_id = $1::uuid")
+                .bind(&stale)
+                .fetch_optional(&validation)
+                .await
+                .unwrap();
+        if status.as_deref() == Some("superseded") {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "validation never superseded the review: {status:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    validation.close().await;
     let started = std::time::Instant::now();
     let refused = loop {
         let refused = reviewer

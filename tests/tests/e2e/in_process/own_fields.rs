@@ -68,7 +68,11 @@ async fn a_bodys_own_fields_are_defined_captured_required_reviewed_and_published
         )
         .await;
     let same = admin.get(again.location.as_deref().unwrap()).await;
-    assert!(same.body.contains("sigue en uso la versión 2"), "{}", same.body);
+    assert!(
+        same.body.contains("sigue en uso la versión 2"),
+        "{}",
+        same.body
+    );
 
     // The party: the section is listed; sending without the required fields is refused.
     let candidacy = stack.candidacy_of("PT").await;
