@@ -226,7 +226,10 @@ pub async fn observe(
         ));
     }
     for (section, message) in observations {
-        if Section::from_slug(section).is_none() && section != "photo" {
+        if Section::from_slug(section).is_none()
+            && section != "photo"
+            && section != conoceles_curricular::definition::EXTRA_SECTION
+        {
             problems.push(FieldViolation::new(
                 section,
                 "unknown",

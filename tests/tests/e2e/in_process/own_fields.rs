@@ -172,7 +172,44 @@ async fn a_bodys_own_fields_are_defined_captured_required_reviewed_and_published
             review.body
         );
     }
-    approve_round(&mut reviewer, &holder, 1).await;
+    // The reviewer may observe the section; the party sees it by name and may change it.
+    let observed = reviewer
+        .post(
+            &format!("/revision/{link}/observar"),
+            &[
+                ("csrf", &review.hidden("csrf")),
+                ("ronda", "1"),
+                ("seccion", "adicional"),
+                (
+                    "mensaje.holder.adicional",
+                    "Suba la versión firmada del documento.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(observed.status, StatusCode::SEE_OTHER, "{}", observed.body);
+    let overview = eventually(
+        &mut party,
+        &format!("/captura/{candidacy}"),
+        "Suba la versión firmada del documento.",
+    )
+    .await;
+    assert!(overview.body.contains("Información adicional"));
+    let again = reqwest::multipart::Form::new()
+        .text("csrf", section.hidden("csrf"))
+        .part(
+            "documento",
+            reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("3de3-firmado.pdf"),
+        );
+    let replaced = party
+        .multipart(&format!("{path}/tres_de_tres"), again)
+        .await;
+    assert_eq!(replaced.status, StatusCode::SEE_OTHER, "{}", replaced.body);
+    assert_eq!(
+        submit_html(&mut party, candidacy).await.status,
+        StatusCode::SEE_OTHER
+    );
+    approve_round(&mut reviewer, &holder, 2).await;
 
     // The citizens' site shows the public ones only, the PDF downloadable; the open data too.
     let mut citizen = stack.citizen();

@@ -62,6 +62,10 @@ pub fn section_title(slug: &str) -> String {
     match Section::from_slug(slug) {
         Some(s) => s.title().to_string(),
         None if slug == "correccion" => "Corrección solicitada".to_string(),
+        None if slug == crate::curricular::definition::EXTRA_SECTION => {
+            crate::curricular::definition::EXTRA_TITLE.to_string()
+        }
+        None if slug == "photo" => "Fotografía".to_string(),
         None => slug.to_string(),
     }
 }

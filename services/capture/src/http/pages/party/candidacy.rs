@@ -89,12 +89,10 @@ pub async fn candidacy(
             .unwrap_or_default()
             .into_iter()
             .map(|(section, message)| {
-                let title = match Section::from_slug(&section) {
-                    Some(s) => s.title().to_string(),
-                    None if section == "correccion" => "Corrección solicitada".to_string(),
-                    None => section,
-                };
-                (title, message)
+                (
+                    crate::domain::mail::messages::section_title(&section),
+                    message,
+                )
             })
             .collect()
     } else {
