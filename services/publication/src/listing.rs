@@ -24,7 +24,8 @@ use crate::model::{Filters, Listed, PAGE_SIZE, fold, listed};
 /// One published candidacy as the list needs it.
 struct Entry {
     election: Uuid,
-    neutral_rank: String,
+    /// Where it goes in the neutral order ([`order_key`]).
+    rank: (String, i32),
     /// Names lower-cased without accents (the `search` column).
     search: String,
     listed: Listed,
@@ -254,17 +255,16 @@ async fn catch_up(pool: &PgPool, held: &Snapshot) -> sqlx::Result<Snapshot> {
         .cloned()
         .collect();
     for row in rows.iter().filter(|r| !r.get::<bool, _>("withdrawn")) {
+        let entry = listed(row);
         ordered.push(Arc::new(Entry {
             election: row.get("election_id"),
-            neutral_rank: row.get("neutral_rank"),
+            rank: order_key(row.get("election_id"), row.get("neutral_rank"), &entry),
             search: row.get("search"),
-            listed: listed(row),
+            listed: entry,
         }));
     }
     if !changed.is_empty() {
-        ordered.sort_by(|a, b| {
-            (a.neutral_rank.as_str(), a.listed.id).cmp(&(b.neutral_rank.as_str(), b.listed.id))
-        });
+        ordered.sort_by(|a, b| (&a.rank, a.listed.id).cmp(&(&b.rank, b.listed.id)));
     }
     tracing::debug!(
         version,
@@ -273,6 +273,23 @@ async fn catch_up(pool: &PgPool, held: &Snapshot) -> sqlx::Result<Snapshot> {
         "list caught up"
     );
     Ok(Snapshot::new(version, ordered))
+}
+
+/// Where a candidacy goes in the neutral order: its own rank; the candidacies of a list
+/// (representación proporcional) all take their list's rank — drawn the same way from the
+/// election, office, constituency and postulant — and follow one another in list order. The
+/// neutral order applies between postulants, never inside a list.
+fn order_key(election: Uuid, neutral_rank: String, listed: &Listed) -> (String, i32) {
+    use sha2::{Digest, Sha256};
+    if listed.principle == "rp" && listed.list_position > 0 {
+        let digest = Sha256::digest(format!(
+            "{election}:{}:{}:{}",
+            listed.office_code, listed.constituency_code, listed.postulant_code
+        ));
+        (hex::encode(&digest[..16]), listed.list_position)
+    } else {
+        (neutral_rank, 0)
+    }
 }
 
 /// The list's filters, parsed once per request.
@@ -334,5 +351,63 @@ impl Matcher {
                 .search
                 .as_ref()
                 .is_none_or(|q| q.find(e.search.as_bytes()).is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidacy(principle: &str, postulant: &str, position: i32) -> Listed {
+        Listed {
+            id: Uuid::now_v7(),
+            office_code: "diputacion_rp".into(),
+            office: "Diputación RP".into(),
+            principle: principle.into(),
+            constituency_code: "1".into(),
+            constituency: "Circunscripción 1".into(),
+            postulant_code: postulant.into(),
+            postulant: postulant.into(),
+            list_position: position,
+            slate_role: String::new(),
+            holder_name: format!("{postulant} {position}"),
+            holder_sex: "mujer".into(),
+            holder_age: 40,
+            education_level: String::new(),
+            affirmative_action: String::new(),
+            corrected_at: None,
+        }
+    }
+
+    #[test]
+    fn a_list_keeps_its_order_and_its_place_among_the_others_is_drawn() {
+        let election = Uuid::now_v7();
+        let ranked = |c: &Listed, own: &str| (order_key(election, own.to_string(), c), c.id);
+        let mut all: Vec<(Listed, &str)> = vec![
+            (candidacy("rp", "PT", 2), "f0"),
+            (candidacy("rp", "PAN", 1), "a0"),
+            (candidacy("rp", "PT", 4), "00"),
+            (candidacy("rp", "PT", 1), "ff"),
+            (candidacy("rp", "PAN", 2), "10"),
+            (candidacy("mr", "PT", 0), "55"),
+        ];
+        all.sort_by(|a, b| ranked(&a.0, a.1).cmp(&ranked(&b.0, b.1)));
+        let pt: Vec<i32> = all
+            .iter()
+            .filter(|(c, _)| c.postulant == "PT" && c.principle == "rp")
+            .map(|(c, _)| c.list_position)
+            .collect();
+        assert_eq!(pt, [1, 2, 4], "lugar 1, 2, 4 whatever each one's own rank");
+        // Each list stays together.
+        let lists: Vec<&str> = all
+            .iter()
+            .filter(|(c, _)| c.principle == "rp")
+            .map(|(c, _)| c.postulant.as_str())
+            .collect();
+        let changes = lists.windows(2).filter(|w| w[0] != w[1]).count();
+        assert_eq!(changes, 1, "{lists:?}");
+        // A candidacy of mayoría relativa keeps its own rank.
+        let mr = &all.iter().find(|(c, _)| c.principle == "mr").unwrap().0;
+        assert_eq!(order_key(election, "55".into(), mr), ("55".to_string(), 0));
     }
 }

@@ -306,6 +306,8 @@ pub async fn upsert(conn: &mut PgConnection, p: &NewProfile<'_>) -> anyhow::Resu
         .filter_map(|x| x["full_name"].as_str().map(str::to_string))
         .collect();
     let mut stored = v.clone();
+    // The hash of the submission the profile shows, as the page, the CSV and the log give it.
+    stored["content_sha256"] = Value::String(p.content_sha256.to_string());
     // Photos and documents are kept apart from the profile (served from their own tables).
     let mut documents: Vec<(Uuid, String, Vec<u8>)> = Vec::new();
     for person in stored["persons"].as_array_mut().into_iter().flatten() {

@@ -180,6 +180,38 @@ fn urlencode(v: &str) -> String {
 
 const ALTERNATE: &str = "Suplente";
 
+/// A field's label as the profile shows it: without the capture form's numbering and "público"
+/// («Teléfono público 1» → «Teléfono»), and empty when it only repeats its section's title.
+fn public_label(label: &str, section: &str) -> String {
+    if label == section {
+        return String::new();
+    }
+    let numbered_contact = label.contains(" públic") || label.starts_with("Domicilio de casa");
+    if !numbered_contact {
+        return label.to_string();
+    }
+    label
+        .trim_end_matches([' ', '1', '2', '3'])
+        .replace(" público", "")
+        .replace(" pública", "")
+        .trim()
+        .to_string()
+}
+
+/// A Mexican 10-digit number as people read it: «844 123 4567»; anything else as typed.
+fn readable_phone(phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let national = digits
+        .strip_prefix("52")
+        .filter(|d| d.len() == 10)
+        .unwrap_or(&digits);
+    if national.len() == 10 {
+        format!("{} {} {}", &national[..3], &national[3..6], &national[6..])
+    } else {
+        phone.to_string()
+    }
+}
+
 fn persons(profile: &Value) -> Vec<ShownPerson> {
     profile["persons"]
         .as_array()
@@ -187,10 +219,11 @@ fn persons(profile: &Value) -> Vec<ShownPerson> {
         .unwrap_or_default()
         .iter()
         .map(|p| ShownPerson {
-            role_label: if p["role"] == "alternate" {
-                ALTERNATE
-            } else {
-                "Propietaria o propietario"
+            role_label: match (p["role"].as_str(), p["sex"].as_str()) {
+                (Some("alternate"), _) => ALTERNATE,
+                (_, Some("mujer")) => "Propietaria",
+                (_, Some("hombre")) => "Propietario",
+                _ => "Propietaria o propietario",
             },
             full_name: p["full_name"].as_str().unwrap_or_default().to_string(),
             age: p["age"].as_i64().unwrap_or(0),
@@ -216,8 +249,12 @@ fn persons(profile: &Value) -> Vec<ShownPerson> {
                             .map(|f| {
                                 f.iter()
                                     .map(|(name, v)| {
-                                        let shown =
-                                            v["shown"].as_str().unwrap_or_default().to_string();
+                                        let raw = v["shown"].as_str().unwrap_or_default();
+                                        let shown = if name.starts_with("phone_") {
+                                            readable_phone(raw)
+                                        } else {
+                                            raw.to_string()
+                                        };
                                         let link = if v["has_document"] == Value::Bool(true) {
                                             p["person_id"].as_str().map(|person| {
                                                 format!("/documentos/{person}/{name}")
@@ -226,7 +263,10 @@ fn persons(profile: &Value) -> Vec<ShownPerson> {
                                             shown.starts_with("https://").then(|| shown.clone())
                                         };
                                         (
-                                            v["label"].as_str().unwrap_or_default().to_string(),
+                                            public_label(
+                                                v["label"].as_str().unwrap_or_default(),
+                                                s["title"].as_str().unwrap_or_default(),
+                                            ),
                                             shown,
                                             link,
                                         )
@@ -481,4 +521,26 @@ pub async fn compare(
             rows,
         },
     )
+}
+
+#[cfg(test)]
+mod labels_tests {
+    use super::*;
+
+    #[test]
+    fn contact_labels_lose_the_forms_numbering_and_phones_read_in_groups() {
+        assert_eq!(public_label("Teléfono público 2", "Datos"), "Teléfono");
+        assert_eq!(
+            public_label("Correo electrónico público 1", "Datos"),
+            "Correo electrónico"
+        );
+        assert_eq!(public_label("Propuesta 2", "Propuestas"), "Propuesta 2");
+        assert_eq!(
+            public_label("Trayectoria profesional", "Trayectoria profesional"),
+            ""
+        );
+        assert_eq!(readable_phone("8441234567"), "844 123 4567");
+        assert_eq!(readable_phone("+52 (844) 123-4567"), "844 123 4567");
+        assert_eq!(readable_phone("123"), "123");
+    }
 }

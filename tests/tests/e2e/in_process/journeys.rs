@@ -1859,6 +1859,44 @@ async fn the_site_serves_the_approved_profile(
     };
     assert_eq!(col("ENTIDAD"), "Coahuila de Zaragoza");
     assert_eq!(col("REDES_FACEBOOK"), "https://www.facebook.com/candidata");
+    // The content hash: the same in the CSV, on the profile and in capture's submission.
+    let submitted: String = sqlx::query_scalar(
+        "SELECT content_sha256 FROM submissions WHERE candidacy_id = $1 ORDER BY round DESC LIMIT 1",
+    )
+    .bind(candidacy)
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap();
+    assert_eq!(col("HUELLA_SHA256"), submitted);
+    let shown = citizen.get(&profile_path).await;
+    assert!(
+        shown
+            .body
+            .contains(&format!("<code class=\"huella\">{submitted}</code>")),
+        "{}",
+        shown.body
+    );
+    // In words a citizen reads: the holder's role by her sex, a phone in groups, labels without
+    // the form's numbering, the compare box named for the person.
+    let sex: String = sqlx::query_scalar(
+        "SELECT sex FROM persons WHERE candidacy_id = $1 AND role = 'holder' AND active",
+    )
+    .bind(candidacy)
+    .fetch_one(&stack.capture_pool)
+    .await
+    .unwrap();
+    let role = match sex.as_str() {
+        "mujer" => "Propietaria: ",
+        "hombre" => "Propietario: ",
+        _ => "Propietaria o propietario: ",
+    };
+    assert!(shown.body.contains(role), "{role}: {}", shown.body);
+    assert!(shown.body.contains("<dt>Teléfono</dt>"), "{}", shown.body);
+    assert!(shown.body.contains("844 123 4567"));
+    let listing = citizen.get(&format!("/candidaturas?q={q}")).await;
+    assert!(listing.body.contains(&format!(
+        "Comparar<span class=\"oculto\"> a {holder}</span>"
+    )));
     assert!(!col("PROPUESTA_1").is_empty() && !col("PROPUESTA_1").contains(" | "));
     let sums = citizen.get("/datos/SHA256SUMS").await;
     let pem = citizen.get("/datos/clave-publica").await;
