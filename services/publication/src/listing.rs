@@ -391,7 +391,7 @@ mod tests {
             (candidacy("rp", "PAN", 2), "10"),
             (candidacy("mr", "PT", 0), "55"),
         ];
-        all.sort_by(|a, b| ranked(&a.0, a.1).cmp(&ranked(&b.0, b.1)));
+        all.sort_by_key(|a| ranked(&a.0, a.1));
         let pt: Vec<i32> = all
             .iter()
             .filter(|(c, _)| c.postulant == "PT" && c.principle == "rp")
