@@ -117,6 +117,20 @@ async fn load(state: &FrontState, caller: &Caller, id: Uuid) -> Result<Candidacy
     Ok(curricular::load(&state.pool, id, &actor(caller)).await?)
 }
 
+/// A form's fields, with the CSRF token it carried set apart.
+fn fields_and_csrf(form: Vec<(String, String)>) -> (Fields, String) {
+    let mut fields = Fields::new();
+    let mut csrf = String::new();
+    for (k, v) in form {
+        if k == "csrf" {
+            csrf = v;
+        } else {
+            fields.insert(k, v);
+        }
+    }
+    (fields, csrf)
+}
+
 fn role_of(value: &str) -> Option<PersonRole> {
     PersonRole::parse(value)
 }

@@ -130,15 +130,7 @@ pub async fn section_save(
         return Ok(crate::http::not_found().await.into_response());
     };
     let c = load(&state, &caller, id).await?;
-    let mut input = Fields::new();
-    let mut csrf = String::new();
-    for (k, v) in form {
-        if k == "csrf" {
-            csrf = v;
-        } else {
-            input.insert(k, v);
-        }
-    }
+    let (input, csrf) = fields_and_csrf(form);
     if !csrf_matches(&session.csrf_token, &csrf) {
         return Ok(section_page(
             &session,
