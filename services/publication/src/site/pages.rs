@@ -361,6 +361,7 @@ pub async fn profile(State(state): State<SiteState>, Path(id): Path<String>) -> 
                     })
                     .collect(),
                 corrected: p.listed.corrected_at.map(|c| election.local(c)),
+                updated: election.local(p.listed.corrected_at.unwrap_or(p.approved_at)),
                 sha256: p.profile["content_sha256"]
                     .as_str()
                     .unwrap_or_default()

@@ -94,6 +94,8 @@ pub struct ProfilePage {
     pub persons: Vec<ShownPerson>,
     pub corrected: Option<String>,
     pub sha256: String,
+    /// When the version shown was approved (its correction, if any), in the election's time.
+    pub updated: String,
 }
 
 /// The former URL of a candidacy being substituted or cancelled.

@@ -1892,6 +1892,10 @@ async fn the_site_serves_the_approved_profile(
     };
     assert!(shown.body.contains(role), "{role}: {}", shown.body);
     assert!(shown.body.contains("<dt>Teléfono</dt>"), "{}", shown.body);
+    assert!(shown.body.contains("Información aprobada y publicada el "));
+    assert!(shown.body.contains(&format!(
+        "<meta property=\"og:title\" content=\"{holder}\">"
+    )));
     assert!(shown.body.contains("844 123 4567"));
     let listing = citizen.get(&format!("/candidaturas?q={q}")).await;
     assert!(listing.body.contains(&format!(
