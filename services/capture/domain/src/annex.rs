@@ -57,14 +57,16 @@ async fn approved(pool: &PgPool, election: Uuid) -> sqlx::Result<Vec<Approved>> 
 /// seccion, campo, texto`.
 pub async fn csv(pool: &PgPool, election: Uuid) -> sqlx::Result<String> {
     let bounds = Bounds::default();
-    let labels: HashMap<(&str, &str), (&str, &str)> = SECTIONS
+    // Each public field's section title, label and place in its section, looked up once.
+    let labels: HashMap<(&str, &str), (&str, &str, usize)> = SECTIONS
         .iter()
         .flat_map(|section| {
             section
                 .fields(&bounds)
                 .into_iter()
-                .filter(|f| f.public)
-                .map(move |f| ((section.slug(), f.name), (section.title(), f.label)))
+                .enumerate()
+                .filter(|(_, f)| f.public)
+                .map(move |(i, f)| ((section.slug(), f.name), (section.title(), f.label, i)))
         })
         .collect();
     let mut out = String::from(
@@ -96,19 +98,12 @@ pub async fn csv(pool: &PgPool, election: Uuid) -> sqlx::Result<String> {
                 let Some(fields) = person["sections"][section.slug()].as_object() else {
                     continue;
                 };
-                let mut names: Vec<&String> = fields.keys().collect();
-                names.sort_by_key(|n| {
-                    section
-                        .fields(&bounds)
-                        .iter()
-                        .position(|f| f.name == n.as_str())
-                        .unwrap_or(usize::MAX)
-                });
-                for name in names {
-                    let Some((section_title, label)) = labels.get(&(section.slug(), name.as_str()))
-                    else {
-                        continue;
-                    };
+                let mut names: Vec<(&String, (&str, &str, usize))> = fields
+                    .keys()
+                    .filter_map(|n| Some((n, *labels.get(&(section.slug(), n.as_str()))?)))
+                    .collect();
+                names.sort_by_key(|(_, (_, _, place))| *place);
+                for (name, (section_title, label, _)) in names {
                     let text = fields[name].as_str().unwrap_or_default().trim();
                     if text.is_empty() {
                         continue;

@@ -249,6 +249,8 @@ pub fn mail(content: &Content, id: Uuid, addressee: &Addressee, link: &str) -> O
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Stored {
     pub id: Uuid,
+    /// The party (or independent) it is addressed to.
+    pub party_id: Uuid,
     pub folio: String,
     pub due_on: NaiveDate,
     pub content: String,
@@ -341,7 +343,8 @@ pub async fn issue(
     Ok(ids)
 }
 
-const COLUMNS: &str = "id, folio, due_on, content, content_sha256, lines, produced_at, mail_id";
+const COLUMNS: &str =
+    "id, party_id, folio, due_on, content, content_sha256, lines, produced_at, mail_id";
 
 /// The election's requirements, newest first.
 pub async fn list(pool: &PgPool, election: Uuid) -> sqlx::Result<Vec<Stored>> {
@@ -363,20 +366,11 @@ pub async fn of_party(pool: &PgPool, party: Uuid) -> sqlx::Result<Vec<Stored>> {
     .await
 }
 
-pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<(Stored, Uuid)>> {
-    let stored: Option<Stored> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM requirements WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-    let Some(stored) = stored else {
-        return Ok(None);
-    };
-    let party: Uuid = sqlx::query_scalar("SELECT party_id FROM requirements WHERE id = $1")
+pub async fn get(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Stored>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM requirements WHERE id = $1"))
         .bind(id)
-        .fetch_one(pool)
-        .await?;
-    Ok(Some((stored, party)))
+        .fetch_optional(pool)
+        .await
 }
 
 /// How the requirement's email went: (deliveries sent, deliveries waiting, resolved yet).

@@ -254,12 +254,12 @@ pub async fn show(
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
     let not_found = || AppError::new(ErrorCode::NotFound, "No existe ese requerimiento.");
-    let (stored, party) = requirement::get(&state.pool, id)
+    let stored = requirement::get(&state.pool, id)
         .await?
         .ok_or_else(not_found)?;
     let actor = caller.actor.as_ref();
     let admin = actor.is_some_and(|a| a.role == Role::Admin);
-    if !admin && actor.and_then(|a| a.party_id) != Some(party) {
+    if !admin && actor.and_then(|a| a.party_id) != Some(stored.party_id) {
         return Err(not_found().into());
     }
     let settings = crate::http::current_election(&state).await?;
