@@ -58,6 +58,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("cono
 /// Routing keys of the events (DESIGN §5), next to the message each one carries.
 pub mod routing_keys {
     pub const ELECTION_UPDATED: &str = "election.updated";
+    pub const PLACES_UPDATED: &str = "election.places_updated";
     pub const CANDIDACY_REGISTERED: &str = "candidacy.registered";
     pub const CANDIDACY_SUBSTITUTED: &str = "candidacy.substituted";
     pub const CANDIDACY_CANCELLED: &str = "candidacy.cancelled";

@@ -26,8 +26,9 @@ use uuid::Uuid;
 use crate::model::{NewProfile, upsert};
 
 pub const CONSUMER: &str = "publication.profiles";
-pub const ROUTING_KEYS: [&str; 6] = [
+pub const ROUTING_KEYS: [&str; 7] = [
     routing_keys::ELECTION_UPDATED,
+    routing_keys::PLACES_UPDATED,
     routing_keys::CANDIDACY_APPROVED,
     routing_keys::CANDIDACY_SUBSTITUTED,
     routing_keys::CANDIDACY_CANCELLED,
@@ -285,6 +286,12 @@ impl Handler for Profiles {
                     },
                 )
                 .await?;
+            }
+            routing_keys::PLACES_UPDATED => {
+                let e: events::PlacesUpdated = message.decode()?;
+                let election = id(e.election_id.as_ref().map(|x| x.value.as_str()))?;
+                let at = from_proto(e.occurred_at.as_ref()).unwrap_or_else(Utc::now);
+                crate::places::replace(tx, election, at, &e).await?;
             }
             routing_keys::CANDIDACY_APPROVED => self.approved(tx, message.decode()?).await?,
             routing_keys::CANDIDACY_SUBSTITUTED => {

@@ -8,6 +8,7 @@ pub mod log;
 pub mod model;
 pub mod notices;
 pub mod open_data;
+pub mod places;
 pub mod rebuild;
 pub mod site;
 

@@ -279,7 +279,7 @@ async fn catch_up(pool: &PgPool, held: &Snapshot) -> sqlx::Result<Snapshot> {
 /// (representación proporcional) all take their list's rank — drawn the same way from the
 /// election, office, constituency and postulant — and follow one another in list order. The
 /// neutral order applies between postulants, never inside a list.
-fn order_key(election: Uuid, neutral_rank: String, listed: &Listed) -> (String, i32) {
+pub(crate) fn order_key(election: Uuid, neutral_rank: String, listed: &Listed) -> (String, i32) {
     use sha2::{Digest, Sha256};
     if listed.principle == "rp" && listed.list_position > 0 {
         let digest = Sha256::digest(format!(

@@ -78,6 +78,7 @@ pub async fn announce(pool: &PgPool, id: Uuid) -> anyhow::Result<()> {
         &election_event(&current),
     )
     .await?;
+    crate::places::announce(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -401,16 +402,18 @@ pub enum CatalogKind {
     Lists,
     Postulants,
     Compositions,
+    Sections,
 }
 
 impl CatalogKind {
-    pub const ALL: [CatalogKind; 6] = [
+    pub const ALL: [CatalogKind; 7] = [
         CatalogKind::Offices,
         CatalogKind::Districts,
         CatalogKind::Municipalities,
         CatalogKind::Lists,
         CatalogKind::Postulants,
         CatalogKind::Compositions,
+        CatalogKind::Sections,
     ];
 
     /// The form value and file name (Spanish, as people see it).
@@ -422,6 +425,7 @@ impl CatalogKind {
             CatalogKind::Lists => "listas",
             CatalogKind::Postulants => "partidos",
             CatalogKind::Compositions => "ayuntamientos",
+            CatalogKind::Sections => "secciones",
         }
     }
 
@@ -439,6 +443,7 @@ impl CatalogKind {
                 "Partidos, coaliciones, candidaturas comunes e independientes"
             }
             CatalogKind::Compositions => "Integración de los ayuntamientos",
+            CatalogKind::Sections => "Secciones electorales",
         }
     }
 
@@ -450,6 +455,7 @@ impl CatalogKind {
             }
             CatalogKind::Postulants => "clave,nombre,tipo,responsable,integrantes",
             CatalogKind::Compositions => "municipio,sindicaturas,regidurias_mr,regidurias_rp",
+            CatalogKind::Sections => "seccion,municipio,distrito",
         }
     }
 }
@@ -475,8 +481,13 @@ pub async fn load_catalog(
         CatalogKind::Lists => load_constituencies(&mut tx, election_id, "list", text).await,
         CatalogKind::Postulants => load_postulants(&mut tx, election_id, text).await,
         CatalogKind::Compositions => load_compositions(&mut tx, election_id, text).await,
+        CatalogKind::Sections => crate::places::load_sections(&mut tx, election_id, text).await,
     };
     if loaded.is_ok() {
+        // The public site's «¿Dónde voto?» follows the offices, constituencies and secciones.
+        if !matches!(kind, CatalogKind::Postulants | CatalogKind::Compositions) {
+            crate::places::announce(&mut tx, election_id).await?;
+        }
         tx.commit().await?;
     }
     Ok(loaded)
@@ -493,7 +504,8 @@ pub async fn catalog_counts(
                 (SELECT count(*) FROM constituencies WHERE election_id = $1 AND kind = 'municipality') AS municipalities, \
                 (SELECT count(*) FROM constituencies WHERE election_id = $1 AND kind = 'list') AS lists, \
                 (SELECT count(*) FROM postulants WHERE election_id = $1) AS postulants, \
-                (SELECT count(*) FROM municipal_compositions WHERE election_id = $1) AS compositions",
+                (SELECT count(*) FROM municipal_compositions WHERE election_id = $1) AS compositions, \
+                (SELECT count(*) FROM sections WHERE election_id = $1) AS sections",
     )
     .bind(election_id)
     .fetch_one(pool)
@@ -505,6 +517,7 @@ pub async fn catalog_counts(
         (CatalogKind::Lists, row.get("lists")),
         (CatalogKind::Postulants, row.get("postulants")),
         (CatalogKind::Compositions, row.get("compositions")),
+        (CatalogKind::Sections, row.get("sections")),
     ])
 }
 

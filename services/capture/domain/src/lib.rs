@@ -14,6 +14,7 @@ pub mod election;
 pub mod import;
 pub mod mail;
 pub mod notices;
+pub mod places;
 pub mod profile;
 pub mod profile_counts;
 pub mod progress;

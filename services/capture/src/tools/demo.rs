@@ -37,6 +37,8 @@ pub struct Process {
     /// Each municipality's ayuntamiento (empty: the process elects no ayuntamientos).
     pub compositions: &'static str,
     pub postulants: &'static str,
+    /// `seccion,municipio,distrito`: the secciones of the voter card (illustrative).
+    pub sections: &'static str,
     /// The capture deadline's rule: `None` the election's window (Coahuila, Durango), or so
     /// many natural days from the delivery of each candidacy's accounts (Sonora: 15).
     pub days_from_delivery: Option<i32>,
@@ -56,6 +58,7 @@ pub const COAHUILA: Process = Process {
     municipalities: include_str!("../../demo/municipios.csv"),
     compositions: "",
     postulants: include_str!("../../demo/partidos.csv"),
+    sections: include_str!("../../demo/secciones.csv"),
     days_from_delivery: None,
     candidacies: || include_str!("../../demo/candidaturas.csv").to_string(),
 };
@@ -76,6 +79,7 @@ pub const SONORA: Process = Process {
     municipalities: include_str!("../../demo/sonora/municipios.csv"),
     compositions: include_str!("../../demo/sonora/ayuntamientos.csv"),
     postulants: include_str!("../../demo/sonora/partidos.csv"),
+    sections: include_str!("../../demo/sonora/secciones.csv"),
     days_from_delivery: Some(15),
     candidacies: crate::tools::generator::sonora_csv,
 };
@@ -140,6 +144,10 @@ pub async fn seed_process(pool: &PgPool, demo: &Process) -> anyhow::Result<Impor
     election::load_postulants(&mut tx, demo.id, demo.postulants)
         .await
         .map_err(problems)?;
+    crate::domain::places::load_sections(&mut tx, demo.id, demo.sections)
+        .await
+        .map_err(problems)?;
+    crate::domain::places::announce(&mut tx, demo.id).await?;
     tx.commit().await?;
 
     if !created {

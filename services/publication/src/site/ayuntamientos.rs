@@ -94,10 +94,10 @@ pub async fn municipality(State(state): State<SiteState>, Path(code): Path<Strin
 }
 
 /// A municipality's published slates and RP lists.
-struct Contest {
-    name: String,
-    slates: Vec<SlateView>,
-    lists: Vec<SlateView>,
+pub(super) struct Contest {
+    pub name: String,
+    pub slates: Vec<SlateView>,
+    pub lists: Vec<SlateView>,
 }
 
 fn not_found() -> Response {
@@ -121,7 +121,7 @@ async fn published(
     }
 }
 
-async fn load(
+pub(super) async fn load(
     state: &SiteState,
     election: uuid::Uuid,
     code: &str,

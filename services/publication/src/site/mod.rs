@@ -3,6 +3,7 @@
 //! election's publication start.
 
 mod ayuntamientos;
+mod ballot;
 pub mod cache;
 mod data;
 pub mod open_data_files;
@@ -80,6 +81,14 @@ fn declared() -> DeclaredRouter<SiteState> {
             public,
             get(ayuntamientos::compare),
         )
+        .route(Method::GET, "/donde-voto", public, get(ballot::find))
+        .route(
+            Method::GET,
+            "/municipios/{municipio}",
+            public,
+            get(ballot::municipality),
+        )
+        .route(Method::GET, "/boleta/{seccion}", public, get(ballot::ballot))
         .route(Method::GET, "/datos", public, get(data::page))
         .route(Method::GET, "/estadisticas", public, get(statistics::page))
         .route(Method::GET, "/vista-previa", public, get(preview::start))

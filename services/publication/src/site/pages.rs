@@ -78,6 +78,13 @@ pub async fn home(State(state): State<SiteState>) -> Response {
     .fetch_one(&state.pool)
     .await
     .unwrap_or(false);
+    let sections = sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM place_sections WHERE election_id = $1)",
+    )
+    .bind(election.id)
+    .fetch_one(&state.pool)
+    .await
+    .unwrap_or(false);
     render(
         StatusCode::OK,
         &HomePage {
@@ -85,6 +92,7 @@ pub async fn home(State(state): State<SiteState>) -> Response {
             constituencies,
             total,
             municipal,
+            sections,
         },
     )
 }
@@ -151,6 +159,10 @@ pub async fn list(
     .map(|n| (n.candidacy.to_string(), n.contest()))
     .collect();
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1) as u32;
+    // «torreon» typed in the name box: the municipality is a place, not a name.
+    let municipalities = crate::places::municipalities_named(&state.pool, election.id, &filters.q)
+        .await
+        .unwrap_or_default();
     render(
         StatusCode::OK,
         &ListPage {
@@ -165,6 +177,7 @@ pub async fn list(
             total,
             pages,
             query: query.join("&"),
+            municipalities,
         },
     )
 }

@@ -48,6 +48,8 @@ pub struct HomePage {
     pub total: i64,
     /// The election has ayuntamiento slates published.
     pub municipal: bool,
+    /// The election's sección catalog is loaded («¿Dónde voto?» can answer).
+    pub sections: bool,
 }
 
 pub struct Card {
@@ -70,6 +72,8 @@ pub struct ListPage {
     pub pages: u32,
     /// The query string without the page, for the pagination links.
     pub query: String,
+    /// Municipalities whose name holds the searched text: where their contests are.
+    pub municipalities: Vec<crate::places::Place>,
 }
 
 /// A labelled value of a profile: (label, value, whether the value is a link).
@@ -220,3 +224,45 @@ pub struct SlateComparePage {
 
 /// A published position in the comparison: (candidacy id, holder's name).
 pub type SlateCell = (String, String);
+
+#[derive(Template)]
+#[template(path = "donde_voto.html")]
+pub struct WherePage {
+    pub election: String,
+    pub municipalities: Vec<crate::places::Place>,
+    /// What the person typed as their sección, shown again with the error.
+    pub typed: String,
+    pub error: String,
+}
+
+#[derive(Template)]
+#[template(path = "municipio.html")]
+pub struct MunicipalityPage {
+    pub election: String,
+    pub municipality: crate::places::Place,
+    pub districts: Vec<crate::places::DistrictPart>,
+    /// Offices elected by district and by the state's lists.
+    pub district_offices: Vec<crate::places::Office>,
+    pub list_offices: Vec<crate::places::Office>,
+    /// The election has ayuntamiento slates.
+    pub ayuntamiento: bool,
+}
+
+/// One contest of a ballot: its title, what is voted, its groups (one unnamed group of
+/// candidacies, or one per slate or list), and where to see more.
+pub struct ContestView {
+    pub title: String,
+    pub note: String,
+    /// What the page says when nothing of the contest is published yet.
+    pub empty: String,
+    pub groups: Vec<SlateView>,
+    pub links: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "boleta.html")]
+pub struct BallotPage {
+    pub election: String,
+    pub section: crate::places::SectionPlace,
+    pub contests: Vec<ContestView>,
+}
