@@ -64,6 +64,33 @@ for (const [width, height] of [[1366, 900], [390, 844]]) {
       await page.locator('tbody a').first().click();
       await page.waitForURL(/\/candidaturas\//);
       await page.getByText(/Presidencia municipal · Hermosillo/).first().waitFor();
+
+      // «¿Dónde voto?»: a mistyped sección is said next to the field, the typed text kept; the
+      // right one opens the ballot of every contest of that place, which fits the screen.
+      await page.getByRole('link', { name: '¿Dónde voto?' }).click();
+      await page.getByLabel('Sección', { exact: true }).fill('21l');
+      await page.getByRole('button', { name: 'Ver mi boleta' }).click();
+      await page.getByText('La sección se escribe solo con números', { exact: false }).first().waitFor();
+      assert.equal(await page.getByLabel('Sección', { exact: true }).inputValue(), '21l');
+      await accessible(page, 'dónde voto con error');
+      await page.getByLabel('Sección', { exact: true }).fill('0211');
+      await page.getByRole('button', { name: 'Ver mi boleta' }).click();
+      await page.getByRole('heading', { name: 'Mi boleta: sección 211', level: 1 }).waitFor();
+      await accessible(page, 'mi boleta');
+      const contests = await page.locator('section.contienda h2').allTextContents();
+      assert.deepEqual(contests.slice(0, 3), [
+        'Diputación local de mayoría relativa · Distrito 05 (Hermosillo)',
+        'Diputación local de representación proporcional',
+        'Ayuntamiento de Hermosillo',
+      ]);
+      const ballotOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(ballotOverflow <= 1, `the ballot is ${ballotOverflow} px wider than the screen`);
+      if (process.env.SCREENSHOT_DIR) {
+        await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/boleta-${width}.png`, fullPage: true });
+      }
+      await page.getByRole('link', { name: 'Hermosillo', exact: true }).click();
+      await page.getByRole('heading', { name: 'Municipio de Hermosillo' }).waitFor();
+      await accessible(page, 'municipio');
       assert.deepEqual(problems, []);
     } finally {
       await browser.close();

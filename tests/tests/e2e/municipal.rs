@@ -1,6 +1,6 @@
 //! Municipal elections over the six service binaries, on the Sonora-like demo (local deputies
 //! and ayuntamientos): every postulant's slate published as a unit in ballot order, the open
-//! data's posts per position, the substitution of one member of a slate, statistics by office,
+//! data's posts per position, «Mi boleta» for a sección, the substitution of one member of a slate, statistics by office,
 //! and in headless Chromium (`tests/browser/municipal.test.mjs`) the citizens' journey at
 //! desktop and phone widths and the party's dashboard of slates.
 
@@ -80,6 +80,49 @@ async fn ayuntamiento_slates_run_over_the_six_binaries() {
         assert!(keys.windows(2).all(|w| w[0] < w[1]), "{labels:?}");
     }
     assert_eq!(slates_seen, 4, "four postulants' slates in Hermosillo");
+
+    // «¿Dónde voto?»: the sección typed as on the voter card leads to its ballot — the
+    // district's deputies, the state's lists, then Hermosillo's four slates as units.
+    let response = reqwest::get(format!("{site}/donde-voto?seccion=0211"))
+        .await
+        .unwrap();
+    assert_eq!(response.url().path(), "/boleta/211");
+    let ballot_page = response.text().await.unwrap();
+    let contests: Vec<&str> = ballot_page
+        .split("<section class=\"contienda\"")
+        .skip(1)
+        .filter_map(|c| c.split("</h2>").next()?.rsplit('>').next())
+        .collect();
+    assert_eq!(
+        contests,
+        [
+            "Diputación local de mayoría relativa · Distrito 05 (Hermosillo)",
+            "Diputación local de representación proporcional",
+            "Ayuntamiento de Hermosillo",
+            "Regidurías de representación proporcional de Hermosillo",
+        ],
+        "the ballot's contests in order"
+    );
+    let ayuntamiento = ballot_page
+        .split("Ayuntamiento de Hermosillo")
+        .nth(1)
+        .and_then(|rest| rest.split("<section class=\"contienda\"").next())
+        .unwrap_or_default();
+    assert_eq!(
+        ayuntamiento.matches("Presidencia municipal</span>").count(),
+        4,
+        "each of the four slates with its presidencia"
+    );
+    let (status, refused) = text(&format!("{site}/donde-voto?seccion=12a")).await;
+    assert_eq!(status, 400);
+    assert!(refused.contains("La sección se escribe solo con números"));
+    assert!(refused.contains("value=\"12a\""), "what was typed stays");
+    let (status, hermosillo) = text(&format!("{site}/municipios/030")).await;
+    assert_eq!(status, 200);
+    assert!(
+        hermosillo.contains("Distrito 03 (Caborca)") && hermosillo.contains("Distrito 05 (Hermosillo)"),
+        "Hermosillo's secciones are in two districts"
+    );
 
     // Open data: a post per position of a slate.
     let (_, popolo) = text(&format!("{site}/datos/popolo.json")).await;

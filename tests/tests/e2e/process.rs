@@ -20,6 +20,27 @@ const HEADER: &str = "id_registro,cargo,principio,circunscripcion,postulante,pos
 propietario_nombre,propietario_sexo,propietario_fecha_nacimiento,suplente_nombre,suplente_sexo,\
 suplente_fecha_nacimiento,accion_afirmativa,fecha_aprobacion,estatus,partido_responsable";
 
+/// The demo process a run walks: its name for `seed-demo --process=`, its coalition (PAN is a
+/// member and has no district candidacy of its own in either demo) and its registry prefix.
+struct Demo {
+    process: &'static str,
+    coalition: &'static str,
+    prefix: &'static str,
+}
+
+const COAHUILA: Demo = Demo {
+    process: "coahuila",
+    coalition: "COA1",
+    prefix: "COAH26-",
+};
+
+/// Deputies and ayuntamientos, 15 natural days of capture from the accounts' delivery.
+const SONORA: Demo = Demo {
+    process: "sonora",
+    coalition: "COA2",
+    prefix: "SON27-",
+};
+
 struct Api {
     base: String,
     token: String,
@@ -94,6 +115,7 @@ async fn a_published_candidacy_is_substituted(
     site: &str,
     siglado: uuid::Uuid,
     pan_api: &Api,
+    demo: &Demo,
 ) {
     // 4. A published candidacy is substituted: without a reason, refused; with one, the public
     // site withdraws the replaced person at once and keeps the candidacy in its contest.
@@ -211,8 +233,13 @@ async fn a_published_candidacy_is_substituted(
     // A substitution at the submitted stage: the review waiting for the replaced person's
     // questionnaire leaves the reviewers' queue, so it can never be approved for them.
     // PAN captures and submits the coalition candidacy the agreement gave it (the demo's
-    // capture, run again, answers every candidacy not started).
-    stack.command("capture", &["seed-demo"]);
+    // capture, run again, answers every candidacy not started but one in seven, chosen by
+    // holder, district and postulant: «Rebeca Tovar Urías» in district 01 is answered in both
+    // demos).
+    stack.command(
+        "capture",
+        &["seed-demo", &format!("--process={}", demo.process)],
+    );
     let waiting = siglado;
     let (_, detail) = unit
         .send(
@@ -375,9 +402,18 @@ async fn a_published_candidacy_is_substituted(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_real_process_runs_over_the_six_binaries() {
-    let mut stack = ProcessStack::start("process");
+    the_real_process(&COAHUILA).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_process_runs_on_the_municipal_demo_too() {
+    the_real_process(&SONORA).await;
+}
+
+async fn the_real_process(demo: &Demo) {
+    let mut stack = ProcessStack::start(&format!("process-{}", demo.process));
     let admin_password = stack.create_admin("unidad@proceso.mx");
-    stack.publish_demo(10).await;
+    stack.publish_process(demo.process, 10).await;
     let capture = sqlx::PgPool::connect(stack.database_url("capture"))
         .await
         .unwrap();
@@ -398,18 +434,22 @@ async fn the_real_process_runs_over_the_six_binaries() {
     let today = chrono::Utc::now().date_naive();
     let ten_days_ago = today - chrono::Duration::days(10);
     let coalition: (String, String) = sqlx::query_as(
-        "SELECT external_id, constituency_code FROM candidacies WHERE postulant_code = 'COA1' \
-         AND status <> 'withdrawn' ORDER BY external_id LIMIT 1",
+        "SELECT external_id, constituency_code FROM candidacies WHERE postulant_code = $1 \
+         AND office_code = 'diputacion_mr' AND status <> 'withdrawn' ORDER BY external_id LIMIT 1",
     )
+    .bind(demo.coalition)
     .fetch_one(&capture)
     .await
     .unwrap();
     let file = format!(
         "{HEADER}\n\
          TARDIA-1,diputacion_mr,mr,05,PAN,,Olga Quiroz Lara,mujer,1983-04-05,,,,,{ten_days_ago},,\n\
-         {},diputacion_mr,mr,{},COA1,,Irma Salas Peña,mujer,1977-08-09,,,,,{ten_days_ago},cancelada,\n\
-         SIGLADO-1,diputacion_mr,mr,{},COA1,,Rebeca Tovar Uribe,mujer,1981-11-12,,,,,{today},,PAN\n",
-        coalition.0, coalition.1, coalition.1
+         {},diputacion_mr,mr,{},{coa},,Irma Salas Peña,mujer,1977-08-09,,,,,{ten_days_ago},cancelada,\n\
+         SIGLADO-1,diputacion_mr,mr,{},{coa},,Rebeca Tovar Urías,mujer,1981-11-12,,,,,{today},,PAN\n",
+        coalition.0,
+        coalition.1,
+        coalition.1,
+        coa = demo.coalition
     );
     // The same person in two seats: every error at once, nothing stored.
     let two_seats = format!(
@@ -538,13 +578,14 @@ async fn the_real_process_runs_over_the_six_binaries() {
         (own + chrono::Duration::days(2)).timestamp()
     );
 
-    // Walk the calendar: capture restarted 17 days later. The demo's candidacies (registered
-    // the day capture opened: 15 days) are closed; the late registration (15 days from its
-    // import, extended by 2) still captures. Two more days and it closes too.
+    // Walk the calendar: capture restarted an hour after the demo's candidacies closed (Coahuila:
+    // the window's 15 days); the late registration (15 days from its import, extended by 2)
+    // still captures. An hour after its extended deadline it closes too.
     let regular: uuid::Uuid = sqlx::query_scalar(
-        "SELECT id FROM candidacies WHERE postulant_code = 'PAN' AND external_id LIKE 'COAH26-%' \
+        "SELECT id FROM candidacies WHERE postulant_code = 'PAN' AND external_id LIKE $1 || '%' \
          AND status <> 'withdrawn' ORDER BY external_id LIMIT 1",
     )
+    .bind(demo.prefix)
     .fetch_one(&capture)
     .await
     .unwrap();
@@ -556,10 +597,36 @@ async fn the_real_process_runs_over_the_six_binaries() {
             pan_api.send(reqwest::Method::PUT, &path, Some(body)).await
         }
     };
-    let day = 24 * 3600;
+    // The moments are the deadlines the unit's API states: the demo's under the process's own
+    // rule (the election's window, or days from the accounts' delivery), the late one extended.
+    let closes = |candidacy: uuid::Uuid| {
+        let unit = &unit;
+        async move {
+            let (_, detail) = unit
+                .send(
+                    reqwest::Method::GET,
+                    &format!("/api/v1/candidacies/{candidacy}"),
+                    None,
+                )
+                .await;
+            serde_json::from_value::<chrono::DateTime<chrono::Utc>>(
+                detail["capture_closes_at"].clone(),
+            )
+            .unwrap()
+        }
+    };
+    let regular_closes = closes(regular).await;
+    assert!(
+        regular_closes + chrono::Duration::hours(1) < extended,
+        "the late registration closes after the demo's: {regular_closes} < {extended}"
+    );
+    let offset = |at: chrono::DateTime<chrono::Utc>| (at - chrono::Utc::now()).num_seconds();
     stack.restart_with(
         "capture",
-        &[("CLOCK_OFFSET_SECONDS", (17 * day).to_string())],
+        &[(
+            "CLOCK_OFFSET_SECONDS",
+            offset(regular_closes + chrono::Duration::hours(1)).to_string(),
+        )],
     );
     let (status, body) = save(late).await;
     assert_eq!(status, 200, "the late registration captures: {body}");
@@ -571,14 +638,17 @@ async fn the_real_process_runs_over_the_six_binaries() {
     );
     stack.restart_with(
         "capture",
-        &[("CLOCK_OFFSET_SECONDS", (19 * day).to_string())],
+        &[(
+            "CLOCK_OFFSET_SECONDS",
+            offset(extended + chrono::Duration::hours(1)).to_string(),
+        )],
     );
     let (status, body) = save(late).await;
     assert_eq!(status, 409, "{body}");
     stack.restart_with("capture", &[("CLOCK_OFFSET_SECONDS", "0".to_string())]);
 
     a_published_candidacy_is_substituted(
-        &mut stack, &capture, &unit, &citizen, &site, siglado, &pan_api,
+        &mut stack, &capture, &unit, &citizen, &site, siglado, &pan_api, demo,
     )
     .await;
 
@@ -591,7 +661,7 @@ async fn the_real_process_runs_over_the_six_binaries() {
             "Pilar Ortega Ruiz,mujer,1979-12-01",
         )
         .replace(
-            &format!("Rebeca Tovar Uribe,mujer,1981-11-12,,,,,{today},,PAN\n"),
+            &format!("Rebeca Tovar Urías,mujer,1981-11-12,,,,,{today},,PAN\n"),
             &format!("Sara Villalobos Cano,mujer,1986-05-06,,,,,{today},cancelada,PAN\n"),
         );
     let (status, preview) = unit.import(&reimport, true).await;

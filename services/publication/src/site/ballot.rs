@@ -207,7 +207,7 @@ async fn contests(
             _ => (
                 lists.iter().map(|l| l.code.clone()).collect(),
                 match lists.as_slice() {
-                    [one] => one.name.clone(),
+                    [_] => String::new(),
                     _ => "toda la entidad".into(),
                 },
             ),
@@ -252,7 +252,8 @@ async fn contests(
     Ok(contests)
 }
 
-/// One office's contest in the constituencies `codes`: the candidacies in the neutral order;
+/// One office's contest in the constituencies `codes` (`place`: their name, empty when the
+/// office names it already): the candidacies in the neutral order;
 /// an RP office's lists whole, each in its own order.
 async fn office_contest(
     state: &SiteState,
@@ -305,7 +306,11 @@ async fn office_contest(
         _ => format!("/candidaturas?cargo={}", office.code),
     };
     Ok(ContestView {
-        title: format!("{} · {place}", office.name),
+        title: if place.is_empty() {
+            office.name.clone()
+        } else {
+            format!("{} · {place}", office.name)
+        },
         note: if rp {
             "Las listas de cada partido, en su orden de prelación.".into()
         } else {

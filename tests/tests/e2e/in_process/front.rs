@@ -802,11 +802,15 @@ async fn an_admin_creates_an_election_and_loads_its_catalogs_from_csv() {
     let good_offices = "clave,nombre,principio,circunscripcion\n\
                         diputacion_mr,Diputación local de mayoría relativa,mr,distrito\n\
                         diputacion_rp,Diputación local de representación proporcional,rp,lista\n";
-    let files: [(&str, Vec<u8>); 4] = [
+    let files: [(&str, Vec<u8>); 5] = [
         ("cargos", good_offices.as_bytes().to_vec()),
         (
             "distritos",
             include_bytes!("../../../../services/capture/demo/distritos.csv").to_vec(),
+        ),
+        (
+            "municipios",
+            include_bytes!("../../../../services/capture/demo/municipios.csv").to_vec(),
         ),
         (
             "listas",
@@ -824,6 +828,59 @@ async fn an_admin_creates_an_election_and_loads_its_catalogs_from_csv() {
         assert_eq!(result.status, StatusCode::OK, "{kind}: {}", result.body);
         assert!(result.body.contains("Se cargaron"));
     }
+    // The secciones of the voter card: every problem at once, nothing stored; then the demo's.
+    let bad_sections = "seccion,municipio,distrito\n1,035,08\n1,035,09\n2,999,08\n3,035,77\nabc,035,08\n";
+    let result = admin
+        .multipart(
+            "/admin/catalogos",
+            send(
+                page.hidden("csrf"),
+                "secciones",
+                bad_sections.as_bytes().to_vec(),
+            ),
+        )
+        .await;
+    assert_eq!(result.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for problem in [
+        "La sección 1 ya está en la línea 2",
+        "El municipio «999» no está en el catálogo de municipios",
+        "El distrito «77» no está en el catálogo de distritos",
+        "«abc» no es un número de sección",
+    ] {
+        assert!(result.body.contains(problem), "{problem}: {}", result.body);
+    }
+    let sections: i64 = sqlx::query_scalar("SELECT count(*) FROM sections")
+        .fetch_one(&stack.capture_pool)
+        .await
+        .unwrap();
+    assert_eq!(sections, 0, "nothing stored from a file with problems");
+    let result = admin
+        .multipart(
+            "/admin/catalogos",
+            send(
+                page.hidden("csrf"),
+                "secciones",
+                include_bytes!("../../../../services/capture/demo/secciones.csv").to_vec(),
+            ),
+        )
+        .await;
+    assert_eq!(result.status, StatusCode::OK, "{}", result.body);
+    // The public site learns where each sección votes: Torreón's secciones are in districts
+    // 08 to 11.
+    let started = std::time::Instant::now();
+    let torreon = loop {
+        let districts: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT district_code FROM place_sections WHERE municipality_code = '035' ORDER BY 1",
+        )
+        .fetch_all(&stack.publication_pool)
+        .await
+        .unwrap();
+        if !districts.is_empty() || started.elapsed() > std::time::Duration::from_secs(20) {
+            break districts;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(torreon, ["08", "09", "10", "11"]);
     // The demo's candidacies import into the new election.
     let import = admin.get("/admin/importar").await;
     let form = reqwest::multipart::Form::new()
