@@ -84,3 +84,41 @@ async fn browser_journeys_pass_in_headless_chromium() {
     let (ok, citizen_report) = citizen.expect("the citizens' journey ran");
     assert!(ok, "the citizens' journey failed:\n{citizen_report}");
 }
+
+/// The party's capture journey (`capture.test.mjs`: questionnaire, photo, preview, receipt,
+/// identity questionnaire, an observation round, approval) on the Sonora-like demo, whose
+/// parties capture deputies and ayuntamiento slates under days counted from the accounts'
+/// delivery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_capture_journey_passes_on_the_municipal_demo() {
+    let browser_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser");
+    let stack = ProcessStack::start("browser-sonora");
+    stack.command(
+        "capture",
+        &["seed-demo", "--process=sonora", "--without-answers"],
+    );
+    let party_email = stack.generated_party_account("MORENA").await;
+    let party_password = stack.reset_password(&party_email);
+    let reviewer_password = stack.create_admin("revision@sonora.mx");
+    let photo = std::env::temp_dir().join(format!("{}-foto.jpg", stack.namespace));
+    std::fs::write(&photo, conoceles_e2e::sample_jpeg(640, 800)).unwrap();
+    let output = Command::new("node")
+        .args(["--test", "--test-reporter=spec", "capture.test.mjs"])
+        .current_dir(&browser_dir)
+        .env("CAPTURE_URL", ProcessStack::http(&stack.capture))
+        .env("PARTY_EMAIL", &party_email)
+        .env("PARTY_PASSWORD", &party_password)
+        .env("PHOTO_PATH", &photo)
+        .env("REVIEWER_EMAIL", "revision@sonora.mx")
+        .env("REVIEWER_PASSWORD", &reviewer_password)
+        .output()
+        .expect("node runs");
+    let report = conoceles_e2e::printed(&output);
+    eprintln!("{report}");
+    let _ = std::fs::remove_file(&photo);
+    stack.stop().await;
+    assert!(
+        output.status.success(),
+        "the capture journey failed on the Sonora-like demo:\n{report}"
+    );
+}
