@@ -39,10 +39,6 @@ pub struct CaptureApi {
     pub pool: PgPool,
 }
 
-fn not_yet(what: &str) -> Status {
-    Status::unimplemented(format!("{what} is not available yet"))
-}
-
 impl CaptureApi {
     /// The election asked for, or the one the back office works on.
     async fn election(
@@ -135,16 +131,73 @@ impl CaptureService for CaptureApi {
 
     async fn list_candidacies(
         &self,
-        _request: Request<pb::ListCandidaciesRequest>,
+        request: Request<pb::ListCandidaciesRequest>,
     ) -> Result<Response<pb::ListCandidaciesResponse>, Status> {
-        Err(not_yet("ListCandidacies"))
+        let r = request.into_inner();
+        let election = self.election(r.election_id).await?;
+        let page = r.page.unwrap_or_default();
+        let after = match page.page_token.as_str() {
+            "" => None,
+            token => Some(Uuid::parse_str(token).map_err(|_| {
+                AppError::invalid(vec![FieldViolation::new(
+                    "page_token",
+                    "invalid_format",
+                    "El cursor de la página no es válido.",
+                )])
+            })?),
+        };
+        let size = if page.page_size == 0 { 100 } else { page.page_size };
+        let (candidacies, more) =
+            crate::domain::roster::page(&self.pool, election, after, size)
+                .await
+                .map_err(AppError::from)?;
+        let total = crate::domain::roster::count(&self.pool, election)
+            .await
+            .map_err(AppError::from)?;
+        let next_page_token = if more {
+            candidacies
+                .last()
+                .and_then(|c| c.dimensions.as_ref()?.candidacy_id.as_ref())
+                .map(|id| id.value.clone())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListCandidaciesResponse {
+            candidacies,
+            page: Some(conoceles_proto::common::v1::PageInfo {
+                next_page_token,
+                total_size: total.max(0) as u64,
+            }),
+        }))
     }
 
     async fn get_candidacy(
         &self,
-        _request: Request<pb::GetCandidacyRequest>,
+        request: Request<pb::GetCandidacyRequest>,
     ) -> Result<Response<pb::GetCandidacyResponse>, Status> {
-        Err(not_yet("GetCandidacy"))
+        let id = Uuid::parse_str(
+            request
+                .get_ref()
+                .candidacy_id
+                .as_ref()
+                .map(|c| c.value.as_str())
+                .unwrap_or_default(),
+        )
+        .map_err(|_| {
+            AppError::invalid(vec![FieldViolation::new(
+                "candidacy_id",
+                "invalid_format",
+                "El identificador no es válido.",
+            )])
+        })?;
+        let candidacy = crate::domain::roster::get(&self.pool, id)
+            .await
+            .map_err(AppError::from)?
+            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "No existe esa candidatura."))?;
+        Ok(Response::new(pb::GetCandidacyResponse {
+            candidacy: Some(candidacy),
+        }))
     }
 
     async fn get_public_profile(

@@ -26,9 +26,12 @@ use uuid::Uuid;
 use crate::model::{NewProfile, upsert};
 
 pub const CONSUMER: &str = "publication.profiles";
-pub const ROUTING_KEYS: [&str; 7] = [
+pub const ROUTING_KEYS: [&str; 10] = [
     routing_keys::ELECTION_UPDATED,
     routing_keys::PLACES_UPDATED,
+    routing_keys::CANDIDACY_REGISTERED,
+    routing_keys::CURRICULAR_SUBMITTED,
+    routing_keys::CURRICULAR_OBSERVED,
     routing_keys::CANDIDACY_APPROVED,
     routing_keys::CANDIDACY_SUBSTITUTED,
     routing_keys::CANDIDACY_CANCELLED,
@@ -121,6 +124,88 @@ impl Profiles {
             .map(|(question, answer)| json!({ "question": question, "answer": answer }))
             .collect();
         Ok(Value::Array(shown))
+    }
+
+    /// Capture's registry entry of `candidacy`, as it stands now, into the public registry.
+    async fn refresh_registry(
+        &self,
+        tx: &mut PgConnection,
+        candidacy: Uuid,
+    ) -> Result<(), HandleError> {
+        let token = self
+            .tokens
+            .service_token("capture")
+            .await
+            .map_err(transient)?;
+        let response = CaptureServiceClient::new(self.capture.clone())
+            .get_candidacy(with_bearer(
+                capture::GetCandidacyRequest {
+                    candidacy_id: Some(common::CandidacyId::from(candidacy)),
+                },
+                &token,
+            ))
+            .await;
+        match response {
+            Ok(r) => {
+                if let Some(c) = r.into_inner().candidacy {
+                    crate::registry::upsert(tx, &c).await?;
+                }
+                Ok(())
+            }
+            Err(s) if s.code() == tonic::Code::NotFound => Ok(()),
+            Err(s) => Err(transient(s)),
+        }
+    }
+
+    /// The election's whole registry from capture, page by page (an election announced again:
+    /// a replica that missed events, or a read model rebuilt).
+    async fn rebuild_registry(
+        &self,
+        tx: &mut PgConnection,
+        election: Uuid,
+    ) -> Result<(), HandleError> {
+        let mut client = CaptureServiceClient::new(self.capture.clone());
+        let mut kept = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let token = self
+                .tokens
+                .service_token("capture")
+                .await
+                .map_err(transient)?;
+            let page = client
+                .list_candidacies(with_bearer(
+                    capture::ListCandidaciesRequest {
+                        election_id: Some(common::ElectionId::from(election)),
+                        page: Some(common::PageRequest {
+                            page_size: 1_000,
+                            page_token: page_token.clone(),
+                        }),
+                        ..Default::default()
+                    },
+                    &token,
+                ))
+                .await
+                .map_err(transient)?
+                .into_inner();
+            for c in &page.candidacies {
+                crate::registry::upsert(tx, c).await?;
+                if let Some(id) = c
+                    .dimensions
+                    .as_ref()
+                    .and_then(|d| d.candidacy_id.as_ref())
+                    .and_then(|i| Uuid::parse_str(&i.value).ok())
+                {
+                    kept.push(id);
+                }
+            }
+            page_token = page.page.map(|p| p.next_page_token).unwrap_or_default();
+            if page_token.is_empty() {
+                break;
+            }
+        }
+        crate::registry::keep_only(tx, election, &kept).await?;
+        Ok(())
     }
 
     async fn approved(
@@ -286,6 +371,7 @@ impl Handler for Profiles {
                     },
                 )
                 .await?;
+                self.rebuild_registry(tx, election).await?;
             }
             routing_keys::PLACES_UPDATED => {
                 let e: events::PlacesUpdated = message.decode()?;
@@ -293,7 +379,31 @@ impl Handler for Profiles {
                 let at = from_proto(e.occurred_at.as_ref()).unwrap_or_else(Utc::now);
                 crate::places::replace(tx, election, at, &e).await?;
             }
-            routing_keys::CANDIDACY_APPROVED => self.approved(tx, message.decode()?).await?,
+            routing_keys::CANDIDACY_REGISTERED => {
+                let e: events::CandidacyRegistered = message.decode()?;
+                let candidacy = id(e
+                    .dimensions
+                    .as_ref()
+                    .and_then(|d| d.candidacy_id.as_ref())
+                    .map(|c| c.value.as_str()))?;
+                self.refresh_registry(tx, candidacy).await?;
+            }
+            routing_keys::CURRICULAR_SUBMITTED => {
+                let e: events::CurricularSubmitted = message.decode()?;
+                let candidacy = id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?;
+                self.refresh_registry(tx, candidacy).await?;
+            }
+            routing_keys::CURRICULAR_OBSERVED => {
+                let e: events::CurricularObserved = message.decode()?;
+                let candidacy = id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?;
+                self.refresh_registry(tx, candidacy).await?;
+            }
+            routing_keys::CANDIDACY_APPROVED => {
+                let e: events::CandidacyApproved = message.decode()?;
+                let candidacy = id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?;
+                self.approved(tx, e).await?;
+                self.refresh_registry(tx, candidacy).await?;
+            }
             routing_keys::CANDIDACY_SUBSTITUTED => {
                 let e: events::CandidacySubstituted = message.decode()?;
                 let candidacy = id(e.candidacy_id.as_ref().map(|c| c.value.as_str()))?;
@@ -309,6 +419,7 @@ impl Handler for Profiles {
                 .bind(replaced.to_string())
                 .fetch_one(&mut *tx)
                 .await?;
+                self.refresh_registry(tx, candidacy).await?;
                 if e.questionnaire_restarted || shown {
                     crate::notices::record(
                         tx,
@@ -326,6 +437,7 @@ impl Handler for Profiles {
                 let at = from_proto(e.occurred_at.as_ref()).unwrap_or_else(Utc::now);
                 crate::notices::record(tx, candidacy, crate::notices::Kind::Cancelled, None, at)
                     .await?;
+                self.refresh_registry(tx, candidacy).await?;
             }
             routing_keys::IDENTITY_SUBMITTED => {
                 let e: events::IdentitySubmitted = message.decode()?;

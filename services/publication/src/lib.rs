@@ -10,6 +10,7 @@ pub mod notices;
 pub mod open_data;
 pub mod places;
 pub mod rebuild;
+pub mod registry;
 pub mod site;
 
 use std::sync::Arc;

@@ -20,6 +20,7 @@ pub mod profile_counts;
 pub mod progress;
 pub mod requirement;
 pub mod reviews;
+pub mod roster;
 
 use sqlx::migrate::Migrator;
 

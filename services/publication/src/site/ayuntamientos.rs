@@ -117,7 +117,10 @@ async fn published(
     match load(state, election.id, code).await {
         Ok(Some(contest)) => Ok((election, contest)),
         Ok(None) => Err(not_found()),
-        Err(_) => Err(unavailable()),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a municipality's slates failed");
+            Err(unavailable())
+        }
     }
 }
 
@@ -128,10 +131,20 @@ pub(super) async fn load(
 ) -> sqlx::Result<Option<Contest>> {
     // Postulants in the declared neutral order (a fixed pseudo-random rank of each postulant
     // in this election), positions in ballot order.
+    // Every registered position: the published ones, and those without a published version
+    // with their state.
     let rows = sqlx::query(
-        "SELECT candidacy_id, constituency, postulant_code, postulant, office, principle, slate_role, list_position, holder_name \
-         FROM profiles WHERE election_id = $1 AND constituency_code = $2 AND slate_role <> '' AND withdrawn_at IS NULL \
-         ORDER BY principle, md5(postulant_code || election_id::text), \
+        "SELECT * FROM ( \
+           SELECT candidacy_id, constituency, postulant_code, postulant, office, principle, slate_role, list_position, \
+                  holder_name, 'published' AS status, false AS substitution_pending \
+           FROM profiles WHERE election_id = $1 AND constituency_code = $2 AND slate_role <> '' AND withdrawn_at IS NULL \
+           UNION ALL \
+           SELECT r.candidacy_id, r.constituency, r.postulant_code, r.postulant, r.office, r.principle, r.slate_role, \
+                  r.list_position, r.holder_name, r.status, r.substitution_pending \
+           FROM registry r WHERE r.election_id = $1 AND r.constituency_code = $2 AND r.slate_role <> '' \
+             AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.candidacy_id = r.candidacy_id AND p.withdrawn_at IS NULL) \
+         ) positions \
+         ORDER BY principle, md5(postulant_code || $1::text), \
                   CASE slate_role WHEN 'presidencia' THEN 0 WHEN 'sindicatura' THEN 1 ELSE 2 END, list_position",
     )
     .bind(election)
@@ -174,6 +187,10 @@ pub(super) async fn load(
                 label,
                 id: r.get::<uuid::Uuid, _>("candidacy_id").to_string(),
                 holder: r.get("holder_name"),
+                state: match r.get::<&str, _>("status") {
+                    "published" => "",
+                    status => crate::registry::state(status, r.get("substitution_pending")),
+                },
             });
         }
     }

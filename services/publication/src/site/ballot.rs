@@ -275,13 +275,20 @@ async fn office_contest(
         .iter()
         .map(|r| {
             let l = listed(r);
-            (order_key(election, r.get("neutral_rank"), &l), l)
+            (order_key(election, r.get("neutral_rank"), &l), l, "")
         })
         .collect();
+    // Every registered candidacy: those without a published version with their state.
+    for p in crate::registry::unpublished(&state.pool, election, &office.code, "", codes, "", "")
+        .await?
+    {
+        let rank = crate::registry::neutral_rank(p.listed.id, election);
+        entries.push((order_key(election, rank, &p.listed), p.listed, p.state));
+    }
     entries.sort_by(|a, b| (&a.0, a.1.id).cmp(&(&b.0, b.1.id)));
     let rp = office.principle == "rp";
     let mut groups: Vec<SlateView> = Vec::new();
-    for (_, l) in entries {
+    for (_, l, pending) in entries {
         let position = SlatePosition {
             order: (0, l.list_position),
             label: if rp {
@@ -291,6 +298,7 @@ async fn office_contest(
             },
             id: l.id.to_string(),
             holder: l.holder_name,
+            state: pending,
         };
         let title = if rp { l.postulant } else { String::new() };
         match groups.last_mut() {

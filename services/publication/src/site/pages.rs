@@ -159,6 +159,45 @@ pub async fn list(
     .map(|n| (n.candidacy.to_string(), n.contest()))
     .collect();
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1) as u32;
+    let mut cards: Vec<Card> = items
+        .into_iter()
+        .map(|item| Card { item, state: None })
+        .collect();
+    // Every registered candidacy: those without a published version, with their state, in the
+    // same neutral order — among the cards when the list fits one page, apart otherwise.
+    let pending = unpublished(&state, election.id, &filters).await;
+    let unpublished_count = pending.len() as i64;
+    let mut apart = Vec::new();
+    if !pending.is_empty() && pages == 1 && filters.pagina.get() == 1 {
+        let ranks = ranks(&state, election.id, &cards).await;
+        let mut merged: Vec<((String, i32), Card)> = cards
+            .into_iter()
+            .map(|c| {
+                let rank = ranks.get(&c.item.id).cloned().unwrap_or_default();
+                (crate::listing::order_key(election.id, rank, &c.item), c)
+            })
+            .collect();
+        for p in pending {
+            let rank = crate::registry::neutral_rank(p.listed.id, election.id);
+            merged.push((
+                crate::listing::order_key(election.id, rank, &p.listed),
+                Card {
+                    item: p.listed,
+                    state: Some(p.state),
+                },
+            ));
+        }
+        merged.sort_by(|a, b| (&a.0, a.1.item.id).cmp(&(&b.0, b.1.item.id)));
+        cards = merged.into_iter().map(|(_, c)| c).collect();
+    } else if filters.pagina.get() == 1 {
+        apart = pending
+            .into_iter()
+            .map(|p| Card {
+                item: p.listed,
+                state: Some(p.state),
+            })
+            .collect();
+    }
     // «torreon» typed in the name box: the municipality is a place, not a name.
     let municipalities = crate::places::municipalities_named(&state.pool, election.id, &filters.q)
         .await
@@ -172,14 +211,68 @@ pub async fn list(
             offices,
             postulants,
             constituencies,
-            cards: items.into_iter().map(|item| Card { item }).collect(),
+            cards,
             substitutions,
-            total,
+            total: total + unpublished_count,
             pages,
             query: query.join("&"),
             municipalities,
+            unpublished: unpublished_count,
+            apart,
         },
     )
+}
+
+/// The registered candidacies without a published version that the list's filters select: only
+/// the registry's facts can be matched, so a filter on what the questionnaire says (name search,
+/// age, schooling, affirmative action) leaves them out.
+async fn unpublished(
+    state: &SiteState,
+    election: Uuid,
+    f: &Filters,
+) -> Vec<crate::registry::Pending> {
+    let by_questionnaire = [&f.q, &f.edad, &f.escolaridad, &f.accion_afirmativa];
+    if by_questionnaire.iter().any(|v| !v.is_empty()) {
+        return Vec::new();
+    }
+    let constituencies: Vec<String> = [&f.distrito, &f.municipio]
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .cloned()
+        .collect();
+    crate::registry::unpublished(
+        &state.pool,
+        election,
+        &f.cargo,
+        &f.principio,
+        &constituencies,
+        &f.postulante,
+        &f.sexo,
+    )
+    .await
+    .unwrap_or_else(|e| {
+        tracing::error!(error = %e, "reading the registry failed");
+        Vec::new()
+    })
+}
+
+/// The neutral ranks of the cards' published candidacies.
+async fn ranks(
+    state: &SiteState,
+    election: Uuid,
+    cards: &[Card],
+) -> std::collections::HashMap<Uuid, String> {
+    let ids: Vec<Uuid> = cards.iter().map(|c| c.item.id).collect();
+    sqlx::query_as::<_, (Uuid, String)>(
+        "SELECT candidacy_id, neutral_rank FROM profiles WHERE election_id = $1 AND candidacy_id = ANY($2)",
+    )
+    .bind(election)
+    .bind(&ids)
+    .fetch_all(&state.pool)
+    .await
+    .unwrap_or_default()
+    .into_iter()
+    .collect()
 }
 
 fn urlencode(v: &str) -> String {
@@ -345,8 +438,49 @@ async fn notice(state: &SiteState, election: &Election, id: Uuid) -> Response {
             };
             render(status, &page)
         }
+        Ok(None) => registered(state, election, id).await,
+        Err(_) => unavailable(),
+    }
+}
+
+/// A registered candidacy without a published version: the registry's public facts and why its
+/// information is not shown yet.
+async fn registered(state: &SiteState, election: &Election, id: Uuid) -> Response {
+    match crate::registry::get_unpublished(&state.pool, election.id, id).await {
+        Ok(Some(p)) => {
+            let explanation = match p.state {
+                "Sustitución en curso" => {
+                    "El partido sustituyó a una persona de esta candidatura; la información de la                      nueva persona se publicará cuando el organismo electoral apruebe su cuestionario."
+                }
+                "En revisión" => {
+                    "El organismo electoral revisa la información que se envió; se publicará cuando                      la apruebe."
+                }
+                _ => {
+                    "Aún no se envía el cuestionario curricular de esta candidatura. Su información                      se publicará aquí cuando el organismo electoral la apruebe."
+                }
+            };
+            render(
+                StatusCode::OK,
+                &RegistryPage {
+                    holder_role: holder_role(&p.listed.holder_sex),
+                    alternate_name: p.alternate_name,
+                    state: p.state,
+                    explanation,
+                    item: p.listed,
+                },
+            )
+        }
         Ok(None) => not_found().await,
         Err(_) => unavailable(),
+    }
+}
+
+/// «Propietaria», «Propietario» or «Persona propietaria», as the person's sex says.
+fn holder_role(sex: &str) -> &'static str {
+    match sex {
+        "mujer" => "Propietaria",
+        "hombre" => "Propietario",
+        _ => "Persona propietaria",
     }
 }
 

@@ -54,6 +54,8 @@ pub struct HomePage {
 
 pub struct Card {
     pub item: Listed,
+    /// A registered candidacy without a published version: its state («En revisión»…).
+    pub state: Option<&'static str>,
 }
 
 #[derive(Template)]
@@ -74,6 +76,21 @@ pub struct ListPage {
     pub query: String,
     /// Municipalities whose name holds the searched text: where their contests are.
     pub municipalities: Vec<crate::places::Place>,
+    /// Of `total`, how many have no published version yet (listed with their state).
+    pub unpublished: i64,
+    /// Registered candidacies without a published version that did not fit among the cards
+    /// (a list of several pages): shown apart, on its first page.
+    pub apart: Vec<Card>,
+}
+
+#[derive(Template)]
+#[template(path = "registro.html")]
+pub struct RegistryPage {
+    pub item: Listed,
+    pub holder_role: &'static str,
+    pub alternate_name: String,
+    pub state: &'static str,
+    pub explanation: &'static str,
 }
 
 /// A labelled value of a profile: (label, value, whether the value is a link).
@@ -209,6 +226,8 @@ pub struct SlatePosition {
     pub label: String,
     pub id: String,
     pub holder: String,
+    /// Empty when published; otherwise the registered candidacy's state («En revisión»…).
+    pub state: &'static str,
 }
 
 #[derive(Template)]

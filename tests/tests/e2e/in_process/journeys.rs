@@ -72,8 +72,11 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+/// Today in the demo election's time zone (a date the unit types is the state's date: between
+/// 00:00 and 06:00 UTC, Monterrey is still on the day before).
 fn today() -> String {
     chrono::Utc::now()
+        .with_timezone(&chrono_tz::America::Monterrey)
         .date_naive()
         .format("%Y-%m-%d")
         .to_string()
@@ -1301,6 +1304,9 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
 }
 
 /// Waits until `path` (for `browser`) contains `needle`.
+/// What a published profile says (a registered candidacy's page without it shows its state).
+pub(super) const PUBLISHED: &str = "Información aprobada y publicada el";
+
 pub(super) async fn eventually(browser: &mut Browser, path: &str, needle: &str) -> Page {
     let started = std::time::Instant::now();
     loop {
@@ -1775,7 +1781,9 @@ async fn the_site_serves_the_approved_profile(
     // profile, comparison, open data and API; never the private email.
     let mut citizen = stack.citizen();
     let profile_path = format!("/candidaturas/{candidacy}");
-    let profile = eventually(&mut citizen, &profile_path, holder).await;
+    // Registered, the candidacy's page shows its state first; then its approved information.
+    let profile = eventually(&mut citizen, &profile_path, PUBLISHED).await;
+    assert!(profile.body.contains(holder));
     assert!(profile.body.contains("https://www.facebook.com/candidata"));
     assert!(
         profile.body.contains("De 2010 a 2020 fui directora."),
@@ -2061,7 +2069,8 @@ async fn a_substitution_at_any_stage_hands_the_candidacy_to_the_new_person_and_t
 
     let mut citizen = stack.citizen();
     let profile_path = format!("/candidaturas/{candidacy}");
-    eventually(&mut citizen, &profile_path, &first).await;
+    let published = eventually(&mut citizen, &profile_path, PUBLISHED).await;
+    assert!(published.body.contains(&first));
     let (_, api) = citizen
         .api(
             Method::GET,
