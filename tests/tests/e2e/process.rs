@@ -92,6 +92,51 @@ where
     }
 }
 
+/// A district contest with candidacies not yet published lists all of them, each unpublished
+/// one with its state, and its page shows the registry's facts.
+async fn every_registered_candidacy_is_listed(
+    capture: &sqlx::PgPool,
+    citizen: &reqwest::Client,
+    site: &str,
+) {
+    let (district, registered): (String, i64) = sqlx::query_as(
+        "SELECT constituency_code, count(*) FROM candidacies c WHERE office_code = 'diputacion_mr' \
+         AND status <> 'withdrawn' GROUP BY constituency_code \
+         HAVING count(*) FILTER (WHERE status NOT IN ('approved', 'published')) > 0 \
+         ORDER BY constituency_code LIMIT 1",
+    )
+    .fetch_one(capture)
+    .await
+    .unwrap();
+    let url = format!("{site}/candidaturas?cargo=diputacion_mr&distrito={district}");
+    let started = Instant::now();
+    let page = loop {
+        let page = body_of(citizen, &url).await;
+        if page.matches("<li class=\"tarjeta").count() as i64 == registered {
+            break page;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "every registered candidacy of district {district} listed ({registered}): {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let states = page.matches("<p class=\"estado\">").count();
+    assert!(states >= 1, "an unpublished candidacy says its state: {page}");
+    assert!(
+        page.contains("No ha proporcionado su información") || page.contains("En revisión"),
+        "{page}"
+    );
+    let unpublished = page
+        .split("<li class=\"tarjeta sin-publicar\">")
+        .nth(1)
+        .and_then(|card| card.split("href=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .expect("an unpublished card links to its page");
+    let registry_page = body_of(citizen, &format!("{site}{unpublished}")).await;
+    assert!(registry_page.contains("Datos del registro"), "{registry_page}");
+}
+
 /// The body of a public page (empty when it cannot be read).
 async fn body_of(client: &reqwest::Client, url: &str) -> String {
     match client.get(url).send().await {
@@ -427,6 +472,10 @@ async fn the_real_process(demo: &Demo) {
         token: stack.api_token("unidad@proceso.mx", &admin_password).await,
         client: reqwest::Client::new(),
     };
+
+    // 0. Every registered candidacy of a contest is on the public site from the publication
+    // start: those without a published version with their state, in the same list.
+    every_registered_candidacy_is_listed(&capture, &citizen, &site).await;
 
     // 1. The registry's file: a late registration approved ten days ago (PAN has no district
     // candidacy in the demo) and a coalition candidacy the agreement gives to PAN, whose
