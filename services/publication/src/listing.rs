@@ -200,6 +200,29 @@ impl Listing {
         Ok(choices)
     }
 
+    /// How many published candidacies of `election` have each value of `column`.
+    pub async fn counts(
+        &self,
+        pool: &PgPool,
+        election: Uuid,
+        column: Column,
+    ) -> sqlx::Result<HashMap<String, usize>> {
+        let snapshot = self.current(pool).await?;
+        Ok(snapshot
+            .positions
+            .iter()
+            .filter(|((c, _), _)| *c == column)
+            .map(|((_, value), rows)| {
+                let n = rows
+                    .iter()
+                    .filter(|&&i| snapshot.ordered[i as usize].election == election)
+                    .count();
+                (value.clone(), n)
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect())
+    }
+
     /// The snapshot at the database's current version, catching up first if it moved.
     async fn current(&self, pool: &PgPool) -> sqlx::Result<Arc<Snapshot>> {
         let version = crate::open_data::version(pool).await?;

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use http::{StatusCode, header};
 use serde_json::Value;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::SiteState;
@@ -126,9 +127,58 @@ pub async fn list(
         return unavailable();
     };
     let choices = |column| state.listing.choices(&state.pool, election.id, column);
-    let offices = choices(Column::Office).await.unwrap_or_default();
-    let postulants = choices(Column::Postulant).await.unwrap_or_default();
-    let constituencies = choices(Column::Constituency).await.unwrap_or_default();
+    let counts = |column| state.listing.counts(&state.pool, election.id, column);
+    // Each choice with how many published candidacies of the election have it.
+    let counted = |choices: Vec<(String, String)>, counts: HashMap<String, usize>| {
+        choices
+            .into_iter()
+            .map(|(code, name)| {
+                let n = counts.get(&code).copied().unwrap_or(0);
+                (code, format!("{name} ({n})"))
+            })
+            .collect::<Vec<_>>()
+    };
+    let offices = counted(
+        choices(Column::Office).await.unwrap_or_default(),
+        counts(Column::Office).await.unwrap_or_default(),
+    );
+    let postulants = counted(
+        choices(Column::Postulant).await.unwrap_or_default(),
+        counts(Column::Postulant).await.unwrap_or_default(),
+    );
+    let constituencies = counted(
+        choices(Column::Constituency).await.unwrap_or_default(),
+        counts(Column::Constituency).await.unwrap_or_default(),
+    );
+    let sexes = counted(
+        vec![
+            ("mujer".into(), "Mujer".into()),
+            ("hombre".into(), "Hombre".into()),
+            ("no_binario".into(), "No binario".into()),
+        ],
+        counts(Column::Sex).await.unwrap_or_default(),
+    );
+    let education = counted(
+        conoceles_curricular::sections::EDUCATION_LEVELS
+            .iter()
+            .map(|(code, name)| (code.to_string(), name.to_string()))
+            .collect(),
+        counts(Column::Education).await.unwrap_or_default(),
+    );
+    let active_filters = [
+        &filters.cargo,
+        &filters.principio,
+        &filters.distrito,
+        &filters.municipio,
+        &filters.postulante,
+        &filters.sexo,
+        &filters.edad,
+        &filters.escolaridad,
+        &filters.accion_afirmativa,
+    ]
+    .iter()
+    .filter(|v| !v.is_empty())
+    .count();
     let mut query: Vec<String> = Vec::new();
     for (k, v) in [
         ("cargo", &filters.cargo),
@@ -211,6 +261,9 @@ pub async fn list(
             offices,
             postulants,
             constituencies,
+            sexes,
+            education,
+            active_filters,
             cards,
             substitutions,
             total: total + unpublished_count,

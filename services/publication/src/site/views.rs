@@ -66,6 +66,11 @@ pub struct ListPage {
     pub offices: Vec<(String, String)>,
     pub postulants: Vec<(String, String)>,
     pub constituencies: Vec<(String, String)>,
+    /// (code, «Mujer (12)»): the sex and schooling choices with their counts.
+    pub sexes: Vec<(String, String)>,
+    pub education: Vec<(String, String)>,
+    /// How many filters (besides the name) are set: the panel opens with them.
+    pub active_filters: usize,
     pub cards: Vec<Card>,
     /// Candidacies of the contests shown whose person is being substituted: (URL id, contest).
     pub substitutions: Vec<(String, String)>,
