@@ -64,3 +64,46 @@ test('a citizen finds who runs where they vote, compares, and downloads the data
     await browser.close();
   }
 });
+
+// Every public page, on a phone and on a desktop: nothing wider than the screen (no sideways
+// scrolling), no serious or critical accessibility violation; with SCREENSHOT_DIR, each page
+// saved for review.
+test('every public page fits a phone and a desktop and passes axe', async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    // Paths found through the site itself: a profile, a registered candidacy without a
+    // published version, a municipality, a sección of the catalog.
+    await page.goto(`${site}/candidaturas`);
+    const published = await page.locator('li.tarjeta:not(.sin-publicar) h3 a').first().getAttribute('href');
+    const pending = await page.locator('li.tarjeta.sin-publicar h3 a').first().getAttribute('href').catch(() => null);
+    const compared = await page.locator('li.tarjeta input[name=ids]').evaluateAll(
+      (boxes) => boxes.slice(0, 1).map((b) => `ids=${b.value}`).join('&'));
+    await page.goto(`${site}/donde-voto`);
+    const municipality = await page.locator('ul.municipios a').first().getAttribute('href');
+    await page.goto(`${site}/donde-voto?seccion=1`);
+    const ballot = new URL(page.url()).pathname;
+    const paths = [
+      '/', '/donde-voto', '/donde-voto?seccion=12a', municipality, ballot, '/candidaturas',
+      '/candidaturas?distrito=13', '/candidaturas?q=torreon', published, pending,
+      `/comparar?${compared}`, '/ayuntamientos', '/estadisticas', '/datos', '/no-existe',
+    ].filter(Boolean);
+    const screenshots = process.env.SCREENSHOT_DIR;
+    for (const [width, height] of [[390, 844], [1366, 900]]) {
+      await page.setViewportSize({ width, height });
+      for (const path of paths) {
+        await page.goto(`${site}${path}`);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 0, `${path} at ${width} px is ${overflow} px wider than the screen`);
+        await accessible(page, `${path} at ${width} px`);
+        if (screenshots) {
+          const name = path.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '') || 'inicio';
+          await page.screenshot({ path: `${screenshots}/sitio-${name}-${width}.png`, fullPage: true });
+        }
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+});
