@@ -59,6 +59,12 @@ test('a citizen finds who runs where they vote, compares, and downloads the data
     const text = await csv.text();
     assert.ok(text.startsWith('ID_CANDIDATURA,ID_PERSONA,PARTIDO_COALICION,CARGO'), 'the CSV header');
     assert.ok(text.split('\r\n').length > 3, 'rows of published candidacies');
+    assert.ok(text.includes(',SUPLENTE,'), 'the alternates have rows of their own');
+    const spreadsheet = await page.request.get(`${site}/datos/candidaturas-excel.csv`);
+    assert.equal(spreadsheet.status(), 200);
+    const bytes = await spreadsheet.body();
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'the spreadsheet variant starts with the BOM');
+    assert.equal(bytes.subarray(3).toString('utf8'), text, 'the same rows');
     assert.deepEqual(problems, [], 'no page errors');
   } finally {
     await browser.close();

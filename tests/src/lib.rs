@@ -31,6 +31,15 @@ pub fn binaries_dir() -> PathBuf {
         .to_path_buf()
 }
 
+/// Where the browser journeys save their screenshots for review: `.run/screenshots/` in the
+/// workspace (created if missing).
+pub fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../.run/screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
 /// A service binary running as a child process.
 pub struct ServiceProcess {
     pub name: &'static str,

@@ -210,20 +210,49 @@ pub struct Published {
     pub identity: Value,
     pub alternate_identity: Value,
     pub approved_at: DateTime<Utc>,
+    /// The alternate as the registry names them, when the profile does not (only the holder
+    /// answers the questionnaire).
+    #[serde(skip)]
+    pub registered_alternate: Option<RegisteredPerson>,
 }
 
+/// A person of a candidacy as the registry has them.
+#[derive(Debug, Clone)]
+pub struct RegisteredPerson {
+    pub id: Option<Uuid>,
+    pub full_name: String,
+    pub sex: String,
+}
+
+/// A published profile with the registry's alternate beside it.
+const PUBLISHED: &str = "SELECT p.*, r.alternate_id AS registry_alternate_id, \
+     r.alternate_name AS registry_alternate_name, r.alternate_sex AS registry_alternate_sex \
+     FROM profiles p LEFT JOIN registry r ON r.candidacy_id = p.candidacy_id";
+
 fn published(r: &sqlx::postgres::PgRow) -> Published {
+    let profile: Value = r.get("profile");
+    let answers_alternate = profile["persons"]
+        .as_array()
+        .is_some_and(|persons| persons.iter().any(|p| p["role"] == "alternate"));
+    let name: Option<String> = r.get("registry_alternate_name");
     Published {
         listed: listed(r),
-        profile: r.get("profile"),
         identity: r.get("identity"),
         alternate_identity: r.get("alternate_identity"),
         approved_at: r.get("approved_at"),
+        registered_alternate: name
+            .filter(|n| !n.is_empty() && !answers_alternate)
+            .map(|full_name| RegisteredPerson {
+                id: r.get("registry_alternate_id"),
+                full_name,
+                sex: r.get::<Option<String>, _>("registry_alternate_sex").unwrap_or_default(),
+            }),
+        profile,
     }
 }
 
 pub async fn get(pool: &PgPool, election: Uuid, id: Uuid) -> sqlx::Result<Option<Published>> {
-    Ok(sqlx::query("SELECT * FROM profiles WHERE candidacy_id = $1 AND election_id = $2 AND withdrawn_at IS NULL")
+    Ok(sqlx::query(&format!("{PUBLISHED} WHERE p.candidacy_id = $1 AND p.election_id = $2 AND p.withdrawn_at IS NULL"))
         .bind(id)
         .bind(election)
         .fetch_optional(pool)
@@ -253,6 +282,11 @@ pub async fn document(pool: &PgPool, person: Uuid, field: &str) -> sqlx::Result<
     .await
 }
 
+const PUBLISHED_IN_ORDER: &str = "SELECT p.*, r.alternate_id AS registry_alternate_id, \
+     r.alternate_name AS registry_alternate_name, r.alternate_sex AS registry_alternate_sex \
+     FROM profiles p LEFT JOIN registry r ON r.candidacy_id = p.candidacy_id \
+     WHERE p.election_id = $1 AND p.withdrawn_at IS NULL ORDER BY p.neutral_rank";
+
 /// Everything published, in the neutral order, one candidacy at a time (open data: a national
 /// release never holds every profile in memory).
 pub fn stream_all(
@@ -260,9 +294,7 @@ pub fn stream_all(
     election: Uuid,
 ) -> impl futures::Stream<Item = sqlx::Result<Published>> + '_ {
     use futures::TryStreamExt;
-    sqlx::query(
-        "SELECT * FROM profiles WHERE election_id = $1 AND withdrawn_at IS NULL ORDER BY neutral_rank",
-    )
+    sqlx::query(PUBLISHED_IN_ORDER)
     .bind(election)
     .fetch(pool)
     .map_ok(|r| published(&r))

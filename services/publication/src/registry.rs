@@ -76,13 +76,14 @@ pub async fn upsert(conn: &mut PgConnection, c: &capture::Candidacy) -> sqlx::Re
     sqlx::query(
         "INSERT INTO registry (candidacy_id, election_id, office_code, office, principle, slate_role, \
          constituency_code, constituency, postulant_code, postulant, list_position, holder_name, holder_sex, \
-         alternate_name, alternate_sex, status, substitution_pending) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         alternate_name, alternate_sex, status, substitution_pending, alternate_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
          ON CONFLICT (candidacy_id) DO UPDATE SET office = EXCLUDED.office, constituency = EXCLUDED.constituency, \
          postulant = EXCLUDED.postulant, list_position = EXCLUDED.list_position, holder_name = EXCLUDED.holder_name, \
          holder_sex = EXCLUDED.holder_sex, alternate_name = EXCLUDED.alternate_name, \
          alternate_sex = EXCLUDED.alternate_sex, status = EXCLUDED.status, \
-         substitution_pending = EXCLUDED.substitution_pending, slate_role = EXCLUDED.slate_role",
+         substitution_pending = EXCLUDED.substitution_pending, slate_role = EXCLUDED.slate_role, \
+         alternate_id = EXCLUDED.alternate_id",
     )
     .bind(id)
     .bind(election)
@@ -101,6 +102,11 @@ pub async fn upsert(conn: &mut PgConnection, c: &capture::Candidacy) -> sqlx::Re
     .bind(alternate.map_or("", |p| sex(p.sex)))
     .bind(status)
     .bind(c.substitution_pending)
+    .bind(
+        alternate
+            .and_then(|p| p.id.as_ref())
+            .and_then(|i| Uuid::parse_str(&i.value).ok()),
+    )
     .execute(conn)
     .await?;
     Ok(())

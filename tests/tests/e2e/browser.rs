@@ -49,7 +49,7 @@ async fn browser_journeys_pass_in_headless_chromium() {
         .env("REVIEWER_PASSWORD", &reviewer_password)
         .env("UNIT_EMAIL", "unidad@navegador.mx")
         .env("UNIT_PASSWORD", &unit_password)
-        .env("SCREENSHOT_DIR", std::env::temp_dir())
+        .env("SCREENSHOT_DIR", conoceles_e2e::screenshot_dir())
         .output()
         .expect("node runs");
     let report = conoceles_e2e::printed(&output);
@@ -66,6 +66,7 @@ async fn browser_journeys_pass_in_headless_chromium() {
             .args(["--test", "--test-reporter=spec", "citizen.test.mjs"])
             .current_dir(&browser_dir)
             .env("SITE_URL", &site)
+            .env("SCREENSHOT_DIR", conoceles_e2e::screenshot_dir())
             .output()
             .expect("node runs");
         let citizen_report = conoceles_e2e::printed(&run);

@@ -237,6 +237,7 @@ async fn ayuntamiento_slates_run_over_the_six_binaries() {
         .args(["--test", "--test-reporter=spec", "municipal.test.mjs"])
         .current_dir(&browser_dir)
         .env("SITE_URL", &site)
+        .env("SCREENSHOT_DIR", conoceles_e2e::screenshot_dir())
         .env("CAPTURE_URL", ProcessStack::http(&stack.capture))
         .env("PARTY_EMAIL", &party_email)
         .env("PARTY_PASSWORD", &party_password)

@@ -39,6 +39,22 @@ pub async fn page(State(state): State<SiteState>) -> Response {
 /// change. The data files are kept gzip-compressed: sent as they are to clients that accept
 /// gzip, decompressed on the way to the others.
 async fn file(state: &SiteState, headers: &HeaderMap, name: &str) -> Response {
+    serve(state, headers, name, false).await
+}
+
+/// The UTF-8 byte-order mark: spreadsheet programs set to Spanish (Mexico) read a CSV that
+/// starts with it as UTF-8, so accents open correctly; without it they guess a Windows code
+/// page.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `GET /datos/candidaturas-excel.csv`: the same rows as `candidaturas.csv`, starting with the
+/// byte-order mark, for spreadsheet programs.
+pub async fn csv_for_spreadsheets(State(state): State<SiteState>, headers: HeaderMap) -> Response {
+    serve(&state, &headers, "candidaturas.csv", true).await
+}
+
+/// A stored open-data file; `spreadsheet`: the CSV with the byte-order mark, never compressed.
+async fn serve(state: &SiteState, headers: &HeaderMap, name: &str, spreadsheet: bool) -> Response {
     if let Err(r) = open_election(state).await {
         return r;
     }
@@ -62,8 +78,10 @@ async fn file(state: &SiteState, headers: &HeaderMap, name: &str) -> Response {
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-    let send_gzip = gzipped && accepts_gzip;
-    let etag = if send_gzip {
+    let send_gzip = gzipped && accepts_gzip && !spreadsheet;
+    let etag = if spreadsheet {
+        format!("\"{sha256}-excel\"")
+    } else if send_gzip {
         format!("\"{sha256}-gz\"")
     } else {
         format!("\"{sha256}\"")
@@ -88,11 +106,22 @@ async fn file(state: &SiteState, headers: &HeaderMap, name: &str) -> Response {
     if revalidated {
         return (StatusCode::NOT_MODIFIED, common).into_response();
     }
-    let disposition = format!("attachment; filename=\"{name}\"");
+    let disposition = if spreadsheet {
+        "attachment; filename=\"candidaturas-excel.csv\"".to_string()
+    } else {
+        format!("attachment; filename=\"{name}\"")
+    };
     let body = if !gzipped || send_gzip {
         axum::body::Body::from(content)
     } else {
         crate::open_data::gunzip_stream(content)
+    };
+    let body = if spreadsheet {
+        use futures::StreamExt;
+        let mark = futures::stream::once(async { Ok::<_, axum::Error>(bytes::Bytes::from_static(BOM)) });
+        axum::body::Body::from_stream(mark.chain(body.into_data_stream()))
+    } else {
+        body
     };
     let mut response = (common, [(header::CONTENT_DISPOSITION, disposition)], body).into_response();
     if send_gzip {

@@ -106,6 +106,12 @@ fn declared() -> DeclaredRouter<SiteState> {
         )
         .route(
             Method::GET,
+            "/datos/candidaturas-excel.csv",
+            public,
+            get(data::csv_for_spreadsheets),
+        )
+        .route(
+            Method::GET,
             "/datos/candidaturas.json",
             public,
             get(data::json),

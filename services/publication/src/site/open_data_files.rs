@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::model::Published;
 
 /// The CSV's columns and what each holds (the data dictionary on `/datos`).
-pub const COLUMNS: [(&str, &str); 37] = [
+pub const COLUMNS: [(&str, &str); 38] = [
     ("ID_CANDIDATURA", "Identificador estable de la candidatura"),
     ("ID_PERSONA", "Identificador estable de la persona"),
     (
@@ -33,9 +33,15 @@ pub const COLUMNS: [(&str, &str); 37] = [
     ("EDAD", "Edad el día de la jornada electoral"),
     ("SEXO", "mujer, hombre o no_binario"),
     ("ACCION_AFIRMATIVA", "Tipo de acción afirmativa, si la hay"),
-    ("DIRECCION_CASA_CAMPANA", "Domicilio de casa de campaña"),
-    ("TELEFONO", "Teléfono público"),
-    ("CORREO_ELECTRONICO", "Correo electrónico público"),
+    (
+        "DIRECCION_CASA_CAMPANA",
+        "Domicilios de casa de campaña, separados por « | »",
+    ),
+    ("TELEFONO", "Teléfonos públicos, separados por « | »"),
+    (
+        "CORREO_ELECTRONICO",
+        "Correos electrónicos públicos, separados por « | »",
+    ),
     ("PAGINA_WEB", "Página web"),
     ("REDES_FACEBOOK", "Facebook"),
     ("REDES_X", "X (Twitter)"),
@@ -69,6 +75,10 @@ pub const COLUMNS: [(&str, &str); 37] = [
     (
         "INFORMACION_ADICIONAL",
         "Campos propios del organismo electoral marcados como públicos, «etiqueta: valor» separados por « | » (ligas; «Aceptado» para compromisos; documentos como dirección de descarga en el sitio)",
+    ),
+    (
+        "URL_FOTO",
+        "Dirección de la fotografía en el sitio, relativa a su dirección (vacía si no hay)",
     ),
 ];
 
@@ -114,6 +124,15 @@ fn additional(person: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// Every value of a numbered field (`phone_1` … `phone_3`), joined by « | ».
+fn all(person: &Value, section: &str, name: &str) -> String {
+    (1..=3)
+        .map(|n| field(person, section, &format!("{name}_{n}")))
+        .filter(|v| !v.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
 fn persons(p: &Published) -> Vec<Value> {
     p.profile["persons"].as_array().cloned().unwrap_or_default()
 }
@@ -156,9 +175,9 @@ fn rows(p: &Published) -> Vec<Vec<String>> {
                 person["age"].as_i64().unwrap_or(0).to_string(),
                 person["sex"].as_str().unwrap_or_default().to_string(),
                 l.affirmative_action.clone(),
-                field(person, "general", "campaign_address_1"),
-                field(person, "general", "phone_1"),
-                field(person, "general", "public_email_1"),
+                all(person, "general", "campaign_address"),
+                all(person, "general", "phone"),
+                all(person, "general", "public_email"),
                 field(person, "general", "website"),
             ];
             for network in &NETWORKS[1..] {
@@ -180,10 +199,49 @@ fn rows(p: &Published) -> Vec<Vec<String>> {
                     .unwrap_or_default()
                     .to_string(),
                 additional(person),
+                if person["has_photo"].as_bool().unwrap_or(true) {
+                    person["person_id"]
+                        .as_str()
+                        .map(|id| format!("/fotos/{id}"))
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                },
             ]);
             row
         })
+        .chain(alternate_row(p, &in_kind))
         .collect()
+}
+
+/// The alternate's row when only the holder answers the questionnaire: the registry's name and
+/// sex, the candidacy's columns, nothing of a questionnaire.
+fn alternate_row(p: &Published, in_kind: &dyn Fn(&str) -> String) -> Option<Vec<String>> {
+    let a = p.registered_alternate.as_ref()?;
+    let l = &p.listed;
+    let mut row = vec![
+        l.id.to_string(),
+        a.id.map(|id| id.to_string()).unwrap_or_default(),
+        l.postulant.clone(),
+        l.office.clone(),
+        l.principle.clone(),
+        p.profile["state"].as_str().unwrap_or_default().to_string(),
+        in_kind("district"),
+        in_kind("list"),
+        in_kind("municipality"),
+        if l.list_position > 0 {
+            l.list_position.to_string()
+        } else {
+            String::new()
+        },
+        a.full_name.clone(),
+        "SUPLENTE".to_string(),
+        String::new(),
+        a.sex.clone(),
+        l.affirmative_action.clone(),
+    ];
+    row.resize(COLUMNS.len(), String::new());
+    Some(row)
 }
 
 /// The CSV's header line.

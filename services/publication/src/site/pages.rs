@@ -382,7 +382,7 @@ fn persons(profile: &Value) -> Vec<ShownPerson> {
                 (Some("alternate"), _) => ALTERNATE,
                 (_, Some("mujer")) => "Propietaria",
                 (_, Some("hombre")) => "Propietario",
-                _ => "Propietaria o propietario",
+                _ => "Persona propietaria",
             },
             full_name: p["full_name"].as_str().unwrap_or_default().to_string(),
             age: p["age"].as_i64().unwrap_or(0),
@@ -528,6 +528,30 @@ async fn registered(state: &SiteState, election: &Election, id: Uuid) -> Respons
     }
 }
 
+/// The holder as a schema.org `Person` (name, the office sought, the postulant, the photo),
+/// serialized so that nothing in it can close the script element.
+fn person_json_ld(p: &model::Published) -> String {
+    let l = &p.listed;
+    let holder = p.profile["persons"]
+        .as_array()
+        .and_then(|persons| persons.iter().find(|x| x["role"] != "alternate"));
+    let mut person = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "Person",
+        "name": l.holder_name,
+        "jobTitle": format!("Candidatura a {} · {}", l.seat(), l.constituency),
+        "affiliation": { "@type": "Organization", "name": l.postulant },
+    });
+    if let Some(src) = holder.and_then(photo_of) {
+        person["image"] = Value::String(src);
+    }
+    person
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
 /// «Propietaria», «Propietario» or «Persona propietaria», as the person's sex says.
 fn holder_role(sex: &str) -> &'static str {
     match sex {
@@ -549,6 +573,8 @@ pub async fn profile(State(state): State<SiteState>, Path(id): Path<String>) -> 
         Ok(Some(p)) => render(
             StatusCode::OK,
             &ProfilePage {
+                alternate: p.registered_alternate.as_ref().map(|a| a.full_name.clone()),
+                json_ld: person_json_ld(&p),
                 persons: persons(&p.profile)
                     .into_iter()
                     .map(|mut person| {

@@ -122,6 +122,10 @@ pub struct ProfilePage {
     pub sha256: String,
     /// When the version shown was approved (its correction, if any), in the election's time.
     pub updated: String,
+    /// The alternate as the registry names them, when only the holder answers.
+    pub alternate: Option<String>,
+    /// schema.org `Person` of the holder, as JSON-LD (already safe inside a script element).
+    pub json_ld: String,
 }
 
 /// The former URL of a candidacy being substituted or cancelled.

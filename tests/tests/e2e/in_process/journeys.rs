@@ -1898,9 +1898,28 @@ async fn the_site_serves_the_approved_profile(
     let role = match sex.as_str() {
         "mujer" => "Propietaria: ",
         "hombre" => "Propietario: ",
-        _ => "Propietaria o propietario: ",
+        _ => "Persona propietaria: ",
     };
     assert!(shown.body.contains(role), "{role}: {}", shown.body);
+    assert!(
+        shown.body.contains("\"@type\":\"Person\""),
+        "schema.org Person metadata"
+    );
+    // Only the holder answers in this election: the alternate's name comes from the registry.
+    let alternate: Option<String> = sqlx::query_scalar(
+        "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'alternate' AND active",
+    )
+    .bind(candidacy)
+    .fetch_optional(&stack.capture_pool)
+    .await
+    .unwrap();
+    if let Some(alternate) = alternate {
+        assert!(
+            shown.body.contains(&format!("Suplente: {alternate}")),
+            "the alternate named: {}",
+            shown.body
+        );
+    }
     assert!(shown.body.contains("<dt>Teléfono</dt>"), "{}", shown.body);
     assert!(shown.body.contains("Información aprobada y publicada el "));
     assert!(shown.body.contains(&format!(

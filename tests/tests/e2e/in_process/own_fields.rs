@@ -256,7 +256,7 @@ async fn a_bodys_own_fields_are_defined_captured_required_reviewed_and_published
             .lines()
             .next()
             .unwrap()
-            .ends_with(",HUELLA_SHA256,INFORMACION_ADICIONAL")
+            .ends_with(",HUELLA_SHA256,INFORMACION_ADICIONAL,URL_FOTO")
     );
     assert!(
         csv.body
