@@ -99,6 +99,7 @@ impl CaptureService for CaptureApi {
                     .and_hms_opt(12, 0, 0)
                     .map(|d| to_proto(d.and_utc())),
                 photo_max_bytes: s.photo_max_bytes.max(0) as u32,
+                corrections_email: s.corrections_email,
             }),
         }))
     }

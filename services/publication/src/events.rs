@@ -368,6 +368,7 @@ impl Handler for Profiles {
                         time_zone: e.time_zone.clone(),
                         publication_starts_at: publication,
                         election_day: day,
+                        corrections_email: e.corrections_email.clone(),
                     },
                 )
                 .await?;

@@ -29,6 +29,8 @@ pub struct Election {
     pub time_zone: String,
     pub publication_starts_at: DateTime<Utc>,
     pub election_day: NaiveDate,
+    /// Where citizens report an error in the published information (empty: not set).
+    pub corrections_email: String,
 }
 
 impl Election {
@@ -59,6 +61,7 @@ pub async fn election(pool: &PgPool) -> sqlx::Result<Option<Election>> {
                 time_zone: r.get("time_zone"),
                 publication_starts_at: r.get("publication_starts_at"),
                 election_day: r.get("election_day"),
+                corrections_email: r.get("corrections_email"),
             }),
     )
 }
@@ -66,15 +69,18 @@ pub async fn election(pool: &PgPool) -> sqlx::Result<Option<Election>> {
 /// Stores (or updates) the election the site shows.
 pub async fn upsert_election(conn: &mut PgConnection, e: &Election) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO elections (id, name, time_zone, publication_starts_at, election_day) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO elections (id, name, time_zone, publication_starts_at, election_day, corrections_email) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, time_zone = EXCLUDED.time_zone, \
-         publication_starts_at = EXCLUDED.publication_starts_at, election_day = EXCLUDED.election_day",
+         publication_starts_at = EXCLUDED.publication_starts_at, election_day = EXCLUDED.election_day, \
+         corrections_email = EXCLUDED.corrections_email",
     )
     .bind(e.id)
     .bind(&e.name)
     .bind(&e.time_zone)
     .bind(e.publication_starts_at)
     .bind(e.election_day)
+    .bind(&e.corrections_email)
     .execute(conn)
     .await?;
     Ok(())

@@ -46,6 +46,7 @@ pub async fn rebuild(pool: &PgPool, profiles: &Profiles) -> anyhow::Result<Rebui
             election_day: from_proto(election.election_day.as_ref())
                 .map(|d| d.date_naive())
                 .ok_or_else(|| anyhow::anyhow!("no election day"))?,
+            corrections_email: election.corrections_email.clone(),
         },
     )
     .await?;

@@ -135,6 +135,12 @@ async fn every_registered_candidacy_is_listed(
         .expect("an unpublished card links to its page");
     let registry_page = body_of(citizen, &format!("{site}{unpublished}")).await;
     assert!(registry_page.contains("Datos del registro"), "{registry_page}");
+    // The election's address for reporting errors, the candidacy named in the subject.
+    assert!(
+        registry_page.contains("href=\"mailto:transparencia@")
+            && registry_page.contains("Repórtelo al organismo electoral"),
+        "{registry_page}"
+    );
 }
 
 /// The body of a public page (empty when it cannot be read).

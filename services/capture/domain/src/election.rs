@@ -60,11 +60,26 @@ pub async fn create(conn: &mut PgConnection, e: &NewElection<'_>) -> sqlx::Resul
                 deadlines: Default::default(),
                 campaign_ends_on: None,
                 holidays: Vec::new(),
+                corrections_email: String::new(),
             }),
         )
         .await?;
     }
     Ok(created.rows_affected() == 1)
+}
+
+/// Sets where citizens report errors, unless the unit already set an address.
+pub async fn set_corrections_email_if_unset(
+    conn: &mut PgConnection,
+    id: Uuid,
+    email: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE elections SET corrections_email = $2 WHERE id = $1 AND corrections_email = ''")
+        .bind(id)
+        .bind(email)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Announces the election's current settings again (`election.updated`): consumers upsert, so
@@ -103,6 +118,7 @@ fn election_event(s: &Settings) -> conoceles_proto::events::v1::ElectionUpdated 
         time_zone: s.time_zone.clone(),
         occurred_at: Some(ts(Utc::now())),
         retention_days: s.retention_days.max(0) as u32,
+        corrections_email: s.corrections_email.clone(),
     }
 }
 
@@ -797,6 +813,9 @@ pub struct Settings {
     /// business days.
     #[serde(default)]
     pub holidays: Vec<NaiveDate>,
+    /// Where citizens report an error in the published information (empty: not set).
+    #[serde(default)]
+    pub corrections_email: String,
 }
 
 pub async fn settings(pool: &PgPool, id: Uuid) -> sqlx::Result<Settings> {
@@ -823,6 +842,7 @@ pub async fn settings(pool: &PgPool, id: Uuid) -> sqlx::Result<Settings> {
         deadlines: crate::deadlines::rule_of(&r),
         campaign_ends_on: r.get("campaign_ends_on"),
         holidays: r.get("holidays"),
+        corrections_email: r.get("corrections_email"),
     })
 }
 
@@ -839,6 +859,12 @@ pub fn check(s: &Settings) -> Vec<conoceles_kit::FieldViolation> {
         !s.name.trim().is_empty(),
         "name",
         "Escriba el nombre del proceso.",
+    );
+    rule(
+        s.corrections_email.is_empty()
+            || crate::mail::contacts::parse_email("corrections_email", &s.corrections_email).is_ok(),
+        "corrections_email",
+        "Correo para reportar errores: escriba un correo electrónico válido, como transparencia@ejemplo.mx, o déjelo vacío.",
     );
     rule(
         (50 * 1024..=5000 * 1024).contains(&s.photo_max_bytes),
@@ -911,13 +937,16 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
         after.publication_starts_at,
         after.election_day,
     );
-    let announce = dates_changed || before.retention_days != after.retention_days;
+    let announce = dates_changed
+        || before.retention_days != after.retention_days
+        || before.corrections_email != after.corrections_email;
     let mut tx = pool.begin().await?;
     sqlx::query(
         "UPDATE elections SET name = $2, capture_opens_at = $3, capture_closes_at = $4, publication_starts_at = $5, \
          election_day = $6, photo_max_bytes = $7, text_min_chars = $8, text_max_chars = $9, proposal_min_chars = $10, \
          proposal_max_chars = $11, retention_days = $12, alternate_questionnaire = $13, deadline_rule = $14, \
-         deadline_days = $15, capture_outer_bound = $16, campaign_ends_on = $17, holidays = $18, updated_at = now() WHERE id = $1",
+         deadline_days = $15, capture_outer_bound = $16, campaign_ends_on = $17, holidays = $18, corrections_email = $19, \
+         updated_at = now() WHERE id = $1",
     )
     .bind(after.id)
     .bind(&after.name)
@@ -937,6 +966,7 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
     .bind(after.deadlines.outer_bound)
     .bind(after.campaign_ends_on)
     .bind(&after.holidays)
+    .bind(&after.corrections_email)
     .execute(&mut *tx)
     .await?;
     if announce {

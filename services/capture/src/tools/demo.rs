@@ -39,6 +39,8 @@ pub struct Process {
     pub postulants: &'static str,
     /// `seccion,municipio,distrito`: the secciones of the voter card (illustrative).
     pub sections: &'static str,
+    /// Where citizens report errors (an address of the reserved `.example` domain: illustrative).
+    pub corrections_email: &'static str,
     /// The capture deadline's rule: `None` the election's window (Coahuila, Durango), or so
     /// many natural days from the delivery of each candidacy's accounts (Sonora: 15).
     pub days_from_delivery: Option<i32>,
@@ -59,6 +61,7 @@ pub const COAHUILA: Process = Process {
     compositions: "",
     postulants: include_str!("../../demo/partidos.csv"),
     sections: include_str!("../../demo/secciones.csv"),
+    corrections_email: "transparencia@iec-coahuila.example",
     days_from_delivery: None,
     candidacies: || include_str!("../../demo/candidaturas.csv").to_string(),
 };
@@ -80,6 +83,7 @@ pub const SONORA: Process = Process {
     compositions: include_str!("../../demo/sonora/ayuntamientos.csv"),
     postulants: include_str!("../../demo/sonora/partidos.csv"),
     sections: include_str!("../../demo/sonora/secciones.csv"),
+    corrections_email: "transparencia@ieepc-sonora.example",
     days_from_delivery: Some(15),
     candidacies: crate::tools::generator::sonora_csv,
 };
@@ -148,14 +152,15 @@ pub async fn seed_process(pool: &PgPool, demo: &Process) -> anyhow::Result<Impor
         .await
         .map_err(problems)?;
     crate::domain::places::announce(&mut tx, demo.id).await?;
+    election::set_corrections_email_if_unset(&mut tx, demo.id, demo.corrections_email).await?;
     tx.commit().await?;
 
     if !created {
         // The demo loaded last is the one the back office (the election created last) and the
         // public site (the latest publication start) show: a database may hold both processes.
         election::make_current(pool, demo.id).await?;
-        election::announce(pool, demo.id).await?;
     }
+    election::announce(pool, demo.id).await?;
     // Only the candidacies still missing: what the unit did since (substitutions,
     // cancellations) is never undone by loading the demo again.
     let registered: std::collections::HashSet<String> =

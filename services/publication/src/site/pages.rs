@@ -515,6 +515,7 @@ async fn registered(state: &SiteState, election: &Election, id: Uuid) -> Respons
             render(
                 StatusCode::OK,
                 &RegistryPage {
+                    report: report_link(election, &p.listed),
                     holder_role: holder_role(&p.listed.holder_sex),
                     alternate_name: p.alternate_name,
                     state: p.state,
@@ -552,6 +553,25 @@ fn person_json_ld(p: &model::Published) -> String {
         .replace('&', "\\u0026")
 }
 
+/// A `mailto:` to the election's corrections address, the subject naming the candidacy.
+fn report_link(election: &Election, l: &model::Listed) -> Option<String> {
+    if election.corrections_email.is_empty() {
+        return None;
+    }
+    let subject = format!(
+        "Error en la información de {} ({}, {}) [{}]",
+        l.holder_name,
+        l.seat(),
+        l.constituency,
+        l.id
+    );
+    Some(format!(
+        "mailto:{}?subject={}",
+        election.corrections_email,
+        urlencode(&subject)
+    ))
+}
+
 /// «Propietaria», «Propietario» or «Persona propietaria», as the person's sex says.
 fn holder_role(sex: &str) -> &'static str {
     match sex {
@@ -574,6 +594,7 @@ pub async fn profile(State(state): State<SiteState>, Path(id): Path<String>) -> 
             StatusCode::OK,
             &ProfilePage {
                 alternate: p.registered_alternate.as_ref().map(|a| a.full_name.clone()),
+                report: report_link(&election, &p.listed),
                 json_ld: person_json_ld(&p),
                 persons: persons(&p.profile)
                     .into_iter()

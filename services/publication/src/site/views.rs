@@ -96,6 +96,7 @@ pub struct RegistryPage {
     pub alternate_name: String,
     pub state: &'static str,
     pub explanation: &'static str,
+    pub report: Option<String>,
 }
 
 /// A labelled value of a profile: (label, value, whether the value is a link).
@@ -126,6 +127,8 @@ pub struct ProfilePage {
     pub alternate: Option<String>,
     /// schema.org `Person` of the holder, as JSON-LD (already safe inside a script element).
     pub json_ld: String,
+    /// A `mailto:` to report an error in this candidacy's information (None: no address set).
+    pub report: Option<String>,
 }
 
 /// The former URL of a candidacy being substituted or cancelled.

@@ -645,6 +645,27 @@ async fn an_admin_edits_the_election_in_local_time_and_date_changes_emit_an_even
             .body
             .contains("La captura debe cerrar después de abrir.")
     );
+    // The address for reporting errors on the public site: a typo is refused, what was typed
+    // kept.
+    let mut typo = values.clone();
+    typo.push(("correo_errores".into(), "transparencia@iec".into()));
+    let refused = admin
+        .post(
+            "/admin/eleccion",
+            &typo
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("Correo para reportar errores: escriba un correo electrónico válido"),
+        "{}",
+        refused.body
+    );
 
     // A queue of the test's own listens for election.updated.
     let tap = EventTap::bind(&stack.namespace, "election.updated").await;

@@ -125,6 +125,7 @@ pub async fn create_election(
         deadlines: Default::default(),
         campaign_ends_on: None,
         holidays: Vec::new(),
+        corrections_email: String::new(),
     };
     errors.extend(election::check(&settings).into_iter().map(|v| v.message));
     if !errors.is_empty() {

@@ -48,6 +48,7 @@ fn form_of(s: &Settings) -> ElectionForm {
             .map(|d| d.to_string())
             .collect::<Vec<_>>()
             .join("\n"),
+        corrections_email: s.corrections_email.clone(),
     }
 }
 
@@ -122,6 +123,8 @@ pub struct ElectionInput {
     fin_campanas: String,
     #[serde(default)]
     inhabiles: String,
+    #[serde(default)]
+    correo_errores: String,
 }
 
 pub async fn update(
@@ -276,6 +279,7 @@ pub async fn update(
         },
         campaign_ends_on,
         holidays,
+        corrections_email: input.correo_errores.trim().to_lowercase(),
     };
     errors.extend(election::check(&after).into_iter().map(|v| v.message));
     if !errors.is_empty() {

@@ -151,6 +151,7 @@ pub struct ElectionForm {
     pub campaign_ends: String,
     /// The non-working days, one `AAAA-MM-DD` per line.
     pub holidays: String,
+    pub corrections_email: String,
 }
 
 #[derive(Template)]
