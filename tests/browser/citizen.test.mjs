@@ -113,3 +113,38 @@ test('every public page fits a phone and a desktop and passes axe', async () => 
     await browser.close();
   }
 });
+
+// Comparing: a whole contest from the ballot, one card per candidacy on a phone; a selection
+// from two contests is kept, grouped by contest, each group comparable.
+test('a citizen compares a whole contest on a phone and recovers from mixing contests', async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(`${site}/donde-voto?seccion=1`);
+    await page.getByRole('link', { name: 'Comparar toda la contienda' }).first().click();
+    await page.getByRole('heading', { name: 'Comparar candidaturas', level: 1 }).waitFor();
+    const cards = page.locator('.comparar-tarjetas section');
+    assert.ok(await cards.count() >= 1, 'one card per candidacy');
+    assert.ok(await cards.first().isVisible(), 'the cards show on a phone');
+    assert.equal(await page.locator('.tabla-desplazable.comparacion').isVisible(), false, 'the wide table does not');
+    await accessible(page, 'comparación en teléfono');
+
+    // Two candidacies of different contests: not a dead end.
+    await page.goto(`${site}/candidaturas`);
+    const boxes = page.locator('li.tarjeta input[name=ids]');
+    const contests = await page.locator('li.tarjeta:not(.sin-publicar) > p:first-of-type').allTextContents();
+    // «Partido · Cargo [· lugar n] · Distrito»: the contest is the office and the constituency.
+    const contest = (text) => { const parts = text.split(' · '); return `${parts[1]}|${parts[parts.length - 1]}`; };
+    const other = contests.findIndex((c) => contest(c) !== contest(contests[0]));
+    assert.ok(other > 0, 'the list holds two contests');
+    await boxes.nth(0).check();
+    await boxes.nth(other).check();
+    await page.getByRole('button', { name: /Comparar las elegidas/ }).click();
+    await page.getByRole('heading', { name: 'Eligió candidaturas de contiendas distintas' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Comparar esta candidatura' }).count(), 2, 'each contest comparable');
+    await accessible(page, 'comparación de contiendas distintas');
+  } finally {
+    await browser.close();
+  }
+});

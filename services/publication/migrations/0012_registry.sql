@@ -16,7 +16,6 @@ CREATE TABLE registry (
     list_position         INTEGER NOT NULL,
     holder_name           TEXT    NOT NULL,
     holder_sex            TEXT    NOT NULL,
-    alternate_id          UUID,
     alternate_name        TEXT    NOT NULL,
     alternate_sex         TEXT    NOT NULL,
     -- Capture's status code (not_started, draft, submitted, observed, approved, published).

@@ -328,7 +328,16 @@ async fn office_contest(
         },
         empty: "Aún no hay candidaturas publicadas en esta contienda.".into(),
         groups,
-        links: vec![(filter, "Ver, filtrar y comparar esta contienda".into())],
+        links: match codes {
+            [one] if !rp => vec![
+                (
+                    format!("/comparar?cargo={}&distrito={one}", office.code),
+                    "Comparar toda la contienda".into(),
+                ),
+                (filter, "Ver y filtrar esta contienda".into()),
+            ],
+            _ => vec![(filter, "Ver y filtrar esta contienda".into())],
+        },
     })
 }
 

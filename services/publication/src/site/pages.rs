@@ -209,6 +209,24 @@ pub async fn list(
     .map(|n| (n.candidacy.to_string(), n.contest()))
     .collect();
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1) as u32;
+    // One contest on the page (a district's, a list's): all of it can be compared at once.
+    let whole_contest = match items.first() {
+        Some(first)
+            if items.len() >= 2
+                && pages == 1
+                && items.iter().all(|i| {
+                    (&i.office_code, &i.constituency_code)
+                        == (&first.office_code, &first.constituency_code)
+                }) =>
+        {
+            Some(format!(
+                "/comparar?cargo={}&distrito={}",
+                urlencode(&first.office_code),
+                urlencode(&first.constituency_code)
+            ))
+        }
+        _ => None,
+    };
     let mut cards: Vec<Card> = items
         .into_iter()
         .map(|item| Card { item, state: None })
@@ -272,6 +290,7 @@ pub async fn list(
             municipalities,
             unpublished: unpublished_count,
             apart,
+            whole_contest,
         },
     )
 }
@@ -669,6 +688,9 @@ pub async fn photo(State(state): State<SiteState>, Path(person): Path<String>) -
 
 /// Up to four candidacies of one contest (office and constituency), side by side:
 /// `?ids=a,b` or, as the list's form sends it without JavaScript, `?ids=a&ids=b`.
+/// The most candidacies compared by choosing them one by one (a whole contest has no limit).
+const COMPARE_MAX: usize = 12;
+
 pub async fn compare(
     State(state): State<SiteState>,
     Query(pairs): Query<Vec<(String, String)>>,
@@ -677,18 +699,43 @@ pub async fn compare(
         Ok(e) => e,
         Err(r) => return r,
     };
+    let value = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
     let mut ids: Vec<Uuid> = pairs
         .iter()
         .filter(|(k, _)| k == "ids")
         .flat_map(|(_, v)| v.split(','))
         .filter_map(|i| Uuid::parse_str(i.trim()).ok())
         .collect();
-    ids.dedup();
-    if ids.is_empty() || ids.len() > 4 {
+    let (office, constituency) = (value("cargo"), value("distrito"));
+    // «Comparar toda la contienda»: every published candidacy of one office and constituency.
+    if ids.is_empty() && !office.is_empty() && !constituency.is_empty() {
+        ids = sqlx::query_scalar(
+            "SELECT candidacy_id FROM profiles WHERE election_id = $1 AND office_code = $2 \
+             AND constituency_code = $3 AND withdrawn_at IS NULL ORDER BY neutral_rank, list_position",
+        )
+        .bind(election.id)
+        .bind(&office)
+        .bind(&constituency)
+        .fetch_all(&state.pool)
+        .await
+        .unwrap_or_default();
+    }
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+    if ids.is_empty() || ids.len() > COMPARE_MAX {
         return message(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Comparar candidaturas",
-            "Elija de una a cuatro candidaturas de la misma contienda para compararlas.",
+            &format!(
+                "Elija de una a {COMPARE_MAX} candidaturas de la misma contienda para compararlas, \
+                 o use «Comparar toda la contienda» en la lista filtrada por cargo y distrito."
+            ),
         );
     }
     let mut found = Vec::new();
@@ -706,10 +753,19 @@ pub async fn compare(
         )
     };
     if found.iter().any(|p| contest(p) != contest(&found[0])) {
-        return message(
+        // Two contests: the selection is kept, grouped by contest, each group comparable.
+        let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
+        for p in &found {
+            let title = format!("{} · {}", p.listed.office, p.listed.constituency);
+            let entry = (p.listed.id.to_string(), p.listed.holder_name.clone());
+            match groups.iter_mut().find(|(t, _)| *t == title) {
+                Some((_, members)) => members.push(entry),
+                None => groups.push((title, vec![entry])),
+            }
+        }
+        return render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Comparar candidaturas",
-            "Solo se comparan candidaturas de la misma contienda (mismo cargo y circunscripción).",
+            &CompareMixedPage { groups },
         );
     }
     let shown: Vec<Vec<ShownPerson>> = found.iter().map(|p| persons(&p.profile)).collect();

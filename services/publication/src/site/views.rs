@@ -86,6 +86,8 @@ pub struct ListPage {
     /// Registered candidacies without a published version that did not fit among the cards
     /// (a list of several pages): shown apart, on its first page.
     pub apart: Vec<Card>,
+    /// When the page holds one contest: the comparison of all of it.
+    pub whole_contest: Option<String>,
 }
 
 #[derive(Template)]
@@ -147,6 +149,14 @@ pub struct ComparePage {
     pub columns: Vec<ProfileColumn>,
     /// Rows: (label, one value per column)
     pub rows: Vec<(String, Vec<String>)>,
+}
+
+/// Candidacies of different contests were chosen: each contest's with a link to compare them.
+#[derive(Template)]
+#[template(path = "compare_mixed.html")]
+pub struct CompareMixedPage {
+    /// (contest, [(id, holder)])
+    pub groups: Vec<(String, Vec<(String, String)>)>,
 }
 
 pub struct ProfileColumn {
