@@ -90,21 +90,24 @@ test('every public page fits a phone and a desktop and passes axe', async () => 
     const municipality = await page.locator('ul.municipios a').first().getAttribute('href');
     await page.goto(`${site}/donde-voto?seccion=1`);
     const ballot = new URL(page.url()).pathname;
+    // [name of the screenshot, path]
     const paths = [
-      '/', '/donde-voto', '/donde-voto?seccion=12a', municipality, ballot, '/candidaturas',
-      '/candidaturas?distrito=13', '/candidaturas?q=torreon', published, pending,
-      `/comparar?${compared}`, '/ayuntamientos', '/estadisticas', '/datos', '/no-existe',
-    ].filter(Boolean);
+      ['inicio', '/'], ['donde-voto', '/donde-voto'], ['donde-voto-error', '/donde-voto?seccion=12a'],
+      ['municipio', municipality], ['boleta', ballot], ['candidaturas', '/candidaturas'],
+      ['distrito-13', '/candidaturas?distrito=13'], ['busqueda-municipio', '/candidaturas?q=torreon'],
+      ['perfil', published], ['registro', pending], ['comparar', `/comparar?${compared}`],
+      ['ayuntamientos', '/ayuntamientos'], ['estadisticas', '/estadisticas'], ['datos', '/datos'],
+      ['no-encontrada', '/no-existe'],
+    ].filter(([, path]) => path);
     const screenshots = process.env.SCREENSHOT_DIR;
     for (const [width, height] of [[390, 844], [1366, 900]]) {
       await page.setViewportSize({ width, height });
-      for (const path of paths) {
+      for (const [name, path] of paths) {
         await page.goto(`${site}${path}`);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 0, `${path} at ${width} px is ${overflow} px wider than the screen`);
         await accessible(page, `${path} at ${width} px`);
         if (screenshots) {
-          const name = path.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '') || 'inicio';
           await page.screenshot({ path: `${screenshots}/sitio-${name}-${width}.png`, fullPage: true });
         }
       }
