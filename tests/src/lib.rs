@@ -34,8 +34,7 @@ pub fn binaries_dir() -> PathBuf {
 /// Where the browser journeys save their screenshots for review: `.run/screenshots/` in the
 /// workspace (created if missing).
 pub fn screenshot_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../.run/screenshots");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.run/screenshots");
     let _ = std::fs::create_dir_all(&dir);
     dir
 }

@@ -147,11 +147,14 @@ impl CaptureService for CaptureApi {
                 )])
             })?),
         };
-        let size = if page.page_size == 0 { 100 } else { page.page_size };
-        let (candidacies, more) =
-            crate::domain::roster::page(&self.pool, election, after, size)
-                .await
-                .map_err(AppError::from)?;
+        let size = if page.page_size == 0 {
+            100
+        } else {
+            page.page_size
+        };
+        let (candidacies, more) = crate::domain::roster::page(&self.pool, election, after, size)
+            .await
+            .map_err(AppError::from)?;
         let total = crate::domain::roster::count(&self.pool, election)
             .await
             .map_err(AppError::from)?;

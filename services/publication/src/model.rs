@@ -135,6 +135,27 @@ impl Listed {
     }
 }
 
+/// The name people read for an affirmative-action code of the registry.
+pub fn affirmative_label(code: &str) -> &str {
+    match code {
+        "indigena" => "Persona indígena",
+        "afromexicana" => "Persona afromexicana",
+        "discapacidad" => "Persona con discapacidad",
+        "diversidad_sexual" => "Diversidad sexual (LGBTTTIQ+)",
+        "migrante" => "Persona migrante",
+        "joven" => "Persona joven",
+        "persona_mayor" => "Persona mayor",
+        other => other,
+    }
+}
+
+impl Listed {
+    /// The affirmative action as people read it (empty: none).
+    pub fn affirmative(&self) -> &str {
+        affirmative_label(&self.affirmative_action)
+    }
+}
+
 pub(crate) fn listed(r: &sqlx::postgres::PgRow) -> Listed {
     Listed {
         id: r.get("candidacy_id"),
@@ -246,24 +267,28 @@ fn published(r: &sqlx::postgres::PgRow) -> Published {
         identity: r.get("identity"),
         alternate_identity: r.get("alternate_identity"),
         approved_at: r.get("approved_at"),
-        registered_alternate: name
-            .filter(|n| !n.is_empty() && !answers_alternate)
-            .map(|full_name| RegisteredPerson {
+        registered_alternate: name.filter(|n| !n.is_empty() && !answers_alternate).map(
+            |full_name| RegisteredPerson {
                 id: r.get("registry_alternate_id"),
                 full_name,
-                sex: r.get::<Option<String>, _>("registry_alternate_sex").unwrap_or_default(),
-            }),
+                sex: r
+                    .get::<Option<String>, _>("registry_alternate_sex")
+                    .unwrap_or_default(),
+            },
+        ),
         profile,
     }
 }
 
 pub async fn get(pool: &PgPool, election: Uuid, id: Uuid) -> sqlx::Result<Option<Published>> {
-    Ok(sqlx::query(&format!("{PUBLISHED} WHERE p.candidacy_id = $1 AND p.election_id = $2 AND p.withdrawn_at IS NULL"))
-        .bind(id)
-        .bind(election)
-        .fetch_optional(pool)
-        .await?
-        .map(|r| published(&r)))
+    Ok(sqlx::query(&format!(
+        "{PUBLISHED} WHERE p.candidacy_id = $1 AND p.election_id = $2 AND p.withdrawn_at IS NULL"
+    ))
+    .bind(id)
+    .bind(election)
+    .fetch_optional(pool)
+    .await?
+    .map(|r| published(&r)))
 }
 
 pub async fn photo(pool: &PgPool, person: Uuid) -> sqlx::Result<Option<Vec<u8>>> {
@@ -301,9 +326,9 @@ pub fn stream_all(
 ) -> impl futures::Stream<Item = sqlx::Result<Published>> + '_ {
     use futures::TryStreamExt;
     sqlx::query(PUBLISHED_IN_ORDER)
-    .bind(election)
-    .fetch(pool)
-    .map_ok(|r| published(&r))
+        .bind(election)
+        .fetch(pool)
+        .map_ok(|r| published(&r))
 }
 
 /// How many candidacies are published.

@@ -41,9 +41,8 @@ pub async fn replace(
             .execute(&mut *conn)
             .await?;
     }
-    let column = |f: fn(&events::PlaceOffice) -> &str| -> Vec<&str> {
-        e.offices.iter().map(f).collect()
-    };
+    let column =
+        |f: fn(&events::PlaceOffice) -> &str| -> Vec<&str> { e.offices.iter().map(f).collect() };
     sqlx::query(
         "INSERT INTO place_offices (election_id, code, name, principle, constituency_kind, slate_role) \
          SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])",
@@ -77,7 +76,11 @@ pub async fn replace(
         .iter()
         .map(|s| s.municipality_code.as_str())
         .collect();
-    let districts: Vec<&str> = e.sections.iter().map(|s| s.district_code.as_str()).collect();
+    let districts: Vec<&str> = e
+        .sections
+        .iter()
+        .map(|s| s.district_code.as_str())
+        .collect();
     sqlx::query(
         "INSERT INTO place_sections (election_id, section, municipality_code, district_code) \
          SELECT $1, * FROM UNNEST($2::int[], $3::text[], $4::text[])",
@@ -136,7 +139,11 @@ impl Office {
 }
 
 /// The sección `number` of the election's catalog, with its municipality and district names.
-pub async fn section(pool: &PgPool, election: Uuid, number: u32) -> sqlx::Result<Option<SectionPlace>> {
+pub async fn section(
+    pool: &PgPool,
+    election: Uuid,
+    number: u32,
+) -> sqlx::Result<Option<SectionPlace>> {
     let row = sqlx::query(
         "SELECT s.section, s.municipality_code, coalesce(m.name, s.municipality_code) AS municipality, \
                 s.district_code, coalesce(d.name, s.district_code) AS district \
@@ -187,7 +194,11 @@ pub async fn constituencies(pool: &PgPool, election: Uuid, kind: &str) -> sqlx::
 }
 
 /// The municipality `code`, if the catalog has it.
-pub async fn municipality(pool: &PgPool, election: Uuid, code: &str) -> sqlx::Result<Option<Place>> {
+pub async fn municipality(
+    pool: &PgPool,
+    election: Uuid,
+    code: &str,
+) -> sqlx::Result<Option<Place>> {
     Ok(sqlx::query(
         "SELECT code, name FROM place_constituencies WHERE election_id = $1 AND kind = 'municipality' AND code = $2",
     )

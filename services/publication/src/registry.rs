@@ -207,14 +207,20 @@ pub async fn unpublished(
 }
 
 /// One registered candidacy without a published version.
-pub async fn get_unpublished(pool: &PgPool, election: Uuid, id: Uuid) -> sqlx::Result<Option<Pending>> {
-    Ok(sqlx::query(&format!("{UNPUBLISHED} AND r.candidacy_id = $2"))
-        .bind(election)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .as_ref()
-        .map(pending))
+pub async fn get_unpublished(
+    pool: &PgPool,
+    election: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Pending>> {
+    Ok(
+        sqlx::query(&format!("{UNPUBLISHED} AND r.candidacy_id = $2"))
+            .bind(election)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+            .as_ref()
+            .map(pending),
+    )
 }
 
 #[cfg(test)]
@@ -234,7 +240,10 @@ mod tests {
 
     #[test]
     fn each_status_without_a_published_version_reads_as_a_state() {
-        assert_eq!(state("not_started", false), "No ha proporcionado su información");
+        assert_eq!(
+            state("not_started", false),
+            "No ha proporcionado su información"
+        );
         assert_eq!(state("draft", false), "No ha proporcionado su información");
         assert_eq!(state("submitted", false), "En revisión");
         assert_eq!(state("observed", false), "En revisión");

@@ -120,7 +120,8 @@ async fn ayuntamiento_slates_run_over_the_six_binaries() {
     let (status, hermosillo) = text(&format!("{site}/municipios/030")).await;
     assert_eq!(status, 200);
     assert!(
-        hermosillo.contains("Distrito 03 (Caborca)") && hermosillo.contains("Distrito 05 (Hermosillo)"),
+        hermosillo.contains("Distrito 03 (Caborca)")
+            && hermosillo.contains("Distrito 05 (Hermosillo)"),
         "Hermosillo's secciones are in two districts"
     );
 

@@ -122,7 +122,10 @@ async fn every_registered_candidacy_is_listed(
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
     let states = page.matches("<p class=\"estado\">").count();
-    assert!(states >= 1, "an unpublished candidacy says its state: {page}");
+    assert!(
+        states >= 1,
+        "an unpublished candidacy says its state: {page}"
+    );
     assert!(
         page.contains("No ha proporcionado su información") || page.contains("En revisión"),
         "{page}"
@@ -134,7 +137,10 @@ async fn every_registered_candidacy_is_listed(
         .and_then(|rest| rest.split('"').next())
         .expect("an unpublished card links to its page");
     let registry_page = body_of(citizen, &format!("{site}{unpublished}")).await;
-    assert!(registry_page.contains("Datos del registro"), "{registry_page}");
+    assert!(
+        registry_page.contains("Datos del registro"),
+        "{registry_page}"
+    );
     // The election's address for reporting errors, the candidacy named in the subject.
     assert!(
         registry_page.contains("href=\"mailto:transparencia@")

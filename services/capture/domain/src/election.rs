@@ -74,11 +74,13 @@ pub async fn set_corrections_email_if_unset(
     id: Uuid,
     email: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE elections SET corrections_email = $2 WHERE id = $1 AND corrections_email = ''")
-        .bind(id)
-        .bind(email)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE elections SET corrections_email = $2 WHERE id = $1 AND corrections_email = ''",
+    )
+    .bind(id)
+    .bind(email)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -862,7 +864,8 @@ pub fn check(s: &Settings) -> Vec<conoceles_kit::FieldViolation> {
     );
     rule(
         s.corrections_email.is_empty()
-            || crate::mail::contacts::parse_email("corrections_email", &s.corrections_email).is_ok(),
+            || crate::mail::contacts::parse_email("corrections_email", &s.corrections_email)
+                .is_ok(),
         "corrections_email",
         "Correo para reportar errores: escriba un correo electrónico válido, como transparencia@ejemplo.mx, o déjelo vacío.",
     );

@@ -106,7 +106,11 @@ pub fn parse_sections(
     }
 }
 
-async fn codes(conn: &mut PgConnection, election: Uuid, kind: &str) -> sqlx::Result<HashSet<String>> {
+async fn codes(
+    conn: &mut PgConnection,
+    election: Uuid,
+    kind: &str,
+) -> sqlx::Result<HashSet<String>> {
     Ok(
         sqlx::query_scalar("SELECT code FROM constituencies WHERE election_id = $1 AND kind = $2")
             .bind(election)
@@ -126,7 +130,9 @@ pub async fn load_sections(
     csv: &str,
 ) -> Result<usize, Vec<ImportError>> {
     let database = |e: sqlx::Error| vec![error(0, "", format!("database: {e}"))];
-    let municipalities = codes(conn, election, "municipality").await.map_err(database)?;
+    let municipalities = codes(conn, election, "municipality")
+        .await
+        .map_err(database)?;
     let districts = codes(conn, election, "district").await.map_err(database)?;
     let rows = parse_sections(csv, &municipalities, &districts)?;
     sqlx::query("DELETE FROM sections WHERE election_id = $1")
@@ -160,7 +166,10 @@ pub async fn count_sections(conn: &mut PgConnection, election: Uuid) -> sqlx::Re
 }
 
 /// The election's places as they stand in this transaction.
-pub async fn places(conn: &mut PgConnection, election: Uuid) -> sqlx::Result<events::PlacesUpdated> {
+pub async fn places(
+    conn: &mut PgConnection,
+    election: Uuid,
+) -> sqlx::Result<events::PlacesUpdated> {
     let offices = sqlx::query(
         "SELECT code, name, principle, constituency_kind, coalesce(slate_role, '') AS slate_role \
          FROM offices WHERE election_id = $1 ORDER BY code",
@@ -215,12 +224,8 @@ pub async fn places(conn: &mut PgConnection, election: Uuid) -> sqlx::Result<eve
 /// Sends the election's places to the other services in this transaction (outbox).
 pub async fn announce(conn: &mut PgConnection, election: Uuid) -> sqlx::Result<()> {
     let event = places(conn, election).await?;
-    conoceles_kit::amqp::enqueue_event(
-        conn,
-        conoceles_proto::routing_keys::PLACES_UPDATED,
-        &event,
-    )
-    .await?;
+    conoceles_kit::amqp::enqueue_event(conn, conoceles_proto::routing_keys::PLACES_UPDATED, &event)
+        .await?;
     Ok(())
 }
 
@@ -235,12 +240,10 @@ mod tests {
 
     #[test]
     fn every_problem_of_the_file_is_reported_at_once_with_its_line_and_column() {
-        let csv = "seccion,municipio,distrito\n1,035,08\n0,035,08\n1,035,09\n2,999,08\n3,035,77\nabc,,\n";
+        let csv =
+            "seccion,municipio,distrito\n1,035,08\n0,035,08\n1,035,09\n2,999,08\n3,035,77\nabc,,\n";
         let errors = parse_sections(csv, &known(&["035"]), &known(&["08", "09"])).unwrap_err();
-        let seen: Vec<(usize, &str)> = errors
-            .iter()
-            .map(|e| (e.line, e.column.as_str()))
-            .collect();
+        let seen: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
         assert_eq!(
             seen,
             vec![
@@ -253,7 +256,11 @@ mod tests {
                 (7, "distrito"),
             ]
         );
-        assert!(errors[1].message.contains("línea 2"), "{}", errors[1].message);
+        assert!(
+            errors[1].message.contains("línea 2"),
+            "{}",
+            errors[1].message
+        );
     }
 
     #[test]

@@ -45,9 +45,7 @@ fn person(
         role: role as i32,
         full_name: r.get(format!("{prefix}_name").as_str()),
         sex: sex_proto(sex.as_deref().unwrap_or_default()) as i32,
-        age: birth
-            .and_then(|b| election_day.years_since(b))
-            .unwrap_or(0),
+        age: birth.and_then(|b| election_day.years_since(b)).unwrap_or(0),
     })
 }
 
@@ -115,8 +113,10 @@ pub async fn page(
 
 /// How many candidacies in force the election has.
 pub async fn count(pool: &PgPool, election: Uuid) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM candidacies WHERE election_id = $1 AND status <> 'withdrawn'")
-        .bind(election)
-        .fetch_one(pool)
-        .await
+    sqlx::query_scalar(
+        "SELECT count(*) FROM candidacies WHERE election_id = $1 AND status <> 'withdrawn'",
+    )
+    .bind(election)
+    .fetch_one(pool)
+    .await
 }

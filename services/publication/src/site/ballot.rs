@@ -13,8 +13,7 @@ use uuid::Uuid;
 use super::SiteState;
 use super::pages::open_election;
 use super::views::{
-    BallotPage, ContestView, MunicipalityPage, SlatePosition, SlateView, WherePage, message,
-    render,
+    BallotPage, ContestView, MunicipalityPage, SlatePosition, SlateView, WherePage, message, render,
 };
 use crate::listing::order_key;
 use crate::model::listed;
@@ -63,11 +62,11 @@ pub async fn find(
         Err(r) => return r,
     };
     let Where { seccion, municipio } = query.map(|Query(q)| q).unwrap_or_default();
-    let municipalities = match places::constituencies(&state.pool, election.id, "municipality").await
-    {
-        Ok(m) => m,
-        Err(e) => return unavailable(e),
-    };
+    let municipalities =
+        match places::constituencies(&state.pool, election.id, "municipality").await {
+            Ok(m) => m,
+            Err(e) => return unavailable(e),
+        };
     let mut page = WherePage {
         election: election.name.clone(),
         municipalities,
@@ -223,7 +222,10 @@ async fn contests(
             Vec::new()
         } else {
             vec![
-                (format!("/ayuntamientos/{code}"), format!("Las planillas de {name}")),
+                (
+                    format!("/ayuntamientos/{code}"),
+                    format!("Las planillas de {name}"),
+                ),
                 (
                     format!("/ayuntamientos/{code}/comparar"),
                     "Comparar las planillas lado a lado".into(),
@@ -279,8 +281,8 @@ async fn office_contest(
         })
         .collect();
     // Every registered candidacy: those without a published version with their state.
-    for p in crate::registry::unpublished(&state.pool, election, &office.code, "", codes, "", "")
-        .await?
+    for p in
+        crate::registry::unpublished(&state.pool, election, &office.code, "", codes, "", "").await?
     {
         let rank = crate::registry::neutral_rank(p.listed.id, election);
         entries.push((order_key(election, rank, &p.listed), p.listed, p.state));
@@ -352,7 +354,11 @@ mod tests {
         assert_eq!(parse_section(" 412 "), Ok(412));
         assert_eq!(parse_section("9999"), Ok(9999));
         assert!(parse_section("").unwrap_err().contains("Escriba"));
-        assert!(parse_section("41a").unwrap_err().contains("solo con números"));
+        assert!(
+            parse_section("41a")
+                .unwrap_err()
+                .contains("solo con números")
+        );
         assert!(parse_section("0").unwrap_err().contains("1 a 4 cifras"));
         assert!(parse_section("10000").unwrap_err().contains("1 a 4 cifras"));
         assert!(parse_section("99999999999999999999").is_err());

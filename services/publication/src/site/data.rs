@@ -118,7 +118,8 @@ async fn serve(state: &SiteState, headers: &HeaderMap, name: &str, spreadsheet: 
     };
     let body = if spreadsheet {
         use futures::StreamExt;
-        let mark = futures::stream::once(async { Ok::<_, axum::Error>(bytes::Bytes::from_static(BOM)) });
+        let mark =
+            futures::stream::once(async { Ok::<_, axum::Error>(bytes::Bytes::from_static(BOM)) });
         axum::body::Body::from_stream(mark.chain(body.into_data_stream()))
     } else {
         body

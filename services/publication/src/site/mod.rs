@@ -88,7 +88,12 @@ fn declared() -> DeclaredRouter<SiteState> {
             public,
             get(ballot::municipality),
         )
-        .route(Method::GET, "/boleta/{seccion}", public, get(ballot::ballot))
+        .route(
+            Method::GET,
+            "/boleta/{seccion}",
+            public,
+            get(ballot::ballot),
+        )
         .route(Method::GET, "/datos", public, get(data::page))
         .route(Method::GET, "/estadisticas", public, get(statistics::page))
         .route(Method::GET, "/vista-previa", public, get(preview::start))

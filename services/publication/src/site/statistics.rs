@@ -19,7 +19,7 @@ use tonic::transport::Channel;
 
 use super::SiteState;
 use super::pages::open_election;
-use super::views::{Bar, GroupTable, ProgressLine, StatisticsPage};
+use super::views::{Bar, Figure, GroupTable, ProgressLine, StatisticsPage};
 use super::views::{message, render};
 
 /// Where the public figures come from.
@@ -193,6 +193,7 @@ pub async fn page(State(state): State<SiteState>) -> Response {
                 .collect();
             groups.push(GroupTable {
                 chart_id: format!("grafica-{}", question.id),
+                caption: format!("{}, por sexo", question.text.trim_end_matches([':', ' '])),
                 question: question.text.clone(),
                 counts: match (t.n, t.answered, t.declined) {
                     (Some(n), Some(answered), Some(declined)) => Some(format!(
@@ -201,10 +202,17 @@ pub async fn page(State(state): State<SiteState>) -> Response {
                     _ => None,
                 },
                 rows,
+                empty: totals.iter().all(|(_, n)| *n == 0),
                 bars: bars(&totals),
             });
         }
     }
+    let figures = candidacy_figures(&state.pool, election.id)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "counting the candidacies failed");
+            Vec::new()
+        });
     render(
         StatusCode::OK,
         &StatisticsPage {
@@ -213,6 +221,194 @@ pub async fn page(State(state): State<SiteState>) -> Response {
             lines,
             progress_bars,
             groups,
+            figures,
         },
     )
+}
+
+const SEXES: [(&str, &str); 3] = [
+    ("mujer", "Mujeres"),
+    ("hombre", "Hombres"),
+    ("no_binario", "No binarias"),
+];
+
+/// A table of (row, sex) counts as a figure: the women of each row as bars, every sex in the
+/// table with the row's total.
+fn by_sex(
+    id: &str,
+    title: &str,
+    note: &str,
+    first: &str,
+    counts: &[(String, String, i64)],
+) -> Figure {
+    let mut rows: Vec<String> = counts.iter().map(|(r, _, _)| r.clone()).collect();
+    rows.dedup();
+    let get = |row: &str, sex: &str| {
+        counts
+            .iter()
+            .filter(|(r, s, _)| r == row && s == sex)
+            .map(|(_, _, n)| *n)
+            .sum::<i64>()
+    };
+    let table: Vec<(String, Vec<String>)> = rows
+        .iter()
+        .map(|row| {
+            let mut cells: Vec<String> =
+                SEXES.iter().map(|(s, _)| get(row, s).to_string()).collect();
+            let total: i64 = counts
+                .iter()
+                .filter(|(r, _, _)| r == row)
+                .map(|(_, _, n)| n)
+                .sum();
+            cells.push(total.to_string());
+            (row.clone(), cells)
+        })
+        .collect();
+    Figure {
+        id: id.into(),
+        title: title.into(),
+        note: note.into(),
+        bars: bars(
+            &rows
+                .iter()
+                .map(|r| (r.clone(), get(r, "mujer").max(0) as u64))
+                .collect::<Vec<_>>(),
+        ),
+        first_header: first.into(),
+        header: SEXES
+            .iter()
+            .map(|(_, label)| label.to_string())
+            .chain(["Total".to_string()])
+            .collect(),
+        empty: rows
+            .is_empty()
+            .then(|| "Aún no hay candidaturas registradas en esta elección.".to_string()),
+        rows: table,
+    }
+}
+
+/// One column of counts as a figure.
+fn single(
+    id: &str,
+    title: &str,
+    note: &str,
+    first: &str,
+    counts: Vec<(String, i64)>,
+    empty: &str,
+) -> Figure {
+    let nothing = counts.iter().all(|(_, n)| *n == 0);
+    Figure {
+        id: id.into(),
+        title: title.into(),
+        note: note.into(),
+        bars: bars(
+            &counts
+                .iter()
+                .map(|(l, n)| (l.clone(), (*n).max(0) as u64))
+                .collect::<Vec<_>>(),
+        ),
+        first_header: first.into(),
+        header: vec!["Candidaturas".into()],
+        rows: counts
+            .into_iter()
+            .map(|(l, n)| (l, vec![n.to_string()]))
+            .collect(),
+        empty: nothing.then(|| empty.to_string()),
+    }
+}
+
+/// Parity of every registered candidacy (the holder's sex, from the registry), and age bands,
+/// schooling and affirmative action of those with published information.
+async fn candidacy_figures(pool: &sqlx::PgPool, election: uuid::Uuid) -> sqlx::Result<Vec<Figure>> {
+    let by_office: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT office, holder_sex, count(*) FROM registry WHERE election_id = $1 \
+         GROUP BY office, holder_sex ORDER BY office, holder_sex",
+    )
+    .bind(election)
+    .fetch_all(pool)
+    .await?;
+    let by_postulant: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT postulant, holder_sex, count(*) FROM registry WHERE election_id = $1 \
+         GROUP BY postulant, holder_sex ORDER BY postulant, holder_sex",
+    )
+    .bind(election)
+    .fetch_all(pool)
+    .await?;
+    let ages: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT band, count(p.candidacy_id) FROM (VALUES (1, '18 a 29 años', 18, 29), (2, '30 a 44 años', 30, 44), \
+                (3, '45 a 59 años', 45, 59), (4, '60 años o más', 60, 200)) AS b(o, band, low, high) \
+         LEFT JOIN profiles p ON p.election_id = $1 AND p.withdrawn_at IS NULL AND p.holder_age BETWEEN b.low AND b.high \
+         GROUP BY b.o, band ORDER BY b.o",
+    )
+    .bind(election)
+    .fetch_all(pool)
+    .await?;
+    let schooling: std::collections::HashMap<String, i64> = sqlx::query_as(
+        "SELECT education_level, count(*) FROM profiles WHERE election_id = $1 AND withdrawn_at IS NULL GROUP BY 1",
+    )
+    .bind(election)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
+    let affirmative: Vec<(String, i64)> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT CASE WHEN affirmative_action = '' THEN 'Sin acción afirmativa' ELSE affirmative_action END, count(*) \
+         FROM profiles WHERE election_id = $1 AND withdrawn_at IS NULL GROUP BY 1 ORDER BY 1",
+    )
+    .bind(election)
+    .fetch_all(pool)
+    .await?;
+    let affirmative: Vec<(String, i64)> = affirmative
+        .into_iter()
+        .map(|(code, n)| (crate::model::affirmative_label(&code).to_string(), n))
+        .collect();
+    let unpublished = "Aún no hay candidaturas con información publicada: la gráfica aparecerá cuando el organismo electoral apruebe la primera.";
+    Ok(vec![
+        by_sex(
+            "paridad-cargo",
+            "Paridad: mujeres por cargo",
+            "Sexo de la persona propietaria de cada candidatura registrada y vigente. La gráfica muestra las mujeres; la tabla, todos los sexos.",
+            "Cargo",
+            &by_office,
+        ),
+        by_sex(
+            "paridad-postulante",
+            "Paridad: mujeres por partido, coalición o candidatura independiente",
+            "Sexo de la persona propietaria de cada candidatura registrada y vigente.",
+            "Postulante",
+            &by_postulant,
+        ),
+        single(
+            "edad",
+            "Edad el día de la jornada electoral",
+            "De las personas propietarias con información publicada.",
+            "Edad",
+            ages,
+            unpublished,
+        ),
+        single(
+            "escolaridad",
+            "Grado máximo de estudios",
+            "De las personas propietarias con información publicada.",
+            "Escolaridad",
+            conoceles_curricular::sections::EDUCATION_LEVELS
+                .iter()
+                .map(|(code, label)| {
+                    (
+                        label.to_string(),
+                        schooling.get(*code).copied().unwrap_or(0),
+                    )
+                })
+                .collect(),
+            unpublished,
+        ),
+        single(
+            "accion-afirmativa",
+            "Acciones afirmativas",
+            "Candidaturas con información publicada, por el tipo de acción afirmativa con que se registraron.",
+            "Acción afirmativa",
+            affirmative,
+            unpublished,
+        ),
+    ])
 }

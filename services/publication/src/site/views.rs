@@ -195,6 +195,8 @@ pub struct ProgressLine {
 
 pub struct GroupTable {
     pub chart_id: String,
+    /// «La discapacidad es, por sexo» (the question without its closing colon).
+    pub caption: String,
     pub question: String,
     /// «Personas consideradas: 14 · respondieron: 12 · prefirieron no contestar: 2.», absent
     /// when the table is suppressed whole.
@@ -202,6 +204,8 @@ pub struct GroupTable {
     /// Option label and its counts for mujer, hombre, no binario and total ("suprimido" where hidden).
     pub rows: Vec<(String, Vec<String>)>,
     pub bars: Vec<Bar>,
+    /// Published, but every count is zero: the page says so instead of an empty chart.
+    pub empty: bool,
 }
 
 #[derive(Template)]
@@ -212,6 +216,22 @@ pub struct StatisticsPage {
     pub lines: Vec<ProgressLine>,
     pub progress_bars: Vec<Bar>,
     pub groups: Vec<GroupTable>,
+    /// Parity, age, schooling and affirmative action of the candidacies.
+    pub figures: Vec<Figure>,
+}
+
+/// A chart with the table under it, or the sentence that says why it is empty.
+pub struct Figure {
+    pub id: String,
+    pub title: String,
+    pub note: String,
+    pub bars: Vec<Bar>,
+    /// The table's column headers after the first (the rows' own).
+    pub header: Vec<String>,
+    pub first_header: String,
+    pub rows: Vec<(String, Vec<String>)>,
+    /// Shown instead of the chart and table when there is nothing to count yet.
+    pub empty: Option<String>,
 }
 
 #[derive(Template)]

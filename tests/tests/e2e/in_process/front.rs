@@ -850,7 +850,8 @@ async fn an_admin_creates_an_election_and_loads_its_catalogs_from_csv() {
         assert!(result.body.contains("Se cargaron"));
     }
     // The secciones of the voter card: every problem at once, nothing stored; then the demo's.
-    let bad_sections = "seccion,municipio,distrito\n1,035,08\n1,035,09\n2,999,08\n3,035,77\nabc,035,08\n";
+    let bad_sections =
+        "seccion,municipio,distrito\n1,035,08\n1,035,09\n2,999,08\n3,035,77\nabc,035,08\n";
     let result = admin
         .multipart(
             "/admin/catalogos",
