@@ -35,6 +35,17 @@ pub fn policy() -> Policy {
     )
 }
 
+/// A request's candidacy id, or the field's error.
+fn candidacy_id(id: Option<&conoceles_proto::common::v1::CandidacyId>) -> Result<Uuid, AppError> {
+    Uuid::parse_str(id.map(|c| c.value.as_str()).unwrap_or_default()).map_err(|_| {
+        AppError::invalid(vec![FieldViolation::new(
+            "candidacy_id",
+            "invalid_format",
+            "El identificador no es válido.",
+        )])
+    })
+}
+
 pub struct CaptureApi {
     pub pool: PgPool,
 }
@@ -180,21 +191,7 @@ impl CaptureService for CaptureApi {
         &self,
         request: Request<pb::GetCandidacyRequest>,
     ) -> Result<Response<pb::GetCandidacyResponse>, Status> {
-        let id = Uuid::parse_str(
-            request
-                .get_ref()
-                .candidacy_id
-                .as_ref()
-                .map(|c| c.value.as_str())
-                .unwrap_or_default(),
-        )
-        .map_err(|_| {
-            AppError::invalid(vec![FieldViolation::new(
-                "candidacy_id",
-                "invalid_format",
-                "El identificador no es válido.",
-            )])
-        })?;
+        let id = candidacy_id(request.get_ref().candidacy_id.as_ref())?;
         let candidacy = crate::domain::roster::get(&self.pool, id)
             .await
             .map_err(AppError::from)?
@@ -209,19 +206,7 @@ impl CaptureService for CaptureApi {
         request: Request<pb::GetPublicProfileRequest>,
     ) -> Result<Response<pb::GetPublicProfileResponse>, Status> {
         let r = request.into_inner();
-        let candidacy = Uuid::parse_str(
-            r.candidacy_id
-                .as_ref()
-                .map(|c| c.value.as_str())
-                .unwrap_or_default(),
-        )
-        .map_err(|_| {
-            AppError::invalid(vec![FieldViolation::new(
-                "candidacy_id",
-                "invalid_format",
-                "El identificador no es válido.",
-            )])
-        })?;
+        let candidacy = candidacy_id(r.candidacy_id.as_ref())?;
         let submission = Uuid::parse_str(&r.submission_id).ok();
         let (profile, sha) =
             crate::domain::profile::public_profile(&self.pool, candidacy, submission).await?;

@@ -126,17 +126,21 @@ impl Profiles {
         Ok(Value::Array(shown))
     }
 
+    /// A service token for calling capture.
+    async fn capture_token(&self) -> Result<String, HandleError> {
+        self.tokens
+            .service_token("capture")
+            .await
+            .map_err(transient)
+    }
+
     /// Capture's registry entry of `candidacy`, as it stands now, into the public registry.
     async fn refresh_registry(
         &self,
         tx: &mut PgConnection,
         candidacy: Uuid,
     ) -> Result<(), HandleError> {
-        let token = self
-            .tokens
-            .service_token("capture")
-            .await
-            .map_err(transient)?;
+        let token = self.capture_token().await?;
         let response = CaptureServiceClient::new(self.capture.clone())
             .get_candidacy(with_bearer(
                 capture::GetCandidacyRequest {
@@ -168,11 +172,7 @@ impl Profiles {
         let mut kept = Vec::new();
         let mut page_token = String::new();
         loop {
-            let token = self
-                .tokens
-                .service_token("capture")
-                .await
-                .map_err(transient)?;
+            let token = self.capture_token().await?;
             let page = client
                 .list_candidacies(with_bearer(
                     capture::ListCandidaciesRequest {
@@ -228,11 +228,7 @@ impl Profiles {
         submission: &str,
         at: chrono::DateTime<Utc>,
     ) -> Result<(), HandleError> {
-        let token = self
-            .tokens
-            .service_token("capture")
-            .await
-            .map_err(transient)?;
+        let token = self.capture_token().await?;
         let response = CaptureServiceClient::new(self.capture.clone())
             .get_public_profile(with_bearer(
                 capture::GetPublicProfileRequest {

@@ -221,10 +221,14 @@ pub async fn compare(State(state): State<SiteState>, Path(code): Path<String>) -
                 .slates
                 .iter()
                 .map(|s| {
-                    s.positions
-                        .iter()
-                        .find(|p| p.label == label)
-                        .map(|p| (p.id.clone(), p.holder.clone()))
+                    s.positions.iter().find(|p| p.label == label).map(|p| {
+                        let shown = if p.state.is_empty() {
+                            p.holder.clone()
+                        } else {
+                            format!("{} ({})", p.holder, p.state.to_lowercase())
+                        };
+                        (p.id.clone(), shown)
+                    })
                 })
                 .collect();
             (label, cells)

@@ -150,36 +150,23 @@ fn rows(p: &Published) -> Vec<Vec<String>> {
     persons(p)
         .iter()
         .map(|person| {
-            let mut row = vec![
-                l.id.to_string(),
-                person["person_id"].as_str().unwrap_or_default().to_string(),
-                l.postulant.clone(),
-                l.office.clone(),
-                l.principle.clone(),
-                p.profile["state"].as_str().unwrap_or_default().to_string(),
-                in_kind("district"),
-                in_kind("list"),
-                in_kind("municipality"),
-                if l.list_position > 0 {
-                    l.list_position.to_string()
-                } else {
-                    String::new()
+            let mut row = first_columns(
+                p,
+                &in_kind,
+                Person {
+                    id: person["person_id"].as_str().unwrap_or_default().to_string(),
+                    name: person["full_name"].as_str().unwrap_or_default().to_string(),
+                    alternate: person["role"] == "alternate",
+                    age: person["age"].as_i64().unwrap_or(0).to_string(),
+                    sex: person["sex"].as_str().unwrap_or_default().to_string(),
                 },
-                person["full_name"].as_str().unwrap_or_default().to_string(),
-                if person["role"] == "alternate" {
-                    "SUPLENTE"
-                } else {
-                    "PROPIETARIO"
-                }
-                .to_string(),
-                person["age"].as_i64().unwrap_or(0).to_string(),
-                person["sex"].as_str().unwrap_or_default().to_string(),
-                l.affirmative_action.clone(),
+            );
+            row.extend([
                 all(person, "general", "campaign_address"),
                 all(person, "general", "phone"),
                 all(person, "general", "public_email"),
                 field(person, "general", "website"),
-            ];
+            ]);
             for network in &NETWORKS[1..] {
                 row.push(field(person, "general", network));
             }
@@ -218,10 +205,36 @@ fn rows(p: &Published) -> Vec<Vec<String>> {
 /// sex, the candidacy's columns, nothing of a questionnaire.
 fn alternate_row(p: &Published, in_kind: &dyn Fn(&str) -> String) -> Option<Vec<String>> {
     let a = p.registered_alternate.as_ref()?;
+    let mut row = first_columns(
+        p,
+        in_kind,
+        Person {
+            id: a.id.map(|id| id.to_string()).unwrap_or_default(),
+            name: a.full_name.clone(),
+            alternate: true,
+            age: String::new(),
+            sex: a.sex.clone(),
+        },
+    );
+    row.resize(COLUMNS.len(), String::new());
+    Some(row)
+}
+
+/// A row's person: who it is, as the CSV's columns name it.
+struct Person {
+    id: String,
+    name: String,
+    alternate: bool,
+    age: String,
+    sex: String,
+}
+
+/// The columns up to ACCION_AFIRMATIVA: the candidacy's and the row's person's.
+fn first_columns(p: &Published, in_kind: &dyn Fn(&str) -> String, person: Person) -> Vec<String> {
     let l = &p.listed;
-    let mut row = vec![
+    vec![
         l.id.to_string(),
-        a.id.map(|id| id.to_string()).unwrap_or_default(),
+        person.id,
         l.postulant.clone(),
         l.office.clone(),
         l.principle.clone(),
@@ -234,14 +247,17 @@ fn alternate_row(p: &Published, in_kind: &dyn Fn(&str) -> String) -> Option<Vec<
         } else {
             String::new()
         },
-        a.full_name.clone(),
-        "SUPLENTE".to_string(),
-        String::new(),
-        a.sex.clone(),
+        person.name,
+        if person.alternate {
+            "SUPLENTE"
+        } else {
+            "PROPIETARIO"
+        }
+        .to_string(),
+        person.age,
+        person.sex,
         l.affirmative_action.clone(),
-    ];
-    row.resize(COLUMNS.len(), String::new());
-    Some(row)
+    ]
 }
 
 /// The CSV's header line.
