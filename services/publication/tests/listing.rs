@@ -77,6 +77,7 @@ async fn the_list_in_memory_follows_every_change_of_the_read_model() {
             time_zone: "America/Mexico_City".into(),
             publication_starts_at: Utc::now(),
             election_day: Utc::now().date_naive(),
+            corrections_email: String::new(),
         },
     )
     .await

@@ -168,12 +168,12 @@ async fn a_published_candidacy_is_substituted(
     stack: &mut ProcessStack,
     capture: &sqlx::PgPool,
     unit: &Api,
-    citizen: &reqwest::Client,
     site: &str,
     siglado: uuid::Uuid,
     pan_api: &Api,
     demo: &Demo,
 ) {
+    let citizen = &reqwest::Client::new();
     // 4. A published candidacy is substituted: without a reason, refused; with one, the public
     // site withdraws the replaced person at once and keeps the candidacy in its contest.
     let published: uuid::Uuid = sqlx::query_scalar(
@@ -709,7 +709,7 @@ async fn the_real_process(demo: &Demo) {
     stack.restart_with("capture", &[("CLOCK_OFFSET_SECONDS", "0".to_string())]);
 
     a_published_candidacy_is_substituted(
-        &mut stack, &capture, &unit, &citizen, &site, siglado, &pan_api, demo,
+        &mut stack, &capture, &unit, &site, siglado, &pan_api, demo,
     )
     .await;
 
