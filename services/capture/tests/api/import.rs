@@ -101,8 +101,9 @@ async fn the_demo_election_loads_once_with_one_event_per_candidacy() {
             "SELECT count(*) FROM kit_outbox WHERE routing_key = 'election.updated'"
         )
         .await,
-        3,
-        "the new election is announced, and announced again by each of the two later seeds"
+        4,
+        "the new election is announced when created, and again at the end of each of the three \
+         seeds (with its address for errors and its places)"
     );
 
     // Coalition candidacies are captured by the responsible party (PRI).
