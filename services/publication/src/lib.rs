@@ -56,6 +56,7 @@ impl Application {
         let cache = Arc::new(site::cache::PageCache::default());
         let site = site::router(
             site::SiteState {
+                public_url: config.public_site_url.trim_end_matches('/').to_string(),
                 pool: infra.pool.clone(),
                 listing: Arc::default(),
                 statistics: Some(Arc::new(site::statistics::Sources {

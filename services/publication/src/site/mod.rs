@@ -25,6 +25,9 @@ use http::{Method, header};
 
 #[derive(Clone)]
 pub struct SiteState {
+    /// The site's public address (`PUBLIC_SITE_URL`, without a trailing slash), for the
+    /// absolute addresses of Open Graph.
+    pub public_url: String,
     pub pool: sqlx::PgPool,
     /// The published candidacies' list, held in memory and caught up with the read model.
     pub listing: Arc<crate::listing::Listing>,

@@ -550,7 +550,7 @@ async fn registered(state: &SiteState, election: &Election, id: Uuid) -> Respons
 
 /// The holder as a schema.org `Person` (name, the office sought, the postulant, the photo),
 /// serialized so that nothing in it can close the script element.
-fn person_json_ld(p: &model::Published) -> String {
+fn person_json_ld(p: &model::Published, site: &str) -> String {
     let l = &p.listed;
     let holder = p.profile["persons"]
         .as_array()
@@ -559,11 +559,12 @@ fn person_json_ld(p: &model::Published) -> String {
         "@context": "https://schema.org",
         "@type": "Person",
         "name": l.holder_name,
+        "url": format!("{site}/candidaturas/{}", l.id),
         "jobTitle": format!("Candidatura a {} · {}", l.seat(), l.constituency),
         "affiliation": { "@type": "Organization", "name": l.postulant },
     });
     if let Some(src) = holder.and_then(photo_of) {
-        person["image"] = Value::String(src);
+        person["image"] = Value::String(format!("{site}{src}"));
     }
     person
         .to_string()
@@ -614,7 +615,13 @@ pub async fn profile(State(state): State<SiteState>, Path(id): Path<String>) -> 
             &ProfilePage {
                 alternate: p.registered_alternate.as_ref().map(|a| a.full_name.clone()),
                 report: report_link(&election, &p.listed),
-                json_ld: person_json_ld(&p),
+                url: format!("{}/candidaturas/{}", state.public_url, p.listed.id),
+                image: p.profile["persons"]
+                    .as_array()
+                    .and_then(|persons| persons.iter().find(|x| x["role"] != "alternate"))
+                    .and_then(photo_of)
+                    .map(|src| format!("{}{src}", state.public_url)),
+                json_ld: person_json_ld(&p, &state.public_url),
                 persons: persons(&p.profile)
                     .into_iter()
                     .map(|mut person| {

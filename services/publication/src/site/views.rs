@@ -131,6 +131,9 @@ pub struct ProfilePage {
     pub json_ld: String,
     /// A `mailto:` to report an error in this candidacy's information (None: no address set).
     pub report: Option<String>,
+    /// The page's and the holder's photo's absolute addresses, for Open Graph.
+    pub url: String,
+    pub image: Option<String>,
 }
 
 /// The former URL of a candidacy being substituted or cancelled.

@@ -1905,6 +1905,13 @@ async fn the_site_serves_the_approved_profile(
         shown.body.contains("\"@type\":\"Person\""),
         "schema.org Person metadata"
     );
+    assert!(
+        shown
+            .body
+            .contains("<meta property=\"og:image\" content=\"http"),
+        "the photo's absolute address for link previews: {}",
+        shown.body
+    );
     // Only the holder answers in this election: the alternate's name comes from the registry.
     let alternate: Option<String> = sqlx::query_scalar(
         "SELECT full_name FROM persons WHERE candidacy_id = $1 AND role = 'alternate' AND active",
