@@ -54,6 +54,8 @@ struct Snapshot {
     /// name holds), and where each row's text starts.
     names: Vec<u8>,
     name_starts: Vec<u32>,
+    /// How many rows of each election have each value of each column (the filters' counts).
+    counts: HashMap<(Column, String, Uuid), usize>,
 }
 
 /// Below this many rows, a search checks the narrower filter's rows one by one instead of
@@ -65,6 +67,7 @@ impl Snapshot {
         let mut positions: HashMap<(Column, String), Vec<u32>> = HashMap::new();
         let mut names = Vec::new();
         let mut name_starts = Vec::with_capacity(ordered.len());
+        let mut counts: HashMap<(Column, String, Uuid), usize> = HashMap::new();
         for (i, e) in ordered.iter().enumerate() {
             name_starts.push(names.len() as u32);
             names.extend_from_slice(e.search.as_bytes());
@@ -79,6 +82,11 @@ impl Snapshot {
                 (Column::Sex, l.holder_sex.clone()),
                 (Column::Education, l.education_level.clone()),
             ] {
+                if key.0 != Column::Election {
+                    *counts
+                        .entry((key.0, key.1.clone(), e.election))
+                        .or_default() += 1;
+                }
                 positions.entry(key).or_default().push(i as u32);
             }
         }
@@ -88,6 +96,7 @@ impl Snapshot {
             positions,
             names,
             name_starts,
+            counts,
         }
     }
 
@@ -209,17 +218,10 @@ impl Listing {
     ) -> sqlx::Result<HashMap<String, usize>> {
         let snapshot = self.current(pool).await?;
         Ok(snapshot
-            .positions
+            .counts
             .iter()
-            .filter(|((c, _), _)| *c == column)
-            .map(|((_, value), rows)| {
-                let n = rows
-                    .iter()
-                    .filter(|&&i| snapshot.ordered[i as usize].election == election)
-                    .count();
-                (value.clone(), n)
-            })
-            .filter(|(_, n)| *n > 0)
+            .filter(|((c, _, e), _)| *c == column && *e == election)
+            .map(|((_, value, _), n)| (value.clone(), *n))
             .collect())
     }
 

@@ -251,10 +251,15 @@ pub struct RegisteredPerson {
     pub sex: String,
 }
 
-/// A published profile with the registry's alternate beside it.
-const PUBLISHED: &str = "SELECT p.*, r.alternate_id AS registry_alternate_id, \
-     r.alternate_name AS registry_alternate_name, r.alternate_sex AS registry_alternate_sex \
-     FROM profiles p LEFT JOIN registry r ON r.candidacy_id = p.candidacy_id";
+/// A published profile with the registry's alternate beside it (a macro, so that each query
+/// below is one literal).
+macro_rules! published_select {
+    () => {
+        "SELECT p.*, r.alternate_id AS registry_alternate_id, \
+         r.alternate_name AS registry_alternate_name, r.alternate_sex AS registry_alternate_sex \
+         FROM profiles p LEFT JOIN registry r ON r.candidacy_id = p.candidacy_id"
+    };
+}
 
 fn published(r: &sqlx::postgres::PgRow) -> Published {
     let profile: Value = r.get("profile");
@@ -281,8 +286,9 @@ fn published(r: &sqlx::postgres::PgRow) -> Published {
 }
 
 pub async fn get(pool: &PgPool, election: Uuid, id: Uuid) -> sqlx::Result<Option<Published>> {
-    Ok(sqlx::query(&format!(
-        "{PUBLISHED} WHERE p.candidacy_id = $1 AND p.election_id = $2 AND p.withdrawn_at IS NULL"
+    Ok(sqlx::query(concat!(
+        published_select!(),
+        " WHERE p.candidacy_id = $1 AND p.election_id = $2 AND p.withdrawn_at IS NULL"
     ))
     .bind(id)
     .bind(election)
@@ -313,11 +319,6 @@ pub async fn document(pool: &PgPool, person: Uuid, field: &str) -> sqlx::Result<
     .await
 }
 
-const PUBLISHED_IN_ORDER: &str = "SELECT p.*, r.alternate_id AS registry_alternate_id, \
-     r.alternate_name AS registry_alternate_name, r.alternate_sex AS registry_alternate_sex \
-     FROM profiles p LEFT JOIN registry r ON r.candidacy_id = p.candidacy_id \
-     WHERE p.election_id = $1 AND p.withdrawn_at IS NULL ORDER BY p.neutral_rank";
-
 /// Everything published, in the neutral order, one candidacy at a time (open data: a national
 /// release never holds every profile in memory).
 pub fn stream_all(
@@ -325,10 +326,13 @@ pub fn stream_all(
     election: Uuid,
 ) -> impl futures::Stream<Item = sqlx::Result<Published>> + '_ {
     use futures::TryStreamExt;
-    sqlx::query(PUBLISHED_IN_ORDER)
-        .bind(election)
-        .fetch(pool)
-        .map_ok(|r| published(&r))
+    sqlx::query(concat!(
+        published_select!(),
+        " WHERE p.election_id = $1 AND p.withdrawn_at IS NULL ORDER BY p.neutral_rank"
+    ))
+    .bind(election)
+    .fetch(pool)
+    .map_ok(|r| published(&r))
 }
 
 /// How many candidacies are published.

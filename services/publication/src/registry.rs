@@ -164,7 +164,7 @@ fn pending(r: &sqlx::postgres::PgRow) -> Pending {
     }
 }
 
-const UNPUBLISHED: &str = "SELECT r.*, md5(r.candidacy_id::text || r.election_id::text) AS neutral_rank FROM registry r \
+const UNPUBLISHED: &str = "SELECT r.* FROM registry r \
      WHERE r.election_id = $1 AND NOT EXISTS ( \
          SELECT 1 FROM profiles p WHERE p.candidacy_id = r.candidacy_id AND p.withdrawn_at IS NULL)";
 
@@ -198,7 +198,7 @@ pub async fn unpublished(
         .map(|r| {
             let p = pending(r);
             let (rank, position) =
-                crate::listing::order_key(election, r.get("neutral_rank"), &p.listed);
+                crate::listing::order_key(election, neutral_rank(p.listed.id, election), &p.listed);
             (rank, position, p)
         })
         .collect();

@@ -237,18 +237,16 @@ pub async fn list(
     let unpublished_count = pending.len() as i64;
     let mut apart = Vec::new();
     if !pending.is_empty() && pages == 1 && filters.pagina.get() == 1 {
-        let ranks = ranks(&state, election.id, &cards).await;
-        let mut merged: Vec<((String, i32), Card)> = cards
-            .into_iter()
-            .map(|c| {
-                let rank = ranks.get(&c.item.id).cloned().unwrap_or_default();
-                (crate::listing::order_key(election.id, rank, &c.item), c)
-            })
-            .collect();
+        // Published or not, a candidacy's neutral rank is derived from its id and the election's.
+        let key = |item: &model::Listed| {
+            let rank = crate::registry::neutral_rank(item.id, election.id);
+            crate::listing::order_key(election.id, rank, item)
+        };
+        let mut merged: Vec<((String, i32), Card)> =
+            cards.into_iter().map(|c| (key(&c.item), c)).collect();
         for p in pending {
-            let rank = crate::registry::neutral_rank(p.listed.id, election.id);
             merged.push((
-                crate::listing::order_key(election.id, rank, &p.listed),
+                key(&p.listed),
                 Card {
                     item: p.listed,
                     state: Some(p.state),
@@ -326,25 +324,6 @@ async fn unpublished(
         tracing::error!(error = %e, "reading the registry failed");
         Vec::new()
     })
-}
-
-/// The neutral ranks of the cards' published candidacies.
-async fn ranks(
-    state: &SiteState,
-    election: Uuid,
-    cards: &[Card],
-) -> std::collections::HashMap<Uuid, String> {
-    let ids: Vec<Uuid> = cards.iter().map(|c| c.item.id).collect();
-    sqlx::query_as::<_, (Uuid, String)>(
-        "SELECT candidacy_id, neutral_rank FROM profiles WHERE election_id = $1 AND candidacy_id = ANY($2)",
-    )
-    .bind(election)
-    .bind(&ids)
-    .fetch_all(&state.pool)
-    .await
-    .unwrap_or_default()
-    .into_iter()
-    .collect()
 }
 
 fn urlencode(v: &str) -> String {
