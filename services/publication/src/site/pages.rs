@@ -755,14 +755,27 @@ pub async fn compare(
         );
     }
     let shown: Vec<Vec<ShownPerson>> = found.iter().map(|p| persons(&p.profile)).collect();
+    // Each field by its name; a field whose label only repeats its section's title (hidden on
+    // the profile) is named by that title here, where it stands without its section.
+    let named = |p: &ShownPerson| -> Vec<(String, String)> {
+        p.sections
+            .iter()
+            .flat_map(|(title, fields)| {
+                fields.iter().map(move |(label, value, _)| {
+                    let name = if label.is_empty() { title } else { label };
+                    (name.clone(), value.clone())
+                })
+            })
+            .collect()
+    };
+    let fields: Vec<Vec<(String, String)>> = shown
+        .iter()
+        .map(|s| s.first().map(named).unwrap_or_default())
+        .collect();
     let mut labels: Vec<String> = Vec::new();
-    for person in shown.iter().filter_map(|s| s.first()) {
-        for (_, fields) in &person.sections {
-            for (label, _, _) in fields {
-                if !labels.contains(label) {
-                    labels.push(label.clone());
-                }
-            }
+    for (label, _) in fields.iter().flatten() {
+        if !labels.contains(label) {
+            labels.push(label.clone());
         }
     }
     let mut rows = vec![(
@@ -775,17 +788,12 @@ pub async fn compare(
     for label in labels {
         rows.push((
             label.clone(),
-            shown
+            fields
                 .iter()
-                .map(|s| {
-                    s.first()
-                        .and_then(|p| {
-                            p.sections
-                                .iter()
-                                .flat_map(|(_, f)| f)
-                                .find(|(l, _, _)| *l == label)
-                        })
-                        .map(|(_, v, _)| v.clone())
+                .map(|f| {
+                    f.iter()
+                        .find(|(l, _)| *l == label)
+                        .map(|(_, v)| v.clone())
                         .unwrap_or_else(|| "—".into())
                 })
                 .collect(),

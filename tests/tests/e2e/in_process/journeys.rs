@@ -1826,6 +1826,20 @@ async fn the_site_serves_the_approved_profile(
     );
     let compare = citizen.get(&format!("/comparar?ids={candidacy}")).await;
     assert_eq!(compare.status, StatusCode::OK);
+    // Each long text in a row of its own, named by its section, with its own value.
+    for section in [
+        "Trayectoria profesional",
+        "Trayectoria política y participación ciudadana",
+    ] {
+        assert!(
+            compare
+                .body
+                .contains(&format!("<th scope=\"row\">{section}</th>")),
+            "{section}: {}",
+            compare.body
+        );
+    }
+    assert!(compare.body.contains("De 2010 a 2020 fui directora."));
     // Open data is regenerated within a second or two of a change.
     let csv = eventually(&mut citizen, "/datos/candidaturas.csv", holder).await;
     assert!(
