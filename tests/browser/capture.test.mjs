@@ -95,7 +95,14 @@ test('a party captures, previews and submits a candidacy and gets its receipt', 
     await page.getByText('https://www.facebook.com/candidatura').waitFor();
     assert.equal(await page.getByText('aclaraciones@morena.mx').count(), 0, 'the private email is not shown');
     const photo = page.locator('article.perfil img');
-    assert.ok(await photo.evaluate((img) => img.complete && img.naturalWidth > 0), 'photo loads');
+    // The image may still be on its way when the page's heading shows: wait for it to settle.
+    await photo.scrollIntoViewIfNeeded();
+    const loaded = await photo.evaluate((img) => (img.complete && img.naturalWidth > 0) || new Promise((done) => {
+      img.addEventListener('load', () => done(img.naturalWidth > 0), { once: true });
+      img.addEventListener('error', () => done(false), { once: true });
+      if (img.complete) done(img.naturalWidth > 0);
+    }));
+    assert.ok(loaded, 'photo loads');
     if (shots) await page.screenshot({ path: `${shots}/vista-previa.png`, fullPage: true });
 
     await page.getByRole('button', { name: 'Enviar cuestionario definitivo' }).click();
