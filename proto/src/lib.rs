@@ -59,6 +59,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("cono
 pub mod routing_keys {
     pub const ELECTION_UPDATED: &str = "election.updated";
     pub const PLACES_UPDATED: &str = "election.places_updated";
+    pub const SITE_IDENTITY_UPDATED: &str = "election.site_identity_updated";
     pub const CANDIDACY_REGISTERED: &str = "candidacy.registered";
     pub const CANDIDACY_SUBSTITUTED: &str = "candidacy.substituted";
     pub const CANDIDACY_CANCELLED: &str = "candidacy.cancelled";

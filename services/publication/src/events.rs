@@ -26,9 +26,10 @@ use uuid::Uuid;
 use crate::model::{NewProfile, upsert};
 
 pub const CONSUMER: &str = "publication.profiles";
-pub const ROUTING_KEYS: [&str; 10] = [
+pub const ROUTING_KEYS: [&str; 11] = [
     routing_keys::ELECTION_UPDATED,
     routing_keys::PLACES_UPDATED,
+    routing_keys::SITE_IDENTITY_UPDATED,
     routing_keys::CANDIDACY_REGISTERED,
     routing_keys::CURRICULAR_SUBMITTED,
     routing_keys::CURRICULAR_OBSERVED,
@@ -375,6 +376,12 @@ impl Handler for Profiles {
                 let election = id(e.election_id.as_ref().map(|x| x.value.as_str()))?;
                 let at = from_proto(e.occurred_at.as_ref()).unwrap_or_else(Utc::now);
                 crate::places::replace(tx, election, at, &e).await?;
+            }
+            routing_keys::SITE_IDENTITY_UPDATED => {
+                let e: events::SiteIdentityUpdated = message.decode()?;
+                let election = id(e.election_id.as_ref().map(|x| x.value.as_str()))?;
+                let at = from_proto(e.occurred_at.as_ref()).unwrap_or_else(Utc::now);
+                crate::site_identity::replace(tx, election, at, &e).await?;
             }
             routing_keys::CANDIDACY_REGISTERED => {
                 let e: events::CandidacyRegistered = message.decode()?;

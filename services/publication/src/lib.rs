@@ -12,6 +12,7 @@ pub mod places;
 pub mod rebuild;
 pub mod registry;
 pub mod site;
+pub mod site_identity;
 
 use std::sync::Arc;
 
@@ -59,6 +60,7 @@ impl Application {
                 public_url: config.public_site_url.trim_end_matches('/').to_string(),
                 pool: infra.pool.clone(),
                 listing: Arc::default(),
+                brand: Arc::default(),
                 statistics: Some(Arc::new(site::statistics::Sources {
                     statistics: conoceles_kit::grpc::channel(&config.statistics_url)?,
                     identity: conoceles_kit::grpc::channel(&config.identity_url)?,

@@ -307,6 +307,21 @@ pub async fn photo(pool: &PgPool, person: Uuid) -> sqlx::Result<Option<Vec<u8>>>
     .await
 }
 
+/// The holder's photo of a published candidacy (not the alternate's).
+pub async fn holder_photo(pool: &PgPool, candidacy: Uuid) -> sqlx::Result<Option<Vec<u8>>> {
+    sqlx::query_scalar(
+        "SELECT f.jpeg FROM profiles p \
+         CROSS JOIN LATERAL jsonb_array_elements(p.profile -> 'persons') AS person \
+         JOIN photos f ON f.candidacy_id = p.candidacy_id AND f.person_id::text = person ->> 'person_id' \
+         WHERE p.candidacy_id = $1 AND p.withdrawn_at IS NULL \
+           AND person ->> 'role' IS DISTINCT FROM 'alternate' \
+         LIMIT 1",
+    )
+    .bind(candidacy)
+    .fetch_optional(pool)
+    .await
+}
+
 /// A published person's document for an own field of the election (while the profile is shown).
 pub async fn document(pool: &PgPool, person: Uuid, field: &str) -> sqlx::Result<Option<Vec<u8>>> {
     sqlx::query_scalar(

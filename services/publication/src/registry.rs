@@ -164,6 +164,25 @@ fn pending(r: &sqlx::postgres::PgRow) -> Pending {
     }
 }
 
+/// The alternates' names of `candidacies`, as registered (candidacies without one are left out).
+pub async fn alternates(
+    pool: &PgPool,
+    candidacies: &[Uuid],
+) -> sqlx::Result<std::collections::HashMap<Uuid, String>> {
+    if candidacies.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(sqlx::query_as::<_, (Uuid, String)>(
+        "SELECT candidacy_id, alternate_name FROM registry \
+         WHERE candidacy_id = ANY($1) AND alternate_name <> ''",
+    )
+    .bind(candidacies)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect())
+}
+
 const UNPUBLISHED: &str = "SELECT r.* FROM registry r \
      WHERE r.election_id = $1 AND NOT EXISTS ( \
          SELECT 1 FROM profiles p WHERE p.candidacy_id = r.candidacy_id AND p.withdrawn_at IS NULL)";

@@ -149,6 +149,42 @@ async fn every_registered_candidacy_is_listed(
     );
 }
 
+/// The demo's site says it is a demonstration and carries the body's name, emblem and colour;
+/// the cards carry each postulant's emblem and the holder's photo (or a neutral figure).
+async fn the_site_is_presented_as_the_bodys(citizen: &reqwest::Client, site: &str) {
+    let home = body_of(citizen, &format!("{site}/")).await;
+    assert!(home.contains("Sitio de demostración."), "{home}");
+    assert!(
+        home.contains("Instituto E"),
+        "the body's name in the header: {home}"
+    );
+    let emblem = home
+        .split("class=\"emblema-organismo\" src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the body's emblem in the header");
+    let served = citizen.get(format!("{site}{emblem}")).send().await.unwrap();
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert!(served.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    let list = body_of(citizen, &format!("{site}/candidaturas")).await;
+    assert!(
+        list.contains("class=\"emblema\" src=\"/emblemas/postulantes/"),
+        "{list}"
+    );
+    let photo = list
+        .split("class=\"foto-tarjeta\" src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the cards show a photo");
+    let served = citizen.get(format!("{site}{photo}")).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    let kind = served.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(kind == "image/jpeg" || kind == "image/svg+xml", "{kind}");
+}
+
 /// The body of a public page (empty when it cannot be read).
 async fn body_of(client: &reqwest::Client, url: &str) -> String {
     match client.get(url).send().await {
@@ -488,6 +524,7 @@ async fn the_real_process(demo: &Demo) {
     // 0. Every registered candidacy of a contest is on the public site from the publication
     // start: those without a published version with their state, in the same list.
     every_registered_candidacy_is_listed(&capture, &citizen, &site).await;
+    the_site_is_presented_as_the_bodys(&citizen, &site).await;
 
     // 1. The registry's file: a late registration approved ten days ago (PAN has no district
     // candidacy in the demo) and a coalition candidacy the agreement gives to PAN, whose

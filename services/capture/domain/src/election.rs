@@ -96,6 +96,7 @@ pub async fn announce(pool: &PgPool, id: Uuid) -> anyhow::Result<()> {
     )
     .await?;
     crate::places::announce(&mut tx, id).await?;
+    crate::site_identity::announce(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())
 }

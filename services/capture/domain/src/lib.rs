@@ -21,6 +21,7 @@ pub mod progress;
 pub mod requirement;
 pub mod reviews;
 pub mod roster;
+pub mod site_identity;
 
 use sqlx::migrate::Migrator;
 

@@ -41,6 +41,9 @@ pub struct Process {
     pub sections: &'static str,
     /// Where citizens report errors (an address of the reserved `.example` domain: illustrative).
     pub corrections_email: &'static str,
+    /// The electoral body the site presents and its colour (the site says it is a demonstration).
+    pub body_name: &'static str,
+    pub body_color: &'static str,
     /// The capture deadline's rule: `None` the election's window (Coahuila, Durango), or so
     /// many natural days from the delivery of each candidacy's accounts (Sonora: 15).
     pub days_from_delivery: Option<i32>,
@@ -62,6 +65,8 @@ pub const COAHUILA: Process = Process {
     postulants: include_str!("../../demo/partidos.csv"),
     sections: include_str!("../../demo/secciones.csv"),
     corrections_email: "transparencia@iec-coahuila.example",
+    body_name: "Instituto Electoral de Coahuila",
+    body_color: "#1f4e79",
     days_from_delivery: None,
     candidacies: || include_str!("../../demo/candidaturas.csv").to_string(),
 };
@@ -84,6 +89,8 @@ pub const SONORA: Process = Process {
     postulants: include_str!("../../demo/sonora/partidos.csv"),
     sections: include_str!("../../demo/sonora/secciones.csv"),
     corrections_email: "transparencia@ieepc-sonora.example",
+    body_name: "Instituto Estatal Electoral y de Participación Ciudadana de Sonora",
+    body_color: "#7a2e0e",
     days_from_delivery: Some(15),
     candidacies: crate::tools::generator::sonora_csv,
 };
@@ -153,6 +160,7 @@ pub async fn seed_process(pool: &PgPool, demo: &Process) -> anyhow::Result<Impor
         .map_err(problems)?;
     crate::domain::places::announce(&mut tx, demo.id).await?;
     election::set_corrections_email_if_unset(&mut tx, demo.id, demo.corrections_email).await?;
+    present_if_unset(&mut tx, demo).await?;
     tx.commit().await?;
 
     if !created {
@@ -186,6 +194,42 @@ pub async fn seed_process(pool: &PgPool, demo: &Process) -> anyhow::Result<Impor
     let mut summary = import::apply(pool, demo.id, &catalog, &rows, None).await?;
     summary.unchanged += skipped;
     Ok(summary)
+}
+
+/// The demo's presentation on the public site (its body, colour and illustrative emblems, marked
+/// as a demonstration), unless the unit has set one: its changes are never undone (announced with
+/// the election).
+async fn present_if_unset(conn: &mut sqlx::PgConnection, demo: &Process) -> anyhow::Result<()> {
+    use crate::domain::site_identity::{self, SiteIdentity};
+    if site_identity::is_set(&mut *conn, demo.id).await? {
+        return Ok(());
+    }
+    site_identity::save(
+        &mut *conn,
+        demo.id,
+        &SiteIdentity {
+            body_name: demo.body_name.into(),
+            color: demo.body_color.into(),
+            demonstration: true,
+        },
+    )
+    .await?;
+    let mut owners = vec![String::new()];
+    owners.extend(
+        demo.postulants
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').next())
+            .filter(|c| !c.is_empty())
+            .map(str::to_string),
+    );
+    for owner in owners {
+        let svg = crate::tools::demo_emblems::svg(&owner, demo.body_color);
+        let png = site_identity::derive_emblem(svg.as_bytes())
+            .map_err(|e| anyhow::anyhow!("demo emblem of {owner:?}: {e}"))?;
+        site_identity::save_emblem(&mut *conn, demo.id, &owner, &png).await?;
+    }
+    Ok(())
 }
 
 /// Gives `postulant` at least `count` candidacies in the demo election, for load and fault runs

@@ -4,6 +4,7 @@
 
 mod ayuntamientos;
 mod ballot;
+pub mod brand;
 pub mod cache;
 mod data;
 pub mod open_data_files;
@@ -34,6 +35,8 @@ pub struct SiteState {
     /// Where the statistics page's figures come from (`None`: the page says it is unavailable).
     pub statistics: Option<Arc<statistics::Sources>>,
     pub preview: preview::Preview,
+    /// The institutional presentation last read (name, colour, emblems).
+    pub brand: Arc<brand::Held>,
 }
 
 /// Citizens do not log in.
@@ -50,6 +53,24 @@ fn declared() -> DeclaredRouter<SiteState> {
     let public = Rule::public();
     DeclaredRouter::new()
         .route(Method::GET, "/static/sitio.css", public, get(stylesheet))
+        .route(
+            Method::GET,
+            "/static/marca.css",
+            public,
+            get(brand::stylesheet),
+        )
+        .route(
+            Method::GET,
+            "/emblemas/organismo",
+            public,
+            get(brand::body_emblem),
+        )
+        .route(
+            Method::GET,
+            "/emblemas/postulantes/{code}",
+            public,
+            get(brand::postulant_emblem),
+        )
         .route(Method::GET, "/", public, get(pages::home))
         .route(Method::GET, "/candidaturas", public, get(pages::list))
         .route(
@@ -57,6 +78,12 @@ fn declared() -> DeclaredRouter<SiteState> {
             "/candidaturas/{id}",
             public,
             get(pages::profile),
+        )
+        .route(
+            Method::GET,
+            "/candidaturas/{id}/foto",
+            public,
+            get(pages::card_photo),
         )
         .route(Method::GET, "/fotos/{person}", public, get(pages::photo))
         .route(
@@ -176,6 +203,10 @@ pub fn router(
     router
         .fallback(pages::not_found)
         .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            brand::layer,
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(cache, cache::layer))
         .layer(axum::middleware::map_response(open_api_to_every_origin))

@@ -229,8 +229,19 @@ pub async fn list(
     };
     let mut cards: Vec<Card> = items
         .into_iter()
-        .map(|item| Card { item, state: None })
+        .map(|item| Card {
+            item,
+            state: None,
+            alternate: None,
+        })
         .collect();
+    let ids: Vec<Uuid> = cards.iter().map(|c| c.item.id).collect();
+    let mut alternates = crate::registry::alternates(&state.pool, &ids)
+        .await
+        .unwrap_or_default();
+    for card in &mut cards {
+        card.alternate = alternates.remove(&card.item.id);
+    }
     // Every registered candidacy: those without a published version, with their state, in the
     // same neutral order — among the cards when the list fits one page, apart otherwise.
     let pending = unpublished(&state, election.id, &filters).await;
@@ -250,6 +261,7 @@ pub async fn list(
                 Card {
                     item: p.listed,
                     state: Some(p.state),
+                    alternate: Some(p.alternate_name).filter(|n| !n.is_empty()),
                 },
             ));
         }
@@ -261,6 +273,7 @@ pub async fn list(
             .map(|p| Card {
                 item: p.listed,
                 state: Some(p.state),
+                alternate: Some(p.alternate_name).filter(|n| !n.is_empty()),
             })
             .collect();
     }
@@ -326,7 +339,7 @@ async fn unpublished(
     })
 }
 
-fn urlencode(v: &str) -> String {
+pub(super) fn urlencode(v: &str) -> String {
     v.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
@@ -668,6 +681,36 @@ pub async fn photo(State(state): State<SiteState>, Path(person): Path<String>) -
         )
             .into_response(),
         Ok(None) => not_found().await,
+        Err(_) => unavailable(),
+    }
+}
+
+/// `GET /candidaturas/{id}/foto`: the holder's photo for the list's cards; a neutral figure
+/// while the candidacy has none published (registered, in review, or without a photo).
+pub async fn card_photo(State(state): State<SiteState>, Path(id): Path<String>) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return not_found().await;
+    };
+    if open_election(&state).await.is_err() {
+        return not_found().await;
+    }
+    match model::holder_photo(&state.pool, id).await {
+        Ok(Some(jpeg)) => (
+            [
+                (header::CONTENT_TYPE, "image/jpeg"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            jpeg,
+        )
+            .into_response(),
+        Ok(None) => (
+            [
+                (header::CONTENT_TYPE, "image/svg+xml"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            include_str!("../../static/sin-foto.svg"),
+        )
+            .into_response(),
         Err(_) => unavailable(),
     }
 }

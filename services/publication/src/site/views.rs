@@ -56,6 +56,8 @@ pub struct Card {
     pub item: Listed,
     /// A registered candidacy without a published version: its state («En revisión»…).
     pub state: Option<&'static str>,
+    /// The alternate's name, as registered.
+    pub alternate: Option<String>,
 }
 
 #[derive(Template)]

@@ -1121,3 +1121,194 @@ async fn refusals_and_expired_forms_keep_the_page_header_and_change_nothing() {
     );
     stack.stop().await;
 }
+
+/// The unit presents the public site as the electoral body's: its name and colour (a colour
+/// white text cannot be read on is refused), the demonstration notice, and the emblems of the
+/// body and of each postulant, which are drawn into PNG derivatives so nothing of the file sent
+/// (a script in an SVG) is ever served; the site shows the change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_presents_the_site_as_the_bodys_and_emblems_are_served_only_as_clean_pngs() {
+    use prost::Message;
+    let stack = spawn_stack().await;
+    conoceles_capture::tools::demo::seed(&stack.capture_pool)
+        .await
+        .unwrap();
+    let password = stack.account("admin@iec.org.mx", Role::Admin).await;
+    let mut admin = stack.browser();
+    admin.first_login("admin@iec.org.mx", &password).await;
+
+    // The demo's presentation: its body, a demonstration, illustrative emblems for everyone.
+    let page = admin.get("/admin/sitio").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("value=\"Instituto Electoral de Coahuila\"")
+    );
+    assert!(
+        page.body
+            .contains("Emblema actual de Partido Acción Nacional")
+    );
+    assert!(page.body.contains("Emblema actual de Organismo electoral"));
+    let csrf = page.hidden("csrf");
+
+    // A pale colour: refused with the contrast it has, what was typed kept, nothing stored.
+    let refused = admin
+        .post(
+            "/admin/sitio",
+            &[
+                ("csrf", &csrf),
+                ("organismo", "Instituto Electoral de Coahuila (pruebas)"),
+                ("color", "#ffd700"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("se necesita al menos 4.5 a 1"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains("value=\"Instituto Electoral de Coahuila (pruebas)\"")
+    );
+    let color: String = sqlx::query_scalar("SELECT color FROM site_identity")
+        .fetch_one(&stack.capture_pool)
+        .await
+        .unwrap();
+    assert_eq!(color, "#1f4e79");
+
+    // Saved: the event carries the whole presentation, emblems included.
+    let tap = EventTap::bind(&stack.namespace, "election.site_identity_updated").await;
+    let saved = admin
+        .post(
+            "/admin/sitio",
+            &[
+                ("csrf", &csrf),
+                (
+                    "organismo",
+                    "  Instituto   Electoral de Coahuila (pruebas) ",
+                ),
+                ("color", "#2B4C7E"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert!(saved.body.contains("Se guardó la presentación del sitio."));
+    let event =
+        conoceles_proto::events::v1::SiteIdentityUpdated::decode(tap.next().await.as_slice())
+            .unwrap();
+    assert_eq!(event.body_name, "Instituto Electoral de Coahuila (pruebas)");
+    assert_eq!(event.color, "#2b4c7e");
+    assert!(!event.demonstration, "the box was left unticked");
+    assert_eq!(
+        event.emblems.len(),
+        10,
+        "the body's and the nine postulants'"
+    );
+
+    // An SVG with a script and a reference to a file of the server: drawn into a PNG.
+    let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" width="60" height="30"><script>alert(1)</script><rect width="60" height="30" fill="#8a1538"/><image href="/etc/passwd" width="5" height="5"/></svg>"##;
+    let upload = |owner: &str, bytes: &[u8], name: &str| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .text("titular", owner.to_string())
+            .part(
+                "archivo",
+                reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+            )
+    };
+    let uploaded = admin
+        .multipart("/admin/sitio/emblema", upload("MORENA", svg, "morena.svg"))
+        .await;
+    assert_eq!(uploaded.status, StatusCode::OK, "{}", uploaded.body);
+    assert!(
+        uploaded.body.contains("Se guardó el emblema de Morena."),
+        "{}",
+        uploaded.body
+    );
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT png FROM emblems WHERE owner = 'MORENA'")
+        .fetch_one(&stack.capture_pool)
+        .await
+        .unwrap();
+    assert!(stored.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(!stored.windows(6).any(|w| w == b"script" || w == b"passwd"));
+    // A GIF named .png: refused by its content, the earlier emblem kept.
+    let gif = admin
+        .multipart(
+            "/admin/sitio/emblema",
+            upload("PAN", b"GIF89a\x01\x00\x01\x00", "pan.png"),
+        )
+        .await;
+    assert_eq!(gif.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        gif.body.contains(
+            "El emblema de Partido Acción Nacional no se cargó: El emblema debe ser PNG o SVG"
+        ),
+        "{}",
+        gif.body
+    );
+    let removed = admin
+        .post(
+            "/admin/sitio/emblema/quitar",
+            &[("csrf", &csrf), ("titular", "PVEM")],
+        )
+        .await;
+    assert!(
+        removed
+            .body
+            .contains("Se quitó el emblema de Partido Verde Ecologista de México."),
+        "{}",
+        removed.body
+    );
+
+    // The public site follows: the body's name in every page's header, no demonstration
+    // notice any more, the colour in its stylesheet, Morena's new emblem served as stored.
+    let citizen = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    let mut attempt = 0;
+    let home = loop {
+        attempt += 1;
+        let home = citizen
+            .get(format!("{}/candidaturas?intento={attempt}", stack.site))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if home.contains("Instituto Electoral de Coahuila (pruebas)</a>")
+            && !home.contains("/emblemas/postulantes/PVEM")
+        {
+            break home;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(40),
+            "the site shows the new presentation: {home}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    assert!(!home.contains("Sitio de demostración"), "{home}");
+    assert!(home.contains("/static/marca.css?v=2b4c7e"), "{home}");
+    let css = citizen
+        .get(format!("{}/static/marca.css?v=2b4c7e", stack.site))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(css.contains("--marca: #2b4c7e"), "{css}");
+    let address = home
+        .split("src=\"/emblemas/postulantes/MORENA")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|query| format!("{}/emblemas/postulantes/MORENA{query}", stack.site))
+        .expect("Morena's cards show its emblem");
+    let served = citizen.get(&address).send().await.unwrap();
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert_eq!(served.bytes().await.unwrap().to_vec(), stored);
+    tap.close().await;
+    stack.stop().await;
+}

@@ -17,6 +17,7 @@ pub mod mail;
 pub mod notices;
 pub mod reports;
 pub mod requirements;
+pub mod site_identity;
 pub mod site_preview;
 mod views;
 
@@ -272,6 +273,32 @@ pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> 
             post(catalogs::upload_catalog).layer(axum::extract::DefaultBodyLimit::max(
                 catalogs::CATALOG_MAX_BYTES + 64 * 1024,
             )),
+        )
+        .route(
+            Method::GET,
+            "/admin/sitio",
+            Rule::people(ADMINS),
+            get(site_identity::show),
+        )
+        .route(
+            Method::POST,
+            "/admin/sitio",
+            Rule::people(ADMINS),
+            post(site_identity::update),
+        )
+        .route(
+            Method::POST,
+            "/admin/sitio/emblema",
+            Rule::people(ADMINS),
+            post(site_identity::upload_emblem).layer(axum::extract::DefaultBodyLimit::max(
+                crate::domain::site_identity::MAX_EMBLEM_BYTES + 64 * 1024,
+            )),
+        )
+        .route(
+            Method::POST,
+            "/admin/sitio/emblema/quitar",
+            Rule::people(ADMINS),
+            post(site_identity::remove_emblem),
         )
         .route(
             Method::GET,

@@ -542,3 +542,25 @@ mod tests {
         assert!(!page(None).contains("Correo:"));
     }
 }
+
+/// An emblem's line on the site's presentation page: whose it is and what is stored.
+pub struct EmblemLine {
+    /// `''` for the electoral body; otherwise a postulant's code.
+    pub owner: String,
+    pub name: String,
+    /// The stored derivative as a `data:` address, or none yet.
+    pub image: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "site_identity.html")]
+pub struct SiteIdentityPage {
+    pub chrome: Chrome,
+    pub election_name: String,
+    pub body_name: String,
+    pub color: String,
+    pub demonstration: bool,
+    pub emblems: Vec<EmblemLine>,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
