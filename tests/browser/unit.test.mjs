@@ -77,10 +77,31 @@ test('the unit registers a party address, issues the requirements and prints one
     await accessible(page, 'the final report');
     if (shots) await page.screenshot({ path: `${shots}/informe-final-1366.png` });
 
+    const report = new URL(page.url()).pathname;
+
+    // The public site's presentation: a pale colour is refused with its contrast, an SVG emblem
+    // with a script is taken as a clean PNG.
+    await page.goto(`${base}/`);
+    await page.getByRole('link', { name: 'presentación del sitio público y emblemas' }).click();
+    await page.getByRole('heading', { name: 'Presentación del sitio público' }).waitFor();
+    await accessible(page, 'the site\'s presentation');
+    await page.getByLabel('Color institucional').fill('#ffd700');
+    await page.getByRole('button', { name: 'Guardar', exact: true }).click();
+    await page.getByText(/se necesita al menos 4\.5 a 1/).waitFor();
+    await page.getByLabel('Archivo del emblema de Morena').setInputFiles({
+      name: 'morena.svg',
+      mimeType: 'image/svg+xml',
+      buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><script>alert(1)</script><rect width="40" height="20" fill="#8a1538"/></svg>'),
+    });
+    await page.getByRole('button', { name: 'Cargar emblema de Morena' }).click();
+    await page.getByText('Se guardó el emblema de Morena.').waitFor();
+    const src = await page.getByAltText('Emblema actual de Morena').getAttribute('src');
+    assert.match(src, /^data:image\/png;base64,/);
+    if (shots) await page.screenshot({ path: `${shots}/presentacion-sitio-1366.png`, fullPage: true });
+
     // On a phone the pages fit their width (tables scroll inside themselves).
     await page.setViewportSize({ width: 390, height: 844 });
-    const report = new URL(page.url()).pathname;
-    for (const [path, name] of [['/admin/requerimientos', 'requerimientos'], ['/admin/correos', 'correos'], [report, 'informe-final']]) {
+    for (const [path, name] of [['/admin/requerimientos', 'requerimientos'], ['/admin/correos', 'correos'], [report, 'informe-final'], ['/admin/sitio', 'presentacion-sitio']]) {
       await page.goto(`${base}${path}`);
       if (shots) await page.screenshot({ path: `${shots}/${name}-390.png`, fullPage: true });
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
