@@ -46,6 +46,14 @@ test('a citizen finds who runs where they vote, compares, and downloads the data
     await page.locator('main a[href^="/candidaturas/"]').first().click();
     await page.waitForURL(/\/candidaturas\/[0-9a-f-]+$/);
     await page.getByText('Huella SHA-256').waitFor();
+    // Light on a phone's data plan: the page under 50 KB, its photo under 40 KB as shown.
+    const profileHtml = await page.request.get(page.url(), { headers: { 'accept-encoding': 'identity' } });
+    assert.ok((await profileHtml.body()).length < 50 * 1024, 'the profile\'s HTML is under 50 KB');
+    const photoSrc = await page.locator('main img[src^="/fotos/"]').first().getAttribute('src');
+    const photo = await page.request.get(`${site}${photoSrc}`);
+    assert.ok((await photo.body()).length < 40 * 1024, `the photo ${photoSrc} is under 40 KB`);
+    // The institutional header: the body's name and emblem, the postulant's emblem.
+    assert.ok(await page.locator('header .institucion .marca a').textContent(), 'the body or the site named');
     await accessible(page, 'profile');
 
     await page.goto(`${site}/estadisticas`);
