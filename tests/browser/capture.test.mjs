@@ -105,7 +105,12 @@ test('a party captures, previews and submits a candidacy and gets its receipt', 
     assert.ok(loaded, 'photo loads');
     if (shots) await page.screenshot({ path: `${shots}/vista-previa.png`, fullPage: true });
 
+    // The final submission asks for confirmation and says what cannot be undone.
     await page.getByRole('button', { name: 'Enviar cuestionario definitivo' }).click();
+    await page.getByRole('heading', { name: '¿Enviar el cuestionario curricular definitivo?' }).waitFor();
+    await page.getByText('No se puede deshacer.').waitFor();
+    if (shots) await page.screenshot({ path: `${shots}/confirmar-envio.png`, fullPage: true });
+    await page.getByRole('button', { name: 'Sí, enviar el cuestionario definitivo' }).click();
     await page.getByRole('heading', { name: 'Acuse de envío del cuestionario curricular' }).waitFor();
     const hash = (await page.locator('code.huella').textContent()).trim();
     assert.match(hash, /^[0-9a-f]{64}$/);
@@ -157,13 +162,17 @@ test('a party captures, previews and submits a candidacy and gets its receipt', 
     });
     await page.getByRole('link', { name: 'Vista previa y envío' }).click();
     await page.getByRole('button', { name: 'Enviar cuestionario definitivo' }).click();
+    await page.getByRole('button', { name: 'Sí, enviar el cuestionario definitivo' }).click();
     await page.getByRole('heading', { name: 'Acuse de envío del cuestionario curricular' }).waitFor();
 
     // The reviewer approves the new round; the party sees it approved.
     await openInQueue();
     await reviewer.getByRole('heading', { name: /Revisión del envío \(ronda 2\)/ }).waitFor();
     await reviewer.getByRole('button', { name: 'Aprobar' }).click();
+    await reviewer.getByRole('heading', { name: '¿Aprobar el envío (ronda 2)?' }).waitFor();
+    await reviewer.getByRole('button', { name: 'Sí, aprobar' }).click();
     await reviewer.getByRole('heading', { name: 'Envíos por revisar' }).waitFor();
+    await reviewer.getByText('Se aprobó el envío.').waitFor();
     for (let i = 0; i < 60; i++) {
       await page.goto(`${base}/captura`);
       if (await page.getByText('Aprobada').count()) break;

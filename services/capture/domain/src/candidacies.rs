@@ -576,6 +576,70 @@ pub async fn holder_names(pool: &PgPool, ids: &[Uuid]) -> Result<HashMap<Uuid, S
     .collect())
 }
 
+/// How people name the owners of generated accounts: each postulant (by its id) by its name,
+/// each candidacy by its holder, office and constituency («Ana Pérez — Diputación local de
+/// mayoría relativa, Distrito 03 (Saltillo)»), never by codes.
+pub async fn account_owner_names(
+    pool: &PgPool,
+    postulants: &[Uuid],
+    candidacies: &[Uuid],
+) -> sqlx::Result<(HashMap<Uuid, String>, HashMap<Uuid, String>)> {
+    let parties = sqlx::query("SELECT id, name FROM postulants WHERE id = ANY($1)")
+        .bind(postulants)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.get("id"), r.get("name")))
+        .collect();
+    let candidacies = sqlx::query(
+        "SELECT c.id, coalesce(p.full_name, '') AS holder, o.name AS office, \
+                coalesce(k.name, c.constituency_code) AS constituency, c.list_position \
+         FROM candidacies c \
+         JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \
+         LEFT JOIN persons p ON p.candidacy_id = c.id AND p.role = 'holder' AND p.active \
+         LEFT JOIN LATERAL (SELECT name FROM constituencies k WHERE k.election_id = c.election_id \
+                            AND k.code = c.constituency_code ORDER BY k.kind LIMIT 1) k ON true \
+         WHERE c.id = ANY($1)",
+    )
+    .bind(candidacies)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| {
+        let position: i32 = r.get("list_position");
+        let seat = if position > 0 {
+            format!(
+                "{}, {}, lugar {position}",
+                r.get::<String, _>("office"),
+                r.get::<String, _>("constituency")
+            )
+        } else {
+            format!(
+                "{}, {}",
+                r.get::<String, _>("office"),
+                r.get::<String, _>("constituency")
+            )
+        };
+        (
+            r.get("id"),
+            format!("{} — {seat}", r.get::<String, _>("holder")),
+        )
+    })
+    .collect();
+    Ok((parties, candidacies))
+}
+
+/// A postulant's name by its id.
+pub async fn postulant_name(pool: &PgPool, id: &str) -> sqlx::Result<Option<String>> {
+    let Ok(id) = Uuid::parse_str(id) else {
+        return Ok(None);
+    };
+    sqlx::query_scalar("SELECT name FROM postulants WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
 /// A person who answers questionnaires in a live candidacy, with what parity counts by.
 pub struct AnsweringPerson {
     pub id: Uuid,

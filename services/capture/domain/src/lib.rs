@@ -6,6 +6,7 @@
 pub mod annex;
 pub mod calendar;
 pub mod candidacies;
+pub mod confirmations;
 pub mod consent_form;
 pub mod council_notice;
 pub mod curricular;

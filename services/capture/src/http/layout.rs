@@ -91,6 +91,28 @@ impl MessagePage {
     }
 }
 
+/// The step before an action that cannot be undone: what will happen, what cannot be undone,
+/// and the same form posted again with `confirmado=si` (or a way back).
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub lead: Vec<String>,
+    pub irreversible: String,
+    /// Where the confirmed form goes, with its fields (the CSRF token included).
+    pub action: String,
+    pub fields: Vec<(String, String)>,
+    pub confirm_label: String,
+    pub back: String,
+    pub back_label: String,
+}
+
+/// Whether a form carries the confirmation of its confirmation page.
+pub fn confirmed(value: &str) -> bool {
+    value == "si"
+}
+
 /// The header of a person with `role`, for the render tests of every audience's pages.
 #[cfg(test)]
 pub(crate) fn nav_for_tests(role: Role) -> Nav {
@@ -125,6 +147,30 @@ mod tests {
         assert!(html.contains("name=\"csrf\" value=\"token-de-la-sesion\""));
         // A party's header offers capture, not the unit's administration.
         assert!(html.contains("href=\"/captura\"") && !html.contains("href=\"/admin/cuentas\""));
+
+        let confirm = ConfirmPage {
+            chrome: Chrome {
+                nav: Some(nav_for_tests(Role::Reviewer)),
+                csrf: "token-de-la-sesion".into(),
+            },
+            title: "¿Aprobar el envío?".into(),
+            lead: vec!["Morena · Distrito 03".into()],
+            irreversible: "La candidatura se publica.".into(),
+            action: "/revision/x/aprobar".into(),
+            fields: vec![
+                ("csrf".into(), "token-de-la-sesion".into()),
+                ("ronda".into(), "2".into()),
+            ],
+            confirm_label: "Sí, aprobar".into(),
+            back: "/revision/x".into(),
+            back_label: "Volver a la revisión".into(),
+        }
+        .render()
+        .unwrap();
+        assert!(confirm.contains("No se puede deshacer."));
+        assert!(confirm.contains("name=\"ronda\" value=\"2\""));
+        assert!(confirm.contains("name=\"confirmado\" value=\"si\""));
+        assert!(confirm.contains("action=\"/revision/x/aprobar\""));
 
         let anonymous = MessagePage {
             chrome: Chrome::public(),

@@ -361,14 +361,39 @@ async fn an_admin_issues_a_credential_sheet_that_lets_a_candidate_log_in() {
     assert!(list.body.contains("Cuenta del partido Morena"));
     assert!(list.body.contains("En plazo"));
 
-    let sheet = admin
+    // Issuing asks for confirmation first: the earlier passwords stop working.
+    let confirm = admin
         .post(
             &format!("/admin/credenciales/{party}/hoja"),
             &[("csrf", &list.hidden("csrf"))],
         )
         .await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert!(
+        confirm.body.contains("No se puede deshacer."),
+        "{}",
+        confirm.body
+    );
+    let confirmed = [
+        ("csrf", confirm.hidden("csrf")),
+        ("confirmado", "si".to_string()),
+        ("una_vez", confirm.hidden("una_vez")),
+    ];
+    let confirmed: Vec<(&str, &str)> = confirmed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let sheet = admin
+        .post(&format!("/admin/credenciales/{party}/hoja"), &confirmed)
+        .await;
     assert_eq!(sheet.status, StatusCode::OK);
     assert!(sheet.body.contains("Hoja de credenciales"));
+    // The same confirmation posted again (a reload) issues nothing new.
+    let reloaded = admin
+        .post(&format!("/admin/credenciales/{party}/hoja"), &confirmed)
+        .await;
+    assert!(
+        reloaded.body.contains("ya se emitió con esta confirmación"),
+        "{}",
+        reloaded.body
+    );
     // The address printed is the configured one (CAPTURE_PUBLIC_URL), not the request's `Host`
     // (the test's port), which anyone can write.
     assert!(
@@ -987,13 +1012,24 @@ async fn under_the_delivery_rule_each_candidacy_counts_its_days_from_its_account
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     let list = admin.get("/admin/credenciales").await;
-    let sheet = admin
+    let confirm = admin
         .post(
             &format!("/admin/credenciales/{party}/hoja"),
             &[("csrf", &list.hidden("csrf"))],
         )
         .await;
+    let sheet = admin
+        .post(
+            &format!("/admin/credenciales/{party}/hoja"),
+            &[
+                ("csrf", confirm.hidden("csrf").as_str()),
+                ("confirmado", "si"),
+                ("una_vez", confirm.hidden("una_vez").as_str()),
+            ],
+        )
+        .await;
     assert_eq!(sheet.status, StatusCode::OK);
+    assert!(sheet.body.contains("Hoja de credenciales"));
     let delivered = admin
         .post(
             &format!("/admin/credenciales/{party}/entregada"),

@@ -265,10 +265,36 @@ async fn a_party_fills_previews_and_submits_and_the_event_reaches_the_broker() {
     assert!(preview.body.contains("Licenciatura"));
     assert!(!preview.body.contains("aclaraciones@ejemplo.mx"));
     assert!(preview.body.contains("Enviar cuestionario definitivo"));
-    let submitted = party
+    // A confirmation first, saying what cannot be undone; nothing is sent yet.
+    let confirm = party
         .post(
             &format!("/captura/{candidacy}/envio"),
             &[("csrf", &preview.hidden("csrf"))],
+        )
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
+    assert!(
+        confirm.body.contains("No se puede deshacer."),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        confirm
+            .body
+            .contains("Sí, enviar el cuestionario definitivo")
+    );
+    assert_eq!(
+        count(
+            &stack,
+            &format!("SELECT count(*) FROM submissions WHERE candidacy_id = '{candidacy}'")
+        )
+        .await,
+        0
+    );
+    let submitted = party
+        .post(
+            &format!("/captura/{candidacy}/envio"),
+            &[("csrf", &confirm.hidden("csrf")), ("confirmado", "si")],
         )
         .await;
     assert_eq!(
@@ -1330,7 +1356,7 @@ pub(super) async fn submit_html(browser: &mut Browser, candidacy: Uuid) -> Page 
     browser
         .post(
             &format!("/captura/{candidacy}/envio"),
-            &[("csrf", &preview.hidden("csrf"))],
+            &[("csrf", &preview.hidden("csrf")), ("confirmado", "si")],
         )
         .await
 }
@@ -1409,7 +1435,11 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     let twice = reviewer
         .post(
             &format!("/revision/{link}/aprobar"),
-            &[("csrf", &review.hidden("csrf")), ("ronda", "1")],
+            &[
+                ("csrf", &review.hidden("csrf")),
+                ("confirmado", "si"),
+                ("ronda", "1"),
+            ],
         )
         .await;
     assert_eq!(twice.status, StatusCode::CONFLICT);
@@ -1464,7 +1494,11 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     let approved = reviewer
         .post(
             &format!("/revision/{link2}/aprobar"),
-            &[("csrf", &review.hidden("csrf")), ("ronda", "2")],
+            &[
+                ("csrf", &review.hidden("csrf")),
+                ("confirmado", "si"),
+                ("ronda", "2"),
+            ],
         )
         .await;
     assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
@@ -1572,7 +1606,11 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     let approved = reviewer
         .post(
             &format!("/revision/{link3}/aprobar"),
-            &[("csrf", &review.hidden("csrf")), ("ronda", "3")],
+            &[
+                ("csrf", &review.hidden("csrf")),
+                ("confirmado", "si"),
+                ("ronda", "3"),
+            ],
         )
         .await;
     assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
@@ -2075,6 +2113,7 @@ pub(super) async fn approve_round(reviewer: &mut Browser, holder: &str, round: u
             &format!("/revision/{link}/aprobar"),
             &[
                 ("csrf", &review.hidden("csrf")),
+                ("confirmado", "si"),
                 ("ronda", &round.to_string()),
             ],
         )
@@ -2260,7 +2299,11 @@ async fn a_substitution_at_any_stage_hands_the_candidacy_to_the_new_person_and_t
         let refused = reviewer
             .post(
                 &format!("/revision/{stale}/aprobar"),
-                &[("csrf", &stale_review.hidden("csrf")), ("ronda", "2")],
+                &[
+                    ("csrf", &stale_review.hidden("csrf")),
+                    ("confirmado", "si"),
+                    ("ronda", "2"),
+                ],
             )
             .await;
         if refused.status == StatusCode::CONFLICT || started.elapsed().as_secs() > 30 {

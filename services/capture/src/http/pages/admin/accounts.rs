@@ -204,20 +204,98 @@ pub async fn unlock(
     lock_or_unlock(state, session, id, form, false).await
 }
 
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    csrf: String,
+    /// The account's address, as the list showed it (to name it on the way).
+    #[serde(default)]
+    cuenta: String,
+    #[serde(default)]
+    confirmado: String,
+    /// The confirmation page's token: a reload of the result does not reset again.
+    #[serde(default)]
+    una_vez: String,
+}
+
+/// `POST /admin/cuentas/{id}/restablecer`: after a confirmation that names the account and says
+/// what cannot be undone, a new password shown once with the account it belongs to.
 pub async fn reset(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(id): Path<String>,
-    CheckedForm(_form): CheckedForm<ActionForm>,
+    CheckedForm(form): CheckedForm<ResetForm>,
 ) -> Response {
+    let account = if form.cuenta.trim().is_empty() {
+        "la cuenta".to_string()
+    } else {
+        form.cuenta.trim().to_string()
+    };
+    let token = uuid::Uuid::parse_str(&form.una_vez).ok();
+    let (true, Some(token)) = (crate::http::layout::confirmed(&form.confirmado), token) else {
+        return render(
+            StatusCode::OK,
+            &crate::http::layout::ConfirmPage {
+                chrome: Chrome::of(&session),
+                title: format!("¿Restablecer la contraseña de {account}?"),
+                lead: vec![
+                    "Se generará una contraseña nueva, que verá una sola vez en la página siguiente para entregarla a quien usa la cuenta; al ingresar, deberá cambiarla.".into(),
+                ],
+                irreversible: "La contraseña actual deja de funcionar y se cierran todas las sesiones abiertas de la cuenta.".into(),
+                action: format!("/admin/cuentas/{id}/restablecer"),
+                fields: vec![
+                    ("csrf".into(), form.csrf),
+                    ("cuenta".into(), account.clone()),
+                    (
+                        "una_vez".into(),
+                        crate::domain::confirmations::fresh().to_string(),
+                    ),
+                ],
+                confirm_label: "Sí, restablecer la contraseña".into(),
+                back: "/admin/cuentas".into(),
+                back_label: "Volver a las cuentas".into(),
+            },
+        );
+    };
+    match crate::domain::confirmations::spend(&state.pool, token).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return page(
+                &state,
+                &session,
+                "",
+                Outcome::ok(format!(
+                    "La contraseña de {account} ya se restableció con esta confirmación; no se generó otra. Si la necesita, restablézcala de nuevo."
+                )),
+            )
+            .await;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "recording a confirmation failed");
+            return page(
+                &state,
+                &session,
+                "",
+                Outcome {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    notice: None,
+                    shown_password: None,
+                    errors: vec![
+                        "No fue posible restablecer la contraseña. Intente de nuevo.".into(),
+                    ],
+                },
+            )
+            .await;
+        }
+    }
     let outcome = match state.auth.reset_password(&session.token, &id).await {
         Ok(password) => Outcome {
             status: StatusCode::OK,
-            notice: Some(
-                "Se generó una contraseña nueva y se cerraron las sesiones de la cuenta.".into(),
-            ),
+            notice: Some(format!(
+                "Se generó una contraseña nueva para {account} y se cerraron sus sesiones."
+            )),
             shown_password: Some(ShownPassword {
-                email: "la cuenta".into(),
+                email: account,
                 password,
             }),
             errors: Vec::new(),

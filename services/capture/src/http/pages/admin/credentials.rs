@@ -50,9 +50,24 @@ async fn page(
             Vec::new()
         }
     };
+    let ids = |f: fn(&pb::GeneratedAccount) -> Option<&str>| -> Vec<uuid::Uuid> {
+        accounts
+            .iter()
+            .filter_map(f)
+            .filter_map(|v| uuid::Uuid::parse_str(v).ok())
+            .collect()
+    };
+    let (party_names, candidacy_names) = crate::domain::candidacies::account_owner_names(
+        &state.pool,
+        &ids(|g| g.party_id.as_ref().map(|p| p.value.as_str())),
+        &ids(|g| g.candidacy_id.as_ref().map(|c| c.value.as_str())),
+    )
+    .await
+    .unwrap_or_default();
     let mut parties: BTreeMap<String, PartyCredentials> = BTreeMap::new();
     let mut late_count = 0;
-    for g in accounts {
+    for mut g in accounts {
+        g.label = named(&g, &party_names, &candidacy_names);
         let party_id = g
             .party_id
             .as_ref()
@@ -70,7 +85,12 @@ async fn page(
                 rows: Vec::new(),
             });
         if g.kind == "party" {
-            entry.title = g.label.clone();
+            entry.title = g
+                .party_id
+                .as_ref()
+                .and_then(|p| uuid::Uuid::parse_str(&p.value).ok())
+                .and_then(|id| party_names.get(&id).cloned())
+                .unwrap_or_else(|| g.label.clone());
         }
         entry.rows.push(StatusRow {
             label: g.label.clone(),
@@ -111,13 +131,27 @@ pub async fn list(
     page(&state, &session, StatusCode::OK, None, Vec::new()).await
 }
 
+#[derive(serde::Deserialize)]
+pub struct IssueForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirmado: String,
+    /// The confirmation page's token: a reload of the sheet does not issue new passwords again.
+    #[serde(default)]
+    una_vez: String,
+}
+
+/// Issues a party's sheet after a confirmation that says the earlier passwords stop working;
+/// the same confirmation posted again (a reload) issues nothing.
 async fn issue(
     state: &FrontState,
     session: &SessionInfo,
     party_id: &str,
-    csrf: &str,
+    form: IssueForm,
+    action: &str,
 ) -> Result<pb::IssueCredentialSheetResponse, Response> {
-    if !csrf_matches(&session.csrf_token, csrf) {
+    if !csrf_matches(&session.csrf_token, &form.csrf) {
         return Err(page(
             state,
             session,
@@ -126,6 +160,60 @@ async fn issue(
             vec![PAGE_EXPIRED.into()],
         )
         .await);
+    }
+    let token = uuid::Uuid::parse_str(&form.una_vez).ok();
+    let (true, Some(token)) = (crate::http::layout::confirmed(&form.confirmado), token) else {
+        let party = crate::domain::candidacies::postulant_name(&state.pool, party_id)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "el partido".into());
+        return Err(render(
+            StatusCode::OK,
+            &crate::http::layout::ConfirmPage {
+                chrome: Chrome::of(session),
+                title: format!("¿Emitir la hoja de credenciales de {party}?"),
+                lead: vec![
+                    "La hoja lleva una contraseña nueva para cada cuenta del partido y de sus candidaturas que aún no la ha cambiado; cada persona deberá cambiarla al ingresar.".into(),
+                ],
+                irreversible: "Las contraseñas de una hoja anterior dejan de funcionar y se cierran las sesiones abiertas con ellas.".into(),
+                action: format!("/admin/credenciales/{party_id}/{action}"),
+                fields: vec![
+                    ("csrf".into(), form.csrf),
+                    (
+                        "una_vez".into(),
+                        crate::domain::confirmations::fresh().to_string(),
+                    ),
+                ],
+                confirm_label: "Sí, emitir la hoja".into(),
+                back: "/admin/credenciales".into(),
+                back_label: "Volver a las credenciales".into(),
+            },
+        ));
+    };
+    match crate::domain::confirmations::spend(&state.pool, token).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(page(
+                state,
+                session,
+                StatusCode::OK,
+                Some("Esta hoja ya se emitió con esta confirmación; no se generaron contraseñas nuevas. Para emitir otra, vuelva a pedirla.".into()),
+                Vec::new(),
+            )
+            .await);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "recording a confirmation failed");
+            return Err(page(
+                state,
+                session,
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                vec!["No fue posible emitir la hoja. Intente de nuevo.".into()],
+            )
+            .await);
+        }
     }
     match state.auth.issue_sheet(&session.token, party_id).await {
         Ok(sheet) => Ok(sheet),
@@ -140,14 +228,62 @@ async fn issue(
     }
 }
 
-fn credentials_of(sheet: &pb::IssueCredentialSheetResponse, tz: &str) -> Vec<SheetCredential> {
+/// The account's owner as people say it: «Cuenta del partido: Morena», «Ana Pérez —
+/// Diputación local…»; auth's label (office and constituency codes) only when capture does not
+/// know the owner.
+fn named(
+    g: &pb::GeneratedAccount,
+    parties: &std::collections::HashMap<uuid::Uuid, String>,
+    candidacies: &std::collections::HashMap<uuid::Uuid, String>,
+) -> String {
+    let find = |id: Option<&str>, names: &std::collections::HashMap<uuid::Uuid, String>| {
+        id.and_then(|v| uuid::Uuid::parse_str(v).ok())
+            .and_then(|id| names.get(&id).cloned())
+    };
+    if g.kind == "party" {
+        find(g.party_id.as_ref().map(|p| p.value.as_str()), parties)
+            .map(|name| format!("Cuenta del partido: {name}"))
+            .unwrap_or_else(|| g.label.clone())
+    } else {
+        find(
+            g.candidacy_id.as_ref().map(|c| c.value.as_str()),
+            candidacies,
+        )
+        .unwrap_or_else(|| g.label.clone())
+    }
+}
+
+async fn credentials_of(
+    state: &FrontState,
+    sheet: &pb::IssueCredentialSheetResponse,
+    tz: &str,
+) -> Vec<SheetCredential> {
+    let accounts: Vec<&pb::GeneratedAccount> = sheet
+        .credentials
+        .iter()
+        .filter_map(|c| c.account.as_ref())
+        .collect();
+    let ids = |f: fn(&pb::GeneratedAccount) -> Option<&str>| -> Vec<uuid::Uuid> {
+        accounts
+            .iter()
+            .filter_map(|g| f(g))
+            .filter_map(|v| uuid::Uuid::parse_str(v).ok())
+            .collect()
+    };
+    let (parties, candidacies) = crate::domain::candidacies::account_owner_names(
+        &state.pool,
+        &ids(|g| g.party_id.as_ref().map(|p| p.value.as_str())),
+        &ids(|g| g.candidacy_id.as_ref().map(|c| c.value.as_str())),
+    )
+    .await
+    .unwrap_or_default();
     sheet
         .credentials
         .iter()
         .map(|c| {
             let g = c.account.clone().unwrap_or_default();
             SheetCredential {
-                label: g.label.clone(),
+                label: named(&g, &parties, &candidacies),
                 email: g.account.map(|a| a.email).unwrap_or_default(),
                 password: c.password.clone(),
                 deadline: deadline_of(&g.deadline, tz),
@@ -165,9 +301,9 @@ pub async fn sheet(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(party_id): Path<String>,
-    CheckedForm(form): CheckedForm<CsrfForm>,
+    CheckedForm(form): CheckedForm<IssueForm>,
 ) -> Response {
-    let sheet = match issue(&state, &session, &party_id, &form.csrf).await {
+    let sheet = match issue(&state, &session, &party_id, form, "hoja").await {
         Ok(sheet) => sheet,
         Err(response) => return response,
     };
@@ -177,7 +313,7 @@ pub async fn sheet(
         &SheetPage {
             issued: time_of(&sheet.issued_at, &tz),
             login_url: format!("{}/ingresar", state.public_url),
-            credentials: credentials_of(&sheet, &tz),
+            credentials: credentials_of(&state, &sheet, &tz).await,
         },
     )
 }
@@ -186,15 +322,15 @@ pub async fn sheet_csv(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(party_id): Path<String>,
-    CheckedForm(form): CheckedForm<CsrfForm>,
+    CheckedForm(form): CheckedForm<IssueForm>,
 ) -> Response {
-    let sheet = match issue(&state, &session, &party_id, &form.csrf).await {
+    let sheet = match issue(&state, &session, &party_id, form, "hoja.csv").await {
         Ok(sheet) => sheet,
         Err(response) => return response,
     };
     let mut csv = String::from("tipo,cuenta,usuario,contrasena,plazo_de_entrega\r\n");
     let tz = crate::http::election_time_zone(&state).await;
-    for c in credentials_of(&sheet, &tz) {
+    for c in credentials_of(&state, &sheet, &tz).await {
         let fields = [c.kind.to_string(), c.label, c.email, c.password, c.deadline];
         csv.push_str(
             &fields

@@ -69,6 +69,42 @@ async fn preview_page(
     )
 }
 
+/// Why the questionnaire cannot be sent now, in the words of the submission's own refusals
+/// (empty: it can).
+async fn blockers(state: &FrontState, caller: &Caller, c: &Candidacy) -> Vec<String> {
+    let progress = curricular::progress(&state.pool, c)
+        .await
+        .unwrap_or_default();
+    let mut blockers = Vec::new();
+    for person in &c.persons {
+        let Some(p) = progress.iter().find(|p| p.role == person.role) else {
+            continue;
+        };
+        for item in p.missing() {
+            blockers.push(if item == "Fotografía" {
+                format!("{}: falta la fotografía.", person.role.label())
+            } else {
+                format!("{}: falta completar «{item}».", person.role.label())
+            });
+        }
+    }
+    let now = conoceles_kit::clock::now();
+    if blockers.is_empty()
+        && !(curricular::may_change(&actor(caller), c)
+            && (c.window_open(now) || c.correcting)
+            && matches!(
+                c.status,
+                conoceles_kit::CandidacyStatus::Draft | conoceles_kit::CandidacyStatus::Observed
+            ))
+    {
+        blockers.push(
+            "Este cuestionario no puede enviarse ahora: ya fue enviado, o el plazo de captura no está abierto."
+                .into(),
+        );
+    }
+    blockers
+}
+
 /// `GET /captura/{id}/vista-previa`: the public profile as citizens will see it.
 pub async fn preview(
     State(state): State<FrontState>,
@@ -81,17 +117,62 @@ pub async fn preview(
 }
 
 #[derive(Deserialize)]
-pub struct CsrfForm {}
+pub struct SubmitForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirmado: String,
+}
 
-/// `POST /captura/{id}/envio`: the final submission; on success, the receipt.
+/// `POST /captura/{id}/envio`: the final submission, after a confirmation step that says it
+/// cannot be undone; on success, the receipt.
 pub async fn submit(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<Uuid>,
-    CheckedForm(_form): CheckedForm<CsrfForm>,
+    CheckedForm(form): CheckedForm<SubmitForm>,
 ) -> Result<Response, PageError> {
     let c = load(&state, &caller, id).await?;
+    if !crate::http::layout::confirmed(&form.confirmado) {
+        // Nothing to confirm while something is missing or the questionnaire cannot be sent:
+        // the preview says what, as the submission itself would.
+        let blockers = blockers(&state, &caller, &c).await;
+        if !blockers.is_empty() {
+            return Ok(preview_page(
+                &state,
+                &session,
+                &caller,
+                &c,
+                blockers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await);
+        }
+        let names = c
+            .persons
+            .iter()
+            .map(|p| p.full_name.clone())
+            .collect::<Vec<_>>()
+            .join(" y ");
+        return Ok(render(
+            StatusCode::OK,
+            &crate::http::layout::ConfirmPage {
+                chrome: Chrome::of(&session),
+                title: "¿Enviar el cuestionario curricular definitivo?".into(),
+                lead: vec![
+                    format!("{} · {} · {}", c.postulant, c.office, c.constituency),
+                    format!("Se enviará lo que muestra la vista previa del cuestionario de {names}."),
+                ],
+                irreversible: "Después del envío el cuestionario queda en revisión del organismo electoral y ya no podrá modificarlo; solo podrá corregir las secciones que reciban observaciones.".into(),
+                action: format!("/captura/{id}/envio"),
+                fields: vec![("csrf".into(), form.csrf)],
+                confirm_label: "Sí, enviar el cuestionario definitivo".into(),
+                back: format!("/captura/{id}/vista-previa"),
+                back_label: "Volver a la vista previa".into(),
+            },
+        ));
+    }
     Ok(
         match curricular::submit(
             &state.pool,

@@ -31,6 +31,9 @@ pub struct QueueQuery {
     /// Minimum hours waiting: `24` or `72`; empty: any.
     #[serde(default)]
     antiguedad: String,
+    /// How the reviewer's last decision ended (`aprobada`, `observada`), said once on arrival.
+    #[serde(default)]
+    resuelta: String,
 }
 
 /// `GET /revision`
@@ -97,11 +100,29 @@ pub async fn queue(
             }
         })
         .collect();
+    let (offices, postulants) = match crate::domain::election::current(&state.pool).await {
+        Ok(Some(current)) => crate::domain::election::choices(&state.pool, current.id)
+            .await
+            .unwrap_or_default(),
+        _ => Default::default(),
+    };
+    let notice = match q.resuelta.as_str() {
+        "aprobada" => Some(
+            "Se aprobó el envío. La información aparecerá en el sitio de la ciudadanía en unos momentos.",
+        ),
+        "observada" => Some(
+            "Se enviaron las observaciones al partido; la candidatura vuelve a captura para atenderlas.",
+        ),
+        _ => None,
+    };
     render(
         StatusCode::OK,
         &QueuePage {
             chrome: Chrome::of(&session),
             lines,
+            notice,
+            offices,
+            postulants,
             office: q.cargo,
             postulant: q.postulante,
             state: q.estado,
@@ -238,15 +259,41 @@ pub async fn show(
 pub struct DecisionForm {
     #[serde(default)]
     ronda: u32,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirmado: String,
 }
 
-/// `POST /revision/{submission}/aprobar`
+/// `POST /revision/{submission}/aprobar`, after a confirmation step that says it cannot be
+/// undone.
 pub async fn approve(
     State(state): State<FrontState>,
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(submission): Path<Uuid>,
     CheckedForm(form): CheckedForm<DecisionForm>,
 ) -> Response {
+    if !crate::http::layout::confirmed(&form.confirmado) {
+        return render(
+            StatusCode::OK,
+            &crate::http::layout::ConfirmPage {
+                chrome: Chrome::of(&session),
+                title: format!("¿Aprobar el envío (ronda {})?", form.ronda),
+                lead: vec![
+                    "Apruebe solo si revisó cada sección, la fotografía y su fecha.".into(),
+                ],
+                irreversible: "Al aprobarlo, la información se publica en el sitio de la ciudadanía y la ronda queda resuelta; una corrección posterior requiere una solicitud de corrección.".into(),
+                action: format!("/revision/{submission}/aprobar"),
+                fields: vec![
+                    ("csrf".into(), form.csrf),
+                    ("ronda".into(), form.ronda.to_string()),
+                ],
+                confirm_label: "Sí, aprobar".into(),
+                back: format!("/revision/{submission}"),
+                back_label: "Volver a la revisión".into(),
+            },
+        );
+    }
     match state
         .validation
         .approve(&session.token, &submission.to_string(), form.ronda)

@@ -37,6 +37,11 @@ pub struct QueueLine {
 pub struct QueuePage {
     pub chrome: Chrome,
     pub lines: Vec<QueueLine>,
+    /// The outcome of the decision just taken.
+    pub notice: Option<&'static str>,
+    /// (code, name) of the election's offices and postulants, for the filters.
+    pub offices: Vec<(String, String)>,
+    pub postulants: Vec<(String, String)>,
     pub office: String,
     pub postulant: String,
     pub state: String,
@@ -114,8 +119,11 @@ mod tests {
                 csrf: String::new(),
             },
             lines,
-            office: String::new(),
-            postulant: String::new(),
+            notice: Some("Se aprobó el envío."),
+            offices: vec![("diputacion_mr".into(), "Diputación MR".into())],
+            postulants: vec![("PVEM".into(), "Partido Verde".into())],
+            office: "diputacion_mr".into(),
+            postulant: "pvem".into(),
             state: String::new(),
             age: "24".into(),
         }
@@ -142,5 +150,10 @@ mod tests {
         assert!(html.contains("Distrito 08 — Torreón"));
         assert!(!html.contains("No hay envíos con estos filtros."));
         assert!(queue(Vec::new()).contains("No hay envíos con estos filtros."));
+        // The filters offer names; the chosen ones stay chosen (the party's code in any case);
+        // the decision just taken is said.
+        assert!(html.contains("<option value=\"diputacion_mr\" selected>Diputación MR</option>"));
+        assert!(html.contains("<option value=\"PVEM\" selected>Partido Verde</option>"));
+        assert!(html.contains("role=\"status\"><p>Se aprobó el envío.</p>"));
     }
 }
