@@ -126,7 +126,7 @@ test('a party sees each of its slates as a unit and downloads one municipality\'
     const template = await page.request.get(new URL(await link.getAttribute('href'), base).href);
     assert.equal(template.status(), 200);
     const rows = (await template.text()).trim().split('\n').slice(1);
-    assert.ok(rows.length > 0 && rows.every((r) => /,(holder|alternate),/.test(r)), 'one row per person');
+    assert.ok(rows.length > 0 && rows.every((r) => /,(titular|suplente),/.test(r)), 'one row per person');
     assert.ok(rows.some((r) => r.includes(',Sindicatura 1,')), 'positions named as on the ballot');
     assert.deepEqual(problems, []);
   } finally {

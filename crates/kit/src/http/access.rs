@@ -27,7 +27,7 @@ pub trait Authenticator: Send + Sync + 'static {
 pub struct PasswordChangePending;
 
 /// What an API caller is told while their password must change.
-pub const PASSWORD_CHANGE_FIRST: &str = "Debe cambiar la contraseña que se le entregó antes de continuar: en la página «Mi contraseña» del sistema de captura, o con POST /api/v1/account/password.";
+pub const PASSWORD_CHANGE_FIRST: &str = "Debe cambiar la contraseña que se le entregó antes de continuar: en la página «Cambiar contraseña» del sistema de captura, o con POST /api/v1/account/password.";
 
 /// A router whose routes each carry their [`Rule`].
 pub struct DeclaredRouter<S> {

@@ -11,6 +11,7 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use conoceles_kit::error::{AppError, ErrorCode};
+use http::StatusCode;
 
 use super::layout::{Chrome, MessagePage, render};
 use super::session::SessionInfo;
@@ -81,13 +82,46 @@ impl IntoResponse for PageError {
 
 /// Renders a handler's [`PageError`] as the message page with the header of the person behind
 /// the request. Applied inside the access gate, which leaves the session in the request.
+///
+/// An extractor's own refusal (a malformed identifier in the address, which the framework
+/// answers in English plain text) becomes the same Spanish page, or the API's structured error.
 pub async fn with_chrome(request: Request, next: Next) -> Response {
     let session = request.extensions().get::<Arc<SessionInfo>>().cloned();
+    let api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
-    match (response.extensions_mut().remove::<Refusal>(), session) {
-        (Some(Refusal(error)), Some(session)) => error_page(&session, &error),
-        _ => response,
+    if let Some(Refusal(error)) = response.extensions_mut().remove::<Refusal>() {
+        return match session {
+            Some(session) => error_page(&session, &error),
+            None => response,
+        };
     }
+    let plain_text = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if response.status() == StatusCode::BAD_REQUEST && plain_text {
+        let error = AppError::field(
+            "direccion",
+            "invalid",
+            "La dirección no es válida: uno de sus datos no tiene el formato esperado. Revise el enlace o vuelva a la página anterior.",
+        );
+        return if api {
+            error.into_response()
+        } else {
+            match session {
+                Some(session) => error_page(&session, &error),
+                None => render(
+                    error.code().http_status(),
+                    &MessagePage {
+                        chrome: Chrome::public(),
+                        message: error.messages().join(" "),
+                    },
+                ),
+            }
+        };
+    }
+    response
 }
 
 /// Spanish messages of a peer's refusal: its field violations, or its message (a peer's

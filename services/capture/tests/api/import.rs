@@ -1101,7 +1101,7 @@ C-2,regiduria_mr,mr,055,PRI,1,Irma Soto Paz,mujer,1980-01-09,,,,\n"
     let seats: Vec<&str> = template
         .lines()
         .skip(1)
-        .filter(|l| l.contains(",holder,"))
+        .filter(|l| l.contains(",titular,"))
         .map(|l| l.split(',').nth(2).unwrap())
         .collect();
     // Bacadéhuachi: a presidencia, one sindicatura, two regidurías MR, one RP.

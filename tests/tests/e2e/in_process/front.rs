@@ -1115,6 +1115,35 @@ async fn refusals_and_expired_forms_keep_the_page_header_and_change_nothing() {
         missing.body
     );
 
+    // An address with a malformed identifier: the Spanish page with its header, never the
+    // framework's English; the API says it as a structured error.
+    let malformed = admin.get("/captura/no-es-un-identificador").await;
+    assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        malformed.body.contains("La dirección no es válida")
+            && malformed.body.contains("Cerrar sesión")
+            && !malformed.body.contains("Invalid URL")
+            && !malformed.body.contains("UUID"),
+        "{}",
+        malformed.body
+    );
+    let token = stack.api_token("unidad-api@iec.org.mx", Role::Admin).await;
+    let api = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/candidacies/no-es-un-identificador",
+            stack.base
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(api.status().is_client_error(), "{}", api.status());
+    let body = api.text().await.unwrap();
+    assert!(
+        body.starts_with('{') && !body.contains("Invalid URL") && !body.contains("UUID"),
+        "{body}"
+    );
+
     // A form with a stale CSRF token is refused before it is read: nothing is created, and the
     // page says so in Spanish, with its header.
     let expired = admin

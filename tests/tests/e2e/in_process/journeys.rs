@@ -645,7 +645,41 @@ async fn bulk_capture_saves_valid_rows_and_reports_every_problem_at_once() {
         "one row per PAN candidacy (holders)"
     );
     assert!(rows.len() >= 3);
-    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    // Columns named in Spanish, as the screens name the fields («Escolaridad: Grado máximo de
+    // estudios»); found here from the field's key.
+    let column = |name: &str| {
+        let spanish = match name.split_once('.') {
+            Some((section, field)) => {
+                use conoceles_capture::domain::curricular::Section;
+                let section = *Section::ALL.iter().find(|s| s.slug() == section).unwrap();
+                conoceles_capture::domain::curricular::bulk::column_name(section, field)
+            }
+            None => name.to_string(),
+        };
+        headers
+            .iter()
+            .position(|h| h == spanish)
+            .unwrap_or_else(|| panic!("column {spanish} in {headers:?}"))
+    };
+    let spanish = |name: &str| headers[column(name)].to_string();
+    // The unchanged template uploads without errors: nothing in it is a change.
+    {
+        let csrf = pan.get("/captura/carga-masiva").await.hidden("csrf");
+        let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+            "archivo",
+            reqwest::multipart::Part::bytes(template.body.clone().into_bytes())
+                .file_name("plantilla.csv"),
+        );
+        let unchanged = pan.multipart("/captura/carga-masiva", form).await;
+        assert_eq!(unchanged.status, StatusCode::OK, "{}", unchanged.body);
+        assert!(
+            unchanged
+                .body
+                .contains("Se guardaron como borrador 0 filas (0 secciones); sin problemas."),
+            "{}",
+            unchanged.body
+        );
+    }
     let long = text(60);
     // Row 2 (line 2): valid. Row 3: two problems. Row 4: someone else's candidacy.
     rows[0][column("education.level")] = "licenciatura".into();
@@ -680,22 +714,30 @@ async fn bulk_capture_saves_valid_rows_and_reports_every_problem_at_once() {
     assert!(
         result
             .body
-            .contains("Se guardaron 1 filas (2 secciones) como borrador; 3 problemas."),
+            .contains("Se guardaron como borrador 1 fila (2 secciones); 3 problemas."),
         "{}",
         result.body
     );
     assert!(
-        result.body.contains(
-            "Línea 3, columna general.phone_1: Teléfono público 1: Debe tener 10 dígitos"
-        )
+        result.body.contains(&format!(
+            "Línea 3, columna «{}»: Teléfono público 1: Debe tener 10 dígitos",
+            spanish("general.phone_1")
+        )),
+        "{}",
+        result.body
     );
-    assert!(result.body.contains(
-        "Línea 3, columna education.level: Grado máximo de estudios: Elija una de las opciones."
-    ));
+    assert!(result.body.contains(&format!(
+        "Línea 3, columna «{}»: Grado máximo de estudios: Elija una de las opciones.",
+        spanish("education.level")
+    )));
+    assert!(
+        !result.body.contains("education"),
+        "no English key is shown"
+    );
     assert!(
         result
             .body
-            .contains("Línea 4, columna candidatura: No existe esa candidatura.")
+            .contains("Línea 4, columna «candidatura»: No existe esa candidatura.")
     );
 
     let saved_for = |candidacy: String| {
@@ -731,7 +773,8 @@ async fn bulk_capture_saves_valid_rows_and_reports_every_problem_at_once() {
     for name in ["candidatura", "persona"] {
         copy[column(name)] = rows[0][column(name)].clone();
     }
-    copy[column("education.level")] = "licenciatura".into();
+    // A change (what line 2 saved earlier was «licenciatura»).
+    copy[column("education.level")] = "maestria".into();
     copy[column("education.status")] = "titulado".into();
     for _ in 0..19_000 {
         writer.write_record(&copy).unwrap();
@@ -747,12 +790,19 @@ async fn bulk_capture_saves_valid_rows_and_reports_every_problem_at_once() {
     assert!(
         result
             .body
-            .contains("Se guardaron 1 filas (1 secciones) como borrador; 18999 problemas."),
+            .contains("Se guardaron como borrador 1 fila (1 sección); 18999 problemas."),
         "{}",
-        &result.body[..2000.min(result.body.len())]
+        result
+            .body
+            .split("role=\"status\"")
+            .nth(1)
+            .unwrap_or(&result.body)
+            .chars()
+            .take(600)
+            .collect::<String>()
     );
     assert!(result.body.contains(
-        "Línea 19001, columna persona: Esta persona ya tiene la fila 2; deje una sola fila por persona."
+        "Línea 19001, columna «persona»: Esta persona ya tiene la fila 2; deje una sola fila por persona."
     ));
     stack.stop().await;
 }

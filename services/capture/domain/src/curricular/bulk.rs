@@ -30,8 +30,7 @@ const FIXED: [&str; 5] = [
     "nombre",
 ];
 
-/// The `section.field` columns, in questionnaire order (the field names do not depend on the
-/// bounds).
+/// The field columns, in questionnaire order (the field names do not depend on the bounds).
 pub fn field_columns() -> Vec<(Section, &'static str)> {
     Section::ALL
         .iter()
@@ -43,8 +42,36 @@ pub fn field_columns() -> Vec<(Section, &'static str)> {
         .collect()
 }
 
-fn column_name(section: Section, field: &str) -> String {
+/// A field's column as people read it: «Escolaridad: Grado máximo de estudios».
+pub fn column_name(section: Section, field: &str) -> String {
+    let label = section
+        .fields(&Bounds::default())
+        .into_iter()
+        .find(|f| f.name == field)
+        .map_or(field, |f| f.label);
+    format!("{}: {label}", section.title())
+}
+
+/// The column's name in templates downloaded before the columns were named in Spanish
+/// (`education.level`), still read.
+fn legacy_column_name(section: Section, field: &str) -> String {
     format!("{}.{field}", section.slug())
+}
+
+/// `titular` or `suplente` (the earlier templates' `holder` and `alternate` are read too).
+fn person_of(value: &str) -> Option<PersonRole> {
+    match value.trim().to_lowercase().as_str() {
+        "titular" | "propietaria" | "propietario" | "holder" => Some(PersonRole::Holder),
+        "suplente" | "alternate" => Some(PersonRole::Alternate),
+        _ => None,
+    }
+}
+
+fn person_cell(role: PersonRole) -> &'static str {
+    match role {
+        PersonRole::Holder => "titular",
+        PersonRole::Alternate => "suplente",
+    }
 }
 
 /// The template: the account's candidacies with what is saved so far; with `municipality`,
@@ -58,7 +85,7 @@ pub async fn template(
     let mut out = FIXED.join(",");
     for (section, field) in &columns {
         out.push(',');
-        out.push_str(&column_name(*section, field));
+        out.push_str(&csv_field(&column_name(*section, field)));
     }
     out.push_str("\r\n");
     let rows = dashboard(pool, actor).await?.into_iter().filter(|r| {
@@ -70,7 +97,7 @@ pub async fn template(
             let saved = sections_of(pool, person.id).await?;
             let mut cells = vec![
                 candidacy.id.to_string(),
-                person.role.as_str().to_string(),
+                person_cell(person.role).to_string(),
                 row.seat(),
                 candidacy.constituency.clone(),
                 person.full_name.clone(),
@@ -107,7 +134,7 @@ impl std::fmt::Display for BulkError {
         } else {
             write!(
                 f,
-                "Línea {}, columna {}: {}",
+                "Línea {}, columna «{}»: {}",
                 self.line, self.column, self.message
             )
         }
@@ -180,12 +207,19 @@ pub fn read(bytes: &[u8]) -> Result<BulkFile, BulkOutcome> {
     };
     let known: Vec<(Section, &'static str, usize)> = field_columns()
         .into_iter()
-        .filter_map(|(s, f)| position(&column_name(s, f)).map(|at| (s, f, at)))
+        .filter_map(|(s, f)| {
+            position(&column_name(s, f))
+                .or_else(|| position(&legacy_column_name(s, f)))
+                .map(|at| (s, f, at))
+        })
         .collect();
     let mut file = BulkFile::default();
-    for unknown in headers.iter().filter(|h| {
-        !FIXED.contains(&h.trim()) && !known.iter().any(|(s, f, _)| column_name(*s, f) == h.trim())
-    }) {
+    for unknown in headers
+        .iter()
+        .enumerate()
+        .filter(|(at, h)| !FIXED.contains(&h.trim()) && !known.iter().any(|k| k.2 == *at))
+        .map(|(_, h)| h)
+    {
         file.errors.push(BulkError {
             line: 1,
             column: unknown.to_string(),
@@ -219,12 +253,9 @@ pub fn read(bytes: &[u8]) -> Result<BulkFile, BulkOutcome> {
             message: message.to_string(),
         };
         let mut errors = Vec::new();
-        let role = PersonRole::parse(record.get(role_at).unwrap_or_default().trim());
+        let role = person_of(record.get(role_at).unwrap_or_default());
         if role.is_none() {
-            errors.push(error(
-                "persona",
-                "Debe ser «holder» (propietario/a) o «alternate» (suplente).",
-            ));
+            errors.push(error("persona", "Debe ser «titular» o «suplente»."));
         }
         let candidacy_id = Uuid::parse_str(record.get(id_at).unwrap_or_default().trim()).ok();
         if candidacy_id.is_none() {
@@ -328,10 +359,33 @@ pub async fn apply(
             if let Err(e) = candidacy.person(role) {
                 row.errors.push(error("persona", e.messages().join(" ")));
             }
+            // What the file repeats as it was saved (the template's prefilled cells) is not a
+            // change: not checked, not saved, so the unchanged template uploads without errors
+            // and a questionnaire under review or with observations keeps its other sections.
+            if let Ok(person) = candidacy.person(role) {
+                let saved = sections_of(pool, person.id).await?;
+                row.sections.retain(|section, input| {
+                    let before: Fields = saved
+                        .get(section)
+                        .map(|s| {
+                            s.fields
+                                .iter()
+                                .filter(|(_, v)| !v.trim().is_empty())
+                                .map(|(k, v)| (k.clone(), v.trim().to_string()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let now: Fields = input
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.trim().to_string()))
+                        .collect();
+                    before != now
+                });
+            }
             for (section, input) in &row.sections {
                 if let Err(e) = check_editable(actor, candidacy, Some(*section), now) {
                     row.errors
-                        .push(error(section.slug(), e.messages().join(" ")));
+                        .push(error(section.title(), e.messages().join(" ")));
                     continue;
                 }
                 let (_, violations) = sections::validate(*section, &candidacy.bounds, input);
@@ -365,7 +419,7 @@ pub async fn apply(
                 Ok(_) => saved += 1,
                 Err(AppError::Known { message, .. }) => outcome.errors.push(BulkError {
                     line: row.line,
-                    column: section.slug().to_string(),
+                    column: section.title().to_string(),
                     message,
                 }),
                 Err(e) => return Err(e),
@@ -383,7 +437,11 @@ mod tests {
 
     fn header() -> String {
         let mut columns: Vec<String> = FIXED.iter().map(|c| c.to_string()).collect();
-        columns.extend(field_columns().iter().map(|(s, f)| column_name(*s, f)));
+        columns.extend(
+            field_columns()
+                .iter()
+                .map(|(s, f)| csv_field(&column_name(*s, f))),
+        );
         columns.join(",")
     }
 
@@ -397,10 +455,10 @@ mod tests {
             "N".into(),
         ];
         line.extend(columns.iter().map(|(s, f)| {
-            let name = column_name(*s, f);
+            let (name, legacy) = (column_name(*s, f), legacy_column_name(*s, f));
             cells
                 .iter()
-                .find(|(c, _)| *c == name)
+                .find(|(c, _)| *c == name || *c == legacy)
                 .map(|(_, v)| csv_field(v))
                 .unwrap_or_default()
         }));

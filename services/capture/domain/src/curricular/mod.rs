@@ -56,6 +56,17 @@ impl PersonRole {
             PersonRole::Alternate => "Suplente",
         }
     }
+
+    /// The label agreeing with the person's sex (`mujer`, `hombre`, `no_binario`).
+    pub fn label_for(self, sex: &str) -> &'static str {
+        match (self, sex) {
+            (PersonRole::Alternate, _) => "Suplente",
+            (PersonRole::Holder, "mujer") => "Propietaria",
+            (PersonRole::Holder, "hombre") => "Propietario",
+            (PersonRole::Holder, "no_binario") => "Persona propietaria",
+            (PersonRole::Holder, _) => "Propietaria o propietario",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -101,6 +112,16 @@ pub struct Candidacy {
 }
 
 impl Candidacy {
+    /// What the person in `role` is called, agreeing with their sex («Propietaria»).
+    pub fn role_label(&self, role: PersonRole) -> &'static str {
+        let sex = self
+            .persons
+            .iter()
+            .find(|p| p.role == role)
+            .map_or("", |p| p.sex.as_str());
+        role.label_for(sex)
+    }
+
     pub fn person(&self, role: PersonRole) -> Result<&Person, AppError> {
         self.persons.iter().find(|p| p.role == role).ok_or_else(|| {
             AppError::new(

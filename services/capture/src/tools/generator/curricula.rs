@@ -5,7 +5,7 @@
 use std::io::Cursor;
 
 use super::Rng;
-use crate::domain::curricular::bulk::field_columns;
+use crate::domain::curricular::bulk::{column_name, field_columns};
 use crate::domain::curricular::sections::{EDUCATION_LEVELS, EDUCATION_STATUSES};
 use conoceles_kit::csv::csv_field;
 
@@ -133,10 +133,9 @@ pub fn fill_template(template: &str, seed: u64) -> anyhow::Result<String> {
             .iter()
             .enumerate()
             .map(|(i, header)| {
-                match columns
-                    .iter()
-                    .find(|(s, f)| format!("{}.{f}", s.slug()) == header)
-                {
+                match columns.iter().find(|(s, f)| {
+                    column_name(*s, f) == header || format!("{}.{f}", s.slug()) == header
+                }) {
                     Some((section, field)) => value(&mut rng, row + 1, section.slug(), field),
                     None => record.get(i).unwrap_or_default().to_string(),
                 }

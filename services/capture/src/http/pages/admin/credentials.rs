@@ -174,7 +174,7 @@ async fn issue(
                 chrome: Chrome::of(session),
                 title: format!("¿Emitir la hoja de credenciales de {party}?"),
                 lead: vec![
-                    "La hoja lleva una contraseña nueva para cada cuenta del partido y de sus candidaturas que aún no la ha cambiado; cada persona deberá cambiarla al ingresar.".into(),
+                    "La hoja lleva una contraseña nueva para cada cuenta del partido y de sus candidaturas que aún no se ha entregado (las bloqueadas no se incluyen); cada persona deberá cambiarla al ingresar.".into(),
                 ],
                 irreversible: "Las contraseñas de una hoja anterior dejan de funcionar y se cierran las sesiones abiertas con ellas.".into(),
                 action: format!("/admin/credenciales/{party_id}/{action}"),

@@ -98,11 +98,22 @@ pub async fn bulk_upload(
     .await
     {
         Ok(outcome) => {
+            let count = |n: usize, one: &str, many: &str| {
+                if n == 1 {
+                    format!("1 {one}")
+                } else {
+                    format!("{n} {many}")
+                }
+            };
             let summary = format!(
-                "Se guardaron {} filas ({} secciones) como borrador; {} problemas.",
-                outcome.saved_rows,
-                outcome.saved_sections,
-                outcome.errors.len()
+                "Se guardaron como borrador {} ({}); {}.",
+                count(outcome.saved_rows, "fila", "filas"),
+                count(outcome.saved_sections, "sección", "secciones"),
+                if outcome.errors.is_empty() {
+                    "sin problemas".to_string()
+                } else {
+                    count(outcome.errors.len(), "problema", "problemas")
+                }
             );
             let status = if outcome.errors.is_empty() {
                 StatusCode::OK

@@ -56,7 +56,7 @@ pub async fn candidacy(
         persons.push(PersonLine {
             role: person.role.as_str(),
             identity_sent: identity_sent.as_ref().map(|sent| sent.contains(&person.id)),
-            role_label: person.role.label(),
+            role_label: person.role.label_for(&person.sex),
             full_name: person.full_name.clone(),
             sections: Section::ALL
                 .iter()

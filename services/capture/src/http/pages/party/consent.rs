@@ -43,7 +43,7 @@ async fn page(
             heading: cx.heading.clone(),
             election_name: cx.candidacy.election_name.clone(),
             role: cx.role.as_str(),
-            role_label: cx.role.label(),
+            role_label: cx.candidacy.role_label(cx.role),
             person_name: cx.person_name.clone(),
             received,
             notice,

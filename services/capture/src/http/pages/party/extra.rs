@@ -82,7 +82,7 @@ async fn page(
             chrome: Chrome::of(session),
             heading: heading(c),
             role: role.as_str(),
-            role_label: role.label(),
+            role_label: c.role_label(role),
             person_name: person.full_name.clone(),
             title: EXTRA_TITLE,
             fields,

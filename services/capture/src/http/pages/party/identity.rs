@@ -265,7 +265,7 @@ fn form_page(
             chrome: Chrome::of(session),
             heading: cx.heading.clone(),
             role: cx.role.as_str(),
-            role_label: cx.role.label(),
+            role_label: cx.candidacy.role_label(cx.role),
             person_name: cx.person_name.clone(),
             election_id: cx.candidacy.election_id.to_string(),
             notice: paperwork.notice.clone(),
@@ -302,7 +302,7 @@ pub async fn form(
             &IdentityDonePage {
                 chrome: Chrome::of(&session),
                 heading: cx.heading,
-                role_label: cx.role.label(),
+                role_label: cx.candidacy.role_label(cx.role),
                 person_name: cx.person_name,
                 receipt: None,
             },
@@ -420,7 +420,7 @@ pub async fn post(
                 chrome: Chrome::of(&session),
                 heading: cx.heading,
                 role: cx.role.as_str(),
-                role_label: cx.role.label(),
+                role_label: cx.candidacy.role_label(cx.role),
                 person_name: cx.person_name,
                 items,
                 consents: vec![
@@ -462,7 +462,7 @@ pub async fn post(
                 &IdentityDonePage {
                     chrome: Chrome::of(&session),
                     heading: cx.heading,
-                    role_label: cx.role.label(),
+                    role_label: cx.candidacy.role_label(cx.role),
                     person_name: cx.person_name,
                     receipt: Some((receipt.receipt_sha256, local(at, &cx.candidacy.time_zone))),
                 },

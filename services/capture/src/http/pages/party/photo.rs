@@ -26,7 +26,7 @@ async fn photo_page(
             chrome: Chrome::of(session),
             heading: heading(c),
             role: role.as_str(),
-            role_label: role.label(),
+            role_label: c.role_label(role),
             person_name: person.full_name.clone(),
             has_photo: info.is_some(),
             taken_on: info

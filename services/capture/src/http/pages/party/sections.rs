@@ -61,7 +61,7 @@ fn section_page(
             chrome: Chrome::of(session),
             heading: heading(c),
             role: role.as_str(),
-            role_label: role.label(),
+            role_label: c.role_label(role),
             person_name,
             slug: section.slug(),
             title: section.title(),

@@ -37,11 +37,11 @@ async fn preview_page(
             .collect();
         let p = progress.iter().find(|p| p.role == person.role);
         for item in p.map(|p| p.missing()).unwrap_or_default() {
-            missing.push(format!("{}: {item}", person.role.label()));
+            missing.push(format!("{}: {item}", person.role.label_for(&person.sex)));
         }
         persons.push(PreviewPerson {
             role: person.role.as_str(),
-            role_label: person.role.label(),
+            role_label: person.role.label_for(&person.sex),
             full_name: person.full_name.clone(),
             has_photo: p.is_some_and(|p| p.photo.is_some()),
             sections,
@@ -82,9 +82,15 @@ async fn blockers(state: &FrontState, caller: &Caller, c: &Candidacy) -> Vec<Str
         };
         for item in p.missing() {
             blockers.push(if item == "Fotografía" {
-                format!("{}: falta la fotografía.", person.role.label())
+                format!(
+                    "{}: falta la fotografía.",
+                    person.role.label_for(&person.sex)
+                )
             } else {
-                format!("{}: falta completar «{item}».", person.role.label())
+                format!(
+                    "{}: falta completar «{item}».",
+                    person.role.label_for(&person.sex)
+                )
             });
         }
     }
