@@ -269,12 +269,8 @@ pub async fn observe(
             observations: observations
                 .iter()
                 .map(|(section, message)| events::SectionObservation {
-                    // The photo belongs with the general data when a section reopens.
-                    section: if section == "photo" {
-                        "general".into()
-                    } else {
-                        section.clone()
-                    },
+                    // `photo` reopens the photo alone.
+                    section: section.clone(),
                     message: message.trim().to_string(),
                 })
                 .collect(),

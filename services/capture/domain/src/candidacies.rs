@@ -629,6 +629,18 @@ pub async fn account_owner_names(
     Ok((parties, candidacies))
 }
 
+/// The sex of each person (`mujer`, `hombre`, `no_binario`), for labels that agree with it.
+pub async fn sexes_of(pool: &PgPool, persons: &[Uuid]) -> sqlx::Result<HashMap<Uuid, String>> {
+    Ok(
+        sqlx::query_as::<_, (Uuid, String)>("SELECT id, sex FROM persons WHERE id = ANY($1)")
+            .bind(persons)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect(),
+    )
+}
+
 /// A postulant's name by its id.
 pub async fn postulant_name(pool: &PgPool, id: &str) -> sqlx::Result<Option<String>> {
     let Ok(id) = Uuid::parse_str(id) else {

@@ -117,6 +117,32 @@ pub async fn latest_observations(
     .await
 }
 
+/// What a reviewer needs beside a submission: the same candidacy's previous round (its number
+/// and content) and every observation made before this round: (round, section, message).
+pub async fn earlier_rounds(
+    pool: &PgPool,
+    submission: Uuid,
+) -> sqlx::Result<(Option<(i32, serde_json::Value)>, Vec<(i32, String, String)>)> {
+    let previous = sqlx::query_as::<_, (i32, String)>(
+        "SELECT p.round, p.canonical FROM submissions s JOIN submissions p \
+         ON p.candidacy_id = s.candidacy_id AND p.round < s.round \
+         WHERE s.id = $1 ORDER BY p.round DESC LIMIT 1",
+    )
+    .bind(submission)
+    .fetch_optional(pool)
+    .await?
+    .map(|(round, canonical)| (round, serde_json::from_str(&canonical).unwrap_or_default()));
+    let observations = sqlx::query_as(
+        "SELECT o.round, o.section, o.message FROM observations o JOIN submissions s \
+         ON s.candidacy_id = o.candidacy_id AND o.round < s.round \
+         WHERE s.id = $1 ORDER BY o.round, o.id",
+    )
+    .bind(submission)
+    .fetch_all(pool)
+    .await?;
+    Ok((previous, observations))
+}
+
 /// The latest approval of each live candidacy of an election: (candidacy, submission, approved
 /// at, how many approvals it has had — more than one means it was corrected after an approval).
 pub async fn approved_versions(

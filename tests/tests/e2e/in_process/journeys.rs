@@ -1466,13 +1466,59 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
             .contains("no ha enviado su cuestionario de identidad"),
         "identity finding shown"
     );
+    // The reviewer sees the photo sent and the date declared for it.
+    let photo_path = format!("/revision/{link}/foto/titular");
+    assert!(review.body.contains(&photo_path), "{}", review.body);
+    assert!(
+        review
+            .body
+            .contains("Fecha en que se tomó, según el partido")
+    );
+    let photo = reviewer.get(&photo_path).await;
+    assert_eq!(photo.status, StatusCode::OK);
+    assert_eq!(photo.headers["content-type"], "image/jpeg");
+    assert_eq!(
+        party.get(&photo_path).await.status,
+        StatusCode::FORBIDDEN,
+        "only the unit's reviewers"
+    );
+    // A ticked section without its message is refused on the same page, what was typed kept.
+    let kept = reviewer
+        .post(
+            &format!("/revision/{link}/observar"),
+            &[
+                ("csrf", &review.hidden("csrf")),
+                ("ronda", "1"),
+                ("seccion", "education"),
+                (
+                    "mensaje.holder.professional",
+                    "Indique los años de cada cargo.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(
+        kept.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        kept.body
+    );
+    assert!(kept.body.contains("Cada observación necesita su mensaje."));
+    assert!(
+        kept.body
+            .contains("Indique los años de cada cargo.</textarea>")
+    );
+    assert!(
+        kept.body
+            .contains("id=\"obs-education\" name=\"seccion\" value=\"education\" checked")
+    );
+    // A message typed under a section observes it, its box ticked or not.
     let observed = reviewer
         .post(
             &format!("/revision/{link}/observar"),
             &[
                 ("csrf", &review.hidden("csrf")),
                 ("ronda", "1"),
-                ("seccion", "professional"),
                 (
                     "mensaje.holder.professional",
                     "Indique los años de cada cargo.",
@@ -1481,6 +1527,12 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
         )
         .await;
     assert_eq!(observed.status, StatusCode::SEE_OTHER, "{}", observed.body);
+    let queue_after = reviewer.get(observed.location.as_deref().unwrap()).await;
+    assert!(
+        queue_after
+            .body
+            .contains("Se enviaron las observaciones al partido")
+    );
     // Deciding the same round twice is refused.
     let twice = reviewer
         .post(
@@ -1541,6 +1593,18 @@ async fn a_reviewer_observes_a_section_the_party_fixes_it_and_the_approval_reach
     assert_ne!(link, link2, "a new round");
     let review = reviewer.get(&format!("/revision/{link2}")).await;
     assert!(review.body.contains("ronda 2"));
+    // Round 2 against round 1: what changed, with what it said before, and the observation.
+    assert!(
+        review.body.contains("Se compara con la ronda 1"),
+        "{}",
+        review.body
+    );
+    assert!(review.body.contains("cambió desde la ronda anterior"));
+    assert!(review.body.contains("De 2010 a 2020 fui directora."));
+    assert!(review.body.contains("Antes:"));
+    assert!(review.body.contains(
+        "Ronda 1, <strong>Trayectoria profesional</strong>: Indique los años de cada cargo."
+    ));
     let approved = reviewer
         .post(
             &format!("/revision/{link2}/aprobar"),

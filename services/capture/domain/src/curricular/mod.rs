@@ -141,17 +141,22 @@ impl Candidacy {
     pub fn part_open(&self, part: &str) -> bool {
         match self.status {
             CandidacyStatus::NotStarted | CandidacyStatus::Draft => true,
+            // An observed photo reopens the photo alone; observations sent before the photo was
+            // its own part reopened it with the general data.
             CandidacyStatus::Observed => {
                 self.reopened_sections.is_empty()
-                    || self.reopened_sections.iter().any(|s| s == part)
+                    || self
+                        .reopened_sections
+                        .iter()
+                        .any(|s| s == part || (part == "photo" && s == "general"))
             }
             _ => false,
         }
     }
 
-    /// Whether the photo can be replaced now (it belongs with the general data).
+    /// Whether the photo can be replaced now.
     pub fn photo_open(&self) -> bool {
-        self.section_open(Section::General)
+        self.part_open("photo")
     }
 
     pub fn window_open(&self, now: DateTime<Utc>) -> bool {

@@ -92,6 +92,9 @@ pub async fn save_section(
 
 /// Locks the candidacy and checks again, on its current status, that the change is allowed: a
 /// submission or an observation racing with a save wins or loses whole.
+/// The photo's part of the questionnaire, as observations name it.
+pub const PHOTO_PART: &str = "photo";
+
 pub(crate) async fn recheck_locked(
     tx: &mut sqlx::PgConnection,
     actor: &Actor,
@@ -146,7 +149,7 @@ pub async fn save_photo(
     taken_on: Option<NaiveDate>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    check_editable(actor, candidacy, None, now)?;
+    super::check_part_editable(actor, candidacy, PHOTO_PART, now)?;
     let person = candidacy.person(role)?;
     let invalid = |field: &str, message: String| {
         AppError::invalid(vec![FieldViolation::new(field, "invalid", message)])
@@ -167,7 +170,7 @@ pub async fn save_photo(
     }
     .map_err(|PhotoError(message)| invalid("photo", message))?;
     let mut tx = pool.begin().await?;
-    recheck_locked(&mut tx, actor, candidacy, None, now).await?;
+    recheck_part_locked(&mut tx, actor, candidacy, PHOTO_PART, now).await?;
     sqlx::query(
         "INSERT INTO photos (person_id, media_type, original, public_jpeg, width, height, taken_on, sha256, uploaded_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (person_id) DO UPDATE SET \

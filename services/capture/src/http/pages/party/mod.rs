@@ -113,6 +113,22 @@ fn heading(c: &Candidacy) -> Heading {
     }
 }
 
+/// The unit's observation of one part of the questionnaire (a section's slug, `photo`), while
+/// the candidacy waits for it to be attended.
+async fn observation_of(state: &FrontState, c: &Candidacy, part: &str) -> Option<String> {
+    if c.status != conoceles_kit::CandidacyStatus::Observed {
+        return None;
+    }
+    let notes: Vec<String> = crate::domain::reviews::latest_observations(&state.pool, c.id)
+        .await
+        .ok()?
+        .into_iter()
+        .filter(|(section, _)| section == part)
+        .map(|(_, message)| message)
+        .collect();
+    (!notes.is_empty()).then(|| notes.join(" "))
+}
+
 async fn load(state: &FrontState, caller: &Caller, id: Uuid) -> Result<Candidacy, PageError> {
     Ok(curricular::load(&state.pool, id, &actor(caller)).await?)
 }

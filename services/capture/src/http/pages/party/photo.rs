@@ -33,6 +33,7 @@ async fn photo_page(
                 .map(|i| i.taken_on.format("%d/%m/%Y").to_string())
                 .unwrap_or_default(),
             max_kb: c.photo_max_bytes / 1024,
+            observation: observation_of(state, c, "photo").await,
             editable: curricular::check_editable(
                 &actor(caller),
                 c,

@@ -9,6 +9,8 @@ struct Shown<'a> {
     editable: bool,
     errors: Vec<String>,
     status: StatusCode,
+    /// The unit's observation of this section, while it waits to be attended.
+    observation: Option<String>,
 }
 
 fn section_page(
@@ -24,6 +26,7 @@ fn section_page(
         editable,
         errors,
         status,
+        observation,
     } = shown;
     let person_name = c
         .person(role)
@@ -69,6 +72,7 @@ fn section_page(
             fields,
             editable,
             errors,
+            observation,
         },
     )
 }
@@ -113,6 +117,7 @@ pub async fn section_form(
             editable,
             errors: Vec::new(),
             status: StatusCode::OK,
+            observation: super::observation_of(&state, &c, section.slug()).await,
         },
     ))
 }
@@ -143,6 +148,7 @@ pub async fn section_save(
                 editable: true,
                 errors: vec![PAGE_EXPIRED.into()],
                 status: StatusCode::FORBIDDEN,
+                observation: super::observation_of(&state, &c, section.slug()).await,
             },
         ));
     }
@@ -174,6 +180,7 @@ pub async fn section_save(
                         "Se guardó el borrador, pero la sección tiene datos por corregir.".into(),
                     ],
                     status: StatusCode::UNPROCESSABLE_ENTITY,
+                    observation: super::observation_of(&state, &c, section.slug()).await,
                 },
             ),
             Err(e) => section_page(
@@ -187,6 +194,7 @@ pub async fn section_save(
                     editable: false,
                     errors: e.messages(),
                     status: e.code().http_status(),
+                    observation: None,
                 },
             ),
         },

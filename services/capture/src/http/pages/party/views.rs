@@ -127,6 +127,8 @@ pub struct SectionPage {
     pub fields: Vec<FieldView>,
     pub editable: bool,
     pub errors: Vec<String>,
+    /// The unit's observation to attend here.
+    pub observation: Option<String>,
 }
 
 /// One of the election's own fields on its form.
@@ -171,6 +173,8 @@ pub struct PhotoPage {
     pub max_kb: usize,
     pub editable: bool,
     pub errors: Vec<String>,
+    /// The unit's observation of the photo, to attend here.
+    pub observation: Option<String>,
 }
 
 pub struct PreviewSection {

@@ -30,6 +30,12 @@ pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> 
             get(submissions::show),
         )
         .route(
+            Method::GET,
+            "/revision/{submission}/foto/{person}",
+            Rule::people(REVIEWERS),
+            get(submissions::photo),
+        )
+        .route(
             Method::POST,
             "/revision/{submission}/aprobar",
             Rule::people(REVIEWERS),

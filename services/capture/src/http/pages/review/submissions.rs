@@ -13,7 +13,7 @@ use http::StatusCode;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::views::{QueueLine, QueuePage, ReviewPage, ReviewPerson, ReviewSection};
+use super::views::{QueueLine, QueuePage, ReviewItem, ReviewPage, ReviewPerson, ReviewSection};
 use crate::domain::curricular::{Bounds, Section};
 use crate::http::FrontState;
 use crate::http::extract::CheckedForm;
@@ -137,34 +137,96 @@ pub async fn show(
     Extension(session): Extension<Arc<SessionInfo>>,
     Path(submission): Path<Uuid>,
 ) -> Response {
+    review_page(&state, &session, submission, &[], Vec::new()).await
+}
+
+/// A field's value as the review shows it.
+fn shown_value(
+    spec: &crate::domain::curricular::sections::FieldSpec,
+    value: Option<&str>,
+) -> String {
+    match value {
+        Some(v) if !v.trim().is_empty() => spec.display(v),
+        _ => "(vacío)".to_string(),
+    }
+}
+
+/// The review of one submission: each person's sections with the automatic findings, the photo
+/// and its declared date, what changed since the previous round and the earlier observations;
+/// `kept` is what the reviewer typed before a refusal (`errors`), shown again.
+async fn review_page(
+    state: &FrontState,
+    session: &SessionInfo,
+    submission: Uuid,
+    kept: &[(String, String)],
+    errors: Vec<String>,
+) -> Response {
     let item = match state
         .validation
         .review(&session.token, &submission.to_string())
         .await
     {
         Ok(item) => item,
-        Err(s) => return crate::http::status_page(&session, &s),
+        Err(s) => return crate::http::status_page(session, &s),
     };
     let Ok(Some(sent)) = crate::domain::candidacies::sent_submission(&state.pool, submission).await
     else {
         return render(
             StatusCode::NOT_FOUND,
-            &MessagePage::new(&session, "No existe ese envío."),
+            &MessagePage::new(session, "No existe ese envío."),
         );
     };
+    let (previous, earlier) = crate::domain::reviews::earlier_rounds(&state.pool, submission)
+        .await
+        .unwrap_or_default();
     let content = sent.content;
+    let person_ids: Vec<Uuid> = content["persons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            p["person_id"]
+                .as_str()
+                .and_then(|i| Uuid::parse_str(i).ok())
+        })
+        .collect();
+    let sexes = crate::domain::candidacies::sexes_of(&state.pool, &person_ids)
+        .await
+        .unwrap_or_default();
     let finding = |section: &str| item.findings.iter().find(|f| f.section == section);
+    let ticked = |role: &str, slug: &str| {
+        kept.iter().any(|(k, v)| k == "seccion" && v == slug)
+            || kept
+                .iter()
+                .any(|(k, v)| *k == format!("mensaje.{role}.{slug}") && !v.trim().is_empty())
+    };
+    let typed = |role: &str, slug: &str| {
+        kept.iter()
+            .find(|(k, _)| *k == format!("mensaje.{role}.{slug}"))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let mut persons = Vec::new();
     for person in content["persons"].as_array().cloned().unwrap_or_default() {
-        let prefix = if person["role"] == "alternate" {
-            "alternate."
+        let alternate = person["role"] == "alternate";
+        let (prefix, role) = if alternate {
+            ("alternate.", "alternate")
         } else {
-            ""
+            ("", "holder")
         };
+        // The same person in the previous round (by role: a substitution starts at round 1).
+        let before = previous.as_ref().and_then(|(_, content)| {
+            content["persons"]
+                .as_array()?
+                .iter()
+                .find(|p| p["role"] == person["role"])
+                .cloned()
+        });
         let mut sections: Vec<ReviewSection> = Section::ALL
             .iter()
             .map(|s| {
                 let fields = &person["sections"][s.slug()];
+                let earlier_fields = before.as_ref().map(|b| &b["sections"][s.slug()]);
                 let f = finding(&format!("{prefix}{}", s.slug()));
                 ReviewSection {
                     slug: s.slug(),
@@ -173,12 +235,24 @@ pub async fn show(
                         .fields(&Bounds::default())
                         .into_iter()
                         .filter_map(|spec| {
-                            let v = fields.get(spec.name)?.as_str()?;
-                            Some((spec.label.to_string(), spec.display(v)))
+                            let v = fields.get(spec.name).and_then(|v| v.as_str());
+                            let was = earlier_fields
+                                .map(|e| e.get(spec.name).and_then(|v| v.as_str()).unwrap_or(""));
+                            if v.is_none() && was.is_none_or(|w| w.trim().is_empty()) {
+                                return None;
+                            }
+                            let changed = was.is_some_and(|w| w.trim() != v.unwrap_or("").trim());
+                            Some(ReviewItem {
+                                label: spec.label.to_string(),
+                                value: shown_value(&spec, v),
+                                before: changed.then(|| shown_value(&spec, was)),
+                            })
                         })
                         .collect(),
                     passed: f.is_none_or(|f| f.passed),
                     reason: f.map(|f| f.reason.clone()).unwrap_or_default(),
+                    ticked: ticked(role, s.slug()),
+                    message: typed(role, s.slug()),
                 }
             })
             .collect();
@@ -186,8 +260,9 @@ pub async fn show(
         if let Some(own) =
             person["sections"][crate::domain::curricular::definition::EXTRA_SECTION].as_object()
         {
+            let slug = crate::domain::curricular::definition::EXTRA_SECTION;
             sections.push(ReviewSection {
-                slug: crate::domain::curricular::definition::EXTRA_SECTION,
+                slug,
                 title: crate::domain::curricular::definition::EXTRA_TITLE,
                 items: own
                     .iter()
@@ -202,11 +277,17 @@ pub async fn show(
                             ),
                             _ => value.to_string(),
                         };
-                        (e["label"].as_str().unwrap_or(id).to_string(), shown)
+                        ReviewItem {
+                            label: e["label"].as_str().unwrap_or(id).to_string(),
+                            value: shown,
+                            before: None,
+                        }
                     })
                     .collect(),
                 passed: true,
                 reason: String::new(),
+                ticked: ticked(role, slug),
+                message: typed(role, slug),
             });
         }
         for (slug, title) in [
@@ -220,28 +301,46 @@ pub async fn show(
                 items: Vec::new(),
                 passed: f.is_none_or(|f| f.passed),
                 reason: f.map(|f| f.reason.clone()).unwrap_or_default(),
+                ticked: ticked(role, slug),
+                message: typed(role, slug),
             });
         }
+        let sex = person["person_id"]
+            .as_str()
+            .and_then(|i| Uuid::parse_str(i).ok())
+            .and_then(|i| sexes.get(&i))
+            .map_or("", String::as_str);
         persons.push(ReviewPerson {
-            role: if prefix.is_empty() {
-                "holder"
-            } else {
-                "alternate"
-            },
-            role_label: if prefix.is_empty() {
-                "Propietaria o propietario"
-            } else {
+            role,
+            role_label: if alternate {
                 "Suplente"
+            } else {
+                crate::domain::curricular::PersonRole::Holder.label_for(sex)
             },
             full_name: person["full_name"].as_str().unwrap_or_default().to_string(),
             sections,
+            photo: person["photo"]["sha256"].as_str().map(|_| {
+                format!(
+                    "/revision/{submission}/foto/{}",
+                    if alternate { "suplente" } else { "titular" }
+                )
+            }),
+            photo_date: person["photo"]["taken_on"]
+                .as_str()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                .map(|d| d.format("%d/%m/%Y").to_string())
+                .unwrap_or_default(),
         });
     }
     let d = item.dimensions.clone().unwrap_or_default();
     render(
-        StatusCode::OK,
+        if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        },
         &ReviewPage {
-            chrome: Chrome::of(&session),
+            chrome: Chrome::of(session),
             submission: submission.to_string(),
             round: item.round,
             postulant: d.postulant,
@@ -251,8 +350,61 @@ pub async fn show(
             pending: item.status == common::CandidacyStatus::Submitted as i32,
             superseded: item.status == common::CandidacyStatus::Withdrawn as i32,
             persons,
+            previous_round: previous.map(|(round, _)| round),
+            earlier: earlier
+                .into_iter()
+                .map(|(round, section, message)| {
+                    (
+                        round,
+                        crate::domain::mail::messages::section_title(&section),
+                        message,
+                    )
+                })
+                .collect(),
+            errors,
         },
     )
+}
+
+/// `GET /revision/{submission}/foto/{persona}`: the photo of the submission's holder
+/// (`titular`) or alternate (`suplente`), for the reviewer to check.
+pub async fn photo(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    Path((submission, person)): Path<(Uuid, String)>,
+) -> Response {
+    let role = match person.as_str() {
+        "titular" => "holder",
+        "suplente" => "alternate",
+        _ => return crate::http::not_found().await.into_response(),
+    };
+    let Ok(Some(sent)) = crate::domain::candidacies::sent_submission(&state.pool, submission).await
+    else {
+        return render(
+            StatusCode::NOT_FOUND,
+            &MessagePage::new(&session, "No existe ese envío."),
+        );
+    };
+    let person_id = sent.content["persons"]
+        .as_array()
+        .and_then(|persons| persons.iter().find(|p| p["role"] == role))
+        .and_then(|p| p["person_id"].as_str())
+        .and_then(|id| Uuid::parse_str(id).ok());
+    let Some(person_id) = person_id else {
+        return crate::http::not_found().await.into_response();
+    };
+    match crate::domain::curricular::photo_bytes(&state.pool, person_id).await {
+        Ok(Some(jpeg)) => (
+            [
+                (http::header::CONTENT_TYPE, "image/jpeg"),
+                (http::header::CACHE_CONTROL, "private, no-store"),
+            ],
+            jpeg,
+        )
+            .into_response(),
+        Ok(None) => crate::http::not_found().await.into_response(),
+        Err(e) => crate::http::error_page(&session, &e.into()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -321,10 +473,22 @@ pub async fn observe(
     let round: u32 = field("ronda").parse().unwrap_or(0);
     // A section is observed once even when both persons' copies are ticked; the messages
     // typed for the holder and the alternate are joined.
+    // A message typed under a section observes it, ticked or not.
     let mut sections: Vec<String> = Vec::new();
     for (k, v) in &pairs {
-        if k == "seccion" && !sections.contains(v) {
-            sections.push(v.clone());
+        let section = if k == "seccion" {
+            Some(v.clone())
+        } else if let Some(rest) = k.strip_prefix("mensaje.")
+            && !v.trim().is_empty()
+        {
+            rest.split_once('.').map(|(_, section)| section.to_string())
+        } else {
+            None
+        };
+        if let Some(section) = section
+            && !sections.contains(&section)
+        {
+            sections.push(section);
         }
     }
     let observations: Vec<(String, String)> = sections
@@ -346,6 +510,17 @@ pub async fn observe(
         .await
     {
         Ok(()) => Redirect::to("/revision?resuelta=observada").into_response(),
+        // Refused for what was typed: the same review, with what was typed and why.
+        Err(s) if s.code() == tonic::Code::InvalidArgument => {
+            review_page(
+                &state,
+                &session,
+                submission,
+                &pairs,
+                crate::http::status_messages(&s),
+            )
+            .await
+        }
         Err(s) => crate::http::status_page(&session, &s),
     }
 }

@@ -49,12 +49,30 @@ pub struct QueuePage {
     pub age: String,
 }
 
+/// A field as sent, with what the previous round said when it changed.
+pub struct ReviewItem {
+    pub label: String,
+    pub value: String,
+    /// The previous round's value, when this round changed it («(vacío)» if it had none).
+    pub before: Option<String>,
+}
+
 pub struct ReviewSection {
     pub slug: &'static str,
     pub title: &'static str,
-    pub items: Vec<(String, String)>,
+    pub items: Vec<ReviewItem>,
     pub passed: bool,
     pub reason: String,
+    /// The reviewer's choice as typed before a refusal: ticked, and the message.
+    pub ticked: bool,
+    pub message: String,
+}
+
+impl ReviewSection {
+    /// Some field changed since the previous round.
+    pub fn changed(&self) -> bool {
+        self.items.iter().any(|i| i.before.is_some())
+    }
 }
 
 pub struct ReviewPerson {
@@ -63,6 +81,9 @@ pub struct ReviewPerson {
     pub role_label: &'static str,
     pub full_name: String,
     pub sections: Vec<ReviewSection>,
+    /// The photo sent and the date declared for it.
+    pub photo: Option<String>,
+    pub photo_date: String,
 }
 
 #[derive(Template)]
@@ -79,6 +100,12 @@ pub struct ReviewPage {
     /// The round's person was substituted (or the candidacy cancelled) after it was sent.
     pub superseded: bool,
     pub persons: Vec<ReviewPerson>,
+    /// The previous round compared with (none in round 1).
+    pub previous_round: Option<i32>,
+    /// Observations of earlier rounds: (round, section's title, message).
+    pub earlier: Vec<(i32, String, String)>,
+    /// Why the observations just sent were refused (what was typed is kept).
+    pub errors: Vec<String>,
 }
 
 #[derive(Default)]
