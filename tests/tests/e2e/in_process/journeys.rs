@@ -203,6 +203,21 @@ async fn a_party_fills_previews_and_submits_and_the_event_reaches_the_broker() {
         bad.body.contains("value=\"12345\""),
         "what was typed is kept"
     );
+    // The summary at the top takes the focus and links each field with its problem; the
+    // fields ask the phone for the right keyboard.
+    let summary = bad
+        .body
+        .split("role=\"alert\" tabindex=\"-1\" autofocus>")
+        .nth(1)
+        .expect("a focused error summary")
+        .split("</div>")
+        .next()
+        .unwrap();
+    assert!(summary.contains("<a href=\"#phone_1\">"), "{summary}");
+    assert!(summary.contains("<a href=\"#instagram\">"), "{summary}");
+    assert!(bad.body.contains("id=\"phone_1\" name=\"phone_1\" type=\"tel\""));
+    assert!(bad.body.contains("id=\"private_email\" name=\"private_email\" type=\"email\""));
+    assert!(bad.body.contains("id=\"instagram\" name=\"instagram\" type=\"url\""));
 
     fill_sections(&mut party, candidacy).await;
     // Submission before the photo is refused with what is missing.

@@ -50,6 +50,12 @@ fn section_page(
                     .find(|v| v.field == spec.name)
                     .map(|v| v.message.clone()),
                 required: spec.required,
+                input_type: match spec.kind {
+                    crate::domain::curricular::sections::Kind::Email => "email",
+                    crate::domain::curricular::sections::Kind::Phone => "tel",
+                    crate::domain::curricular::sections::Kind::Url(_) => "url",
+                    _ => "text",
+                },
                 long: spec.is_long_text(),
                 max: spec.max_chars().unwrap_or(0),
                 help: spec.help,

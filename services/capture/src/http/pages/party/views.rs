@@ -107,6 +107,8 @@ pub struct FieldView {
     pub value: String,
     pub error: Option<String>,
     pub required: bool,
+    /// `text`, `email`, `tel` or `url`: the phone's keyboard and the browser's autofill follow.
+    pub input_type: &'static str,
     pub long: bool,
     pub max: usize,
     /// (code, label, selected) for closed lists.
@@ -129,6 +131,13 @@ pub struct SectionPage {
     pub errors: Vec<String>,
     /// The unit's observation to attend here.
     pub observation: Option<String>,
+}
+
+impl SectionPage {
+    /// Some field has an error: the summary lists each, linked to its field.
+    pub fn has_field_errors(&self) -> bool {
+        self.fields.iter().any(|f| f.error.is_some())
+    }
 }
 
 /// One of the election's own fields on its form.
