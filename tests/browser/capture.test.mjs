@@ -73,8 +73,9 @@ test('a party captures, previews and submits a candidacy and gets its receipt', 
     // verification screen, one final submission with its receipt.
     await page.getByRole('link', { name: 'Cuestionario de identidad' }).click();
     await page.getByRole('heading', { name: 'Aviso de privacidad simplificado' }).waitFor();
-    await page.getByLabel(/Consiento el tratamiento de mis datos personales sensibles/).check();
-    await page.getByLabel(/Consiento el uso de mis respuestas en estadísticas/).check();
+    await page.getByText(/declara que lo tiene y el sistema lo registra como una declaración/).waitFor();
+    await page.getByLabel(/consiente, por escrito, el tratamiento de sus datos personales sensibles/).check();
+    await page.getByLabel(/consiente, por escrito, el uso de sus respuestas en estadísticas/).check();
     for (const id of ['indigenous-no', 'disability-no', 'afro_mexican-no', 'migrant-no',
       'age_group-neither', 'birth_state-05']) {
       await page.locator(`#q-${id}`).check();

@@ -75,6 +75,7 @@ impl IdentityService for IdentityApi {
                         processing_at: from_proto(consents.processing_at.as_ref()),
                         publication_at: from_proto(consents.publication_at.as_ref()),
                         statistics_at: from_proto(consents.statistics_at.as_ref()),
+                        given_by: crate::store::ConsentEvidence::parse(&consents.given_by),
                     },
                     answers: conoceles_identity_questionnaire::wire::from_proto(r.answers),
                 },

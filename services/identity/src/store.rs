@@ -23,12 +23,43 @@ use crate::definition::{Definition, StoredAnswer};
 
 pub type Answers = BTreeMap<String, StoredAnswer>;
 
-/// Consents given, each with its time; processing is required to submit.
+/// Consents given, each with its time, and who gave them; processing is required to submit.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Consents {
     pub processing_at: Option<DateTime<Utc>>,
     pub publication_at: Option<DateTime<Utc>>,
     pub statistics_at: Option<DateTime<Utc>>,
+    pub given_by: ConsentEvidence,
+}
+
+/// Who gave the consents and on what evidence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ConsentEvidence {
+    /// Not said (a caller that does not send it is refused).
+    #[default]
+    Missing,
+    /// The person, in their own account.
+    Person,
+    /// Another account (the party's) declaring it holds the person's signed consent.
+    Declaration,
+}
+
+impl ConsentEvidence {
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "person" => Self::Person,
+            "declaration" => Self::Declaration,
+            _ => Self::Missing,
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Self::Person => "person",
+            Self::Declaration => "declaration",
+            Self::Missing => "unrecorded",
+        }
+    }
 }
 
 /// A person's questionnaire as submitted.
@@ -230,6 +261,13 @@ impl Identity {
                 "Sin el consentimiento para el tratamiento de sus datos no se puede guardar el cuestionario.",
             )]));
         };
+        if consents.given_by == ConsentEvidence::Missing {
+            return Err(AppError::invalid(vec![conoceles_kit::FieldViolation::new(
+                "consents.given_by",
+                "required",
+                "Falta indicar quién otorga los consentimientos y con qué respaldo.",
+            )]));
+        }
         let mut tx = self.pool.begin().await?;
         let row = person_in_scope(&mut tx, caller, candidacy, person).await?;
         if row.blocked {
@@ -274,7 +312,8 @@ impl Identity {
         let sha = receipt(&salt, &answers);
         sqlx::query(
             "INSERT INTO questionnaires (person_id, definition_version, processing_consent_at, publication_consent_at, \
-             statistics_consent_at, submitted_at, receipt_salt, receipt_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             statistics_consent_at, submitted_at, receipt_salt, receipt_sha256, consent_given_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(person)
         .bind(version)
@@ -284,6 +323,7 @@ impl Identity {
         .bind(now)
         .bind(salt.to_vec())
         .bind(&sha)
+        .bind(consents.given_by.code())
         .execute(&mut *tx)
         .await?;
         audit(

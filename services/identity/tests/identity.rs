@@ -270,6 +270,7 @@ fn consents(publication: bool, statistics: bool) -> pb::Consents {
         processing_at: now,
         publication_at: if publication { now } else { None },
         statistics_at: if statistics { now } else { None },
+        given_by: "declaration".into(),
     }
 }
 
@@ -364,6 +365,12 @@ async fn answers_are_sealed_submitted_once_published_only_with_consent_and_survi
     )
     .await;
     assert_eq!(refused.unwrap_err().code(), Code::InvalidArgument);
+    // Without saying who gives the consents (the person or a declaration), nothing is stored.
+    let mut unsaid = consents(true, true);
+    unsaid.given_by = String::new();
+    let refused = submit(&stack, &c[0], questionnaire("no", &marker), unsaid, ours).await;
+    let refused = refused.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
 
     let receipt = submit(
         &stack,
@@ -375,6 +382,14 @@ async fn answers_are_sealed_submitted_once_published_only_with_consent_and_survi
     .await
     .unwrap();
     assert_eq!(receipt.receipt_sha256.len(), 64);
+    // Recorded as the party's declaration that it holds the signed consent.
+    let given_by: String =
+        sqlx::query_scalar("SELECT consent_given_by FROM questionnaires WHERE person_id = $1")
+            .bind(c[0].holder)
+            .fetch_one(&stack.pool)
+            .await
+            .unwrap();
+    assert_eq!(given_by, "declaration");
     // One opportunity only.
     let again = submit(
         &stack,

@@ -215,9 +215,18 @@ async fn a_party_fills_previews_and_submits_and_the_event_reaches_the_broker() {
         .unwrap();
     assert!(summary.contains("<a href=\"#phone_1\">"), "{summary}");
     assert!(summary.contains("<a href=\"#instagram\">"), "{summary}");
-    assert!(bad.body.contains("id=\"phone_1\" name=\"phone_1\" type=\"tel\""));
-    assert!(bad.body.contains("id=\"private_email\" name=\"private_email\" type=\"email\""));
-    assert!(bad.body.contains("id=\"instagram\" name=\"instagram\" type=\"url\""));
+    assert!(
+        bad.body
+            .contains("id=\"phone_1\" name=\"phone_1\" type=\"tel\"")
+    );
+    assert!(
+        bad.body
+            .contains("id=\"private_email\" name=\"private_email\" type=\"email\"")
+    );
+    assert!(
+        bad.body
+            .contains("id=\"instagram\" name=\"instagram\" type=\"url\"")
+    );
 
     fill_sections(&mut party, candidacy).await;
     // Submission before the photo is refused with what is missing.
@@ -1073,6 +1082,18 @@ async fn an_independent_sends_the_signed_consent_form_and_reads_the_election_not
         .await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
     assert!(sent.body.contains("Cuestionario de identidad enviado"));
+    let given_by: String = sqlx::query_scalar(
+        "SELECT q.consent_given_by FROM questionnaires q JOIN persons p ON p.id = q.person_id \
+         WHERE p.candidacy_id = $1",
+    )
+    .bind(candidacy)
+    .fetch_one(&stack.identity_pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        given_by, "declaration",
+        "recorded as the party's declaration"
+    );
     // After sending, the signed form can no longer be replaced.
     let pdf = b"%PDF-1.4\ntrailer\n%%EOF\n".to_vec();
     let late = independent
@@ -1213,6 +1234,12 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
     assert!(form.body.contains("Aviso de privacidad simplificado"));
     assert!(form.body.contains("Prefiero no contestar"));
+    // The party's account is not the person's: it declares it holds the signed consents.
+    assert!(
+        form.body
+            .contains("consiente, por escrito, el tratamiento de sus datos")
+    );
+    assert!(!form.body.contains("Consiento el tratamiento de mis datos"));
     let csrf = form.hidden("csrf");
     let marker = format!("canario{}", Uuid::now_v7().simple());
     let mut answers: Vec<(String, String)> = vec![

@@ -170,6 +170,30 @@ pub(crate) fn questions(
         .collect()
 }
 
+/// Whether the person answering is the person in their own account (a candidacy's account
+/// answering for its holder); otherwise the account declares it holds the person's signed
+/// consent, and the consents are recorded as such.
+fn own_account(session: &SessionInfo, cx: &Context) -> bool {
+    session.role == conoceles_kit::access::Role::Candidate && cx.role == PersonRole::Holder
+}
+
+/// The consents as the check screen names them, in the voice of who gives them.
+fn consent_labels(own: bool) -> [&'static str; 3] {
+    if own {
+        [
+            "Tratamiento de mis datos personales sensibles",
+            "Publicación de mis respuestas en el sitio público",
+            "Uso de mis respuestas en estadísticas",
+        ]
+    } else {
+        [
+            "Tratamiento de sus datos personales sensibles",
+            "Publicación de sus respuestas en el sitio público",
+            "Uso de sus respuestas en estadísticas",
+        ]
+    }
+}
+
 pub(crate) struct Context {
     pub candidacy: Candidacy,
     pub role: PersonRole,
@@ -268,6 +292,7 @@ fn form_page(
             role_label: cx.candidacy.role_label(cx.role),
             person_name: cx.person_name.clone(),
             election_id: cx.candidacy.election_id.to_string(),
+            own_account: own_account(session, cx),
             notice: paperwork.notice.clone(),
             independent: cx.candidacy.independent,
             consent_form: paperwork.consent_form.clone(),
@@ -412,6 +437,7 @@ pub async fn post(
             ));
         }
     };
+    let own = own_account(&session, &cx);
     if action != "enviar" {
         let items = definition.shown(&answers, conoceles_identity_questionnaire::Reader::Answerer);
         return Ok(render(
@@ -423,20 +449,15 @@ pub async fn post(
                 role_label: cx.candidacy.role_label(cx.role),
                 person_name: cx.person_name,
                 items,
-                consents: vec![
-                    (
-                        "Tratamiento de mis datos personales sensibles",
-                        submitted.processing,
-                    ),
-                    (
-                        "Publicación de mis respuestas en el sitio público",
-                        submitted.publication,
-                    ),
-                    (
-                        "Uso de mis respuestas en estadísticas",
-                        submitted.statistics,
-                    ),
-                ],
+                consents: {
+                    let [processing, publication, statistics] = consent_labels(own);
+                    vec![
+                        (processing, submitted.processing),
+                        (publication, submitted.publication),
+                        (statistics, submitted.statistics),
+                    ]
+                },
+                own_account: own,
                 hidden: submitted.pairs.clone(),
             },
         ));
@@ -450,6 +471,7 @@ pub async fn post(
             processing_at: now,
             publication_at: if submitted.publication { now } else { None },
             statistics_at: if submitted.statistics { now } else { None },
+            given_by: if own { "person" } else { "declaration" }.into(),
         }),
         answers: conoceles_identity_questionnaire::wire::to_proto(answers),
     };

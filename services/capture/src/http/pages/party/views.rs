@@ -255,6 +255,9 @@ pub struct IdentityPage {
     pub role_label: &'static str,
     pub person_name: String,
     pub election_id: String,
+    /// The person answers in their own account; otherwise the account declares it holds the
+    /// person's signed consent.
+    pub own_account: bool,
     /// The election's simplified privacy notice in paragraphs (empty: the default text).
     pub notice: Vec<String>,
     pub independent: bool,
@@ -281,6 +284,7 @@ pub struct IdentityCheckPage {
     /// (question, answer as shown)
     pub items: Vec<(String, String)>,
     pub consents: Vec<(&'static str, bool)>,
+    pub own_account: bool,
     /// The form as sent, carried to the final submission.
     pub hidden: Vec<(String, String)>,
 }
