@@ -88,6 +88,47 @@ impl IdentityService for IdentityApi {
         }))
     }
 
+    async fn save_draft(
+        &self,
+        request: Request<pb::SaveDraftRequest>,
+    ) -> Result<Response<pb::SaveDraftResponse>, Status> {
+        let caller = caller_of(&request);
+        let r = request.into_inner();
+        let candidacy = id(
+            "candidacy_id",
+            r.candidacy_id.as_ref().map(|c| c.value.as_str()),
+        )?;
+        let person = id("person_id", r.person_id.as_ref().map(|p| p.value.as_str()))?;
+        let at = self
+            .identity
+            .save_draft(&caller, candidacy, person, &r.draft_json, Utc::now())
+            .await?;
+        Ok(Response::new(pb::SaveDraftResponse {
+            saved_at: Some(to_proto(at)),
+        }))
+    }
+
+    async fn get_draft(
+        &self,
+        request: Request<pb::GetDraftRequest>,
+    ) -> Result<Response<pb::GetDraftResponse>, Status> {
+        let caller = caller_of(&request);
+        let r = request.into_inner();
+        let candidacy = id(
+            "candidacy_id",
+            r.candidacy_id.as_ref().map(|c| c.value.as_str()),
+        )?;
+        let person = id("person_id", r.person_id.as_ref().map(|p| p.value.as_str()))?;
+        let draft = self.identity.draft(&caller, candidacy, person).await?;
+        Ok(Response::new(match draft {
+            Some((json, at)) => pb::GetDraftResponse {
+                draft_json: Some(json),
+                saved_at: Some(to_proto(at)),
+            },
+            None => pb::GetDraftResponse::default(),
+        }))
+    }
+
     async fn get_completion_status(
         &self,
         request: Request<pb::GetCompletionStatusRequest>,

@@ -20,6 +20,14 @@ pub fn policy() -> Policy {
                 Rule::acting_for(&["capture"], &[Role::Party, Role::Candidate]),
             ),
             (
+                "SaveDraft",
+                Rule::acting_for(&["capture"], &[Role::Party, Role::Candidate]),
+            ),
+            (
+                "GetDraft",
+                Rule::acting_for(&["capture"], &[Role::Party, Role::Candidate]),
+            ),
+            (
                 "GetCompletionStatus",
                 Rule::services(&["capture", "validation", "statistics"]),
             ),

@@ -307,6 +307,11 @@ impl Identity {
         .execute(&mut *tx)
         .await?;
         seal_all(&mut tx, &dek, person, &answers).await?;
+        // The draft served its purpose: nothing of it stays.
+        sqlx::query("DELETE FROM drafts WHERE person_id = $1")
+            .bind(person)
+            .execute(&mut *tx)
+            .await?;
         let mut salt = [0u8; 16];
         rand::rng().fill_bytes(&mut salt);
         let sha = receipt(&salt, &answers);
@@ -632,12 +637,17 @@ impl Identity {
     }
 }
 
-/// Blocks the given persons now; their answers go after the election's retention.
+/// Blocks the given persons now; their answers go after the election's retention, their
+/// drafts at once.
 pub async fn block(
     conn: &mut PgConnection,
     persons: &[Uuid],
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM drafts WHERE person_id = ANY($1)")
+        .bind(persons)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query(
         "UPDATE persons p SET blocked_at = COALESCE(p.blocked_at, $2), \
          delete_after = COALESCE(p.delete_after, $2 + make_interval(days => COALESCE(e.retention_days, 90))) \
@@ -660,5 +670,113 @@ pub async fn verify_audit(pool: &PgPool) -> anyhow::Result<u64> {
     match broken {
         None => Ok(lines.max(0) as u64),
         Some(line) => anyhow::bail!("the access audit is broken at line {line}"),
+    }
+}
+
+/// Largest draft kept.
+pub const MAX_DRAFT_BYTES: usize = 64 * 1024;
+/// The "question" a draft is sealed under (binds the ciphertext to its use).
+const DRAFT_AAD: &str = "__draft";
+
+impl Identity {
+    /// Keeps the person's draft, sealed; refused once the questionnaire was sent or the person
+    /// blocked.
+    pub async fn save_draft(
+        &self,
+        caller: &Caller,
+        candidacy: Uuid,
+        person: Uuid,
+        draft: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, AppError> {
+        if draft.len() > MAX_DRAFT_BYTES {
+            return Err(AppError::invalid(vec![conoceles_kit::FieldViolation::new(
+                "draft_json",
+                "too_long",
+                "El borrador es demasiado grande.",
+            )]));
+        }
+        let mut tx = self.pool.begin().await?;
+        let row = person_in_scope(&mut tx, caller, candidacy, person).await?;
+        if row.blocked {
+            return Err(known(
+                ErrorCode::FailedPrecondition,
+                "La candidatura está cancelada o sustituida.",
+            ));
+        }
+        let sent: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM questionnaires WHERE person_id = $1)")
+                .bind(person)
+                .fetch_one(&mut *tx)
+                .await?;
+        if sent {
+            return Err(known(
+                ErrorCode::AlreadyExists,
+                "El cuestionario de identidad ya fue enviado; ya no guarda borradores.",
+            ));
+        }
+        let dek = DataKey::generate();
+        let wrapped = dek.wrap(&self.keys.current, person)?;
+        let (nonce, sealed) = dek.seal(person, DRAFT_AAD, draft.as_bytes())?;
+        sqlx::query(
+            "INSERT INTO drafts (person_id, kek_id, key_nonce, wrapped_key, nonce, sealed, saved_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (person_id) DO UPDATE SET \
+             kek_id = EXCLUDED.kek_id, key_nonce = EXCLUDED.key_nonce, wrapped_key = EXCLUDED.wrapped_key, \
+             nonce = EXCLUDED.nonce, sealed = EXCLUDED.sealed, saved_at = EXCLUDED.saved_at",
+        )
+        .bind(person)
+        .bind(&wrapped.kek_id)
+        .bind(&wrapped.nonce)
+        .bind(&wrapped.wrapped)
+        .bind(nonce)
+        .bind(sealed)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(now)
+    }
+
+    /// The person's draft, opened, with when it was saved.
+    pub async fn draft(
+        &self,
+        caller: &Caller,
+        candidacy: Uuid,
+        person: Uuid,
+    ) -> Result<Option<(String, DateTime<Utc>)>, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let row = person_in_scope(&mut tx, caller, candidacy, person).await?;
+        if row.blocked {
+            return Ok(None);
+        }
+        let Some(stored) = sqlx::query(
+            "SELECT kek_id, key_nonce, wrapped_key, nonce, sealed, saved_at FROM drafts WHERE person_id = $1",
+        )
+        .bind(person)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        tx.commit().await?;
+        let dek = DataKey::unwrap(
+            &self.keys,
+            person,
+            &WrappedKey {
+                kek_id: stored.get("kek_id"),
+                nonce: stored.get("key_nonce"),
+                wrapped: stored.get("wrapped_key"),
+            },
+        )?;
+        let plain = dek.open(
+            person,
+            DRAFT_AAD,
+            &stored.get::<Vec<u8>, _>("nonce"),
+            &stored.get::<Vec<u8>, _>("sealed"),
+        )?;
+        Ok(Some((
+            String::from_utf8(plain).map_err(anyhow::Error::from)?,
+            stored.get("saved_at"),
+        )))
     }
 }

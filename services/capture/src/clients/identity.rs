@@ -95,4 +95,57 @@ impl IdentityClient {
             .await?
             .into_inner())
     }
+
+    /// Keeps the questionnaire's draft in `identity` (sealed there), on behalf of the
+    /// logged-in party or candidate.
+    pub async fn save_draft(
+        &self,
+        session: &str,
+        candidacy: Uuid,
+        person: Uuid,
+        draft_json: String,
+    ) -> Result<(), tonic::Status> {
+        let token = self.peer.acting_token(session).await?;
+        self.client
+            .clone()
+            .save_draft(with_bearer(
+                pb::SaveDraftRequest {
+                    candidacy_id: Some(common::CandidacyId::from(candidacy)),
+                    person_id: Some(common::PersonId::from(person)),
+                    draft_json,
+                },
+                &token,
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// The questionnaire's draft and when it was saved, if there is one.
+    pub async fn draft(
+        &self,
+        session: &str,
+        candidacy: Uuid,
+        person: Uuid,
+    ) -> Result<Option<(String, chrono::DateTime<chrono::Utc>)>, tonic::Status> {
+        let token = self.peer.acting_token(session).await?;
+        let response = self
+            .client
+            .clone()
+            .get_draft(with_bearer(
+                pb::GetDraftRequest {
+                    candidacy_id: Some(common::CandidacyId::from(candidacy)),
+                    person_id: Some(common::PersonId::from(person)),
+                },
+                &token,
+            ))
+            .await?
+            .into_inner();
+        Ok(response.draft_json.map(|json| {
+            (
+                json,
+                conoceles_kit::proto_time::from_proto(response.saved_at.as_ref())
+                    .unwrap_or_else(chrono::Utc::now),
+            )
+        }))
+    }
 }

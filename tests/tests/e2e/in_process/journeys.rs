@@ -1257,6 +1257,38 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
         ("q.income".into(), "__decline".into()),
         ("q.birth_state".into(), "05".into()),
     ];
+    // A draft: kept sealed in identity (never as typed), and back when the page is opened again.
+    let saved = party
+        .post_pairs(&path, &with_action(&answers, "guardar"))
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert!(
+        saved.body.contains("Se guardó el borrador"),
+        "{}",
+        saved.body
+    );
+    let sealed: Vec<u8> = sqlx::query_scalar(
+        "SELECT d.sealed FROM drafts d JOIN persons p ON p.id = d.person_id WHERE p.candidacy_id = $1",
+    )
+    .bind(candidacy)
+    .fetch_one(&stack.identity_pool)
+    .await
+    .unwrap();
+    assert!(
+        !sealed.windows(marker.len()).any(|w| w == marker.as_bytes()),
+        "the draft is sealed"
+    );
+    let reopened = party.get(&path).await;
+    assert!(
+        reopened
+            .body
+            .contains("Se recuperó el borrador guardado el")
+    );
+    assert!(
+        reopened.body.contains(&format!("value=\"{marker}\"")),
+        "{}",
+        reopened.body
+    );
     // Without consent to processing, nothing goes further.
     let refused = party
         .post_pairs(&path, &with_action(&answers, "verificar"))
@@ -1285,6 +1317,14 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
         .await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
     assert!(sent.body.contains("Cuestionario de identidad enviado"));
+    let drafts: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM drafts d JOIN persons p ON p.id = d.person_id WHERE p.candidacy_id = $1",
+    )
+    .bind(candidacy)
+    .fetch_one(&stack.identity_pool)
+    .await
+    .unwrap();
+    assert_eq!(drafts, 0, "the draft is deleted on submission");
     assert!(sent.body.contains("Huella SHA-256"));
     assert!(!sent.body.contains(&marker));
 

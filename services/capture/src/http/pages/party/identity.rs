@@ -239,6 +239,8 @@ struct Shown<'a> {
     problems: &'a [conoceles_kit::FieldViolation],
     errors: Vec<String>,
     status: StatusCode,
+    /// A draft saved or recovered.
+    notice: Option<String>,
 }
 
 /// What the electoral body and the candidacy add around the questions: the election's
@@ -282,6 +284,7 @@ fn form_page(
         problems,
         errors,
         status,
+        notice,
     } = shown;
     render(
         status,
@@ -304,6 +307,7 @@ fn form_page(
             publication: s.publication,
             statistics: s.statistics,
             errors,
+            draft_notice: notice,
         },
     )
 }
@@ -334,16 +338,38 @@ pub async fn form(
         ));
     }
     let (version, definition) = state.identity.definition(cx.candidacy.election_id).await?;
+    // A draft saved earlier comes back as it was left.
+    let draft = state
+        .identity
+        .draft(&session.token, cx.candidacy.id, cx.person)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|(json, at)| {
+            let pairs: Vec<(String, String)> = serde_json::from_str(&json).ok()?;
+            Some((parse(&definition, pairs), at))
+        });
+    let (submitted, notice) = match draft {
+        Some((submitted, at)) => (
+            submitted,
+            Some(format!(
+                "Se recuperó el borrador guardado el {}. Revise sus respuestas antes de enviar.",
+                local(at, &cx.candidacy.time_zone)
+            )),
+        ),
+        None => (Submitted::default(), None),
+    };
     Ok(form_page(
         &session,
         &cx,
         &paperwork(&state, &cx).await,
         (version, &definition),
         Shown {
-            submitted: &Submitted::default(),
+            submitted: &submitted,
             problems: &[],
             errors: Vec::new(),
             status: StatusCode::OK,
+            notice,
         },
     ))
 }
@@ -367,6 +393,12 @@ pub async fn post(
     };
     let (csrf, action) = (field("csrf"), field("accion"));
     let (version, definition) = state.identity.definition(cx.candidacy.election_id).await?;
+    // The draft keeps the form as typed, without the page's token and button.
+    let draft: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| k != "csrf" && k != "accion")
+        .cloned()
+        .collect();
     let submitted = parse(&definition, pairs);
     let paperwork = paperwork(&state, &cx).await;
     if !csrf_matches(&session.csrf_token, &csrf) {
@@ -380,6 +412,42 @@ pub async fn post(
                 problems: &[],
                 errors: vec![PAGE_EXPIRED.into()],
                 status: StatusCode::FORBIDDEN,
+                notice: None,
+            },
+        ));
+    }
+    if action == "guardar" {
+        let json = serde_json::to_string(&draft).map_err(anyhow::Error::from)?;
+        let (errors, notice, status) = match state
+            .identity
+            .save_draft(&session.token, cx.candidacy.id, cx.person, json)
+            .await
+        {
+            Ok(()) => (
+                Vec::new(),
+                Some(format!(
+                    "Se guardó el borrador ({}). Puede salir y continuar después; nada se envía hasta que revise y envíe sus respuestas.",
+                    local(Utc::now(), &cx.candidacy.time_zone)
+                )),
+                StatusCode::OK,
+            ),
+            Err(status) => (
+                crate::http::status_messages(&status),
+                None,
+                AppError::from_status(&status).code().http_status(),
+            ),
+        };
+        return Ok(form_page(
+            &session,
+            &cx,
+            &paperwork,
+            (version, &definition),
+            Shown {
+                submitted: &submitted,
+                problems: &[],
+                errors,
+                status,
+                notice,
             },
         ));
     }
@@ -394,6 +462,7 @@ pub async fn post(
                 problems: &[],
                 errors: Vec::new(),
                 status: StatusCode::OK,
+                notice: None,
             },
         ));
     }
@@ -418,6 +487,7 @@ pub async fn post(
                     problems: &[],
                     errors,
                     status: StatusCode::UNPROCESSABLE_ENTITY,
+                    notice: None,
                 },
             ));
         }
@@ -433,6 +503,7 @@ pub async fn post(
                     problems: &problems,
                     errors,
                     status: StatusCode::UNPROCESSABLE_ENTITY,
+                    notice: None,
                 },
             ));
         }

@@ -271,6 +271,8 @@ pub struct IdentityPage {
     pub publication: bool,
     pub statistics: bool,
     pub errors: Vec<String>,
+    /// A draft saved or recovered.
+    pub draft_notice: Option<String>,
 }
 
 #[derive(Template)]
