@@ -88,7 +88,7 @@ test('a party captures, previews and submits a candidacy and gets its receipt', 
     await page.getByRole('button', { name: 'Enviar definitivamente' }).click();
     await page.getByRole('heading', { name: 'Cuestionario de identidad enviado' }).waitFor();
     assert.match((await page.locator('code.huella').textContent()).trim(), /^[0-9a-f]{64}$/);
-    await page.goto(page.url().replace(/\/holder\/identidad.*$/, ''));
+    await page.goto(page.url().replace(/\/(titular|holder)\/identidad.*$/, ''));
     await page.getByText('enviado').first().waitFor();
 
     await page.getByRole('link', { name: 'Vista previa y envío' }).click();

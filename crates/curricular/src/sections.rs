@@ -190,6 +190,27 @@ impl Section {
         Section::ALL.into_iter().find(|s| s.slug() == slug)
     }
 
+    /// The section in the front's addresses, in Spanish (`/escolaridad`).
+    pub fn segment(self) -> &'static str {
+        match self {
+            Section::General => "datos-generales",
+            Section::Education => "escolaridad",
+            Section::Professional => "trayectoria-profesional",
+            Section::Political => "trayectoria-politica",
+            Section::Motivation => "motivos",
+            Section::Proposals => "propuestas",
+            Section::Gender => "propuesta-de-genero",
+        }
+    }
+
+    /// The section an address names: its Spanish segment, or the code earlier addresses used.
+    pub fn from_segment(segment: &str) -> Option<Section> {
+        Section::ALL
+            .into_iter()
+            .find(|s| s.segment() == segment)
+            .or_else(|| Section::from_slug(segment))
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Section::General => "Datos generales y medios de contacto",
@@ -475,5 +496,13 @@ mod tests {
             assert_eq!(Section::from_slug(s.slug()), Some(s));
         }
         assert_eq!(Section::from_slug("foto"), None);
+        for s in Section::ALL {
+            assert_eq!(Section::from_segment(s.segment()), Some(s));
+            assert_eq!(
+                Section::from_segment(s.slug()),
+                Some(s),
+                "earlier addresses"
+            );
+        }
     }
 }

@@ -229,6 +229,21 @@ async fn a_party_fills_previews_and_submits_and_the_event_reaches_the_broker() {
     );
 
     fill_sections(&mut party, candidacy).await;
+    // The candidacy's page links each part with Spanish addresses (earlier ones still open).
+    let overview = party.get(&format!("/captura/{candidacy}")).await;
+    assert!(
+        overview
+            .body
+            .contains(&format!("/captura/{candidacy}/titular/datos-generales")),
+        "{}",
+        overview.body
+    );
+    assert!(
+        overview
+            .body
+            .contains(&format!("/captura/{candidacy}/titular/foto"))
+    );
+    assert!(!overview.body.contains("/holder/"));
     // Submission before the photo is refused with what is missing.
     let preview = party
         .get(&format!("/captura/{candidacy}/vista-previa"))
@@ -1360,7 +1375,7 @@ async fn a_party_answers_the_identity_questionnaire_once_and_nothing_leaks_outsi
         .first_login("correcciones@iec.org.mx", &corrector)
         .await;
     let overview = admin.get(&format!("/captura/{candidacy}")).await;
-    let correction = format!("/admin/identidad/{candidacy}/holder/correccion");
+    let correction = format!("/admin/identidad/{candidacy}/titular/correccion");
     assert!(overview.body.contains(&correction), "{}", overview.body);
     let form = admin.get(&correction).await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);

@@ -35,11 +35,20 @@ pub enum PersonRole {
 }
 
 impl PersonRole {
+    /// The role by its code, or by its segment in the front's addresses (`titular`, `suplente`).
     pub fn parse(value: &str) -> Option<Self> {
         match value {
-            "holder" => Some(PersonRole::Holder),
-            "alternate" => Some(PersonRole::Alternate),
+            "holder" | "titular" => Some(PersonRole::Holder),
+            "alternate" | "suplente" => Some(PersonRole::Alternate),
             _ => None,
+        }
+    }
+
+    /// The role in the front's addresses, in Spanish.
+    pub fn segment(self) -> &'static str {
+        match self {
+            PersonRole::Holder => "titular",
+            PersonRole::Alternate => "suplente",
         }
     }
 

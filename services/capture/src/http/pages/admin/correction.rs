@@ -52,7 +52,7 @@ fn page(
         &CorrectionPage {
             chrome: Chrome::of(session),
             heading: cx.heading.clone(),
-            role: cx.role.as_str(),
+            role: cx.role.segment(),
             role_label: cx.role.label(),
             person_name: cx.person_name.clone(),
             reference: field("referencia"),

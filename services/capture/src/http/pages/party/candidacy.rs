@@ -54,14 +54,14 @@ pub async fn candidacy(
             Ok(Some(_))
         );
         persons.push(PersonLine {
-            role: person.role.as_str(),
+            role: person.role.segment(),
             identity_sent: identity_sent.as_ref().map(|sent| sent.contains(&person.id)),
             role_label: person.role.label_for(&person.sex),
             full_name: person.full_name.clone(),
             sections: Section::ALL
                 .iter()
                 .map(|s| SectionLine {
-                    slug: s.slug(),
+                    slug: s.segment(),
                     title: s.title(),
                     complete: saved.get(s).is_some_and(|x| x.complete),
                     started: saved.contains_key(s),

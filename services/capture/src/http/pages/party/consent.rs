@@ -42,7 +42,7 @@ async fn page(
             chrome: Chrome::of(session),
             heading: cx.heading.clone(),
             election_name: cx.candidacy.election_name.clone(),
-            role: cx.role.as_str(),
+            role: cx.role.segment(),
             role_label: cx.candidacy.role_label(cx.role),
             person_name: cx.person_name.clone(),
             received,

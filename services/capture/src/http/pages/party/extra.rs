@@ -81,7 +81,7 @@ async fn page(
         &ExtraPage {
             chrome: Chrome::of(session),
             heading: heading(c),
-            role: role.as_str(),
+            role: role.segment(),
             role_label: c.role_label(role),
             person_name: person.full_name.clone(),
             title: EXTRA_TITLE,
@@ -221,7 +221,7 @@ pub async fn upload(
     .await
     {
         Ok(()) => Ok(
-            Redirect::to(&format!("/captura/{id}/{}/{EXTRA_SECTION}", role.as_str()))
+            Redirect::to(&format!("/captura/{id}/{}/{EXTRA_SECTION}", role.segment()))
                 .into_response(),
         ),
         Err(e) if e.code() == conoceles_kit::error::ErrorCode::InvalidArgument => {

@@ -291,7 +291,7 @@ fn form_page(
         &IdentityPage {
             chrome: Chrome::of(session),
             heading: cx.heading.clone(),
-            role: cx.role.as_str(),
+            role: cx.role.segment(),
             role_label: cx.candidacy.role_label(cx.role),
             person_name: cx.person_name.clone(),
             election_id: cx.candidacy.election_id.to_string(),
@@ -516,7 +516,7 @@ pub async fn post(
             &IdentityCheckPage {
                 chrome: Chrome::of(&session),
                 heading: cx.heading,
-                role: cx.role.as_str(),
+                role: cx.role.segment(),
                 role_label: cx.candidacy.role_label(cx.role),
                 person_name: cx.person_name,
                 items,

@@ -25,7 +25,7 @@ async fn photo_page(
         &PhotoPage {
             chrome: Chrome::of(session),
             heading: heading(c),
-            role: role.as_str(),
+            role: role.segment(),
             role_label: c.role_label(role),
             person_name: person.full_name.clone(),
             has_photo: info.is_some(),

@@ -69,10 +69,10 @@ fn section_page(
         &SectionPage {
             chrome: Chrome::of(session),
             heading: heading(c),
-            role: role.as_str(),
+            role: role.segment(),
             role_label: c.role_label(role),
             person_name,
-            slug: section.slug(),
+            slug: section.segment(),
             title: section.title(),
             intro: section.intro(),
             fields,
@@ -90,7 +90,7 @@ pub async fn section_form(
     Extension(caller): Extension<Caller>,
     Path((id, role, slug)): Path<(Uuid, String, String)>,
 ) -> Result<Response, PageError> {
-    let (Some(role), Some(section)) = (role_of(&role), Section::from_slug(&slug)) else {
+    let (Some(role), Some(section)) = (role_of(&role), Section::from_segment(&slug)) else {
         return Ok(crate::http::not_found().await.into_response());
     };
     let c = load(&state, &caller, id).await?;
@@ -137,7 +137,7 @@ pub async fn section_save(
     Path((id, role, slug)): Path<(Uuid, String, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let (Some(role), Some(section)) = (role_of(&role), Section::from_slug(&slug)) else {
+    let (Some(role), Some(section)) = (role_of(&role), Section::from_segment(&slug)) else {
         return Ok(crate::http::not_found().await.into_response());
     };
     let c = load(&state, &caller, id).await?;

@@ -40,7 +40,7 @@ async fn preview_page(
             missing.push(format!("{}: {item}", person.role.label_for(&person.sex)));
         }
         persons.push(PreviewPerson {
-            role: person.role.as_str(),
+            role: person.role.segment(),
             role_label: person.role.label_for(&person.sex),
             full_name: person.full_name.clone(),
             has_photo: p.is_some_and(|p| p.photo.is_some()),
