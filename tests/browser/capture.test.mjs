@@ -5,7 +5,7 @@
 // REVIEWER_EMAIL and REVIEWER_PASSWORD.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { firstSignIn, launch } from './support.mjs';
+import { firstSignIn, fitsBothWidths, launch } from './support.mjs';
 
 const base = process.env.CAPTURE_URL;
 const shots = process.env.SCREENSHOT_DIR;
@@ -181,6 +181,26 @@ test('a party captures, previews and submits a candidacy and gets its receipt', 
     }
     await page.getByText('Aprobada').first().waitFor();
     if (shots) await reviewer.screenshot({ path: `${shots}/revision.png`, fullPage: true });
+
+    // Every page of the party's and the reviewer's journeys fits a laptop and a phone and
+    // passes axe.
+    const candidacyPath = new URL(candidacyUrl, base).pathname;
+    await fitsBothWidths(browser, await page.context().storageState(), base, [
+      ['/captura', 'partido-candidaturas'],
+      [candidacyPath, 'partido-candidatura'],
+      [`${candidacyPath}/titular/datos-generales`, 'partido-seccion'],
+      [`${candidacyPath}/titular/foto`, 'partido-foto'],
+      [`${candidacyPath}/vista-previa`, 'partido-vista-previa'],
+      ['/captura/carga-masiva', 'partido-carga-masiva'],
+      ['/ayuda', 'partido-ayuda'],
+    ], shots);
+    const reviewed = new URL(reviewer.url()).pathname;
+    await fitsBothWidths(browser, await reviewer.context().storageState(), base, [
+      ['/revision', 'revision-cola'],
+      ['/revision?estado=aprobadas', 'revision-aprobadas'],
+      ['/ayuda', 'revision-ayuda'],
+    ], shots);
+    assert.ok(reviewed.startsWith('/revision'), reviewed);
     assert.deepEqual(problems, [], 'no console errors');
   } finally {
     await browser.close();

@@ -42,3 +42,27 @@ export async function firstSignIn(page, base, email, password, next) {
   await page.getByRole('button', { name: 'Cambiar contraseña' }).click();
   await page.getByText('Su contraseña se cambió.').waitFor();
 }
+
+// Opens each page as the signed-in person of `storageState` at a laptop's and a phone's width:
+// nothing wider than the screen (tables scroll inside themselves), axe passes, and a
+// screenshot `<name>-<width>.png` is saved for review. `pages` is a list of [path, name].
+export async function fitsBothWidths(browser, storageState, base, pages, shots) {
+  for (const width of [1366, 390]) {
+    const context = await browser.newContext({
+      storageState, bypassCSP: true, viewport: { width, height: width === 390 ? 844 : 900 },
+    });
+    const page = await context.newPage();
+    for (const [path, name] of pages) {
+      const response = await page.goto(`${base}${path}`);
+      assert.ok(response.ok(), `${path} answers ${response.status()}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const widest = await page.evaluate(() => [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('table'))
+        .slice(0, 3).map((e) => `${e.tagName}.${e.className} ${e.textContent.slice(0, 40)}`));
+      assert.ok(overflow <= 1, `${path} is ${overflow}px wider than ${width}px: ${widest.join(' | ')}`);
+      await accessible(page, `${path} at ${width}px`);
+      if (shots) await page.screenshot({ path: `${shots}/${name}-${width}.png`, fullPage: true });
+    }
+    await context.close();
+  }
+}

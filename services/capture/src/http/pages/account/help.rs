@@ -23,7 +23,9 @@ fn manual_html(markdown: &str) -> String {
         &mut html,
         pulldown_cmark::Parser::new_ext(markdown, pulldown_cmark::Options::ENABLE_TABLES),
     );
-    html
+    // A table wider than a phone scrolls inside itself; it takes the keyboard focus to scroll.
+    html.replace("<table>", "<table tabindex=\"0\">")
+        .replace("<pre>", "<pre tabindex=\"0\">")
 }
 
 /// A page from a Markdown document of the repository (trusted content).
@@ -82,7 +84,10 @@ mod tests {
             ("estadistica", STATISTICS_MANUAL),
         ] {
             let html = manual_html(manual);
-            assert!(html.contains("<table>"), "{name}: a table");
+            assert!(
+                html.contains("<table tabindex=\"0\">"),
+                "{name}: a table, focusable"
+            );
             assert!(
                 !html.contains("|---") && !html.contains("| ---"),
                 "{name}: raw table syntax"
