@@ -276,10 +276,16 @@ impl AuthService for AuthApi {
         let page = req.page.unwrap_or_default();
         let limit = page.page_size.clamp(1, 200) as i64;
         let limit = if page.page_size == 0 { 100 } else { limit };
-        let accounts = store::list(&self.accounts.pool, role, &page.page_token, limit)
-            .await
-            .map_err(AppError::from)?;
-        let total = store::count(&self.accounts.pool, role)
+        let accounts = store::list(
+            &self.accounts.pool,
+            role,
+            &req.email_contains,
+            &page.page_token,
+            limit,
+        )
+        .await
+        .map_err(AppError::from)?;
+        let total = store::count(&self.accounts.pool, role, &req.email_contains)
             .await
             .map_err(AppError::from)?;
         let next = if accounts.len() as i64 == limit {

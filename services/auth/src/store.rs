@@ -148,29 +148,44 @@ pub async fn set_role(
 }
 
 /// A page of accounts ordered by email, after `after_email`.
+/// `text` as a pattern matching itself anywhere (its `%`, `_` and `\\` taken literally).
+fn containing(text: &str) -> String {
+    let escaped = text
+        .trim()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 pub async fn list(
     pool: &PgPool,
     role: Option<Role>,
+    email_contains: &str,
     after_email: &str,
     limit: i64,
 ) -> sqlx::Result<Vec<Account>> {
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM accounts WHERE ($1::text IS NULL OR role = $1) AND email > $2 \
-         ORDER BY email LIMIT $3"
+         AND email ILIKE $4 ORDER BY email LIMIT $3"
     ))
     .bind(role.map(Role::as_str))
     .bind(after_email)
     .bind(limit)
+    .bind(containing(email_contains))
     .try_map(from_row)
     .fetch_all(pool)
     .await
 }
 
-pub async fn count(pool: &PgPool, role: Option<Role>) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM accounts WHERE ($1::text IS NULL OR role = $1)")
-        .bind(role.map(Role::as_str))
-        .fetch_one(pool)
-        .await
+pub async fn count(pool: &PgPool, role: Option<Role>, email_contains: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM accounts WHERE ($1::text IS NULL OR role = $1) AND email ILIKE $2",
+    )
+    .bind(role.map(Role::as_str))
+    .bind(containing(email_contains))
+    .fetch_one(pool)
+    .await
 }
 
 /// One audit entry. Never a password or a token.

@@ -91,10 +91,14 @@ impl AuthClient {
             .into_inner())
     }
 
+    /// A page of 50 accounts after `page_token`, of `role` (0: any) whose address contains
+    /// `email_contains`.
     pub async fn list_accounts(
         &self,
         session: &str,
         page_token: &str,
+        role: i32,
+        email_contains: &str,
     ) -> Result<pb::ListAccountsResponse, tonic::Status> {
         let request = self
             .peer
@@ -102,10 +106,11 @@ impl AuthClient {
                 session,
                 pb::ListAccountsRequest {
                     page: Some(conoceles_proto::common::v1::PageRequest {
-                        page_size: 100,
+                        page_size: 50,
                         page_token: page_token.into(),
                     }),
-                    role: 0,
+                    role,
+                    email_contains: email_contains.into(),
                 },
             )
             .await?;

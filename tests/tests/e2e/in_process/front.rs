@@ -59,6 +59,32 @@ async fn an_admin_logs_in_creates_a_reviewer_and_the_reviewer_logs_in() {
     // The reviewer cannot reach the account administration.
     let refused = reviewer.get("/admin/cuentas").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // The admin finds an account by part of its address, or by role; `%` is taken literally.
+    let found = admin.get("/admin/cuentas?q=REVISORA").await;
+    assert!(found.body.contains("revisora@iec.org.mx"), "{}", found.body);
+    assert!(
+        !found.body.contains("<td>admin@iec.org.mx"),
+        "{}",
+        found.body
+    );
+    assert!(
+        found.body.contains("Cuentas existentes (1)"),
+        "{}",
+        found.body
+    );
+    let by_role = admin.get("/admin/cuentas?rol=reviewer").await;
+    assert!(by_role.body.contains("revisora@iec.org.mx"));
+    assert!(
+        by_role.body.contains("Cuentas existentes (1)"),
+        "{}",
+        by_role.body
+    );
+    let literal = admin.get("/admin/cuentas?q=%25").await;
+    assert!(
+        literal.body.contains("No hay cuentas con esta búsqueda."),
+        "{}",
+        literal.body
+    );
 
     // Logout ends the session.
     let csrf = home.hidden("csrf");

@@ -19,10 +19,16 @@ use crate::http::layout::{Chrome, render};
 use crate::http::session::SessionInfo;
 use crate::http::{FrontState, status_messages};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct ListQuery {
     #[serde(default)]
     despues: String,
+    /// Part of the address searched for.
+    #[serde(default)]
+    q: String,
+    /// A role's code; empty: any.
+    #[serde(default)]
+    rol: String,
 }
 
 struct Outcome {
@@ -59,7 +65,33 @@ async fn page(
     after: &str,
     outcome: Outcome,
 ) -> Response {
-    let listed = state.auth.list_accounts(&session.token, after).await;
+    search_page(
+        state,
+        session,
+        &ListQuery {
+            despues: after.to_string(),
+            ..ListQuery::default()
+        },
+        outcome,
+    )
+    .await
+}
+
+async fn search_page(
+    state: &FrontState,
+    session: &SessionInfo,
+    query: &ListQuery,
+    outcome: Outcome,
+) -> Response {
+    let listed = state
+        .auth
+        .list_accounts(
+            &session.token,
+            &query.despues,
+            role_value(&query.rol),
+            &query.q,
+        )
+        .await;
     let (accounts, total, next_page, mut errors) = match listed {
         Ok(list) => (
             list.accounts
@@ -90,6 +122,8 @@ async fn page(
             notice: outcome.notice,
             shown_password: outcome.shown_password,
             errors,
+            search: query.q.clone(),
+            search_role: query.rol.clone(),
         },
     )
 }
@@ -105,7 +139,7 @@ pub async fn list(
         shown_password: None,
         errors: Vec::new(),
     };
-    page(&state, &session, &query.despues, outcome).await
+    search_page(&state, &session, &query, outcome).await
 }
 
 #[derive(Deserialize)]

@@ -29,6 +29,9 @@ pub struct AccountsPage {
     pub notice: Option<String>,
     pub shown_password: Option<ShownPassword>,
     pub errors: Vec<String>,
+    /// The search as typed: part of the address, and a role's code.
+    pub search: String,
+    pub search_role: String,
 }
 
 pub fn role_options() -> Vec<(&'static str, &'static str)> {
@@ -467,13 +470,15 @@ mod tests {
                 must_change_password: true,
             }],
             total: 1,
-            next_page: String::new(),
+            next_page: "revisora@iec.org.mx".into(),
             notice: Some("Se creó la cuenta revisora@iec.org.mx.".into()),
             shown_password: Some(ShownPassword {
                 email: "revisora@iec.org.mx".into(),
                 password: "caballo-bateria-grapa".into(),
             }),
             errors: Vec::new(),
+            search: "iec".into(),
+            search_role: "reviewer".into(),
         }
         .render()
         .unwrap();
@@ -486,6 +491,13 @@ mod tests {
         assert!(
             html.contains("href=\"/admin/cuentas\""),
             "the admin's header"
+        );
+        // The search stays as typed and the next page keeps it.
+        assert!(html.contains("name=\"q\" type=\"search\" value=\"iec\""));
+        assert!(html.contains("<option value=\"reviewer\" selected>"));
+        assert!(
+            html.contains("q=iec&amp;rol=reviewer\">Siguientes 50</a>"),
+            "{html}"
         );
     }
 

@@ -109,6 +109,7 @@ fn heading(c: &Candidacy) -> Heading {
             .find(|p| p.role == PersonRole::Holder)
             .map(|p| p.full_name.clone())
             .unwrap_or_default(),
+        holder_label: c.role_label(PersonRole::Holder).to_lowercase(),
         status_label: c.status_label(),
     }
 }

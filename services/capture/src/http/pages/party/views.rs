@@ -13,6 +13,8 @@ pub struct Heading {
     pub postulant: String,
     pub list_position: i32,
     pub holder: String,
+    /// «propietaria», «propietario»…: agreeing with the holder's sex.
+    pub holder_label: String,
     pub status_label: &'static str,
 }
 
