@@ -44,7 +44,7 @@ test('an admin creates a reviewer in the browser and the reviewer logs in', asyn
     await changePassword(admin, adminPassword, 'frase de la administración 2026');
 
     await admin.getByRole('link', { name: 'Cuentas' }).click();
-    await admin.getByLabel('Correo electrónico').fill('revisor@navegador.mx');
+    await admin.getByLabel('Correo electrónico', { exact: true }).fill('revisor@navegador.mx');
     await admin.getByLabel('Rol', { exact: true }).selectOption('reviewer');
     await admin.getByRole('button', { name: 'Crear cuenta' }).click();
     await admin.getByText('Se creó la cuenta revisor@navegador.mx.').waitFor();

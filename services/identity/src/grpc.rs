@@ -18,6 +18,17 @@ pub struct IdentityApi {
     pub identity: Identity,
 }
 
+/// The candidacy and the person a request names.
+fn candidacy_and_person(
+    candidacy: Option<&common::CandidacyId>,
+    person: Option<&common::PersonId>,
+) -> Result<(Uuid, Uuid), Status> {
+    Ok((
+        id("candidacy_id", candidacy.map(|c| c.value.as_str()))?,
+        id("person_id", person.map(|p| p.value.as_str()))?,
+    ))
+}
+
 fn id(field: &str, value: Option<&str>) -> Result<Uuid, Status> {
     value.and_then(|v| Uuid::parse_str(v).ok()).ok_or_else(|| {
         AppError::invalid(vec![FieldViolation::new(
@@ -57,11 +68,8 @@ impl IdentityService for IdentityApi {
     ) -> Result<Response<pb::SubmitQuestionnaireResponse>, Status> {
         let caller = caller_of(&request);
         let r = request.into_inner();
-        let candidacy = id(
-            "candidacy_id",
-            r.candidacy_id.as_ref().map(|c| c.value.as_str()),
-        )?;
-        let person = id("person_id", r.person_id.as_ref().map(|p| p.value.as_str()))?;
+        let (candidacy, person) =
+            candidacy_and_person(r.candidacy_id.as_ref(), r.person_id.as_ref())?;
         let consents = r.consents.unwrap_or_default();
         let (sha, at) = self
             .identity
@@ -94,11 +102,8 @@ impl IdentityService for IdentityApi {
     ) -> Result<Response<pb::SaveDraftResponse>, Status> {
         let caller = caller_of(&request);
         let r = request.into_inner();
-        let candidacy = id(
-            "candidacy_id",
-            r.candidacy_id.as_ref().map(|c| c.value.as_str()),
-        )?;
-        let person = id("person_id", r.person_id.as_ref().map(|p| p.value.as_str()))?;
+        let (candidacy, person) =
+            candidacy_and_person(r.candidacy_id.as_ref(), r.person_id.as_ref())?;
         let at = self
             .identity
             .save_draft(&caller, candidacy, person, &r.draft_json, Utc::now())
@@ -114,11 +119,8 @@ impl IdentityService for IdentityApi {
     ) -> Result<Response<pb::GetDraftResponse>, Status> {
         let caller = caller_of(&request);
         let r = request.into_inner();
-        let candidacy = id(
-            "candidacy_id",
-            r.candidacy_id.as_ref().map(|c| c.value.as_str()),
-        )?;
-        let person = id("person_id", r.person_id.as_ref().map(|p| p.value.as_str()))?;
+        let (candidacy, person) =
+            candidacy_and_person(r.candidacy_id.as_ref(), r.person_id.as_ref())?;
         let draft = self.identity.draft(&caller, candidacy, person).await?;
         Ok(Response::new(match draft {
             Some((json, at)) => pb::GetDraftResponse {
@@ -254,11 +256,8 @@ impl IdentityService for IdentityApi {
     ) -> Result<Response<pb::ApplyCorrectionResponse>, Status> {
         let caller = caller_of(&request);
         let r = request.into_inner();
-        let candidacy = id(
-            "candidacy_id",
-            r.candidacy_id.as_ref().map(|c| c.value.as_str()),
-        )?;
-        let person = id("person_id", r.person_id.as_ref().map(|p| p.value.as_str()))?;
+        let (candidacy, person) =
+            candidacy_and_person(r.candidacy_id.as_ref(), r.person_id.as_ref())?;
         let at = self
             .identity
             .correct(

@@ -192,6 +192,33 @@ async fn person_in_scope(
     })
 }
 
+/// The person, checked against the caller's scope, still open for answers: not blocked (a
+/// cancelled or substituted candidacy) and the questionnaire not sent yet (`sent`: what to say
+/// when it was).
+async fn open_person(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    (candidacy, person): (Uuid, Uuid),
+    sent: &str,
+) -> Result<PersonRow, AppError> {
+    let row = person_in_scope(&mut *conn, caller, candidacy, person).await?;
+    if row.blocked {
+        return Err(known(
+            ErrorCode::FailedPrecondition,
+            "La candidatura está cancelada o sustituida.",
+        ));
+    }
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM questionnaires WHERE person_id = $1)")
+            .bind(person)
+            .fetch_one(&mut *conn)
+            .await?;
+    if exists {
+        return Err(known(ErrorCode::AlreadyExists, sent));
+    }
+    Ok(row)
+}
+
 impl Identity {
     /// The election's definition in use (the latest version); the default topics become
     /// version 1 the first time it is asked for.
@@ -269,24 +296,13 @@ impl Identity {
             )]));
         }
         let mut tx = self.pool.begin().await?;
-        let row = person_in_scope(&mut tx, caller, candidacy, person).await?;
-        if row.blocked {
-            return Err(known(
-                ErrorCode::FailedPrecondition,
-                "La candidatura está cancelada o sustituida.",
-            ));
-        }
-        let exists: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM questionnaires WHERE person_id = $1)")
-                .bind(person)
-                .fetch_one(&mut *tx)
-                .await?;
-        if exists {
-            return Err(known(
-                ErrorCode::AlreadyExists,
-                "El cuestionario de identidad ya fue enviado; solo hay una oportunidad.",
-            ));
-        }
+        let row = open_person(
+            &mut tx,
+            caller,
+            (candidacy, person),
+            "El cuestionario de identidad ya fue enviado; solo hay una oportunidad.",
+        )
+        .await?;
         let (current, definition) = self.definition(row.election_id).await?;
         if version != current {
             return Err(known(
@@ -697,24 +713,13 @@ impl Identity {
             )]));
         }
         let mut tx = self.pool.begin().await?;
-        let row = person_in_scope(&mut tx, caller, candidacy, person).await?;
-        if row.blocked {
-            return Err(known(
-                ErrorCode::FailedPrecondition,
-                "La candidatura está cancelada o sustituida.",
-            ));
-        }
-        let sent: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM questionnaires WHERE person_id = $1)")
-                .bind(person)
-                .fetch_one(&mut *tx)
-                .await?;
-        if sent {
-            return Err(known(
-                ErrorCode::AlreadyExists,
-                "El cuestionario de identidad ya fue enviado; ya no guarda borradores.",
-            ));
-        }
+        open_person(
+            &mut tx,
+            caller,
+            (candidacy, person),
+            "El cuestionario de identidad ya fue enviado; ya no guarda borradores.",
+        )
+        .await?;
         let dek = DataKey::generate();
         let wrapped = dek.wrap(&self.keys.current, person)?;
         let (nonce, sealed) = dek.seal(person, DRAFT_AAD, draft.as_bytes())?;

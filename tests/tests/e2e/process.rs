@@ -149,6 +149,21 @@ async fn every_registered_candidacy_is_listed(
     );
 }
 
+/// Fetches the first image of `class` on a page of the site.
+async fn fetch_src(
+    citizen: &reqwest::Client,
+    site: &str,
+    page: &str,
+    class: &str,
+) -> reqwest::Response {
+    let src = page
+        .split(&format!("class=\"{class}\" src=\""))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("an image of class {class}: {page}"));
+    citizen.get(format!("{site}{src}")).send().await.unwrap()
+}
+
 /// The demo's site says it is a demonstration and carries the body's name, emblem and colour;
 /// the cards carry each postulant's emblem and the holder's photo (or a neutral figure).
 async fn the_site_is_presented_as_the_bodys(citizen: &reqwest::Client, site: &str) {
@@ -158,12 +173,7 @@ async fn the_site_is_presented_as_the_bodys(citizen: &reqwest::Client, site: &st
         home.contains("Instituto E"),
         "the body's name in the header: {home}"
     );
-    let emblem = home
-        .split("class=\"emblema-organismo\" src=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the body's emblem in the header");
-    let served = citizen.get(format!("{site}{emblem}")).send().await.unwrap();
+    let served = fetch_src(citizen, site, &home, "emblema-organismo").await;
     assert_eq!(served.headers()["content-type"], "image/png");
     assert!(served.bytes().await.unwrap().starts_with(b"\x89PNG"));
     let list = body_of(citizen, &format!("{site}/candidaturas")).await;
@@ -171,12 +181,7 @@ async fn the_site_is_presented_as_the_bodys(citizen: &reqwest::Client, site: &st
         list.contains("class=\"emblema\" src=\"/emblemas/postulantes/"),
         "{list}"
     );
-    let photo = list
-        .split("class=\"foto-tarjeta\" src=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the cards show a photo");
-    let served = citizen.get(format!("{site}{photo}")).send().await.unwrap();
+    let served = fetch_src(citizen, site, &list, "foto-tarjeta").await;
     assert_eq!(served.status(), 200);
     let kind = served.headers()["content-type"]
         .to_str()
