@@ -50,20 +50,7 @@ async fn page(
             Vec::new()
         }
     };
-    let ids = |f: fn(&pb::GeneratedAccount) -> Option<&str>| -> Vec<uuid::Uuid> {
-        accounts
-            .iter()
-            .filter_map(f)
-            .filter_map(|v| uuid::Uuid::parse_str(v).ok())
-            .collect()
-    };
-    let (party_names, candidacy_names) = crate::domain::candidacies::account_owner_names(
-        &state.pool,
-        &ids(|g| g.party_id.as_ref().map(|p| p.value.as_str())),
-        &ids(|g| g.candidacy_id.as_ref().map(|c| c.value.as_str())),
-    )
-    .await
-    .unwrap_or_default();
+    let (party_names, candidacy_names) = owner_names(state, accounts.iter()).await;
     let mut parties: BTreeMap<String, PartyCredentials> = BTreeMap::new();
     let mut late_count = 0;
     for mut g in accounts {
@@ -228,15 +215,29 @@ async fn issue(
     }
 }
 
+type Names = std::collections::HashMap<uuid::Uuid, String>;
+
+/// The names of the postulants and candidacies that own `accounts`, from capture's registry.
+async fn owner_names<'a>(
+    state: &FrontState,
+    accounts: impl Iterator<Item = &'a pb::GeneratedAccount>,
+) -> (Names, Names) {
+    let parse = |v: Option<&String>| v.and_then(|v| uuid::Uuid::parse_str(v).ok());
+    let (mut parties, mut candidacies) = (Vec::new(), Vec::new());
+    for g in accounts {
+        parties.extend(parse(g.party_id.as_ref().map(|p| &p.value)));
+        candidacies.extend(parse(g.candidacy_id.as_ref().map(|c| &c.value)));
+    }
+    crate::domain::candidacies::account_owner_names(&state.pool, &parties, &candidacies)
+        .await
+        .unwrap_or_default()
+}
+
 /// The account's owner as people say it: «Cuenta del partido: Morena», «Ana Pérez —
 /// Diputación local…»; auth's label (office and constituency codes) only when capture does not
 /// know the owner.
-fn named(
-    g: &pb::GeneratedAccount,
-    parties: &std::collections::HashMap<uuid::Uuid, String>,
-    candidacies: &std::collections::HashMap<uuid::Uuid, String>,
-) -> String {
-    let find = |id: Option<&str>, names: &std::collections::HashMap<uuid::Uuid, String>| {
+fn named(g: &pb::GeneratedAccount, parties: &Names, candidacies: &Names) -> String {
+    let find = |id: Option<&str>, names: &Names| {
         id.and_then(|v| uuid::Uuid::parse_str(v).ok())
             .and_then(|id| names.get(&id).cloned())
     };
@@ -258,25 +259,8 @@ async fn credentials_of(
     sheet: &pb::IssueCredentialSheetResponse,
     tz: &str,
 ) -> Vec<SheetCredential> {
-    let accounts: Vec<&pb::GeneratedAccount> = sheet
-        .credentials
-        .iter()
-        .filter_map(|c| c.account.as_ref())
-        .collect();
-    let ids = |f: fn(&pb::GeneratedAccount) -> Option<&str>| -> Vec<uuid::Uuid> {
-        accounts
-            .iter()
-            .filter_map(|g| f(g))
-            .filter_map(|v| uuid::Uuid::parse_str(v).ok())
-            .collect()
-    };
-    let (parties, candidacies) = crate::domain::candidacies::account_owner_names(
-        &state.pool,
-        &ids(|g| g.party_id.as_ref().map(|p| p.value.as_str())),
-        &ids(|g| g.candidacy_id.as_ref().map(|c| c.value.as_str())),
-    )
-    .await
-    .unwrap_or_default();
+    let accounts = sheet.credentials.iter().filter_map(|c| c.account.as_ref());
+    let (parties, candidacies) = owner_names(state, accounts).await;
     sheet
         .credentials
         .iter()
