@@ -12,7 +12,7 @@ use conoceles_proto::routing_keys;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
-use crate::domain::{Email, Password};
+use crate::domain::{Email, Password, login_name};
 use crate::hashing::{Hasher, NO_PASSWORD_YET};
 use crate::store::{self, Audit, NewAccount};
 
@@ -38,11 +38,25 @@ fn permanent(message: &str) -> HandleError {
     HandleError::Permanent(anyhow::anyhow!("{message}"))
 }
 
-/// The last 12 hex digits of an id: random bits in both v4 and v7 ids (a v7 id begins with
-/// its timestamp, so its head repeats across ids made in the same millisecond).
-fn short(id: Uuid) -> String {
-    let simple = id.simple().to_string();
-    simple[simple.len() - 12..].to_string()
+/// The first address `base@domain`, `base-2@domain`… that no account holds yet.
+async fn free_address(
+    conn: &mut PgConnection,
+    base: &str,
+    domain: &str,
+) -> Result<String, HandleError> {
+    let mut n = 1;
+    loop {
+        let email = format!("{}@{domain}", login_name::nth(base, n));
+        let taken: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM accounts WHERE email = $1)")
+                .bind(&email)
+                .fetch_one(&mut *conn)
+                .await?;
+        if !taken {
+            return Ok(email);
+        }
+        n += 1;
+    }
 }
 
 fn label(
@@ -205,7 +219,12 @@ impl CandidacyAccounts {
         .fetch_one(&mut *conn)
         .await?;
         if !party_exists {
-            let email = format!("partido-{}@{}", short(party_id), self.domain);
+            let email = free_address(
+                conn,
+                &login_name::party(&dimensions.postulant),
+                &self.domain,
+            )
+            .await?;
             let label = format!("Cuenta del partido {}", dimensions.postulant);
             create_generated(
                 conn,
@@ -231,14 +250,13 @@ impl CandidacyAccounts {
         .fetch_one(&mut *conn)
         .await?;
         if !person_exists {
-            let suffix = holder_id
-                .map(|h| format!("-{}", &short(h)[8..]))
-                .unwrap_or_default();
-            let email = format!(
-                "candidatura-{}{suffix}@{}",
-                short(candidacy_id),
-                self.domain
+            let base = login_name::candidacy(
+                &dimensions.postulant,
+                &dimensions.office,
+                &dimensions.constituency,
+                event.list_position,
             );
+            let email = free_address(conn, &base, &self.domain).await?;
             create_generated(
                 conn,
                 NewGenerated {
@@ -295,12 +313,16 @@ impl CandidacyAccounts {
         .fetch_one(&mut *conn)
         .await?;
         if !exists {
-            let email = format!(
-                "candidatura-{}-{}@{}",
-                short(candidacy_id),
-                &short(new_person)[8..],
-                self.domain
-            );
+            // The candidacy's first account's name, with the next free suffix.
+            let first: String = sqlx::query_scalar(
+                "SELECT split_part(a.email, '@', 1) FROM generated_accounts g \
+                 JOIN accounts a ON a.id = g.account_id WHERE g.candidacy_id = $1 \
+                 ORDER BY length(a.email), a.email LIMIT 1",
+            )
+            .bind(candidacy_id)
+            .fetch_one(&mut *conn)
+            .await?;
+            let email = free_address(conn, &first, &self.domain).await?;
             // The new person's delivery deadline runs from the substitution.
             let approved_at = timestamp(event.occurred_at.as_ref()).unwrap_or_else(Utc::now);
             create_generated(

@@ -739,6 +739,23 @@ async fn the_real_process(demo: &Demo) {
         messages(&body).contains("El periodo de captura terminó"),
         "{body}"
     );
+    // The identity questionnaire closes with the candidacy's own period too.
+    let identity_form = pan_api
+        .client
+        .get(format!("{}/captura/{regular}/titular/identidad", unit.base))
+        .header(
+            "cookie",
+            format!("__Host-conoceles_sesion={}", pan_api.token),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(identity_form.status(), 409);
+    let page = identity_form.text().await.unwrap();
+    assert!(
+        page.contains("ya no se puede responder ni enviar el cuestionario de identidad"),
+        "{page}"
+    );
     stack.restart_with(
         "capture",
         &[(

@@ -750,3 +750,35 @@ pub async fn substitution_counts(
     .fetch_all(pool)
     .await
 }
+
+/// The parties that can hold accounts (parties and independent candidacies, not coalitions),
+/// by name: (id, name).
+pub async fn account_parties(pool: &PgPool, election: Uuid) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as(
+        "SELECT id, name FROM postulants WHERE election_id = $1 AND kind IN ('party', 'independent') \
+         ORDER BY name",
+    )
+    .bind(election)
+    .fetch_all(pool)
+    .await
+}
+
+/// A candidacy named by its registry key (`id_registro`), with the party that captures it (the
+/// agreement's, for a coalition's or common candidacy): (candidacy, party).
+pub async fn by_registry_key(
+    pool: &PgPool,
+    election: Uuid,
+    key: &str,
+) -> sqlx::Result<Option<(Uuid, Uuid)>> {
+    sqlx::query_as(
+        "SELECT c.id, coalesce(r.id, pr.id, p.id) FROM candidacies c \
+         JOIN postulants p ON p.election_id = c.election_id AND p.code = c.postulant_code \
+         LEFT JOIN postulants r ON r.election_id = c.election_id AND r.code = c.responsible_code \
+         LEFT JOIN postulants pr ON pr.election_id = c.election_id AND pr.code = p.responsible_code \
+         WHERE c.election_id = $1 AND c.external_id = $2",
+    )
+    .bind(election)
+    .bind(key.trim())
+    .fetch_optional(pool)
+    .await
+}

@@ -449,6 +449,16 @@ async fn an_admin_issues_a_credential_sheet_that_lets_a_candidate_log_in() {
         .next()
         .unwrap()
         .to_string();
+    // A login name a person can read and type: the import's codes, no piece of an id.
+    assert!(
+        user.starts_with("morena.diputacion-local-mr.distrito-07@"),
+        "{user}"
+    );
+    assert!(
+        sheet.body.contains("partido-morena@"),
+        "the party's account is named for the party: {}",
+        sheet.body
+    );
 
     let mut candidate = stack.browser();
     candidate.first_login(&user, &password).await;
@@ -579,7 +589,7 @@ N-3,diputacion_mr,mr,03,PAN,,Luis Pérez,hombre,2020-01-01,,,,\n";
         .get("/admin/candidaturas?postulante=PAN&cargo=diputacion_mr")
         .await;
     assert!(
-        list.body.contains("<h2>1 candidaturas</h2>"),
+        list.body.contains("<h2>1 candidatura</h2>"),
         "{}",
         list.body
     );
@@ -631,11 +641,36 @@ N-3,diputacion_mr,mr,03,PAN,,Luis Pérez,hombre,2020-01-01,,,,\n";
             .unwrap()
             .starts_with("text/csv")
     );
+    // The export is the import's own format: the substitute in the seat, the cancellation
+    // as `cancelada`.
     assert!(
-        csv.body
-            .contains("N-1,diputacion_mr,01,PAN,,Beatriz Sustituta Ruiz,,withdrawn"),
+        csv.body.starts_with(
+            "id_registro,cargo,principio,circunscripcion,postulante,posicion_lista,propietario_nombre,propietario_sexo,propietario_fecha_nacimiento,suplente_nombre,suplente_sexo,suplente_fecha_nacimiento,accion_afirmativa,fecha_aprobacion,estatus,partido_responsable\r\n"
+        ),
         "{}",
         csv.body
+    );
+    assert!(
+        csv.body.contains(
+            "N-1,diputacion_mr,mr,01,PAN,,Beatriz Sustituta Ruiz,mujer,1979-05-05,,,,,,cancelada,"
+        ),
+        "{}",
+        csv.body
+    );
+    // Imported again as it was downloaded, it changes nothing.
+    let rows = csv.body.lines().count() - 1;
+    let request = admin
+        .client
+        .post(format!("{}/admin/importar", admin.base))
+        .multipart(multipart(&csv.body));
+    let page = admin.send(request).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains(&format!(
+            "0 candidaturas nuevas, 0 con cambios, 0 sustituciones, 0 cancelaciones y {rows} sin cambios"
+        )),
+        "{}",
+        page.body
     );
     stack.stop().await;
 }

@@ -82,6 +82,32 @@ async fn a_bodys_own_fields_are_defined_captured_required_reviewed_and_published
     assert!(page.body.contains("Información adicional"), "{}", page.body);
     fill_sections(&mut party, candidacy).await;
     upload_photo(&mut party, candidacy, jpeg(600, 800), "foto.jpg").await;
+    // The first step says what is missing instead of asking to confirm a submission that
+    // would be refused.
+    let preview = party
+        .get(&format!("/captura/{candidacy}/vista-previa"))
+        .await;
+    assert!(
+        preview
+            .body
+            .contains("falta el documento «Declaraciones «3 de 3»»"),
+        "{}",
+        preview.body
+    );
+    let first_step = party
+        .post(
+            &format!("/captura/{candidacy}/envio"),
+            &[("csrf", &preview.hidden("csrf"))],
+        )
+        .await;
+    assert!(
+        !first_step.body.contains("No se puede deshacer.")
+            && first_step
+                .body
+                .contains("falta el documento «Declaraciones «3 de 3»»"),
+        "{}",
+        first_step.body
+    );
     let early = submit_html(&mut party, candidacy).await;
     assert_ne!(early.status, StatusCode::SEE_OTHER);
     assert!(

@@ -310,3 +310,20 @@ pub async fn for_submission(
     }
     Ok((serde_json::Value::Object(section), missing))
 }
+
+/// What the election's own fields still lack, person by person, in the words the submission
+/// refuses with (empty: nothing, or the election has no fields of its own).
+pub async fn missing(pool: &PgPool, candidacy: &Candidacy) -> Result<Vec<String>, AppError> {
+    let mut conn = pool.acquire().await?;
+    let (_, definition) = definition(&mut conn, candidacy.election_id).await?;
+    if definition.extra.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut missing = Vec::new();
+    for person in &candidacy.persons {
+        let (_, incomplete) =
+            for_submission(&mut conn, &definition, person.id, person.role).await?;
+        missing.extend(incomplete.into_iter().map(|v| v.message));
+    }
+    Ok(missing)
+}

@@ -172,6 +172,30 @@ impl Candidacy {
         self.capture_opens_at <= now && now < self.capture_closes_at
     }
 
+    /// The identity questionnaire is answered within the candidacy's own capture period (it
+    /// has no observation rounds: a correction of the curricular one does not reopen it).
+    pub fn check_identity_window(&self, now: DateTime<Utc>) -> Result<(), AppError> {
+        if now < self.capture_opens_at {
+            return Err(AppError::new(
+                ErrorCode::FailedPrecondition,
+                format!(
+                    "El periodo de captura comienza el {}; el cuestionario de identidad se responde a partir de entonces.",
+                    crate::election::local(self.capture_opens_at, &self.time_zone)
+                ),
+            ));
+        }
+        if now >= self.capture_closes_at {
+            return Err(AppError::new(
+                ErrorCode::FailedPrecondition,
+                format!(
+                    "El periodo de captura de esta candidatura terminó el {}; ya no se puede responder ni enviar el cuestionario de identidad.",
+                    crate::election::local_deadline(self.capture_closes_at, &self.time_zone)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     pub fn status_label(&self) -> &'static str {
         self.status.label()
     }

@@ -15,6 +15,7 @@
 //! read too (`registry`).
 
 mod apply;
+pub mod export;
 mod parse;
 mod registry;
 pub mod uploads;

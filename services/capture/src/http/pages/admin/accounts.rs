@@ -13,7 +13,7 @@ use conoceles_proto::common::v1 as common;
 use http::StatusCode;
 use serde::Deserialize;
 
-use super::views::{AccountRow, AccountsPage, ShownPassword, role_options};
+use super::views::{AccountRow, AccountsPage, NewAccountTyped, ShownPassword, role_options};
 use crate::http::extract::CheckedForm;
 use crate::http::layout::{Chrome, render};
 use crate::http::session::SessionInfo;
@@ -36,6 +36,8 @@ struct Outcome {
     notice: Option<String>,
     shown_password: Option<ShownPassword>,
     errors: Vec<String>,
+    /// The new account's form as typed (refilled when it was refused).
+    typed: NewAccountTyped,
 }
 
 impl Outcome {
@@ -45,6 +47,7 @@ impl Outcome {
             notice: Some(notice.into()),
             shown_password: None,
             errors: Vec::new(),
+            typed: NewAccountTyped::default(),
         }
     }
 
@@ -55,6 +58,7 @@ impl Outcome {
             notice: None,
             shown_password: None,
             errors: status_messages(status),
+            typed: NewAccountTyped::default(),
         }
     }
 }
@@ -92,23 +96,21 @@ async fn search_page(
             &query.q,
         )
         .await;
-    let (accounts, total, next_page, mut errors) = match listed {
+    let (listed, total, next_page, mut errors) = match listed {
         Ok(list) => (
-            list.accounts
-                .into_iter()
-                .map(|a| AccountRow {
-                    id: a.id.map(|i| i.value).unwrap_or_default(),
-                    role: Role::from_proto(a.role).map_or("", Role::as_str),
-                    email: a.email,
-                    locked: a.locked,
-                    must_change_password: a.must_change_password,
-                })
-                .collect(),
+            list.accounts,
             list.page.as_ref().map_or(0, |p| p.total_size),
             list.page.map(|p| p.next_page_token).unwrap_or_default(),
             Vec::new(),
         ),
         Err(status) => (Vec::new(), 0, String::new(), status_messages(&status)),
+    };
+    let accounts = owned_rows(state, listed).await;
+    let parties = match crate::domain::election::current(&state.pool).await {
+        Ok(Some(current)) => crate::domain::candidacies::account_parties(&state.pool, current.id)
+            .await
+            .unwrap_or_default(),
+        _ => Vec::new(),
     };
     errors.extend(outcome.errors);
     render(
@@ -124,8 +126,51 @@ async fn search_page(
             errors,
             search: query.q.clone(),
             search_role: query.rol.clone(),
+            parties: parties
+                .into_iter()
+                .map(|(id, name)| (id.to_string(), name))
+                .collect(),
+            typed: outcome.typed,
         },
     )
+}
+
+/// The accounts as rows, each with its owner by name: the candidacy's holder and seat, or the
+/// party (staff accounts have none).
+async fn owned_rows(state: &FrontState, accounts: Vec<pb::Account>) -> Vec<AccountRow> {
+    let scoped = |a: &pb::Account, candidacy: bool| {
+        a.scope.as_ref().and_then(|s| {
+            let value = if candidacy {
+                s.candidacy_id.as_ref().map(|c| &c.value)
+            } else {
+                s.party_id.as_ref().map(|p| &p.value)
+            };
+            value.and_then(|v| uuid::Uuid::parse_str(v).ok())
+        })
+    };
+    let parties: Vec<uuid::Uuid> = accounts.iter().filter_map(|a| scoped(a, false)).collect();
+    let candidacies: Vec<uuid::Uuid> = accounts.iter().filter_map(|a| scoped(a, true)).collect();
+    let (party_names, candidacy_names) =
+        crate::domain::candidacies::account_owner_names(&state.pool, &parties, &candidacies)
+            .await
+            .unwrap_or_default();
+    accounts
+        .into_iter()
+        .map(|a| {
+            let owner = scoped(&a, true)
+                .and_then(|c| candidacy_names.get(&c).cloned())
+                .or_else(|| scoped(&a, false).and_then(|p| party_names.get(&p).cloned()))
+                .unwrap_or_default();
+            AccountRow {
+                id: a.id.map(|i| i.value).unwrap_or_default(),
+                role: Role::from_proto(a.role).map_or("", Role::as_str),
+                email: a.email,
+                owner,
+                locked: a.locked,
+                must_change_password: a.must_change_password,
+            }
+        })
+        .collect()
 }
 
 pub async fn list(
@@ -138,6 +183,7 @@ pub async fn list(
         notice: None,
         shown_password: None,
         errors: Vec::new(),
+        typed: NewAccountTyped::default(),
     };
     search_page(&state, &session, &query, outcome).await
 }
@@ -148,27 +194,55 @@ pub struct CreateForm {
     email: String,
     #[serde(default)]
     role: String,
+    /// A party's id, chosen by name.
     #[serde(default)]
-    party_id: String,
+    partido: String,
+    /// A candidacy's registry key (`id_registro`).
     #[serde(default)]
-    candidacy_id: String,
-}
-
-fn scope(party_id: &str, candidacy_id: &str) -> Option<pb::Scope> {
-    let party_id = party_id.trim();
-    let candidacy_id = candidacy_id.trim();
-    Some(pb::Scope {
-        party_id: (!party_id.is_empty()).then(|| common::PartyId {
-            value: party_id.into(),
-        }),
-        candidacy_id: (!candidacy_id.is_empty()).then(|| common::CandidacyId {
-            value: candidacy_id.into(),
-        }),
-    })
+    candidatura: String,
 }
 
 fn role_value(value: &str) -> i32 {
     Role::parse(value).map_or(0, |r| r.to_proto() as i32)
+}
+
+/// The account's scope from the form: the party chosen, or the candidacy named by its registry
+/// key with the party that captures it.
+async fn scope(state: &FrontState, form: &CreateForm) -> Result<pb::Scope, String> {
+    let mut party = form.partido.trim().to_string();
+    let mut candidacy = None;
+    let key = form.candidatura.trim();
+    if !key.is_empty() {
+        let current = crate::domain::election::current(&state.pool)
+            .await
+            .ok()
+            .flatten()
+            .ok_or("No hay una elección en curso.")?;
+        let (id, captured_by) = crate::domain::candidacies::by_registry_key(
+            &state.pool,
+            current.id,
+            key,
+        )
+        .await
+        .ok()
+        .flatten()
+        .ok_or_else(|| {
+            format!(
+                "No hay una candidatura con la clave de registro «{key}» en la elección en curso."
+            )
+        })?;
+        if !party.is_empty() && party != captured_by.to_string() {
+            return Err(format!(
+                "La candidatura «{key}» la captura otro partido: elija «Ninguno» en «Partido» y se tomará el de la candidatura."
+            ));
+        }
+        party = captured_by.to_string();
+        candidacy = Some(id);
+    }
+    Ok(pb::Scope {
+        party_id: (!party.is_empty()).then(|| common::PartyId { value: party }),
+        candidacy_id: candidacy.map(common::CandidacyId::from),
+    })
 }
 
 pub async fn create(
@@ -176,10 +250,29 @@ pub async fn create(
     Extension(session): Extension<Arc<SessionInfo>>,
     CheckedForm(form): CheckedForm<CreateForm>,
 ) -> Response {
+    let typed = NewAccountTyped {
+        email: form.email.clone(),
+        role: form.role.clone(),
+        party: form.partido.clone(),
+        candidacy: form.candidatura.clone(),
+    };
+    let scope = match scope(&state, &form).await {
+        Ok(scope) => scope,
+        Err(message) => {
+            let outcome = Outcome {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                notice: None,
+                shown_password: None,
+                errors: vec![message],
+                typed,
+            };
+            return page(&state, &session, "", outcome).await;
+        }
+    };
     let request = pb::CreateAccountRequest {
         email: form.email.clone(),
         role: role_value(&form.role),
-        scope: scope(&form.party_id, &form.candidacy_id),
+        scope: Some(scope),
     };
     let outcome = match state.auth.create_account(&session.token, request).await {
         Ok(created) => {
@@ -192,9 +285,13 @@ pub async fn create(
                     password: created.initial_password,
                 }),
                 errors: Vec::new(),
+                typed: NewAccountTyped::default(),
             }
         }
-        Err(status) => Outcome::failed(&status),
+        Err(status) => Outcome {
+            typed,
+            ..Outcome::failed(&status)
+        },
     };
     page(&state, &session, "", outcome).await
 }
@@ -317,6 +414,7 @@ pub async fn reset(
                     errors: vec![
                         "No fue posible restablecer la contraseña. Intente de nuevo.".into(),
                     ],
+                    typed: NewAccountTyped::default(),
                 },
             )
             .await;
@@ -333,6 +431,7 @@ pub async fn reset(
                 password,
             }),
             errors: Vec::new(),
+            typed: NewAccountTyped::default(),
         },
         Err(status) => Outcome::failed(&status),
     };

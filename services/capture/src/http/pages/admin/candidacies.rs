@@ -22,7 +22,6 @@ use crate::http::extract::CheckedForm;
 use crate::http::layout::{Chrome, render};
 use crate::http::pages::account::login::CsrfForm;
 use crate::http::session::{SessionInfo, csrf_matches};
-use conoceles_kit::csv::csv_field;
 
 #[derive(Deserialize, Default)]
 pub struct FilterQuery {
@@ -129,42 +128,16 @@ pub async fn list(
     .await
 }
 
-/// The filtered list as CSV (the lists of approved MR and RP candidacies sent to INE).
+/// The filtered list as CSV in the import's format (the lists of approved MR and RP
+/// candidacies sent to INE): corrected and imported again, unchanged rows change nothing.
 pub async fn export(State(state): State<FrontState>, Query(query): Query<FilterQuery>) -> Response {
     let Ok(Some(current)) = election::current(&state.pool).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let rows = match candidacies::list(&state.pool, current.id, &query.filters()).await {
-        Ok(rows) => rows,
+    let csv = match import::export::csv(&state.pool, current.id, &query.filters()).await {
+        Ok(csv) => csv,
         Err(e) => return conoceles_kit::AppError::from(e).into_response(),
     };
-    let mut csv = String::from(
-        "id_registro,cargo,circunscripcion,postulante,posicion_lista,propietario,suplente,estatus\r\n",
-    );
-    for r in rows {
-        let fields = [
-            r.external_id,
-            r.office,
-            r.constituency,
-            r.postulant,
-            if r.list_position > 0 {
-                r.list_position.to_string()
-            } else {
-                String::new()
-            },
-            r.holder,
-            r.alternate,
-            r.status.code().to_string(),
-        ];
-        csv.push_str(
-            &fields
-                .iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        csv.push_str("\r\n");
-    }
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

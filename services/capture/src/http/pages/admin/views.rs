@@ -8,6 +8,8 @@ use crate::http::layout::Chrome;
 pub struct AccountRow {
     pub id: String,
     pub email: String,
+    /// Whose account it is: the party's or the candidacy's holder by name (empty: staff).
+    pub owner: String,
     pub role: &'static str,
     pub locked: bool,
     pub must_change_password: bool,
@@ -32,6 +34,18 @@ pub struct AccountsPage {
     /// The search as typed: part of the address, and a role's code.
     pub search: String,
     pub search_role: String,
+    /// The parties an account may belong to: (id, name).
+    pub parties: Vec<(String, String)>,
+    /// The new account's form as typed, kept when it is refused.
+    pub typed: NewAccountTyped,
+}
+
+#[derive(Default, Clone)]
+pub struct NewAccountTyped {
+    pub email: String,
+    pub role: String,
+    pub party: String,
+    pub candidacy: String,
 }
 
 pub fn role_options() -> Vec<(&'static str, &'static str)> {
@@ -462,13 +476,24 @@ mod tests {
                 csrf: "c".into(),
             },
             roles: role_options(),
-            accounts: vec![AccountRow {
-                id: "a1".into(),
-                email: "revisora@iec.org.mx".into(),
-                role: "reviewer",
-                locked: false,
-                must_change_password: true,
-            }],
+            accounts: vec![
+                AccountRow {
+                    id: "a1".into(),
+                    email: "revisora@iec.org.mx".into(),
+                    owner: String::new(),
+                    role: "reviewer",
+                    locked: false,
+                    must_change_password: true,
+                },
+                AccountRow {
+                    id: "a2".into(),
+                    email: "morena.diputacion-mr.c0005@candidaturas.iec.mx".into(),
+                    owner: "Ana Pérez — Diputación MR, Distrito 5".into(),
+                    role: "candidate",
+                    locked: false,
+                    must_change_password: true,
+                },
+            ],
             total: 1,
             next_page: "revisora@iec.org.mx".into(),
             notice: Some("Se creó la cuenta revisora@iec.org.mx.".into()),
@@ -479,10 +504,26 @@ mod tests {
             errors: Vec::new(),
             search: "iec".into(),
             search_role: "reviewer".into(),
+            parties: vec![("p1".into(), "Morena".into())],
+            typed: NewAccountTyped {
+                party: "p1".into(),
+                candidacy: "N-7".into(),
+                ..NewAccountTyped::default()
+            },
         }
         .render()
         .unwrap();
         assert!(html.contains("Se creó la cuenta revisora@iec.org.mx."));
+        // Owners and parties by name; the typed form kept.
+        assert!(html.contains("Ana Pérez — Diputación MR, Distrito 5"));
+        assert!(
+            html.contains("<option value=\"p1\" selected>Morena</option>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("name=\"candidatura\" type=\"text\" value=\"N-7\""),
+            "{html}"
+        );
         assert_eq!(html.matches("caballo-bateria-grapa").count(), 1);
         assert!(
             html.contains(Role::Reviewer.label()),

@@ -337,6 +337,8 @@ pub async fn form(
             },
         ));
     }
+    cx.candidacy
+        .check_identity_window(conoceles_kit::clock::now())?;
     let (version, definition) = state.identity.definition(cx.candidacy.election_id).await?;
     // A draft saved earlier comes back as it was left.
     let draft = state
@@ -384,6 +386,8 @@ pub async fn post(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let cx = context(&state, &caller, (id, &role), false).await?;
+    cx.candidacy
+        .check_identity_window(conoceles_kit::clock::now())?;
     let field = |name: &str| {
         pairs
             .iter()

@@ -47,6 +47,11 @@ async fn preview_page(
             sections,
         });
     }
+    missing.extend(
+        curricular::extra::missing(&state.pool, c)
+            .await
+            .unwrap_or_default(),
+    );
     let now = conoceles_kit::clock::now();
     let can_submit = missing.is_empty()
         && curricular::may_change(&actor(caller), c)
@@ -94,6 +99,12 @@ async fn blockers(state: &FrontState, caller: &Caller, c: &Candidacy) -> Vec<Str
             });
         }
     }
+    // The election's own fields («Información adicional») are checked as the submission does.
+    blockers.extend(
+        curricular::extra::missing(&state.pool, c)
+            .await
+            .unwrap_or_default(),
+    );
     let now = conoceles_kit::clock::now();
     if blockers.is_empty()
         && !(curricular::may_change(&actor(caller), c)
