@@ -169,6 +169,8 @@ test('a party captures, previews and submits a candidacy and gets its receipt', 
     // The reviewer approves the new round; the party sees it approved.
     await openInQueue();
     await reviewer.getByRole('heading', { name: /Revisión del envío \(ronda 2\)/ }).waitFor();
+    const reviewPath = new URL(reviewer.url()).pathname;
+    await reviewer.getByText('Antes:').first().waitFor();
     await reviewer.getByRole('button', { name: 'Aprobar' }).click();
     await reviewer.getByRole('heading', { name: '¿Aprobar el envío (ronda 2)?' }).waitFor();
     await reviewer.getByRole('button', { name: 'Sí, aprobar' }).click();
@@ -197,6 +199,7 @@ test('a party captures, previews and submits a candidacy and gets its receipt', 
     const reviewed = new URL(reviewer.url()).pathname;
     await fitsBothWidths(browser, await reviewer.context().storageState(), base, [
       ['/revision', 'revision-cola'],
+      [reviewPath, 'revision-envio'],
       ['/revision?estado=aprobadas', 'revision-aprobadas'],
       ['/ayuda', 'revision-ayuda'],
     ], shots);

@@ -144,9 +144,10 @@ test('a citizen compares a whole contest on a phone and recovers from mixing con
     // Two candidacies of different contests: not a dead end.
     await page.goto(`${site}/candidaturas`);
     const boxes = page.locator('li.tarjeta input[name=ids]');
-    const contests = await page.locator('li.tarjeta:not(.sin-publicar) > p:first-of-type').allTextContents();
-    // «Partido · Cargo [· lugar n] · Distrito»: the contest is the office and the constituency.
-    const contest = (text) => { const parts = text.split(' · '); return `${parts[1]}|${parts[parts.length - 1]}`; };
+    // Under the party's line, «Cargo [· lugar n] · Distrito»: the contest is the office and the
+    // constituency.
+    const contests = await page.locator('li.tarjeta:not(.sin-publicar) > p.postula + p').allTextContents();
+    const contest = (text) => { const parts = text.split(' · '); return `${parts[0]}|${parts[parts.length - 1]}`; };
     const other = contests.findIndex((c) => contest(c) !== contest(contests[0]));
     assert.ok(other > 0, 'the list holds two contests');
     await boxes.nth(0).check();

@@ -27,6 +27,9 @@ async fn browser_journeys_pass_in_headless_chromium() {
     let reviewer_password = stack.create_admin("revision@navegador.mx");
     // And a third issues the requirements to the parties.
     let unit_password = stack.create_admin("unidad@navegador.mx");
+    // A fourth gives people their accounts: a parity reviewer's, and PAN's credential sheet
+    // (no other journey signs in with PAN's accounts).
+    let accounts_password = stack.create_admin("cuentas@navegador.mx");
     let photo = std::env::temp_dir().join(format!("{}-foto.jpg", stack.namespace));
     std::fs::write(&photo, conoceles_e2e::sample_jpeg(640, 800)).unwrap();
 
@@ -37,6 +40,7 @@ async fn browser_journeys_pass_in_headless_chromium() {
             "login.test.mjs",
             "capture.test.mjs",
             "unit.test.mjs",
+            "roles.test.mjs",
         ])
         .current_dir(&browser_dir)
         .env("CAPTURE_URL", ProcessStack::http(&stack.capture))
@@ -49,6 +53,10 @@ async fn browser_journeys_pass_in_headless_chromium() {
         .env("REVIEWER_PASSWORD", &reviewer_password)
         .env("UNIT_EMAIL", "unidad@navegador.mx")
         .env("UNIT_PASSWORD", &unit_password)
+        .env("ACCOUNTS_EMAIL", "cuentas@navegador.mx")
+        .env("ACCOUNTS_PASSWORD", &accounts_password)
+        .env("SHEET_PARTY", "PAN")
+        .env("SHEET_PARTY_NAME", "Partido Acción Nacional")
         .env("SCREENSHOT_DIR", conoceles_e2e::screenshot_dir())
         .output()
         .expect("node runs");

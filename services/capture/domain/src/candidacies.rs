@@ -782,3 +782,41 @@ pub async fn by_registry_key(
     .fetch_optional(pool)
     .await
 }
+
+/// A candidacy's seat as people name it: the postulant's, office's and constituency's names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeatNames {
+    pub postulant: String,
+    pub office: String,
+    pub constituency: String,
+}
+
+/// The seats of the candidacies named (codes only where a catalog lacks the name).
+pub async fn seat_names(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<HashMap<Uuid, SeatNames>> {
+    Ok(sqlx::query(
+        "SELECT c.id, coalesce(s.name, c.postulant_code) AS postulant, \
+                coalesce(o.name, c.office_code) AS office, \
+                coalesce(k.name, c.constituency_code) AS constituency \
+         FROM candidacies c \
+         LEFT JOIN postulants s ON s.election_id = c.election_id AND s.code = c.postulant_code \
+         LEFT JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \
+         LEFT JOIN LATERAL (SELECT name FROM constituencies k WHERE k.election_id = c.election_id \
+                            AND k.code = c.constituency_code ORDER BY k.kind LIMIT 1) k ON true \
+         WHERE c.id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| {
+        (
+            r.get("id"),
+            SeatNames {
+                postulant: r.get("postulant"),
+                office: r.get("office"),
+                constituency: r.get("constituency"),
+            },
+        )
+    })
+    .collect())
+}

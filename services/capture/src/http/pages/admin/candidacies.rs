@@ -74,6 +74,10 @@ async fn page(
     let (offices, postulants) = election::choices(&state.pool, current.id)
         .await
         .unwrap_or_default();
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut seats = candidacies::seat_names(&state.pool, &ids)
+        .await
+        .unwrap_or_default();
     render(
         status,
         &CandidaciesPage {
@@ -91,18 +95,25 @@ async fn page(
                 .collect(),
             rows: rows
                 .into_iter()
-                .map(|r| CandidacyRow {
-                    id: r.id.to_string(),
-                    withdrawn: r.status == CandidacyStatus::Withdrawn,
-                    status_label: r.status.label(),
-                    external_id: r.external_id,
-                    office: r.office,
-                    constituency: r.constituency,
-                    postulant: r.postulant,
-                    list_position: r.list_position,
-                    holder: r.holder,
-                    alternate: r.alternate,
-                    deadline: election::local_deadline(r.capture_deadline, &time_zone),
+                .map(|r| {
+                    let seat = seats.remove(&r.id).unwrap_or(candidacies::SeatNames {
+                        postulant: r.postulant,
+                        office: r.office,
+                        constituency: r.constituency,
+                    });
+                    CandidacyRow {
+                        id: r.id.to_string(),
+                        withdrawn: r.status == CandidacyStatus::Withdrawn,
+                        status_label: r.status.label(),
+                        external_id: r.external_id,
+                        office: seat.office,
+                        constituency: seat.constituency,
+                        postulant: seat.postulant,
+                        list_position: r.list_position,
+                        holder: r.holder,
+                        alternate: r.alternate,
+                        deadline: election::local_deadline(r.capture_deadline, &time_zone),
+                    }
                 })
                 .collect(),
             filters,

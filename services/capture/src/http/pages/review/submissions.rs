@@ -14,6 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::views::{QueueLine, QueuePage, ReviewItem, ReviewPage, ReviewPerson, ReviewSection};
+use crate::domain::candidacies::SeatNames;
 use crate::domain::curricular::{Bounds, Section};
 use crate::http::FrontState;
 use crate::http::extract::CheckedForm;
@@ -75,6 +76,9 @@ pub async fn queue(
             Ok(names) => names,
             Err(e) => return crate::http::error_page(&session, &e),
         };
+    let seats = crate::domain::candidacies::seat_names(&state.pool, &ids)
+        .await
+        .unwrap_or_default();
     let now = chrono::Utc::now();
     let tz = crate::http::election_time_zone(&state).await;
     let lines = items
@@ -87,12 +91,17 @@ pub async fn queue(
                 .and_then(|c| c.uuid())
                 .unwrap_or_default();
             let at = conoceles_kit::proto_time::from_proto(i.submitted_at.as_ref()).unwrap_or(now);
-            QueueLine {
-                submission: i.submission_id,
-                holder: names.get(&candidacy).cloned().unwrap_or_default(),
+            let seat = seats.get(&candidacy).cloned().unwrap_or(SeatNames {
                 postulant: d.postulant,
                 office: d.office,
                 constituency: d.constituency,
+            });
+            QueueLine {
+                submission: i.submission_id,
+                holder: names.get(&candidacy).cloned().unwrap_or_default(),
+                postulant: seat.postulant,
+                office: seat.office,
+                constituency: seat.constituency,
                 round: i.round,
                 submitted: crate::domain::election::local(at, &tz),
                 waiting_hours: (now - at).num_hours(),
@@ -333,6 +342,19 @@ async fn review_page(
         });
     }
     let d = item.dimensions.clone().unwrap_or_default();
+    let candidacy = d.candidacy_id.as_ref().and_then(|c| c.uuid());
+    let seat = match candidacy {
+        Some(id) => crate::domain::candidacies::seat_names(&state.pool, &[id])
+            .await
+            .unwrap_or_default()
+            .remove(&id),
+        None => None,
+    }
+    .unwrap_or(SeatNames {
+        postulant: d.postulant,
+        office: d.office,
+        constituency: d.constituency,
+    });
     render(
         if errors.is_empty() {
             StatusCode::OK
@@ -343,9 +365,9 @@ async fn review_page(
             chrome: Chrome::of(session),
             submission: submission.to_string(),
             round: item.round,
-            postulant: d.postulant,
-            office: d.office,
-            constituency: d.constituency,
+            postulant: seat.postulant,
+            office: seat.office,
+            constituency: seat.constituency,
             sha256: sent.sha256,
             pending: item.status == common::CandidacyStatus::Submitted as i32,
             superseded: item.status == common::CandidacyStatus::Withdrawn as i32,
