@@ -61,9 +61,11 @@ pub fn party(postulant: &str) -> String {
 
 /// A candidacy's account: postulant, office, constituency and, in a list, the position.
 pub fn candidacy(postulant: &str, office: &str, constituency: &str, list_position: u32) -> String {
-    let position = (list_position > 0)
-        .then(|| format!("{list_position:02}"))
-        .unwrap_or_default();
+    let position = if list_position > 0 {
+        format!("{list_position:02}")
+    } else {
+        String::new()
+    };
     joined(&[slug(postulant), slug(office), slug(constituency), position])
 }
 

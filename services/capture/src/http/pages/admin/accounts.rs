@@ -240,7 +240,7 @@ async fn scope(state: &FrontState, form: &CreateForm) -> Result<pb::Scope, Strin
         candidacy = Some(id);
     }
     Ok(pb::Scope {
-        party_id: (!party.is_empty()).then(|| common::PartyId { value: party }),
+        party_id: (!party.is_empty()).then_some(common::PartyId { value: party }),
         candidacy_id: candidacy.map(common::CandidacyId::from),
     })
 }
