@@ -24,6 +24,7 @@ pub mod server;
 pub mod shutdown;
 pub mod telemetry;
 pub mod testing;
+pub mod text;
 
 pub use candidacy_status::CandidacyStatus;
 pub use config::{ServiceConfig, ServiceName};

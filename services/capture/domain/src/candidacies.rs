@@ -518,31 +518,49 @@ pub struct Filters {
     pub status: String,
 }
 
+impl Filters {
+    /// The filters as SQL over `candidacies c`, in the list's order: the election is `$1`, the
+    /// filters `$2`…`$5` as [`Filters::values`] gives them.
+    pub const SQL: &'static str = "WHERE c.election_id = $1 \
+           AND ($2::text IS NULL OR c.office_code = $2) \
+           AND ($3::text IS NULL OR c.constituency_code = $3) \
+           AND ($4::text IS NULL OR c.postulant_code = $4) \
+           AND ($5::text IS NULL OR c.status = $5) \
+         ORDER BY c.office_code, c.constituency_code, c.list_position, c.postulant_code";
+
+    /// Office, constituency, postulant (upper case) and status; `None` where left empty.
+    pub fn values(&self) -> [Option<String>; 4] {
+        let empty_none = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
+        [
+            empty_none(&self.office),
+            empty_none(&self.constituency),
+            empty_none(&self.postulant).map(|p| p.to_uppercase()),
+            empty_none(&self.status),
+        ]
+    }
+}
+
 pub async fn list(
     pool: &PgPool,
     election_id: Uuid,
     filters: &Filters,
 ) -> sqlx::Result<Vec<Listed>> {
-    let empty_none = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
-    sqlx::query(
+    let [office, constituency, postulant, status] = filters.values();
+    sqlx::query(&format!(
         "SELECT c.id, c.external_id, c.office_code, c.constituency_code, c.postulant_code, c.list_position, \
                 c.status, h.full_name AS holder, coalesce(a.full_name, '') AS alternate, \
                 COALESCE(c.capture_deadline, e.capture_closes_at) AS capture_deadline \
          FROM candidacies c JOIN elections e ON e.id = c.election_id \
          LEFT JOIN persons h ON h.candidacy_id = c.id AND h.role = 'holder' AND h.active \
          LEFT JOIN persons a ON a.candidacy_id = c.id AND a.role = 'alternate' AND a.active \
-         WHERE c.election_id = $1 \
-           AND ($2::text IS NULL OR c.office_code = $2) \
-           AND ($3::text IS NULL OR c.constituency_code = $3) \
-           AND ($4::text IS NULL OR c.postulant_code = $4) \
-           AND ($5::text IS NULL OR c.status = $5) \
-         ORDER BY c.office_code, c.constituency_code, c.list_position, c.postulant_code",
-    )
+         {}",
+        Filters::SQL
+    ))
     .bind(election_id)
-    .bind(empty_none(&filters.office))
-    .bind(empty_none(&filters.constituency))
-    .bind(empty_none(&filters.postulant).map(|p| p.to_uppercase()))
-    .bind(empty_none(&filters.status))
+    .bind(office)
+    .bind(constituency)
+    .bind(postulant)
+    .bind(status)
     .fetch_all(pool)
     .await
     .map(|rows| {

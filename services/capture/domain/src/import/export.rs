@@ -11,8 +11,8 @@ use crate::candidacies::Filters;
 /// The candidacies that pass `filters`, one row each, with the import's columns (required and
 /// optional); a cancelled candidacy says `cancelada`.
 pub async fn csv(pool: &PgPool, election: Uuid, filters: &Filters) -> sqlx::Result<String> {
-    let empty_none = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
-    let rows = sqlx::query(
+    let [office, constituency, postulant, status] = filters.values();
+    let rows = sqlx::query(&format!(
         "SELECT c.external_id, c.office_code, o.principle, c.constituency_code, c.postulant_code, \
                 c.list_position, c.affirmative_action, c.approved_on, c.responsible_code, c.status, \
                 h.full_name AS h_name, h.sex AS h_sex, h.birth_date AS h_birth, \
@@ -21,18 +21,14 @@ pub async fn csv(pool: &PgPool, election: Uuid, filters: &Filters) -> sqlx::Resu
          JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \
          LEFT JOIN persons h ON h.candidacy_id = c.id AND h.role = 'holder' AND h.active \
          LEFT JOIN persons a ON a.candidacy_id = c.id AND a.role = 'alternate' AND a.active \
-         WHERE c.election_id = $1 \
-           AND ($2::text IS NULL OR c.office_code = $2) \
-           AND ($3::text IS NULL OR c.constituency_code = $3) \
-           AND ($4::text IS NULL OR c.postulant_code = $4) \
-           AND ($5::text IS NULL OR c.status = $5) \
-         ORDER BY c.office_code, c.constituency_code, c.list_position, c.postulant_code",
-    )
+         {}",
+        Filters::SQL
+    ))
     .bind(election)
-    .bind(empty_none(&filters.office))
-    .bind(empty_none(&filters.constituency))
-    .bind(empty_none(&filters.postulant).map(|p| p.to_uppercase()))
-    .bind(empty_none(&filters.status))
+    .bind(office)
+    .bind(constituency)
+    .bind(postulant)
+    .bind(status)
     .fetch_all(pool)
     .await?;
     let mut out = COLUMNS
