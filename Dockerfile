@@ -9,9 +9,15 @@
 #
 #   chef     the Rust toolchain plus cargo-chef
 #   planner  reduces the workspace to a recipe (manifests and lock file only)
-#   builder  builds the service's dependencies from the recipe (a layer that stays cached until
-#            Cargo.toml or Cargo.lock change), then the service itself
-#   runtime  distroless, non-root, no shell: the binary and nothing else
+#   builder  builds the workspace's dependencies from the recipe once (a layer that stays cached
+#            until Cargo.toml or Cargo.lock change), then the six services' binaries together:
+#            the six images share this stage, so a build of all six compiles everything once
+#   runtime  distroless, non-root, no shell: the chosen service's binary and nothing else
+#
+# With no registry (an air-gapped build, or `make containers`), point RUST_IMAGE and
+# RUNTIME_IMAGE at local images: any Debian image with the Rust toolchain on PATH, and any image
+# with glibc, libgcc_s and CA certificates whose user 65532 exists (deploy/containers.sh makes
+# both from Debian's packages).
 #
 # Everything the binary needs at run time is compiled into it: migrations (sqlx::migrate!),
 # templates (askama), style sheets, scripts, the demo data, the states catalog and the texts of
@@ -33,34 +39,36 @@ COPY proto proto
 COPY crates crates
 COPY services services
 COPY tests tests
+COPY tools tools
 RUN cargo chef prepare --recipe-path recipe.json
 
 FROM chef AS builder
-ARG SERVICE
-RUN case "${SERVICE}" in \
-      auth|identity|capture|validation|publication|statistics) ;; \
-      *) echo "SERVICE must be one of auth, identity, capture, validation, publication, statistics (got '${SERVICE}')" >&2; exit 1 ;; \
-    esac
 COPY --from=planner /src/recipe.json recipe.json
 # Dependencies only (workspace crates are stubs here): cached while the manifests do not change.
-RUN cargo chef cook --release --locked --recipe-path recipe.json -p "conoceles-${SERVICE}"
+RUN cargo chef cook --release --locked --recipe-path recipe.json
 # The real sources. catalogs/ and docs/ are read by include_str! at compile time.
 COPY Cargo.toml Cargo.lock ./
 COPY proto proto
 COPY crates crates
 COPY services services
 COPY tests tests
+COPY tools tools
 COPY catalogs catalogs
 COPY docs docs
-RUN cargo build --release --locked -p "conoceles-${SERVICE}" --bin "conoceles-${SERVICE}" \
- && install -D -m 0755 "target/release/conoceles-${SERVICE}" /out/service
+RUN cargo build --release --locked \
+      -p conoceles-auth -p conoceles-identity -p conoceles-capture \
+      -p conoceles-validation -p conoceles-publication -p conoceles-statistics \
+ && for service in auth identity capture validation publication statistics; do \
+      install -D -m 0755 "target/release/conoceles-${service}" "/out/${service}"; \
+    done
 
 FROM ${RUNTIME_IMAGE} AS runtime
 ARG SERVICE
+# SERVICE is one of the six: /out holds nothing else, so any other value stops the build here.
+COPY --from=builder /out/${SERVICE} /usr/local/bin/service
 LABEL org.opencontainers.image.title="conoceles-${SERVICE}" \
       org.opencontainers.image.description="Conóceles ${SERVICE} service" \
       org.opencontainers.image.licenses="AGPL-3.0-or-later"
-COPY --from=builder /out/service /usr/local/bin/service
 ENV BIND_ADDRESS=0.0.0.0
 # The distroless "nonroot" user (uid 65532); the root filesystem can be mounted read-only.
 USER 65532:65532

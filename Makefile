@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: help run test lint bench soak fuzz infra build clean-test-data
+.PHONY: help run test lint bench soak fuzz containers infra build clean-test-data
 
 help:
 	@echo "make run    - infrastructure up, build, start the six services, print their URLs (Ctrl-C stops)"
@@ -10,6 +10,7 @@ help:
 	@echo "make lint   - rustfmt, clippy with warnings denied, and the deployment files (Dockerfile, compose, Kubernetes) checked offline"
 	@echo "make bench  - national-scale figures against baselines on this machine (~4-5 min after the release build, ~12 from none); docs/benchmarks.md"
 	@echo "make fuzz   - each cargo-fuzz target (CSV import, photo, questionnaire definition, section form) for FUZZ_SECONDS (default 60)"
+	@echo "make containers - podman, local base images from Debian's packages, the six images from the Dockerfile, run and checked (alone and as compose.yaml); docs/operations.md"
 	@echo "make soak   - the fault-injection runs at length: broker connections cut, services killed and frozen, then RabbitMQ, PostgreSQL and Redis failing; docs/resilience.md"
 
 infra:
@@ -43,6 +44,11 @@ lint:
 
 bench: infra
 	@deploy/bench.sh
+
+# Not part of make test: installs podman, makes images (the first run takes ~15 minutes).
+containers: infra
+	@deploy/python-deps.sh
+	@deploy/containers.sh all
 
 # The fault-injection runs of make test, at length and three times over, then the service crashes
 # again with the machine's RabbitMQ, PostgreSQL and Redis failing too (alone: it stops them).
