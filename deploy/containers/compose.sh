@@ -30,11 +30,14 @@ container_of() {
     --filter "label=com.docker.compose.service=$1" --format '{{.Names}}' | head -n 1
 }
 
+# KEEP_STACK=1 leaves the stack up at the end (to look at it); `deploy/containers.sh compose`
+# again, or `podman-compose -p conoceles down -v`, removes it.
 stop() {
+  if [ "${KEEP_STACK:-0}" = 1 ] && [ "${1:-}" = at-exit ]; then log "left up (KEEP_STACK=1)"; return; fi
   log "stopping and removing the stack (containers, network, volumes)"
   compose down -v >/dev/null 2>&1 || true
 }
-trap stop EXIT
+trap 'stop at-exit' EXIT
 stop
 
 for port in 8080 8081 8082 9090 15672 16686 8025; do
@@ -57,10 +60,14 @@ wait_healthy() {
     log "$service healthy"
   done
 }
-up() { compose up -d --no-build "$@" >/dev/null 2>"$ROOT/.run/compose-up.log" || { cat "$ROOT/.run/compose-up.log" >&2; fail "up $*"; }; }
+# podman-compose warns that it skips every `service_healthy` condition on podman 4.3: kept in
+# .run/compose-up.log, shown only when `up` fails.
+up() { compose up -d --no-build "$@" >/dev/null 2>"$ROOT/.run/compose-up.log" || { tail -n 20 "$ROOT/.run/compose-up.log" >&2; fail "up $*"; }; }
+# One-off services: what they depend on has been started above (and a finished one-off is not
+# started again).
 run_once() {
   local service=$1 container code
-  up "$service"
+  up --no-deps "$service"
   container=$(container_of "$service")
   code=$(podman wait "$container")
   podman logs "$container" 2>&1 | tail -n 5 >&2
@@ -81,15 +88,24 @@ log "demo: seed, wait for validation, approve, first administrator"
 run_once demo-seed
 run_once demo-wait
 run_once demo-approve
-up demo-admin
+up --no-deps demo-admin
 admin_container=$(container_of demo-admin)
 [ "$(podman wait "$admin_container")" = 0 ] || fail "demo-admin"
 admin_password=$(podman logs "$admin_container" 2>&1 | sed -n 's/^Password (change it at first login): //p')
 log "the stack is up in $(( $(date +%s) - started )) s"
 
 # Inside the stack's network: /readyz and gRPC health of the six.
+# A short-lived container on the stack's network; a few tries, as its name resolution (podman's
+# aardvark-dns) can miss while containers join the network.
 probe() {
-  podman run --rm --network "$NETWORK" --entrypoint "$1" localhost/conoceles-infra/telemetry-sink:local "${@:2}"
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    if podman run --rm --network "$NETWORK" --entrypoint "$1" \
+      localhost/conoceles-infra/telemetry-sink:local "${@:2}" 2>/dev/null; then
+      return 0
+    fi
+    sleep 1
+  done
+  return 1
 }
 declare -A OPS=([auth]=9051 [identity]=9052 [capture]=9053 [validation]=9054 [publication]=9055 [statistics]=9056)
 declare -A GRPC=([auth]=50051 [identity]=50052 [capture]=50053 [validation]=50054 [publication]=50055 [statistics]=50056)
