@@ -133,6 +133,25 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:8081/ap
   -d "{\"email\":\"admin@demo.conoceles.mx\",\"password\":\"$admin_password\"}")
 [ "$status" = 201 ] || [ "$status" = 200 ] || fail "the demo administrator's login answered $status"
 log "capture (127.0.0.1:8081): the demo administrator logs in ($status)"
+# A party: the unit resets its generated account's password with the auth image (as
+# `docker compose run --rm demo-admin reset-password …` does), the party logs in through the
+# published API, captures one candidacy by bulk upload, uploads its photo and submits; the
+# approval (validation's image) reaches the public profile.
+party_email=partido-morena@cuentas.conoceles.local
+party_password=$(compose run --rm --no-deps demo-admin reset-password "$party_email" 2>/dev/null |
+  tr -d '\r' | sed -n 's/^Password (change it at first login): //p')
+[ -n "$party_password" ] || fail "resetting the party's password"
+candidacy=$(python3 "$ROOT/deploy/containers/party-journey.py" http://127.0.0.1:8081 "$party_email" "$party_password") ||
+  fail "the party's capture and submission"
+log "the party $party_email logged in, captured and submitted candidacy $candidacy"
+published=0
+for _ in $(seq 1 60); do
+  compose run --rm --no-deps demo-approve >/dev/null 2>&1 || true
+  if curl -fsS -o /dev/null "http://127.0.0.1:8080/candidaturas/$candidacy"; then published=1; break; fi
+  sleep 1
+done
+[ "$published" = 1 ] || fail "the approval of $candidacy never reached its public profile"
+log "its approval reached the public profile: http://127.0.0.1:8080/candidaturas/$candidacy"
 curl -fsS -o /dev/null http://127.0.0.1:8082/api/v1/openapi.json || fail "statistics API"
 log "statistics (127.0.0.1:8082): the API answers"
 log "passed in $(( $(date +%s) - started )) s"
