@@ -10,9 +10,10 @@
 #   deploy/containers.sh smoke     each image run as operators will: non-root, read-only root,
 #                                  no capabilities; its healthcheck, /readyz, gRPC health
 #   deploy/containers.sh compose   compose.yaml up with podman-compose, checked, then removed
+#   deploy/containers.sh kube      the production overlay's Deployments with podman kube play
 #   deploy/containers.sh sizes     the images' sizes
 #   deploy/containers.sh clean     removes what this script made
-#   deploy/containers.sh all       prepare, bases, infra, images, smoke, compose, sizes
+#   deploy/containers.sh all       prepare, bases, infra, images, smoke, compose, kube, sizes
 #                                  (make containers)
 #
 # Images are tagged localhost/conoceles-base/* (bases) and localhost/conoceles/<service>:local.
@@ -188,6 +189,7 @@ case "${1:-all}" in
   infra) infra ;;
   images) images ;;
   compose) "$ROOT/deploy/containers/compose.sh" ;;
+  kube) "$ROOT/deploy/containers/kube.sh" ;;
   smoke) "$ROOT/deploy/containers/smoke.sh" ;;
   sizes) sizes ;;
   clean) clean ;;
@@ -199,6 +201,7 @@ case "${1:-all}" in
     images
     "$ROOT/deploy/containers/smoke.sh"
     "$ROOT/deploy/containers/compose.sh"
+    "$ROOT/deploy/containers/kube.sh"
     sizes
     log "done in $(( $(date +%s) - started )) s"
     ;;
