@@ -4,7 +4,9 @@
 #   2. the Dockerfile with hadolint, every finding counting as a failure;
 #   3. each Kubernetes overlay rendered (deploy/render-k8s.py; and compared with kustomize's own
 #      rendering when kubectl or kustomize is installed), then every rendered object validated
-#      against the Kubernetes API schemas, strictly (kubernetes-validate).
+#      against the Kubernetes API schemas, strictly (kubernetes-validate), and what refers to
+#      what checked (deploy/k8s-references.py: Services, PDBs and HPAs to Deployments, probes to
+#      ports, envFrom to ConfigMaps and Secrets).
 #
 # The linters are pinned and installed once into a virtualenv (OPS_VENV, default .run/ops-venv);
 # later runs need no network. Exits non-zero on the first failure, saying what failed.
@@ -81,8 +83,12 @@ for overlay in "${OVERLAYS[@]}"; do
     cat "$OUT/$overlay.validate.log" >&2
     fail "kubernetes-validate reported problems in $dir"
   fi
+  external=()
+  [ "$overlay" = production ] && external=(--external-from k8s/placeholder-secrets/secrets.yaml)
+  "$PY" deploy/k8s-references.py "$rendered" "${external[@]}" \
+    || fail "$dir: objects refer to what does not exist (above)"
   kinds=$(grep '^kind:' "$rendered" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $3; sep=", "}')
-  echo "ok  $dir: $count objects valid for Kubernetes $K8S_VERSION (strict)$cross"
+  echo "ok  $dir: $count objects valid for Kubernetes $K8S_VERSION (strict)$cross; references resolve"
   echo "      $kinds"
 done
 
