@@ -108,6 +108,29 @@ setup_databases() {
   done
 }
 
+# `make run` holds about 50 connections (six pools, their consumers and relays) and `make test`
+# runs test stacks of about 70 each two at a time, with one-off commands beside them:
+# PostgreSQL's default of 100 serves one or the other, not both (a developer keeps `make run` up
+# while testing). Raised once, with a restart; later runs see it set.
+PG_MAX_CONNECTIONS=${PG_MAX_CONNECTIONS:-400}
+
+ensure_connection_capacity() {
+  local current version
+  current=$(pg_super -tA -c "SHOW max_connections")
+  [ "${current:-0}" -ge "$PG_MAX_CONNECTIONS" ] && return 0
+  log "raising PostgreSQL's max_connections from $current to $PG_MAX_CONNECTIONS (restarts PostgreSQL once)"
+  pg_super -c "ALTER SYSTEM SET max_connections = $PG_MAX_CONNECTIONS" >/dev/null
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+  if [ -n "$version" ]; then
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main restart || true
+  fi
+  wait_for PostgreSQL 60 pg_ready
+  current=$(pg_super -tA -c "SHOW max_connections")
+  if [ "${current:-0}" -lt "$PG_MAX_CONNECTIONS" ]; then
+    log "warning: max_connections is still $current; set it to $PG_MAX_CONNECTIONS and restart PostgreSQL to run make test beside make run"
+  fi
+}
+
 # --- RabbitMQ ----------------------------------------------------------------------------------
 
 ensure_rabbitmq() {
@@ -185,6 +208,7 @@ case "${1:-up}" in
     reserve_service_ports
     command -v curl >/dev/null || apt_install curl
     ensure_postgres
+    ensure_connection_capacity
     setup_databases
     ensure_rabbitmq
     ensure_redis

@@ -9,6 +9,7 @@
 //! | `OPS_PORT` | the service's ops port (9051–9056) |
 //! | `GRPC_PORT` | the service's gRPC port (50051–50056) |
 //! | `DATABASE_URL` | `postgres://conoceles_<service>:conoceles_<service>@127.0.0.1:5432/conoceles_<service>` |
+//! | `DATABASE_MAX_CONNECTIONS` | `10`: the service's pool of PostgreSQL connections (a replica's share of the server's `max_connections`, or of a pooler's) |
 //! | `AMQP_URL` | `amqp://guest:guest@127.0.0.1:5672/%2f` |
 //! | `AMQP_NAMESPACE` | `conoceles` (exchanges `<ns>.events`, `<ns>.dead`; queues `<ns>.<service>.<name>`) |
 //! | `REDIS_URL` | `redis://127.0.0.1:6379/` |
@@ -112,6 +113,8 @@ pub struct ServiceConfig {
     pub bind_address: IpAddr,
     pub ports: Ports,
     pub database_url: SecretString,
+    /// The size of the service's PostgreSQL pool.
+    pub database_max_connections: u32,
     pub amqp_url: SecretString,
     pub amqp_namespace: String,
     pub redis_url: SecretString,
@@ -255,6 +258,18 @@ impl ServiceConfig {
             }
             Ok(url.trim_end_matches('/').to_string())
         };
+        let database_max_connections = match get("DATABASE_MAX_CONNECTIONS") {
+            None => 10,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| ConfigError {
+                    key: "DATABASE_MAX_CONNECTIONS",
+                    reason: format!("expected a whole number from 1 to 1000, got {v:?}"),
+                })?,
+        };
         let max_in_flight = match get("MAX_IN_FLIGHT") {
             None => None,
             Some(v) => Some(
@@ -273,6 +288,7 @@ impl ServiceConfig {
             bind_address,
             ports,
             database_url: database_url.into(),
+            database_max_connections,
             amqp_url: amqp_url.into(),
             amqp_namespace,
             redis_url: redis_url.into(),
@@ -427,6 +443,20 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         ServiceConfig::from_lookup(service, |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn the_pool_size_is_read_and_bounded() {
+        assert_eq!(
+            config(ServiceName::Auth, &[]).unwrap().database_max_connections,
+            10
+        );
+        let four = config(ServiceName::Auth, &[("DATABASE_MAX_CONNECTIONS", "4")]).unwrap();
+        assert_eq!(four.database_max_connections, 4);
+        for bad in ["0", "-1", "diez", "5000"] {
+            let err = config(ServiceName::Auth, &[("DATABASE_MAX_CONNECTIONS", bad)]).unwrap_err();
+            assert_eq!(err.key, "DATABASE_MAX_CONNECTIONS", "{bad}");
+        }
     }
 
     #[test]

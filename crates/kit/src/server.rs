@@ -43,7 +43,12 @@ impl Infrastructure {
         config: &ServiceConfig,
         migrator: &'static Migrator,
     ) -> anyhow::Result<Self> {
-        let pool = crate::db::connect_and_migrate(&config.database_url, 10, migrator).await?;
+        let pool = crate::db::connect_and_migrate(
+            &config.database_url,
+            config.database_max_connections,
+            migrator,
+        )
+        .await?;
         let broker = Broker::new(
             config.amqp_url.clone(),
             &config.amqp_namespace,
