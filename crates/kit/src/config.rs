@@ -448,7 +448,9 @@ mod tests {
     #[test]
     fn the_pool_size_is_read_and_bounded() {
         assert_eq!(
-            config(ServiceName::Auth, &[]).unwrap().database_max_connections,
+            config(ServiceName::Auth, &[])
+                .unwrap()
+                .database_max_connections,
             10
         );
         let four = config(ServiceName::Auth, &[("DATABASE_MAX_CONNECTIONS", "4")]).unwrap();
