@@ -601,7 +601,7 @@ pub async fn account_owner_names(
     pool: &PgPool,
     postulants: &[Uuid],
     candidacies: &[Uuid],
-) -> sqlx::Result<(HashMap<Uuid, String>, HashMap<Uuid, String>)> {
+) -> Result<(HashMap<Uuid, String>, HashMap<Uuid, String>), AppError> {
     let parties = sqlx::query("SELECT id, name FROM postulants WHERE id = ANY($1)")
         .bind(postulants)
         .fetch_all(pool)
@@ -609,41 +609,15 @@ pub async fn account_owner_names(
         .into_iter()
         .map(|r| (r.get("id"), r.get("name")))
         .collect();
-    let candidacies = sqlx::query(
-        "SELECT c.id, coalesce(p.full_name, '') AS holder, o.name AS office, \
-                coalesce(k.name, c.constituency_code) AS constituency, c.list_position \
-         FROM candidacies c \
-         JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \
-         LEFT JOIN persons p ON p.candidacy_id = c.id AND p.role = 'holder' AND p.active \
-         LEFT JOIN LATERAL (SELECT name FROM constituencies k WHERE k.election_id = c.election_id \
-                            AND k.code = c.constituency_code ORDER BY k.kind LIMIT 1) k ON true \
-         WHERE c.id = ANY($1)",
-    )
-    .bind(candidacies)
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|r| {
-        let position: i32 = r.get("list_position");
-        let seat = if position > 0 {
-            format!(
-                "{}, {}, lugar {position}",
-                r.get::<String, _>("office"),
-                r.get::<String, _>("constituency")
-            )
-        } else {
-            format!(
-                "{}, {}",
-                r.get::<String, _>("office"),
-                r.get::<String, _>("constituency")
-            )
-        };
-        (
-            r.get("id"),
-            format!("{} — {seat}", r.get::<String, _>("holder")),
-        )
-    })
-    .collect();
+    let holders = holder_names(pool, candidacies).await?;
+    let candidacies = seat_names(pool, candidacies)
+        .await?
+        .into_iter()
+        .map(|(id, seat)| {
+            let holder = holders.get(&id).map_or("", String::as_str);
+            (id, format!("{holder} — {}", seat.seat()))
+        })
+        .collect();
     Ok((parties, candidacies))
 }
 
@@ -807,6 +781,22 @@ pub struct SeatNames {
     pub postulant: String,
     pub office: String,
     pub constituency: String,
+    /// The place in an RP list (0 outside lists).
+    pub list_position: i32,
+}
+
+impl SeatNames {
+    /// «Diputación local de mayoría relativa, Distrito 03 (Saltillo)», «…, lugar 2» in a list.
+    pub fn seat(&self) -> String {
+        if self.list_position > 0 {
+            format!(
+                "{}, {}, lugar {}",
+                self.office, self.constituency, self.list_position
+            )
+        } else {
+            format!("{}, {}", self.office, self.constituency)
+        }
+    }
 }
 
 /// The seats of the candidacies named (codes only where a catalog lacks the name).
@@ -814,7 +804,7 @@ pub async fn seat_names(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<HashMap<Uui
     Ok(sqlx::query(
         "SELECT c.id, coalesce(s.name, c.postulant_code) AS postulant, \
                 coalesce(o.name, c.office_code) AS office, \
-                coalesce(k.name, c.constituency_code) AS constituency \
+                coalesce(k.name, c.constituency_code) AS constituency, c.list_position \
          FROM candidacies c \
          LEFT JOIN postulants s ON s.election_id = c.election_id AND s.code = c.postulant_code \
          LEFT JOIN offices o ON o.election_id = c.election_id AND o.code = c.office_code \
@@ -833,6 +823,7 @@ pub async fn seat_names(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<HashMap<Uui
                 postulant: r.get("postulant"),
                 office: r.get("office"),
                 constituency: r.get("constituency"),
+                list_position: r.get("list_position"),
             },
         )
     })

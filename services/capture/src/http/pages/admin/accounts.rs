@@ -31,6 +31,7 @@ pub struct ListQuery {
     rol: String,
 }
 
+#[derive(Default)]
 struct Outcome {
     status: StatusCode,
     notice: Option<String>,
@@ -43,11 +44,8 @@ struct Outcome {
 impl Outcome {
     fn ok(notice: impl Into<String>) -> Self {
         Self {
-            status: StatusCode::OK,
             notice: Some(notice.into()),
-            shown_password: None,
-            errors: Vec::new(),
-            typed: NewAccountTyped::default(),
+            ..Self::default()
         }
     }
 
@@ -55,10 +53,8 @@ impl Outcome {
         let http_status = AppError::from_status(status).code().http_status();
         Self {
             status: http_status,
-            notice: None,
-            shown_password: None,
             errors: status_messages(status),
-            typed: NewAccountTyped::default(),
+            ..Self::default()
         }
     }
 }
@@ -178,14 +174,7 @@ pub async fn list(
     Extension(session): Extension<Arc<SessionInfo>>,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let outcome = Outcome {
-        status: StatusCode::OK,
-        notice: None,
-        shown_password: None,
-        errors: Vec::new(),
-        typed: NewAccountTyped::default(),
-    };
-    search_page(&state, &session, &query, outcome).await
+    search_page(&state, &session, &query, Outcome::default()).await
 }
 
 #[derive(Deserialize)]
@@ -261,10 +250,9 @@ pub async fn create(
         Err(message) => {
             let outcome = Outcome {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
-                notice: None,
-                shown_password: None,
                 errors: vec![message],
                 typed,
+                ..Outcome::default()
             };
             return page(&state, &session, "", outcome).await;
         }
@@ -284,8 +272,7 @@ pub async fn create(
                     email,
                     password: created.initial_password,
                 }),
-                errors: Vec::new(),
-                typed: NewAccountTyped::default(),
+                ..Outcome::default()
             }
         }
         Err(status) => Outcome {
@@ -414,7 +401,7 @@ pub async fn reset(
                     errors: vec![
                         "No fue posible restablecer la contraseña. Intente de nuevo.".into(),
                     ],
-                    typed: NewAccountTyped::default(),
+                    ..Outcome::default()
                 },
             )
             .await;
@@ -430,8 +417,7 @@ pub async fn reset(
                 email: account,
                 password,
             }),
-            errors: Vec::new(),
-            typed: NewAccountTyped::default(),
+            ..Outcome::default()
         },
         Err(status) => Outcome::failed(&status),
     };

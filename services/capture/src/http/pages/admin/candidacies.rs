@@ -100,6 +100,7 @@ async fn page(
                         postulant: r.postulant,
                         office: r.office,
                         constituency: r.constituency,
+                        ..candidacies::SeatNames::default()
                     });
                     CandidacyRow {
                         id: r.id.to_string(),

@@ -95,6 +95,7 @@ pub async fn queue(
                 postulant: d.postulant,
                 office: d.office,
                 constituency: d.constituency,
+                ..SeatNames::default()
             });
             QueueLine {
                 submission: i.submission_id,
@@ -354,6 +355,7 @@ async fn review_page(
         postulant: d.postulant,
         office: d.office,
         constituency: d.constituency,
+        ..SeatNames::default()
     });
     render(
         if errors.is_empty() {
