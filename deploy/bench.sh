@@ -115,7 +115,7 @@ for _ in $(seq 1 600); do
   sleep 0.5
 done
 opendata_s=$(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $started}")
-csv_mb=$(psql_db publication -c "SELECT round(length(content) / 1048576.0, 1) FROM open_data_files WHERE name = 'candidaturas.csv'")
+csv_mb=$(psql_db publication -c "SELECT round(size / 1048576.0, 1) FROM open_data_files WHERE name = 'candidaturas.csv'")
 record open_data.regenerate "{\"profiles\":$published,\"seconds\":$opendata_s,\"csv_mb\":$csv_mb}"
 
 site=http://127.0.0.1:8080

@@ -142,6 +142,9 @@ pub struct ServiceConfig {
     /// How many requests the public site serves at once before it sheds (`MAX_IN_FLIGHT`);
     /// `None`: the service's own default.
     pub max_in_flight: Option<usize>,
+    /// The most the public site's page cache holds, in MiB (`PAGE_CACHE_MIB`); `None`: the
+    /// service's own default.
+    pub page_cache_mib: Option<usize>,
     /// The seed that signs the open-data releases (`PUBLICATION_SIGNING_KEY`, base64 of 32
     /// bytes); `None` in development, where publication keeps one of its own.
     pub publication_signing_key: Option<SecretString>,
@@ -270,19 +273,23 @@ impl ServiceConfig {
                     reason: format!("expected a whole number from 1 to 1000, got {v:?}"),
                 })?,
         };
-        let max_in_flight = match get("MAX_IN_FLIGHT") {
-            None => None,
-            Some(v) => Some(
-                v.trim()
+        let positive = |key: &'static str| -> Result<Option<usize>, ConfigError> {
+            match get(key) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
                     .parse::<usize>()
                     .ok()
                     .filter(|n| *n > 0)
+                    .map(Some)
                     .ok_or_else(|| ConfigError {
-                        key: "MAX_IN_FLIGHT",
+                        key,
                         reason: format!("expected a positive whole number, got {v:?}"),
-                    })?,
-            ),
+                    }),
+            }
         };
+        let max_in_flight = positive("MAX_IN_FLIGHT")?;
+        let page_cache_mib = positive("PAGE_CACHE_MIB")?;
         Ok(Self {
             service,
             bind_address,
@@ -309,6 +316,7 @@ impl ServiceConfig {
             public_site_url: public_url("PUBLIC_SITE_URL", "http://127.0.0.1:8080")?,
             capture_public_url: public_url("CAPTURE_PUBLIC_URL", "http://127.0.0.1:8081")?,
             max_in_flight,
+            page_cache_mib,
             publication_signing_key: get("PUBLICATION_SIGNING_KEY").map(SecretString::from),
             smtp_url: match get("SMTP_URL") {
                 None => None,
@@ -469,21 +477,25 @@ mod tests {
                 ("PUBLIC_SITE_URL", "https://candidaturas.iec.org.mx/"),
                 ("CAPTURE_PUBLIC_URL", " https://captura.iec.org.mx "),
                 ("MAX_IN_FLIGHT", "64"),
+                ("PAGE_CACHE_MIB", "48"),
             ],
         )
         .unwrap();
         assert_eq!(c.public_site_url, "https://candidaturas.iec.org.mx");
         assert_eq!(c.capture_public_url, "https://captura.iec.org.mx");
         assert_eq!(c.max_in_flight, Some(64));
+        assert_eq!(c.page_cache_mib, Some(48));
         assert!(c.publication_signing_key.is_none());
         assert!(c.smtp_url.is_none());
         let defaults = config(ServiceName::Capture, &[]).unwrap();
         assert_eq!(defaults.public_site_url, "http://127.0.0.1:8080");
         assert_eq!(defaults.capture_public_url, "http://127.0.0.1:8081");
         assert_eq!(defaults.max_in_flight, None);
+        assert_eq!(defaults.page_cache_mib, None);
         for (key, value) in [
             ("MAX_IN_FLIGHT", "0"),
             ("MAX_IN_FLIGHT", "muchas"),
+            ("PAGE_CACHE_MIB", "-1"),
             ("PUBLIC_SITE_URL", "candidaturas.iec.org.mx"),
             ("CAPTURE_PUBLIC_URL", "ftp://captura"),
         ] {

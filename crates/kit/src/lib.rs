@@ -7,6 +7,7 @@
 pub const PASSWORD_RULE: &str = "Al menos 8 caracteres y que no sea fácil de adivinar: evite contraseñas comunes como «12345678» o «password», palabras sueltas y secuencias. Una frase de varias palabras es lo mejor; no se exigen símbolos ni mayúsculas.";
 
 pub mod access;
+pub mod allocator;
 pub mod amqp;
 pub mod cache;
 pub mod candidacy_status;

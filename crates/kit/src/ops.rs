@@ -152,6 +152,7 @@ async fn readyz(State(state): State<OpsState>) -> impl IntoResponse {
 }
 
 async fn metrics_text(State(state): State<OpsState>) -> impl IntoResponse {
+    crate::allocator::record();
     if let Some((pool, service)) = &state.sampled {
         let _ = tokio::time::timeout(Duration::from_secs(2), sample(pool, service)).await;
     }

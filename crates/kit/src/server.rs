@@ -43,6 +43,7 @@ impl Infrastructure {
         config: &ServiceConfig,
         migrator: &'static Migrator,
     ) -> anyhow::Result<Self> {
+        crate::allocator::start_background_purging();
         let pool = crate::db::connect_and_migrate(
             &config.database_url,
             config.database_max_connections,

@@ -54,12 +54,17 @@ impl Application {
         consumer.declare_at_start().await;
         let key =
             open_data::signing_key(&infra.pool, config.publication_signing_key.as_ref()).await?;
-        let cache = Arc::new(site::cache::PageCache::default());
+        let cache = Arc::new(site::cache::PageCache::with_budget_mib(
+            config
+                .page_cache_mib
+                .unwrap_or(site::cache::DEFAULT_BUDGET_MIB),
+        ));
+        let listing: Arc<listing::Listing> = Arc::default();
         let site = site::router(
             site::SiteState {
                 public_url: config.public_site_url.trim_end_matches('/').to_string(),
                 pool: infra.pool.clone(),
-                listing: Arc::default(),
+                listing: listing.clone(),
                 brand: Arc::default(),
                 statistics: Some(Arc::new(site::statistics::Sources {
                     statistics: conoceles_kit::grpc::channel(&config.statistics_url)?,
@@ -89,6 +94,9 @@ impl Application {
             })
             .worker("page-cache", move |token| {
                 cache.watch(watched, std::time::Duration::from_millis(500), token)
+            })
+            .worker("memory", move |token| {
+                listing::report_memory(listing, std::time::Duration::from_secs(5), token)
             })
             .bind()
             .await

@@ -12,23 +12,129 @@
 //! the positions in the neutral order that have it (a district's list reads its few hundred
 //! rows, not the country's 100,000). A name search with no narrower filter runs once over all
 //! the names laid end to end (`memchr`'s vectorised substring search), not row by row.
+//!
+//! Memory (docs/benchmarks.md, "Where publication's memory goes"): at national scale the list
+//! is the largest thing a replica holds for as long as it runs, so a row keeps each text that
+//! many rows share (an office's name, a party's code, a sex, a district) once, in [`Strings`],
+//! and names it by number; its search text lives only in the names laid end to end. A row
+//! takes about 200 bytes instead of about 1 KB as sixteen `String`s.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
 use crate::model::{Filters, Listed, PAGE_SIZE, fold, listed};
 
-/// One published candidacy as the list needs it.
+/// The number of a text kept in [`Strings`].
+type Sym = u32;
+
+/// Texts many rows share, each kept once and named by its number. Append-only: a snapshot
+/// copies the table it was built with (a few thousand texts at national scale).
+#[derive(Default, Clone)]
+struct Strings {
+    ids: HashMap<Arc<str>, Sym>,
+    values: Vec<Arc<str>>,
+}
+
+impl Strings {
+    fn intern(&mut self, text: &str) -> Sym {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = self.values.len() as Sym;
+        let text: Arc<str> = Arc::from(text);
+        self.values.push(text.clone());
+        self.ids.insert(text, id);
+        id
+    }
+
+    fn id(&self, text: &str) -> Option<Sym> {
+        self.ids.get(text).copied()
+    }
+
+    fn get(&self, id: Sym) -> &str {
+        &self.values[id as usize]
+    }
+}
+
+/// One published candidacy as the list needs it, its shared texts by number.
 struct Entry {
-    election: Uuid,
+    id: Uuid,
     /// Where it goes in the neutral order ([`order_key`]).
-    rank: (String, i32),
-    /// Names lower-cased without accents (the `search` column).
-    search: String,
-    listed: Listed,
+    rank: (Box<str>, i32),
+    /// The values of the filterable columns, in [`Column::ALL`]'s order.
+    columns: [Sym; Column::ALL.len()],
+    office: Sym,
+    constituency: Sym,
+    postulant: Sym,
+    slate_role: Sym,
+    affirmative_action: Sym,
+    list_position: i32,
+    holder_age: i32,
+    holder_name: Box<str>,
+    corrected_at: Option<DateTime<Utc>>,
+}
+
+impl Entry {
+    fn from_listed(strings: &mut Strings, election: Uuid, rank: (String, i32), l: &Listed) -> Self {
+        let mut columns = [0; Column::ALL.len()];
+        let election = election.to_string();
+        for (slot, column) in columns.iter_mut().zip(Column::ALL) {
+            *slot = strings.intern(match column {
+                Column::Election => &election,
+                Column::Office => &l.office_code,
+                Column::Principle => &l.principle,
+                Column::Constituency => &l.constituency_code,
+                Column::Postulant => &l.postulant_code,
+                Column::Sex => &l.holder_sex,
+                Column::Education => &l.education_level,
+            });
+        }
+        Self {
+            id: l.id,
+            rank: (rank.0.into_boxed_str(), rank.1),
+            columns,
+            office: strings.intern(&l.office),
+            constituency: strings.intern(&l.constituency),
+            postulant: strings.intern(&l.postulant),
+            slate_role: strings.intern(&l.slate_role),
+            affirmative_action: strings.intern(&l.affirmative_action),
+            list_position: l.list_position,
+            holder_age: l.holder_age,
+            holder_name: l.holder_name.as_str().into(),
+            corrected_at: l.corrected_at,
+        }
+    }
+
+    fn column(&self, c: Column) -> Sym {
+        self.columns[c as usize]
+    }
+
+    fn to_listed(&self, s: &Strings) -> Listed {
+        let text = |c: Column| s.get(self.column(c)).to_string();
+        Listed {
+            id: self.id,
+            office_code: text(Column::Office),
+            office: s.get(self.office).to_string(),
+            principle: text(Column::Principle),
+            constituency_code: text(Column::Constituency),
+            constituency: s.get(self.constituency).to_string(),
+            postulant_code: text(Column::Postulant),
+            postulant: s.get(self.postulant).to_string(),
+            list_position: self.list_position,
+            slate_role: s.get(self.slate_role).to_string(),
+            holder_name: self.holder_name.to_string(),
+            holder_sex: text(Column::Sex),
+            holder_age: self.holder_age,
+            education_level: text(Column::Education),
+            affirmative_action: s.get(self.affirmative_action).to_string(),
+            corrected_at: self.corrected_at,
+        }
+    }
 }
 
 /// A filterable column of the list.
@@ -43,19 +149,32 @@ pub enum Column {
     Education,
 }
 
+impl Column {
+    const ALL: [Column; 7] = [
+        Column::Election,
+        Column::Office,
+        Column::Principle,
+        Column::Constituency,
+        Column::Postulant,
+        Column::Sex,
+        Column::Education,
+    ];
+}
+
 /// What a replica holds: the rows at `version`, in the neutral order, and for each value of
 /// each filterable column the (ascending) positions of the rows that have it.
 #[derive(Default)]
 struct Snapshot {
     version: i64,
+    strings: Strings,
     ordered: Vec<Arc<Entry>>,
-    positions: HashMap<(Column, String), Vec<u32>>,
+    positions: HashMap<(Column, Sym), Vec<u32>>,
     /// Every row's `search` text in the neutral order, each followed by a newline (which no
     /// name holds), and where each row's text starts.
     names: Vec<u8>,
     name_starts: Vec<u32>,
     /// How many rows of each election have each value of each column (the filters' counts).
-    counts: HashMap<(Column, String, Uuid), usize>,
+    counts: HashMap<(Column, Sym, Sym), usize>,
 }
 
 /// Below this many rows, a search checks the narrower filter's rows one by one instead of
@@ -63,35 +182,43 @@ struct Snapshot {
 const SEARCH_ROW_BY_ROW: usize = 5_000;
 
 impl Snapshot {
-    fn new(version: i64, ordered: Vec<Arc<Entry>>) -> Self {
-        let mut positions: HashMap<(Column, String), Vec<u32>> = HashMap::new();
+    /// The rows in the neutral order, each with its search text (new, or row `i` of `held`).
+    fn new(
+        version: i64,
+        strings: Strings,
+        rows: Vec<(Arc<Entry>, Search)>,
+        held: &Snapshot,
+    ) -> Self {
+        let mut positions: HashMap<(Column, Sym), Vec<u32>> = HashMap::new();
         let mut names = Vec::new();
-        let mut name_starts = Vec::with_capacity(ordered.len());
-        let mut counts: HashMap<(Column, String, Uuid), usize> = HashMap::new();
-        for (i, e) in ordered.iter().enumerate() {
+        let mut name_starts = Vec::with_capacity(rows.len() + 1);
+        let mut counts: HashMap<(Column, Sym, Sym), usize> = HashMap::new();
+        let mut ordered = Vec::with_capacity(rows.len());
+        for (i, (e, search)) in rows.into_iter().enumerate() {
             name_starts.push(names.len() as u32);
-            names.extend_from_slice(e.search.as_bytes());
-            names.push(b'\n');
-            let l = &e.listed;
-            for key in [
-                (Column::Election, e.election.to_string()),
-                (Column::Office, l.office_code.clone()),
-                (Column::Principle, l.principle.clone()),
-                (Column::Constituency, l.constituency_code.clone()),
-                (Column::Postulant, l.postulant_code.clone()),
-                (Column::Sex, l.holder_sex.clone()),
-                (Column::Education, l.education_level.clone()),
-            ] {
-                if key.0 != Column::Election {
-                    *counts
-                        .entry((key.0, key.1.clone(), e.election))
-                        .or_default() += 1;
-                }
-                positions.entry(key).or_default().push(i as u32);
+            match search {
+                Search::Held(at) => names.extend_from_slice(held.search(at as usize)),
+                Search::New(text) => names.extend_from_slice(&text),
             }
+            names.push(b'\n');
+            let election = e.column(Column::Election);
+            for column in Column::ALL {
+                let value = e.column(column);
+                if column != Column::Election {
+                    *counts.entry((column, value, election)).or_default() += 1;
+                }
+                positions.entry((column, value)).or_default().push(i as u32);
+            }
+            ordered.push(e);
+        }
+        name_starts.push(names.len() as u32);
+        names.shrink_to_fit();
+        for rows in positions.values_mut() {
+            rows.shrink_to_fit();
         }
         Self {
             version,
+            strings,
             ordered,
             positions,
             names,
@@ -100,10 +227,19 @@ impl Snapshot {
         }
     }
 
+    /// Row `i`'s search text.
+    fn search(&self, i: usize) -> &[u8] {
+        let (start, end) = (
+            self.name_starts[i] as usize,
+            self.name_starts[i + 1] as usize,
+        );
+        &self.names[start..end - 1]
+    }
+
     /// The positions to walk for `m`, in the neutral order: those of its most selective filter,
     /// or those whose names hold the searched text when that is narrower to find.
-    fn candidates(&self, election: Uuid, m: &Matcher) -> std::borrow::Cow<'_, [u32]> {
-        let narrowest = self.narrowest(election, m);
+    fn candidates(&self, m: &Matcher) -> std::borrow::Cow<'_, [u32]> {
+        let narrowest = self.narrowest(m);
         match &m.search {
             Some(q) if narrowest.len() > SEARCH_ROW_BY_ROW => self.named(q.needle()).into(),
             _ => narrowest.into(),
@@ -126,20 +262,16 @@ impl Snapshot {
     }
 
     /// The positions of the most selective of `m`'s column filters.
-    fn narrowest(&self, election: Uuid, m: &Matcher) -> &[u32] {
-        let wanted = [
-            Some((Column::Election, election.to_string())),
-            m.office.clone().map(|v| (Column::Office, v)),
-            m.principle.clone().map(|v| (Column::Principle, v)),
-            m.constituency.clone().map(|v| (Column::Constituency, v)),
-            m.postulant.clone().map(|v| (Column::Postulant, v)),
-            m.sex.clone().map(|v| (Column::Sex, v)),
-            m.education.clone().map(|v| (Column::Education, v)),
-        ];
-        wanted
-            .into_iter()
-            .flatten()
-            .map(|key| self.positions.get(&key).map_or(&[][..], Vec::as_slice))
+    fn narrowest(&self, m: &Matcher) -> &[u32] {
+        m.columns
+            .iter()
+            .map(|(column, value)| match value {
+                Some(v) => self
+                    .positions
+                    .get(&(*column, *v))
+                    .map_or(&[][..], Vec::as_slice),
+                None => &[][..], // a value no row has
+            })
             .min_by_key(|p| p.len())
             .unwrap_or(&[])
     }
@@ -162,15 +294,14 @@ impl Listing {
         f: &Filters,
     ) -> sqlx::Result<(Vec<Listed>, i64)> {
         let snapshot = self.current(pool).await?;
-        let matches = Matcher::new(f);
+        let matches = Matcher::new(&snapshot.strings, election, f);
         let skip = (f.pagina.get() as usize - 1) * PAGE_SIZE as usize;
         let mut total = 0i64;
         let mut page = Vec::new();
-        for &i in snapshot.candidates(election, &matches).iter() {
-            let entry = &snapshot.ordered[i as usize];
-            if entry.election == election && matches.accepts(entry) {
+        for &i in snapshot.candidates(&matches).iter() {
+            if matches.accepts(&snapshot, i as usize) {
                 if total as usize >= skip && page.len() < PAGE_SIZE as usize {
-                    page.push(entry.listed.clone());
+                    page.push(snapshot.ordered[i as usize].to_listed(&snapshot.strings));
                 }
                 total += 1;
             }
@@ -187,6 +318,10 @@ impl Listing {
         column: Column,
     ) -> sqlx::Result<Vec<(String, String)>> {
         let snapshot = self.current(pool).await?;
+        let s = &snapshot.strings;
+        let Some(election) = s.id(&election.to_string()) else {
+            return Ok(Vec::new());
+        };
         let mut choices: Vec<(String, String)> = snapshot
             .positions
             .iter()
@@ -195,14 +330,14 @@ impl Listing {
                 let e = rows
                     .iter()
                     .map(|&i| &snapshot.ordered[i as usize])
-                    .find(|e| e.election == election)?;
+                    .find(|e| e.column(Column::Election) == election)?;
                 let name = match column {
-                    Column::Office => &e.listed.office,
-                    Column::Constituency => &e.listed.constituency,
-                    Column::Postulant => &e.listed.postulant,
-                    _ => code,
+                    Column::Office => e.office,
+                    Column::Constituency => e.constituency,
+                    Column::Postulant => e.postulant,
+                    _ => *code,
                 };
-                Some((code.clone(), name.clone()))
+                Some((s.get(*code).to_string(), s.get(name).to_string()))
             })
             .collect();
         choices.sort();
@@ -217,12 +352,30 @@ impl Listing {
         column: Column,
     ) -> sqlx::Result<HashMap<String, usize>> {
         let snapshot = self.current(pool).await?;
+        let s = &snapshot.strings;
+        let Some(election) = s.id(&election.to_string()) else {
+            return Ok(HashMap::new());
+        };
         Ok(snapshot
             .counts
             .iter()
             .filter(|((c, _, e), _)| *c == column && *e == election)
-            .map(|((_, value, _), n)| (value.clone(), *n))
+            .map(|((_, value, _), n)| (s.get(*value).to_string(), *n))
             .collect())
+    }
+
+    /// The bytes the list holds, roughly (rows, texts, names and positions), for the
+    /// `publication_listing_bytes` gauge.
+    pub fn approximate_bytes(&self) -> usize {
+        let s = self.held();
+        let texts: usize = s.strings.values.iter().map(|t| t.len() + 48).sum();
+        let rows: usize = s
+            .ordered
+            .iter()
+            .map(|e| std::mem::size_of::<Entry>() + 16 + 8 + e.rank.0.len() + e.holder_name.len())
+            .sum();
+        let positions: usize = s.positions.values().map(|p| p.capacity() * 4 + 48).sum();
+        texts + rows + positions + s.names.capacity() + s.name_starts.capacity() * 4
     }
 
     /// The snapshot at the database's current version, catching up first if it moved.
@@ -247,8 +400,33 @@ impl Listing {
     }
 }
 
+/// Sets the `publication_listing_bytes` gauge every `every` (with the allocator's figures),
+/// so an operator sees what the list takes beside the page cache (`page_cache_bytes`).
+pub async fn report_memory(
+    listing: Arc<Listing>,
+    every: std::time::Duration,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        metrics::gauge!("publication_listing_bytes").set(listing.approximate_bytes() as f64);
+        conoceles_kit::allocator::record();
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
+/// Where a row's search text comes from when a snapshot is built.
+enum Search {
+    /// Row `i` of the snapshot held before.
+    Held(u32),
+    New(Box<[u8]>),
+}
+
 /// The rows changed since `held.version`, applied to a copy of it, read in one snapshot with
-/// the version they add up to.
+/// the version they add up to. The rows are read as a stream and kept in the compact layout
+/// as they come (a fresh replica at national scale never holds them all as database rows).
 async fn catch_up(pool: &PgPool, held: &Snapshot) -> sqlx::Result<Snapshot> {
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -259,45 +437,53 @@ async fn catch_up(pool: &PgPool, held: &Snapshot) -> sqlx::Result<Snapshot> {
         .await?;
     // Rows from before revisions existed carry 0: a fresh replica (version 0) reads them too.
     let since = if held.version == 0 { -1 } else { held.version };
-    let rows = sqlx::query(
-        "SELECT candidacy_id, election_id, office_code, office, principle, constituency_code, constituency, \
-                postulant_code, postulant, list_position, slate_role, holder_name, holder_sex, holder_age, education_level, \
-                affirmative_action, corrected_at, search, neutral_rank, withdrawn_at IS NOT NULL AS withdrawn \
-         FROM profiles WHERE revision > $1",
-    )
-    .bind(since)
-    .fetch_all(&mut *tx)
-    .await?;
+    let mut strings = held.strings.clone();
+    let mut changed: HashSet<Uuid> = HashSet::new();
+    let mut fresh: Vec<(Arc<Entry>, Search)> = Vec::new();
+    {
+        let mut rows = sqlx::query(
+            "SELECT candidacy_id, election_id, office_code, office, principle, constituency_code, constituency, \
+                    postulant_code, postulant, list_position, slate_role, holder_name, holder_sex, holder_age, education_level, \
+                    affirmative_action, corrected_at, search, neutral_rank, withdrawn_at IS NOT NULL AS withdrawn \
+             FROM profiles WHERE revision > $1",
+        )
+        .bind(since)
+        .fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await? {
+            changed.insert(row.get("candidacy_id"));
+            if row.get::<bool, _>("withdrawn") {
+                continue;
+            }
+            let l = listed(&row);
+            let election: Uuid = row.get("election_id");
+            let rank = order_key(election, row.get("neutral_rank"), &l);
+            let entry = Entry::from_listed(&mut strings, election, rank, &l);
+            let search: String = row.get("search");
+            fresh.push((Arc::new(entry), Search::New(search.into_bytes().into())));
+        }
+    }
     tx.commit().await?;
 
     // The held list without the changed rows, then their new state (withdrawn ones stay out),
     // sorted again: the list is nearly in order already, which the sort takes in one pass.
-    let changed: HashSet<Uuid> = rows.iter().map(|r| r.get("candidacy_id")).collect();
-    let mut ordered: Vec<Arc<Entry>> = held
+    let mut ordered: Vec<(Arc<Entry>, Search)> = held
         .ordered
         .iter()
-        .filter(|e| !changed.contains(&e.listed.id))
-        .cloned()
+        .enumerate()
+        .filter(|(_, e)| !changed.contains(&e.id))
+        .map(|(i, e)| (e.clone(), Search::Held(i as u32)))
         .collect();
-    for row in rows.iter().filter(|r| !r.get::<bool, _>("withdrawn")) {
-        let entry = listed(row);
-        ordered.push(Arc::new(Entry {
-            election: row.get("election_id"),
-            rank: order_key(row.get("election_id"), row.get("neutral_rank"), &entry),
-            search: row.get("search"),
-            listed: entry,
-        }));
-    }
+    ordered.extend(fresh);
     if !changed.is_empty() {
-        ordered.sort_by(|a, b| (&a.rank, a.listed.id).cmp(&(&b.rank, b.listed.id)));
+        ordered.sort_by(|(a, _), (b, _)| (&a.rank, a.id).cmp(&(&b.rank, b.id)));
     }
     tracing::debug!(
         version,
-        changed = rows.len(),
+        changed = changed.len(),
         held = ordered.len(),
         "list caught up"
     );
-    Ok(Snapshot::new(version, ordered))
+    Ok(Snapshot::new(version, strings, ordered, held))
 }
 
 /// Where a candidacy goes in the neutral order: its own rank; the candidacies of a list
@@ -317,15 +503,11 @@ pub(crate) fn order_key(election: Uuid, neutral_rank: String, listed: &Listed) -
     }
 }
 
-/// The list's filters, parsed once per request.
+/// The list's filters, parsed once per request, the columns' values by their numbers.
 struct Matcher {
-    office: Option<String>,
-    principle: Option<String>,
-    constituency: Option<String>,
-    postulant: Option<String>,
-    sex: Option<String>,
+    /// The election's and each column filter's value: `None` when no row has it.
+    columns: Vec<(Column, Option<Sym>)>,
     age: (Option<i32>, Option<i32>),
-    education: Option<String>,
     affirmative_action: Option<String>,
     search: Option<memchr::memmem::Finder<'static>>,
 }
@@ -335,7 +517,7 @@ fn some(v: &str) -> Option<String> {
 }
 
 impl Matcher {
-    fn new(f: &Filters) -> Self {
+    fn new(strings: &Strings, election: Uuid, f: &Filters) -> Self {
         let age = match f.edad.as_str() {
             "18-29" => (Some(18), Some(29)),
             "30-44" => (Some(30), Some(44)),
@@ -343,39 +525,48 @@ impl Matcher {
             "60+" => (Some(60), None),
             _ => (None, None),
         };
+        let wanted = [
+            (Column::Election, Some(election.to_string())),
+            (Column::Office, some(&f.cargo)),
+            (Column::Principle, some(&f.principio)),
+            (
+                Column::Constituency,
+                some(&f.distrito).or_else(|| some(&f.municipio)),
+            ),
+            (
+                Column::Postulant,
+                some(&f.postulante).map(|p| p.to_uppercase()),
+            ),
+            (Column::Sex, some(&f.sexo)),
+            (Column::Education, some(&f.escolaridad)),
+        ];
         Self {
-            office: some(&f.cargo),
-            principle: some(&f.principio),
-            constituency: some(&f.distrito).or_else(|| some(&f.municipio)),
-            postulant: some(&f.postulante).map(|p| p.to_uppercase()),
-            sex: some(&f.sexo),
+            columns: wanted
+                .into_iter()
+                .filter_map(|(column, value)| Some((column, strings.id(&value?))))
+                .collect(),
             age,
-            education: some(&f.escolaridad),
             affirmative_action: some(&f.accion_afirmativa),
             search: some(&f.q)
                 .map(|q| memchr::memmem::Finder::new(fold(&q).as_bytes()).into_owned()),
         }
     }
 
-    fn accepts(&self, e: &Entry) -> bool {
-        let l = &e.listed;
-        let is =
-            |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w == value);
-        is(&self.office, &l.office_code)
-            && is(&self.principle, &l.principle)
-            && is(&self.constituency, &l.constituency_code)
-            && is(&self.postulant, &l.postulant_code)
-            && is(&self.sex, &l.holder_sex)
-            && self.age.0.is_none_or(|min| l.holder_age >= min)
-            && self.age.1.is_none_or(|max| l.holder_age <= max)
-            && is(&self.education, &l.education_level)
+    fn accepts(&self, snapshot: &Snapshot, i: usize) -> bool {
+        let e = &snapshot.ordered[i];
+        self.columns
+            .iter()
+            .all(|(column, value)| *value == Some(e.column(*column)))
+            && self.age.0.is_none_or(|min| e.holder_age >= min)
+            && self.age.1.is_none_or(|max| e.holder_age <= max)
             && self.affirmative_action.as_deref().is_none_or(|a| {
-                (a == "si" && !l.affirmative_action.is_empty()) || a == l.affirmative_action
+                let has = snapshot.strings.get(e.affirmative_action);
+                (a == "si" && !has.is_empty()) || a == has
             })
             && self
                 .search
                 .as_ref()
-                .is_none_or(|q| q.find(e.search.as_bytes()).is_some())
+                .is_none_or(|q| q.find(snapshot.search(i)).is_some())
     }
 }
 

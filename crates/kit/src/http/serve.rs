@@ -52,6 +52,11 @@ pub async fn serve(
             .layer(axum::Extension(ConnectInfo::<SocketAddr>(peer)))
             .map_request(|request: http::Request<hyper::body::Incoming>| {
                 let (parts, body) = request.into_parts();
+                if http_body::Body::is_end_stream(&body) {
+                    // No body to wait for (a GET): no deadline to keep either (a timer per
+                    // request is a measurable share of a cached page's cost).
+                    return http::Request::from_parts(parts, axum::body::Body::new(body));
+                }
                 let body = TimedBody {
                     inner: body,
                     deadline: Box::pin(tokio::time::sleep(BODY_READ_TIMEOUT)),

@@ -58,14 +58,11 @@ async fn serve(state: &SiteState, headers: &HeaderMap, name: &str, spreadsheet: 
     if let Err(r) = open_election(state).await {
         return r;
     }
-    let stored: Option<(Vec<u8>, String, String)> =
-        sqlx::query_as("SELECT content, sha256, encoding FROM open_data_files WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&state.pool)
-            .await
-            .ok()
-            .flatten();
-    let Some((content, sha256, encoding)) = stored else {
+    let stored = crate::open_data::Stored::of(&state.pool, name)
+        .await
+        .ok()
+        .flatten();
+    let Some(stored) = stored else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "5")],
@@ -73,11 +70,13 @@ async fn serve(state: &SiteState, headers: &HeaderMap, name: &str, spreadsheet: 
         )
             .into_response();
     };
+    let (sha256, encoding) = (stored.sha256.clone(), stored.encoding.clone());
     let gzipped = encoding == "gzip";
-    let accepts_gzip = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let accepts_gzip = super::cache::Encoding::takes_gzip(
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+    );
     let send_gzip = gzipped && accepts_gzip && !spreadsheet;
     let etag = if spreadsheet {
         format!("\"{sha256}-excel\"")
@@ -111,10 +110,11 @@ async fn serve(state: &SiteState, headers: &HeaderMap, name: &str, spreadsheet: 
     } else {
         format!("attachment; filename=\"{name}\"")
     };
-    let body = if !gzipped || send_gzip {
-        axum::body::Body::from(content)
+    // Read piece by piece only now, after the revalidation was answered.
+    let body = if send_gzip {
+        axum::body::Body::from_stream(stored.bytes(&state.pool, name))
     } else {
-        crate::open_data::gunzip_stream(content)
+        axum::body::Body::from_stream(stored.content(&state.pool, name))
     };
     let body = if spreadsheet {
         use futures::StreamExt;

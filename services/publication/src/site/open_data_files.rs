@@ -310,21 +310,64 @@ pub fn public_json(p: &Published) -> Value {
 
 /// Popolo (popoloproject.com), written as candidacies stream by: persons as they come, then
 /// the postulants as organizations, the contested seats as posts, and one membership per
-/// person and candidacy. Only organizations, posts and memberships (compact text) are kept
-/// until the end, so a national release needs no more memory than those.
-#[derive(Default)]
+/// person and candidacy. Only organizations, posts and the memberships (compressed) are kept
+/// until the end.
 pub struct Popolo {
     organizations: std::collections::BTreeMap<String, Value>,
     posts: std::collections::BTreeMap<String, Value>,
-    memberships: Vec<String>,
+    /// The memberships written so far (they close the document, after every person),
+    /// gzip-compressed as they come: at national scale they are ~130 MB as text.
+    memberships: flate2::write::GzEncoder<Vec<u8>>,
+    memberships_written: usize,
     persons_written: usize,
+}
+
+impl Default for Popolo {
+    fn default() -> Self {
+        Self {
+            organizations: Default::default(),
+            posts: Default::default(),
+            memberships: flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()),
+            memberships_written: 0,
+            persons_written: 0,
+        }
+    }
+}
+
+/// What closes a Popolo document, in blocks of text ([`Closing::next_block`]): the
+/// organizations and posts, then the memberships decompressed a block at a time.
+pub struct Closing {
+    head: Option<String>,
+    memberships: Option<flate2::read::GzDecoder<std::io::Cursor<Vec<u8>>>>,
+}
+
+impl Closing {
+    /// The next block of the closing text (`None`: the document is complete).
+    pub fn next_block(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        use std::io::Read;
+        if let Some(head) = self.head.take() {
+            return Ok(Some(head.into_bytes()));
+        }
+        let Some(memberships) = self.memberships.as_mut() else {
+            return Ok(None);
+        };
+        let mut block = vec![0u8; 64 * 1024];
+        let n = memberships.read(&mut block)?;
+        if n == 0 {
+            self.memberships = None;
+            return Ok(Some(b"]}\n".to_vec()));
+        }
+        block.truncate(n);
+        Ok(Some(block))
+    }
 }
 
 impl Popolo {
     pub const OPENING: &'static str = "{\"persons\":[";
 
     /// The persons of one candidacy, as text to append to the `persons` array.
-    pub fn add(&mut self, election: &str, p: &Published) -> String {
+    pub fn add(&mut self, election: &str, p: &Published) -> std::io::Result<String> {
+        use std::io::Write;
         let l = &p.listed;
         let organization = format!("postulante/{}", l.postulant_code);
         self.organizations
@@ -386,7 +429,11 @@ impl Popolo {
                 })
                 .to_string(),
             );
-            self.memberships.push(
+            if self.memberships_written > 0 {
+                self.memberships.write_all(b",\n")?;
+            }
+            self.memberships_written += 1;
+            self.memberships.write_all(
                 json!({
                     "id": format!("candidatura/{}/{}", l.id, person["role"].as_str().unwrap_or_default()),
                     "person_id": id,
@@ -395,14 +442,15 @@ impl Popolo {
                     "role": if person["role"] == "alternate" { "suplente" } else { "propietario" },
                     "label": format!("Candidatura en {election}"),
                 })
-                .to_string(),
-            );
+                .to_string()
+                .as_bytes(),
+            )?;
         }
-        out
+        Ok(out)
     }
 
-    /// What closes the document after the last candidacy.
-    pub fn finish(self) -> String {
+    /// What closes the document after the last candidacy, in blocks.
+    pub fn finish(self) -> std::io::Result<Closing> {
         let list = |values: Vec<Value>| {
             values
                 .iter()
@@ -410,11 +458,16 @@ impl Popolo {
                 .collect::<Vec<_>>()
                 .join(",\n")
         };
-        format!(
-            "],\n\"organizations\":[{}],\n\"posts\":[{}],\n\"memberships\":[{}]}}\n",
+        let head = format!(
+            "],\n\"organizations\":[{}],\n\"posts\":[{}],\n\"memberships\":[",
             list(self.organizations.into_values().collect()),
             list(self.posts.into_values().collect()),
-            self.memberships.join(",\n")
-        )
+        );
+        Ok(Closing {
+            head: Some(head),
+            memberships: Some(flate2::read::GzDecoder::new(std::io::Cursor::new(
+                self.memberships.finish()?,
+            ))),
+        })
     }
 }

@@ -1,12 +1,15 @@
 //! The open-data release (DESIGN §11): `candidaturas.csv`, `candidaturas.json`, `popolo.json`,
 //! and `SHA256SUMS` over them signed with Ed25519 (`SHA256SUMS.sig`, raw 64 bytes; the public
 //! key at `clave-publica`, PEM). A worker regenerates the release whenever the read model's
-//! version moves, one candidacy at a time (bounded memory at national scale), and stores the
-//! data files gzip-compressed; the site sends them compressed or decompresses on the way.
+//! version moves, one candidacy at a time, and stores the data files gzip-compressed in pieces
+//! of about 1 MiB as they are written ([`pieces`]): neither the worker nor a download holds a
+//! file whole. The site sends them compressed or decompresses on the way.
 //!
 //! Check a download with OpenSSL:
 //! `sha256sum -c SHA256SUMS` and
 //! `openssl pkeyutl -verify -pubin -inkey clave-publica -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig`.
+
+pub mod pieces;
 
 use std::time::Duration;
 
@@ -16,6 +19,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use crate::model;
 use crate::site::open_data_files;
@@ -129,100 +133,160 @@ pub fn verify_digests(
     Ok(())
 }
 
+/// A file of the release as stored: its digest (of the uncompressed content), how it is
+/// stored, and where its bytes are.
+pub struct Stored {
+    pub sha256: String,
+    /// `gzip` or `identity`.
+    pub encoding: String,
+    generation: Option<Uuid>,
+    size: Option<i64>,
+    /// The bytes of a file not kept in pieces.
+    content: Vec<u8>,
+}
+
+impl Stored {
+    /// The file named `name`, if one was generated.
+    pub async fn of(pool: &PgPool, name: &str) -> sqlx::Result<Option<Stored>> {
+        let row: Option<(String, String, Option<Uuid>, Option<i64>, Vec<u8>)> = sqlx::query_as(
+            "SELECT sha256, encoding, generation, size, content FROM open_data_files WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(pool)
+        .await?;
+        Ok(
+            row.map(|(sha256, encoding, generation, size, content)| Stored {
+                sha256,
+                encoding,
+                generation,
+                size,
+                content,
+            }),
+        )
+    }
+
+    /// The stored bytes (compressed when `encoding` says so), piece by piece.
+    pub fn bytes(
+        self,
+        pool: &PgPool,
+        name: &str,
+    ) -> futures::stream::BoxStream<'static, std::io::Result<bytes::Bytes>> {
+        use futures::StreamExt;
+        match self.generation {
+            Some(generation) => pieces::read(
+                pool.clone(),
+                generation,
+                name.to_string(),
+                self.size.unwrap_or(0),
+            )
+            .boxed(),
+            None => {
+                futures::stream::once(futures::future::ready(Ok(bytes::Bytes::from(self.content))))
+                    .boxed()
+            }
+        }
+    }
+
+    /// The content as published, piece by piece: decompressed on the way when stored gzipped.
+    pub fn content(
+        self,
+        pool: &PgPool,
+        name: &str,
+    ) -> futures::stream::BoxStream<'static, std::io::Result<bytes::Bytes>> {
+        use futures::StreamExt;
+        let gzipped = self.encoding == "gzip";
+        let bytes = self.bytes(pool, name);
+        if gzipped {
+            pieces::gunzip(bytes).boxed()
+        } else {
+            bytes
+        }
+    }
+}
+
+/// The whole content of a small file of the release (the sums, the signature, the key).
+async fn small_file(pool: &PgPool, name: &str) -> anyhow::Result<Vec<u8>> {
+    use futures::TryStreamExt;
+    let stored = Stored::of(pool, name)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{name} has not been generated"))?;
+    let pieces: Vec<bytes::Bytes> = stored.content(pool, name).try_collect().await?;
+    Ok(pieces.concat())
+}
+
 /// Checks the stored release: every data file against `SHA256SUMS`, and `SHA256SUMS` against
 /// its signature with the stored public key. Returns how many data files were checked.
 pub async fn verify_stored(pool: &PgPool) -> anyhow::Result<usize> {
-    let stored: Vec<(String, Vec<u8>, String)> =
-        sqlx::query_as("SELECT name, content, encoding FROM open_data_files")
-            .fetch_all(pool)
-            .await?;
-    let get = |name: &str| {
-        stored
-            .iter()
-            .find(|(n, _, _)| n == name)
-            .ok_or_else(|| anyhow::anyhow!("{name} has not been generated"))
-    };
-    let key = verifying_key_from_pem(std::str::from_utf8(&get(PUBLIC_KEY)?.1)?)?;
+    use futures::TryStreamExt;
+    let key = verifying_key_from_pem(std::str::from_utf8(&small_file(pool, PUBLIC_KEY).await?)?)?;
     let mut digests = Vec::new();
     for name in DATA_FILES {
-        let (_, content, encoding) = get(name)?;
-        digests.push((name, content_digest(content, encoding)?));
+        let stored = Stored::of(pool, name)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("{name} has not been generated"))?;
+        let mut content = stored.content(pool, name);
+        let mut hasher = Sha256::new();
+        while let Some(piece) = content.try_next().await? {
+            hasher.update(&piece);
+        }
+        digests.push((name, hex::encode(hasher.finalize())));
     }
-    verify_digests(&key, &digests, &get(SUMS)?.1, &get(SIGNATURE)?.1)?;
+    verify_digests(
+        &key,
+        &digests,
+        &small_file(pool, SUMS).await?,
+        &small_file(pool, SIGNATURE).await?,
+    )?;
     Ok(digests.len())
 }
 
-/// SHA-256 of a stored file's content, decompressing it on the way when it is stored gzipped.
-fn content_digest(stored: &[u8], encoding: &str) -> anyhow::Result<String> {
-    use std::io::Read;
-    if encoding != "gzip" {
-        return Ok(hex::encode(Sha256::digest(stored)));
-    }
-    let mut decoder = flate2::read::GzDecoder::new(stored);
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        let n = decoder.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
-}
-
-/// The decompressed content of a gzipped file, as a streaming body (for clients that do not
-/// accept gzip): decompressed in 64 KiB pieces, never whole in memory.
-pub fn gunzip_stream(stored: Vec<u8>) -> axum::body::Body {
-    use std::io::Read;
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(4);
-    tokio::task::spawn_blocking(move || {
-        let mut decoder = flate2::read::GzDecoder::new(stored.as_slice());
-        let mut buffer = vec![0u8; 64 * 1024];
-        loop {
-            match decoder.read(&mut buffer) {
-                Ok(0) => return,
-                Ok(n) => {
-                    if tx
-                        .blocking_send(Ok(bytes::Bytes::copy_from_slice(&buffer[..n])))
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    let _ = tx.blocking_send(Err(e));
-                    return;
-                }
-            }
-        }
-    });
-    axum::body::Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
-}
-
-/// One data file of a release as it is written: gzip-compressed, and hashed uncompressed.
+/// One data file of a release as it is written: gzip-compressed, and hashed uncompressed; the
+/// compressed bytes leave in pieces ([`Part::piece`]).
 struct Part {
+    name: &'static str,
     gz: flate2::write::GzEncoder<Vec<u8>>,
     sha: Sha256,
+    pieces: i32,
+    size: i64,
 }
 
 impl Part {
-    fn new() -> Self {
+    fn new(name: &'static str) -> Self {
         Self {
+            name,
             gz: flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()),
             sha: Sha256::new(),
+            pieces: 0,
+            size: 0,
         }
     }
 
-    fn push(&mut self, text: &str) -> std::io::Result<()> {
+    fn push(&mut self, text: impl AsRef<[u8]>) -> std::io::Result<()> {
         use std::io::Write;
-        self.sha.update(text.as_bytes());
-        self.gz.write_all(text.as_bytes())
+        self.sha.update(text.as_ref());
+        self.gz.write_all(text.as_ref())
     }
 
-    /// The compressed bytes and the digest of the uncompressed content.
-    fn finish(self) -> std::io::Result<(Vec<u8>, String)> {
-        Ok((self.gz.finish()?, hex::encode(self.sha.finalize())))
+    /// Stores the compressed bytes written so far as the next piece once they make one
+    /// (`last`: whatever they are).
+    async fn piece(&mut self, pool: &PgPool, generation: Uuid, last: bool) -> sqlx::Result<()> {
+        let pending = self.gz.get_ref().len();
+        if pending == 0 || (!last && pending < pieces::PIECE_BYTES) {
+            return Ok(());
+        }
+        let bytes = std::mem::take(self.gz.get_mut());
+        pieces::write(pool, generation, self.name, self.pieces, &bytes).await?;
+        self.pieces += 1;
+        self.size += bytes.len() as i64;
+        Ok(())
+    }
+
+    /// Ends the file: its last piece stored; the compressed size and the digest of the
+    /// uncompressed content.
+    async fn finish(mut self, pool: &PgPool, generation: Uuid) -> anyhow::Result<(i64, String)> {
+        self.gz.try_finish()?;
+        self.piece(pool, generation, true).await?;
+        Ok((self.size, hex::encode(self.sha.finalize())))
     }
 }
 
@@ -247,7 +311,13 @@ pub async fn regenerate(
         .as_ref()
         .map(|e| e.name.clone())
         .unwrap_or_default();
-    let (mut csv, mut json, mut popolo) = (Part::new(), Part::new(), Part::new());
+    let generation = Uuid::now_v7();
+    let [csv_name, json_name, popolo_name] = DATA_FILES;
+    let (mut csv, mut json, mut popolo) = (
+        Part::new(csv_name),
+        Part::new(json_name),
+        Part::new(popolo_name),
+    );
     let mut people = open_data_files::Popolo::default();
     csv.push(&open_data_files::csv_header())?;
     json.push(&format!(
@@ -271,12 +341,23 @@ pub async fn regenerate(
             first = false;
             csv.push(&open_data_files::csv_lines(&p))?;
             json.push(&open_data_files::public_json(&p).to_string())?;
-            popolo.push(&people.add(&name, &p))?;
+            popolo.push(&people.add(&name, &p)?)?;
+            for part in [&mut csv, &mut json, &mut popolo] {
+                part.piece(pool, generation, false).await?;
+            }
         }
     }
     json.push("\n]}\n")?;
-    popolo.push(&people.finish())?;
-    let parts = [csv.finish()?, json.finish()?, popolo.finish()?];
+    let mut closing = people.finish()?;
+    while let Some(block) = closing.next_block()? {
+        popolo.push(&block)?;
+        popolo.piece(pool, generation, false).await?;
+    }
+    let parts = [
+        csv.finish(pool, generation).await?,
+        json.finish(pool, generation).await?,
+        popolo.finish(pool, generation).await?,
+    ];
     let digests: Vec<(&str, String)> = DATA_FILES
         .iter()
         .zip(&parts)
@@ -286,35 +367,47 @@ pub async fn regenerate(
     let signature = key.sign(sums_text.as_bytes()).to_bytes();
     let pem = public_key_pem(&key.verifying_key());
     let now = Utc::now();
-    let mut stored: Vec<(&str, &[u8], String, &str)> = DATA_FILES
-        .iter()
-        .zip(&parts)
-        .map(|(name, (gz, digest))| (*name, gz.as_slice(), digest.clone(), "gzip"))
-        .collect();
+    let mut tx = pool.begin().await?;
+    for (name, (size, digest)) in DATA_FILES.iter().zip(&parts) {
+        sqlx::query(
+            "INSERT INTO open_data_files (name, content, sha256, version, generated_at, encoding, generation, size) \
+             VALUES ($1, '', $2, $3, $4, 'gzip', $5, $6) \
+             ON CONFLICT (name) DO UPDATE SET content = '', sha256 = EXCLUDED.sha256, \
+             version = EXCLUDED.version, generated_at = EXCLUDED.generated_at, encoding = 'gzip', \
+             previous_generation = open_data_files.generation, generation = EXCLUDED.generation, size = EXCLUDED.size",
+        )
+        .bind(name)
+        .bind(digest)
+        .bind(version)
+        .bind(now)
+        .bind(generation)
+        .bind(size)
+        .execute(&mut *tx)
+        .await?;
+    }
     for (name, bytes) in [
         (SUMS, sums_text.as_bytes()),
         (SIGNATURE, signature.as_slice()),
         (PUBLIC_KEY, pem.as_bytes()),
     ] {
-        stored.push((name, bytes, hex::encode(Sha256::digest(bytes)), "identity"));
-    }
-    let mut tx = pool.begin().await?;
-    for (name, bytes, digest, encoding) in stored {
         sqlx::query(
-            "INSERT INTO open_data_files (name, content, sha256, version, generated_at, encoding) VALUES ($1, $2, $3, $4, $5, $6) \
+            "INSERT INTO open_data_files (name, content, sha256, version, generated_at, encoding, size) \
+             VALUES ($1, $2, $3, $4, $5, 'identity', $6) \
              ON CONFLICT (name) DO UPDATE SET content = EXCLUDED.content, sha256 = EXCLUDED.sha256, \
-             version = EXCLUDED.version, generated_at = EXCLUDED.generated_at, encoding = EXCLUDED.encoding",
+             version = EXCLUDED.version, generated_at = EXCLUDED.generated_at, encoding = EXCLUDED.encoding, \
+             generation = NULL, previous_generation = NULL, size = EXCLUDED.size",
         )
         .bind(name)
         .bind(bytes)
-        .bind(digest)
+        .bind(hex::encode(Sha256::digest(bytes)))
         .bind(version)
         .bind(now)
-        .bind(encoding)
+        .bind(bytes.len() as i64)
         .execute(&mut *tx)
         .await?;
     }
     tx.commit().await?;
+    pieces::forget_unused(pool).await?;
     Ok(version)
 }
 
