@@ -44,6 +44,8 @@ RUN cargo chef prepare --recipe-path recipe.json
 
 FROM chef AS builder
 COPY --from=planner /src/recipe.json recipe.json
+# The allocator's settings are compiled into it (JEMALLOC_SYS_WITH_MALLOC_CONF).
+COPY .cargo .cargo
 # Dependencies only (workspace crates are stubs here): cached while the manifests do not change.
 RUN cargo chef cook --release --locked --recipe-path recipe.json
 # The real sources. catalogs/ and docs/ are read by include_str! at compile time.

@@ -43,6 +43,11 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
     || as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq nginx >/dev/null
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if ! command -v wrk >/dev/null; then
+  echo "[bench] installing wrk (Debian package): the cached page against nginx on a second load generator" >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
+    || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+fi
 
 cargo build --release --workspace --bins
 # Thousands of connections at twice the saturating rate, on both sides of loopback.
@@ -143,6 +148,8 @@ sed -n '100001,200000p' "$out/search-all.txt" >"$out/search-overload.txt"
 note "2. Public pages and API against nginx serving the same bytes (reproduce: make bench)"
 mkdir -p "$out/nginx/root"
 curl -fsS "$(head -1 "$out/profiles.txt")" -o "$out/nginx/root/perfil.html"
+# The same bytes gzip-compressed beside it, for nginx's gzip_static (level 6, as the site's).
+gzip -6 -k -f "$out/nginx/root/perfil.html"
 page_kb=$(( $(stat -c %s "$out/nginx/root/perfil.html") / 1024 ))
 cat >"$out/nginx/nginx.conf" <<CONF
 worker_processes auto;
@@ -154,7 +161,7 @@ http {
   sendfile on; tcp_nopush on; tcp_nodelay on;
   keepalive_requests 1000000;
   types { text/html html; }
-  server { listen 127.0.0.1:18080; root $PWD/$out/nginx/root; }
+  server { listen 127.0.0.1:18080; root $PWD/$out/nginx/root; gzip_static on; }
 }
 CONF
 "$NGINX" -c "$PWD/$out/nginx/nginx.conf" -p "$PWD/$out/nginx"
@@ -167,6 +174,18 @@ record throughput.nginx_static "$nginx_max"
 load --closed --connections 64 --urls-file "$out/profiles.txt" --duration 3 >/dev/null # fills the page cache
 site_max=$(load --closed --connections 64 --urls-file "$out/profiles.txt")
 record throughput.profile_cached "$site_max"
+# The same, compressed: nginx's gzip_static against the page cache's stored gzip (and brotli).
+gzip_header='Accept-Encoding: gzip'
+record throughput.nginx_gzip_static "$(load --closed --connections 64 --header "$gzip_header" "$static")"
+record throughput.profile_cached_gzip "$(load --closed --connections 64 --header "$gzip_header" --urls-file "$out/profiles.txt")"
+record throughput.profile_cached_brotli "$(load --closed --connections 64 --header 'Accept-Encoding: gzip, deflate, br' --urls-file "$out/profiles.txt")"
+# And on wrk (one page: wrk asks one URL), alternating, twice each.
+profile_url=$(head -1 "$out/profiles.txt")
+wrk_rate() { sleep 2; wrk -t2 -c64 -d"${SECONDS_EACH}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
+for round in 1 2; do
+  record "wrk.nginx_static.$round" "{\"achieved_rate\":$(wrk_rate "$static")}"
+  record "wrk.profile_cached.$round" "{\"achieved_rate\":$(wrk_rate "$profile_url")}"
+done
 record memory.loaded.publication "{\"rss_mb\":$(( $(rss_kb "${PID[publication]}") / 1024 ))}"
 
 nginx_2000=$(load --rate 2000 "$static")
@@ -355,6 +374,13 @@ for line in open(sys.argv[1]):
 def g(name, key): return r.get(name, {}).get(key)
 nginx, site = g("throughput.nginx_static", "achieved_rate"), g("throughput.profile_cached", "achieved_rate")
 print(f"  profile page ({sys.argv[2]} KB), closed loop, 64 connections: {site:.0f}/s vs nginx {nginx:.0f}/s = {site / nginx:.2f}x nginx (goal >= 0.8x)")
+nginx_gz, site_gz, site_br = g("throughput.nginx_gzip_static", "achieved_rate"), g("throughput.profile_cached_gzip", "achieved_rate"), g("throughput.profile_cached_brotli", "achieved_rate")
+if nginx_gz and site_gz:
+    print(f"  the same, gzip: {site_gz:.0f}/s vs nginx gzip_static {nginx_gz:.0f}/s = {site_gz / nginx_gz:.2f}x; brotli from the page cache {site_br:.0f}/s")
+wrk_pairs = [(g(f"wrk.profile_cached.{i}", "achieved_rate"), g(f"wrk.nginx_static.{i}", "achieved_rate")) for i in (1, 2)]
+wrk_pairs = [(a, b) for a, b in wrk_pairs if a and b]
+if wrk_pairs:
+    print("  wrk -t2 -c64, one profile page: " + "; ".join(f"{a:.0f}/s vs nginx {b:.0f}/s = {a / b:.2f}x" for a, b in wrk_pairs))
 for n in ["profile", "list_filtered", "comparison", "api_candidacies", "ayuntamiento", "ayuntamiento_comparison"]:
     x = r.get("open2000." + n, {})
     print(f"  {n:16s} at 2000/s: p50 {x.get('p50_ms')} ms, p99 {x.get('p99_ms')} ms, p99.9 {x.get('p999_ms')} ms, errors {x.get('errors')}, shed {x.get('shed')} (target p99 <= 50 ms, no errors); nginx p99 {g('open2000.nginx_static', 'p99_ms')} ms")
@@ -376,6 +402,10 @@ print()
 print("  Goals:")
 ratio = site / nginx if site and nginx else None
 verdict("cached profile page against nginx, same bytes, same run", f"{ratio:.2f}x" if ratio else "-", None if ratio is None else ratio >= 0.8, ">= 0.8x nginx")
+gz_ratio = site_gz / nginx_gz if site_gz and nginx_gz else None
+verdict("the same page gzip-compressed against nginx gzip_static", f"{gz_ratio:.2f}x" if gz_ratio else "-", None if gz_ratio is None else gz_ratio >= 0.8, ">= 0.8x nginx")
+for i, (a, b) in enumerate(wrk_pairs, 1):
+    verdict(f"cached profile page against nginx on wrk (round {i})", f"{a / b:.2f}x", a / b >= 0.8, ">= 0.8x nginx")
 p99 = g("pipeline", "p99_ms")
 verdict("pipeline p99, submission to public profile", f"{p99} ms", None if p99 is None else p99 <= 500, "<= 500 ms")
 peaks = [v for v in (g("memory.peak.publication", "peak_mb"), g("overload.memory", "peak_mb")) if v is not None]

@@ -4,22 +4,13 @@
 //! to eight per core) and keeps what those arenas freed. Auth hashing 19 MiB per login on
 //! whichever blocking thread is free kept ~19 MiB per arena (288 MB resident for two hashes at
 //! a time), and publication kept the pages of a page cache it had emptied. jemalloc returns
-//! freed pages to the system after a few seconds (its decay, run by a background thread) and
-//! its statistics say where the resident memory is: in use, or kept by the allocator
+//! freed pages to the system a second after they were freed, from a background thread (its
+//! settings are compiled in: `JEMALLOC_SYS_WITH_MALLOC_CONF` in `.cargo/config.toml`), and its
+//! statistics say where the resident memory is: in use, or kept by the allocator
 //! (docs/benchmarks.md, "Where publication's memory goes").
 
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-/// Starts jemalloc's background thread, which returns freed pages to the system as they age
-/// (after ten seconds, jemalloc's default decay) instead of waiting for the next allocations
-/// to do it: a process's resident set follows what it uses, also when it goes quiet. Called
-/// once at a service's start.
-pub fn start_background_purging() {
-    if let Err(e) = tikv_jemalloc_ctl::background_thread::write(true) {
-        tracing::warn!(error = %e, "jemalloc's background thread could not start");
-    }
-}
 
 /// The allocator's figures, in bytes.
 #[derive(Debug, Clone, Copy)]
@@ -48,8 +39,20 @@ pub fn record() {
     }
 }
 
+/// Whether jemalloc's background thread, which returns freed pages, runs.
+pub fn background_purging() -> Option<bool> {
+    tikv_jemalloc_ctl::background_thread::read().ok()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn freed_pages_go_back_from_a_background_thread() {
+        // Started by the settings compiled in (.cargo/config.toml); without them, it does not.
+        let _warm = vec![0u8; 1024];
+        assert_eq!(super::background_purging(), Some(true));
+    }
+
     #[test]
     fn the_allocator_counts_what_the_program_holds() {
         let before = super::stats().expect("jemalloc statistics").allocated;

@@ -145,6 +145,9 @@ pub struct ServiceConfig {
     /// The most the public site's page cache holds, in MiB (`PAGE_CACHE_MIB`); `None`: the
     /// service's own default.
     pub page_cache_mib: Option<usize>,
+    /// How many connections an HTTP front holds open at once (`MAX_CONNECTIONS`); `None`:
+    /// `http::serve::DEFAULT_MAX_CONNECTIONS`.
+    pub max_connections: Option<usize>,
     /// The seed that signs the open-data releases (`PUBLICATION_SIGNING_KEY`, base64 of 32
     /// bytes); `None` in development, where publication keeps one of its own.
     pub publication_signing_key: Option<SecretString>,
@@ -290,6 +293,7 @@ impl ServiceConfig {
         };
         let max_in_flight = positive("MAX_IN_FLIGHT")?;
         let page_cache_mib = positive("PAGE_CACHE_MIB")?;
+        let max_connections = positive("MAX_CONNECTIONS")?;
         Ok(Self {
             service,
             bind_address,
@@ -317,6 +321,7 @@ impl ServiceConfig {
             capture_public_url: public_url("CAPTURE_PUBLIC_URL", "http://127.0.0.1:8081")?,
             max_in_flight,
             page_cache_mib,
+            max_connections,
             publication_signing_key: get("PUBLICATION_SIGNING_KEY").map(SecretString::from),
             smtp_url: match get("SMTP_URL") {
                 None => None,
@@ -478,6 +483,7 @@ mod tests {
                 ("CAPTURE_PUBLIC_URL", " https://captura.iec.org.mx "),
                 ("MAX_IN_FLIGHT", "64"),
                 ("PAGE_CACHE_MIB", "48"),
+                ("MAX_CONNECTIONS", "1000"),
             ],
         )
         .unwrap();
@@ -485,6 +491,7 @@ mod tests {
         assert_eq!(c.capture_public_url, "https://captura.iec.org.mx");
         assert_eq!(c.max_in_flight, Some(64));
         assert_eq!(c.page_cache_mib, Some(48));
+        assert_eq!(c.max_connections, Some(1000));
         assert!(c.publication_signing_key.is_none());
         assert!(c.smtp_url.is_none());
         let defaults = config(ServiceName::Capture, &[]).unwrap();

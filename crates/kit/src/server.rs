@@ -43,7 +43,6 @@ impl Infrastructure {
         config: &ServiceConfig,
         migrator: &'static Migrator,
     ) -> anyhow::Result<Self> {
-        crate::allocator::start_background_purging();
         let pool = crate::db::connect_and_migrate(
             &config.database_url,
             config.database_max_connections,
@@ -261,6 +260,10 @@ impl ServiceServer {
             vec![("grpc", grpc_task)];
         if let (Some(listener), Some(router)) = (http_listener, self.http) {
             let stop = stop.clone();
+            let max_connections = self
+                .config
+                .max_connections
+                .unwrap_or(crate::http::serve::DEFAULT_MAX_CONNECTIONS);
             let router = router
                 .layer(axum::middleware::from_fn(crate::http::security_headers))
                 .layer(axum::Extension(crate::http::TrustedProxies(
@@ -269,7 +272,7 @@ impl ServiceServer {
             servers.push((
                 "http",
                 tokio::spawn(async move {
-                    crate::http::serve::serve(listener, router, stop)
+                    crate::http::serve::serve(listener, router, max_connections, stop)
                         .await
                         .context("HTTP server failed")
                 }),

@@ -71,12 +71,12 @@ impl Application {
                     identity: conoceles_kit::grpc::channel(&config.identity_url)?,
                     tokens: tokens.clone(),
                 })),
-                preview: site::preview::Preview {
+                preview: Arc::new(site::preview::Preview {
                     keys: conoceles_kit::access::KeySet::from_auth(&config.auth_url)?,
                     key: Arc::new(key.clone()),
                     used: infra.cache.clone(),
                     capture_url: config.capture_public_url.clone(),
-                },
+                }),
             },
             cache.clone(),
             config.max_in_flight,

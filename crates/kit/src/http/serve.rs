@@ -22,12 +22,21 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a whole request body may take to arrive (the largest upload is a few megabytes).
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Serves `router` on `listener` until `stop`, then lets the requests in flight finish.
+/// How many connections a front holds open at once unless configured (`MAX_CONNECTIONS`). An
+/// open connection takes ~32 KiB of buffers (docs/benchmarks.md): 2,048 of them 64 MiB. Beyond,
+/// a new connection waits in the listener's queue until one closes (kept-alive ones close after
+/// [`HEADER_READ_TIMEOUT`] idle), as nginx's `worker_connections` does.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 2048;
+
+/// Serves `router` on `listener` until `stop`, then lets the requests in flight finish; at
+/// most `max_connections` open at once.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    max_connections: usize,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
+    let open = std::sync::Arc::new(tokio::sync::Semaphore::new(max_connections.max(1)));
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -36,6 +45,13 @@ pub async fn serve(
     builder.http2().timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
     loop {
+        let slot = tokio::select! {
+            slot = open.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = stop.cancelled() => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
@@ -47,27 +63,31 @@ pub async fn serve(
             () = stop.cancelled() => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = router
-            .clone()
-            .layer(axum::Extension(ConnectInfo::<SocketAddr>(peer)))
-            .map_request(|request: http::Request<hyper::body::Incoming>| {
-                let (parts, body) = request.into_parts();
-                if http_body::Body::is_end_stream(&body) {
-                    // No body to wait for (a GET): no deadline to keep either (a timer per
-                    // request is a measurable share of a cached page's cost).
-                    return http::Request::from_parts(parts, axum::body::Body::new(body));
-                }
-                let body = TimedBody {
-                    inner: body,
-                    deadline: Box::pin(tokio::time::sleep(BODY_READ_TIMEOUT)),
-                };
-                http::Request::from_parts(parts, axum::body::Body::new(body))
-            });
+        // The peer's address wraps the router as one service; `Router::layer` would wrap every
+        // route again, for every connection (tens of kilobytes each, held while it is open).
+        let service = tower::Layer::layer(
+            &axum::Extension(ConnectInfo::<SocketAddr>(peer)),
+            router.clone(),
+        )
+        .map_request(|request: http::Request<hyper::body::Incoming>| {
+            let (parts, body) = request.into_parts();
+            if http_body::Body::is_end_stream(&body) {
+                // No body to wait for (a GET): no deadline to keep either (a timer per
+                // request is a measurable share of a cached page's cost).
+                return http::Request::from_parts(parts, axum::body::Body::new(body));
+            }
+            let body = TimedBody {
+                inner: body,
+                deadline: Box::pin(tokio::time::sleep(BODY_READ_TIMEOUT)),
+            };
+            http::Request::from_parts(parts, axum::body::Body::new(body))
+        });
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
             .into_owned();
         let watched = graceful.watch(connection);
         tokio::spawn(async move {
+            let _slot = slot;
             if let Err(e) = watched.await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }

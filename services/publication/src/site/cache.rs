@@ -19,7 +19,8 @@
 //! the same instant.
 //!
 //! The cache is bounded twice: at most 20,000 pages and at most a budget of bytes
-//! (`PAGE_CACHE_MIB`, default 64 MiB: bodies in every encoding kept, their headers and keys).
+//! (`PAGE_CACHE_MIB`, default 32 MiB: bodies in every encoding kept, their headers and keys;
+//! a thousand profile pages take ~17 MiB).
 //! Whichever bound a new page would pass, the cache is emptied first, as a change of the read
 //! model empties it: every search is a page of its own, and a crowd of different searches must
 //! not grow the process by its answers (docs/benchmarks.md, "Where publication's memory goes").
@@ -49,7 +50,7 @@ const TTL: Duration = Duration::from_secs(30);
 const TTL_SPREAD_MS: u64 = 10_000;
 const MAX_ENTRIES: usize = 20_000;
 /// The bytes of the pages kept (bodies in every encoding, headers and keys), by default.
-pub const DEFAULT_BUDGET_MIB: usize = 64;
+pub const DEFAULT_BUDGET_MIB: usize = 32;
 const MAX_BODY: usize = 4 * 1024 * 1024;
 /// What a page's headers take, counted against the budget (a `HeaderMap` of a dozen headers).
 const HEADERS_BYTES: usize = 1024;

@@ -34,7 +34,8 @@ pub struct SiteState {
     pub listing: Arc<crate::listing::Listing>,
     /// Where the statistics page's figures come from (`None`: the page says it is unavailable).
     pub statistics: Option<Arc<statistics::Sources>>,
-    pub preview: preview::Preview,
+    /// Shared: the preview's middleware runs on every request the page cache does not answer.
+    pub preview: Arc<preview::Preview>,
     /// The institutional presentation last read (name, colour, emblems).
     pub brand: Arc<brand::Held>,
 }
@@ -189,11 +190,12 @@ pub fn policy() -> Policy {
     declared().policy().clone()
 }
 
-/// The site with its layers: compression inside, the page cache outside (it keeps compressed
-/// answers apart from plain ones), CORS open for reading the JSON API, and load shedding
-/// outermost (`MAX_IN_FLIGHT`, default 256 requests at once; beyond, an immediate 503).
-/// The public site. `max_in_flight`: requests served at once before it sheds (configured, or
-/// 256).
+/// The public site with its layers, outermost first: load shedding (`MAX_IN_FLIGHT`, default
+/// 256 requests at once; beyond, an immediate 503), the page cache (which answers most requests
+/// of a campaign peak, so nothing else runs for them), the preview (pages shown to the back
+/// office before publication, never cached), CORS open for reading the JSON API, compression of
+/// what the cache does not keep (the cache compresses its own pages), the institutional
+/// presentation.
 pub fn router(
     state: SiteState,
     cache: Arc<cache::PageCache>,
@@ -208,9 +210,12 @@ pub fn router(
             brand::layer,
         ))
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(axum::middleware::from_fn_with_state(cache, cache::layer))
         .layer(axum::middleware::map_response(open_api_to_every_origin))
-        .layer(axum::middleware::from_fn_with_state(state, preview::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            state.preview.clone(),
+            preview::layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(cache, cache::layer))
         .layer(axum::middleware::from_fn_with_state(
             conoceles_kit::http::shed::InFlight::configured(max_in_flight, 256),
             conoceles_kit::http::shed::shed,

@@ -178,12 +178,7 @@ pub async fn stop(State(state): State<super::SiteState>, Query(stop): Query<Stop
 
 /// Serves the request as a preview when it carries a valid preview cookie: the publication
 /// window is lifted, pages say they are a preview, and nothing is cached anywhere.
-pub async fn layer(
-    State(state): State<super::SiteState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let preview = &state.preview;
+pub async fn layer(State(preview): State<Arc<Preview>>, request: Request, next: Next) -> Response {
     let on = cookie_of(request.headers()).is_some_and(|v| preview.valid(v));
     if !on {
         return PREVIEW.scope(false, next.run(request)).await;
