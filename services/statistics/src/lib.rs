@@ -44,6 +44,7 @@ impl Application {
         );
         consumer.declare_at_start().await;
         let state = service::Statistics {
+            profiles: Default::default(),
             sources: sources::Sources {
                 capture: conoceles_kit::grpc::channel(&config.capture_url)?,
                 identity: conoceles_kit::grpc::channel(&config.identity_url)?,

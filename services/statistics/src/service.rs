@@ -2,6 +2,7 @@
 //! the cache), which the HTTP API, the gRPC service and the Council's reports all call.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use conoceles_kit::error::{AppError, ErrorCode};
@@ -19,6 +20,49 @@ pub struct Statistics {
     pub sources: Sources,
     pub results: Results,
     pub pool: sqlx::PgPool,
+    pub profiles: Arc<Profiles>,
+}
+
+/// The curricular profile as capture counts it (one aggregate over every active person), kept
+/// for the change version it was counted at and at most a minute (the window a table "as of
+/// now" shares): every curricular table, and each of its filters, is computed from the same
+/// counts, so after a change only the first of them waits for capture (docs/benchmarks.md,
+/// "Statistics at national scale"). Concurrent first requests wait for one count.
+#[derive(Default)]
+pub struct Profiles {
+    held: tokio::sync::Mutex<Option<HeldProfile>>,
+}
+
+struct HeldProfile {
+    version: i64,
+    counted: std::time::Instant,
+    profile: Arc<conoceles_proto::capture::v1::CountCurricularProfileResponse>,
+}
+
+impl Profiles {
+    const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
+    async fn get(
+        &self,
+        version: i64,
+        sources: &Sources,
+    ) -> Result<Arc<conoceles_proto::capture::v1::CountCurricularProfileResponse>, tonic::Status>
+    {
+        let mut held = self.held.lock().await;
+        if let Some(h) = held.as_ref()
+            && h.version == version
+            && h.counted.elapsed() < Self::FRESH_FOR
+        {
+            return Ok(h.profile.clone());
+        }
+        let profile = Arc::new(sources.curricular_profile().await?);
+        *held = Some(HeldProfile {
+            version,
+            counted: std::time::Instant::now(),
+            profile: profile.clone(),
+        });
+        Ok(profile)
+    }
 }
 
 /// What a table is asked for: the cut-off as people write it (RFC 3339 or a day `AAAA-MM-DD`;
@@ -191,7 +235,12 @@ pub async fn compute(
                 ));
             }
         }
-        let rows = state.sources.curricular_profile().await.map_err(upstream)?;
+        let version = state.results.version().await;
+        let rows = state
+            .profiles
+            .get(version, &state.sources)
+            .await
+            .map_err(upstream)?;
         let cut_off =
             conoceles_kit::proto_time::from_proto(rows.computed_at.as_ref()).unwrap_or(at);
         Table::counts(
