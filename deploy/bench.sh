@@ -94,6 +94,8 @@ done
 
 note "National-scale read model: $NATIONAL published profiles cloned from the demo's (bulk path: SQL)"
 export PGPASSWORD=conoceles_publication
+# What an interrupted run left (its exit trap did not run) goes first.
+psql_db publication -c "DELETE FROM profiles WHERE content_sha256 LIKE 'bench-%'"
 started=$(date +%s.%N)
 psql_db publication -c "
   WITH t AS (SELECT row_number() OVER (ORDER BY candidacy_id) - 1 AS rn, * FROM profiles

@@ -108,7 +108,8 @@ def reviewer_session(capture, email, password):
 def follow(args, reviewer, candidacy, submission, acknowledged, results, index):
     """Approves as soon as the review exists, then waits for the public profile."""
     session, csrf = reviewer
-    approve = urllib.parse.urlencode({"csrf": csrf, "ronda": "1"})
+    # The reviewer answers the confirmation step too («Sí, aprobar» posts `confirmado=si`).
+    approve = urllib.parse.urlencode({"csrf": csrf, "ronda": "1", "confirmado": "si"})
     while True:
         status, _, body = request(
             args.capture, "POST", f"/revision/{submission}/aprobar", approve,

@@ -129,3 +129,51 @@ impl http_body::Body for TimedBody {
         self.inner.size_hint()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    /// Reads from `stream` until the page's text arrives.
+    async fn answer(stream: &mut TcpStream) -> String {
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 1024];
+        while !String::from_utf8_lossy(&seen).contains("hola") {
+            let n = stream.read(&mut buffer).await.unwrap();
+            assert!(n > 0, "closed without an answer");
+            seen.extend_from_slice(&buffer[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    }
+
+    #[tokio::test]
+    async fn beyond_the_connection_limit_a_client_waits_until_one_closes() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let router = Router::new().route("/", axum::routing::get(|| async { "hola" }));
+        let stop = CancellationToken::new();
+        tokio::spawn(serve(listener, router, 1, stop.clone()));
+        let request = b"GET / HTTP/1.1\r\nhost: prueba\r\n\r\n";
+
+        let mut first = TcpStream::connect(address).await.unwrap();
+        first.write_all(request).await.unwrap();
+        answer(&mut first).await; // served, and kept alive
+        let mut second = TcpStream::connect(address).await.unwrap();
+        second.write_all(request).await.unwrap();
+        let early = tokio::time::timeout(Duration::from_millis(500), answer(&mut second)).await;
+        assert!(
+            early.is_err(),
+            "a second connection was served beyond the limit of one"
+        );
+
+        drop(first);
+        let late = tokio::time::timeout(Duration::from_secs(5), answer(&mut second))
+            .await
+            .expect("served once the first connection closed");
+        assert!(late.starts_with("HTTP/1.1 200"), "{late}");
+        stop.cancel();
+    }
+}

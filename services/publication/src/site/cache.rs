@@ -19,11 +19,11 @@
 //! the same instant.
 //!
 //! The cache is bounded twice: at most 20,000 pages and at most a budget of bytes
-//! (`PAGE_CACHE_MIB`, default 32 MiB: bodies in every encoding kept, their headers and keys;
-//! a thousand profile pages take ~17 MiB).
-//! Whichever bound a new page would pass, the cache is emptied first, as a change of the read
-//! model empties it: every search is a page of its own, and a crowd of different searches must
-//! not grow the process by its answers (docs/benchmarks.md, "Where publication's memory goes").
+//! (`PAGE_CACHE_MIB`, default 48 MiB: bodies in every encoding kept, their headers and keys).
+//! Whichever bound a new page would pass, the pages stored longest ago leave first, down to
+//! three quarters of it: every search is a page of its own, and a crowd of different searches
+//! must not grow the process by its answers (docs/benchmarks.md, "Where publication's memory
+//! goes").
 //!
 //! The path of a hit is what nginx does for a static file, as nearly as a middleware can: one
 //! lookup by the request's own path and query (no key built), the stored headers cloned at once
@@ -50,7 +50,7 @@ const TTL: Duration = Duration::from_secs(30);
 const TTL_SPREAD_MS: u64 = 10_000;
 const MAX_ENTRIES: usize = 20_000;
 /// The bytes of the pages kept (bodies in every encoding, headers and keys), by default.
-pub const DEFAULT_BUDGET_MIB: usize = 32;
+pub const DEFAULT_BUDGET_MIB: usize = 48;
 const MAX_BODY: usize = 4 * 1024 * 1024;
 /// What a page's headers take, counted against the budget (a `HeaderMap` of a dozen headers).
 const HEADERS_BYTES: usize = 1024;
@@ -336,24 +336,61 @@ impl PageCache {
         self.filling.lock().expect("cache lock").remove(key);
     }
 
-    /// Keeps `entry`, emptying the cache first when it would pass either bound; a page larger
-    /// than the whole budget is not kept.
+    /// Keeps `entry`; when it would pass either bound, the pages stored longest ago go first,
+    /// down to three quarters of both (emptying it all made every page of a crowd's working set
+    /// a miss at once: docs/benchmarks.md, "Cached pages against nginx"). A page larger than the
+    /// whole budget is not kept.
     fn put(&self, key: String, entry: Arc<Entry>) {
         let size = size_of(&key, &entry);
-        let mut pages = self.pages.write().expect("cache lock");
-        let held = pages.bytes + self.compressed.load(Ordering::Relaxed);
-        if pages.by_key.len() >= MAX_ENTRIES || held + size > self.budget {
-            *pages = Pages::default();
-            self.compressed.store(0, Ordering::Relaxed);
-        }
         if size > self.budget {
             return;
         }
-        if let Some(replaced) = pages.by_key.get(&key) {
-            pages.bytes -= size_of(&key, replaced);
+        let mut pages = self.pages.write().expect("cache lock");
+        if let Some(replaced) = pages.by_key.remove(&key) {
+            pages.bytes -= size_of(&key, &replaced);
+            self.forget_compressed(&replaced);
+        }
+        let held = pages.bytes + self.compressed.load(Ordering::Relaxed);
+        if pages.by_key.len() >= MAX_ENTRIES || held + size > self.budget {
+            self.evict_oldest(&mut pages);
         }
         pages.by_key.insert(key, entry);
         pages.bytes += size;
+    }
+
+    /// Removes the pages stored longest ago until three quarters of each bound are left.
+    fn evict_oldest(&self, pages: &mut Pages) {
+        let (keep_bytes, keep_entries) = (self.budget / 4 * 3, MAX_ENTRIES / 4 * 3);
+        let mut by_age: Vec<(Instant, String)> = pages
+            .by_key
+            .iter()
+            .map(|(k, e)| (e.stored, k.clone()))
+            .collect();
+        by_age.sort_unstable();
+        for (_, key) in by_age {
+            let held = pages.bytes + self.compressed.load(Ordering::Relaxed);
+            if held <= keep_bytes && pages.by_key.len() <= keep_entries {
+                break;
+            }
+            if let Some(gone) = pages.by_key.remove(&key) {
+                pages.bytes -= size_of(&key, &gone);
+                self.forget_compressed(&gone);
+            }
+        }
+    }
+
+    /// Takes the encodings made of a page that leaves off the bytes counted.
+    fn forget_compressed(&self, entry: &Entry) {
+        let made: usize = [entry.gzip.get(), entry.brotli.get()]
+            .into_iter()
+            .flatten()
+            .map(Representation::size)
+            .sum();
+        let _ = self
+            .compressed
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| {
+                Some(c.saturating_sub(made))
+            });
     }
 
     /// Empties the cache whenever the read model's version moves (polled every `every`), and
@@ -366,7 +403,7 @@ impl PageCache {
                 self.clear();
             }
             if self.bytes() > self.budget {
-                self.clear();
+                self.evict_oldest(&mut self.pages.write().expect("cache lock"));
             }
             metrics::gauge!("page_cache_bytes").set(self.bytes() as f64);
             tokio::select! {
@@ -726,6 +763,10 @@ mod tests {
             // The page just stored is served from the cache.
             assert!(cache.get(&key).is_some());
         }
+        // Full, it let the pages stored longest ago go, not every page: the latest are kept.
+        assert!(cache.get("/candidaturas?q=busqueda0|gz").is_none());
+        assert!(cache.get("/candidaturas?q=busqueda98|gz").is_some());
+        assert!(cache.pages.read().unwrap().by_key.len() > 1);
         // The same page stored again counts once.
         let before = held(&cache);
         cache.put("/candidaturas?q=busqueda99|gz".into(), page(1_000));
