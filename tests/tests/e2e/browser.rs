@@ -27,9 +27,6 @@ async fn browser_journeys_pass_in_headless_chromium() {
     let reviewer_password = stack.create_admin("revision@navegador.mx");
     // And a third issues the requirements to the parties.
     let unit_password = stack.create_admin("unidad@navegador.mx");
-    // A fourth gives people their accounts: a parity reviewer's, and PAN's credential sheet
-    // (no other journey signs in with PAN's accounts).
-    let accounts_password = stack.create_admin("cuentas@navegador.mx");
     let photo = std::env::temp_dir().join(format!("{}-foto.jpg", stack.namespace));
     std::fs::write(&photo, conoceles_e2e::sample_jpeg(640, 800)).unwrap();
 
@@ -40,7 +37,6 @@ async fn browser_journeys_pass_in_headless_chromium() {
             "login.test.mjs",
             "capture.test.mjs",
             "unit.test.mjs",
-            "roles.test.mjs",
         ])
         .current_dir(&browser_dir)
         .env("CAPTURE_URL", ProcessStack::http(&stack.capture))
@@ -53,10 +49,6 @@ async fn browser_journeys_pass_in_headless_chromium() {
         .env("REVIEWER_PASSWORD", &reviewer_password)
         .env("UNIT_EMAIL", "unidad@navegador.mx")
         .env("UNIT_PASSWORD", &unit_password)
-        .env("ACCOUNTS_EMAIL", "cuentas@navegador.mx")
-        .env("ACCOUNTS_PASSWORD", &accounts_password)
-        .env("SHEET_PARTY", "PAN")
-        .env("SHEET_PARTY_NAME", "Partido Acción Nacional")
         .env("SCREENSHOT_DIR", conoceles_e2e::screenshot_dir())
         .output()
         .expect("node runs");
@@ -92,6 +84,71 @@ async fn browser_journeys_pass_in_headless_chromium() {
     );
     let (ok, citizen_report) = citizen.expect("the citizens' journey ran");
     assert!(ok, "the citizens' journey failed:\n{citizen_report}");
+}
+
+/// The unit gives people their accounts (`roles.test.mjs`): a parity reviewer's, and PAN's
+/// credential sheet, whose candidate signs in to their own pages. On a stack of its own: with
+/// the party's, the reviewer's and the unit's journeys it passed the three minutes a test is
+/// given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_units_accounts_journey_passes_in_headless_chromium() {
+    let browser_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser");
+    let stack = ProcessStack::start("browser-roles");
+    let accounts_password = stack.create_admin("cuentas@navegador.mx");
+    stack.command("capture", &["seed-demo", "--without-answers"]);
+    // PAN's sheet lists an account per candidacy: every one generated before it is issued.
+    stack.generated_party_account("PAN").await;
+    let party = stack.postulant_id("PAN").await;
+    let capture = sqlx::PgPool::connect(stack.database_url("capture"))
+        .await
+        .unwrap();
+    let auth = sqlx::PgPool::connect(stack.database_url("auth"))
+        .await
+        .unwrap();
+    let candidacies: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM candidacies WHERE postulant_code = 'PAN'")
+            .fetch_one(&capture)
+            .await
+            .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let generated: i64 = sqlx::query_scalar(
+            "SELECT count(DISTINCT candidacy_id) FROM generated_accounts \
+             WHERE kind = 'candidacy' AND party_id = $1",
+        )
+        .bind(party)
+        .fetch_one(&auth)
+        .await
+        .unwrap();
+        if generated >= candidacies {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "{generated} of PAN's {candidacies} candidacy accounts generated"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    capture.close().await;
+    auth.close().await;
+    let output = Command::new("node")
+        .args(["--test", "--test-reporter=spec", "roles.test.mjs"])
+        .current_dir(&browser_dir)
+        .env("CAPTURE_URL", ProcessStack::http(&stack.capture))
+        .env("ACCOUNTS_EMAIL", "cuentas@navegador.mx")
+        .env("ACCOUNTS_PASSWORD", &accounts_password)
+        .env("SHEET_PARTY", "PAN")
+        .env("SHEET_PARTY_NAME", "Partido Acción Nacional")
+        .env("SCREENSHOT_DIR", conoceles_e2e::screenshot_dir())
+        .output()
+        .expect("node runs");
+    let report = conoceles_e2e::printed(&output);
+    eprintln!("{report}");
+    stack.stop().await;
+    assert!(
+        output.status.success(),
+        "the accounts journey failed:\n{report}"
+    );
 }
 
 /// The party's capture journey (`capture.test.mjs`: questionnaire, photo, preview, receipt,
