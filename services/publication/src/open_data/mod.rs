@@ -148,7 +148,9 @@ pub struct Stored {
 impl Stored {
     /// The file named `name`, if one was generated.
     pub async fn of(pool: &PgPool, name: &str) -> sqlx::Result<Option<Stored>> {
-        let row: Option<(String, String, Option<Uuid>, Option<i64>, Vec<u8>)> = sqlx::query_as(
+        /// `sha256`, `encoding`, `generation`, `size`, `content`.
+        type Row = (String, String, Option<Uuid>, Option<i64>, Vec<u8>);
+        let row: Option<Row> = sqlx::query_as(
             "SELECT sha256, encoding, generation, size, content FROM open_data_files WHERE name = $1",
         )
         .bind(name)
@@ -319,8 +321,8 @@ pub async fn regenerate(
         Part::new(popolo_name),
     );
     let mut people = open_data_files::Popolo::default();
-    csv.push(&open_data_files::csv_header())?;
-    json.push(&format!(
+    csv.push(open_data_files::csv_header())?;
+    json.push(format!(
         "{{\"election\":{},\"candidacies\":[\n",
         serde_json::to_string(&name)?
     ))?;
@@ -339,8 +341,8 @@ pub async fn regenerate(
                 json.push(",\n")?;
             }
             first = false;
-            csv.push(&open_data_files::csv_lines(&p))?;
-            json.push(&open_data_files::public_json(&p).to_string())?;
+            csv.push(open_data_files::csv_lines(&p))?;
+            json.push(open_data_files::public_json(&p).to_string())?;
             popolo.push(&people.add(&name, &p)?)?;
             for part in [&mut csv, &mut json, &mut popolo] {
                 part.piece(pool, generation, false).await?;

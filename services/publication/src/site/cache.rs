@@ -453,7 +453,7 @@ fn replay(cache: &PageCache, entry: &Entry, asked: &Asked) -> Response {
             v.split(',')
                 .any(|t| t.trim().trim_start_matches("W/").as_bytes() == shown.etag.as_bytes())
         });
-    let response = if revalidated {
+    if revalidated {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         *response.headers_mut() = shown.headers.clone();
         response.headers_mut().remove(header::CONTENT_TYPE);
@@ -464,8 +464,7 @@ fn replay(cache: &PageCache, entry: &Entry, asked: &Asked) -> Response {
         *response.status_mut() = entry.status;
         *response.headers_mut() = shown.headers.clone();
         response
-    };
-    response
+    }
 }
 
 /// The middleware: serve from the cache, or run the site and keep a successful answer.
