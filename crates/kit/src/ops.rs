@@ -1,6 +1,6 @@
-//! The ops port: `/healthz` (the process is alive), `/readyz` (database, broker and cache
-//! reachable, and not shutting down) and `/metrics` (Prometheus text format). Kept apart from
-//! public traffic.
+//! The ops port: `/healthz` (the process is alive), `/readyz` (what the service needs to answer
+//! its users reachable, and not shutting down; the other checks reported) and `/metrics`
+//! (Prometheus text format). Kept apart from public traffic.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -22,6 +22,8 @@ pub type Check = Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send +
 #[derive(Clone)]
 pub struct OpsState {
     checks: Arc<Vec<(&'static str, Check)>>,
+    /// Checks reported on `/readyz` whose failure does not make the service unready.
+    not_required: Arc<Vec<&'static str>>,
     shutdown: Shutdown,
     metrics: PrometheusHandle,
     /// Sampled at each scrape: outbox depth and age, connection pool use.
@@ -32,10 +34,18 @@ impl OpsState {
     pub fn new(checks: Vec<(&'static str, Check)>, shutdown: Shutdown) -> Self {
         Self {
             checks: Arc::new(checks),
+            not_required: Arc::default(),
             shutdown,
             metrics: prometheus_handle(),
             sampled: None,
         }
+    }
+
+    /// Checks that are reported but not required to be ready (what the service answers its
+    /// users without).
+    pub fn not_required(mut self, names: &[&'static str]) -> Self {
+        self.not_required = Arc::new(names.to_vec());
+        self
     }
 
     /// Also reports the service's outbox and connection pool, labelled with its name.
@@ -107,6 +117,8 @@ struct Readiness {
 struct CheckResult {
     name: &'static str,
     ok: bool,
+    /// Whether the service is unready without it.
+    required: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -118,6 +130,7 @@ async fn readyz(State(state): State<OpsState>) -> impl IntoResponse {
             checks: vec![CheckResult {
                 name: "shutdown",
                 ok: false,
+                required: true,
                 error: Some("shutting down".into()),
             }],
         };
@@ -125,6 +138,7 @@ async fn readyz(State(state): State<OpsState>) -> impl IntoResponse {
     }
     let runs = state.checks.iter().map(|(name, check)| {
         let fut = check();
+        let required = !state.not_required.contains(name);
         async move {
             let outcome = match tokio::time::timeout(Duration::from_secs(3), fut).await {
                 Ok(Ok(())) => None,
@@ -134,12 +148,13 @@ async fn readyz(State(state): State<OpsState>) -> impl IntoResponse {
             CheckResult {
                 name,
                 ok: outcome.is_none(),
+                required,
                 error: outcome,
             }
         }
     });
     let checks = futures::future::join_all(runs).await;
-    let ready = checks.iter().all(|c| c.ok);
+    let ready = checks.iter().all(|c| c.ok || !c.required);
     for failed in checks.iter().filter(|c| !c.ok) {
         tracing::warn!(check = failed.name, error = ?failed.error, "readiness check failed");
     }

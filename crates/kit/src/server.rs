@@ -121,6 +121,7 @@ pub struct ServiceServer {
     infra: Infrastructure,
     shutdown: Shutdown,
     checks: Vec<(&'static str, Check)>,
+    not_required: Vec<&'static str>,
     routes: Routes,
     http: Option<axum::Router>,
     workers: Vec<(&'static str, Worker)>,
@@ -134,6 +135,7 @@ impl ServiceServer {
         Self {
             config: config.clone(),
             checks: infra.readiness_checks(),
+            not_required: Vec::new(),
             infra,
             shutdown: Shutdown::new(),
             routes: Routes::default(),
@@ -160,6 +162,13 @@ impl ServiceServer {
     /// An extra `/readyz` check (e.g. a gRPC dependency).
     pub fn readiness(mut self, name: &'static str, check: Check) -> Self {
         self.checks.push((name, check));
+        self
+    }
+
+    /// Checks of `/readyz` the service answers its users without (e.g. the public site with
+    /// the broker or the cache down): reported, but the pod stays ready and keeps its traffic.
+    pub fn serves_without(mut self, names: &[&'static str]) -> Self {
+        self.not_required.extend_from_slice(names);
         self
     }
 
@@ -218,6 +227,7 @@ impl ServiceServer {
         // The ops port outlives the others so `/readyz` says 503 while they drain.
         let ops_stop = CancellationToken::new();
         let ops_state = OpsState::new(self.checks, self.shutdown.clone())
+            .not_required(&self.not_required)
             .sampling(self.infra.pool.clone(), self.config.service.as_str());
         let ops_router = ops::router(ops_state);
         let ops_task = tokio::spawn({

@@ -118,3 +118,49 @@ async fn readiness_fails_and_names_the_dependency_that_is_down() {
     db.drop_database().await;
     testing::delete_namespace(&namespace, &[]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_that_serves_without_the_broker_and_the_cache_stays_ready_and_says_they_are_down()
+{
+    let namespace = testing::unique("t-ops-degraded");
+    let db = TestDatabase::named("opsdegraded");
+    let base = testing::service_config(ServiceName::Publication, &db.url, &namespace);
+    // Nothing listens on port 1: broker and cache are "down".
+    let config = ServiceConfig {
+        redis_url: "redis://127.0.0.1:1/".to_string().into(),
+        amqp_url: "amqp://guest:guest@127.0.0.1:1/%2f".to_string().into(),
+        ..base
+    };
+    let infra = Infrastructure::connect(&config, &NO_MIGRATIONS)
+        .await
+        .unwrap();
+    let running = ServiceServer::new(&config, infra)
+        .serves_without(&["broker", "cache"])
+        .bind()
+        .await
+        .unwrap();
+    let ops = format!("http://{}", running.ops_addr());
+    let shutdown = running.shutdown();
+    let server = tokio::spawn(running.run_until_stopped());
+
+    let (status, body) = readyz(&ops).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ready"], true);
+    let down: Vec<(&str, bool)> = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap(),
+                c["required"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(down, [("broker", false), ("cache", false)]);
+
+    shutdown.trigger();
+    server.await.unwrap().unwrap();
+    db.drop_database().await;
+}

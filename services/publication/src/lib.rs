@@ -85,6 +85,10 @@ impl Application {
         let config_apart = config.clone();
         let keys = conoceles_kit::access::KeySet::from_auth(&config.auth_url)?;
         ServiceServer::new(&config, infra)
+            // Pages, the API and open data are read from the database: the site stays in
+            // traffic with the broker down (approvals wait there) or Redis down (only the
+            // back office's preview needs it).
+            .serves_without(&["broker", "cache"])
             .access(grpc::policy(), keys)
             .grpc(routes)
             .http(site)

@@ -2,45 +2,13 @@
 //! what the table holds after every kind of change (new, corrected, withdrawn), filter by filter
 //! and page by page, in the neutral order.
 
-use chrono::Utc;
+mod support;
+
 use conoceles_kit::testing::TestDatabase;
 use conoceles_publication::listing::{Column, Listing};
-use conoceles_publication::model::{self, Election, Filters, NewProfile};
-use serde_json::json;
+use conoceles_publication::model::{self, Filters};
 use sqlx::PgPool;
 use uuid::Uuid;
-
-async fn publish(
-    pool: &PgPool,
-    election: Uuid,
-    candidacy: Uuid,
-    name: &str,
-    party: &str,
-    age: i64,
-) {
-    let profile = json!({
-        "office_code": "diputacion_mr", "office": "Diputación de mayoría relativa", "principle": "mr",
-        "constituency_code": "05", "constituency": "Distrito 05", "postulant_code": party,
-        "postulant": party, "list_position": 0, "affirmative_action": "",
-        "persons": [{"role": "holder", "full_name": name, "sex": "mujer", "age": age}]
-    });
-    let mut conn = pool.acquire().await.unwrap();
-    model::upsert(
-        &mut conn,
-        &NewProfile {
-            candidacy,
-            election,
-            submission: Uuid::new_v4(),
-            content_sha256: &Uuid::new_v4().to_string(),
-            profile: &profile,
-            identity: &json!([]),
-            alternate_identity: &json!([]),
-            at: Utc::now(),
-        },
-    )
-    .await
-    .unwrap();
-}
 
 /// `Filters` from a query string, as the site's extractor reads it.
 fn filters(query: &str) -> Filters {
@@ -66,30 +34,14 @@ async fn searched_in_sql(pool: &PgPool, election: Uuid, q: &str) -> Vec<Uuid> {
 #[tokio::test]
 async fn the_list_in_memory_follows_every_change_of_the_read_model() {
     let (db, pool) = TestDatabase::create("listing").await;
-    conoceles_publication::MIGRATOR.run(&pool).await.unwrap();
-    let election = Uuid::new_v4();
-    let mut conn = pool.acquire().await.unwrap();
-    model::upsert_election(
-        &mut conn,
-        &Election {
-            id: election,
-            name: "Proceso Electoral de prueba".into(),
-            time_zone: "America/Mexico_City".into(),
-            publication_starts_at: Utc::now(),
-            election_day: Utc::now().date_naive(),
-            corrections_email: String::new(),
-        },
-    )
-    .await
-    .unwrap();
-    drop(conn);
+    let election = support::open_election(&pool).await;
 
     // 120 candidacies: three pages of the list.
     let ids: Vec<Uuid> = (0..120).map(|_| Uuid::new_v4()).collect();
     for (i, id) in ids.iter().enumerate() {
         let party = if i % 3 == 0 { "PAN" } else { "MORENA" };
         let name = format!("Persona {i} Gómez");
-        publish(&pool, election, *id, &name, party, 25 + (i as i64 % 40)).await;
+        support::publish(&pool, election, *id, &name, party, 25 + (i as i64 % 40)).await;
     }
     let listing = Listing::default();
 
@@ -138,7 +90,7 @@ async fn the_list_in_memory_follows_every_change_of_the_read_model() {
     assert!(none.is_empty() && none_total == 0);
 
     // A correction renames someone: the new name is found, the old one no longer.
-    publish(&pool, election, ids[7], "Ximena Núñez", "MORENA", 30).await;
+    support::publish(&pool, election, ids[7], "Ximena Núñez", "MORENA", 30).await;
     let (renamed, _) = listing
         .list(&pool, election, &filters("q=ximena+nunez"))
         .await
@@ -164,7 +116,7 @@ async fn the_list_in_memory_follows_every_change_of_the_read_model() {
         .await
         .unwrap();
     let newcomer = Uuid::new_v4();
-    publish(&pool, election, newcomer, "Recién Llegada", "PAN", 50).await;
+    support::publish(&pool, election, newcomer, "Recién Llegada", "PAN", 50).await;
     let (_, total) = listing
         .list(&pool, election, &Filters::default())
         .await
