@@ -141,11 +141,6 @@ impl AuthService for AuthApi {
                 );
                 Err(status)
             }
-            Err(LoginError::Limited(LimitError::Unavailable)) => Err(AppError::new(
-                ErrorCode::Unavailable,
-                "No es posible iniciar sesión en este momento. Intente más tarde.",
-            )
-            .into()),
             Err(LoginError::BadCredentials) => Err(AppError::new(
                 ErrorCode::Unauthenticated,
                 "Correo o contraseña incorrectos.",

@@ -6,7 +6,14 @@
 //! however many addresses guess at once. The address is the client's as the front saw it
 //! (`X-Forwarded-For` only from trusted proxies: `conoceles_kit::http::ClientAddress`).
 //!
-//! Fails closed: when Redis cannot be asked, nobody logs in.
+//! When Redis cannot be asked, each replica counts the failures it sees itself, with the same
+//! rules ([`Local`]): logins go on (a Redis outage on election day must not lock out the unit and
+//! every party), and a guesser is still slowed — per replica, so one spreading its guesses over
+//! N replicas gets N times the free failures until Redis is back. `login_limiter_degraded_total`
+//! counts the decisions taken that way.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use conoceles_kit::cache::Cache;
@@ -15,8 +22,6 @@ use conoceles_kit::cache::Cache;
 pub enum LimitError {
     /// Too many failures; retry after this many seconds.
     Blocked { retry_after_seconds: u64 },
-    /// The limiter cannot be consulted.
-    Unavailable,
 }
 
 /// One counter's rule: failures allowed before delays start, the first delay, the cap.
@@ -41,9 +46,46 @@ impl Rule {
     }
 }
 
+/// Failures counted in this process while Redis cannot be asked: by counter key, how many and
+/// when the last was. Bounded: past [`Local::MAX_KEYS`] counters, those older than the window go
+/// first, then (a flood of invented addresses) all of them.
+#[derive(Default)]
+struct Local {
+    counts: Mutex<HashMap<String, (u32, i64)>>,
+}
+
+impl Local {
+    const MAX_KEYS: usize = 100_000;
+
+    fn read(&self, key: &str, window: i64, now: i64) -> (Option<u32>, Option<i64>) {
+        let counts = self.counts.lock().expect("limiter lock");
+        match counts.get(key) {
+            Some(&(n, last)) if now - last < window => (Some(n), Some(last)),
+            _ => (None, None),
+        }
+    }
+
+    fn record(&self, key: &str, window: i64, now: i64) {
+        let mut counts = self.counts.lock().expect("limiter lock");
+        if counts.len() >= Self::MAX_KEYS {
+            counts.retain(|_, (_, last)| now - *last < window);
+            if counts.len() >= Self::MAX_KEYS {
+                counts.clear();
+            }
+        }
+        let entry = counts.entry(key.to_string()).or_insert((0, now));
+        if now - entry.1 >= window {
+            *entry = (0, now);
+        }
+        entry.0 += 1;
+        entry.1 = now;
+    }
+}
+
 #[derive(Clone)]
 pub struct LoginLimiter {
     cache: Cache,
+    local: Arc<Local>,
     /// One account from one address (the guesser).
     pair: Rule,
     /// One account from every address (a distributed guesser; its cap is what a victim waits).
@@ -60,6 +102,7 @@ impl LoginLimiter {
         let window_seconds = window.num_seconds().max(1) as u64;
         Self {
             cache,
+            local: Arc::default(),
             pair: Rule {
                 free: per_account,
                 first_delay_seconds: 30,
@@ -110,11 +153,17 @@ impl LoginLimiter {
         for (key, _) in &keys {
             pipe.cmd("HMGET").arg(key).arg("n").arg("last");
         }
-        let counts: Vec<(Option<u32>, Option<i64>)> =
-            pipe.query_async(&mut conn).await.map_err(|e| {
-                tracing::error!(error = %e, "login limiter unavailable; refusing logins");
-                LimitError::Unavailable
-            })?;
+        let window = self.window.num_seconds().max(1);
+        let counts: Vec<(Option<u32>, Option<i64>)> = match pipe.query_async(&mut conn).await {
+            Ok(counts) => counts,
+            Err(e) => {
+                tracing::warn!(error = %e, "login limiter: Redis unavailable, counting in this replica");
+                metrics::counter!("login_limiter_degraded_total").increment(1);
+                keys.iter()
+                    .map(|(key, _)| self.local.read(key, window, now.timestamp()))
+                    .collect()
+            }
+        };
         let retry = keys
             .iter()
             .zip(counts)
@@ -150,15 +199,24 @@ impl LoginLimiter {
                 .arg("NX")
                 .ignore();
         }
-        pipe.query_async::<()>(&mut conn).await.map_err(|e| {
-            tracing::error!(error = %e, "cannot record a failed login");
-            LimitError::Unavailable
-        })
+        if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+            tracing::warn!(error = %e, "login limiter: Redis unavailable, counting in this replica");
+            metrics::counter!("login_limiter_degraded_total").increment(1);
+            for (key, _) in self.keys(email, address) {
+                self.local.record(&key, window, now.timestamp());
+            }
+        }
+        Ok(())
     }
 
     /// A successful login clears the failures of its account from its address.
     pub async fn record_success(&self, email: &str, address: &str) {
         let [(pair, _), _, _] = self.keys(email, address);
+        self.local
+            .counts
+            .lock()
+            .expect("limiter lock")
+            .remove(&pair);
         let mut conn = self.cache.connection();
         let _: redis::RedisResult<()> = redis::cmd("DEL").arg(pair).query_async(&mut conn).await;
     }
@@ -167,6 +225,24 @@ impl LoginLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_local_count_forgets_after_the_window_and_stays_bounded() {
+        let local = Local::default();
+        for _ in 0..3 {
+            local.record("k", 900, 1_000);
+        }
+        assert_eq!(local.read("k", 900, 1_100), (Some(3), Some(1_000)));
+        // After the window, nothing is held against it; a new failure starts again.
+        assert_eq!(local.read("k", 900, 1_900), (None, None));
+        local.record("k", 900, 2_000);
+        assert_eq!(local.read("k", 900, 2_000), (Some(1), Some(2_000)));
+        // A flood of invented addresses never holds more than the bound.
+        for i in 0..(Local::MAX_KEYS + 10) {
+            local.record(&format!("a{i}"), 900, 3_000);
+        }
+        assert!(local.counts.lock().unwrap().len() <= Local::MAX_KEYS);
+    }
 
     #[test]
     fn delays_double_from_the_free_failures_up_to_the_cap() {
