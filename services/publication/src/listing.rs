@@ -400,8 +400,9 @@ impl Listing {
     }
 }
 
-/// Sets the `publication_listing_bytes` gauge every `every` (with the allocator's figures),
-/// so an operator sees what the list takes beside the page cache (`page_cache_bytes`).
+/// Sets the `publication_listing_bytes` gauge every `every`, so an operator sees what the list
+/// takes beside the page cache (`page_cache_bytes`) and the allocator's figures (recorded at
+/// each scrape of `/metrics`).
 pub async fn report_memory(
     listing: Arc<Listing>,
     every: std::time::Duration,
@@ -409,7 +410,6 @@ pub async fn report_memory(
 ) {
     loop {
         metrics::gauge!("publication_listing_bytes").set(listing.approximate_bytes() as f64);
-        conoceles_kit::allocator::record();
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(every) => {}

@@ -369,42 +369,50 @@ pub async fn regenerate(
     let signature = key.sign(sums_text.as_bytes()).to_bytes();
     let pem = public_key_pem(&key.verifying_key());
     let now = Utc::now();
-    let mut tx = pool.begin().await?;
-    for (name, (size, digest)) in DATA_FILES.iter().zip(&parts) {
-        sqlx::query(
-            "INSERT INTO open_data_files (name, content, sha256, version, generated_at, encoding, generation, size) \
-             VALUES ($1, '', $2, $3, $4, 'gzip', $5, $6) \
-             ON CONFLICT (name) DO UPDATE SET content = '', sha256 = EXCLUDED.sha256, \
-             version = EXCLUDED.version, generated_at = EXCLUDED.generated_at, encoding = 'gzip', \
-             previous_generation = open_data_files.generation, generation = EXCLUDED.generation, size = EXCLUDED.size",
-        )
-        .bind(name)
-        .bind(digest)
-        .bind(version)
-        .bind(now)
-        .bind(generation)
-        .bind(size)
-        .execute(&mut *tx)
-        .await?;
-    }
+    // The data files by their pieces (`content` empty), the small files whole; a data file's
+    // generation before this one is kept while downloads that started on it finish.
+    /// Name, content, digest, encoding, generation, size.
+    type File<'a> = (&'a str, &'a [u8], String, &'a str, Option<Uuid>, i64);
+    let mut files: Vec<File> = DATA_FILES
+        .iter()
+        .zip(&parts)
+        .map(|(name, (size, digest))| {
+            (
+                *name,
+                &b""[..],
+                digest.clone(),
+                "gzip",
+                Some(generation),
+                *size,
+            )
+        })
+        .collect();
     for (name, bytes) in [
         (SUMS, sums_text.as_bytes()),
         (SIGNATURE, signature.as_slice()),
         (PUBLIC_KEY, pem.as_bytes()),
     ] {
+        let digest = hex::encode(Sha256::digest(bytes));
+        files.push((name, bytes, digest, "identity", None, bytes.len() as i64));
+    }
+    let mut tx = pool.begin().await?;
+    for (name, content, digest, encoding, generation, size) in files {
         sqlx::query(
-            "INSERT INTO open_data_files (name, content, sha256, version, generated_at, encoding, size) \
-             VALUES ($1, $2, $3, $4, $5, 'identity', $6) \
+            "INSERT INTO open_data_files (name, content, sha256, version, generated_at, encoding, generation, size) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (name) DO UPDATE SET content = EXCLUDED.content, sha256 = EXCLUDED.sha256, \
              version = EXCLUDED.version, generated_at = EXCLUDED.generated_at, encoding = EXCLUDED.encoding, \
-             generation = NULL, previous_generation = NULL, size = EXCLUDED.size",
+             previous_generation = CASE WHEN EXCLUDED.generation IS NULL THEN NULL ELSE open_data_files.generation END, \
+             generation = EXCLUDED.generation, size = EXCLUDED.size",
         )
         .bind(name)
-        .bind(bytes)
-        .bind(hex::encode(Sha256::digest(bytes)))
+        .bind(content)
+        .bind(digest)
         .bind(version)
         .bind(now)
-        .bind(bytes.len() as i64)
+        .bind(encoding)
+        .bind(generation)
+        .bind(size)
         .execute(&mut *tx)
         .await?;
     }
