@@ -11,6 +11,7 @@ pub mod allocator;
 pub mod amqp;
 pub mod cache;
 pub mod candidacy_status;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod csv;

@@ -967,3 +967,54 @@ async fn the_reset_password_command_gives_a_locked_out_admin_a_new_password() {
     assert!(login.account.unwrap().must_change_password);
     app.stop().await;
 }
+
+/// An operator's mistake on the command line gets the parser's message and usage and exit code
+/// 2, before any connection: no panic, no backtrace, no half-done work.
+#[test]
+fn the_operators_commands_explain_themselves_and_refuse_a_wrong_argument_clearly() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_conoceles-auth"))
+            .args(args)
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+            .output()
+            .unwrap()
+    };
+    let help = run(&["--help"]);
+    assert!(help.status.success());
+    let help = String::from_utf8(help.stdout).unwrap();
+    for command in ["create-admin", "reset-password", "healthcheck", "migrate"] {
+        assert!(help.contains(command), "--help lists {command}: {help}");
+    }
+
+    let typo = run(&["creat-admin", "titular@iec.org.mx"]);
+    assert_eq!(typo.status.code(), Some(2));
+    let stderr = String::from_utf8(typo.stderr).unwrap();
+    assert!(
+        stderr.contains("unrecognized subcommand 'creat-admin'"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("create-admin"),
+        "the likely command is suggested: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+
+    let not_an_email = run(&["create-admin", "titular"]);
+    assert_eq!(not_an_email.status.code(), Some(2));
+    let stderr = String::from_utf8(not_an_email.stderr).unwrap();
+    assert!(
+        stderr.contains("El correo electrónico no es válido."),
+        "{stderr}"
+    );
+
+    let missing = run(&["reset-password"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let stderr = String::from_utf8(missing.stderr).unwrap();
+    assert!(
+        stderr.contains("<EMAIL>"),
+        "the usage names what is missing: {stderr}"
+    );
+}

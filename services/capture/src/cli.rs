@@ -1,88 +1,112 @@
-//! The `conoceles-capture` binary: without arguments it runs the service; otherwise one command.
+//! The `conoceles-capture` binary: without a command it runs the service; the commands load the
+//! demo and the benchmarks' data (`conoceles-capture --help` lists them).
 
+use clap::{Parser, Subcommand};
+use conoceles_kit::cli::{Builtin, say};
 use conoceles_kit::{Infrastructure, ServiceConfig, ServiceName};
+
+use crate::tools::demo::Process;
+
+/// Conóceles' capture service: the parties' candidacies and curricular questionnaires.
+#[derive(Debug, Parser)]
+#[command(name = "conoceles-capture", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Loads a demo election, its candidacies and their answers (again: updates what changed).
+    SeedDemo {
+        /// Which process: coahuila (deputies) or sonora (deputies and ayuntamientos).
+        #[arg(long, default_value = "coahuila", value_parser = demo_process)]
+        process: &'static Process,
+        /// POSTULANT:COUNT — that postulant gets COUNT candidacies (load and fault runs);
+        /// repeatable.
+        #[arg(long, value_name = "POSTULANT:COUNT", value_parser = grow)]
+        grow: Vec<(String, usize)>,
+        /// Only the election and its candidacies (for journeys that capture in the browser).
+        #[arg(long)]
+        without_answers: bool,
+        /// Questionnaires answered but left as drafts ready to submit.
+        #[arg(long, conflicts_with = "without_answers")]
+        without_submitting: bool,
+    },
+    /// Imports COUNT generated candidacies into this database and reports the time it took.
+    BenchImport {
+        #[arg(default_value_t = 100_000)]
+        count: usize,
+    },
+    #[command(flatten)]
+    Builtin(Builtin),
+}
+
+fn demo_process(name: &str) -> Result<&'static Process, String> {
+    crate::tools::demo::process(name)
+        .ok_or_else(|| format!("unknown demo process {name:?}: coahuila or sonora"))
+}
+
+fn grow(value: &str) -> Result<(String, usize), String> {
+    value
+        .split_once(':')
+        .and_then(|(p, n)| Some((p.to_owned(), n.parse::<usize>().ok()?)))
+        .filter(|(p, _)| !p.is_empty())
+        .ok_or_else(|| format!("expected POSTULANT:COUNT, such as PVEM:1000; got {value:?}"))
+}
 
 /// The binary's entry point. Its `main` only calls this, so a release build compiles the
 /// service's async code once, here, rather than again in the binary.
 pub fn main() -> anyhow::Result<()> {
-    conoceles_kit::server::block_on(run(std::env::args().skip(1).collect()))
+    conoceles_kit::cli::main(run)
 }
 
-/// Runs the service, or one of its commands (`seed-demo`, `bench-import`, `healthcheck`, `migrate`).
-pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
-    match args.first().map(String::as_str) {
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
         None => {
             conoceles_kit::server::run_main(ServiceName::Capture, crate::Application::build).await
         }
-        Some("seed-demo") => {
-            let config = ServiceConfig::from_env(ServiceName::Capture)?;
-            let infra = Infrastructure::connect(&config, &crate::domain::MIGRATOR).await?;
-            // `--process=sonora`: the Sonora-like process (deputies and ayuntamientos).
-            let name = args
-                .iter()
-                .find_map(|a| a.strip_prefix("--process="))
-                .unwrap_or("coahuila");
-            let demo = crate::tools::demo::process(name).ok_or_else(|| {
-                anyhow::anyhow!("unknown demo process {name:?}: coahuila or sonora")
-            })?;
-            let summary = crate::tools::demo::seed_process(&infra.pool, demo).await?;
-            // `--grow=PVEM:1000`: that party gets 1,000 candidacies (load and fault runs).
-            for grow in args.iter().filter_map(|a| a.strip_prefix("--grow=")) {
-                let (postulant, count) = grow
-                    .split_once(':')
-                    .and_then(|(p, n)| Some((p, n.parse::<usize>().ok()?)))
-                    .ok_or_else(|| anyhow::anyhow!("--grow wants POSTULANT:COUNT, got {grow:?}"))?;
-                crate::tools::demo::grow(&infra.pool, postulant, count).await?;
+        Some(Command::SeedDemo {
+            process,
+            grow,
+            without_answers,
+            without_submitting,
+        }) => {
+            let infra = connect().await?;
+            let summary = crate::tools::demo::seed_process(&infra.pool, process).await?;
+            for (postulant, count) in grow {
+                crate::tools::demo::grow(&infra.pool, &postulant, count).await?;
             }
-            // `--without-answers`: the election and its candidacies only (for journeys that
-            // capture in the browser themselves). `--without-submitting`: answered, left as
-            // drafts ready to submit (make bench's pipeline run submits them).
-            let without = |flag: &str| args.iter().any(|a| a == flag);
-            let submitted = if without("--without-answers") {
+            let submitted = if without_answers {
                 0
             } else {
-                let submit = !without("--without-submitting");
+                let submit = !without_submitting;
                 let filled =
-                    crate::tools::demo::capture_answers(&infra.pool, demo.id, submit).await?;
+                    crate::tools::demo::capture_answers(&infra.pool, process.id, submit).await?;
                 if submit { filled } else { 0 }
             };
-            use std::io::Write;
-            writeln!(
-                std::io::stdout().lock(),
+            infra.close().await;
+            say(format_args!(
                 "Demo election loaded: {} candidacies created, {} updated, {} unchanged; {} questionnaires submitted",
-                summary.created,
-                summary.updated,
-                summary.unchanged,
-                submitted
-            )?;
-            infra.close().await;
-            Ok(())
+                summary.created, summary.updated, summary.unchanged, submitted
+            ))
         }
-        Some("bench-import") => {
-            let count: usize = args
-                .get(1)
-                .map(|c| c.parse())
-                .transpose()?
-                .unwrap_or(100_000);
-            let config = ServiceConfig::from_env(ServiceName::Capture)?;
-            let infra = Infrastructure::connect(&config, &crate::domain::MIGRATOR).await?;
+        Some(Command::BenchImport { count }) => {
+            let infra = connect().await?;
             let report = crate::tools::bench::import(&infra.pool, count).await?;
-            use std::io::Write;
-            writeln!(std::io::stdout().lock(), "{report}")?;
             infra.close().await;
-            Ok(())
+            say(report)
         }
-        Some(command @ ("healthcheck" | "migrate")) => conoceles_kit::server::builtin_command(
-            ServiceName::Capture,
-            &crate::domain::MIGRATOR,
-            command,
-        )
-        .await
-        .expect("a built-in command"),
-        Some(other) => {
-            anyhow::bail!(
-                "unknown command {other:?}; commands: seed-demo, bench-import [count], healthcheck, migrate"
-            )
+        Some(Command::Builtin(builtin)) => {
+            builtin
+                .run(ServiceName::Capture, &crate::domain::MIGRATOR)
+                .await
         }
     }
+}
+
+/// The service's database (migrated) and broker, for the commands that load data.
+async fn connect() -> anyhow::Result<Infrastructure> {
+    let config = ServiceConfig::from_env(ServiceName::Capture)?;
+    Infrastructure::connect(&config, &crate::domain::MIGRATOR).await
 }

@@ -1,78 +1,79 @@
-//! The `conoceles-identity` binary: without arguments it runs the service; otherwise one command.
+//! The `conoceles-identity` binary: without a command it runs the service; the commands are for
+//! operators (`conoceles-identity --help` lists them).
 
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
 use conoceles_kit::ServiceName;
+use conoceles_kit::cli::{Builtin, command_pool, say};
+use uuid::Uuid;
+
+/// Conóceles' identity service: the candidates' sensitive questionnaires, encrypted, and the
+/// only place they are read.
+#[derive(Debug, Parser)]
+#[command(name = "conoceles-identity", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Recomputes the access audit's hash chain.
+    VerifyAudit,
+    /// Re-wraps every data key under IDENTITY_KEK (older keys in IDENTITY_KEK_PREVIOUS).
+    RotateKek,
+    /// Adds a new version of an election's questionnaire definition (versions in use never
+    /// change).
+    AddDefinition {
+        /// The election's identifier (a UUID).
+        election: Uuid,
+        /// The definition, a JSON file.
+        file: PathBuf,
+    },
+    /// Prints a new key-encryption key as the IDENTITY_KEK line to store in the key manager.
+    GenerateKek {
+        /// The key's identifier, kept beside every data key it wraps.
+        #[arg(default_value = "k1")]
+        id: String,
+    },
+    #[command(flatten)]
+    Builtin(Builtin),
+}
 
 /// The binary's entry point. Its `main` only calls this, so a release build compiles the
 /// service's async code once, here, rather than again in the binary.
 pub fn main() -> anyhow::Result<()> {
-    conoceles_kit::server::block_on(run(std::env::args().skip(1).collect()))
+    conoceles_kit::cli::main(run)
 }
 
-/// Runs the service, or one of its commands (`rotate-kek`, `verify-audit`, `add-definition`, `generate-kek`, `healthcheck`, `migrate`).
-pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
-    match args.first().map(String::as_str) {
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
         None => {
             conoceles_kit::server::run_main(ServiceName::Identity, crate::Application::build).await
         }
-        // Recomputes the access audit's hash chain.
-        Some("verify-audit") => {
-            let pool = conoceles_kit::server::command_pool(ServiceName::Identity, &crate::MIGRATOR)
-                .await?;
+        Some(Command::VerifyAudit) => {
+            let pool = command_pool(ServiceName::Identity, &crate::MIGRATOR).await?;
             let lines = crate::store::verify_audit(&pool).await?;
-            use std::io::Write;
-            writeln!(
-                std::io::stdout().lock(),
-                "Access audit intact: {lines} lines"
-            )?;
-            Ok(())
+            say(format_args!("Access audit intact: {lines} lines"))
         }
-        // Re-wraps every data key under IDENTITY_KEK (older keys in IDENTITY_KEK_PREVIOUS).
-        Some("rotate-kek") => {
-            let identity = store_from_env().await?;
-            let n = identity.rotate().await?;
-            use std::io::Write;
-            writeln!(std::io::stdout().lock(), "Re-wrapped {n} data keys")?;
-            Ok(())
+        Some(Command::RotateKek) => {
+            let n = store_from_env().await?.rotate().await?;
+            say(format_args!("Re-wrapped {n} data keys"))
         }
-        // A new version of an election's questionnaire definition (versions in use never change).
-        Some("add-definition") => {
-            let (Some(election), Some(file)) = (args.get(1), args.get(2)) else {
-                anyhow::bail!(
-                    "usage: conoceles-identity add-definition <election-id> <definition.json>"
-                );
-            };
-            let identity = store_from_env().await?;
-            let json = std::fs::read_to_string(file)?;
-            let version = identity
-                .add_definition(election.parse()?, &json)
+        Some(Command::AddDefinition { election, file }) => {
+            let json = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let version = store_from_env()
+                .await?
+                .add_definition(election, &json)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.messages().join(" ")))?;
-            use std::io::Write;
-            writeln!(
-                std::io::stdout().lock(),
-                "Definition version {version} added"
-            )?;
-            Ok(())
+            say(format_args!("Definition version {version} added"))
         }
-        Some("generate-kek") => {
-            let id = args.get(1).map(String::as_str).unwrap_or("k1");
-            use std::io::Write;
-            writeln!(
-                std::io::stdout().lock(),
-                "{}",
-                crate::crypto::Kek::generate(id).to_env()
-            )?;
-            Ok(())
-        }
-        Some(command @ ("healthcheck" | "migrate")) => {
-            conoceles_kit::server::builtin_command(ServiceName::Identity, &crate::MIGRATOR, command)
-                .await
-                .expect("a built-in command")
-        }
-        Some(other) => {
-            anyhow::bail!(
-                "unknown command {other:?}; commands: rotate-kek, verify-audit, add-definition <election> <file>, generate-kek [id], healthcheck, migrate"
-            )
+        Some(Command::GenerateKek { id }) => say(crate::crypto::Kek::generate(&id).to_env()),
+        Some(Command::Builtin(builtin)) => {
+            builtin.run(ServiceName::Identity, &crate::MIGRATOR).await
         }
     }
 }
@@ -80,7 +81,7 @@ pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
 /// The store with the keys of the environment, for the commands that read or re-wrap answers.
 async fn store_from_env() -> anyhow::Result<crate::store::Identity> {
     Ok(crate::store::Identity {
-        pool: conoceles_kit::server::command_pool(ServiceName::Identity, &crate::MIGRATOR).await?,
+        pool: command_pool(ServiceName::Identity, &crate::MIGRATOR).await?,
         keys: std::sync::Arc::new(crate::keyring_from_env()?),
     })
 }

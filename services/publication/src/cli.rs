@@ -1,62 +1,62 @@
-//! The `conoceles-publication` binary's commands: none runs the service.
+//! The `conoceles-publication` binary: without a command it runs the service.
 
+use clap::{Parser, Subcommand};
 use conoceles_kit::ServiceName;
+use conoceles_kit::cli::{Builtin, command_pool, say};
+
+/// Conóceles' public site, its read model and the open data.
+#[derive(Debug, Parser)]
+#[command(name = "conoceles-publication", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Recomputes the profiles' hash chain and checks the stored open-data release against its
+    /// SHA256SUMS and signature.
+    Verify,
+    /// Rebuilds the read model from capture and identity (after a loss, or to check it).
+    Rebuild,
+    #[command(flatten)]
+    Builtin(Builtin),
+}
 
 /// The binary's entry point (its `main` only calls this, so the release build compiles the
 /// service's async code here, once).
 pub fn main() -> anyhow::Result<()> {
-    conoceles_kit::server::block_on(run(std::env::args().skip(1).collect()))
+    conoceles_kit::cli::main(run)
 }
 
-/// Runs the service, or one of its commands (`verify`, `rebuild`, `healthcheck`, `migrate`).
-pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
-    match args.first().map(String::as_str) {
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
         None => {
             conoceles_kit::server::run_main(ServiceName::Publication, crate::Application::build)
                 .await
         }
-        // Recomputes the profiles' hash chain and checks the stored open-data release against
-        // its SHA256SUMS and signature.
-        Some("verify") => {
-            let pool =
-                conoceles_kit::server::command_pool(ServiceName::Publication, &crate::MIGRATOR)
-                    .await?;
+        Some(Command::Verify) => {
+            let pool = command_pool(ServiceName::Publication, &crate::MIGRATOR).await?;
             let lines = crate::log::verify(&pool).await?;
             let files = crate::open_data::verify_stored(&pool).await?;
-            use std::io::Write;
-            writeln!(
-                std::io::stdout().lock(),
+            say(format_args!(
                 "Chain of {lines} changes intact; {files} open-data files match SHA256SUMS and its signature"
-            )?;
-            Ok(())
+            ))
         }
-        // Rebuilds the read model from capture and identity (after a loss, or to check it).
-        Some("rebuild") => {
-            let pool =
-                conoceles_kit::server::command_pool(ServiceName::Publication, &crate::MIGRATOR)
-                    .await?;
+        Some(Command::Rebuild) => {
+            let pool = command_pool(ServiceName::Publication, &crate::MIGRATOR).await?;
             let config = conoceles_kit::ServiceConfig::from_env(ServiceName::Publication)?;
             let profiles = crate::events::Profiles::from_config(&config)?;
             let done = crate::rebuild::rebuild(&pool, &profiles).await?;
-            use std::io::Write;
-            writeln!(
-                std::io::stdout().lock(),
+            say(format_args!(
                 "Rebuilt: {} profiles published, {} withdrawn",
-                done.published,
-                done.withdrawn
-            )?;
-            Ok(())
-        }
-        Some(command) => conoceles_kit::server::builtin_command(
-            ServiceName::Publication,
-            &crate::MIGRATOR,
-            command,
-        )
-        .await
-        .unwrap_or_else(|| {
-            Err(anyhow::anyhow!(
-                "unknown command {command:?}; commands: verify, rebuild, healthcheck, migrate"
+                done.published, done.withdrawn
             ))
-        }),
+        }
+        Some(Command::Builtin(builtin)) => {
+            builtin
+                .run(ServiceName::Publication, &crate::MIGRATOR)
+                .await
+        }
     }
 }

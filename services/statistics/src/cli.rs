@@ -1,30 +1,37 @@
-//! The `conoceles-statistics` binary: without arguments it runs the service; otherwise one command.
+//! The `conoceles-statistics` binary: without a command it runs the service.
 
+use clap::{Parser, Subcommand};
 use conoceles_kit::ServiceName;
+use conoceles_kit::cli::Builtin;
+
+/// Conóceles' statistics service: aggregate tables of the candidacies, never one person's answers.
+#[derive(Debug, Parser)]
+#[command(name = "conoceles-statistics", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    #[command(flatten)]
+    Builtin(Builtin),
+}
 
 /// The binary's entry point. Its `main` only calls this, so a release build compiles the
 /// service's async code once, here, rather than again in the binary.
 pub fn main() -> anyhow::Result<()> {
-    conoceles_kit::server::block_on(run(std::env::args().skip(1).collect()))
+    conoceles_kit::cli::main(run)
 }
 
-/// Runs the service, or one of its commands (`healthcheck`, `migrate`).
-pub async fn run(args: Vec<String>) -> anyhow::Result<()> {
-    match args.first().map(String::as_str) {
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
         None => {
             conoceles_kit::server::run_main(ServiceName::Statistics, crate::Application::build)
                 .await
         }
-        Some(command) => conoceles_kit::server::builtin_command(
-            ServiceName::Statistics,
-            &crate::MIGRATOR,
-            command,
-        )
-        .await
-        .unwrap_or_else(|| {
-            Err(anyhow::anyhow!(
-                "unknown command {command:?}; commands: healthcheck, migrate"
-            ))
-        }),
+        Some(Command::Builtin(builtin)) => {
+            builtin.run(ServiceName::Statistics, &crate::MIGRATOR).await
+        }
     }
 }

@@ -25,6 +25,7 @@ fn problems(errors: Vec<import::ImportError>) -> anyhow::Error {
 }
 
 /// A demo process: its election, catalogs and candidacies.
+#[derive(Debug)]
 pub struct Process {
     pub id: Uuid,
     pub name: &'static str,
