@@ -164,3 +164,83 @@ async fn a_service_that_serves_without_the_broker_and_the_cache_stays_ready_and_
     server.await.unwrap().unwrap();
     db.drop_database().await;
 }
+
+/// The request metrics count every answer at the outermost layer: a page a cache answers before
+/// routing (a 304 here), a request shed under load, a path of no route, and the routed page
+/// with its route's label.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_is_counted_even_those_given_before_routing() {
+    use axum::routing::get;
+    let namespace = testing::unique("t-ops-count");
+    let db = TestDatabase::named("opscount");
+    let config = testing::service_config(ServiceName::Publication, &db.url, &namespace);
+    let infra = Infrastructure::connect(&config, &NO_MIGRATIONS)
+        .await
+        .unwrap();
+    // A stand-in for the page cache and the load shedder, both outside the routes.
+    let before_routing = |request: axum::extract::Request, next: axum::middleware::Next| async move {
+        if request.headers().contains_key("if-none-match") {
+            return http::StatusCode::NOT_MODIFIED.into_response();
+        }
+        if request.headers().contains_key("x-shed") {
+            return http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+        next.run(request).await
+    };
+    use axum::response::IntoResponse;
+    let site = axum::Router::new()
+        .route("/candidaturas/{id}", get(|| async { "perfil" }))
+        .route_layer(axum::middleware::from_fn(
+            conoceles_kit::http::trace_requests,
+        ))
+        .layer(axum::middleware::from_fn(before_routing));
+    let running = ServiceServer::new(&config, infra)
+        .http(site)
+        .bind()
+        .await
+        .unwrap();
+    let ops = format!("http://{}", running.ops_addr());
+    let site = format!("http://{}", running.http_addr().unwrap());
+    let shutdown = running.shutdown();
+    let server = tokio::spawn(running.run_until_stopped());
+
+    let client = reqwest::Client::new();
+    for (path, header, expected) in [
+        ("/candidaturas/1", None, 200),
+        ("/candidaturas/2", None, 200),
+        ("/candidaturas/1", Some(("if-none-match", "\"a\"")), 304),
+        ("/candidaturas/1", Some(("x-shed", "1")), 503),
+        ("/no-existe", None, 404),
+    ] {
+        let mut request = client.get(format!("{site}{path}"));
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
+        }
+        assert_eq!(request.send().await.unwrap().status(), expected, "{path}");
+    }
+    let metrics = reqwest::get(format!("{ops}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count = |route: &str, status: &str| {
+        let series =
+            format!("http_requests_total{{method=\"GET\",route=\"{route}\",status=\"{status}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(series.as_str()))
+            .unwrap_or_else(|| panic!("no {series}in:\n{metrics}"))
+            .trim()
+            .to_string()
+    };
+    assert_eq!(count("/candidaturas/{id}", "200"), "2");
+    assert_eq!(count("unrouted", "304"), "1");
+    assert_eq!(count("unrouted", "503"), "1");
+    assert_eq!(count("unrouted", "404"), "1");
+
+    shutdown.trigger();
+    server.await.unwrap().unwrap();
+    db.drop_database().await;
+    testing::delete_namespace(&namespace, &[]).await;
+}

@@ -1,6 +1,8 @@
-//! One span per HTTP request, named by its route, parented on an incoming `traceparent`, with
-//! request metrics per route.
+//! One span per HTTP request, named by its route, parented on an incoming `traceparent`; and the
+//! request metrics, counted at the outermost layer so that every answer is in them: pages served
+//! from a cache, 304s, requests shed under load, 404s of no route.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
@@ -23,13 +25,22 @@ pub fn method_label(method: &http::Method) -> &'static str {
         .unwrap_or("OTHER")
 }
 
+/// The route that answered a response, left in its extensions by [`trace_requests`] for
+/// [`count_requests`]; a layer replaying a stored response (the page cache) keeps it with the
+/// response and puts it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteLabel(pub Arc<str>);
+
+/// The `route` label of what no route answered: shed before routing, or a path of no route.
+pub const UNROUTED: &str = "unrouted";
+
+/// A span per routed request (a route layer: it runs only when a route matched).
 pub async fn trace_requests(request: Request, next: Next) -> Response {
     let method = method_label(request.method());
-    let route = request
+    let route: Arc<str> = request
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+        .map_or_else(|| Arc::from(UNROUTED), |p| Arc::from(p.as_str()));
     let span = tracing::info_span!(
         "http",
         otel.name = %format!("{method} {route}"),
@@ -39,14 +50,27 @@ pub async fn trace_requests(request: Request, next: Next) -> Response {
         http.response.status_code = tracing::field::Empty,
     );
     propagation::set_parent_from_http(&span, request.headers());
+    let mut response = next.run(request).instrument(span.clone()).await;
+    span.record("http.response.status_code", response.status().as_u16());
+    response.extensions_mut().insert(RouteLabel(route));
+    response
+}
+
+/// `http_requests_total` (method, route, status) and `http_request_duration_seconds` (method,
+/// route) of every request the server answers. The outermost layer of every service's HTTP
+/// side, so the autoscaler and the dashboards see the load a cache absorbs.
+pub async fn count_requests(request: Request, next: Next) -> Response {
+    let method = method_label(request.method());
     let started = Instant::now();
-    let response = next.run(request).instrument(span.clone()).await;
-    let status = response.status().as_u16();
-    span.record("http.response.status_code", status);
+    let response = next.run(request).await;
+    let route = response
+        .extensions()
+        .get::<RouteLabel>()
+        .map_or(UNROUTED, |r| &r.0);
     let labels = [
         ("method", method.to_string()),
-        ("route", route),
-        ("status", status.to_string()),
+        ("route", route.to_string()),
+        ("status", response.status().as_str().to_string()),
     ];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels[..2])

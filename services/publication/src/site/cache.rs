@@ -40,6 +40,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use conoceles_kit::http::RouteLabel;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -197,10 +198,18 @@ struct Entry {
     brotli: OnceLock<Representation>,
     stored: Instant,
     fresh_for: Duration,
+    /// The route that rendered it, for the request metrics of its hits.
+    route: Option<RouteLabel>,
 }
 
 impl Entry {
-    fn new(status: StatusCode, mut headers: HeaderMap, body: Bytes, fresh_for: Duration) -> Self {
+    fn new(
+        status: StatusCode,
+        mut headers: HeaderMap,
+        body: Bytes,
+        fresh_for: Duration,
+        route: Option<RouteLabel>,
+    ) -> Self {
         headers.remove(header::CONTENT_LENGTH);
         headers.remove(header::CONTENT_ENCODING);
         let digest = hex::encode(&Sha256::digest(&body)[..16]);
@@ -213,6 +222,7 @@ impl Entry {
             brotli: OnceLock::new(),
             stored: Instant::now(),
             fresh_for,
+            route,
         }
     }
 
@@ -458,13 +468,20 @@ fn replay(cache: &PageCache, entry: &Entry, asked: &Asked) -> Response {
         *response.headers_mut() = shown.headers.clone();
         response.headers_mut().remove(header::CONTENT_TYPE);
         response.headers_mut().remove(header::CONTENT_ENCODING);
-        response
+        labelled(response, entry)
     } else {
         let mut response = Response::new(Body::from(shown.body.clone()));
         *response.status_mut() = entry.status;
         *response.headers_mut() = shown.headers.clone();
-        response
+        labelled(response, entry)
     }
+}
+
+fn labelled(mut response: Response, entry: &Entry) -> Response {
+    if let Some(route) = &entry.route {
+        response.extensions_mut().insert(route.clone());
+    }
+    response
 }
 
 /// The middleware: serve from the cache, or run the site and keep a successful answer.
@@ -540,6 +557,7 @@ async fn render(
         parts.headers,
         body,
         fresh_for(&key),
+        parts.extensions.get::<RouteLabel>().cloned(),
     ));
     cache.put(key.clone(), entry.clone());
     cache.filled(&key);
@@ -731,12 +749,52 @@ mod tests {
         assert_eq!(renders.load(Ordering::SeqCst), 1);
     }
 
+    #[tokio::test]
+    async fn a_hit_and_a_304_carry_the_route_of_the_page_for_the_request_metrics() {
+        let cache = Arc::new(PageCache::default());
+        let site = Router::new()
+            .route("/candidaturas/{id}", get(|| async { "perfil" }))
+            .route_layer(axum::middleware::from_fn(
+                conoceles_kit::http::trace_requests,
+            ))
+            .layer(axum::middleware::from_fn_with_state(cache, layer));
+        let ask = |etag: Option<&str>| {
+            let mut request = Request::get("/candidaturas/7");
+            if let Some(etag) = etag {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            site.clone().oneshot(request.body(Body::empty()).unwrap())
+        };
+        let rendered = ask(None).await.unwrap();
+        let etag = rendered.headers()[header::ETAG]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        for response in [
+            rendered,
+            ask(None).await.unwrap(),
+            ask(Some(&etag)).await.unwrap(),
+        ] {
+            assert_eq!(
+                response.extensions().get::<RouteLabel>().map(|r| &*r.0),
+                Some("/candidaturas/{id}"),
+                "{}",
+                response.status()
+            );
+        }
+        assert_eq!(
+            ask(Some(&etag)).await.unwrap().status(),
+            StatusCode::NOT_MODIFIED
+        );
+    }
+
     fn page(bytes: usize) -> Arc<Entry> {
         Arc::new(Entry::new(
             StatusCode::OK,
             HeaderMap::new(),
             Bytes::from(vec![b'x'; bytes]),
             TTL,
+            None,
         ))
     }
 
