@@ -23,6 +23,8 @@
 //! | `SERVICE_SECRET` | unset: the service cannot obtain tokens to call other services |
 //! | `CONOCELES_ALLOW_DEMO_SECRETS` | unset: a service refuses to start with a published demo secret (compose's fallbacks, the Kubernetes dev placeholders: [`is_demo_secret`]); `1` only for a demonstration on one's own machine |
 //! | `TRUSTED_PROXIES` | unset: the client's address is the connection's; a comma-separated list of addresses or networks (`10.0.0.0/8`) of the ingress, whose `X-Forwarded-For` is then believed |
+//! | `CDN_PURGE_URL` | unset: no CDN is told to forget pages (publication); an `http(s)://` URL that takes `POST` with the surrogate keys to purge |
+//! | `CDN_PURGE_TOKEN` | unset; sent as `Authorization: Bearer` with each purge |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset: traces are not exported |
 //! | `CLOCK_OFFSET_SECONDS` | unset: the calendar's clock is the system's (capture reads it through `clock::now`; set it only to rehearse a calendar on a copy of the system, never in production) |
 //!
@@ -151,12 +153,22 @@ pub struct ServiceConfig {
     /// The seed that signs the open-data releases (`PUBLICATION_SIGNING_KEY`, base64 of 32
     /// bytes); `None` in development, where publication keeps one of its own.
     pub publication_signing_key: Option<SecretString>,
+    /// Where publication tells the CDN in front of the site which pages to forget
+    /// (`CDN_PURGE_URL`, with `CDN_PURGE_TOKEN`); `None`: no CDN, nothing to tell.
+    pub cdn_purge: Option<CdnPurge>,
     /// Where capture sends its mail (`SMTP_URL`: `smtp://host:port` without encryption,
     /// `smtp://host:587?tls=required` with STARTTLS, `smtps://host:465`; credentials as
     /// `smtp://user:password@host`); `None`: mail is queued and waits until one is configured.
     pub smtp_url: Option<SecretString>,
     /// The sender of capture's mail (`MAIL_FROM`).
     pub mail_from: String,
+}
+
+/// A CDN's purge endpoint and its credential.
+#[derive(Debug, Clone)]
+pub struct CdnPurge {
+    pub url: String,
+    pub token: Option<SecretString>,
 }
 
 impl ServiceConfig {
@@ -323,6 +335,21 @@ impl ServiceConfig {
             page_cache_mib,
             max_connections,
             publication_signing_key: get("PUBLICATION_SIGNING_KEY").map(SecretString::from),
+            cdn_purge: match get("CDN_PURGE_URL") {
+                None => None,
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                    Some(CdnPurge {
+                        url: url.trim().to_string(),
+                        token: get("CDN_PURGE_TOKEN").map(SecretString::from),
+                    })
+                }
+                Some(_) => {
+                    return Err(ConfigError {
+                        key: "CDN_PURGE_URL",
+                        reason: "expected an http:// or https:// URL".into(),
+                    });
+                }
+            },
             smtp_url: match get("SMTP_URL") {
                 None => None,
                 Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
@@ -555,6 +582,12 @@ mod tests {
         assert_eq!(err.key, "DATABASE_URL");
         let err = config(ServiceName::Auth, &[("AMQP_NAMESPACE", "a b")]).unwrap_err();
         assert_eq!(err.key, "AMQP_NAMESPACE");
+        let err = config(
+            ServiceName::Publication,
+            &[("CDN_PURGE_URL", "cdn.example")],
+        )
+        .unwrap_err();
+        assert_eq!(err.key, "CDN_PURGE_URL");
     }
 
     #[test]

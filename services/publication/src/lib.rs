@@ -81,6 +81,10 @@ impl Application {
             cache.clone(),
             config.max_in_flight,
         );
+        let purged = config
+            .cdn_purge
+            .clone()
+            .map(|cdn| (infra.pool.clone(), cdn));
         let watched = infra.pool.clone();
         let config_apart = config.clone();
         let keys = conoceles_kit::access::KeySet::from_auth(&config.auth_url)?;
@@ -101,6 +105,11 @@ impl Application {
             })
             .worker("memory", move |token| {
                 listing::report_memory(listing, std::time::Duration::from_secs(5), token)
+            })
+            .worker("cdn-purge", move |token| async move {
+                if let Some((pool, cdn)) = purged {
+                    site::purge::worker(pool, cdn, std::time::Duration::from_secs(2), token).await;
+                }
             })
             .bind()
             .await

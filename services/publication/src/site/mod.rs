@@ -7,9 +7,11 @@ mod ballot;
 pub mod brand;
 pub mod cache;
 mod data;
+pub mod edge;
 pub mod open_data_files;
 mod pages;
 pub mod preview;
+pub mod purge;
 pub mod statistics;
 mod views;
 
@@ -193,7 +195,8 @@ pub fn policy() -> Policy {
 /// The public site with its layers, outermost first: load shedding (`MAX_IN_FLIGHT`, default
 /// 256 requests at once; beyond, an immediate 503), the page cache (which answers most requests
 /// of a campaign peak, so nothing else runs for them), the preview (pages shown to the back
-/// office before publication, never cached), CORS open for reading the JSON API, compression of
+/// office before publication, never cached), the directives and surrogate keys for a CDN in front
+/// (kept with the cached page), CORS open for reading the JSON API, compression of
 /// what the cache does not keep (the cache compresses its own pages), the institutional
 /// presentation.
 pub fn router(
@@ -215,6 +218,7 @@ pub fn router(
             state.preview.clone(),
             preview::layer,
         ))
+        .layer(axum::middleware::from_fn(edge::layer))
         .layer(axum::middleware::from_fn_with_state(cache, cache::layer))
         .layer(axum::middleware::from_fn_with_state(
             conoceles_kit::http::shed::InFlight::configured(max_in_flight, 256),

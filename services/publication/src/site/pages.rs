@@ -602,38 +602,46 @@ pub async fn profile(State(state): State<SiteState>, Path(id): Path<String>) -> 
         return not_found().await;
     };
     match model::get(&state.pool, election.id, id).await {
-        Ok(Some(p)) => render(
-            StatusCode::OK,
-            &ProfilePage {
-                alternate: p.registered_alternate.as_ref().map(|a| a.full_name.clone()),
-                report: report_link(&election, &p.listed),
-                url: format!("{}/candidaturas/{}", state.public_url, p.listed.id),
-                image: p.profile["persons"]
-                    .as_array()
-                    .and_then(|persons| persons.iter().find(|x| x["role"] != "alternate"))
-                    .and_then(photo_of)
-                    .map(|src| format!("{}{src}", state.public_url)),
-                json_ld: person_json_ld(&p, &state.public_url),
-                persons: persons(&p.profile)
-                    .into_iter()
-                    .map(|mut person| {
-                        person.identity = answers(if person.role_label == ALTERNATE {
-                            &p.alternate_identity
-                        } else {
-                            &p.identity
-                        });
-                        person
-                    })
-                    .collect(),
-                corrected: p.listed.corrected_at.map(|c| election.local(c)),
-                updated: election.local(p.listed.corrected_at.unwrap_or(p.approved_at)),
-                sha256: p.profile["content_sha256"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                item: p.listed,
-            },
-        ),
+        Ok(Some(p)) => {
+            let keys = super::edge::SurrogateKeys(vec![
+                super::edge::candidacy_key(p.listed.id),
+                super::edge::contest_key(&p.listed.office_code, &p.listed.constituency_code),
+            ]);
+            let mut page = render(
+                StatusCode::OK,
+                &ProfilePage {
+                    alternate: p.registered_alternate.as_ref().map(|a| a.full_name.clone()),
+                    report: report_link(&election, &p.listed),
+                    url: format!("{}/candidaturas/{}", state.public_url, p.listed.id),
+                    image: p.profile["persons"]
+                        .as_array()
+                        .and_then(|persons| persons.iter().find(|x| x["role"] != "alternate"))
+                        .and_then(photo_of)
+                        .map(|src| format!("{}{src}", state.public_url)),
+                    json_ld: person_json_ld(&p, &state.public_url),
+                    persons: persons(&p.profile)
+                        .into_iter()
+                        .map(|mut person| {
+                            person.identity = answers(if person.role_label == ALTERNATE {
+                                &p.alternate_identity
+                            } else {
+                                &p.identity
+                            });
+                            person
+                        })
+                        .collect(),
+                    corrected: p.listed.corrected_at.map(|c| election.local(c)),
+                    updated: election.local(p.listed.corrected_at.unwrap_or(p.approved_at)),
+                    sha256: p.profile["content_sha256"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    item: p.listed,
+                },
+            );
+            page.extensions_mut().insert(keys);
+            page
+        }
         Ok(None) => notice(&state, &election, id).await,
         Err(_) => unavailable(),
     }
