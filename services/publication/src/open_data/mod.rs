@@ -137,6 +137,9 @@ pub fn verify_digests(
 /// stored, and where its bytes are.
 pub struct Stored {
     pub sha256: String,
+    /// The read model's version the release was generated from: its files share it, and it
+    /// names the release in `/datos/version/{version}/`.
+    pub version: i64,
     /// `gzip` or `identity`.
     pub encoding: String,
     generation: Option<Uuid>,
@@ -148,23 +151,24 @@ pub struct Stored {
 impl Stored {
     /// The file named `name`, if one was generated.
     pub async fn of(pool: &PgPool, name: &str) -> sqlx::Result<Option<Stored>> {
-        /// `sha256`, `encoding`, `generation`, `size`, `content`.
-        type Row = (String, String, Option<Uuid>, Option<i64>, Vec<u8>);
+        /// `sha256`, `version`, `encoding`, `generation`, `size`, `content`.
+        type Row = (String, i64, String, Option<Uuid>, Option<i64>, Vec<u8>);
         let row: Option<Row> = sqlx::query_as(
-            "SELECT sha256, encoding, generation, size, content FROM open_data_files WHERE name = $1",
+            "SELECT sha256, version, encoding, generation, size, content FROM open_data_files WHERE name = $1",
         )
         .bind(name)
         .fetch_optional(pool)
         .await?;
-        Ok(
-            row.map(|(sha256, encoding, generation, size, content)| Stored {
+        Ok(row.map(
+            |(sha256, version, encoding, generation, size, content)| Stored {
                 sha256,
+                version,
                 encoding,
                 generation,
                 size,
                 content,
-            }),
-        )
+            },
+        ))
     }
 
     /// The stored bytes (compressed when `encoding` says so), piece by piece.
@@ -204,6 +208,14 @@ impl Stored {
             bytes
         }
     }
+}
+
+/// The version of the release stored now (its `SHA256SUMS`'s), if one was generated.
+pub async fn release(pool: &PgPool) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT version FROM open_data_files WHERE name = $1")
+        .bind(SUMS)
+        .fetch_optional(pool)
+        .await
 }
 
 /// The whole content of a small file of the release (the sums, the signature, the key).

@@ -24,14 +24,62 @@ pub async fn page(State(state): State<SiteState>) -> Response {
     let total = model::count(&state.pool, election.id)
         .await
         .map_or(0, |n| n.max(0) as usize);
+    // Links to the release's own addresses: the files a person downloads belong together.
+    let files = match crate::open_data::release(&state.pool).await {
+        Ok(Some(version)) => format!("/datos/version/{version}"),
+        _ => "/datos".to_string(),
+    };
     render(
         StatusCode::OK,
         &DataPage {
             election: election.name,
             total,
             columns: COLUMNS.to_vec(),
+            files,
         },
     )
+}
+
+/// How long a file under a release's own address is kept: it never changes.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// `GET /datos/version/{version}/{file}`: a file of one release. Its content never changes, so
+/// browsers and CDNs keep it for a year; the files of one release verify against its own
+/// `SHA256SUMS`. A release since replaced redirects to the same file of the current one.
+pub async fn of_release(
+    State(state): State<SiteState>,
+    Path((version, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    use crate::open_data::{DATA_FILES, PUBLIC_KEY, SIGNATURE, SUMS};
+    let Ok(version) = version.parse::<i64>() else {
+        return super::pages::not_found().await;
+    };
+    let (name, spreadsheet) = match file.as_str() {
+        "candidaturas-excel.csv" => ("candidaturas.csv", true),
+        f if DATA_FILES.contains(&f) || [SUMS, SIGNATURE, PUBLIC_KEY].contains(&f) => (f, false),
+        _ => return super::pages::not_found().await,
+    };
+    serve(
+        &state,
+        &headers,
+        name,
+        Release::Asked {
+            version,
+            file: &file,
+        },
+        spreadsheet,
+    )
+    .await
+}
+
+/// Which release a request names.
+#[derive(Clone, Copy)]
+enum Release<'a> {
+    /// The unversioned address: whatever is current, revalidated each minute.
+    Current,
+    /// `/datos/version/{version}/{file}`.
+    Asked { version: i64, file: &'a str },
 }
 
 /// A stored open-data file, as generated from the read model's last version; `ETag` is the
@@ -39,7 +87,7 @@ pub async fn page(State(state): State<SiteState>) -> Response {
 /// change. The data files are kept gzip-compressed: sent as they are to clients that accept
 /// gzip, decompressed on the way to the others.
 async fn file(state: &SiteState, headers: &HeaderMap, name: &str) -> Response {
-    serve(state, headers, name, false).await
+    serve(state, headers, name, Release::Current, false).await
 }
 
 /// The UTF-8 byte-order mark: spreadsheet programs set to Spanish (Mexico) read a CSV that
@@ -50,11 +98,17 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// `GET /datos/candidaturas-excel.csv`: the same rows as `candidaturas.csv`, starting with the
 /// byte-order mark, for spreadsheet programs.
 pub async fn csv_for_spreadsheets(State(state): State<SiteState>, headers: HeaderMap) -> Response {
-    serve(&state, &headers, "candidaturas.csv", true).await
+    serve(&state, &headers, "candidaturas.csv", Release::Current, true).await
 }
 
 /// A stored open-data file; `spreadsheet`: the CSV with the byte-order mark, never compressed.
-async fn serve(state: &SiteState, headers: &HeaderMap, name: &str, spreadsheet: bool) -> Response {
+async fn serve(
+    state: &SiteState,
+    headers: &HeaderMap,
+    name: &str,
+    release: Release<'_>,
+    spreadsheet: bool,
+) -> Response {
     if let Err(r) = open_election(state).await {
         return r;
     }
@@ -69,6 +123,23 @@ async fn serve(state: &SiteState, headers: &HeaderMap, name: &str, spreadsheet: 
             "Los datos abiertos se están generando; intente en unos segundos.",
         )
             .into_response();
+    };
+    let cache_control = match release {
+        Release::Current => "public, max-age=60",
+        Release::Asked { version, .. } if version == stored.version => IMMUTABLE,
+        Release::Asked { file, .. } => {
+            return (
+                StatusCode::TEMPORARY_REDIRECT,
+                [
+                    (
+                        header::LOCATION,
+                        format!("/datos/version/{}/{file}", stored.version),
+                    ),
+                    (header::CACHE_CONTROL, "no-store".to_string()),
+                ],
+            )
+                .into_response();
+        }
     };
     let (sha256, encoding) = (stored.sha256.clone(), stored.encoding.clone());
     let gzipped = encoding == "gzip";
@@ -98,7 +169,7 @@ async fn serve(state: &SiteState, headers: &HeaderMap, name: &str, spreadsheet: 
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
     let common = [
         (header::ETAG, etag.clone()),
-        (header::CACHE_CONTROL, "public, max-age=60".to_string()),
+        (header::CACHE_CONTROL, cache_control.to_string()),
         (header::CONTENT_TYPE, content_type.to_string()),
         (header::VARY, "Accept-Encoding".to_string()),
     ];

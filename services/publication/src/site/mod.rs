@@ -170,6 +170,12 @@ fn declared() -> DeclaredRouter<SiteState> {
         )
         .route(
             Method::GET,
+            "/datos/version/{version}/{file}",
+            public,
+            get(data::of_release),
+        )
+        .route(
+            Method::GET,
             "/api/v1/candidacies",
             public,
             get(data::api_list),

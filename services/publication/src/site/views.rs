@@ -177,6 +177,8 @@ pub struct DataPage {
     pub election: String,
     pub total: usize,
     pub columns: Vec<(&'static str, &'static str)>,
+    /// Where the release's files are: `/datos/version/{n}` (or `/datos` before the first).
+    pub files: String,
 }
 
 /// One bar of a chart (SVG units, 600 wide: the label above, the bar up to 480 below it).

@@ -2251,6 +2251,60 @@ async fn the_site_serves_the_approved_profile(
     .unwrap();
     assert_eq!(inflated, json.body);
     assert!(compressed.len() < json.body.len() / 3);
+    // The page links the files of one release, under addresses that never change: kept a year
+    // by browsers and CDNs; an address of a release since replaced leads to the current one.
+    let page = citizen.get("/datos").await;
+    let release = page
+        .body
+        .split("href=\"/datos/version/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("/datos links a release: {}", page.body))
+        .to_string();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let pinned = no_redirects
+        .get(format!("{}/datos/version/{release}/SHA256SUMS", stack.site))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pinned.status(), 200);
+    assert_eq!(
+        pinned.headers()["cache-control"],
+        "public, max-age=31536000, immutable, s-maxage=31536000, stale-while-revalidate=60, stale-if-error=86400"
+    );
+    assert_eq!(pinned.headers()["surrogate-key"], "sitio datos");
+    assert_eq!(pinned.text().await.unwrap(), sums.body);
+    let replaced: i64 = release.parse::<i64>().unwrap() - 1;
+    let old = no_redirects
+        .get(format!("{}/datos/version/{replaced}/popolo.json", stack.site))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 307);
+    assert_eq!(
+        old.headers()["location"],
+        format!("/datos/version/{release}/popolo.json").as_str()
+    );
+    // A profile tells a CDN its candidacy's and contest's keys, and for how long to keep it.
+    let profile = no_redirects
+        .get(format!("{}/candidaturas/{candidacy}", stack.site))
+        .send()
+        .await
+        .unwrap();
+    let keys = profile.headers()["surrogate-key"].to_str().unwrap();
+    assert!(
+        keys.starts_with(&format!("sitio candidatura-{candidacy} contienda-")),
+        "{keys}"
+    );
+    assert!(
+        profile.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("s-maxage=60, stale-while-revalidate=60, stale-if-error=86400")
+    );
     let popolo: serde_json::Value = serde_json::from_str(&popolo.body).unwrap();
     let ids = |list: &str| -> Vec<String> {
         popolo[list]
