@@ -131,6 +131,19 @@ ensure_connection_capacity() {
   fi
 }
 
+# TLS to PostgreSQL is part of the configuration a deployment chooses (`sslmode=` in
+# DATABASE_URL); the tests connect with it, so the local server offers it: Debian's packages
+# turn it on with the machine's self-signed certificate, and this does the same if it is off.
+ensure_postgres_tls() {
+  [ "$(pg_super -tA -c "SHOW ssl")" = on ] && return 0
+  [ -f /etc/ssl/private/ssl-cert-snakeoil.key ] || apt_install ssl-cert
+  log "turning on TLS in PostgreSQL (the machine's self-signed certificate)"
+  pg_super -c "ALTER SYSTEM SET ssl_cert_file = '/etc/ssl/certs/ssl-cert-snakeoil.pem'" >/dev/null
+  pg_super -c "ALTER SYSTEM SET ssl_key_file = '/etc/ssl/private/ssl-cert-snakeoil.key'" >/dev/null
+  pg_super -c "ALTER SYSTEM SET ssl = on" >/dev/null
+  pg_super -c "SELECT pg_reload_conf()" >/dev/null
+}
+
 # --- RabbitMQ ----------------------------------------------------------------------------------
 
 ensure_rabbitmq() {
@@ -209,6 +222,8 @@ case "${1:-up}" in
     command -v curl >/dev/null || apt_install curl
     ensure_postgres
     ensure_connection_capacity
+    ensure_postgres_tls
+    command -v openssl >/dev/null || apt_install openssl
     setup_databases
     ensure_rabbitmq
     ensure_redis

@@ -28,6 +28,11 @@
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | unset: traces are not exported |
 //! | `CLOCK_OFFSET_SECONDS` | unset: the calendar's clock is the system's (capture reads it through `clock::now`; set it only to rehearse a calendar on a copy of the system, never in production) |
 //!
+//! TLS is configuration: `DATABASE_URL` takes libpq's `sslmode` (`require`, `verify-ca`,
+//! `verify-full`) and `sslrootcert`; `REDIS_URL` is `rediss://` for TLS; `AMQP_URL` `amqps://`.
+//! Certificates are verified against the system's roots, to which `SSL_CERT_FILE` adds a private
+//! CA's.
+//!
 //! A port of `0` asks the operating system for a free one (tests do this). URLs carry passwords,
 //! so they are kept as secrets: `Debug` prints `[REDACTED]`.
 
