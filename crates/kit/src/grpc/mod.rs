@@ -1,6 +1,8 @@
 //! gRPC plumbing shared by every service: health and reflection registration, a span per call
 //! that continues the caller's trace, and client channels that propagate it.
 
+pub mod balance;
+
 use std::time::Duration;
 
 use tonic::service::Routes;
@@ -42,10 +44,22 @@ pub fn server_span(request: &http::Request<()>) -> tracing::Span {
     span
 }
 
-/// A lazily connected channel to another service (`http://host:port`).
+/// A lazily connected channel to another service: `http://host:port` (one connection), or
+/// `dns:///host:port` (every address the name resolves to, kept current: [`balance`]). A
+/// balanced channel must be made inside the runtime.
 pub fn channel(url: &str) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(url.to_string())?
+    match balance::target(url) {
+        Some(target) => {
+            let (host, port) = target?;
+            Ok(balance::channel(host, port, endpoint))
+        }
+        None => Ok(endpoint(url.to_string())?.connect_lazy()),
+    }
+}
+
+/// One backend's connection settings.
+fn endpoint(url: String) -> anyhow::Result<Endpoint> {
+    Ok(Endpoint::from_shared(url)?
         .connect_timeout(Duration::from_secs(3))
-        .timeout(Duration::from_secs(10))
-        .connect_lazy())
+        .timeout(Duration::from_secs(10)))
 }
