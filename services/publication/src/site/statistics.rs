@@ -22,6 +22,9 @@ use super::pages::open_election;
 use super::views::{Bar, Figure, GroupTable, ProgressLine, StatisticsPage};
 use super::views::{message, render};
 
+/// What a hidden count shows.
+const SUPPRESSED: &str = "suprimido";
+
 /// Where the public figures come from.
 pub struct Sources {
     pub statistics: Channel,
@@ -171,7 +174,7 @@ pub async fn page(State(state): State<SiteState>) -> Response {
                                     && c.dimensions.get("sex").map(String::as_str) == Some(*s)
                             }) {
                                 Some(c) if c.suppressed || c.count.is_none() => {
-                                    "suprimido".to_string()
+                                    SUPPRESSED.to_string()
                                 }
                                 Some(c) => c.count.unwrap_or(0).to_string(),
                                 None => "0".to_string(),
@@ -201,8 +204,10 @@ pub async fn page(State(state): State<SiteState>) -> Response {
                     )),
                     _ => None,
                 },
+                empty: !rows.iter().any(|(_, r)| r.iter().any(|v| v == SUPPRESSED))
+                    && totals.iter().all(|(_, n)| *n == 0),
+                all_suppressed: totals.is_empty() && !question.options.is_empty(),
                 rows,
-                empty: totals.iter().all(|(_, n)| *n == 0),
                 bars: bars(&totals),
             });
         }

@@ -213,6 +213,9 @@ pub struct GroupTable {
     pub bars: Vec<Bar>,
     /// Published, but every count is zero: the page says so instead of an empty chart.
     pub empty: bool,
+    /// Answered, but every answer's total is suppressed: the table shows «suprimido», the page
+    /// says why, and there is no chart to draw.
+    pub all_suppressed: bool,
 }
 
 #[derive(Template)]
@@ -333,4 +336,67 @@ pub struct BallotPage {
     pub election: String,
     pub section: crate::places::SectionPlace,
     pub contests: Vec<ContestView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use askama::Template;
+
+    use super::*;
+
+    fn group(
+        question: &str,
+        rows: Vec<(String, Vec<String>)>,
+        empty: bool,
+        all_suppressed: bool,
+    ) -> GroupTable {
+        GroupTable {
+            chart_id: "grafica-q".into(),
+            caption: format!("{question}, por sexo"),
+            question: question.into(),
+            counts: Some(
+                "Personas consideradas: 87 · respondieron: 87 · prefirieron no contestar: 0."
+                    .into(),
+            ),
+            rows,
+            bars: Vec::new(),
+            empty,
+            all_suppressed,
+        }
+    }
+
+    #[test]
+    fn a_question_whose_counts_are_all_suppressed_says_so_and_never_that_nobody_answered() {
+        let hidden = vec!["suprimido".to_string(); 4];
+        let page = StatisticsPage {
+            election: "Proceso Electoral Local 2026".into(),
+            cut_off: "6 de diciembre de 2026".into(),
+            lines: Vec::new(),
+            progress_bars: Vec::new(),
+            groups: vec![
+                group(
+                    "¿Vive con alguna discapacidad?",
+                    vec![("Sí".into(), hidden.clone()), ("No".into(), hidden)],
+                    false,
+                    true,
+                ),
+                group(
+                    "¿Se reconoce como persona migrante?",
+                    vec![("Sí".into(), vec!["0".into(); 4])],
+                    true,
+                    false,
+                ),
+            ],
+            figures: Vec::new(),
+        }
+        .render()
+        .unwrap();
+        let (disability, migrant) = page
+            .split_once("¿Se reconoce como persona migrante?")
+            .unwrap();
+        assert!(disability.contains("Todas las cifras de esta pregunta se suprimen"));
+        assert!(disability.contains("<td>suprimido</td>"));
+        assert!(!disability.contains("Todavía nadie respondió"));
+        assert!(migrant.contains("Todavía nadie respondió esta pregunta"));
+    }
 }
