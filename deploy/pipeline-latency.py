@@ -13,93 +13,25 @@ Standard library only. Usage:
 """
 
 import argparse
-import http.client
 import json
 import math
-import re
 import sys
 import threading
 import time
 import urllib.parse
 
-SESSION_COOKIE = "__Host-conoceles_sesion"
-LOGIN_CSRF_COOKIE = "__Host-conoceles_csrf"
+sys.dont_write_bytecode = True  # importing the helpers next to it leaves no __pycache__ in deploy/
+from front_session import (SESSION_COOKIE, api_token, front_login, hidden_csrf, request,
+                           session_headers)
+
 GIVE_UP_S = 60
-
-
-def request(base, method, path, body=None, headers=None):
-    """One request on a connection of its own; redirects are not followed."""
-    url = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.getheaders(), response.read().decode("utf-8", "replace")
-    finally:
-        conn.close()
-
-
-def cookie(headers, name):
-    for key, value in headers:
-        if key.lower() == "set-cookie" and value.startswith(name + "="):
-            return value.split(";", 1)[0].split("=", 1)[1]
-    return None
-
-
-def hidden_csrf(page):
-    found = re.search(r'name="csrf" value="([^"]*)"', page)
-    if not found:
-        sys.exit("no csrf field on the page")
-    return found.group(1)
-
-
-def api_token(capture, email, password):
-    status, _, body = request(capture, "POST", "/api/v1/sessions",
-                              json.dumps({"email": email, "password": password}),
-                              {"content-type": "application/json"})
-    if status != 201:
-        sys.exit(f"signing in {email} through the API: {status} {body[:200]}")
-    session = json.loads(body)
-    if not session.get("must_change_password"):
-        return session["token"]
-    # A password given by someone else changes before the API does anything else.
-    status, _, body = request(capture, "POST", "/api/v1/account/password",
-                              json.dumps({"current_password": password,
-                                          "new_password": password + "-pipeline"}),
-                              {"content-type": "application/json",
-                               "authorization": f"Bearer {session['token']}"})
-    if status != 200:
-        sys.exit(f"changing {email}'s password through the API: {status} {body[:200]}")
-    return json.loads(body)["token"]
 
 
 def reviewer_session(capture, email, password):
     """Signs in to the capture front as a person would; changes the password if asked to.
     Returns (session cookie, the session's csrf token)."""
-    form = {"content-type": "application/x-www-form-urlencoded"}
-    _, headers, page = request(capture, "GET", "/ingresar")
-    login_csrf = cookie(headers, LOGIN_CSRF_COOKIE)
-    status, headers, body = request(
-        capture, "POST", "/ingresar",
-        urllib.parse.urlencode({"email": email, "password": password, "csrf": hidden_csrf(page)}),
-        {**form, "cookie": f"{LOGIN_CSRF_COOKIE}={login_csrf}"})
-    session = cookie(headers, SESSION_COOKIE)
-    if status != 303 or not session:
-        sys.exit(f"signing in {email} at the front: {status} {body[:200]}")
-    if dict((k.lower(), v) for k, v in headers).get("location") == "/cuenta/contrasena":
-        _, _, page = request(capture, "GET", "/cuenta/contrasena",
-                             headers={"cookie": f"{SESSION_COOKIE}={session}"})
-        new = password + "-pipeline"
-        status, headers, body = request(
-            capture, "POST", "/cuenta/contrasena",
-            urllib.parse.urlencode({"csrf": hidden_csrf(page), "current": password,
-                                    "new": new, "confirm": new}),
-            {**form, "cookie": f"{SESSION_COOKIE}={session}"})
-        session = cookie(headers, SESSION_COOKIE)
-        if status != 303 or not session:
-            sys.exit(f"changing the reviewer's password: {status} {body[:200]}")
-    status, _, page = request(capture, "GET", "/revision",
-                              headers={"cookie": f"{SESSION_COOKIE}={session}"})
+    session = front_login(capture, email, password, password + "-pipeline")
+    status, _, page = request(capture, "GET", "/revision", headers=session_headers(session))
     if status != 200:
         sys.exit(f"the review queue: {status} {page[:200]}")
     return session, hidden_csrf(page)
@@ -151,7 +83,8 @@ def main():
     ids = [line.strip() for line in open(args.ids) if line.strip()]
     if not ids:
         sys.exit("no candidacies to submit")
-    token = api_token(args.capture, *args.party.split(":", 1))
+    party_email, party_password = args.party.split(":", 1)
+    token = api_token(args.capture, party_email, party_password, party_password + "-pipeline")
     reviewer = reviewer_session(args.capture, *args.reviewer.split(":", 1))
 
     results = [None] * len(ids)

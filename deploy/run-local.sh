@@ -142,6 +142,45 @@ for _ in $(seq 1 120); do
   [ -n "$party_email" ] && [ -n "$candidate_email" ] && break
   sleep 0.25
 done
+
+# The demo's identity questionnaires, answered through the capture front as each party would
+# (deploy/seed-identity.py: varied consents and answers from a fixed seed; a questionnaire
+# already sent is skipped), so the identity statistics show something. It runs before the
+# printed party password is set, since signing in changes each party's password.
+identity_summary=""
+if [ -n "$party_email" ]; then
+  # Every party's account: auth generates them from the candidacy events; wait until no more arrive.
+  accounts=-1
+  for _ in $(seq 1 20); do
+    n=$(psql -At "$auth_db" -c "SELECT count(*) FROM generated_accounts" 2>/dev/null || echo 0)
+    [ "$n" = "$accounts" ] && break
+    accounts=$n
+    sleep 0.5
+  done
+  mapfile -t parties < <(psql -At "$auth_db" -c "SELECT a.email FROM accounts a JOIN generated_accounts g \
+    ON g.account_id = a.id WHERE g.kind = 'party' AND a.locked_at IS NULL ORDER BY a.email" 2>/dev/null || true)
+  # Their passwords reset at once (each reset is a process that connects to auth's database).
+  passwords_dir=$(mktemp -d)
+  resets=()
+  for i in "${!parties[@]}"; do
+    demo_password "${parties[$i]}" >"$passwords_dir/$i" &
+    resets+=($!)
+  done
+  [ ${#resets[@]} -gt 0 ] && { wait "${resets[@]}" || true; }
+  credentials=""
+  for i in "${!parties[@]}"; do
+    password=$(cat "$passwords_dir/$i")
+    [ -n "$password" ] && credentials+="${parties[$i]}:$password"$'\n'
+  done
+  rm -rf "$passwords_dir"
+  if [ -n "$credentials" ]; then
+    # The credentials go on stdin, not the command line.
+    identity_summary=$(.run/python/bin/python deploy/seed-identity.py --capture http://127.0.0.1:8081 \
+      --parties - <<<"$credentials" 2>.run/logs/seed-identity.log) \
+      || identity_summary="${identity_summary:+$identity_summary }Some identity questionnaires were not sent; see .run/logs/seed-identity.log"
+  fi
+fi
+
 party_password="" candidate_password=""
 [ -n "$party_email" ] && party_password=$(demo_password "$party_email")
 [ -n "$candidate_email" ] && candidate_password=$(demo_password "$candidate_email")
@@ -151,6 +190,7 @@ cat <<TXT
 Conóceles is running. Every service is ready.
 $seed_out ($demo_label).
 Approved for publication in this run: $approved.
+${identity_summary:-"No identity questionnaire was answered (no party account yet)."}
 
   Public site (citizens): http://127.0.0.1:8080/  ·  open data: http://127.0.0.1:8080/datos
 
