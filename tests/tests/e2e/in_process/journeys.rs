@@ -2279,7 +2279,10 @@ async fn the_site_serves_the_approved_profile(
     assert_eq!(pinned.text().await.unwrap(), sums.body);
     let replaced: i64 = release.parse::<i64>().unwrap() - 1;
     let old = no_redirects
-        .get(format!("{}/datos/version/{replaced}/popolo.json", stack.site))
+        .get(format!(
+            "{}/datos/version/{replaced}/popolo.json",
+            stack.site
+        ))
         .send()
         .await
         .unwrap();
