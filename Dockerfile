@@ -4,8 +4,9 @@
 #
 #   docker build --build-arg SERVICE=publication -t conoceles/publication .
 #
-# SERVICE is one of auth, identity, capture, validation, publication, statistics; the image runs
-# the binary `conoceles-$SERVICE`, installed as /usr/local/bin/service. Stages:
+# SERVICE is one of auth, identity, capture, validation, publication, statistics — or loadgen,
+# the load generator of the in-cluster load test (k8s/components/loadtest); the image runs the
+# binary `conoceles-$SERVICE`, installed as /usr/local/bin/service. Stages:
 #
 #   chef     the Rust toolchain plus cargo-chef
 #   planner  reduces the workspace to a recipe (manifests and lock file only)
@@ -60,13 +61,15 @@ COPY docs docs
 RUN cargo build --release --locked \
       -p conoceles-auth -p conoceles-identity -p conoceles-capture \
       -p conoceles-validation -p conoceles-publication -p conoceles-statistics \
- && for service in auth identity capture validation publication statistics; do \
+      -p conoceles-loadgen \
+ && for service in auth identity capture validation publication statistics loadgen; do \
       install -D -m 0755 "target/release/conoceles-${service}" "/out/${service}"; \
     done
 
 FROM ${RUNTIME_IMAGE} AS runtime
 ARG SERVICE
-# SERVICE is one of the six: /out holds nothing else, so any other value stops the build here.
+# SERVICE is one of the six (or loadgen): /out holds nothing else, so any other value stops the
+# build here.
 COPY --from=builder /out/${SERVICE} /usr/local/bin/service
 LABEL org.opencontainers.image.title="conoceles-${SERVICE}" \
       org.opencontainers.image.description="Conóceles ${SERVICE} service" \
@@ -77,6 +80,6 @@ USER 65532:65532
 # `healthcheck` asks the service's own ops port for /healthz (the image has no shell or curl).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["/usr/local/bin/service", "healthcheck"]
-# With no argument the service runs; `migrate` applies its migrations and exits; each binary
-# lists its other commands (e.g. capture's seed-demo) when given an unknown one.
+# With no argument the service runs; `migrate` applies its migrations and exits; `--help` lists
+# each binary's other commands (e.g. capture's seed-demo).
 ENTRYPOINT ["/usr/local/bin/service"]

@@ -36,49 +36,74 @@ struct Options {
     urls: Vec<http::Uri>,
 }
 
+/// HTTP load at a fixed rate (open loop) or as fast as the server answers (closed loop); prints
+/// one JSON object of counts and latency percentiles.
+#[derive(Debug, clap::Parser)]
+#[command(name = "conoceles-loadgen", version)]
+#[command(group = clap::ArgGroup::new("mode").required(true).args(["rate", "closed"]))]
+#[command(group = clap::ArgGroup::new("targets").required(true).args(["urls", "urls_file"]))]
+struct Cli {
+    /// Requests per second, due at fixed intervals whatever the server does (open loop).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// `--connections` clients sending back to back (closed loop): the highest rate.
+    #[arg(long)]
+    closed: bool,
+    /// Seconds to run.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Clients of the closed loop.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Most connections open at once in the open loop.
+    #[arg(long, default_value_t = 2048)]
+    max_connections: usize,
+    /// A header sent with every request, `Name: value`; repeatable.
+    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = header)]
+    headers: Vec<(String, String)>,
+    /// `POST` this JSON body instead of `GET`.
+    #[arg(long)]
+    post_json: Option<String>,
+    /// A file of URLs, one per line, requested in turn.
+    #[arg(long)]
+    urls_file: Option<std::path::PathBuf>,
+    /// URLs requested in turn.
+    urls: Vec<http::Uri>,
+}
+
+fn header(value: &str) -> Result<(String, String), String> {
+    value
+        .split_once(':')
+        .map(|(name, v)| (name.trim().to_string(), v.trim().to_string()))
+        .filter(|(name, _)| !name.is_empty())
+        .ok_or_else(|| format!("expected 'Name: value', got {value:?}"))
+}
+
 fn parse() -> anyhow::Result<Options> {
-    let mut o = Options {
-        rate: None,
-        duration: Duration::from_secs(10),
-        connections: 32,
-        max_connections: 2048,
-        headers: Vec::new(),
-        body: None,
-        urls: Vec::new(),
-    };
-    let mut closed = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--rate" => o.rate = Some(value()?.parse()?),
-            "--closed" => closed = true,
-            "--duration" => o.duration = Duration::from_secs_f64(value()?.parse()?),
-            "--connections" => o.connections = value()?.parse()?,
-            "--max-connections" => o.max_connections = value()?.parse()?,
-            "--header" => {
-                let h = value()?;
-                let (name, v) = h.split_once(':').context("--header 'Name: value'")?;
-                o.headers.push((name.trim().into(), v.trim().into()));
-            }
-            "--post-json" => o.body = Some(Bytes::from(value()?)),
-            "--urls-file" => {
-                for line in std::fs::read_to_string(value()?)?.lines() {
-                    if !line.trim().is_empty() {
-                        o.urls.push(line.trim().parse()?);
-                    }
-                }
-            }
-            url => o.urls.push(url.parse()?),
+    let cli = <Cli as clap::Parser>::parse();
+    let mut urls = cli.urls;
+    if let Some(file) = cli.urls_file {
+        let listed = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        for line in listed.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            urls.push(
+                line.parse()
+                    .with_context(|| format!("{line:?} is not a URL"))?,
+            );
         }
     }
-    if o.urls.is_empty() {
+    if urls.is_empty() {
         bail!("no URL given");
     }
-    if closed == o.rate.is_some() {
-        bail!("give either --rate R (open loop) or --closed");
-    }
-    Ok(o)
+    Ok(Options {
+        rate: cli.rate,
+        duration: Duration::from_secs_f64(cli.duration),
+        connections: cli.connections,
+        max_connections: cli.max_connections,
+        headers: cli.headers,
+        body: cli.post_json.map(Bytes::from),
+        urls,
+    })
 }
 
 type Sender = SendRequest<Full<Bytes>>;
