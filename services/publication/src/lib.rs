@@ -86,6 +86,8 @@ impl Application {
             .clone()
             .map(|cdn| (infra.pool.clone(), cdn));
         let watched = infra.pool.clone();
+        let listed = infra.pool.clone();
+        let loaded = listing.clone();
         let config_apart = config.clone();
         let keys = conoceles_kit::access::KeySet::from_auth(&config.auth_url)?;
         ServiceServer::new(&config, infra)
@@ -93,6 +95,18 @@ impl Application {
             // traffic with the broker down (approvals wait there) or Redis down (only the
             // back office's preview needs it).
             .serves_without(&["broker", "cache"])
+            // Ready once the list of profiles is in memory: a new replica would otherwise take
+            // its first requests while loading it.
+            .readiness(
+                "listing",
+                std::sync::Arc::new(move || {
+                    let loaded = loaded.loaded();
+                    Box::pin(async move {
+                        anyhow::ensure!(loaded, "the list of profiles is loading");
+                        Ok(())
+                    })
+                }),
+            )
             .access(grpc::policy(), keys)
             .grpc(routes)
             .http(site)
@@ -103,8 +117,8 @@ impl Application {
             .worker("page-cache", move |token| {
                 cache.watch(watched, std::time::Duration::from_millis(500), token)
             })
-            .worker("memory", move |token| {
-                listing::report_memory(listing, std::time::Duration::from_secs(5), token)
+            .worker("listing", move |token| {
+                listing::report_memory(listing, listed, std::time::Duration::from_secs(5), token)
             })
             .worker("cdn-purge", move |token| async move {
                 if let Some((pool, cdn)) = purged {

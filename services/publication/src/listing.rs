@@ -398,16 +398,41 @@ impl Listing {
     fn held(&self) -> Arc<Snapshot> {
         self.current.read().expect("listing lock").clone()
     }
+
+    /// Whether the list was loaded from the read model at least once. A new replica's first
+    /// load takes seconds at national scale: it is not ready for traffic before.
+    pub fn loaded(&self) -> bool {
+        self.held().version > 0
+    }
+
+    /// Loads the list at start, without waiting for a first request; retried until it is
+    /// loaded or `stop`.
+    pub async fn warm_up(&self, pool: &PgPool, stop: &tokio_util::sync::CancellationToken) {
+        loop {
+            match self.current(pool).await {
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "loading the list of profiles failed; retrying")
+                }
+            }
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            }
+        }
+    }
 }
 
-/// Sets the `publication_listing_bytes` gauge every `every`, so an operator sees what the list
+/// Loads the list at start, then sets the `publication_listing_bytes` gauge every `every`, so an operator sees what the list
 /// takes beside the page cache (`page_cache_bytes`) and the allocator's figures (recorded at
 /// each scrape of `/metrics`).
 pub async fn report_memory(
     listing: Arc<Listing>,
+    pool: PgPool,
     every: std::time::Duration,
     stop: tokio_util::sync::CancellationToken,
 ) {
+    listing.warm_up(&pool, &stop).await;
     loop {
         metrics::gauge!("publication_listing_bytes").set(listing.approximate_bytes() as f64);
         tokio::select! {

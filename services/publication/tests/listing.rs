@@ -181,3 +181,24 @@ async fn the_list_in_memory_follows_every_change_of_the_read_model() {
     pool.close().await;
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn a_new_replica_loads_its_list_at_start_and_is_ready_only_then() {
+    let (db, pool) = TestDatabase::create("listing-warm").await;
+    let election = support::open_election(&pool).await;
+    support::publish(&pool, election, Uuid::new_v4(), "Ana Núñez", "PAN", 41).await;
+    let listing = std::sync::Arc::new(Listing::default());
+    assert!(!listing.loaded(), "nothing loaded before the warm-up");
+
+    let stop = tokio_util::sync::CancellationToken::new();
+    listing.warm_up(&pool, &stop).await;
+    assert!(listing.loaded());
+    // Loaded without a request having asked: the first one is answered from memory.
+    let (items, total) = listing
+        .list(&pool, election, &Filters::default())
+        .await
+        .unwrap();
+    assert_eq!((items.len(), total), (1, 1));
+    pool.close().await;
+    db.drop_database().await;
+}

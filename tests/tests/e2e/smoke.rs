@@ -78,6 +78,22 @@ async fn six_services_start_report_ready_and_stop_on_sigterm() {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        if process.name == "publication" {
+            // Ready only once its list of profiles is loaded (a required check).
+            let body: serde_json::Value =
+                client.get(&url).send().await.unwrap().json().await.unwrap();
+            let listing = body["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == "listing")
+                .unwrap_or_else(|| panic!("publication's readiness checks its list: {body}"))
+                .clone();
+            assert_eq!(
+                (listing["ok"].clone(), listing["required"].clone()),
+                (true.into(), true.into())
+            );
+        }
         let channel = conoceles_kit::grpc::channel(&format!("http://{}", process.grpc)).unwrap();
         let answer = HealthClient::new(channel)
             .check(HealthCheckRequest {
