@@ -215,3 +215,75 @@ async fn nothing_is_lost_or_applied_twice_when_services_crash_or_freeze() {
     assert_eq!(duplicated, 0, "an effect applied twice");
     assert_eq!(stuck, 0, "events left in an outbox");
 }
+
+/// The public site needs only its database to answer citizens: with capture gone and the
+/// broker and Redis out of its reach, publication is ready and serves pages, the API and open
+/// data (approvals wait in the broker meanwhile).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_site_serves_with_capture_the_broker_and_redis_down() {
+    let mut stack = ProcessStack::start("site-alone");
+    stack.publish_demo(20).await;
+    let client = reqwest::Client::new();
+    let site = ProcessStack::http(stack.process("publication"));
+    let started = Instant::now();
+    while client
+        .get(format!("{site}/datos/SHA256SUMS"))
+        .send()
+        .await
+        .map_or(true, |r| r.status() != 200)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "open data generated"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let candidacy = stack.first_candidacy("PAN").await;
+
+    stack.process("capture").kill();
+    stack.restart_with(
+        "publication",
+        &[
+            ("AMQP_URL", "amqp://guest:guest@127.0.0.1:1/%2f".to_string()),
+            ("REDIS_URL", "redis://127.0.0.1:1/".to_string()),
+        ],
+    );
+    let ops = format!("http://{}", stack.process("publication").ops);
+    let started = Instant::now();
+    let readiness = loop {
+        let answer = client.get(format!("{ops}/readyz")).send().await;
+        if let Ok(r) = answer
+            && r.status() == 200
+        {
+            break r.json::<serde_json::Value>().await.unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "publication ready without broker and Redis"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let down: Vec<&str> = readiness["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(down, ["broker", "cache"], "{readiness}");
+
+    let site = ProcessStack::http(stack.process("publication"));
+    for path in [
+        "/".to_string(),
+        "/candidaturas".to_string(),
+        format!("/candidaturas/{candidacy}"),
+        "/api/v1/candidacies".to_string(),
+        "/datos".to_string(),
+        "/datos/candidaturas.csv".to_string(),
+        "/datos/SHA256SUMS.sig".to_string(),
+    ] {
+        let answer = client.get(format!("{site}{path}")).send().await.unwrap();
+        assert_eq!(answer.status(), 200, "{path}");
+    }
+    stack.stop().await;
+}
