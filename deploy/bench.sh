@@ -202,6 +202,32 @@ record open2000.api_candidacies "$(load --rate 2000 --urls-file "$out/api.txt")"
 record open300.search_uncached "$(load --rate 300 --urls-file "$out/search.txt")"
 
 # ---------------------------------------------------------------------------------------------
+note "2b. The origin side of the election-day model (docs/operations.md §8.1): CDN misses at one pod's HPA target and at its assumed capacity"
+# What reaches the origin when the CDN misses, in the model's proportions (lists and API 23/s,
+# profiles 91/s, name searches 45.5/s of every 159.5 page misses): profiles from the long tail the
+# page cache has not seen (the first 1,000 were measured above), every search new; asked as a CDN
+# asks (compressed). Photos are not in the mix (the bench's profiles have none).
+psql_db publication -c "SELECT candidacy_id FROM profiles WHERE withdrawn_at IS NULL AND election_id = $SITE_ELECTION ORDER BY neutral_rank OFFSET 1000 LIMIT 60000" \
+  | sed "s|^|$site/candidaturas/|" >"$out/origin-profiles.txt"
+python3 - "$out" "$site" <<'PY'
+import itertools, sys
+out, site = sys.argv[1], sys.argv[2]
+lists = [l.strip() for l in open(f"{out}/lists.txt")] + [l.strip() for l in open(f"{out}/api.txt")]
+profiles = iter(l.strip() for l in open(f"{out}/origin-profiles.txt"))
+searches = (f"{site}/candidaturas?q=modelo{n}&cargo=" for n in itertools.count())
+lists = itertools.cycle(lists)
+# 28 lists, 114 profiles and 57 searches in every 199 requests: the model's 23 : 91 : 45.5.
+with open(f"{out}/origin-mix.txt", "w") as f:
+    for _ in range(300):
+        for kind, n in ((lists, 28), (profiles, 114), (searches, 57)):
+            for _ in range(n):
+                f.write(next(kind) + "\n")
+PY
+origin_header='Accept-Encoding: gzip, br'
+record origin.at_target "$(load --rate 600 --duration 20 --header "$origin_header" --urls-file "$out/origin-mix.txt")"
+record origin.at_capacity "$(load --rate 1000 --duration 20 --header "$origin_header" --urls-file <(tac "$out/origin-mix.txt" | sed 's/modelo/modelo-capacidad/'))"
+
+# ---------------------------------------------------------------------------------------------
 note "3. Overload: twice the saturating rate of uncached searches, then recovery"
 saturation=$(load --closed --connections 32 --urls-file "$out/search-saturation.txt")
 record overload.saturation "$saturation"
@@ -392,6 +418,9 @@ x = r.get("open300.search_uncached", {})
 print(f"  uncached search at 300/s: p99 {x.get('p99_ms')} ms, errors {x.get('errors')} (target p99 <= 150 ms)")
 x, y = r.get("overload.twice", {}), r.get("overload.recovery_half_rate", {})
 print(f"  overload at 2x saturation ({g('overload.saturation', 'achieved_rate')}/s): shed {x.get('shed')} of {x.get('requests')}, errors {x.get('errors')}, p99 {x.get('p99_ms')} ms; recovery at half rate: p99 {y.get('p99_ms')} ms, shed {y.get('shed')}")
+for n, rate in (("at_target", 600), ("at_capacity", 1000)):
+    x = r.get("origin." + n, {})
+    print(f"  origin mix of CDN misses at {rate}/s (lists, long-tail profiles, new searches): {x.get('achieved_rate')}/s, p50 {x.get('p50_ms')} ms, p99 {x.get('p99_ms')} ms, shed {x.get('shed')} of {x.get('requests')}, errors {x.get('errors')}")
 print(f"  logins: {g('login', 'achieved_rate')}/s, p99 {g('login', 'p99_ms')} ms")
 print(f"  pipeline (submission to public, {g('pipeline', 'candidacies')} candidacies at {g('pipeline', 'rate_per_s')}/s): p50 {g('pipeline', 'p50_ms')} ms, p99 {g('pipeline', 'p99_ms')} ms (goal p99 <= 500 ms)")
 
@@ -408,6 +437,15 @@ gz_ratio = site_gz / nginx_gz if site_gz and nginx_gz else None
 verdict("the same page gzip-compressed against nginx gzip_static", f"{gz_ratio:.2f}x" if gz_ratio else "-", None if gz_ratio is None else gz_ratio >= 0.8, ">= 0.8x nginx")
 for i, (a, b) in enumerate(wrk_pairs, 1):
     verdict(f"cached profile page against nginx on wrk (round {i})", f"{a / b:.2f}x", a / b >= 0.8, ">= 0.8x nginx")
+x = r.get("origin.at_target", {})
+if x:
+    ok = x.get("p99_ms") is not None and x["p99_ms"] <= 50 and not x.get("shed") and not x.get("errors")
+    verdict("origin mix at one pod's HPA target (600/s, docs/operations.md §8.3)", f"p99 {x.get('p99_ms')} ms, shed {x.get('shed')}, errors {x.get('errors')}", ok, "p99 <= 50 ms, nothing shed or failed")
+x = r.get("origin.at_capacity", {})
+if x:
+    shed = (x.get("shed") or 0) / max(1, x.get("requests") or 1)
+    ok = not x.get("errors") and shed <= 0.01
+    verdict("origin mix at one pod's assumed capacity (1,000/s, §8.1)", f"{x.get('achieved_rate')}/s, shed {shed:.1%}, errors {x.get('errors')}, p99 {x.get('p99_ms')} ms", ok, "no errors, <= 1% shed")
 p99 = g("pipeline", "p99_ms")
 verdict("pipeline p99, submission to public profile", f"{p99} ms", None if p99 is None else p99 <= 500, "<= 500 ms")
 peaks = [v for v in (g("memory.peak.publication", "peak_mb"), g("overload.memory", "peak_mb")) if v is not None]

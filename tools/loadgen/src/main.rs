@@ -40,6 +40,9 @@ struct Options {
 /// one JSON object of counts and latency percentiles.
 #[derive(Debug, clap::Parser)]
 #[command(name = "conoceles-loadgen", version)]
+// A later `--duration` (or any option) replaces an earlier one: make bench's `load` gives
+// defaults that a step overrides.
+#[command(args_override_self = true)]
 #[command(group = clap::ArgGroup::new("mode").required(true).args(["rate", "closed"]))]
 #[command(group = clap::ArgGroup::new("targets").required(true).args(["urls", "urls_file"]))]
 struct Cli {
