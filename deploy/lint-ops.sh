@@ -7,6 +7,8 @@
 #      against the Kubernetes API schemas, strictly (kubernetes-validate), and what refers to
 #      what checked (deploy/k8s-references.py: Services, PDBs and HPAs to Deployments, probes to
 #      ports, envFrom to ConfigMaps and Secrets).
+#   4. the production platform (operators' custom resources): its Kubernetes objects validated the
+#      same way, the operators' objects checked by deploy/k8s-operators.py.
 #
 # The linters are pinned and installed once into a virtualenv (OPS_VENV, default .run/ops-venv);
 # later runs need no network. Exits non-zero on the first failure, saying what failed.
@@ -91,6 +93,30 @@ for overlay in "${OVERLAYS[@]}"; do
   echo "ok  $dir: $count objects valid for Kubernetes $K8S_VERSION (strict)$cross; references resolve"
   echo "      $kinds"
 done
+
+# The production platform (operators' custom resources, PgBouncer, Redis): its Kubernetes objects
+# validated as above; the operators' objects checked for their kind, the fields their operator
+# needs, and what they refer to (deploy/k8s-operators.py: alerts' series, PodMonitors' pods and
+# ports, HTTPRoutes' Services). Their full schemas need the CRDs: a real cluster's
+# `kubectl apply --dry-run=server` (docs/operations.md §8.9).
+dir=k8s/overlays/production/platform
+"$PY" deploy/render-k8s.py "$dir" -o "$OUT/platform.yaml" || fail "cannot render $dir"
+if [ ${#kustomize_cmd[@]} -gt 0 ]; then
+  "${kustomize_cmd[@]}" "$dir" >"$OUT/platform.kustomize.yaml" 2>"$OUT/platform.kustomize.log" \
+    || { cat "$OUT/platform.kustomize.log" >&2; fail "${kustomize_cmd[*]} $dir failed"; }
+  "$PY" deploy/render-k8s.py "$dir" --compare "$OUT/platform.kustomize.yaml" \
+    || fail "deploy/render-k8s.py and ${kustomize_cmd[*]} disagree on $dir"
+fi
+summary=$("$PY" deploy/k8s-operators.py "$OUT/platform.yaml" --services "$OUT/production.yaml" \
+  --sources crates services --core-output "$OUT/platform.core.yaml") \
+  || fail "$dir: operators' objects are incomplete or refer to what does not exist (above)"
+"$VENV/bin/kubernetes-validate" --strict --quiet -k "$K8S_VERSION" "$OUT/platform.core.yaml" >"$OUT/platform.validate.log" 2>&1 \
+  || { cat "$OUT/platform.validate.log" >&2; fail "$dir renders objects Kubernetes $K8S_VERSION rejects"; }
+if grep -qiE 'warn|error|fail' "$OUT/platform.validate.log"; then
+  cat "$OUT/platform.validate.log" >&2
+  fail "kubernetes-validate reported problems in $dir"
+fi
+echo "ok  $dir: $summary, valid (strict)"
 
 [ ${#kustomize_cmd[@]} -gt 0 ] \
   || echo "note: no kustomize (nor kubectl kustomize) here; rendered with deploy/render-k8s.py only"
