@@ -276,7 +276,6 @@ impl ServiceServer {
                 .unwrap_or(crate::http::serve::DEFAULT_MAX_CONNECTIONS);
             let router = router
                 .layer(axum::middleware::from_fn(crate::http::security_headers))
-                .layer(axum::middleware::from_fn(crate::http::count_requests))
                 .layer(axum::Extension(crate::http::TrustedProxies(
                     std::sync::Arc::new(self.config.trusted_proxies.clone()),
                 )));

@@ -16,7 +16,7 @@ pub use access::{
 };
 pub use client::{ClientAddress, TrustedProxies};
 pub use headers::{no_store, security_headers};
-pub use trace::{RouteLabel, count_requests, trace_requests};
+pub use trace::{CountRequests, RouteLabel, trace_requests};
 
 /// The look both fronts share (colours, layout, forms, notices, tables); each front serves it
 /// with its own additions.

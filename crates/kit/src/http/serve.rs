@@ -65,9 +65,10 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         // The peer's address wraps the router as one service; `Router::layer` would wrap every
         // route again, for every connection (tens of kilobytes each, held while it is open).
+        // Counted outside everything the router runs, cache hits and shed requests included.
         let service = tower::Layer::layer(
             &axum::Extension(ConnectInfo::<SocketAddr>(peer)),
-            router.clone(),
+            crate::http::CountRequests::new(router.clone()),
         )
         .map_request(|request: http::Request<hyper::body::Incoming>| {
             let (parts, body) = request.into_parts();
