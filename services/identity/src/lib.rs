@@ -4,6 +4,7 @@
 pub mod aggregates;
 pub mod cli;
 pub mod crypto;
+pub mod dp;
 /// The questionnaire as data (shared with the capture front, which renders it).
 pub use conoceles_identity_questionnaire as definition;
 pub mod events;
