@@ -60,12 +60,6 @@ const HEADERS_BYTES: usize = 1024;
 /// cent of 11's size).
 const BROTLI_QUALITY: u32 = 5;
 
-/// Brotli's window for a page of `len` bytes: the smallest power of two above it (brotli
-/// allows 2^10 to 2^24; pages stop at [`MAX_BODY`], 2^22).
-fn brotli_window(len: usize) -> i32 {
-    (usize::BITS - len.leading_zeros()).clamp(10, 22) as i32
-}
-
 /// A content coding the cache keeps a page in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
@@ -149,19 +143,11 @@ impl Encoding {
                 w.write_all(body).and_then(|()| w.finish())
             }
             Encoding::Brotli => {
-                // A window just larger than the page (brotli's default of 4 MiB made every
-                // page's encoder allocate megabytes: a crowd of pages asked once each, as a
-                // CDN's misses are, grew publication's memory by ~100 MB: docs/benchmarks.md).
-                let params = brotli::enc::BrotliEncoderParams {
-                    quality: BROTLI_QUALITY as i32,
-                    lgwin: brotli_window(body.len()),
-                    size_hint: body.len(),
-                    ..Default::default()
-                };
-                let mut w = brotli::CompressorWriter::with_params(
+                let mut w = brotli::CompressorWriter::new(
                     Vec::with_capacity(body.len() / 3),
                     4096,
-                    &params,
+                    BROTLI_QUALITY,
+                    22,
                 );
                 w.write_all(body).map(|()| w.into_inner())
             }
@@ -761,25 +747,6 @@ mod tests {
             assert_eq!(asked.await.unwrap().0, "versión 1");
         }
         assert_eq!(renders.load(Ordering::SeqCst), 1);
-    }
-
-    #[test]
-    fn brotli_windows_fit_the_page() {
-        assert_eq!(brotli_window(0), 10);
-        assert_eq!(brotli_window(7 * 1024), 13);
-        assert_eq!(brotli_window(8 * 1024), 14);
-        assert_eq!(brotli_window(MAX_BODY), 22);
-        // A page compressed with its window decompresses to itself.
-        let page = "<p>Candidatura de María Núñez</p>".repeat(300);
-        let compressed = Encoding::Brotli.compress(page.as_bytes());
-        let mut back = String::new();
-        std::io::Read::read_to_string(
-            &mut brotli::Decompressor::new(&compressed[..], 4096),
-            &mut back,
-        )
-        .unwrap();
-        assert_eq!(back, page);
-        assert!(compressed.len() < page.len() / 10);
     }
 
     #[tokio::test]
