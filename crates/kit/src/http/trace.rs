@@ -134,10 +134,11 @@ where
 
 /// The series of one method, route and status.
 type Series = (metrics::Counter, metrics::Histogram);
+/// Each thread's handles, by method, route and status.
+type SeriesByLabels = std::collections::HashMap<(&'static str, Arc<str>, u16), Series>;
 
 thread_local! {
-    static SERIES: std::cell::RefCell<std::collections::HashMap<(&'static str, Arc<str>, u16), Series>> =
-        std::cell::RefCell::default();
+    static SERIES: std::cell::RefCell<SeriesByLabels> = std::cell::RefCell::default();
     static UNROUTED_LABEL: Arc<str> = Arc::from(UNROUTED);
 }
 
