@@ -78,7 +78,9 @@ base_debian() {
 base_rust() {
   local rustc_sysroot version context
   rustc_sysroot="$(cd "$ROOT" && rustc --print sysroot)"
-  version="$(cd "$ROOT" && rustc --version | awk '{print $2}')"
+  # Tagged by the toolchain and by what the Containerfile installs, so a changed Containerfile
+  # (make, added for jemalloc's C build) makes a new builder instead of reusing the old one.
+  version="$(cd "$ROOT" && rustc --version | awk '{print $2}')-$(sha256sum "$ROOT/deploy/containers/rust.Containerfile" | cut -c1-8)"
   if image_exists "$BASE/rust:$version"; then
     printf '%s' "$version"
     return
@@ -86,7 +88,7 @@ base_rust() {
   context="$WORK/rust-context"
   rm -rf "$context"
   mkdir -p "$context"
-  log "copying the Rust $version toolchain ($rustc_sysroot) into the builder's context"
+  log "copying the Rust ${version%-*} toolchain ($rustc_sysroot) into the builder's context"
   cp -a "$rustc_sysroot/." "$context/toolchain"
   # Documentation is not needed to build.
   rm -rf "$context/toolchain/share/doc"
