@@ -147,7 +147,9 @@ pub fn protect(system: &System, rules: Rules) -> Decision {
     // The population is published, or the release is hidden whole: never a partner.
     let free =
         |hidden: &[bool], i: usize| system.fixed[i].is_none() && !hidden[i] && i != system.grand;
-    let mut wide = vec![false; n];
+    // A value found wide, with how far up its interval had to reach then: hiding more only
+    // widens an interval, but hiding a line's total also raises how far it must reach.
+    let mut wide: Vec<Option<u64>> = vec![None; n];
     // The interval each value has from the public facts alone.
     let mut public: std::collections::BTreeMap<usize, Option<(u64, u64)>> = Default::default();
     loop {
@@ -176,15 +178,17 @@ pub fn protect(system: &System, rules: Rules) -> Decision {
                 }
             }
         }
-        // Protection intervals, clipped to what the public facts alone allow. Hiding more only
-        // widens an interval, so a value found wide stays wide.
+        // Protection intervals, clipped to what the public facts alone allow.
         let mut narrow = None;
         for i in 0..n {
             let c = system.values[i];
-            if !hidden[i] || c == 0 || system.known_to_attacker[i] || wide[i] {
+            if !hidden[i] || c == 0 || system.known_to_attacker[i] {
                 continue;
             }
             let reach = system.upper_reach(&hidden, i);
+            if wide[i].is_some_and(|then| then >= reach) {
+                continue;
+            }
             let Some((lo, hi)) = interval(system, &hidden, i) else {
                 narrow = Some(i);
                 break;
@@ -192,7 +196,7 @@ pub fn protect(system: &System, rules: Rules) -> Decision {
             // Wide without clipping: no need to ask what the public facts alone allow.
             let lower = system.assumed_lower(i);
             if lo <= c.saturating_sub(rules.p).max(lower) && hi >= (c + rules.p).min(reach) {
-                wide[i] = true;
+                wide[i] = Some(reach);
                 continue;
             }
             let Some((floor, ceiling)) = *public
@@ -205,7 +209,7 @@ pub fn protect(system: &System, rules: Rules) -> Decision {
             let need_lo = c.saturating_sub(rules.p).max(floor);
             let need_hi = (c + rules.p).min(ceiling).min(reach);
             if lo <= need_lo && hi >= need_hi {
-                wide[i] = true;
+                wide[i] = Some(reach);
             } else {
                 narrow = Some(i);
                 break;

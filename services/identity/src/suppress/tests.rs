@@ -158,3 +158,17 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_value_found_wide_is_checked_again_when_its_total_is_hidden_later() {
+    // Found by the property below: the 5 was wide while its column's total (6) was shown;
+    // hiding that total later let its interval reach further than the 6 it stayed at.
+    let rules = Rules::with_threshold(3);
+    let t = table(&[&[0, 5, 1, 3, 3], &[1, 1, 1, 3, 3]]);
+    let d = protect(&t, rules);
+    assert!(
+        widths(&t, &d, rules).is_empty(),
+        "{:?}",
+        widths(&t, &d, rules)
+    );
+}
