@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use conoceles_kit::access::Caller;
 use conoceles_kit::error::{AppError, ErrorCode};
-use sqlx::Row;
+use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::crypto::{DataKey, WrappedKey};
+use crate::crypto::{DataKey, Keyring, WrappedKey};
 use crate::definition::{Definition, Question, StoredAnswer};
+use crate::protection::{self, Protection};
 use crate::release::{
     self, ALL, DECLINED, Dimension, Memory, NOT_APPLICABLE, Part, Person, value_key,
 };
@@ -24,10 +25,14 @@ pub use conoceles_identity_questionnaire::AGGREGATE_DIMENSIONS as DIMENSIONS;
 
 /// One published value: its coordinates (`option` and the dimension; `*` for a total) and its
 /// count, absent when suppressed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Cell {
     pub dimensions: BTreeMap<String, String>,
     pub count: Option<u64>,
+    /// Differential privacy: half the width of the noise's 90 % interval.
+    pub half_width: f64,
+    /// Differential privacy: released coarser for this group.
+    pub coarsened: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +44,9 @@ pub struct Aggregate {
     pub answered: Option<u64>,
     pub declined: Option<u64>,
     pub cut_off: DateTime<Utc>,
+    /// Differential privacy: the 90 % half-width of `n`, and the release.
+    pub n_half_width: f64,
+    pub release: Option<Uuid>,
 }
 
 /// The predeclared table names of a definition.
@@ -70,7 +78,10 @@ fn group_of(row: &sqlx::postgres::PgRow, dimension: &str, holder: bool) -> Strin
 
 /// Every group of every dimension among the election's candidacies, with its number of
 /// persons (public: the candidacy lists; a holder and an alternate per candidacy).
-async fn dimensions(pool: &sqlx::PgPool, election: Uuid) -> Result<Vec<Dimension>, AppError> {
+pub(crate) async fn dimensions(
+    pool: &sqlx::PgPool,
+    election: Uuid,
+) -> Result<Vec<Dimension>, AppError> {
     let rows = sqlx::query(
         "SELECT office, principle, postulant, constituency, holder_sex, holder_age \
          FROM candidacies WHERE election_id = $1",
@@ -104,7 +115,7 @@ impl Identity {
         table: &str,
         filters: &BTreeMap<String, String>,
         at: Option<DateTime<Utc>>,
-        k: u64,
+        protection: Protection,
     ) -> Result<Aggregate, AppError> {
         let unknown = || AppError::new(ErrorCode::NotFound, "No existe esa tabla predeclarada.");
         let (_, definition) = self.definition(election).await?;
@@ -154,23 +165,46 @@ impl Identity {
                     "Esta tabla aún no se había publicado en ese corte; consulte un corte posterior.",
                 )
             })?,
-            None => {
-                self.release_now(caller, election, &definition, question_id, table, k)
+            None => match protection {
+                Protection::Suppression { k } => {
+                    self.release_now(caller, election, &definition, question_id, table, k)
+                        .await?
+                }
+                // Under differential privacy every release spends budget: reads serve the
+                // latest one the unit made.
+                Protection::DifferentialPrivacy(_) => self
+                    .snapshot(election, &root, Utc::now())
                     .await?
-            }
+                    .ok_or_else(|| {
+                        AppError::new(
+                            ErrorCode::NotFound,
+                            "Estas estadísticas se protegen con privacidad diferencial y la unidad aún no ha creado ninguna publicación.",
+                        )
+                    })?,
+            },
         };
         Ok(snapshot.view(question, dimension, filters.get(dimension)))
     }
 }
 
 /// One value as published: absent count when hidden.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Shown {
     pub dimension: String,
     pub question: String,
     pub option: String,
     pub group: String,
     pub count: Option<u64>,
+    /// Differential privacy: half the width of the noise's 90 % interval.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub half_width: f64,
+    /// Differential privacy: released coarser for this group.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub coarsened: bool,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// A family's release as published at a cut-off.
@@ -178,6 +212,8 @@ pub struct Shown {
 pub struct Snapshot {
     pub cut_off: DateTime<Utc>,
     pub cells: Vec<Shown>,
+    /// The differentially private release it belongs to.
+    pub release: Option<Uuid>,
 }
 
 impl Snapshot {
@@ -193,20 +229,25 @@ impl Snapshot {
                     option: c.option.clone(),
                     group: c.group.clone(),
                     count: (!c.hidden).then_some(c.count),
+                    half_width: 0.0,
+                    coarsened: false,
                 })
                 .collect(),
+            release: None,
         }
     }
 
+    fn find(&self, dimension: &str, question: &str, option: &str, group: &str) -> Option<&Shown> {
+        self.cells.iter().find(|c| {
+            (c.dimension == dimension || c.dimension == ALL)
+                && c.question == question
+                && c.option == option
+                && c.group == group
+        })
+    }
+
     fn shown(&self, dimension: &str, question: &str, option: &str, group: &str) -> Option<u64> {
-        self.cells
-            .iter()
-            .find(|c| {
-                (c.dimension == dimension || c.dimension == ALL)
-                    && c.question == question
-                    && c.option == option
-                    && c.group == group
-            })
+        self.find(dimension, question, option, group)
             .and_then(|c| c.count)
     }
 
@@ -232,6 +273,8 @@ impl Snapshot {
                     (dimension.to_string(), c.group.clone()),
                 ]),
                 count: c.count,
+                half_width: c.half_width,
+                coarsened: c.coarsened,
             });
         }
         let shown = |option: &str| self.shown(dimension, &question.id, option, ALL);
@@ -255,6 +298,10 @@ impl Snapshot {
             answered,
             declined: shown(DECLINED),
             cut_off: self.cut_off,
+            n_half_width: self
+                .find(dimension, ALL, ALL, ALL)
+                .map_or(0.0, |c| c.half_width),
+            release: self.release,
         }
     }
 }
@@ -267,8 +314,8 @@ impl Identity {
         family: &str,
         at: DateTime<Utc>,
     ) -> Result<Option<Snapshot>, AppError> {
-        let row: Option<(DateTime<Utc>, serde_json::Value)> = sqlx::query_as(
-            "SELECT cut_off, cells FROM release_snapshots \
+        let row: Option<(DateTime<Utc>, serde_json::Value, Option<Uuid>)> = sqlx::query_as(
+            "SELECT cut_off, cells, release_id FROM release_snapshots \
              WHERE election_id = $1 AND family = $2 AND cut_off <= $3 ORDER BY cut_off DESC LIMIT 1",
         )
         .bind(election)
@@ -276,11 +323,15 @@ impl Identity {
         .bind(at)
         .fetch_optional(&self.pool)
         .await?;
-        let Some((cut_off, cells)) = row else {
+        let Some((cut_off, cells, release)) = row else {
             return Ok(None);
         };
         let cells: Vec<Shown> = serde_json::from_value(cells).map_err(anyhow::Error::from)?;
-        Ok(Some(Snapshot { cut_off, cells }))
+        Ok(Some(Snapshot {
+            cut_off,
+            cells,
+            release,
+        }))
     }
 
     /// Releases the family of `question_id` as of now, against what it published last, and
@@ -306,61 +357,9 @@ impl Identity {
             .bind(election.to_string())
             .execute(&mut *tx)
             .await?;
-        let rows = sqlx::query(
-            "SELECT p.id AS person, p.role, c.office, c.principle, c.postulant, c.constituency, c.holder_sex, c.holder_age, \
-                    q.publication_consent_at IS NOT NULL AND q.publication_consent_at <= $3 AS public, \
-                    k.kek_id, k.nonce AS key_nonce, k.wrapped, a.question_id, a.nonce, a.sealed \
-             FROM questionnaires q JOIN persons p ON p.id = q.person_id JOIN candidacies c ON c.id = p.candidacy_id \
-             JOIN data_keys k ON k.person_id = p.id \
-             LEFT JOIN answers a ON a.person_id = p.id AND a.question_id = ANY($2) \
-             WHERE c.election_id = $1 AND q.statistics_consent_at IS NOT NULL AND q.statistics_consent_at <= $3 \
-               AND q.submitted_at <= $3 AND p.blocked_at IS NULL AND q.deleted_at IS NULL \
-             ORDER BY p.id",
-        )
-        .bind(election)
-        .bind(&questions)
-        .bind(cut_off)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut persons: Vec<Person> = Vec::new();
-        let mut last: Option<Uuid> = None;
-        for r in &rows {
-            let person: Uuid = r.get("person");
-            if last != Some(person) {
-                last = Some(person);
-                let holder = r.get::<&str, _>("role") == "holder";
-                persons.push(Person {
-                    groups: DIMENSIONS.iter().map(|d| group_of(r, d, holder)).collect(),
-                    answers: BTreeMap::new(),
-                    public: holder && r.get::<bool, _>("public"),
-                });
-            }
-            let (Some(question), Some(sealed)) = (
-                r.get::<Option<String>, _>("question_id"),
-                r.get::<Option<Vec<u8>>, _>("sealed"),
-            ) else {
-                continue;
-            };
-            let dek = DataKey::unwrap(
-                &self.keys,
-                person,
-                &WrappedKey {
-                    kek_id: r.get("kek_id"),
-                    nonce: r.get("key_nonce"),
-                    wrapped: r.get("wrapped"),
-                },
-            )?;
-            let plain = dek.open(person, &question, r.get("nonce"), &sealed)?;
-            let answer: StoredAnswer =
-                serde_json::from_slice(&plain).map_err(anyhow::Error::from)?;
-            let chosen = (!answer.declined)
-                .then(|| answer.option_ids.first().cloned())
-                .flatten();
-            if let Some(p) = persons.last_mut() {
-                p.answers.insert(question, chosen);
-            }
-        }
+        let persons = counted_persons(&mut tx, &self.keys, election, &questions, cut_off).await?;
         audit(&mut tx, caller, None, None, "statistics", table).await?;
+        protection::lock(&mut tx, election).await?;
 
         // The memory of the three parts.
         let keys = [
@@ -436,4 +435,69 @@ impl Identity {
         tx.commit().await?;
         Ok(snapshot)
     }
+}
+
+/// The persons counted as of `cut_off` (submitted, statistics consent, not blocked), with their
+/// groups and their single-choice answers to `questions`, opened in memory only.
+pub(crate) async fn counted_persons(
+    conn: &mut PgConnection,
+    keys: &Keyring,
+    election: Uuid,
+    questions: &[String],
+    cut_off: DateTime<Utc>,
+) -> Result<Vec<Person>, AppError> {
+    let rows = sqlx::query(
+        "SELECT p.id AS person, p.role, c.office, c.principle, c.postulant, c.constituency, c.holder_sex, c.holder_age, \
+                q.publication_consent_at IS NOT NULL AND q.publication_consent_at <= $3 AS public, \
+                k.kek_id, k.nonce AS key_nonce, k.wrapped, a.question_id, a.nonce, a.sealed \
+         FROM questionnaires q JOIN persons p ON p.id = q.person_id JOIN candidacies c ON c.id = p.candidacy_id \
+         JOIN data_keys k ON k.person_id = p.id \
+         LEFT JOIN answers a ON a.person_id = p.id AND a.question_id = ANY($2) \
+         WHERE c.election_id = $1 AND q.statistics_consent_at IS NOT NULL AND q.statistics_consent_at <= $3 \
+           AND q.submitted_at <= $3 AND p.blocked_at IS NULL AND q.deleted_at IS NULL \
+         ORDER BY p.id",
+    )
+    .bind(election)
+    .bind(questions)
+    .bind(cut_off)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut persons: Vec<Person> = Vec::new();
+    let mut last: Option<Uuid> = None;
+    for r in &rows {
+        let person: Uuid = r.get("person");
+        if last != Some(person) {
+            last = Some(person);
+            let holder = r.get::<&str, _>("role") == "holder";
+            persons.push(Person {
+                groups: DIMENSIONS.iter().map(|d| group_of(r, d, holder)).collect(),
+                answers: BTreeMap::new(),
+                public: holder && r.get::<bool, _>("public"),
+            });
+        }
+        let (Some(question), Some(sealed)) = (
+            r.get::<Option<String>, _>("question_id"),
+            r.get::<Option<Vec<u8>>, _>("sealed"),
+        ) else {
+            continue;
+        };
+        let dek = DataKey::unwrap(
+            keys,
+            person,
+            &WrappedKey {
+                kek_id: r.get("kek_id"),
+                nonce: r.get("key_nonce"),
+                wrapped: r.get("wrapped"),
+            },
+        )?;
+        let plain = dek.open(person, &question, r.get("nonce"), &sealed)?;
+        let answer: StoredAnswer = serde_json::from_slice(&plain).map_err(anyhow::Error::from)?;
+        let chosen = (!answer.declined)
+            .then(|| answer.option_ids.first().cloned())
+            .flatten();
+        if let Some(p) = persons.last_mut() {
+            p.answers.insert(question, chosen);
+        }
+    }
+    Ok(persons)
 }

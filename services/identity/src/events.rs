@@ -11,6 +11,7 @@ use conoceles_proto::routing_keys;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::protection::Protection;
 use crate::store::block;
 
 pub const CONSUMER: &str = "identity.candidacies";
@@ -112,6 +113,13 @@ impl Handler for Candidacies {
                 })
                 .execute(&mut *tx)
                 .await?;
+                let protection = Protection::from_proto(e.identity_protection.as_ref());
+                if !protection.store(&mut *tx, id).await? {
+                    tracing::info!(
+                        election = %id,
+                        "the identity tables' protection is fixed by a release already; the new setting is not applied"
+                    );
+                }
             }
             routing_keys::CANDIDACY_REGISTERED => {
                 let e: events::CandidacyRegistered = message.decode()?;

@@ -12,6 +12,8 @@ use conoceles_proto::identity::v1::identity_service_server::IdentityService;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::private::Entry;
+use crate::protection::Protection;
 use crate::store::{Consents, Correction, Identity, Submission};
 
 pub struct IdentityApi {
@@ -215,12 +217,7 @@ impl IdentityService for IdentityApi {
             "election_id",
             r.election_id.as_ref().map(|e| e.value.as_str()),
         )?;
-        let k: i32 = sqlx::query_scalar("SELECT suppression_k FROM elections WHERE id = $1")
-            .bind(election)
-            .fetch_optional(&self.identity.pool)
-            .await
-            .map_err(AppError::from)?
-            .unwrap_or(5);
+        let protection = Protection::of(&self.identity.pool, election).await?;
         let filters: BTreeMap<String, String> = r.filters.into_iter().collect();
         let table = self
             .identity
@@ -230,23 +227,74 @@ impl IdentityService for IdentityApi {
                 &r.table,
                 &filters,
                 from_proto(r.at.as_ref()),
-                k.max(2) as u64,
+                protection,
             )
             .await?;
+        let release = match table.release {
+            Some(release) => self.identity.ledger_entry(release).await?,
+            None => None,
+        };
         Ok(Response::new(pb::GetAggregateTableResponse {
             cells: table
                 .cells
                 .into_iter()
                 .map(|c| pb::AggregateCell {
                     dimensions: c.dimensions.into_iter().collect(),
-                    suppressed: c.count.is_none(),
+                    suppressed: c.count.is_none() && !c.coarsened,
                     count: c.count,
+                    half_width_90: c.half_width,
+                    coarsened: c.coarsened,
                 })
                 .collect(),
             n: table.n,
             answered: table.answered,
             declined: table.declined,
             cut_off: Some(to_proto(table.cut_off)),
+            protection: Some(protection.to_proto()),
+            release: release.as_ref().map(entry_to_proto),
+            n_half_width_90: table.n_half_width,
+        }))
+    }
+
+    async fn create_private_release(
+        &self,
+        request: Request<pb::CreatePrivateReleaseRequest>,
+    ) -> Result<Response<pb::CreatePrivateReleaseResponse>, Status> {
+        let caller = caller_of(&request);
+        let r = request.into_inner();
+        let election = id(
+            "election_id",
+            r.election_id.as_ref().map(|e| e.value.as_str()),
+        )?;
+        let entry = self
+            .identity
+            .create_private_release(&caller, election)
+            .await?;
+        Ok(Response::new(pb::CreatePrivateReleaseResponse {
+            entry: Some(entry_to_proto(&entry)),
+        }))
+    }
+
+    async fn get_privacy_ledger(
+        &self,
+        request: Request<pb::GetPrivacyLedgerRequest>,
+    ) -> Result<Response<pb::GetPrivacyLedgerResponse>, Status> {
+        let r = request.into_inner();
+        let election = id(
+            "election_id",
+            r.election_id.as_ref().map(|e| e.value.as_str()),
+        )?;
+        let protection = Protection::of(&self.identity.pool, election).await?;
+        let entries = self.identity.ledger(election).await?;
+        let spent = entries.last().map_or(0.0, |e| e.rho_total);
+        let rho_remaining = match protection {
+            Protection::DifferentialPrivacy(p) => (p.rho_budget - spent).max(0.0),
+            Protection::Suppression { .. } => 0.0,
+        };
+        Ok(Response::new(pb::GetPrivacyLedgerResponse {
+            protection: Some(protection.to_proto()),
+            entries: entries.iter().map(entry_to_proto).collect(),
+            rho_remaining,
         }))
     }
 
@@ -275,5 +323,23 @@ impl IdentityService for IdentityApi {
         Ok(Response::new(pb::ApplyCorrectionResponse {
             corrected_at: Some(to_proto(at)),
         }))
+    }
+}
+
+fn entry_to_proto(e: &Entry) -> pb::LedgerEntry {
+    pb::LedgerEntry {
+        sequence: e.sequence,
+        release_id: e.release.to_string(),
+        released_at: Some(to_proto(e.released_at)),
+        cut_off: Some(to_proto(e.cut_off)),
+        families: e.families.clone(),
+        rho: e.rho,
+        rho_total: e.rho_total,
+        epsilon_total: e.epsilon_total,
+        delta: e.delta,
+        noise_scale: e.noise_scale,
+        decision_scale: e.decision_scale,
+        detail_threshold: e.detail_threshold.max(0) as u32,
+        hash: e.hash.clone(),
     }
 }

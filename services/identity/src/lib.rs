@@ -10,6 +10,8 @@ pub use conoceles_identity_questionnaire as definition;
 pub mod events;
 pub mod grpc;
 pub mod policy;
+pub mod private;
+pub mod protection;
 pub mod release;
 pub mod store;
 pub mod suppress;

@@ -38,6 +38,14 @@ pub fn policy() -> Policy {
             ("GetPublishableAnswers", Rule::services(&["publication"])),
             ("GetAggregateTable", Rule::services(&["statistics"])),
             (
+                "CreatePrivateRelease",
+                Rule::acting_for(&["capture"], &[Role::Admin]),
+            ),
+            (
+                "GetPrivacyLedger",
+                Rule::services(&["statistics", "capture"]),
+            ),
+            (
                 "ApplyCorrection",
                 Rule::acting_for(&["capture"], &[Role::Admin]),
             ),

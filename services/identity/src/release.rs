@@ -119,14 +119,14 @@ pub fn family<'a>(definition: &'a Definition, question: &str) -> Vec<&'a Questio
     members
 }
 
-struct Row {
-    question: String,
-    option: String,
+pub(crate) struct Row {
+    pub(crate) question: String,
+    pub(crate) option: String,
     /// The parent's row that asks this question (`None` for the root).
-    asked_by: Option<usize>,
+    pub(crate) asked_by: Option<usize>,
 }
 
-fn rows(family: &[&Question]) -> Vec<Row> {
+pub(crate) fn rows(family: &[&Question]) -> Vec<Row> {
     let mut rows: Vec<Row> = Vec::new();
     for q in family {
         let asked_by = q.when.as_ref().and_then(|c| {
@@ -150,7 +150,7 @@ fn rows(family: &[&Question]) -> Vec<Row> {
 }
 
 /// The row a person falls in, per question of the family (in the family's order).
-fn rows_of(family: &[&Question], rows: &[Row], person: &Person) -> Vec<usize> {
+pub(crate) fn rows_of(family: &[&Question], rows: &[Row], person: &Person) -> Vec<usize> {
     let find = |q: &str, o: &str| {
         rows.iter()
             .position(|r| r.question == q && r.option == o)

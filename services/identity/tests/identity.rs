@@ -870,3 +870,237 @@ async fn every_method_admits_exactly_the_callers_its_policy_declares() {
     .await;
     stack.stop().await;
 }
+
+fn admin() -> Option<Actor> {
+    Some(Actor {
+        account_id: Uuid::now_v7(),
+        role: Role::Admin,
+        party_id: None,
+        candidacy_id: None,
+    })
+}
+
+impl Stack {
+    /// Announces the election's settings as capture does and waits until identity has them.
+    async fn announce(
+        &self,
+        election: Uuid,
+        retention_days: u32,
+        protection: common::IdentityProtection,
+    ) {
+        let mut tx = self.producer.begin().await.unwrap();
+        enqueue_event(
+            &mut tx,
+            conoceles_proto::routing_keys::ELECTION_UPDATED,
+            &events::ElectionUpdated {
+                election_id: Some(common::ElectionId::from(election)),
+                name: "Proceso local".into(),
+                retention_days,
+                identity_protection: Some(protection),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        self.wait_for(
+            &format!(
+                "SELECT count(*) FROM elections WHERE id = '{election}' AND retention_days = {retention_days}"
+            ),
+            1,
+        )
+        .await;
+    }
+
+    async fn private_release(
+        &self,
+        election: Uuid,
+        act: Option<Actor>,
+    ) -> Result<pb::LedgerEntry, tonic::Status> {
+        self.client()
+            .await
+            .create_private_release(self.request(
+                pb::CreatePrivateReleaseRequest {
+                    election_id: Some(common::ElectionId::from(election)),
+                },
+                "capture",
+                act,
+            ))
+            .await
+            .map(|r| r.into_inner().entry.unwrap())
+    }
+
+    async fn ledger(&self, election: Uuid) -> pb::GetPrivacyLedgerResponse {
+        self.client()
+            .await
+            .get_privacy_ledger(self.request(
+                pb::GetPrivacyLedgerRequest {
+                    election_id: Some(common::ElectionId::from(election)),
+                },
+                "statistics",
+                None,
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+    }
+}
+
+fn private(rho_budget: f64, rho_per_release: f64) -> common::IdentityProtection {
+    common::IdentityProtection {
+        method: Some(common::identity_protection::Method::DifferentialPrivacy(
+            common::DifferentialPrivacy {
+                rho_budget,
+                rho_per_release,
+                delta: 1e-6,
+                detail_threshold: 5,
+            },
+        )),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_releases_spend_the_budget_keep_a_ledger_and_regenerate_identically() {
+    let stack = spawn().await;
+    let election = Uuid::now_v7();
+    let ours = Uuid::now_v7();
+    stack.announce(election, 90, private(2.0, 1.0)).await;
+    let c = stack.register(election, 14, ours).await;
+    for (i, candidacy) in c.iter().enumerate() {
+        let indigenous = if i < 3 { "yes" } else { "no" };
+        submit(
+            &stack,
+            candidacy,
+            questionnaire(indigenous, "x"),
+            consents(i % 4 == 0, true),
+            ours,
+        )
+        .await
+        .unwrap();
+    }
+    let table = || {
+        let request = stack.request(
+            pb::GetAggregateTableRequest {
+                election_id: Some(common::ElectionId::from(election)),
+                table: "identity.migrant_years.by_sex".into(),
+                filters: HashMap::new(),
+                at: None,
+            },
+            "statistics",
+            None,
+        );
+        async {
+            stack
+                .client()
+                .await
+                .get_aggregate_table(request)
+                .await
+                .map(tonic::Response::into_inner)
+        }
+    };
+    // Reading spends nothing: before the unit's first release there is nothing to read.
+    let none = table().await.unwrap_err();
+    assert_eq!(none.code(), Code::NotFound);
+    assert!(
+        none.message().contains("privacidad diferencial"),
+        "{}",
+        none.message()
+    );
+
+    // Only the unit's administrators release.
+    let refused = stack.private_release(election, None).await.unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    let first = stack.private_release(election, admin()).await.unwrap();
+    assert_eq!(first.sequence, 1);
+    assert!((first.rho - 1.0).abs() < 1e-9 && (first.rho_total - 1.0).abs() < 1e-9);
+    assert!(first.epsilon_total > 1.0 && first.noise_scale > 0.0);
+    assert!(first.families.contains(&"migrant".to_string()));
+
+    let t = table().await.unwrap();
+    assert_eq!(t.release.as_ref().unwrap().release_id, first.release_id);
+    assert!(matches!(
+        t.protection.unwrap().method,
+        Some(common::identity_protection::Method::DifferentialPrivacy(_))
+    ));
+    assert!(t.n.is_some() && t.n_half_width_90 > 0.0);
+    // Every shown count carries its interval, and the groups add up to the margin.
+    let count = |option: &str, sex: &str| {
+        t.cells
+            .iter()
+            .find(|c| c.dimensions["option"] == option && c.dimensions["sex"] == sex)
+            .unwrap_or_else(|| panic!("{option} {sex}"))
+            .clone()
+    };
+    let margin = count("1_5", "*");
+    assert!(margin.half_width_90 > 0.0 && margin.count.is_some());
+    let groups: Vec<&str> = t
+        .cells
+        .iter()
+        .filter(|c| c.dimensions["option"] == "1_5" && c.dimensions["sex"] != "*")
+        .map(|c| c.dimensions["sex"].as_str())
+        .collect();
+    assert!(
+        groups.contains(&"mujer") && groups.contains(&"hombre"),
+        "{groups:?}"
+    );
+    let coarse = groups.iter().any(|g| count("1_5", g).coarsened);
+    if !coarse {
+        let sum: u64 = groups.iter().map(|g| count("1_5", g).count.unwrap()).sum();
+        assert_eq!(Some(sum), margin.count);
+    }
+    // Answers published with consent are never noised below: 4 holders (0, 4, 8, 12) said
+    // "1_5" publicly.
+    assert!(margin.count.unwrap() >= 4);
+
+    // The same reading again is the same release (nothing re-drawn).
+    let again = table().await.unwrap();
+    assert_eq!(again.cells, t.cells);
+
+    // A second release spends the rest; a third is refused and changes nothing.
+    let second = stack.private_release(election, admin()).await.unwrap();
+    assert!((second.rho_total - 2.0).abs() < 1e-9);
+    assert_ne!(second.hash, first.hash);
+    let third = stack.private_release(election, admin()).await.unwrap_err();
+    assert_eq!(third.code(), Code::FailedPrecondition);
+    assert!(
+        third.message().contains("presupuesto"),
+        "{}",
+        third.message()
+    );
+    let ledger = stack.ledger(election).await;
+    assert_eq!(ledger.entries.len(), 2);
+    assert!(ledger.rho_remaining.abs() < 1e-9);
+    assert_eq!(ledger.entries[0], first);
+
+    // A release regenerates identically from its sealed draw.
+    let identity = Identity {
+        pool: stack.pool.clone(),
+        keys: Arc::new(Keyring {
+            current: Kek::parse(&stack.kek).unwrap(),
+            previous: vec![],
+        }),
+    };
+    let release: Uuid = first.release_id.parse().unwrap();
+    let published = identity.published(release).await.unwrap();
+    assert_eq!(published.len(), first.families.len());
+    assert_eq!(identity.regenerate(release).await.unwrap(), published);
+
+    // The ledger cannot be rewritten, and the method is fixed once released.
+    let rewrite = sqlx::query("DELETE FROM privacy_ledger")
+        .execute(&stack.pool)
+        .await;
+    assert!(rewrite.is_err());
+    stack
+        .announce(
+            election,
+            60,
+            common::IdentityProtection {
+                method: Some(common::identity_protection::Method::Suppression(
+                    common::CellSuppression { threshold: 5 },
+                )),
+            },
+        )
+        .await;
+    assert!(table().await.unwrap().release.is_some());
+    stack.stop().await;
+}

@@ -61,6 +61,7 @@ pub async fn create(conn: &mut PgConnection, e: &NewElection<'_>) -> sqlx::Resul
                 campaign_ends_on: None,
                 holidays: Vec::new(),
                 corrections_email: String::new(),
+                identity_protection: Default::default(),
             }),
         )
         .await?;
@@ -122,6 +123,7 @@ fn election_event(s: &Settings) -> conoceles_proto::events::v1::ElectionUpdated 
         occurred_at: Some(ts(Utc::now())),
         retention_days: s.retention_days.max(0) as u32,
         corrections_email: s.corrections_email.clone(),
+        identity_protection: Some(s.identity_protection.to_proto()),
     }
 }
 
@@ -819,6 +821,9 @@ pub struct Settings {
     /// Where citizens report an error in the published information (empty: not set).
     #[serde(default)]
     pub corrections_email: String,
+    /// How the identity questionnaire's statistics are protected.
+    #[serde(default)]
+    pub identity_protection: crate::identity_protection::IdentityProtection,
 }
 
 pub async fn settings(pool: &PgPool, id: Uuid) -> sqlx::Result<Settings> {
@@ -846,6 +851,7 @@ pub async fn settings(pool: &PgPool, id: Uuid) -> sqlx::Result<Settings> {
         campaign_ends_on: r.get("campaign_ends_on"),
         holidays: r.get("holidays"),
         corrections_email: r.get("corrections_email"),
+        identity_protection: crate::identity_protection::IdentityProtection::from_row(&r),
     })
 }
 
@@ -924,6 +930,7 @@ pub fn check(s: &Settings) -> Vec<conoceles_kit::FieldViolation> {
         "campaign_ends_on",
         "Las campañas terminan antes de la jornada electoral.",
     );
+    out.extend(s.identity_protection.check());
     out
 }
 
@@ -943,7 +950,8 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
     );
     let announce = dates_changed
         || before.retention_days != after.retention_days
-        || before.corrections_email != after.corrections_email;
+        || before.corrections_email != after.corrections_email
+        || before.identity_protection != after.identity_protection;
     let mut tx = pool.begin().await?;
     sqlx::query(
         "UPDATE elections SET name = $2, capture_opens_at = $3, capture_closes_at = $4, publication_starts_at = $5, \
@@ -973,6 +981,7 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
     .bind(&after.corrections_email)
     .execute(&mut *tx)
     .await?;
+    store_protection(&mut tx, after.id, after.identity_protection).await?;
     if announce {
         conoceles_kit::amqp::enqueue_event(
             &mut tx,
@@ -983,6 +992,45 @@ pub async fn update(pool: &PgPool, before: &Settings, after: &Settings) -> anyho
     }
     tx.commit().await?;
     Ok(dates_changed)
+}
+
+/// Keeps the method chosen and its parameters (the other method's stay as they were).
+async fn store_protection(
+    conn: &mut PgConnection,
+    id: Uuid,
+    protection: crate::identity_protection::IdentityProtection,
+) -> sqlx::Result<()> {
+    use crate::identity_protection::IdentityProtection as P;
+    match protection {
+        P::Suppression { threshold } => {
+            sqlx::query(
+                "UPDATE elections SET identity_protection = 'suppression', suppression_threshold = $2 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(threshold)
+            .execute(conn)
+            .await?;
+        }
+        P::DifferentialPrivacy {
+            rho_budget,
+            rho_per_release,
+            delta,
+            detail_threshold,
+        } => {
+            sqlx::query(
+                "UPDATE elections SET identity_protection = 'differential_privacy', dp_rho_budget = $2, \
+                 dp_rho_per_release = $3, dp_delta = $4, dp_detail_threshold = $5 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(rho_budget)
+            .bind(rho_per_release)
+            .bind(delta)
+            .bind(detail_threshold)
+            .execute(conn)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// `2026-04-01T09:00` in the election's zone, for `<input type="datetime-local">`.

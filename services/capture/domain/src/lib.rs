@@ -12,6 +12,7 @@ pub mod council_notice;
 pub mod curricular;
 pub mod deadlines;
 pub mod election;
+pub mod identity_protection;
 pub mod import;
 pub mod mail;
 pub mod notices;

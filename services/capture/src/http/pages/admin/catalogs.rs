@@ -126,6 +126,7 @@ pub async fn create_election(
         campaign_ends_on: None,
         holidays: Vec::new(),
         corrections_email: String::new(),
+        identity_protection: Default::default(),
     };
     errors.extend(election::check(&settings).into_iter().map(|v| v.message));
     if !errors.is_empty() {

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::views::{ElectionForm, ElectionPage};
 use crate::domain::election::{self, Settings};
+use crate::domain::identity_protection::{IdentityProtection, parse_decimal};
 use crate::http::FrontState;
 use crate::http::extract::CheckedForm;
 use crate::http::layout::{Chrome, render};
@@ -49,6 +50,36 @@ fn form_of(s: &Settings) -> ElectionForm {
             .collect::<Vec<_>>()
             .join("\n"),
         corrections_email: s.corrections_email.clone(),
+        ..protection_form(s.identity_protection)
+    }
+}
+
+/// The protection's fields: the method chosen with its values, the other with its defaults.
+fn protection_form(p: IdentityProtection) -> ElectionForm {
+    let threshold = match p {
+        IdentityProtection::Suppression { threshold } => threshold,
+        _ => 5,
+    };
+    let IdentityProtection::DifferentialPrivacy {
+        rho_budget,
+        rho_per_release,
+        delta,
+        detail_threshold,
+    } = (match p {
+        IdentityProtection::Suppression { .. } => IdentityProtection::private_defaults(),
+        private => private,
+    })
+    else {
+        unreachable!("private_defaults is differential privacy")
+    };
+    ElectionForm {
+        protection: p.code().into(),
+        suppression_threshold: threshold.to_string(),
+        rho_budget: rho_budget.to_string(),
+        rho_per_release: rho_per_release.to_string(),
+        delta: format!("{delta}"),
+        detail_threshold: detail_threshold.to_string(),
+        ..Default::default()
     }
 }
 
@@ -125,6 +156,62 @@ pub struct ElectionInput {
     inhabiles: String,
     #[serde(default)]
     correo_errores: String,
+    #[serde(default)]
+    proteccion: String,
+    #[serde(default)]
+    umbral_supresion: String,
+    #[serde(default)]
+    rho_presupuesto: String,
+    #[serde(default)]
+    rho_publicacion: String,
+    #[serde(default)]
+    delta: String,
+    #[serde(default)]
+    umbral_detalle: String,
+}
+
+/// The protection chosen in the form, or what is wrong with it.
+fn protection_of(input: &ElectionInput, errors: &mut Vec<String>) -> Option<IdentityProtection> {
+    let integer = |text: &str| text.trim().parse::<i32>().ok();
+    match input.proteccion.as_str() {
+        "suppression" => match integer(&input.umbral_supresion) {
+            Some(threshold) => Some(IdentityProtection::Suppression { threshold }),
+            None => {
+                errors.push("Umbral de supresión: escriba un número entero, como 5.".into());
+                None
+            }
+        },
+        "differential_privacy" => {
+            let mut decimal = |text: &str, label: &str| {
+                parse_decimal(text).or_else(|| {
+                    errors.push(format!("{label}: escriba un número, como 0.5."));
+                    None
+                })
+            };
+            let rho_budget = decimal(
+                &input.rho_presupuesto,
+                "Presupuesto de privacidad (ρ total)",
+            );
+            let rho_per_release = decimal(&input.rho_publicacion, "ρ por publicación");
+            let delta = decimal(&input.delta, "δ");
+            let detail_threshold = integer(&input.umbral_detalle);
+            if detail_threshold.is_none() {
+                errors.push("Umbral de detalle: escriba un número entero, como 10.".into());
+            }
+            Some(IdentityProtection::DifferentialPrivacy {
+                rho_budget: rho_budget?,
+                rho_per_release: rho_per_release?,
+                delta: delta?,
+                detail_threshold: detail_threshold?,
+            })
+        }
+        _ => {
+            errors.push(
+                "Protección de las estadísticas de identidad: elija uno de los dos métodos.".into(),
+            );
+            None
+        }
+    }
 }
 
 pub async fn update(
@@ -212,6 +299,7 @@ pub async fn update(
     }
     holidays.sort();
     holidays.dedup();
+    let identity_protection = protection_of(&input, &mut errors);
     let election_day = chrono::NaiveDate::parse_from_str(input.jornada.trim(), "%Y-%m-%d").ok();
     if election_day.is_none() {
         errors.push("Jornada electoral: escriba una fecha válida.".into());
@@ -231,6 +319,7 @@ pub async fn update(
         Some(deadline_days),
         Some(deadline_kind),
         Some(outer_bound),
+        Some(identity_protection),
     ) = (
         capture_opens_at,
         capture_closes_at,
@@ -245,6 +334,7 @@ pub async fn update(
         deadline_days,
         deadline_kind,
         outer_bound,
+        identity_protection,
     )
     else {
         return page(
@@ -280,6 +370,7 @@ pub async fn update(
         campaign_ends_on,
         holidays,
         corrections_email: input.correo_errores.trim().to_lowercase(),
+        identity_protection,
     };
     errors.extend(election::check(&after).into_iter().map(|v| v.message));
     if !errors.is_empty() {

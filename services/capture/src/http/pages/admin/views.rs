@@ -145,6 +145,7 @@ pub struct ImportPreview {
     pub lines: Vec<(usize, String, &'static str, String)>,
 }
 
+#[derive(Default)]
 pub struct ElectionForm {
     pub name: String,
     pub time_zone: String,
@@ -169,6 +170,13 @@ pub struct ElectionForm {
     /// The non-working days, one `AAAA-MM-DD` per line.
     pub holidays: String,
     pub corrections_email: String,
+    /// `suppression` or `differential_privacy`, and each method's parameters.
+    pub protection: String,
+    pub suppression_threshold: String,
+    pub rho_budget: String,
+    pub rho_per_release: String,
+    pub delta: String,
+    pub detail_threshold: String,
 }
 
 #[derive(Template)]
