@@ -222,6 +222,46 @@ fn count(
     (counts, overall, public)
 }
 
+/// The L2 sensitivity of each stage's vector with `dimensions` dimensions, for neighbouring
+/// datasets that differ in one person's answers or in whether the person is counted (the
+/// groups' sizes are public and fixed): stage 1 moves the person's count in one group of each
+/// dimension by one (√D); stage 2 moves one count down and one up in the margins and in each
+/// dimension's table (√(2(D + 1))).
+pub fn sensitivities(dimensions: usize) -> (f64, f64) {
+    let d = dimensions as f64;
+    (d.sqrt(), (2.0 * (d + 1.0)).sqrt())
+}
+
+/// Stage 1's exact vector: the persons counted in each group of each dimension.
+fn stage_one(leaves: &Leaves, counts: &[Vec<Vec<i64>>]) -> Vec<i64> {
+    counts
+        .iter()
+        .flat_map(|table| {
+            let groups = table.first().map_or(0, Vec::len);
+            (0..groups).map(move |g| (0..leaves.no_data()).map(|l| table[l][g]).sum::<i64>())
+        })
+        .collect()
+}
+
+/// Stage 2's exact vector: the margins' leaves, then each group's sets (leaves when
+/// `detailed[dimension][group]`, else root options), "no data" last in each.
+fn stage_two(
+    leaves: &Leaves,
+    counts: &[Vec<Vec<i64>>],
+    overall: &[i64],
+    detailed: &[Vec<bool>],
+) -> Vec<i64> {
+    let mut exact: Vec<i64> = overall.to_vec();
+    for (table, detailed) in counts.iter().zip(detailed) {
+        for (g, &detail) in detailed.iter().enumerate() {
+            for set in leaves.sets(detail) {
+                exact.push(set.iter().map(|&l| table[l][g]).sum());
+            }
+        }
+    }
+    exact
+}
+
 /// Draws the family's measurements from the persons counted.
 pub fn measure(
     definition: &Definition,
@@ -233,19 +273,12 @@ pub fn measure(
     let family = family(definition, question);
     let leaves = Leaves::of(&family);
     let (counts, overall, public) = count(&leaves, &family, dimensions, persons);
-    let d = dimensions.len() as f64;
 
-    // Stage 1: persons counted per group; one person changes one count per dimension.
-    let stage_one: Vec<i64> = counts
-        .iter()
-        .flat_map(|table| {
-            let groups = table.first().map_or(0, Vec::len);
-            (0..groups).map(move |g| (0..table.len() - 1).map(|l| table[l][g]).sum::<i64>())
-        })
-        .collect();
-    let one_sensitivity = d.sqrt();
+    let (one_sensitivity, two_sensitivity) = sensitivities(dimensions.len());
+
+    // Stage 1: persons counted per group.
     let stage_one_scale = noise::scale_for(parameters.rho * STAGE_ONE_SHARE, one_sensitivity);
-    let noisy_one = noise::measure(&stage_one, stage_one_scale)?;
+    let noisy_one = noise::measure(&stage_one(&leaves, &counts), stage_one_scale)?;
     let mut counted = Vec::new();
     let mut at = 0;
     for dimension in dimensions {
@@ -254,26 +287,26 @@ pub fn measure(
     }
 
     // Stage 2: the margins and every group's sets, one vector.
-    let mut exact: Vec<i64> = overall.clone();
-    for (dm, dimension) in dimensions.iter().enumerate() {
-        for g in 0..dimension.groups.len() {
-            let detailed = counted[dm][g] >= parameters.detail_threshold;
-            for set in leaves.sets(detailed) {
-                exact.push(set.iter().map(|&l| counts[dm][l][g]).sum());
-            }
-        }
-    }
-    let two_sensitivity = (2.0 * (d + 1.0)).sqrt();
+    let detailed: Vec<Vec<bool>> = counted
+        .iter()
+        .map(|groups| {
+            groups
+                .iter()
+                .map(|&c| c >= parameters.detail_threshold)
+                .collect()
+        })
+        .collect();
+    let exact = stage_two(&leaves, &counts, &overall, &detailed);
     let stage_two_scale =
         noise::scale_for(parameters.rho * (1.0 - STAGE_ONE_SHARE), two_sensitivity);
     let noisy_two = noise::measure(&exact, stage_two_scale)?;
     let margin = noisy_two[..leaves.len()].to_vec();
     let mut at = leaves.len();
     let mut tables = Vec::new();
-    for counted in &counted {
+    for detailed in &detailed {
         let mut groups = Vec::new();
-        for &noisy in counted {
-            let sets = leaves.sets(noisy >= parameters.detail_threshold).len();
+        for &detail in detailed {
+            let sets = leaves.sets(detail).len();
             groups.push(noisy_two[at..at + sets].to_vec());
             at += sets;
         }

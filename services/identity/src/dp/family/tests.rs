@@ -228,3 +228,78 @@ fn with_almost_no_noise_the_tables_are_the_truth() {
     );
     assert_eq!(value(&values, ALL, ALL, ALL, ALL).count, Some(200));
 }
+
+/// The exact vectors of both stages for a dataset, with the groups' detail fixed.
+fn vectors(
+    definition: &Definition,
+    dimensions: &[Dimension],
+    persons: &[Person],
+    detailed: &[Vec<bool>],
+) -> (Vec<i64>, Vec<i64>, Vec<Vec<Vec<i64>>>) {
+    let family = family(definition, "migrant");
+    let leaves = Leaves::of(&family);
+    let (counts, overall, public) = count(&leaves, &family, dimensions, persons);
+    (
+        stage_one(&leaves, &counts),
+        stage_two(&leaves, &counts, &overall, detailed),
+        public.by_group,
+    )
+}
+
+fn l2(a: &[i64], b: &[i64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| ((x - y) * (x - y)) as f64)
+        .sum::<f64>()
+        .sqrt()
+}
+
+const YEARS: [Option<&str>; 5] = [
+    Some("under_1"),
+    Some("1_5"),
+    Some("6_10"),
+    Some("over_10"),
+    None,
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+    /// The guarantee rests on the sensitivities the noise is calibrated to: whatever one
+    /// person without publication consent answers — or whether they are counted at all — the
+    /// public facts (the groups' sizes, the answers published with consent) stay the same, and
+    /// each stage's exact vector moves by at most its declared L2 sensitivity.
+    #[test]
+    fn one_persons_answers_move_each_stage_by_at_most_its_sensitivity(
+        n in 1usize..60,
+        who in 0usize..60,
+        migrant in 0usize..3,
+        years in 0usize..5,
+        counted in proptest::bool::ANY,
+        detail in proptest::collection::vec(proptest::bool::ANY, 6),
+    ) {
+        let definition = Definition::default_topics();
+        let (dimensions, mut persons) = dataset(n, 7);
+        let who = who % n;
+        persons[who].public = false;
+        let detailed: Vec<Vec<bool>> = vec![detail[..3].to_vec(), detail[3..].to_vec()];
+        let before = vectors(&definition, &dimensions, &persons, &detailed);
+
+        let mut other = persons.clone();
+        if counted {
+            let answer = [Some("yes"), Some("no"), None][migrant];
+            let mut answers = BTreeMap::from([("migrant".to_string(), answer.map(String::from))]);
+            if answer == Some("yes") {
+                answers.insert("migrant_years".into(), YEARS[years].map(String::from));
+            }
+            other[who].answers = answers;
+        } else {
+            other.remove(who);
+        }
+        let after = vectors(&definition, &dimensions, &other, &detailed);
+        let (one, two) = sensitivities(dimensions.len());
+        proptest::prop_assert_eq!(&before.2, &after.2, "the public facts moved");
+        proptest::prop_assert!(l2(&before.0, &after.0) <= one + 1e-9);
+        proptest::prop_assert!(l2(&before.1, &after.1) <= two + 1e-9);
+    }
+}
