@@ -96,6 +96,49 @@ impl IdentityClient {
             .into_inner())
     }
 
+    /// Releases every identity table under differential privacy, on behalf of the logged-in
+    /// administrator (identity spends the election's ρ per release, or refuses).
+    pub async fn private_release(
+        &self,
+        session: &str,
+        election: Uuid,
+    ) -> Result<pb::LedgerEntry, tonic::Status> {
+        let token = self.peer.acting_token(session).await?;
+        let response = self
+            .client
+            .clone()
+            .create_private_release(with_bearer(
+                pb::CreatePrivateReleaseRequest {
+                    election_id: Some(common::ElectionId::from(election)),
+                },
+                &token,
+            ))
+            .await?
+            .into_inner();
+        response
+            .entry
+            .ok_or_else(|| tonic::Status::internal("identity answered without its ledger line"))
+    }
+
+    /// The election's protection and privacy-loss ledger, on capture's own behalf.
+    pub async fn ledger(
+        &self,
+        election: Uuid,
+    ) -> Result<pb::GetPrivacyLedgerResponse, tonic::Status> {
+        let request = self
+            .peer
+            .own(pb::GetPrivacyLedgerRequest {
+                election_id: Some(common::ElectionId::from(election)),
+            })
+            .await?;
+        Ok(self
+            .client
+            .clone()
+            .get_privacy_ledger(request)
+            .await?
+            .into_inner())
+    }
+
     /// Keeps the questionnaire's draft in `identity` (sealed there), on behalf of the
     /// logged-in party or candidate.
     pub async fn save_draft(

@@ -704,6 +704,12 @@ async fn an_admin_edits_the_election_in_local_time_and_date_changes_emit_an_even
         "regla_plazo",
         "dias_plazo",
         "limite_captura",
+        "proteccion",
+        "umbral_supresion",
+        "rho_presupuesto",
+        "rho_publicacion",
+        "delta",
+        "umbral_detalle",
     ]
     .iter()
     .map(|n| (n.to_string(), field(n)))
@@ -798,6 +804,66 @@ async fn an_admin_edits_the_election_in_local_time_and_date_changes_emit_an_even
     let event = conoceles_proto::events::v1::ElectionUpdated::decode(delivered.as_slice()).unwrap();
     assert_eq!(event.capture_closes_at.unwrap().seconds, closes.timestamp());
     assert_eq!(event.time_zone, "America/Monterrey");
+    assert!(matches!(
+        event.identity_protection.and_then(|p| p.method),
+        Some(conoceles_proto::common::v1::identity_protection::Method::Suppression(s)) if s.threshold == 5
+    ));
+
+    // The identity statistics under differential privacy: a release larger than the budget is
+    // refused with the field's rule; then saved, shown checked and announced to identity.
+    let set = |values: &mut Vec<(String, String)>, name: &str, value: &str| {
+        values.iter_mut().find(|(k, _)| k == name).unwrap().1 = value.into();
+    };
+    set(&mut values, "proteccion", "differential_privacy");
+    set(&mut values, "rho_presupuesto", "2");
+    set(&mut values, "rho_publicacion", "3");
+    let refused = admin
+        .post(
+            "/admin/eleccion",
+            &values
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("ρ por publicación: un número mayor que 0 que no pase el presupuesto."),
+        "{}",
+        refused.body
+    );
+    set(&mut values, "rho_publicacion", "0,5");
+    let saved = admin
+        .post(
+            "/admin/eleccion",
+            &values
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert!(
+        saved
+            .body
+            .contains("value=\"differential_privacy\" type=\"radio\" checked")
+    );
+    assert!(
+        saved
+            .body
+            .contains("name=\"rho_publicacion\" value=\"0.5\"")
+    );
+    let delivered = tap.next().await;
+    let event = conoceles_proto::events::v1::ElectionUpdated::decode(delivered.as_slice()).unwrap();
+    match event.identity_protection.and_then(|p| p.method) {
+        Some(conoceles_proto::common::v1::identity_protection::Method::DifferentialPrivacy(p)) => {
+            assert_eq!((p.rho_budget, p.rho_per_release, p.delta), (2.0, 0.5, 1e-6));
+            assert_eq!(p.detail_threshold, 10);
+        }
+        other => panic!("{other:?}"),
+    }
     tap.close().await;
     stack.stop().await;
 }

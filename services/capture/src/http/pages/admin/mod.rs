@@ -165,6 +165,12 @@ pub fn routes(router: DeclaredRouter<FrontState>) -> DeclaredRouter<FrontState> 
             post(reports::create),
         )
         .route(
+            Method::POST,
+            "/admin/informes/privacidad",
+            Rule::people(ADMINS),
+            post(reports::private_release),
+        )
+        .route(
             Method::GET,
             "/admin/informes/anexo-cualitativo.csv",
             Rule::people(REPORTERS),

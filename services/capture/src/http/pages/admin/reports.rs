@@ -11,7 +11,7 @@ use conoceles_proto::statistics::v1 as pb;
 use http::{StatusCode, header};
 use serde::Deserialize;
 
-use super::views::{ReportLine, ReportPage, ReportsPage};
+use super::views::{PrivacyLine, PrivacySection, ReportLine, ReportPage, ReportsPage};
 use crate::domain::election::local;
 use crate::http::FrontState;
 use crate::http::extract::CheckedForm;
@@ -47,23 +47,156 @@ async fn list_page(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Response {
+    list_page_with(state, session, errors, None, status).await
+}
+
+async fn list_page_with(
+    state: &FrontState,
+    session: &SessionInfo,
+    errors: Vec<String>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
     let tz = crate::http::election_time_zone(state).await;
+    let privacy = privacy_section(state, session, &tz).await;
     match state.statistics.list(&session.token).await {
         Ok(reports) => render(
             status,
             &ReportsPage {
                 chrome: Chrome::of(session),
                 errors,
+                notice,
                 kinds: KINDS
                     .iter()
                     .map(|(_, code, label)| (*code, *label))
                     .collect(),
                 reports: reports.into_iter().map(|r| line(r, &tz)).collect(),
+                privacy,
             },
         ),
         Err(s) => crate::http::status_page(session, &s),
     }
 }
+
+/// ρ as the pages write it: two decimals.
+fn rho(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+/// How the identity statistics are protected, with the ledger under differential privacy
+/// (absent when identity cannot be reached: the rest of the page still serves).
+async fn privacy_section(
+    state: &FrontState,
+    session: &SessionInfo,
+    tz: &str,
+) -> Option<PrivacySection> {
+    use conoceles_proto::common::v1::identity_protection::Method;
+    let election = crate::http::current_election(state).await.ok()?;
+    let ledger = match state.identity.ledger(election.id).await {
+        Ok(ledger) => ledger,
+        Err(e) => {
+            tracing::warn!(code = ?e.code(), "the privacy ledger is unavailable");
+            return None;
+        }
+    };
+    let at = |t: Option<&prost_types::Timestamp>| {
+        conoceles_kit::proto_time::from_proto(t)
+            .map(|t| local(t, tz))
+            .unwrap_or_default()
+    };
+    let lines = ledger
+        .entries
+        .iter()
+        .map(|e| PrivacyLine {
+            sequence: e.sequence,
+            released_at: at(e.released_at.as_ref()),
+            cut_off: at(e.cut_off.as_ref()),
+            rho: rho(e.rho),
+            rho_total: rho(e.rho_total),
+            epsilon: format!("{:.2}", e.epsilon_total),
+            delta: format!("{}", e.delta),
+            scale: format!("{:.1}", e.noise_scale),
+            hash: e.hash.chars().take(16).collect(),
+        })
+        .collect();
+    Some(match ledger.protection.and_then(|p| p.method) {
+        Some(Method::DifferentialPrivacy(p)) => PrivacySection {
+            private: true,
+            method: format!(
+                "Privacidad diferencial (ρ-zCDP, ruido gaussiano discreto): presupuesto ρ = {}, ρ = {} por publicación, δ = {}.",
+                rho(p.rho_budget),
+                rho(p.rho_per_release),
+                p.delta
+            ),
+            remaining: rho(ledger.rho_remaining),
+            per_release: rho(p.rho_per_release),
+            can_release: session.role == conoceles_kit::access::Role::Admin
+                && ledger.rho_remaining + 1e-9 >= p.rho_per_release,
+            lines,
+        },
+        Some(Method::Suppression(s)) => PrivacySection {
+            private: false,
+            method: format!(
+                "Supresión de celdas con umbral k = {}: las tablas se protegen y publican al consultarlas. El método se elige en la configuración de la elección.",
+                s.threshold
+            ),
+            ..PrivacySection::default()
+        },
+        None => return None,
+    })
+}
+
+/// `POST /admin/informes/privacidad`: one differentially private release of every identity
+/// table, as of now.
+pub async fn private_release(
+    State(state): State<FrontState>,
+    Extension(session): Extension<Arc<SessionInfo>>,
+    CheckedForm(_): CheckedForm<PrivateRelease>,
+) -> Response {
+    let election = match crate::http::current_election(&state).await {
+        Ok(e) => e,
+        Err(_) => {
+            return list_page(
+                &state,
+                &session,
+                vec!["Aún no hay una elección configurada.".into()],
+                StatusCode::NOT_FOUND,
+            )
+            .await;
+        }
+    };
+    match state.identity.private_release(&session.token, election.id).await {
+        Ok(entry) => {
+            list_page_with(
+                &state,
+                &session,
+                Vec::new(),
+                Some(format!(
+                    "Se creó la publicación {} de las estadísticas de identidad: gastó ρ = {} (acumulado {}). El sitio público la muestra en menos de un minuto.",
+                    entry.sequence,
+                    rho(entry.rho),
+                    rho(entry.rho_total)
+                )),
+                StatusCode::OK,
+            )
+            .await
+        }
+        // Identity's refusal (the budget, the method) is said as it is: it is written for people.
+        Err(s) if s.code() == tonic::Code::FailedPrecondition => {
+            list_page(
+                &state,
+                &session,
+                vec![s.message().to_string()],
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(s) => crate::http::status_page(&session, &s),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PrivateRelease {}
 
 fn line(r: pb::ReportSummary, tz: &str) -> ReportLine {
     let at = |t: Option<&prost_types::Timestamp>| {

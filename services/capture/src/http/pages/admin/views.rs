@@ -235,8 +235,36 @@ pub struct ReportLine {
 pub struct ReportsPage {
     pub chrome: Chrome,
     pub errors: Vec<String>,
+    pub notice: Option<String>,
     pub kinds: Vec<(&'static str, &'static str)>,
     pub reports: Vec<ReportLine>,
+    /// How the identity statistics are protected, and the privacy-loss ledger.
+    pub privacy: Option<PrivacySection>,
+}
+
+#[derive(Default)]
+pub struct PrivacySection {
+    /// Under differential privacy (the ledger and the release button apply).
+    pub private: bool,
+    /// The method and its parameters, in a sentence.
+    pub method: String,
+    pub remaining: String,
+    pub per_release: String,
+    /// An administrator, with budget left for one more release.
+    pub can_release: bool,
+    pub lines: Vec<PrivacyLine>,
+}
+
+pub struct PrivacyLine {
+    pub sequence: u32,
+    pub released_at: String,
+    pub cut_off: String,
+    pub rho: String,
+    pub rho_total: String,
+    pub epsilon: String,
+    pub delta: String,
+    pub scale: String,
+    pub hash: String,
 }
 
 /// A stored report: `body` is the fragment `statistics` rendered (escaped there).
