@@ -18,7 +18,7 @@ use http::{Method, header};
 use serde_json::{Value, json};
 
 use crate::report::{self, Kind};
-use crate::service::{Statistics, TableQuery, compute, identity_tables, invalid};
+use crate::service::{Statistics, TableQuery, compute, identity_tables, invalid, ledger};
 use crate::tables::{self, Table};
 use conoceles_proto::statistics::v1::ReportFormat;
 
@@ -65,6 +65,12 @@ pub fn declared() -> DeclaredRouter<Statistics> {
         )
         .route(
             Method::GET,
+            "/api/v1/privacy-ledger",
+            people,
+            axum::routing::get(privacy_ledger),
+        )
+        .route(
+            Method::GET,
             "/api/v1/openapi.json",
             Rule::public(),
             axum::routing::get(openapi),
@@ -74,6 +80,14 @@ pub fn declared() -> DeclaredRouter<Statistics> {
 async fn list(State(state): State<Statistics>) -> Response {
     match identity_tables(&state).await {
         Ok((_, names)) => Json(json!({ "tables": tables::catalog(&names) })).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// How the identity tables are protected and every differentially private release so far.
+async fn privacy_ledger(State(state): State<Statistics>) -> Response {
+    match ledger(&state).await {
+        Ok(l) => Json(l).into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -237,7 +251,8 @@ async fn openapi() -> Json<Value> {
                 "get": { "summary": "Reporte de avance al corte", "parameters": [at.clone(), kind.clone()], "responses": { "200": { "description": "Reporte" }, "401": error.clone(), "403": error.clone(), "422": error.clone(), "503": error.clone() } },
                 "post": { "summary": "Guarda el reporte al corte, con su huella SHA-256", "parameters": [at, kind], "responses": { "201": { "description": "Guardado" }, "401": error.clone(), "403": error.clone(), "422": error.clone(), "503": error.clone() } } },
             "/api/v1/reports": { "get": { "summary": "Reportes guardados, del más reciente al más antiguo", "responses": { "200": { "description": "Reportes" }, "401": error.clone(), "403": error.clone() } } },
-            "/api/v1/reports/{id}": { "get": { "summary": "Un reporte guardado, byte por byte (JSON) o como CSV", "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }, report_format], "responses": { "200": { "description": "Reporte" }, "401": error.clone(), "403": error.clone(), "404": error.clone(), "422": error } } },
+            "/api/v1/reports/{id}": { "get": { "summary": "Un reporte guardado, byte por byte (JSON) o como CSV", "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }, report_format], "responses": { "200": { "description": "Reporte" }, "401": error.clone(), "403": error.clone(), "404": error.clone(), "422": error.clone() } } },
+            "/api/v1/privacy-ledger": { "get": { "summary": "Cómo se protegen las tablas de identidad y, con privacidad diferencial, el registro de pérdida de privacidad (ρ por publicación y acumulado, (ε, δ) equivalente, escala del ruido)", "responses": { "200": { "description": "Registro" }, "401": error.clone(), "403": error.clone(), "503": error } } },
             "/api/v1/openapi.json": { "get": { "summary": "Este documento", "security": [], "responses": { "200": { "description": "OpenAPI" } } } }
         },
         "components": {

@@ -11,8 +11,9 @@ use conoceles_proto::statistics::v1 as pb;
 use conoceles_proto::statistics::v1::statistics_service_server::StatisticsService;
 use tonic::{Request, Response, Status};
 
+use crate::privacy::{Protection, Release};
 use crate::report::{self, Kind};
-use crate::service::{Statistics, TableQuery, compute, identity_tables};
+use crate::service::{Statistics, TableQuery, compute, identity_tables, ledger};
 use crate::tables::{self, Table, is_public};
 
 const SERVICE: &str = "conoceles.statistics.v1.StatisticsService";
@@ -31,6 +32,7 @@ pub fn policy() -> Policy {
             ("CreateReport", reports),
             ("ListReports", reports),
             ("GetReport", reports),
+            ("GetPrivacyLedger", site),
         ],
     )
 }
@@ -63,6 +65,8 @@ fn response(t: Table) -> pb::GetTableResponse {
                 dimensions: c.dimensions.into_iter().collect(),
                 count: c.count,
                 suppressed: c.suppressed,
+                half_width_90: c.half_width_90.unwrap_or_default(),
+                coarsened: c.coarsened,
             })
             .collect(),
         n: t.n,
@@ -70,6 +74,9 @@ fn response(t: Table) -> pb::GetTableResponse {
         declined: t.declined,
         cut_off: Some(to_proto(t.cut_off)),
         definition: Some(definition(t.definition)),
+        protection: t.protection.as_ref().map(Protection::to_proto),
+        release: t.release.as_ref().map(Release::to_proto),
+        n_half_width_90: t.n_half_width_90.unwrap_or_default(),
     }
 }
 
@@ -177,6 +184,18 @@ impl StatisticsService for StatisticsApi {
             report: Some(stored.summary()),
             content,
             content_type: content_type.into(),
+        }))
+    }
+
+    async fn get_privacy_ledger(
+        &self,
+        _request: Request<pb::GetPrivacyLedgerRequest>,
+    ) -> Result<Response<pb::GetPrivacyLedgerResponse>, Status> {
+        let l = ledger(&self.state).await?;
+        Ok(Response::new(pb::GetPrivacyLedgerResponse {
+            protection: l.protection.as_ref().map(Protection::to_proto),
+            entries: l.releases.iter().map(Release::to_proto).collect(),
+            rho_remaining: l.rho_remaining,
         }))
     }
 }

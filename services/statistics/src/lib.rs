@@ -7,6 +7,7 @@ pub mod cache;
 pub mod cli;
 pub mod grpc;
 pub mod labels;
+pub mod privacy;
 pub mod report;
 pub mod service;
 pub mod sources;

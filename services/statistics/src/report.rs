@@ -289,7 +289,9 @@ fn tables_of(content: &[u8]) -> Result<(Value, Vec<Table>, Names), AppError> {
 
 /// The report as one CSV, in Spanish: `tabla` (its title), one column per dimension any of its
 /// tables has (named, values by name), `conteo`, `suprimida` (`sí`/`no`), `corte` (RFC 3339 in
-/// the election's time zone).
+/// the election's time zone); when an identity table was released under differential privacy,
+/// also `margen_90` (half the width of each count's 90 % interval) and `agrupada` (`sí` where a
+/// small group was released by the root question only).
 pub fn csv(content: &[u8]) -> Result<String, AppError> {
     let (_, tables, names) = tables_of(content)?;
     let mut columns: Vec<String> = Vec::new();
@@ -304,7 +306,12 @@ pub fn csv(content: &[u8]) -> Result<String, AppError> {
         .iter()
         .map(|c| tables::csv_field(dimension_label(c)))
         .collect();
-    let mut out = format!("tabla,{},conteo,suprimida,corte\r\n", headers.join(","));
+    let private = tables.iter().any(|t| t.release.is_some());
+    let mut out = format!("tabla,{},conteo,suprimida,corte", headers.join(","));
+    if private {
+        out.push_str(",margen_90,agrupada");
+    }
+    out.push_str("\r\n");
     for t in &tables {
         let cut_off = names.local_iso(t.cut_off);
         let title = names.title(&t.definition.name, &t.definition.title);
@@ -320,10 +327,20 @@ pub fn csv(content: &[u8]) -> Result<String, AppError> {
                 out.push_str(&tables::csv_field(&shown));
             }
             out.push_str(&format!(
-                ",{},{},{cut_off}\r\n",
+                ",{},{},{cut_off}",
                 cell.count.map(|c| c.to_string()).unwrap_or_default(),
                 if cell.suppressed { "sí" } else { "no" }
             ));
+            if private {
+                out.push_str(&format!(
+                    ",{},{}",
+                    cell.half_width_90
+                        .map(|h| h.to_string())
+                        .unwrap_or_default(),
+                    if cell.coarsened { "sí" } else { "no" }
+                ));
+            }
+            out.push_str("\r\n");
         }
     }
     Ok(out)
@@ -366,6 +383,17 @@ struct Chart {
     height: u32,
     bars: Vec<Bar>,
     legend: Vec<Legend>,
+}
+
+/// A count as the report prints it: «—» suppressed, «agrupada» released by the root question
+/// only, «12 ± 7» under differential privacy.
+pub(crate) fn shown_count(cell: &tables::Cell) -> String {
+    match (cell.count, cell.half_width_90) {
+        (None, _) if cell.coarsened => "agrupada".to_string(),
+        (None, _) => "—".to_string(),
+        (Some(count), Some(half)) if half > 0.0 => format!("{count} ± {half}"),
+        (Some(count), _) => count.to_string(),
+    }
 }
 
 struct Pivot {
@@ -419,11 +447,7 @@ fn pivot(index: usize, t: &Table, names: &Names, report_cut_off: DateTime<Utc>) 
         if !row_keys.contains(&row) {
             row_keys.push(row.clone());
         }
-        let shown = if cell.suppressed {
-            "—".to_string()
-        } else {
-            cell.count.unwrap_or(0).to_string()
-        };
+        let shown = shown_count(cell);
         numbers.insert((row.clone(), column.clone()), cell.count.unwrap_or(0));
         values.insert((row, column), shown);
     }
@@ -545,11 +569,18 @@ fn pivot(index: usize, t: &Table, names: &Names, report_cut_off: DateTime<Utc>) 
         cut_off: (names.local(t.cut_off) != names.local(report_cut_off))
             .then(|| names.local(t.cut_off)),
         persons: t.n.map(|n| {
-            format!(
+            let people = format!(
                 "{n} personas; respondieron {}; prefirieron no responder {}",
                 t.answered.unwrap_or(0),
                 t.declined.unwrap_or(0)
-            )
+            );
+            match &t.release {
+                Some(r) => format!(
+                    "{people}. Privacidad diferencial, publicación {} (ρ = {:.2}): cada cifra lleva ruido aleatorio y se da con su margen de error al 90 % («12 ± 7»); «agrupada»: grupo pequeño, publicado solo con la pregunta principal",
+                    r.sequence, r.rho
+                ),
+                None => people,
+            }
         }),
     }
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use conoceles_kit::error::{AppError, ErrorCode};
 
 use crate::cache::Results;
+use crate::privacy::{Ledger, Protection, Release};
 use crate::sources::Sources;
 use crate::tables::{
     self, COMPLIANCE, CURRICULAR_FILTERS, PROGRESS_DIMENSIONS, SUBSTITUTIONS, Table,
@@ -160,6 +161,17 @@ pub async fn identity_tables(state: &Statistics) -> Result<(String, Vec<String>)
     Ok((election, definition.aggregate_tables()))
 }
 
+/// The election's protection of its identity tables and its privacy-loss ledger.
+pub async fn ledger(state: &Statistics) -> Result<Ledger, AppError> {
+    let election = state.sources.election().await.map_err(upstream)?;
+    let ledger = state
+        .sources
+        .privacy_ledger(&election)
+        .await
+        .map_err(upstream)?;
+    Ok(Ledger::from_proto(&ledger))
+}
+
 /// Computes (or finds in the cache) one table.
 pub async fn compute(
     state: &Statistics,
@@ -279,12 +291,16 @@ pub async fn compute(
             )
             .await
             .map_err(upstream)?;
+        let private = t.release.is_some();
         Table {
             definition,
             cut_off: conoceles_kit::proto_time::from_proto(t.cut_off.as_ref()).unwrap_or(at),
             n: t.n,
             answered: t.answered,
             declined: t.declined,
+            protection: Protection::from_proto(t.protection.as_ref()),
+            release: t.release.as_ref().map(Release::from_proto),
+            n_half_width_90: private.then_some(t.n_half_width_90),
             cells: t
                 .cells
                 .into_iter()
@@ -292,6 +308,8 @@ pub async fn compute(
                     dimensions: c.dimensions.into_iter().collect(),
                     count: c.count,
                     suppressed: c.suppressed,
+                    half_width_90: private.then_some(c.half_width_90),
+                    coarsened: c.coarsened,
                 })
                 .collect(),
         }

@@ -185,4 +185,26 @@ impl Sources {
             .await?
             .into_inner())
     }
+
+    /// The election's protection and privacy-loss ledger.
+    pub async fn privacy_ledger(
+        &self,
+        election: &str,
+    ) -> Result<identity::GetPrivacyLedgerResponse, Status> {
+        let request = self
+            .tokens
+            .own_request(
+                "identity",
+                identity::GetPrivacyLedgerRequest {
+                    election_id: Some(conoceles_proto::common::v1::ElectionId {
+                        value: election.to_string(),
+                    }),
+                },
+            )
+            .await?;
+        Ok(IdentityServiceClient::new(self.identity.clone())
+            .get_privacy_ledger(request)
+            .await?
+            .into_inner())
+    }
 }

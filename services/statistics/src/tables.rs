@@ -10,6 +10,8 @@ use conoceles_proto::common::v1 as common;
 use conoceles_proto::validation::v1::ComplianceRow;
 use serde::{Deserialize, Serialize};
 
+use crate::privacy::{Protection, Release};
+
 /// The dimensions of the progress tables (also their filters).
 pub const PROGRESS_DIMENSIONS: [&str; 5] =
     ["postulant", "office", "principle", "sex", "constituency"];
@@ -30,12 +32,32 @@ pub struct Definition {
     pub dimensions: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Cell {
     pub dimensions: BTreeMap<String, String>,
-    /// Absent when suppressed.
+    /// Absent when suppressed (or released coarser).
     pub count: Option<u64>,
     pub suppressed: bool,
+    /// Identity tables under differential privacy: half the width of the noise's 90 %
+    /// interval (`count ± half_width_90`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub half_width_90: Option<f64>,
+    /// Identity tables under differential privacy: the group was too small for this detail.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub coarsened: bool,
+}
+
+impl Cell {
+    /// A plain count (no noise, not suppressed) or a suppressed one.
+    pub fn count(dimensions: BTreeMap<String, String>, count: Option<u64>) -> Self {
+        Self {
+            dimensions,
+            suppressed: count.is_none(),
+            count,
+            half_width_90: None,
+            coarsened: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,6 +71,14 @@ pub struct Table {
     pub answered: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declined: Option<u64>,
+    /// Identity tables: how identity protected them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protection: Option<Protection>,
+    /// Identity tables under differential privacy: the release and the 90 % half-width of `n`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<Release>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_half_width_90: Option<f64>,
     pub cells: Vec<Cell>,
 }
 
@@ -61,6 +91,9 @@ impl Table {
             n: None,
             answered: None,
             declined: None,
+            protection: None,
+            release: None,
+            n_half_width_90: None,
             cells,
         }
     }
@@ -110,7 +143,7 @@ pub fn catalog(identity_tables: &[String]) -> Vec<Definition> {
         all.push(Definition {
             name: name.clone(),
             title: format!("Grupos del cuestionario de identidad: {name}"),
-            description: "Calculada y suprimida por el servicio de identidad (k, supresión complementaria y diferencias), solo con consentimiento estadístico; corte: el momento de la consulta.".into(),
+            description: "Calculada y protegida por el servicio de identidad como la elección lo decidió (`protection`): supresión de celdas (k, supresión complementaria y diferencias; corte: el momento de la consulta) o privacidad diferencial (cada cifra con ruido y su `half_width_90`; corte: la última publicación de la Unidad, en `release`). Solo con consentimiento estadístico.".into(),
             dimensions: vec!["option".into(), dimension.into()],
         });
     }
@@ -233,10 +266,11 @@ fn crosstab(names: (&str, &str), items: impl Iterator<Item = (String, String, u6
     }
     counts
         .into_iter()
-        .map(|((a, b), count)| Cell {
-            dimensions: BTreeMap::from([(names.0.to_string(), a), (names.1.to_string(), b)]),
-            count: Some(count),
-            suppressed: false,
+        .map(|((a, b), count)| {
+            Cell::count(
+                BTreeMap::from([(names.0.to_string(), a), (names.1.to_string(), b)]),
+                Some(count),
+            )
         })
         .collect()
 }
@@ -287,24 +321,33 @@ pub fn compliance(rows: &[ComplianceRow]) -> Vec<Cell> {
                 ("identity_missing", r.identity_missing),
             ]
             .into_iter()
-            .map(|(measure, count)| Cell {
-                dimensions: BTreeMap::from([
-                    ("postulant".into(), r.postulant_code.clone()),
-                    ("office".into(), r.office_code.clone()),
-                    ("measure".into(), measure.into()),
-                ]),
-                count: Some(count),
-                suppressed: false,
+            .map(|(measure, count)| {
+                Cell::count(
+                    BTreeMap::from([
+                        ("postulant".into(), r.postulant_code.clone()),
+                        ("office".into(), r.office_code.clone()),
+                        ("measure".into(), measure.into()),
+                    ]),
+                    Some(count),
+                )
             })
         })
         .collect()
 }
 
 /// The table as CSV: its dimensions, `count` (empty when suppressed), `suppressed`, `cut_off`.
+/// The table as CSV: its dimensions, the count, whether suppressed and the cut-off; identity
+/// tables also give each count's 90 % half-width and whether it was released coarser (empty
+/// and `false` under cell suppression), so a script reads every identity table alike.
 pub fn csv(table: &Table) -> String {
     let dims = &table.definition.dimensions;
+    let identity = table.definition.name.starts_with("identity.");
     let mut out = dims.join(",");
-    out.push_str(",count,suppressed,cut_off\r\n");
+    out.push_str(",count,suppressed,cut_off");
+    if identity {
+        out.push_str(",half_width_90,coarsened");
+    }
+    out.push_str("\r\n");
     let cut_off = table.cut_off.to_rfc3339();
     for cell in &table.cells {
         for d in dims {
@@ -314,10 +357,20 @@ pub fn csv(table: &Table) -> String {
             out.push(',');
         }
         out.push_str(&format!(
-            "{},{},{cut_off}\r\n",
+            "{},{},{cut_off}",
             cell.count.map(|c| c.to_string()).unwrap_or_default(),
             cell.suppressed
         ));
+        if identity {
+            out.push_str(&format!(
+                ",{},{}",
+                cell.half_width_90
+                    .map(|h| h.to_string())
+                    .unwrap_or_default(),
+                cell.coarsened
+            ));
+        }
+        out.push_str("\r\n");
     }
     out
 }
@@ -416,5 +469,59 @@ mod tests {
                 .count,
             Some(5)
         );
+    }
+
+    #[test]
+    fn identity_tables_carry_each_counts_interval_in_json_csv_and_the_report() {
+        let cell = |option: &str, count: Option<u64>, half: f64, coarsened: bool| Cell {
+            dimensions: BTreeMap::from([
+                ("option".to_string(), option.to_string()),
+                ("sex".to_string(), "mujer".to_string()),
+            ]),
+            suppressed: false,
+            count,
+            half_width_90: Some(half),
+            coarsened,
+        };
+        let table = Table {
+            definition: Definition {
+                name: "identity.migrant_years.by_sex".into(),
+                title: "t".into(),
+                description: String::new(),
+                dimensions: vec!["option".into(), "sex".into()],
+            },
+            cut_off: "2027-04-30T12:00:00Z".parse().unwrap(),
+            n: Some(40),
+            answered: Some(30),
+            declined: Some(10),
+            protection: None,
+            release: None,
+            n_half_width_90: Some(9.0),
+            cells: vec![
+                cell("1_5", Some(12), 7.0, false),
+                cell("6_10", None, 0.0, true),
+            ],
+        };
+        let csv = csv(&table);
+        assert!(csv.starts_with("option,sex,count,suppressed,cut_off,half_width_90,coarsened\r\n"));
+        assert!(
+            csv.contains("1_5,mujer,12,false,2027-04-30T12:00:00+00:00,7,false\r\n"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains("6_10,mujer,,false,2027-04-30T12:00:00+00:00,0,true\r\n"),
+            "{csv}"
+        );
+        let json = serde_json::to_value(&table).unwrap();
+        assert_eq!(json["cells"][0]["half_width_90"], 7.0);
+        assert_eq!(json["cells"][1]["coarsened"], true);
+        assert_eq!(crate::report::shown_count(&table.cells[0]), "12 ± 7");
+        assert_eq!(crate::report::shown_count(&table.cells[1]), "agrupada");
+        let plain = Cell::count(BTreeMap::new(), None);
+        assert_eq!(crate::report::shown_count(&plain), "—");
+        // Count tables keep their columns.
+        let mut counts = table.clone();
+        counts.definition.name = "progress.by_sex".into();
+        assert!(super::csv(&counts).starts_with("option,sex,count,suppressed,cut_off\r\n"));
     }
 }
