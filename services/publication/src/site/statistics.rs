@@ -19,11 +19,15 @@ use tonic::transport::Channel;
 
 use super::SiteState;
 use super::pages::open_election;
-use super::views::{Bar, Figure, GroupTable, ProgressLine, StatisticsPage};
+use super::views::{
+    Bar, Figure, GroupTable, PrivacyRelease, PrivacyView, ProgressLine, StatisticsPage,
+};
 use super::views::{message, render};
 
 /// What a hidden count shows.
 const SUPPRESSED: &str = "suprimido";
+/// What a count released coarser shows.
+const COARSENED: &str = "agrupada";
 
 /// Where the public figures come from.
 pub struct Sources {
@@ -73,6 +77,39 @@ async fn table(sources: &Sources, name: &str) -> Result<pb::GetTableResponse, to
         .get_table(request)
         .await?
         .into_inner())
+}
+
+async fn ledger(sources: &Sources) -> Result<pb::GetPrivacyLedgerResponse, tonic::Status> {
+    let request = sources
+        .tokens
+        .own_request("statistics", pb::GetPrivacyLedgerRequest {})
+        .await?;
+    Ok(StatisticsServiceClient::new(sources.statistics.clone())
+        .get_privacy_ledger(request)
+        .await?
+        .into_inner())
+}
+
+/// A count as the page shows it: «suprimido», «agrupada» (a small group released by its root
+/// question only), or under differential privacy «12 ± 7».
+fn shown(cell: &pb::Cell, private: bool) -> String {
+    match cell.count {
+        None if cell.coarsened => COARSENED.to_string(),
+        None => SUPPRESSED.to_string(),
+        Some(count) if private && cell.half_width_90 > 0.0 => {
+            format!("{count} ± {}", cell.half_width_90)
+        }
+        Some(count) => count.to_string(),
+    }
+}
+
+/// «12 ± 7» under differential privacy, «12» otherwise.
+fn with_margin(value: u64, half_width: f64) -> String {
+    if half_width > 0.0 {
+        format!("{value} ± {half_width}")
+    } else {
+        value.to_string()
+    }
 }
 
 async fn definition(sources: &Sources, election: uuid::Uuid) -> Result<Definition, tonic::Status> {
@@ -161,6 +198,7 @@ pub async fn page(State(state): State<SiteState>) -> Response {
             let Ok(t) = table(sources, &format!("identity.{}.by_sex", question.id)).await else {
                 continue;
             };
+            let private = t.release.is_some();
             let sexes = ["mujer", "hombre", "no_binario", "*"];
             let rows: Vec<(String, Vec<String>)> = question
                 .options
@@ -173,10 +211,7 @@ pub async fn page(State(state): State<SiteState>) -> Response {
                                 c.dimensions.get("option") == Some(&o.id)
                                     && c.dimensions.get("sex").map(String::as_str) == Some(*s)
                             }) {
-                                Some(c) if c.suppressed || c.count.is_none() => {
-                                    SUPPRESSED.to_string()
-                                }
-                                Some(c) => c.count.unwrap_or(0).to_string(),
+                                Some(c) => shown(c, private),
                                 None => "0".to_string(),
                             }
                         })
@@ -200,10 +235,12 @@ pub async fn page(State(state): State<SiteState>) -> Response {
                 question: question.text.clone(),
                 counts: match (t.n, t.answered, t.declined) {
                     (Some(n), Some(answered), Some(declined)) => Some(format!(
-                        "Personas consideradas: {n} · respondieron: {answered} · prefirieron no contestar: {declined}."
+                        "Personas consideradas: {} · respondieron: {answered} · prefirieron no contestar: {declined}.",
+                        with_margin(n, t.n_half_width_90)
                     )),
                     _ => None,
                 },
+                coarsened: rows.iter().any(|(_, r)| r.iter().any(|v| v == COARSENED)),
                 empty: !rows.iter().any(|(_, r)| r.iter().any(|v| v == SUPPRESSED))
                     && totals.iter().all(|(_, n)| *n == 0),
                 all_suppressed: totals.is_empty() && !question.options.is_empty(),
@@ -212,6 +249,13 @@ pub async fn page(State(state): State<SiteState>) -> Response {
             });
         }
     }
+    let privacy = match ledger(sources).await {
+        Ok(l) => privacy_view(&l, &election),
+        Err(e) => {
+            tracing::warn!(code = ?e.code(), "the privacy ledger is unavailable");
+            None
+        }
+    };
     let figures = candidacy_figures(&state.pool, election.id)
         .await
         .unwrap_or_else(|e| {
@@ -227,8 +271,43 @@ pub async fn page(State(state): State<SiteState>) -> Response {
             progress_bars,
             groups,
             figures,
+            privacy,
         },
     )
+}
+
+/// The ledger as the page shows it, under differential privacy only.
+fn privacy_view(
+    l: &pb::GetPrivacyLedgerResponse,
+    election: &crate::model::Election,
+) -> Option<PrivacyView> {
+    use common::identity_protection::Method;
+    let Some(Method::DifferentialPrivacy(p)) = l.protection.as_ref()?.method.as_ref() else {
+        return None;
+    };
+    let at = |t| {
+        conoceles_kit::proto_time::from_proto(t)
+            .map(|at| election.local(at))
+            .unwrap_or_default()
+    };
+    Some(PrivacyView {
+        budget: format!("{:.2}", p.rho_budget),
+        remaining: format!("{:.2}", l.rho_remaining),
+        delta: format!("{}", p.delta),
+        releases: l
+            .entries
+            .iter()
+            .map(|e| PrivacyRelease {
+                sequence: e.sequence,
+                released_at: at(e.released_at.as_ref()),
+                cut_off: at(e.cut_off.as_ref()),
+                rho: format!("{:.2}", e.rho),
+                rho_total: format!("{:.2}", e.rho_total),
+                epsilon: format!("{:.2}", e.epsilon_total),
+                scale: format!("{:.1}", e.noise_scale),
+            })
+            .collect(),
+    })
 }
 
 const SEXES: [(&str, &str); 3] = [

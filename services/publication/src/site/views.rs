@@ -216,6 +216,27 @@ pub struct GroupTable {
     /// Answered, but every answer's total is suppressed: the table shows «suprimido», the page
     /// says why, and there is no chart to draw.
     pub all_suppressed: bool,
+    /// Under differential privacy, some group was released by the root question only.
+    pub coarsened: bool,
+}
+
+/// The privacy-loss ledger, shown when the election protects its identity tables with
+/// differential privacy.
+pub struct PrivacyView {
+    pub budget: String,
+    pub remaining: String,
+    pub delta: String,
+    pub releases: Vec<PrivacyRelease>,
+}
+
+pub struct PrivacyRelease {
+    pub sequence: u32,
+    pub released_at: String,
+    pub cut_off: String,
+    pub rho: String,
+    pub rho_total: String,
+    pub epsilon: String,
+    pub scale: String,
 }
 
 #[derive(Template)]
@@ -228,6 +249,8 @@ pub struct StatisticsPage {
     pub groups: Vec<GroupTable>,
     /// Parity, age, schooling and affirmative action of the candidacies.
     pub figures: Vec<Figure>,
+    /// Differential privacy: the ledger (absent under cell suppression).
+    pub privacy: Option<PrivacyView>,
 }
 
 /// A chart with the table under it, or the sentence that says why it is empty.
@@ -362,6 +385,7 @@ mod tests {
             bars: Vec::new(),
             empty,
             all_suppressed,
+            coarsened: false,
         }
     }
 
@@ -388,6 +412,7 @@ mod tests {
                 ),
             ],
             figures: Vec::new(),
+            privacy: None,
         }
         .render()
         .unwrap();
@@ -398,5 +423,54 @@ mod tests {
         assert!(disability.contains("<td>suprimido</td>"));
         assert!(!disability.contains("Todavía nadie respondió"));
         assert!(migrant.contains("Todavía nadie respondió esta pregunta"));
+    }
+
+    #[test]
+    fn under_differential_privacy_every_count_has_its_margin_and_the_ledger_is_shown() {
+        let mut years = group(
+            "¿Cuántos años vivió fuera del país?",
+            vec![(
+                "De 1 a 5".into(),
+                vec![
+                    "12 ± 7".into(),
+                    "agrupada".into(),
+                    "0 ± 7".into(),
+                    "14 ± 9".into(),
+                ],
+            )],
+            false,
+            false,
+        );
+        years.coarsened = true;
+        let page = StatisticsPage {
+            election: "Proceso Electoral Local 2027".into(),
+            cut_off: "30/04/2027 12:00 (CST)".into(),
+            lines: Vec::new(),
+            progress_bars: Vec::new(),
+            groups: vec![years],
+            figures: Vec::new(),
+            privacy: Some(PrivacyView {
+                budget: "3.00".into(),
+                remaining: "2.00".into(),
+                delta: "0.000001".into(),
+                releases: vec![PrivacyRelease {
+                    sequence: 1,
+                    released_at: "30/04/2027 12:00 (CST)".into(),
+                    cut_off: "30/04/2027 12:00 (CST)".into(),
+                    rho: "1.00".into(),
+                    rho_total: "1.00".into(),
+                    epsilon: "7.77".into(),
+                    scale: "7.9".into(),
+                }],
+            }),
+        }
+        .render()
+        .unwrap();
+        assert!(page.contains("<td>12 ± 7</td>"));
+        assert!(page.contains("margen de error al 90"));
+        assert!(page.contains("«agrupada»"));
+        assert!(page.contains("Registro de pérdida de privacidad"));
+        assert!(page.contains("<td>7.77</td>"));
+        assert!(!page.contains("Las cifras pequeñas se suprimen"));
     }
 }
