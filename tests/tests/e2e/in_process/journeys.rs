@@ -916,7 +916,7 @@ async fn leaks(stack: &Stack, marker: &str) -> Vec<String> {
 }
 
 /// Waits until the candidacy has reached identity as an event.
-async fn known_to_identity(stack: &Stack, candidacy: Uuid) {
+pub(super) async fn known_to_identity(stack: &Stack, candidacy: Uuid) {
     let started = std::time::Instant::now();
     loop {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM candidacies WHERE id = $1")
@@ -936,7 +936,7 @@ async fn known_to_identity(stack: &Stack, candidacy: Uuid) {
 }
 
 /// A complete, valid set of identity answers with the three consents' boxes as given.
-fn identity_answers(csrf: &str, consents: &[&str]) -> Vec<(String, String)> {
+pub(super) fn identity_answers(csrf: &str, consents: &[&str]) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> = [
         ("csrf", csrf),
         ("version", "1"),
@@ -958,7 +958,7 @@ fn identity_answers(csrf: &str, consents: &[&str]) -> Vec<(String, String)> {
     pairs
 }
 
-fn with_action(pairs: &[(String, String)], action: &str) -> Vec<(String, String)> {
+pub(super) fn with_action(pairs: &[(String, String)], action: &str) -> Vec<(String, String)> {
     let mut pairs = pairs.to_vec();
     pairs.push(("accion".into(), action.into()));
     pairs

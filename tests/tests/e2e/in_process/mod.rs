@@ -2,7 +2,8 @@
 //! own database, AMQP namespace and Redis prefix (`common::spawn_stack`): the capture front's
 //! screens, cookies, CSRF, the role × route matrix and credential sheets (`front`); capture to
 //! review to publication and statistics, scope, windows, photos, bulk capture, substitutions,
-//! traces and the broker's faults (`journeys`).
+//! traces and the broker's faults (`journeys`); identity statistics under differential privacy
+//! (`privacy`).
 
 mod common;
 mod final_report;
@@ -10,3 +11,4 @@ mod front;
 mod journeys;
 mod mail;
 mod own_fields;
+mod privacy;
