@@ -23,6 +23,9 @@ enum Command {
     VerifyAudit,
     /// Re-wraps every data key under IDENTITY_KEK (older keys in IDENTITY_KEK_PREVIOUS).
     RotateKek,
+    /// Regenerates every differentially private release from its sealed draw and checks that
+    /// it is what was published, and checks the privacy-loss ledger's hash chain.
+    VerifyReleases,
     /// Adds a new version of an election's questionnaire definition (versions in use never
     /// change).
     AddDefinition {
@@ -60,6 +63,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::RotateKek) => {
             let n = store_from_env().await?.rotate().await?;
             say(format_args!("Re-wrapped {n} data keys"))
+        }
+        Some(Command::VerifyReleases) => {
+            let (releases, families) = store_from_env().await?.verify_releases().await?;
+            say(format_args!(
+                "Privacy-loss ledger intact; {releases} releases ({families} tables' families) regenerate as published"
+            ))
         }
         Some(Command::AddDefinition { election, file }) => {
             let json = std::fs::read_to_string(&file)

@@ -617,39 +617,55 @@ impl Identity {
         Ok(persons.len() as u64)
     }
 
-    /// Re-wraps every data key not under the current key-encryption key. Returns how many.
+    /// Re-wraps every data key not under the current key-encryption key — the answers', the
+    /// drafts' and the differentially private releases' sealed draws. Returns how many.
     pub async fn rotate(&self) -> anyhow::Result<u64> {
         let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query(
-            "SELECT person_id, kek_id, nonce, wrapped FROM data_keys WHERE kek_id <> $1 FOR UPDATE",
-        )
-        .bind(&self.keys.current.id)
-        .fetch_all(&mut *tx)
-        .await?;
-        for r in &rows {
-            let person: Uuid = r.get("person_id");
-            let dek = DataKey::unwrap(
-                &self.keys,
-                person,
-                &WrappedKey {
-                    kek_id: r.get("kek_id"),
-                    nonce: r.get("nonce"),
-                    wrapped: r.get("wrapped"),
-                },
-            )?;
-            let wrapped = dek.wrap(&self.keys.current, person)?;
-            sqlx::query(
-                "UPDATE data_keys SET kek_id = $2, nonce = $3, wrapped = $4 WHERE person_id = $1",
-            )
-            .bind(person)
-            .bind(&wrapped.kek_id)
-            .bind(&wrapped.nonce)
-            .bind(&wrapped.wrapped)
-            .execute(&mut *tx)
+        let mut rotated = 0;
+        // (table, the column the key is bound to, its key columns).
+        for (table, owner, nonce, wrapped) in [
+            ("data_keys", "person_id", "nonce", "wrapped"),
+            ("drafts", "person_id", "key_nonce", "wrapped_key"),
+            (
+                "private_measurements",
+                "release_id",
+                "key_nonce",
+                "wrapped_key",
+            ),
+        ] {
+            let rows = sqlx::query(&format!(
+                "SELECT ctid::text AS at, {owner} AS owner, kek_id, {nonce} AS nonce, {wrapped} AS wrapped \
+                 FROM {table} WHERE kek_id <> $1 FOR UPDATE"
+            ))
+            .bind(&self.keys.current.id)
+            .fetch_all(&mut *tx)
             .await?;
+            for r in &rows {
+                let owner: Uuid = r.get("owner");
+                let dek = DataKey::unwrap(
+                    &self.keys,
+                    owner,
+                    &WrappedKey {
+                        kek_id: r.get("kek_id"),
+                        nonce: r.get("nonce"),
+                        wrapped: r.get("wrapped"),
+                    },
+                )?;
+                let again = dek.wrap(&self.keys.current, owner)?;
+                sqlx::query(&format!(
+                    "UPDATE {table} SET kek_id = $2, {nonce} = $3, {wrapped} = $4 WHERE ctid = $1::tid"
+                ))
+                .bind(r.get::<String, _>("at"))
+                .bind(&again.kek_id)
+                .bind(&again.nonce)
+                .bind(&again.wrapped)
+                .execute(&mut *tx)
+                .await?;
+            }
+            rotated += rows.len() as u64;
         }
         tx.commit().await?;
-        Ok(rows.len() as u64)
+        Ok(rotated)
     }
 }
 

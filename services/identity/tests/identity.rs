@@ -1084,6 +1084,40 @@ async fn private_releases_spend_the_budget_keep_a_ledger_and_regenerate_identica
     let published = identity.published(release).await.unwrap();
     assert_eq!(published.len(), first.families.len());
     assert_eq!(identity.regenerate(release).await.unwrap(), published);
+    // A new key-encryption key re-wraps the draws with the answers; the old one can go.
+    let next = Kek::generate("k2");
+    let rotating = Identity {
+        pool: stack.pool.clone(),
+        keys: Arc::new(Keyring {
+            current: Kek::parse(&next.to_env()).unwrap(),
+            previous: vec![Kek::parse(&stack.kek).unwrap()],
+        }),
+    };
+    // 14 persons' answers and both releases' eight draws.
+    assert_eq!(rotating.rotate().await.unwrap(), 14 + 2 * 8);
+    let only_new = Identity {
+        pool: stack.pool.clone(),
+        keys: Arc::new(Keyring {
+            current: next,
+            previous: vec![],
+        }),
+    };
+    assert_eq!(only_new.regenerate(release).await.unwrap(), published);
+    assert_eq!(only_new.verify_releases().await.unwrap(), (2, 16));
+    // A published count changed afterwards is found.
+    sqlx::query(
+        "UPDATE release_snapshots SET cells = jsonb_set(cells, '{0,count}', '999') \
+         WHERE release_id = $1 AND family = 'migrant'",
+    )
+    .bind(release)
+    .execute(&stack.pool)
+    .await
+    .unwrap();
+    let broken = only_new.verify_releases().await.unwrap_err().to_string();
+    assert!(
+        broken.contains("does not regenerate as published"),
+        "{broken}"
+    );
 
     // The ledger cannot be rewritten, and the method is fixed once released.
     let rewrite = sqlx::query("DELETE FROM privacy_ledger")
