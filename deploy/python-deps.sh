@@ -25,6 +25,10 @@ pick_python() {
   command -v python3
 }
 python=$(pick_python)
+# Tests that run a session call this too, several at once: one prepares, the others wait.
+mkdir -p .run
+exec 9>.run/python.lock
+flock 9
 wanted="$(cat deploy/python-requirements.txt; "$python" --version 2>&1)"
 if [ -x "$venv/bin/python" ] && [ "$wanted" = "$(cat "$stamp" 2>/dev/null)" ]; then
   exit 0

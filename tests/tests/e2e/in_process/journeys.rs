@@ -3036,32 +3036,7 @@ async fn statistics_count_a_known_dataset_now_and_as_of_an_earlier_cut_off() {
     );
 
     // The statistician's session of docs/statistics.md runs as written.
-    let doc = include_str!("../../../../docs/statistics.md");
-    let session_code = doc
-        .split("```python\n")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .expect("a python block in docs/statistics.md");
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let prepared = std::process::Command::new("bash")
-        .arg(root.join("deploy/python-deps.sh"))
-        .status()
-        .expect("deploy/python-deps.sh runs");
-    assert!(prepared.success());
-    let python = std::process::Command::new(root.join(".run/python/bin/python"))
-        .args(["-c", session_code])
-        .current_dir(&root)
-        .env("STATISTICS_URL", &stack.statistics)
-        .env("STATISTICS_GRPC", &stack.statistics_grpc)
-        .env("STATISTICS_TOKEN", &token)
-        .output()
-        .expect("the session's python runs");
-    let printed = String::from_utf8_lossy(&python.stdout);
-    assert!(
-        python.status.success(),
-        "{}",
-        String::from_utf8_lossy(&python.stderr)
-    );
+    let printed = statistics_session(&stack, &token);
     let everyone: i64 = sqlx::query_scalar("SELECT count(*) FROM candidacies")
         .fetch_one(&stack.capture_pool)
         .await
@@ -4146,4 +4121,35 @@ async fn the_unit_applies_a_requested_correction_itself_within_the_next_business
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     stack.stop().await;
+}
+
+/// Runs the statistician's Python session of docs/statistics.md, as written, against the stack;
+/// returns what it printed.
+pub(super) fn statistics_session(stack: &Stack, token: &str) -> String {
+    let doc = include_str!("../../../../docs/statistics.md");
+    let session_code = doc
+        .split("```python\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a python block in docs/statistics.md");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let prepared = std::process::Command::new("bash")
+        .arg(root.join("deploy/python-deps.sh"))
+        .status()
+        .expect("deploy/python-deps.sh runs");
+    assert!(prepared.success());
+    let python = std::process::Command::new(root.join(".run/python/bin/python"))
+        .args(["-c", session_code])
+        .current_dir(&root)
+        .env("STATISTICS_URL", &stack.statistics)
+        .env("STATISTICS_GRPC", &stack.statistics_grpc)
+        .env("STATISTICS_TOKEN", token)
+        .output()
+        .expect("the session's python runs");
+    assert!(
+        python.status.success(),
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    String::from_utf8_lossy(&python.stdout).into_owned()
 }

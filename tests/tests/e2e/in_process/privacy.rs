@@ -6,7 +6,8 @@
 
 use super::common::*;
 use super::journeys::{
-    eventually, identity_answers, known_to_identity, party_browser, seeded, with_action,
+    eventually, identity_answers, known_to_identity, party_browser, seeded, statistics_session,
+    with_action,
 };
 use conoceles_capture::domain::election;
 use conoceles_capture::domain::identity_protection::IdentityProtection;
@@ -186,6 +187,17 @@ async fn the_unit_releases_identity_statistics_with_differential_privacy_and_cit
     let ledger = json("/api/v1/privacy-ledger").await;
     assert_eq!(ledger["releases"].as_array().unwrap().len(), 1);
     assert_eq!(ledger["rho_remaining"], 1.0);
+    // The statistician's pandas and gRPC session of docs/statistics.md shows the margins.
+    let printed = statistics_session(&stack, &token);
+    assert!(printed.contains("margen al 90 %: "), "{printed}");
+    assert!(
+        printed.contains("protección: differential_privacy publicaciones: 1"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("publicación 1: ρ = 1.00, ε = 7.77 (δ = 1e-06)"),
+        "{printed}"
+    );
 
     // Citizens see the margins and the ledger.
     let page = eventually(&mut citizen, "/estadisticas", "<td>1.00</td>").await;
