@@ -9,7 +9,15 @@
 //! release code.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::time::Instant;
+
+/// A line of the report on standard output (the figures are what this test is for).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout(), $($arg)*).expect("standard output")
+    };
+}
 
 use conoceles_identity::definition::{Definition, Kind};
 use conoceles_identity::dp::family::{self, Parameters};
@@ -194,16 +202,16 @@ fn measure(label: &str, candidacies: usize, constituencies: u64) {
         rho: 1.0 / roots.len() as f64,
         detail_threshold: 10,
     };
-    println!(
+    out!(
         "\n{label}: {candidacies} candidacies, {} persons, {} counted; ρ = 1 per release ({:.3} per family), threshold 10\n",
         candidacies * 2,
         election.persons.len(),
         parameters.rho
     );
-    println!(
+    out!(
         "| Family | Dimension | Groups | Cells | Coarsened | MAE | Largest error | Mean 90 % half-width | Fit time |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    out!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for root in &roots {
         let started = Instant::now();
         let (m, public) = family::measure(
@@ -255,7 +263,7 @@ fn measure(label: &str, candidacies: usize, constituencies: u64) {
                 .iter()
                 .find(|d| d.name == dimension)
                 .map_or(1, |d| d.groups.len());
-            println!(
+            out!(
                 "| {root} | {} | {groups} | {cells} | {coarsened} | {:.2} | {largest} | {:.1} | {:.2} s |",
                 if dimension == "*" {
                     "(margins)"
