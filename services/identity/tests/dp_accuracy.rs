@@ -8,7 +8,7 @@
 //! The true counts are computed by this file from the persons' answers, independently of the
 //! release code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::time::Instant;
 
@@ -157,36 +157,51 @@ fn answers(definition: &Definition, draw: &mut Draw) -> BTreeMap<String, Option<
     out
 }
 
-/// The true count of a published value, from the persons themselves.
-fn truth(
+/// The true counts of every value a family publishes, from the persons themselves:
+/// `(dimension, question, option, group)`, with `*` for the margins and the persons counted.
+fn truths(
     definition: &Definition,
+    root: &str,
+    names: &[String],
     persons: &[Person],
-    dimension: Option<usize>,
-    question: &str,
-    option: &str,
-    group: &str,
-) -> u64 {
-    let q = definition
-        .question(question)
-        .expect("a question of the definition");
-    persons
+) -> HashMap<(String, String, String, String), u64> {
+    let questions: Vec<_> = definition
+        .questions
         .iter()
-        .filter(|p| dimension.is_none_or(|d| p.groups[d] == group))
-        .filter(|p| {
-            if question == "*" {
-                return true;
-            }
+        .filter(|q| q.kind == Kind::Single)
+        .filter(|q| q.id == root || q.when.as_ref().is_some_and(|c| c.question == root))
+        .collect();
+    let mut out = HashMap::new();
+    for p in persons {
+        let mut rows = vec![("*".to_string(), "*".to_string())];
+        for q in &questions {
             let asked = q.when.as_ref().is_none_or(|c| {
                 p.answers.get(&c.question).cloned().flatten().as_deref() == Some(c.option.as_str())
             });
-            let answer = p.answers.get(question).cloned().flatten();
-            match option {
-                "not_applicable" => !asked,
-                "declined" => asked && answer.is_none(),
-                o => asked && answer.as_deref() == Some(o),
+            let option = match (asked, p.answers.get(&q.id).cloned().flatten()) {
+                (false, _) => "not_applicable".to_string(),
+                (true, None) => "declined".to_string(),
+                (true, Some(o)) => o,
+            };
+            rows.push((q.id.clone(), option));
+        }
+        for (question, option) in rows {
+            let mut add = |dimension: &str, group: &str| {
+                *out.entry((
+                    dimension.to_string(),
+                    question.clone(),
+                    option.clone(),
+                    group.to_string(),
+                ))
+                .or_default() += 1;
+            };
+            add("*", "*");
+            for (d, name) in names.iter().enumerate() {
+                add(name, &p.groups[d]);
             }
-        })
-        .count() as u64
+        }
+    }
+    out
 }
 
 fn measure(label: &str, candidacies: usize, constituencies: u64) {
@@ -225,33 +240,22 @@ fn measure(label: &str, candidacies: usize, constituencies: u64) {
         let values =
             family::publish(&definition, root, &election.dimensions, &public, &m).expect("fitted");
         let took = started.elapsed();
+        let names: Vec<String> = election.dimensions.iter().map(|d| d.name.clone()).collect();
+        let truth = truths(&definition, root, &names, &election.persons);
         let mut per: BTreeMap<String, (u64, u64, u64, u64, f64)> = BTreeMap::new();
         for v in &values {
-            let d = election
-                .dimensions
-                .iter()
-                .position(|d| d.name == v.dimension);
             let e = per.entry(v.dimension.clone()).or_default();
             let Some(count) = v.count else {
                 e.3 += 1;
                 continue;
             };
-            let t = if v.question == "*" {
-                election
-                    .persons
-                    .iter()
-                    .filter(|p| d.is_none_or(|d| p.groups[d] == v.group))
-                    .count() as u64
-            } else {
-                truth(
-                    &definition,
-                    &election.persons,
-                    d,
-                    &v.question,
-                    &v.option,
-                    &v.group,
-                )
-            };
+            let key = (
+                v.dimension.clone(),
+                v.question.clone(),
+                v.option.clone(),
+                v.group.clone(),
+            );
+            let t = truth.get(&key).copied().unwrap_or(0);
             e.0 += 1;
             e.1 += count.abs_diff(t);
             e.2 = e.2.max(count.abs_diff(t));
@@ -287,5 +291,5 @@ fn accuracy_at_the_demos_scale() {
 #[test]
 #[ignore = "long: run by `make dp-accuracy` (release build)"]
 fn accuracy_at_national_scale() {
-    measure("National scale", 20_000, 300);
+    measure("National scale", 100_000, 2_000);
 }

@@ -22,7 +22,7 @@
 //! The noisy measurements are what a release keeps, sealed: [`publish`] regenerates the same
 //! cells from them and the public facts.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -328,6 +328,111 @@ pub fn measure(
     ))
 }
 
+/// The most cells one linear program fits: a dimension with more groups (the constituencies of
+/// a national election) is fitted top-down in blocks of groups. The solver's time grows faster
+/// than the table (docs/benchmarks.md: 4,500 cells 1.6 s, 10,200 cells 27 s).
+const CELLS_PER_FIT: usize = 1_500;
+
+/// A dimension's table fitted to the margins and the groups' sizes: in one linear program, or,
+/// for many groups, top-down as the Census Bureau's TopDown does: first a table with one column
+/// per block of groups (fitted to the margins and the blocks' sizes, from the blocks' summed
+/// measurements), then each block's groups fitted to their block's rows. Every step keeps its
+/// totals exactly, so the result does too.
+fn fit_dimension(leaves: &Leaves, p: &Problem) -> Option<Vec<Vec<i64>>> {
+    let (rows, columns) = (p.row_totals.len(), p.column_totals.len());
+    let block = (CELLS_PER_FIT / rows.max(1)).max(8);
+    if columns <= block {
+        return fit(p);
+    }
+    let blocks: Vec<std::ops::Range<usize>> = (0..columns)
+        .step_by(block)
+        .map(|start| start..(start + block).min(columns))
+        .collect();
+    let of_block = |b: &std::ops::Range<usize>, v: &[i64]| v[b.clone()].iter().sum::<i64>();
+    // The blocks' measurements: each set measured in every group of the block, summed (its
+    // noise's variance summed too). A detailed group also gives its root options, as the sums
+    // of their leaves, so that a block mixing detailed and coarse groups is measured by root.
+    let roots: Vec<Vec<usize>> = leaves.sets(false);
+    let mut level: Vec<Measured> = Vec::new();
+    for (at, b) in blocks.iter().enumerate() {
+        let mut sums: BTreeMap<Vec<usize>, (i64, f64, usize)> = BTreeMap::new();
+        for g in b.clone() {
+            let own: Vec<&Measured> = p.measured.iter().filter(|m| m.column == g).collect();
+            let mut add = |rows: &[usize], noisy: i64, variance: f64| {
+                let e = sums.entry(rows.to_vec()).or_default();
+                e.0 += noisy;
+                e.1 += variance;
+                e.2 += 1;
+            };
+            for m in &own {
+                add(&m.rows, m.noisy, 1.0 / (m.weight * m.weight));
+            }
+            for root in &roots {
+                if own.iter().any(|m| m.rows == *root) {
+                    continue;
+                }
+                let parts: Vec<&&Measured> = own
+                    .iter()
+                    .filter(|m| m.rows.len() == 1 && root.contains(&m.rows[0]))
+                    .collect();
+                if parts.len() == root.len() {
+                    let variance = parts.iter().map(|m| 1.0 / (m.weight * m.weight)).sum();
+                    add(root, parts.iter().map(|m| m.noisy).sum(), variance);
+                }
+            }
+        }
+        for (set, (noisy, variance, groups)) in sums {
+            if groups == b.len() {
+                level.push(Measured {
+                    column: at,
+                    rows: set,
+                    noisy,
+                    weight: 1.0 / variance.sqrt(),
+                });
+            }
+        }
+    }
+    let block_totals: Vec<i64> = blocks
+        .iter()
+        .map(|b| of_block(b, p.column_totals))
+        .collect();
+    let block_floor: Vec<Vec<i64>> = p
+        .floor
+        .iter()
+        .map(|r| blocks.iter().map(|b| of_block(b, r)).collect())
+        .collect();
+    let top = fit(&Problem {
+        row_totals: p.row_totals,
+        column_totals: &block_totals,
+        floor: &block_floor,
+        measured: &level,
+    })?;
+    let mut table = vec![vec![0i64; columns]; rows];
+    for (at, b) in blocks.iter().enumerate() {
+        let block_rows: Vec<i64> = (0..rows).map(|r| top[r][at]).collect();
+        let floor: Vec<Vec<i64>> = p.floor.iter().map(|r| r[b.clone()].to_vec()).collect();
+        let measured: Vec<Measured> = p
+            .measured
+            .iter()
+            .filter(|m| b.contains(&m.column))
+            .map(|m| Measured {
+                column: m.column - b.start,
+                ..m.clone()
+            })
+            .collect();
+        let part = fit(&Problem {
+            row_totals: &block_rows,
+            column_totals: &p.column_totals[b.clone()],
+            floor: &floor,
+            measured: &measured,
+        })?;
+        for r in 0..rows {
+            table[r][b.clone()].copy_from_slice(&part[r]);
+        }
+    }
+    Some(table)
+}
+
 /// Why a release could not be fitted: the measurements do not belong to these facts.
 #[derive(Debug, thiserror::Error)]
 pub enum Unfit {
@@ -437,12 +542,15 @@ pub fn publish(
         if column_totals.iter().sum::<i64>() != everybody {
             return Err(Unfit::Infeasible);
         }
-        let table = fit(&Problem {
-            row_totals: &margin,
-            column_totals: &column_totals,
-            floor: &public.by_group[dm],
-            measured: &measured,
-        })
+        let table = fit_dimension(
+            &leaves,
+            &Problem {
+                row_totals: &margin,
+                column_totals: &column_totals,
+                floor: &public.by_group[dm],
+                measured: &measured,
+            },
+        )
         .ok_or(Unfit::Infeasible)?;
         for (g, (group, _)) in dimension.groups.iter().enumerate() {
             for (r, row) in leaves.rows.iter().enumerate() {

@@ -303,3 +303,69 @@ proptest::proptest! {
         proptest::prop_assert!(l2(&before.1, &after.1) <= two + 1e-9);
     }
 }
+
+#[test]
+fn a_dimension_with_many_groups_is_fitted_in_blocks_and_still_adds_up() {
+    let definition = Definition::default_topics();
+    let (mut dimensions, mut persons) = dataset(600, 0);
+    // A third dimension of 200 constituencies (more groups than one fit takes).
+    for (i, p) in persons.iter_mut().enumerate() {
+        p.groups.push(format!("{:03}", i % 200));
+    }
+    dimensions.push(Dimension {
+        name: "constituency".into(),
+        groups: (0..200).map(|c| (format!("{c:03}"), 3)).collect(),
+    });
+    for (rho, exact) in [(0.5, false), (1e6, true)] {
+        let parameters = Parameters {
+            rho,
+            detail_threshold: 2,
+        };
+        let (m, public) =
+            measure(&definition, "migrant", &dimensions, &persons, parameters).unwrap();
+        let values = publish(&definition, "migrant", &dimensions, &public, &m).unwrap();
+        let family = family(&definition, "migrant");
+        let leaves = Leaves::of(&family);
+        for row in leaves.rows.iter().filter(|r| r.asked_by.is_none()) {
+            let margin = value(&values, ALL, &row.question, &row.option, ALL)
+                .count
+                .unwrap();
+            let sum: u64 = (0..200)
+                .map(|c| {
+                    let g = format!("{c:03}");
+                    value(&values, "constituency", &row.question, &row.option, &g)
+                        .count
+                        .unwrap()
+                })
+                .sum();
+            assert_eq!(sum, margin, "{} {}", row.question, row.option);
+            if exact {
+                let truth = persons
+                    .iter()
+                    .filter(|p| match row.option.as_str() {
+                        "declined" => p.answers["migrant"].is_none(),
+                        o => p.answers["migrant"].as_deref() == Some(o),
+                    })
+                    .count() as u64;
+                assert_eq!(margin, truth, "{}", row.option);
+                assert_eq!(
+                    value(&values, "constituency", "migrant", &row.option, "007")
+                        .count
+                        .unwrap(),
+                    persons
+                        .iter()
+                        .filter(|p| p.groups[2] == "007")
+                        .filter(|p| match row.option.as_str() {
+                            "declined" => p.answers["migrant"].is_none(),
+                            o => p.answers["migrant"].as_deref() == Some(o),
+                        })
+                        .count() as u64
+                );
+            }
+        }
+        for c in 0..200 {
+            let g = format!("{c:03}");
+            assert!(value(&values, "constituency", ALL, ALL, &g).count.unwrap() <= 3);
+        }
+    }
+}
