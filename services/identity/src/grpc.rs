@@ -295,6 +295,7 @@ impl IdentityService for IdentityApi {
             protection: Some(protection.to_proto()),
             entries: entries.iter().map(entry_to_proto).collect(),
             rho_remaining,
+            fixed: crate::protection::fixed(&self.identity.pool, election).await?,
         }))
     }
 

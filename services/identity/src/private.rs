@@ -203,6 +203,12 @@ impl Identity {
         };
         let (_, definition) = self.definition(election).await?;
         let families = families(&definition);
+        if families.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::FailedPrecondition,
+                "El cuestionario de esta elección no tiene preguntas de opción única: no hay tablas que publicar.",
+            ));
+        }
         // Microseconds: what the database keeps (and the ledger's hash covers).
         let cut_off = Utc::now().trunc_subsecs(6);
         let dimensions = dimensions(&self.pool, election).await?;

@@ -129,6 +129,16 @@ impl Protection {
     }
 }
 
+/// Whether a release already fixed the election's protection.
+pub async fn fixed(pool: &PgPool, election: Uuid) -> Result<bool, AppError> {
+    let fixed: Option<bool> =
+        sqlx::query_scalar("SELECT protection_locked_at IS NOT NULL FROM elections WHERE id = $1")
+            .bind(election)
+            .fetch_optional(pool)
+            .await?;
+    Ok(fixed.unwrap_or(false))
+}
+
 /// Fixes the election's protection: called by its first release.
 pub async fn lock(conn: &mut PgConnection, election: Uuid) -> sqlx::Result<()> {
     sqlx::query(

@@ -43,6 +43,20 @@ impl IdentityProtection {
         }
     }
 
+    /// The differential-privacy parameters — budget, ρ per release, δ, threshold of detail —
+    /// of this protection, or the defaults under cell suppression.
+    pub fn private_parameters(&self) -> (f64, f64, f64, i32) {
+        match *self {
+            Self::DifferentialPrivacy {
+                rho_budget,
+                rho_per_release,
+                delta,
+                detail_threshold,
+            } => (rho_budget, rho_per_release, delta, detail_threshold),
+            Self::Suppression { .. } => Self::private_defaults().private_parameters(),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::Suppression { .. } => "suppression",

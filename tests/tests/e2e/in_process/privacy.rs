@@ -235,5 +235,25 @@ async fn the_unit_releases_identity_statistics_with_differential_privacy_and_cit
         "{}",
         beyond.body
     );
+
+    // Switching back to suppression after releasing is saved in capture but not applied: the
+    // election page says what stays in force, and the tables keep their releases.
+    let before = election::settings(&stack.capture_pool, id).await.unwrap();
+    let after = election::Settings {
+        identity_protection: IdentityProtection::Suppression { threshold: 5 },
+        ..before.clone()
+    };
+    election::update(&stack.capture_pool, &before, &after)
+        .await
+        .unwrap();
+    let page = eventually(
+        &mut admin,
+        "/admin/eleccion",
+        "ya se publicaron con privacidad diferencial (presupuesto ρ = 2, ρ = 1 por publicación)",
+    )
+    .await;
+    assert!(page.body.contains("lo que se elija aquí no se aplica"));
+    let table = json("/api/v1/tables/identity.indigenous.by_sex").await;
+    assert_eq!(table["protection"]["method"], "differential_privacy");
     stack.stop().await;
 }

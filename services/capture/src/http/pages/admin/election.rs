@@ -60,18 +60,7 @@ fn protection_form(p: IdentityProtection) -> ElectionForm {
         IdentityProtection::Suppression { threshold } => threshold,
         _ => 5,
     };
-    let IdentityProtection::DifferentialPrivacy {
-        rho_budget,
-        rho_per_release,
-        delta,
-        detail_threshold,
-    } = (match p {
-        IdentityProtection::Suppression { .. } => IdentityProtection::private_defaults(),
-        private => private,
-    })
-    else {
-        unreachable!("private_defaults is differential privacy")
-    };
+    let (rho_budget, rho_per_release, delta, detail_threshold) = p.private_parameters();
     ElectionForm {
         protection: p.code().into(),
         suppression_threshold: threshold.to_string(),
@@ -81,6 +70,28 @@ fn protection_form(p: IdentityProtection) -> ElectionForm {
         detail_threshold: detail_threshold.to_string(),
         ..Default::default()
     }
+}
+
+/// When identity already published under a protection other than the one saved here, what
+/// stays in force (identity keeps it: switching would let one release be differenced against
+/// another). Nothing when identity cannot be reached: the page still serves.
+async fn protection_in_force(state: &FrontState, settings: &Settings) -> Option<String> {
+    use conoceles_proto::common::v1::identity_protection::Method;
+    let ledger = state.identity.ledger(settings.id).await.ok()?;
+    let in_force = ledger.protection?;
+    if !ledger.fixed || in_force == settings.identity_protection.to_proto() {
+        return None;
+    }
+    let method = match in_force.method? {
+        Method::Suppression(s) => format!("supresión de celdas (umbral {})", s.threshold),
+        Method::DifferentialPrivacy(p) => format!(
+            "privacidad diferencial (presupuesto ρ = {}, ρ = {} por publicación)",
+            p.rho_budget, p.rho_per_release
+        ),
+    };
+    Some(format!(
+        "Las estadísticas de identidad de esta elección ya se publicaron con {method}: ese método y sus parámetros quedan fijos, y lo que se elija aquí no se aplica."
+    ))
 }
 
 async fn page(
@@ -100,6 +111,7 @@ async fn page(
             &crate::http::layout::MessagePage::new(session, "Aún no hay una elección configurada."),
         );
     };
+    let protection_fixed = protection_in_force(state, &settings).await;
     render(
         status,
         &ElectionPage {
@@ -107,6 +119,7 @@ async fn page(
             form: form_of(&settings),
             notice,
             errors,
+            protection_fixed,
         },
     )
 }

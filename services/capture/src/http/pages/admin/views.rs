@@ -186,6 +186,8 @@ pub struct ElectionPage {
     pub form: ElectionForm,
     pub notice: Option<String>,
     pub errors: Vec<String>,
+    /// The identity statistics were published under another protection, which stays.
+    pub protection_fixed: Option<String>,
 }
 
 #[derive(Template)]
