@@ -161,10 +161,7 @@ impl IdentityService for IdentityApi {
         request: Request<pb::CountCompletionRequest>,
     ) -> Result<Response<pb::CountCompletionResponse>, Status> {
         let r = request.into_inner();
-        let election = id(
-            "election_id",
-            r.election_id.as_ref().map(|e| e.value.as_str()),
-        )?;
+        let election = election_of(r.election_id.as_ref())?;
         let at =
             conoceles_kit::proto_time::from_proto(r.at.as_ref()).unwrap_or_else(chrono::Utc::now);
         let rows = self.identity.completion_counts(election, at).await?;
@@ -213,10 +210,7 @@ impl IdentityService for IdentityApi {
     ) -> Result<Response<pb::GetAggregateTableResponse>, Status> {
         let caller = caller_of(&request);
         let r = request.into_inner();
-        let election = id(
-            "election_id",
-            r.election_id.as_ref().map(|e| e.value.as_str()),
-        )?;
+        let election = election_of(r.election_id.as_ref())?;
         let protection = Protection::of(&self.identity.pool, election).await?;
         let filters: BTreeMap<String, String> = r.filters.into_iter().collect();
         let table = self
@@ -262,10 +256,7 @@ impl IdentityService for IdentityApi {
     ) -> Result<Response<pb::CreatePrivateReleaseResponse>, Status> {
         let caller = caller_of(&request);
         let r = request.into_inner();
-        let election = id(
-            "election_id",
-            r.election_id.as_ref().map(|e| e.value.as_str()),
-        )?;
+        let election = election_of(r.election_id.as_ref())?;
         let entry = self
             .identity
             .create_private_release(&caller, election)
@@ -280,10 +271,7 @@ impl IdentityService for IdentityApi {
         request: Request<pb::GetPrivacyLedgerRequest>,
     ) -> Result<Response<pb::GetPrivacyLedgerResponse>, Status> {
         let r = request.into_inner();
-        let election = id(
-            "election_id",
-            r.election_id.as_ref().map(|e| e.value.as_str()),
-        )?;
+        let election = election_of(r.election_id.as_ref())?;
         let protection = Protection::of(&self.identity.pool, election).await?;
         let entries = self.identity.ledger(election).await?;
         let spent = entries.last().map_or(0.0, |e| e.rho_total);
@@ -325,6 +313,11 @@ impl IdentityService for IdentityApi {
             corrected_at: Some(to_proto(at)),
         }))
     }
+}
+
+/// The request's election, or the field's problem.
+fn election_of(election: Option<&common::ElectionId>) -> Result<Uuid, Status> {
+    id("election_id", election.map(|e| e.value.as_str()))
 }
 
 fn entry_to_proto(e: &Entry) -> pb::LedgerEntry {
